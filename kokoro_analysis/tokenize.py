@@ -1,0 +1,258 @@
+"""Japanese tokenization with MeCab (through fugashi) and the unidic-lite dictionary, cached as Parquet.
+
+Per token we keep:
+
+* ``surface``: the text span as written (MeCab ``%m``);
+* ``lemma``: UniDic's *lemma* (語彙素, feature 7) with the English gloss of loanwords removed
+  (``コンピューター-computer`` → ``コンピューター``). We use it, not the written base form (書字形基本形,
+  feature 10), because it merges orthographic variants (分かる / わかる / 解る → 分かる), which is what
+  vocabulary counts and keyword statistics need. Its spelling can be unusual (とても → 迚も);
+  unknown words use their surface;
+* ``pos``: the coarse part of speech (品詞大分類, feature 0, e.g. 名詞, 動詞, 助詞) and ``pos2`` (feature 1).
+
+The dictionary is unidic-lite, chosen explicitly (``fugashi.Tagger()`` would prefer the full ``unidic``
+package if installed). MeCab writes one compact line per token (``-O ""`` overrides unidic-lite's output
+format so our ``--node-format`` is used), and the lines are parsed by Arrow's CSV reader: no Python object
+is made per token. Work is split over processes (one tagger per process; taggers cannot be pickled).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import hashlib
+import importlib.metadata
+import io
+import multiprocessing
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from .paths import cache_dir
+
+TOKENS_FORMAT = 1
+"""Bump when the token table layout changes, so old caches are not read."""
+
+COLUMNS = ("surface", "pos", "pos2", "lemma")
+NODE_FORMAT = r"%m\t%f[0]\t%f[1]\t%f[7]\n"
+UNKNOWN_FORMAT = r"%m\t%f[0]\t%f[1]\t%m\n"
+CONTENT_POS = ("名詞", "動詞", "形容詞", "形状詞", "副詞")
+"""Coarse parts of speech counted as content words (nouns, verbs, adjectives, adjectival nouns, adverbs)."""
+NON_CONTENT_POS2 = ("非自立可能", "数詞", "固有名詞")
+"""Sub-POS excluded from content words: dependent forms (する, いる, こと...), numerals and proper nouns."""
+
+
+def _dictionary_dir() -> str:
+    import unidic_lite
+
+    return unidic_lite.DICDIR
+
+
+def tagger_arguments() -> str:
+    """The MeCab options used: unidic-lite, no user rc file, our compact per-token format."""
+    return (f'-d "{_dictionary_dir()}" -r /dev/null -O "" '
+            f'-F "{NODE_FORMAT}" -U "{UNKNOWN_FORMAT}" -B "" -E ""')
+
+
+def _mecab_library_version() -> str:
+    import fugashi
+
+    libs = glob.glob(os.path.join(os.path.dirname(fugashi.__file__), "..", "fugashi.libs", "libmecab*"))
+    try:
+        library = ctypes.CDLL(libs[0]) if libs else ctypes.CDLL("libmecab.so.2")
+        library.mecab_version.restype = ctypes.c_char_p
+        return library.mecab_version().decode()
+    except (OSError, AttributeError):
+        return "unknown"
+
+
+@lru_cache(maxsize=1)
+def tokenizer_identity() -> dict[str, str]:
+    """Everything that can change the tokens: fugashi, MeCab and dictionary versions, options, format."""
+    dictionary = Path(_dictionary_dir())
+    version_file = dictionary / "version"
+    return {
+        "fugashi": importlib.metadata.version("fugashi"),
+        "mecab": _mecab_library_version(),
+        "unidic-lite": importlib.metadata.version("unidic-lite"),
+        "dictionary": version_file.read_text().strip() if version_file.exists() else "unknown",
+        "sys.dic bytes": str((dictionary / "sys.dic").stat().st_size),
+        "options": f"-O '' -F {NODE_FORMAT} -U {UNKNOWN_FORMAT}",
+        "format": str(TOKENS_FORMAT),
+    }
+
+
+def make_tagger():
+    """A fugashi ``GenericTagger`` on unidic-lite whose ``parse`` returns our compact format."""
+    import fugashi
+
+    return fugashi.GenericTagger(tagger_arguments())
+
+
+# --- tokenizing -----------------------------------------------------------------------------------
+
+_TAGGER = None
+
+
+def _init_worker() -> None:
+    global _TAGGER
+    _TAGGER = make_tagger()
+
+
+def _tokenize_chunk(texts: Sequence[str]) -> tuple[np.ndarray, pa.Table]:
+    """Tokenize one chunk in a worker: tokens per text and a table of the tokens' columns."""
+    parse = _TAGGER.parse
+    # fugashi strips the final newline of MeCab's output; put it back on non-empty results
+    outputs = [out + "\n" if out else out for out in map(parse, texts)]
+    counts = np.fromiter((out.count("\n") for out in outputs), dtype=np.int32, count=len(outputs))
+    return counts, _read_lines("".join(outputs))
+
+
+def _read_lines(lines: str) -> pa.Table:
+    if not lines:
+        return pa.table({name: pa.array([], pa.string()) for name in COLUMNS})
+    return pacsv.read_csv(
+        io.BytesIO(lines.encode("utf-8")),
+        read_options=pacsv.ReadOptions(column_names=list(COLUMNS), use_threads=False, block_size=1 << 26),
+        parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False,
+                                         newlines_in_values=False, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in COLUMNS},
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+
+
+def _chunks(texts: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(texts), size):
+        yield texts[start:start + size]
+
+
+def tokenize_texts(texts: Sequence[str], *, workers: int | None = None, progress: bool = True,
+                   chunk_size: int = 4000) -> tuple[np.ndarray, pa.Table]:
+    """Tokenize ``texts``; return tokens per text and one Arrow table of all tokens in order."""
+    texts = list(texts)
+    workers = workers or available_cores()
+    chunks = list(_chunks(texts, chunk_size))
+    bar = _progress_bar(len(texts), progress)
+    results = []
+    if workers == 1 or len(chunks) <= 1:
+        _init_worker()
+        for chunk in chunks:
+            results.append(_tokenize_chunk(chunk))
+            bar.update(len(chunk))
+    else:
+        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        with context.Pool(workers, initializer=_init_worker) as pool:
+            for chunk, result in zip(chunks, pool.imap(_tokenize_chunk, chunks)):
+                results.append(result)
+                bar.update(len(chunk))
+    bar.close()
+    if not results:
+        return np.zeros(0, np.int32), _read_lines("")
+    counts = np.concatenate([counts for counts, _ in results])
+    return counts, pa.concat_tables([table for _, table in results])
+
+
+def available_cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _progress_bar(total: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="utt", desc="MeCab", disable=not enabled, mininterval=0.5)
+
+
+def _finish_columns(table: pa.Table) -> pa.Table:
+    """Strip loanword glosses from lemmas, fall back to the surface where there is no lemma, and
+    dictionary-encode every column (so they load as pandas categoricals)."""
+    lemma = pc.replace_substring_regex(table["lemma"], pattern=r"-[A-Za-z].*$", replacement="")
+    lemma = pc.if_else(pc.or_(pc.equal(lemma, "*"), pc.equal(lemma, "")), table["surface"], lemma)
+    table = table.set_column(table.schema.get_field_index("lemma"), "lemma", lemma)
+    return pa.table({name: pc.dictionary_encode(table[name].combine_chunks()) for name in COLUMNS})
+
+
+# --- the token table ---------------------------------------------------------------------------------
+
+@dataclass
+class Tokens:
+    """MeCab tokens of a set of utterances.
+
+    ``table`` has one row per token, in text order: ``utterance`` (the index label of the utterance in
+    ``corpus.utterances``) and the categorical columns ``surface``, ``pos``, ``pos2``, ``lemma``.
+    """
+
+    table: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def restrict(self, utterance_index) -> "Tokens":
+        """Tokens of the given utterances only (e.g. ``corpus.subset("high").utterances.index``)."""
+        return Tokens(self.table[self.table["utterance"].isin(pd.Index(utterance_index))])
+
+    def content(self) -> "Tokens":
+        """Content-word tokens only (see :data:`CONTENT_POS` and :data:`NON_CONTENT_POS2`)."""
+        mask = self.table["pos"].isin(CONTENT_POS) & ~self.table["pos2"].isin(NON_CONTENT_POS2)
+        return Tokens(self.table[mask])
+
+    def counts_per_utterance(self, utterance_index) -> pd.Series:
+        """Number of tokens of each utterance in ``utterance_index`` (0 for an utterance with none)."""
+        return self.table.groupby("utterance").size().reindex(pd.Index(utterance_index), fill_value=0)
+
+    def lists(self, column: str = "surface") -> pd.Series:
+        """One Python list of tokens per utterance (only utterances that have tokens), indexed by utterance."""
+        values = self.table[column].astype(str).to_numpy()
+        keys = self.table["utterance"].to_numpy()
+        if len(keys) == 0:
+            return pd.Series([], dtype=object)
+        bounds = np.flatnonzero(np.diff(keys)) + 1
+        starts = np.concatenate([[0], bounds])
+        ends = np.concatenate([bounds, [len(keys)]])
+        return pd.Series([values[a:b].tolist() for a, b in zip(starts, ends)], index=keys[starts])
+
+
+def tokenize_corpus(corpus, *, workers: int | None = None, cache: bool = True, progress: bool = True) -> Tokens:
+    """Tokens of every utterance of ``corpus``, from the cache when the texts and tokenizer are unchanged.
+
+    The cache key is a SHA-256 of the utterance index and texts plus :func:`tokenizer_identity`, so a
+    changed input or tokenizer never returns stale tokens. Files live in ``<cache>/tokens/``.
+    """
+    utterances = corpus.utterances if hasattr(corpus, "utterances") else corpus
+    texts = utterances["text"].tolist()
+    index = utterances.index.to_numpy(dtype=np.int64)
+    path = cache_dir() / "tokens" / f"{token_cache_key(index, texts)}.parquet"
+    if cache and path.exists():
+        try:
+            return Tokens(pd.read_parquet(path))
+        except Exception:  # a damaged cache file is rebuilt
+            path.unlink(missing_ok=True)
+    counts, table = tokenize_texts(texts, workers=workers, progress=progress)
+    table = _finish_columns(table)
+    table = table.add_column(0, "utterance", pa.array(np.repeat(index, counts)))
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        pq.write_table(table, tmp)
+        tmp.replace(path)
+    return Tokens(table.to_pandas())
+
+
+def token_cache_key(index: np.ndarray, texts: list[str]) -> str:
+    """SHA-256 over the tokenizer identity, the utterance index labels and the texts."""
+    digest = hashlib.sha256(repr(sorted(tokenizer_identity().items())).encode())
+    digest.update(np.ascontiguousarray(index, dtype=np.int64).tobytes())
+    digest.update("\x00".join(texts).encode("utf-8"))
+    return digest.hexdigest()[:32]
