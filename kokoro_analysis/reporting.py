@@ -272,6 +272,8 @@ class ReproductionLog:
         if tolerance is not None and not tolerance >= 0:
             raise ValueError("tolerance must be >= 0")
         ours = _plain(ours)
+        if isinstance(ours, float) and not math.isfinite(ours):
+            raise ValueError(f"{key}: ours must be finite, got {ours}")
         if ours is None and expect != "not_reproducible":
             raise ValueError(f"{key}: ours is missing; use expect='not_reproducible'")
         ref = self._reported.get(key)

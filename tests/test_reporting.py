@@ -176,6 +176,8 @@ def test_measured_and_not_reproducible_never_match(tmp_path):
         log.record(key, None)
     with pytest.raises(ValueError):
         log.record(key, 1.0, expect="close")
+    with pytest.raises(ValueError):
+        log.record(key, float("inf"))
 
 
 def test_to_frame_and_numpy_values(tmp_path):
