@@ -10,3 +10,10 @@ Terms used throughout the package:
 """
 
 __version__ = "0.1.0"
+
+from .loading import Corpus, load_corpus, merge_turns  # noqa: E402
+from .tokenize import Tokens, tokenize_corpus  # noqa: E402
+from .validation import DataNotFoundError, KokoroDataError, ValidationReport  # noqa: E402
+
+__all__ = ["Corpus", "DataNotFoundError", "KokoroDataError", "Tokens", "ValidationReport",
+           "load_corpus", "merge_turns", "tokenize_corpus"]

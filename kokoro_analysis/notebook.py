@@ -1,0 +1,136 @@
+"""What every notebook does first: resolve its parameters into data, outputs and a reproduction log.
+
+A notebook's ``parameters`` cell holds ``data_dir``, ``output_dir``, ``subset``, ``lang`` and ``seed``
+(plus its own); the next cell calls :func:`start` and uses the returned :class:`NotebookRun`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import plotting, schema, tables
+from .loading import Corpus, load_corpus
+from .paths import OutputDirs, output_dirs
+from .reporting import ReproductionLog
+from .tokenize import Tokens, tokenize_corpus
+
+LANGS = ("en", "ja")
+
+
+@dataclass
+class NotebookRun:
+    """One run of one notebook.
+
+    ``corpus`` is the loaded corpus restricted to ``subset`` (and ``topic`` when given);
+    ``full_corpus`` is everything. Output names get a suffix for a non-default subset, topic or
+    language, so runs with other parameters never overwrite the default outputs.
+    """
+
+    notebook: str
+    full_corpus: Corpus
+    corpus: Corpus
+    out: OutputDirs
+    subset: str = "all"
+    lang: str = "en"
+    seed: int = 0
+    topic: str | None = None
+    log: ReproductionLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log = ReproductionLog(self.notebook + self.suffix, self.out.root)
+
+    @property
+    def is_default(self) -> bool:
+        """True when the run covers the whole corpus, i.e. the paper's numbers apply."""
+        return self.subset == "all" and self.topic is None
+
+    @property
+    def suffix(self) -> str:
+        parts = [] if self.subset == "all" else [self.subset]
+        if self.topic:
+            parts.append("topic-" + "".join(c if c.isalnum() else "-" for c in self.topic.lower()).strip("-"))
+        return "".join(f"_{p}" for p in parts)
+
+    @cached_property
+    def full_tokens(self) -> Tokens:
+        """MeCab tokens of the whole corpus (cached on disk across runs)."""
+        return tokenize_corpus(self.full_corpus)
+
+    @cached_property
+    def tokens(self) -> Tokens:
+        """Tokens of this run's utterances."""
+        if self.corpus is self.full_corpus:
+            return self.full_tokens
+        return self.full_tokens.restrict(self.corpus.utterances.index)
+
+    def label(self, ja: str, en: str) -> str:
+        """The Japanese or the English label, by the run's ``lang``."""
+        return ja if self.lang == "ja" else en
+
+    def name(self, stem: str, *, per_lang: bool = False) -> str:
+        """Output file name: ``<stem><subset/topic suffix>`` (+ ``_ja`` for Japanese-labelled figures)."""
+        lang = "_ja" if per_lang and self.lang == "ja" else ""
+        return f"{stem}{self.suffix}{lang}"
+
+    def save_figure(self, fig, stem: str) -> dict[str, Path]:
+        """Save a figure as PDF + PNG under ``figures/`` (name suffixed with ``_ja`` in Japanese)."""
+        return plotting.save_figure(fig, self.name(stem, per_lang=True), self.out.root)
+
+    def write_table(self, frame: pd.DataFrame, stem: str, **kwargs: Any) -> dict[str, Path]:
+        """Write a table as CSV, LaTeX (booktabs) and Markdown under ``tables/``."""
+        return tables.write_table(frame, self.name(stem), self.out.root, **kwargs)
+
+    def record(self, key: str, ours: Any, **kwargs: Any):
+        """Record a reproduced number. Outside the default run (a subset or a topic) the paper's value
+        does not apply, so a ``match`` expectation becomes ``measured``."""
+        if not self.is_default and kwargs.get("expect", "match") == "match":
+            kwargs["expect"] = "measured"
+            kwargs["note"] = (kwargs.get("note", "") + f" (run on {self.corpus.subset_name}"
+                              + (f", topic {self.topic}" if self.topic else "") + ")").strip()
+        return self.log.record(key, ours, **kwargs)
+
+    def finish(self) -> pd.DataFrame:
+        """Save the reproduction log and return it for display."""
+        self.log.save()
+        return self.log.to_frame()
+
+
+def start(
+    notebook: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    output_dir: str | os.PathLike | None = None,
+    subset: str = "all",
+    lang: str = "en",
+    seed: int = 0,
+    topic: str | None = None,
+) -> NotebookRun:
+    """Validate the parameters, load the corpus, apply paper style; return the run context.
+
+    ``topic`` restricts every analysis to sessions whose ``topic_main_en`` or ``topic_main_jp`` equals it.
+    """
+    if subset not in schema.SUBSETS:
+        raise ValueError(f"subset must be one of {', '.join(schema.SUBSETS)}, not {subset!r}")
+    if lang not in LANGS:
+        raise ValueError(f"lang must be 'en' or 'ja', not {lang!r}")
+    full = load_corpus(data_dir)
+    corpus = full if subset == "all" else full.subset(subset)
+    if topic:
+        corpus = _restrict_topic(corpus, topic)
+    plotting.apply_paper_style()
+    return NotebookRun(notebook, full, corpus, output_dirs(output_dir), subset, lang, seed, topic or None)
+
+
+def _restrict_topic(corpus: Corpus, topic: str) -> Corpus:
+    dialogues = corpus.dialogues
+    mask = (dialogues["topic_main_en"] == topic) | (dialogues["topic_main_jp"] == topic)
+    if not mask.any():
+        known = sorted(dialogues["topic_main_en"].unique())
+        raise ValueError(f"no session has topic {topic!r}; main topics are: {', '.join(known)}")
+    return corpus.restrict(dialogues.index[mask])

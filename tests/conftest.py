@@ -1,0 +1,67 @@
+"""Shared fixtures: an isolated cache, synthetic corpora on disk, the real data when available, and a
+papermill runner for the notebooks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+from kokoro_analysis.paths import PROJECT_ROOT  # noqa: E402
+from kokoro_analysis.synthetic import write_synthetic_corpus  # noqa: E402
+
+NOTEBOOKS = PROJECT_ROOT / "notebooks"
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    """Every test writes caches to a temporary folder (never the user's cache); session-wide so the
+    synthetic corpus is tokenized once."""
+    if "KOKORO_ANALYSIS_TEST_CACHE" not in os.environ:
+        os.environ["KOKORO_ANALYSIS_TEST_CACHE"] = str(tmp_path_factory.getbasetemp() / "cache")
+    monkeypatch.setenv("KOKORO_ANALYSIS_CACHE", os.environ["KOKORO_ANALYSIS_TEST_CACHE"])
+
+
+@pytest.fixture(scope="session")
+def synthetic_dir(tmp_path_factory) -> Path:
+    """A repository-like folder with 60 valid synthetic sessions (all score subsets populated)."""
+    return write_synthetic_corpus(tmp_path_factory.mktemp("synthetic"), n_sessions=60, seed=0)
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    """The real KokoroChat release named by ``KOKOROCHAT_DATA``; tests using it skip when unset."""
+    path = os.environ.get("KOKOROCHAT_DATA")
+    if not path:
+        pytest.skip("KOKOROCHAT_DATA is not set (real-data test)")
+    return Path(path)
+
+
+@pytest.fixture(scope="session")
+def real_corpus(real_data_dir):
+    from kokoro_analysis import load_corpus
+
+    return load_corpus(real_data_dir)
+
+
+@pytest.fixture
+def run_notebook(tmp_path):
+    """Execute ``notebooks/<name>.ipynb`` with papermill and the given parameters; output_dir is a fresh
+    temporary folder (returned). The executed copy is written there too."""
+    import papermill
+
+    def run(name: str, **parameters) -> Path:
+        output_dir = Path(parameters.pop("output_dir", tmp_path / "out"))
+        output_dir.mkdir(parents=True, exist_ok=True)
+        papermill.execute_notebook(
+            str(NOTEBOOKS / f"{name}.ipynb"), str(output_dir / f"{name}.ipynb"),
+            parameters={"output_dir": str(output_dir), **parameters},
+            cwd=str(tmp_path), progress_bar=False, kernel_name="python3",
+        )
+        return output_dir
+
+    return run
