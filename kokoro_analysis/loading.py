@@ -27,7 +27,7 @@ from .paths import cache_dir
 from .sources import DataSource, RawRecord, find_data, iter_records
 from .validation import KokoroDataError, Problem, ValidationReport
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Bump when the cached table layout changes, so old caches are not read."""
 
 
@@ -323,31 +323,36 @@ def _build_tables(columns: _Columns) -> tuple[pd.DataFrame, pd.DataFrame]:
     })
     utterances["length"] = utterances["text"].str.len().astype("Int32").fillna(0).astype(np.int32)
     dialogues["evaluated_at"] = pd.to_datetime(dialogues["evaluated_at"], format=schema.TIME_FORMAT, errors="coerce")
-    return _add_session_columns(dialogues, utterances), utterances
+    return _add_session_columns(dialogues, utterances, counts), utterances
 
 
 def _parse_times(values: list) -> pd.Series:
-    """ISO timestamps to datetime64[s]; unparseable values become NaT (reported by the checks)."""
+    """ISO timestamps to datetime64[us] (pandas' default unit, and one Parquet stores); unparseable
+    values become NaT (reported by the checks)."""
     try:
-        return pd.Series(np.array(values, dtype="datetime64[s]"))
+        return pd.Series(np.array(values, dtype="datetime64[s]").astype("datetime64[us]"))
     except (ValueError, TypeError):
-        return pd.to_datetime(pd.Series(values, dtype=object), format=schema.TIME_FORMAT, errors="coerce")
+        parsed = pd.to_datetime(pd.Series(values, dtype=object), format=schema.TIME_FORMAT, errors="coerce")
+        return parsed.astype("datetime64[us]")
 
 
-def _add_session_columns(dialogues: pd.DataFrame, utterances: pd.DataFrame) -> pd.DataFrame:
-    """Derived per-session columns: times, duration, message counts, item sum and score-rule branch."""
+def _add_session_columns(dialogues: pd.DataFrame, utterances: pd.DataFrame, counts: np.ndarray) -> pd.DataFrame:
+    """Derived per-session columns: times, duration, message counts, item sum and score-rule branch.
+
+    Messages are grouped by their session's position (not its id), so duplicated ids cannot mix sessions.
+    """
     if dialogues.empty:
         return dialogues
-    grouped = utterances.groupby("dialogue_id", sort=False)["time"]
-    dialogues["start_time"] = grouped.min()
-    dialogues["end_time"] = grouped.max()
+    session_number = np.repeat(np.arange(len(dialogues)), counts)
+    times = utterances["time"].groupby(session_number)
+    dialogues["start_time"] = times.min().to_numpy()
+    dialogues["end_time"] = times.max().to_numpy()
     dialogues["duration_min"] = (dialogues["end_time"] - dialogues["start_time"]).dt.total_seconds() / 60
     dialogues["year"] = dialogues["start_time"].dt.year.astype("Int64")
-    session_number = np.repeat(np.arange(len(dialogues)), _messages_per_session(utterances, dialogues))
     codes = utterances["role"].cat.codes.to_numpy()
+    dialogues["n_messages"] = counts
     for code, role in enumerate(schema.ROLES):
         dialogues[f"n_{role}_messages"] = np.bincount(session_number[codes == code], minlength=len(dialogues))
-    dialogues["n_messages"] = np.bincount(session_number, minlength=len(dialogues))
     items = dialogues[list(schema.ITEM_KEYS)].apply(pd.to_numeric, errors="coerce")
     dialogues["item_sum"] = items.sum(axis=1, min_count=len(schema.ITEM_KEYS)).astype("Int64")
     flags = dialogues[list(schema.FLAG_KEYS)].astype(bool).to_numpy().T
@@ -355,27 +360,23 @@ def _add_session_columns(dialogues: pd.DataFrame, utterances: pd.DataFrame) -> p
     return dialogues
 
 
-def _messages_per_session(utterances: pd.DataFrame, dialogues: pd.DataFrame) -> np.ndarray:
-    """Messages per session, in the order of ``dialogues`` (utterances are grouped by session in that order)."""
-    return utterances.groupby("dialogue_id", sort=False).size().reindex(dialogues.index, fill_value=0).to_numpy()
-
-
 def _check_messages(dialogues: pd.DataFrame, utterances: pd.DataFrame) -> list[Problem]:
     """Vectorised checks over all messages: parseable timestamps, in order within each session."""
-    files = dialogues["file"]
+    files = dialogues["file"].to_numpy()
+    positions = utterances["position"].to_numpy()
+    session_number = np.cumsum(positions == 0) - 1
     unparsed = utterances["time"].isna().to_numpy()
-    previous_same = utterances["dialogue_id"].eq(utterances["dialogue_id"].shift()).to_numpy()
-    backwards = previous_same & (utterances["time"].diff() < pd.Timedelta(0)).to_numpy()
+    backwards = (positions > 0) & (utterances["time"].diff() < pd.Timedelta(0)).to_numpy()
     problems = []
     for index in np.flatnonzero(unparsed | backwards):
-        row = utterances.iloc[index]
+        time = utterances["time"].iat[index]
         detail = ("not a timestamp like 2020-03-08T14:59:49" if unparsed[index]
-                  else f"{row['time']} is earlier than the previous message")
-        file = files.loc[row["dialogue_id"]]
-        problems.append(Problem(file, "time", detail, int(row["position"]), Path(file).stem))
+                  else f"{time} is earlier than the previous message")
+        file = files[session_number[index]]
+        problems.append(Problem(file, "time", detail, int(positions[index]), Path(file).stem))
     unparsed_review = dialogues["evaluated_at"].isna()
     problems += [Problem(file, "review_by_client_en.evaluation_created_at", "not a timestamp", None, Path(file).stem)
-                 for file in files[unparsed_review]]
+                 for file in files[unparsed_review.to_numpy()]]
     return problems
 
 

@@ -3,8 +3,9 @@
 Per token we keep:
 
 * ``surface``: the text span as written (MeCab ``%m``);
-* ``lemma``: UniDic's *lemma* (語彙素, feature 7) with the English gloss of loanwords removed
-  (``コンピューター-computer`` → ``コンピューター``). We use it, not the written base form (書字形基本形,
+* ``lemma``: UniDic's *lemma* (語彙素, feature 7) without the disambiguating suffix UniDic appends after
+  a hyphen (the English gloss of loanwords, ``コンピューター-computer`` → ``コンピューター``, or a sense
+  label, ``私-代名詞`` → ``私``). We use it, not the written base form (書字形基本形,
   feature 10), because it merges orthographic variants (分かる / わかる / 解る → 分かる), which is what
   vocabulary counts and keyword statistics need. Its spelling can be unusual (とても → 迚も);
   unknown words use their surface;
@@ -39,7 +40,7 @@ import pyarrow.parquet as pq
 
 from .paths import cache_dir
 
-TOKENS_FORMAT = 1
+TOKENS_FORMAT = 2
 """Bump when the token table layout changes, so old caches are not read."""
 
 COLUMNS = ("surface", "pos", "pos2", "lemma")
@@ -48,7 +49,11 @@ UNKNOWN_FORMAT = r"%m\t%f[0]\t%f[1]\t%m\n"
 CONTENT_POS = ("名詞", "動詞", "形容詞", "形状詞", "副詞")
 """Coarse parts of speech counted as content words (nouns, verbs, adjectives, adjectival nouns, adverbs)."""
 NON_CONTENT_POS2 = ("非自立可能", "数詞", "固有名詞")
-"""Sub-POS excluded from content words: dependent forms (する, いる, こと...), numerals and proper nouns."""
+"""Sub-POS excluded from content words: UniDic's 非自立可能 (する, いる, ある, 行く as auxiliaries...),
+numerals and proper nouns (names are mostly the role-play's pseudonyms)."""
+STOP_LEMMAS = ("事", "様", "為", "物", "所", "訳", "筈", "程", "そう", "どう", "こう", "ああ", "然う", "如何")
+"""Lemmas excluded from content words although tagged as nouns or adverbs: formal nouns (こと, よう, ため,
+もの, ところ, わけ, はず, ほど) and demonstrative adverbs (そう, どう, こう, ああ)."""
 
 
 def _dictionary_dir() -> str:
@@ -178,7 +183,7 @@ def _progress_bar(total: int, enabled: bool):
 def _finish_columns(table: pa.Table) -> pa.Table:
     """Strip loanword glosses from lemmas, fall back to the surface where there is no lemma, and
     dictionary-encode every column (so they load as pandas categoricals)."""
-    lemma = pc.replace_substring_regex(table["lemma"], pattern=r"-[A-Za-z].*$", replacement="")
+    lemma = pc.replace_substring_regex(table["lemma"], pattern=r"^(.+?)-.*$", replacement=r"\1")
     lemma = pc.if_else(pc.or_(pc.equal(lemma, "*"), pc.equal(lemma, "")), table["surface"], lemma)
     table = table.set_column(table.schema.get_field_index("lemma"), "lemma", lemma)
     return pa.table({name: pc.dictionary_encode(table[name].combine_chunks()) for name in COLUMNS})
@@ -204,8 +209,10 @@ class Tokens:
         return Tokens(self.table[self.table["utterance"].isin(pd.Index(utterance_index))])
 
     def content(self) -> "Tokens":
-        """Content-word tokens only (see :data:`CONTENT_POS` and :data:`NON_CONTENT_POS2`)."""
-        mask = self.table["pos"].isin(CONTENT_POS) & ~self.table["pos2"].isin(NON_CONTENT_POS2)
+        """Content-word tokens only (see :data:`CONTENT_POS`, :data:`NON_CONTENT_POS2`, :data:`STOP_LEMMAS`)."""
+        table = self.table
+        mask = (table["pos"].isin(CONTENT_POS) & ~table["pos2"].isin(NON_CONTENT_POS2)
+                & ~table["lemma"].isin(STOP_LEMMAS))
         return Tokens(self.table[mask])
 
     def counts_per_utterance(self, utterance_index) -> pd.Series:

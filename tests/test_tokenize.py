@@ -1,0 +1,94 @@
+"""MeCab tokenization: fields, edge cases, parallel = serial, the cache and its invalidation."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from kokoro_analysis import load_corpus, tokenize
+from kokoro_analysis.tokenize import Tokens, tokenize_corpus, tokenize_texts, tokenizer_identity
+
+
+def frame(texts: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"text": pd.Series(texts, dtype="str")})
+
+
+def test_surface_lemma_and_pos_of_a_sentence():
+    tokens = tokenize_corpus(frame(["今日はとても寒いですね。", "コンピューターを使う"]), progress=False)
+    table = tokens.table
+    assert table["surface"].astype(str).tolist()[:7] == ["今日", "は", "とても", "寒い", "です", "ね", "。"]
+    assert table["pos"].astype(str).tolist()[:4] == ["名詞", "助詞", "副詞", "形容詞"]
+    lemmas = dict(zip(table["surface"].astype(str), table["lemma"].astype(str)))
+    assert lemmas["コンピューター"] == "コンピューター"  # English gloss removed
+    assert lemmas["使う"] == "使う"
+    assert tokenize_corpus(frame(["私です"]), progress=False).table["lemma"].astype(str).iloc[0] == "私"  # 私-代名詞
+    assert table["utterance"].tolist() == [0] * 7 + [1] * 3
+    assert isinstance(table["lemma"].dtype, pd.CategoricalDtype)
+
+
+def test_awkward_texts_do_not_break_the_line_format():
+    texts = ['彼は"引用"と言った\tタブ', "   ", "", "ｱｲｳｴｵ！？", "a,b;c"]
+    counts, table = tokenize_texts(texts, workers=1, progress=False)
+    assert counts.tolist()[1:3] == [0, 0]  # whitespace only and empty give no tokens
+    assert len(table) == counts.sum()
+    surfaces = table["surface"].to_pylist()
+    assert '"' in surfaces and "\t" not in "".join(surfaces)
+
+
+def test_parallel_equals_serial(synthetic_dir):
+    texts = load_corpus(synthetic_dir).utterances["text"].tolist()
+    serial = tokenize_texts(texts, workers=1, progress=False, chunk_size=100)
+    parallel = tokenize_texts(texts, workers=2, progress=False, chunk_size=100)
+    assert serial[0].tolist() == parallel[0].tolist()
+    assert serial[1].equals(parallel[1])
+
+
+def test_second_call_reads_the_cache(synthetic_dir, monkeypatch):
+    corpus = load_corpus(synthetic_dir)
+    first = tokenize_corpus(corpus, progress=False)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("tokenized again instead of reading the cache")
+
+    monkeypatch.setattr(tokenize, "tokenize_texts", fail)
+    second = tokenize_corpus(corpus, progress=False)
+    pd.testing.assert_frame_equal(first.table, second.table)
+
+
+def test_changed_text_or_tokenizer_is_not_served_stale(monkeypatch):
+    texts = frame(["こんにちは", "さようなら"])
+    before = tokenize_corpus(texts, progress=False)
+    changed = frame(["こんにちは", "ありがとう"])
+    after = tokenize_corpus(changed, progress=False)
+    assert "ありがとう" in after.table["surface"].astype(str).tolist()
+    assert before.table["surface"].astype(str).tolist() != after.table["surface"].astype(str).tolist()
+
+    identity = dict(tokenizer_identity())
+    key = tokenize.token_cache_key(texts.index.to_numpy(), texts["text"].tolist())
+    monkeypatch.setattr(tokenize, "tokenizer_identity", lambda: {**identity, "unidic-lite": "9.9.9"})
+    assert tokenize.token_cache_key(texts.index.to_numpy(), texts["text"].tolist()) != key
+
+
+def test_identity_names_every_version():
+    identity = tokenizer_identity()
+    for name in ("fugashi", "mecab", "unidic-lite", "dictionary", "options"):
+        assert identity[name] and identity[name] != "unknown"
+    assert "-O ''" in identity["options"]
+
+
+def test_restrict_lists_and_content():
+    tokens = tokenize_corpus(frame(["私は学校に行きます。", "ありがとう", "本を読むことにする"]), progress=False)
+    lists = tokens.lists("surface")
+    assert lists.loc[1] == ["ありがとう"]
+    restricted = tokens.restrict([0, 2])
+    assert set(restricted.table["utterance"]) == {0, 2}
+    content = set(tokens.content().table["lemma"].astype(str))
+    assert {"学校", "本", "読む"} <= content
+    # particles, auxiliaries, symbols, pronouns and UniDic's 非自立可能 words (行く, 事, 為る) are not content
+    assert not {"は", "に", "ます", "。", "私", "行く", "事", "為る"} & content
+    assert tokens.counts_per_utterance([0, 1, 2, 99]).tolist()[-1] == 0
+
+
+def test_tokens_of_an_empty_table():
+    tokens = tokenize_corpus(frame([]), progress=False, cache=False)
+    assert isinstance(tokens, Tokens) and len(tokens) == 0
