@@ -16,6 +16,12 @@ from kokoro_analysis.synthetic import write_synthetic_corpus  # noqa: E402
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 
+# Data locations may be given relative to the checkout (CI: KOKOROCHAT_DATA=../shared/kokorochat);
+# make them absolute so notebooks executed with another working directory find them too.
+for _variable in ("KOKOROCHAT_DATA", "KOKORO_PEERS_DIR"):
+    if os.environ.get(_variable):
+        os.environ[_variable] = str(Path(os.environ[_variable]).expanduser().resolve())
+
 
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path_factory, monkeypatch):
