@@ -122,15 +122,19 @@ def _tokenize_chunk(texts: Sequence[str]) -> tuple[np.ndarray, pa.Table]:
     return counts, _read_lines("".join(outputs))
 
 
+_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+
+
 def _read_lines(lines: str) -> pa.Table:
+    """Parse MeCab's tab-separated lines into dictionary-encoded columns (small to send between processes)."""
     if not lines:
-        return pa.table({name: pa.array([], pa.string()) for name in COLUMNS})
+        return pa.table({name: pa.array([], pa.string()).dictionary_encode() for name in COLUMNS})
     return pacsv.read_csv(
         io.BytesIO(lines.encode("utf-8")),
         read_options=pacsv.ReadOptions(column_names=list(COLUMNS), use_threads=False, block_size=1 << 26),
         parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False,
                                          newlines_in_values=False, ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in COLUMNS},
+        convert_options=pacsv.ConvertOptions(column_types={name: _DICTIONARY for name in COLUMNS},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
 
@@ -181,12 +185,18 @@ def _progress_bar(total: int, enabled: bool):
 
 
 def _finish_columns(table: pa.Table) -> pa.Table:
-    """Strip loanword glosses from lemmas, fall back to the surface where there is no lemma, and
-    dictionary-encode every column (so they load as pandas categoricals)."""
-    lemma = pc.replace_substring_regex(table["lemma"], pattern=r"^(.+?)-.*$", replacement=r"\1")
-    lemma = pc.if_else(pc.or_(pc.equal(lemma, "*"), pc.equal(lemma, "")), table["surface"], lemma)
-    table = table.set_column(table.schema.get_field_index("lemma"), "lemma", lemma)
-    return pa.table({name: pc.dictionary_encode(table[name].combine_chunks()) for name in COLUMNS})
+    """One dictionary per column, and lemmas without UniDic's hyphenated suffix. Work is done on the
+    dictionaries (tens of thousands of strings), never per token."""
+    table = table.unify_dictionaries()
+    columns = {name: table[name].combine_chunks() for name in COLUMNS}
+    lemma = columns["lemma"]
+    if isinstance(lemma, pa.ChunkedArray):  # an empty table stays chunked
+        lemma = pa.concat_arrays(lemma.chunks) if lemma.num_chunks else pa.array([], _DICTIONARY)
+    stripped = pc.replace_substring_regex(lemma.dictionary, pattern=r"^(.+?)-.*$", replacement=r"\1")
+    values, inverse = np.unique(np.asarray(stripped.to_pylist(), dtype=object), return_inverse=True)
+    indices = inverse.astype(np.int32)[lemma.indices.to_numpy(zero_copy_only=False)]
+    columns["lemma"] = pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), pa.array(values.tolist(), pa.string()))
+    return pa.table(columns)
 
 
 # --- the token table ---------------------------------------------------------------------------------
@@ -238,28 +248,48 @@ def tokenize_corpus(corpus, *, workers: int | None = None, cache: bool = True, p
     changed input or tokenizer never returns stale tokens. Files live in ``<cache>/tokens/``.
     """
     utterances = corpus.utterances if hasattr(corpus, "utterances") else corpus
-    texts = utterances["text"].tolist()
     index = utterances.index.to_numpy(dtype=np.int64)
-    path = cache_dir() / "tokens" / f"{token_cache_key(index, texts)}.parquet"
+    path = cache_dir() / "tokens" / f"{token_cache_key(index, utterances['text'])}.parquet"
     if cache and path.exists():
         try:
             return Tokens(pd.read_parquet(path))
         except Exception:  # a damaged cache file is rebuilt
             path.unlink(missing_ok=True)
-    counts, table = tokenize_texts(texts, workers=workers, progress=progress)
+    counts, table = tokenize_texts(utterances["text"].tolist(), workers=workers, progress=progress)
     table = _finish_columns(table)
-    table = table.add_column(0, "utterance", pa.array(np.repeat(index, counts)))
+    owners = np.repeat(index, counts)
+    if len(index) and index.max() < 2**31 and index.min() >= 0:
+        owners = owners.astype(np.int32)
+    table = table.add_column(0, "utterance", pa.array(owners))
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, compression="zstd", write_statistics=False)
         tmp.replace(path)
     return Tokens(table.to_pandas())
 
 
-def token_cache_key(index: np.ndarray, texts: list[str]) -> str:
-    """SHA-256 over the tokenizer identity, the utterance index labels and the texts."""
+def token_cache_key(index: np.ndarray, texts) -> str:
+    """SHA-256 over the tokenizer identity, the utterance index labels and the texts (hashed from their
+    Arrow buffers: offsets rebased to 0, then the UTF-8 bytes, so no Python string is made)."""
     digest = hashlib.sha256(repr(sorted(tokenizer_identity().items())).encode())
     digest.update(np.ascontiguousarray(index, dtype=np.int64).tobytes())
-    digest.update("\x00".join(texts).encode("utf-8"))
+    array = _as_large_string(texts)
+    _, offsets_buffer, data = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[array.offset:array.offset + len(array) + 1]
+    digest.update((offsets - offsets[0]).tobytes())
+    if data is not None:
+        digest.update(memoryview(data)[offsets[0]:offsets[-1]])
     return digest.hexdigest()[:32]
+
+
+def _as_large_string(texts) -> pa.LargeStringArray:
+    try:
+        array = pa.array(texts)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        array = pa.array(list(texts), pa.large_string())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks else pa.array([], pa.large_string())
+    if array.null_count:
+        raise ValueError("texts must not contain missing values")
+    return array.cast(pa.large_string())

@@ -92,3 +92,13 @@ def test_restrict_lists_and_content():
 def test_tokens_of_an_empty_table():
     tokens = tokenize_corpus(frame([]), progress=False, cache=False)
     assert isinstance(tokens, Tokens) and len(tokens) == 0
+
+
+def test_cache_key_depends_on_content_not_on_memory_layout():
+    texts = pd.Series(["あ", "いう", "えお", "か"], dtype="str")
+    sliced = texts.iloc[1:3]
+    fresh = pd.Series(["いう", "えお"], dtype="str", index=[1, 2])
+    key = tokenize.token_cache_key
+    assert key(sliced.index.to_numpy(), sliced) == key(fresh.index.to_numpy(), fresh)
+    assert key(sliced.index.to_numpy(), sliced) != key(sliced.index.to_numpy(), pd.Series(["いう", "えか"]))
+    assert key(sliced.index.to_numpy(), sliced) != key(sliced.index.to_numpy(), pd.Series(["い", "うえお"]))

@@ -1,0 +1,154 @@
+#!/usr/bin/env python
+"""Benchmark loading and tokenizing the full corpus, side by side with the native ``mecab`` command.
+
+    python scripts/benchmark.py [--data PATH] [--workers N] [--json FILE] [--naive-sample N]
+
+Each measurement runs in a fresh Python process with its own empty cache folder, so "cold" means cold.
+Native MeCab (Debian package ``mecab``) runs on one core over the same texts (one utterance per line)
+with the same unidic-lite dictionary and its default full output; the ratio is ours / native.
+Peak memory is the largest resident set of any process of the run (children included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGETS = {  # what the project promises (README), on 2 cores
+    "cold load (s)": 1.5,
+    "warm load (s)": 0.5,
+    "tokenize cold / native mecab": 1.0,
+    "warm token load (s)": 1.0,
+    "peak memory (GB)": 4.0,
+}
+
+CHILD = r"""
+import json, sys, time
+started = time.perf_counter()
+from kokoro_analysis import load_corpus
+from kokoro_analysis.tokenize import tokenize_corpus
+imported = time.perf_counter()
+step, data, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if step in ("cold_load", "warm_load"):
+    corpus = load_corpus(data, cache=(step == "warm_load"))
+    result = {"n": len(corpus.utterances)}
+else:
+    corpus = load_corpus(data)
+    loaded = time.perf_counter()
+    tokens = tokenize_corpus(corpus, workers=workers, progress=False)
+    imported = loaded
+    result = {"n": len(tokens)}
+result["seconds"] = time.perf_counter() - imported
+result["import_seconds"] = imported - started
+print(json.dumps(result))
+"""
+
+NAIVE = r"""
+import sys, time, unidic_lite, fugashi
+texts = open(sys.argv[1], encoding="utf-8").read().splitlines()
+tagger = fugashi.Tagger(f'-d "{unidic_lite.DICDIR}" -r /dev/null')
+started = time.perf_counter()
+n = 0
+for text in texts:
+    for word in tagger(text):
+        surface, lemma, pos = word.surface, word.feature.lemma, word.feature.pos1
+        n += 1
+print(time.perf_counter() - started, n)
+"""
+
+
+def run_child(step: str, data: str, workers: int, cache: Path) -> dict:
+    env = {**os.environ, "KOKORO_ANALYSIS_CACHE": str(cache)}
+    out = subprocess.run([sys.executable, "-c", CHILD, step, data, str(workers)], env=env,
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def native_mecab_seconds(texts_file: Path) -> float | None:
+    """Time the native mecab command over the file on one core (None when it is not installed)."""
+    if shutil.which("mecab") is None:
+        return None
+    import unidic_lite
+
+    command = ["mecab", "-r", os.path.join(unidic_lite.DICDIR, "mecabrc"), "-d", unidic_lite.DICDIR]
+    if shutil.which("taskset"):
+        command = ["taskset", "-c", "0", *command]
+    with open(texts_file, "rb") as source:
+        started = time.perf_counter()
+        subprocess.run(command, stdin=source, stdout=subprocess.DEVNULL, check=True)
+        return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=os.environ.get("KOKOROCHAT_DATA"), help="KokoroChat data")
+    parser.add_argument("--workers", type=int, default=None, help="tokenizer processes (default: all cores)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--naive-sample", type=int, default=60000,
+                        help="utterances for the plain fugashi loop (extrapolated; 0 to skip)")
+    args = parser.parse_args()
+    if not args.data:
+        parser.error("give --data or set KOKOROCHAT_DATA")
+    from kokoro_analysis import load_corpus
+    from kokoro_analysis.tokenize import available_cores, tokenizer_identity
+
+    workers = args.workers or available_cores()
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        cache = scratch / "cache"
+        print(f"cores: {available_cores()}, tokenizer workers: {workers}; tokenizer: {tokenizer_identity()}")
+        cold = run_child("cold_load", args.data, workers, cache)
+        results["cold load (s)"] = cold["seconds"]
+        run_child("warm_load", args.data, workers, cache)  # writes the load cache
+        results["warm load (s)"] = run_child("warm_load", args.data, workers, cache)["seconds"]
+        results["import kokoro_analysis (s)"] = cold["import_seconds"]
+        tokenized = run_child("tokenize", args.data, workers, cache)
+        results["tokenize cold (s)"] = tokenized["seconds"]
+        results["tokens"] = tokenized["n"]
+        results["warm token load (s)"] = run_child("tokenize", args.data, workers, cache)["seconds"]
+
+        texts = load_corpus(args.data).utterances["text"].tolist()
+        texts_file = scratch / "utterances.txt"
+        texts_file.write_text("\n".join(texts) + "\n", encoding="utf-8")
+        native = native_mecab_seconds(texts_file)
+        if native is not None:
+            results["native mecab, 1 core (s)"] = native
+            results["tokenize cold / native mecab"] = results["tokenize cold (s)"] / native
+        if args.naive_sample:
+            sample = scratch / "sample.txt"
+            sample.write_text("\n".join(texts[: args.naive_sample]) + "\n", encoding="utf-8")
+            out = subprocess.run([sys.executable, "-c", NAIVE, str(sample)], capture_output=True, text=True, check=True)
+            seconds = float(out.stdout.split()[0]) * len(texts) / min(len(texts), args.naive_sample)
+            results["plain fugashi loop, 1 core, extrapolated (s)"] = seconds
+            if native is not None:
+                results["plain fugashi loop / native mecab"] = seconds / native
+    peak_kb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    results["peak memory (GB)"] = peak_kb / 1024 / 1024
+    report(results)
+    if native is None:
+        print("native mecab not found: install it (Debian/Ubuntu: apt-get install mecab) for the ratio")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0 if all(results.get(k, 0) <= v for k, v in TARGETS.items()) else 1
+
+
+def report(results: dict[str, float]) -> None:
+    print(f"\n{'measurement':48} {'value':>10}  target")
+    for name, value in results.items():
+        target = TARGETS.get(name)
+        mark = "" if target is None else (f"≤ {target:g} " + ("ok" if value <= target else "MISSED"))
+        shown = f"{value:,.0f}" if name == "tokens" else f"{value:.2f}"
+        print(f"{name:48} {shown:>10}  {mark}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
