@@ -15,16 +15,19 @@ the unnormalised text.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import schema
 from .paths import cache_dir
 from .sources import DataSource, RawRecord, find_data, iter_records
+from .tokenize import available_cores
 from .validation import KokoroDataError, Problem, ValidationReport
 
 CACHE_FORMAT = 2
@@ -140,23 +143,73 @@ class _Columns:
     texts: list = field(default_factory=list)
 
 
+@dataclass
+class _Shard:
+    """A parsed share of the sessions as compact arrays (cheap to send between processes)."""
+
+    sessions: list[dict]
+    counts: np.ndarray
+    role_codes: np.ndarray
+    times: np.ndarray
+    texts: pa.Array
+    problems: list[Problem]
+    seen: int
+    kokorochat_like: bool
+
+
+PARALLEL_MIN_FILES = 2000
+"""Below this many files the sessions are parsed in one process (starting workers costs more)."""
+
+
 def _parse(source: DataSource) -> tuple[pd.DataFrame, pd.DataFrame, ValidationReport]:
-    report = ValidationReport(source=str(source.path))
-    columns = _Columns()
-    looks_like_kokorochat = False
-    for record in iter_records(source):
-        report.sessions_seen += 1
-        problems = _parse_record(record, columns)
-        looks_like_kokorochat |= not any(p.field in ("json", "session") for p in problems)
-        report.problems.extend(problems)
-    if report.sessions_seen and not looks_like_kokorochat:
+    shards = _parse_shards(source)
+    report = ValidationReport(source=str(source.path), sessions_seen=sum(s.seen for s in shards))
+    report.problems = [p for shard in shards for p in shard.problems]
+    if report.sessions_seen and not any(shard.kokorochat_like for shard in shards):
         raise KokoroDataError(
             f"{source.path}: none of the {report.sessions_seen} files is a KokoroChat session "
             f"(first problem: {report.problems[0]}). Is this another dataset?", report.problems)
-    dialogues, utterances = _build_tables(columns)
+    dialogues, utterances = _build_tables(shards)
     report.problems.extend(_check_messages(dialogues, utterances))
     report.problems.extend(_check_duplicates(dialogues))
     return dialogues, utterances, report
+
+
+def _parse_shards(source: DataSource) -> list[_Shard]:
+    """Parse all records, split over the available cores for a large folder of JSON files."""
+    workers = min(available_cores(), 8)
+    if source.kind != "json" or workers < 2 or len(source.files) < PARALLEL_MIN_FILES:
+        return [_parse_records(iter_records(source))]
+    size = -(-len(source.files) // workers)
+    parts = [replace(source, files=source.files[i:i + size]) for i in range(0, len(source.files), size)]
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with context.Pool(len(parts)) as pool:
+        return pool.map(_parse_source, parts)
+
+
+def _parse_source(source: DataSource) -> _Shard:
+    return _parse_records(iter_records(source))
+
+
+def _parse_records(records) -> _Shard:
+    columns = _Columns()
+    problems: list[Problem] = []
+    seen, kokorochat_like = 0, False
+    for record in records:
+        seen += 1
+        found = _parse_record(record, columns)
+        kokorochat_like |= not any(p.field in ("json", "session") for p in found)
+        problems.extend(found)
+    role_codes = {role: code for code, role in enumerate(schema.ROLES)}
+    return _Shard(
+        sessions=columns.sessions,
+        counts=np.asarray(columns.counts, dtype=np.int64),
+        role_codes=np.fromiter((role_codes.get(r, -1) for r in columns.roles), dtype=np.int8,
+                               count=len(columns.roles)),
+        times=_parse_times(columns.times),
+        texts=pa.array(columns.texts, pa.large_string()),
+        problems=problems, seen=seen, kokorochat_like=kokorochat_like,
+    )
 
 
 def _parse_record(record: RawRecord, out: _Columns) -> list[Problem]:
@@ -217,6 +270,10 @@ def _parse_messages(record: RawRecord, dialogue) -> tuple[tuple[list, list, list
     if not all(type(time) is str for time in times):
         problems += [_problem(record, "time", f"not a string ({time!r})", i)
                      for i, time in enumerate(times) if type(time) is not str]
+    if problems:  # keep the session's shape; it is skipped or raised on later
+        texts = [text if type(text) is str else "" for text in texts]
+        times = [time if type(time) is str else None for time in times]
+        roles = [role if isinstance(role, str) else "" for role in roles]
     return (roles, times, texts), problems
 
 
@@ -305,35 +362,35 @@ def _compare_japanese_review(record: RawRecord, review_en: dict, review_ja) -> l
     return problems
 
 
-def _build_tables(columns: _Columns) -> tuple[pd.DataFrame, pd.DataFrame]:
-    dialogues = pd.DataFrame(columns.sessions)
+def _build_tables(shards: list[_Shard]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    dialogues = pd.DataFrame([row for shard in shards for row in shard.sessions])
     if dialogues.empty:
         dialogues = pd.DataFrame(columns=["dialogue_id", "file", "score", "evaluated_at"])
     dialogues = dialogues.drop(columns="evaluation_id", errors="ignore").set_index("dialogue_id")
-    counts = np.asarray(columns.counts, dtype=np.int64)
+    counts = np.concatenate([shard.counts for shard in shards])
     starts = np.repeat(np.cumsum(counts) - counts, counts)
-    role_codes = {role: code for code, role in enumerate(schema.ROLES)}
-    codes = np.fromiter((role_codes.get(r, -1) for r in columns.roles), dtype=np.int8, count=len(columns.roles))
+    codes = np.concatenate([shard.role_codes for shard in shards])
+    texts = pd.Series(pa.chunked_array([shard.texts for shard in shards], pa.large_string()), dtype="str")
     utterances = pd.DataFrame({
         "dialogue_id": np.repeat(dialogues.index.to_numpy(dtype=np.int64), counts),
         "position": (np.arange(counts.sum()) - starts).astype(np.int32),
         "role": pd.Categorical.from_codes(codes, categories=schema.ROLES),
-        "time": _parse_times(columns.times),
-        "text": pd.Series(columns.texts, dtype="str"),
+        "time": np.concatenate([shard.times for shard in shards]),
+        "text": texts,
     })
     utterances["length"] = utterances["text"].str.len().astype("Int32").fillna(0).astype(np.int32)
     dialogues["evaluated_at"] = pd.to_datetime(dialogues["evaluated_at"], format=schema.TIME_FORMAT, errors="coerce")
     return _add_session_columns(dialogues, utterances, counts), utterances
 
 
-def _parse_times(values: list) -> pd.Series:
+def _parse_times(values: list) -> np.ndarray:
     """ISO timestamps to datetime64[us] (pandas' default unit, and one Parquet stores); unparseable
     values become NaT (reported by the checks)."""
     try:
-        return pd.Series(np.array(values, dtype="datetime64[s]").astype("datetime64[us]"))
+        return np.array(values, dtype="datetime64[s]").astype("datetime64[us]")
     except (ValueError, TypeError):
         parsed = pd.to_datetime(pd.Series(values, dtype=object), format=schema.TIME_FORMAT, errors="coerce")
-        return parsed.astype("datetime64[us]")
+        return parsed.astype("datetime64[us]").to_numpy()
 
 
 def _add_session_columns(dialogues: pd.DataFrame, utterances: pd.DataFrame, counts: np.ndarray) -> pd.DataFrame:

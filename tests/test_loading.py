@@ -153,3 +153,14 @@ def test_json_written_by_synthetic_module_is_upstream_schema(synthetic_dir):
     assert list(data) == list(schema.TOP_KEYS)
     assert list(data["review_by_client_en"]) == list(schema.REVIEW_KEYS_EN)
     assert list(data["review_by_client_jp"]) == list(schema.REVIEW_KEYS_JA)
+
+
+def test_parallel_parse_equals_serial(synthetic_dir, monkeypatch):
+    from kokoro_analysis import loading
+
+    serial = load_corpus(synthetic_dir, cache=False)
+    monkeypatch.setattr(loading, "PARALLEL_MIN_FILES", 10)
+    monkeypatch.setattr(loading, "available_cores", lambda: 3)
+    parallel = load_corpus(synthetic_dir, cache=False)
+    pd.testing.assert_frame_equal(serial.dialogues, parallel.dialogues)
+    pd.testing.assert_frame_equal(serial.utterances, parallel.utterances)

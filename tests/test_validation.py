@@ -159,3 +159,14 @@ def test_messages_with_bad_values_keep_other_sessions_intact(tmp_path):
     times = corpus.utterances.groupby("dialogue_id")["time"].apply(lambda t: t.is_monotonic_increasing)
     assert times.all() and 3 not in times.index
     assert np.issubdtype(corpus.utterances["time"].dtype, np.datetime64)
+
+
+def test_problems_are_found_in_every_shard_of_a_parallel_parse(tmp_path, monkeypatch):
+    from kokoro_analysis import loading
+
+    monkeypatch.setattr(loading, "PARALLEL_MIN_FILES", 4)
+    monkeypatch.setattr(loading, "available_cores", lambda: 3)
+    folder = corpus_with(tmp_path, {1: "role", 12: "time_format"})
+    corpus = load_corpus(folder, strict=False, cache=False)
+    assert sorted(corpus.report.skipped_files) == sorted(str(folder / "kokorochat_dialogues" / f"{i}.json") for i in (1, 12))
+    assert len(corpus.dialogues) == 10
