@@ -432,8 +432,29 @@ COMPARISON_LABELS = {
 
 
 def comparison_display(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """:func:`comparison_table` with labelled columns (for the paper)."""
-    return table.rename(columns={k: v[0] if lang == "ja" else v[1] for k, v in COMPARISON_LABELS.items()})
+    """:func:`comparison_table` for the paper: labelled columns and numbers as text, reported cells at
+    the precision the source prints (e.g. 26.7), measured averages with two decimals, "–" where there
+    is no value."""
+    reported = load_reported()
+    names = {v: k for k, v in PEERS.items()}
+    rows = []
+    for _, record in table.iterrows():
+        key = f"peers.{names.get(record['dataset'], '')}.avg_turns"
+        measured = str(record["source"]).startswith("computed")
+        decimals = 2 if measured or key not in reported.index else int(reported.loc[key, "decimals"])
+        row = record.to_dict()
+        row.update({column: _cell(record[column], 0) for column in ("dialogues", "rating_items")})
+        row["avg_utterances_per_dialogue"] = _cell(record["avg_utterances_per_dialogue"], decimals)
+        row.update({column: _cell(record[column], 2)
+                    for column in ("avg_turns_per_dialogue", "avg_length_counselor", "avg_length_client")})
+        row["length_unit"] = record["length_unit"] or "–"
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=table.columns)
+    return frame.rename(columns={k: v[0] if lang == "ja" else v[1] for k, v in COMPARISON_LABELS.items()})
+
+
+def _cell(value: object, decimals: int) -> str:
+    return "–" if value is None or pd.isna(value) else f"{float(value):,.{decimals}f}"
 
 
 def _comparison_source(key: str, ours: Mapping[str, object]) -> str:

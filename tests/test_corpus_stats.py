@@ -188,8 +188,12 @@ def test_comparison_table_reported_and_measured(hand_corpus):
     assert row["avg_utterances_per_dialogue"] == 3.0 and row["avg_turns_per_dialogue"] == pytest.approx(7 / 3)
     assert row["avg_length_counselor"] == pytest.approx(2.8) and row["length_unit"] == "characters"
     assert measured.loc["AugESC", "dialogues"] == 65000
-    labelled = cs.comparison_display(measured.reset_index(), "en")
-    assert "# Dialogues" in labelled.columns
+    labelled = cs.comparison_display(measured.reset_index(), "en").set_index("Dataset")
+    assert labelled.loc["AugESC", "# Dialogues"] == "65,000"
+    assert labelled.loc["AugESC", "Avg. utterances / dialogue"] == "26.7"  # reported precision
+    assert labelled.loc["KokoroChat", "Avg. utterances / dialogue"] == "3.00"
+    assert labelled.loc["AugESC", "Avg. length / utterance (client)"] == "–"
+    assert cs.comparison_display(reported_only, "ja").columns[0] == "データセット"
 
 
 def test_subset_table(synthetic_dir):
