@@ -1,0 +1,222 @@
+"""Figures of the corpus statistics notebook (01): distributions of messages, lengths, durations, response
+times, sessions per year and per person, vocabulary growth and frequent content words.
+
+Every function takes tidy data and ``lang`` ("en"/"ja") for the labels and returns a Figure sized for the
+paper (style and saving: :mod:`kokoro_analysis.plotting`). Role colours are fixed across figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator
+
+from ..plotting import new_figure
+
+__all__ = [
+    "ROLE_COLORS",
+    "both_roles_figure",
+    "distribution_figure",
+    "lemma_label",
+    "role_label",
+    "sessions_per_person_figure",
+    "sessions_per_year_figure",
+    "session_length_figure",
+    "top_lemmas_figure",
+    "type_token_figure",
+]
+
+ROLE_COLORS = {"counselor": "#0173B2", "client": "#DE8F05", "total": "#555555"}
+"""Colour per role (seaborn colorblind blue / orange; grey for all messages)."""
+ROLE_LABELS = {"counselor": ("カウンセラー", "Counselor"), "client": ("クライエント", "Client"),
+               "total": ("全体", "All")}
+_SHARE_LABEL = ("割合 (%)", "Share (%)")
+_DECADE_LABEL = ("1 桁あたりの割合 (%)", "Share per decade (%)")
+
+
+def _pick(labels: tuple[str, str], lang: str) -> str:
+    return labels[0] if lang == "ja" else labels[1]
+
+
+def role_label(role: str, lang: str = "en") -> str:
+    """Display name of a role (``counselor``, ``client`` or ``total``)."""
+    return _pick(ROLE_LABELS[role], lang)
+
+
+def _thousands(value: float, _pos=None) -> str:
+    return f"{value:,.0f}"
+
+
+def _log_bins(values: Sequence[np.ndarray], per_decade: int, low: float = 1.0) -> np.ndarray:
+    """Logarithmic bin edges from ``low`` to the largest value, ``per_decade`` bins per decade. For
+    integer data the edges are moved to half-integers (and merged where two would hold the same
+    integers), so no bin is empty just because it contains no integer."""
+    arrays = [np.asarray(v, dtype=float) for v in values if len(v)]
+    top = max((float(a.max()) for a in arrays), default=low * 10)
+    top = max(top, low * 10)
+    count = int(np.ceil((np.log10(top) - np.log10(low)) * per_decade)) + 1
+    if arrays and all(np.all(a == np.round(a)) for a in arrays) and low >= 1:
+        integers = np.unique(np.floor(np.geomspace(low, top + 1, count)))
+        return np.append(integers - 0.5, integers[-1] + 0.5) if integers[-1] <= top else integers - 0.5
+    return np.geomspace(low, top * 1.0001, count)
+
+
+def distribution_figure(
+    values_by_role: Mapping[str, object],
+    xlabel: tuple[str, str],
+    *,
+    lang: str = "en",
+    log_x: bool = False,
+    bins: int | Sequence[float] | None = None,
+    per_decade: int = 12,
+    clip_low: float | None = None,
+    width: str = "column",
+    height: float | None = None,
+) -> Figure:
+    """Step histograms of one quantity for several roles, as the share (%) of each role's values per bin
+    (so roles with different counts compare), with each role's median marked by a dotted line.
+
+    ``xlabel``: (Japanese, English). ``log_x``: logarithmic bins and axis (``per_decade`` bins per
+    decade; half-integer edges for integer data) and the y axis is the share per decade (share of the
+    bin / its width in decades), so the area under the curve is 100 % whatever the bin widths. Values
+    below ``clip_low`` (default 1 on a log axis) are counted at ``clip_low``, so e.g. 0-second response
+    times are not dropped. ``bins``: explicit edges or a count (linear axis).
+    """
+    fig, ax = new_figure(width, height)
+    arrays = {role: np.asarray(v, dtype=float) for role, v in values_by_role.items()}
+    arrays = {role: a[np.isfinite(a)] for role, a in arrays.items()}
+    if log_x:
+        low = 1.0 if clip_low is None else clip_low
+        arrays = {role: np.maximum(a, low) for role, a in arrays.items()}
+        edges = _log_bins(list(arrays.values()), per_decade, low) if bins is None else np.asarray(bins)
+    else:
+        everything = np.concatenate([a for a in arrays.values() if a.size] or [np.zeros(1)])
+        edges = np.histogram_bin_edges(everything, bins=40 if bins is None else bins)
+    for role, array in arrays.items():
+        if not array.size:
+            continue
+        counts, _ = np.histogram(array, bins=edges)
+        share = 100.0 * counts / array.size
+        if log_x:  # bins differ in log width (integer edges): show the share per decade
+            share = share / np.log10(edges[1:] / edges[:-1])
+        color = ROLE_COLORS.get(role, None)
+        ax.stairs(share, edges, color=color, label=role_label(role, lang) if role in ROLE_LABELS else role,
+                  linewidth=1.0)
+        ax.axvline(float(np.median(array)), color=color, linestyle=":", linewidth=0.8)
+    if log_x:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
+    ax.set_xlabel(_pick(xlabel, lang))
+    ax.set_ylabel(_pick(_DECADE_LABEL if log_x else _SHARE_LABEL, lang))
+    ax.set_ylim(bottom=0)
+    if len(arrays) > 1:
+        ax.legend(loc="best")
+    return fig
+
+
+def session_length_figure(minutes, *, lang: str = "en") -> Figure:
+    """Histogram of session length (first to last message, minutes; 2-minute bins), median dotted."""
+    minutes = np.asarray(minutes, dtype=float)
+    minutes = minutes[np.isfinite(minutes)]
+    top = float(np.ceil(minutes.max() / 10.0) * 10) if minutes.size else 10.0
+    return distribution_figure({"total": minutes}, ("対話時間（分）", "Session length (minutes)"), lang=lang,
+                               bins=np.arange(0.0, top + 2.0, 2.0))
+
+
+def sessions_per_year_figure(per_year: pd.Series, *, lang: str = "en") -> Figure:
+    """Bar chart of sessions per calendar year (year of the first message), counts printed on the bars."""
+    fig, ax = new_figure("column")
+    years = [str(y) for y in per_year.index]
+    bars = ax.bar(years, per_year.to_numpy(), color=ROLE_COLORS["total"], width=0.7)
+    ax.bar_label(bars, labels=[f"{v:,}" for v in per_year.to_numpy()], fontsize=6, padding=1)
+    ax.set_xlabel(_pick(("年（対話開始）", "Year (session start)"), lang))
+    ax.set_ylabel(_pick(("対話数", "Sessions"), lang))
+    ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    ax.set_ylim(0, per_year.max() * 1.15 if len(per_year) else 1)
+    return fig
+
+
+def sessions_per_person_figure(per_role: Mapping[str, pd.Series], *, lang: str = "en") -> Figure:
+    """Distribution of sessions per person id, one line per role (counselor ids, client ids; n in the
+    legend): share of the ids per decade of session count (logarithmic bins), medians dotted."""
+    fig = distribution_figure(per_role, ("ID あたりの対話数", "Sessions per person id"), lang=lang, log_x=True,
+                              per_decade=6)
+    ax = fig.axes[0]
+    ax.get_legend().remove()
+    handles, _ = ax.get_legend_handles_labels()
+    ax.legend(handles, [f"{role_label(role, lang)} (n = {len(v):,})" for role, v in per_role.items()],
+              loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2)
+    return fig
+
+
+def both_roles_figure(people: pd.DataFrame, *, lang: str = "en") -> Figure:
+    """Sessions as counselor vs sessions as client for the people who played both roles (log–log;
+    a point per person, semi-transparent), with the diagonal."""
+    both = people[(people["as_counselor"] > 0) & (people["as_client"] > 0)]
+    fig, ax = new_figure("column", 2.6)
+    ax.scatter(both["as_client"], both["as_counselor"], s=6, alpha=0.45, color=ROLE_COLORS["total"],
+               linewidths=0)
+    top = float(max(both["as_client"].max(), both["as_counselor"].max(), 10)) if len(both) else 10.0
+    ax.plot([1, top], [1, top], color="#999999", linewidth=0.6, linestyle="--")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
+    ax.set_xlim(0.8, top * 1.3)
+    ax.set_ylim(0.8, top * 1.3)
+    ax.set_aspect("equal")
+    ax.set_xlabel(_pick(("クライエントとしての対話数", "Sessions as client"), lang))
+    ax.set_ylabel(_pick(("カウンセラーとしての対話数", "Sessions as counselor"), lang))
+    ax.set_title(_pick((f"両方の役割を担った {len(both):,} 人", f"{len(both):,} people in both roles"), lang))
+    return fig
+
+
+def type_token_figure(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
+    """Vocabulary size vs tokens read (corpus order), log–log; colour = role, solid = surface forms,
+    dashed = lemmas (``growth`` from :func:`kokoro_analysis.lexical.type_token_growth`)."""
+    fig, ax = new_figure("column", 2.4)
+    styles = {"surface": "-", "lemma": "--"}
+    for (role, unit), part in growth.groupby(["role", "unit"], sort=False):
+        ax.plot(part["tokens"], part["types"], color=ROLE_COLORS.get(role), linestyle=styles.get(unit, ":"),
+                linewidth=1.0)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, numticks=9))
+    ax.set_xlabel(_pick(("読んだトークン数", "Tokens read"), lang))
+    ax.set_ylabel(_pick(("異なり語数", "Vocabulary size (types)"), lang))
+    handles = [ax.plot([], [], color=ROLE_COLORS[r], label=role_label(r, lang))[0]
+               for r in ROLE_COLORS if r in set(growth["role"])]
+    handles += [ax.plot([], [], color="black", linestyle=styles[u],
+                        label=_pick(("表層形", "surface forms") if u == "surface" else ("語彙素", "lemmas"), lang))[0]
+                for u in styles if u in set(growth["unit"])]
+    ax.legend(handles=handles, loc="upper left", ncols=1)
+    return fig
+
+
+def lemma_label(lemma: str, surface: str) -> str:
+    """``lemma``, followed by its usual written form in parentheses when that starts differently
+    (e.g. ``迚も（とても）``, ``言う（いう）``; not for inflections such as 思う/思い)."""
+    return lemma if not surface or surface[:1] == lemma[:1] else f"{lemma}（{surface}）"
+
+
+def top_lemmas_figure(top: pd.DataFrame, *, lang: str = "en", n: int | None = None) -> Figure:
+    """Horizontal bars of the most frequent content lemmas, one panel per role (frequency per 1,000
+    content tokens; ``top`` from :func:`kokoro_analysis.lexical.top_content_lemmas`). Lemmas are shown
+    in Japanese whatever ``lang``, with their usual written form where it differs (:func:`lemma_label`)."""
+    roles = list(dict.fromkeys(top["role"]))
+    rows = int(top.groupby("role").size().max()) if n is None else n
+    fig, axes = new_figure("full", 0.16 * rows + 0.7, 1, len(roles))
+    axes = np.atleast_1d(axes)
+    for ax, role in zip(axes, roles):
+        part = top[top["role"] == role].sort_values("rank").head(rows)
+        positions = np.arange(len(part))[::-1]
+        ax.barh(positions, part["per_1000"], color=ROLE_COLORS.get(role), height=0.7)
+        ax.set_yticks(positions, [lemma_label(l, f) for l, f in zip(part["lemma"], part["surface"])])
+        ax.tick_params(axis="y", length=0)
+        ax.set_title(role_label(role, lang))
+        ax.set_xlabel(_pick(("内容語 1,000 語あたりの頻度", "Per 1,000 content tokens"), lang))
+        ax.set_ylim(-0.6, len(part) - 0.4)
+    return fig
