@@ -16,6 +16,7 @@ Everything here is vectorised over the utterance table (600,939 rows): no Python
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -155,8 +156,6 @@ def statistics_vs_reported(table: pd.DataFrame) -> pd.DataFrame:
 
 def _printed(value: float, decimals: int) -> str:
     """Half-up rounding to ``decimals`` with thousands separators (as the paper prints numbers)."""
-    from decimal import ROUND_HALF_UP, Decimal
-
     rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     return f"{rounded:,.{decimals}f}"
 
