@@ -1,0 +1,399 @@
+"""Figures of the client-feedback notebook (03). Each function takes the tables of
+:mod:`kokoro_analysis.feedback` and ``lang`` ("en" or "ja") and returns a Figure sized for the paper."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib import pyplot as plt
+from matplotlib import ticker
+from matplotlib.figure import Figure
+from scipy import stats
+from scipy.cluster import hierarchy
+
+from .. import schema
+from ..plotting import new_figure
+
+SHORT_LABELS_JA = {12: "相談終了のタイミング・円滑さ"}
+"""Display labels for Japanese item labels too long for a figure (item number → label)."""
+ANSWER_COLORS = ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac")
+"""Answer 0 … 5, a red–blue diverging palette (colour-blind safe)."""
+HIGH_COLOR, LOW_COLOR = "#2166ac", "#b2182b"
+
+
+def _text(lang: str, ja: str, en: str) -> str:
+    if lang not in ("en", "ja"):
+        raise ValueError(f"lang must be 'en' or 'ja', not {lang!r}")
+    return ja if lang == "ja" else en
+
+
+def item_label(row: pd.Series, lang: str, *, numbered: bool = True) -> str:
+    """``Q<n> <label>`` in the chosen language (long Japanese labels shortened)."""
+    number = int(row["number"])
+    label = SHORT_LABELS_JA.get(number, row["label_ja"]) if lang == "ja" else row["label_en"]
+    return f"Q{number} {label}" if numbered else label
+
+
+def _block_label(block: str, lang: str) -> str:
+    ja, en = schema.BLOCKS[block]
+    return _text(lang, ja, en)
+
+
+# --------------------------------------------------------------------------- 1. total score
+
+
+def score_histogram(dialogues: pd.DataFrame, lang: str = "en", *, bin_width: int = 2) -> Figure:
+    """Density histogram of the score (sessions whose score a flag changed stacked separately), a
+    Gaussian KDE of all scores, mean and median, and the subset bounds 70 and 99."""
+    fig, ax = new_figure("column", 2.1)
+    scores = dialogues["score"].to_numpy(dtype=float)
+    flagged = dialogues["score_branch"].to_numpy() != "sum"
+    edges = np.arange(0, 100 + bin_width, bin_width)
+    weights = np.full(len(scores), 1 / (max(len(scores), 1) * bin_width))
+    ax.hist([scores[~flagged], scores[flagged]], bins=edges, weights=[weights[~flagged], weights[flagged]],
+            stacked=True, color=["#8da0cb", "#fc8d62"], edgecolor="white", linewidth=0.2,
+            label=[_text(lang, "項目の合計", "Item sum"), _text(lang, "フラグで減点（半減・0点）", "Changed by a flag")])
+    if len(scores) > 2 and np.ptp(scores) > 0:
+        grid = np.linspace(0, 100, 401)
+        ax.plot(grid, stats.gaussian_kde(scores)(grid), color="black", linewidth=0.8, label="KDE")
+    mean, median = scores.mean(), np.median(scores)
+    ax.axvline(mean, color="black", linestyle="--", linewidth=0.7,
+               label=_text(lang, f"平均 {mean:.2f}", f"Mean {mean:.2f}"))
+    ax.axvline(median, color="black", linestyle=":", linewidth=0.9,
+               label=_text(lang, f"中央値 {median:g}", f"Median {median:g}"))
+    for bound in (70, 99):
+        ax.axvline(bound, color="0.6", linewidth=0.5)
+    above = ax.get_xaxis_transform()  # x in data, y in axes coordinates
+    for x, name in ((35, "Low"), (84.5, "High"), (99.5, "Test")):
+        ax.text(x, 1.01, name, transform=above, ha="center", va="bottom", fontsize=6, color="0.4")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(_text(lang, "評価点（0–100）", "Score (0–100)"))
+    ax.set_ylabel(_text(lang, "密度", "Density"))
+    ax.legend(loc="upper left", fontsize=5.5, handlelength=1.5)
+    return fig
+
+
+# --------------------------------------------------------------------------- 2. items
+
+
+def _items_with_gaps(table: pd.DataFrame) -> tuple[list[float], list[tuple[str, float]]]:
+    """y positions (top to bottom) leaving a gap row before each block; block heading positions."""
+    positions, headings, y = [], [], 0.0
+    previous = None
+    for block in table["block"]:
+        if block != previous:
+            headings.append((block, y))
+            y += 1.0
+            previous = block
+        positions.append(y)
+        y += 1.0
+    return positions, headings
+
+
+def item_distribution_chart(distribution: pd.DataFrame, lang: str = "en") -> Figure:
+    """Diverging stacked bars of the answers 0–5 per item (percent of sessions), centred between 2
+    and 3: answers 0–2 extend left, 3–5 right. Items grouped by block, in questionnaire order."""
+    table = distribution.sort_values("number")
+    levels = [str(v) for v in range(schema.ITEM_MIN, schema.ITEM_MAX + 1)]
+    shares = table[levels].to_numpy(dtype=float)
+    totals = shares.sum(axis=1, keepdims=True)
+    shares = np.divide(100 * shares, totals, out=np.zeros_like(shares), where=totals > 0)
+    positions, headings = _items_with_gaps(table)
+    fig, ax = new_figure("full", 4.0)
+    left = -shares[:, :3].sum(axis=1)
+    for j, level in enumerate(levels):
+        ax.barh(positions, shares[:, j], left=left, height=0.75, color=ANSWER_COLORS[j], edgecolor="white",
+                linewidth=0.3, label=level)
+        for y, start, width in zip(positions, left, shares[:, j]):
+            if width >= 7:
+                dark = j in (0, 5)
+                ax.text(start + width / 2, y, f"{width:.0f}", ha="center", va="center", fontsize=5,
+                        color="white" if dark else "black")
+        left = left + shares[:, j]
+    ax.axvline(0, color="black", linewidth=0.6)
+    for block, y in headings:
+        ax.text(0.0, y, _block_label(block, lang), transform=ax.get_yaxis_transform(), ha="left", va="center",
+                fontsize=7, color="0.2")
+    ax.set_yticks(positions, [item_label(row, lang) for _, row in table.iterrows()])
+    ax.set_ylim(max(positions) + 0.7, -0.7)
+    left_end = 25 * np.ceil(max(shares[:, :3].sum(axis=1).max(), 1) / 25)
+    right_end = 25 * np.ceil(max(shares[:, 3:].sum(axis=1).max(), 1) / 25)
+    ax.set_xlim(-left_end, right_end)
+    ticks = np.arange(-left_end, right_end + 1, 25)
+    ax.set_xticks(ticks, [f"{abs(t):.0f}" for t in ticks])
+    ax.set_xlabel(_text(lang, "セッションの割合（%）：左 0–2、右 3–5", "Share of sessions (%): answers 0–2 left, 3–5 right"))
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
+    ax.legend(title=_text(lang, "回答", "Answer"), ncols=6, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              fontsize=6, title_fontsize=6, handlelength=1.2, columnspacing=0.8)
+    return fig
+
+
+def item_statistics_chart(statistics: pd.DataFrame, lang: str = "en") -> Figure:
+    """Two panels sharing the item axis: item mean with its 95 % CI, and the corrected item–total
+    correlation (item against the sum of the other 19 items)."""
+    table = statistics.sort_values("number")
+    positions, headings = _items_with_gaps(table)
+    fig, (left, right) = new_figure("full", 3.6, ncols=2, sharey=True, gridspec_kw={"width_ratios": [1.3, 1]})
+    colors = ["#1b9e77" if b == "overall_impression" else "#7570b3" for b in table["block"]]
+    mean = table["mean"].to_numpy()
+    error = np.vstack([mean - table["ci_low"].to_numpy(), table["ci_high"].to_numpy() - mean])
+    for y, m, e0, e1, c in zip(positions, mean, error[0], error[1], colors):
+        left.errorbar(m, y, xerr=[[e0], [e1]], fmt="o", color=c, markersize=2.5, capsize=1.5, elinewidth=0.7)
+    left.set_xlabel(_text(lang, "平均（0–5）と95%信頼区間", "Mean answer (0–5) with 95% CI"))
+    right.barh(positions, table["r_item_rest"], color=colors, height=0.7)
+    right.set_xlim(0, 1)
+    right.set_xlabel(_text(lang, "修正済み項目–全体相関", "Corrected item–total correlation"))
+    for value, y in zip(table["r_item_rest"], positions):
+        if np.isfinite(value):
+            right.text(value + 0.01, y, f"{value:.2f}", va="center", fontsize=5.5)
+    for block, y in headings:
+        left.text(0.01, y, _block_label(block, lang), transform=left.get_yaxis_transform(), ha="left",
+                  va="center", fontsize=7, color="0.2")
+    left.set_yticks(positions, [item_label(row, lang) for _, row in table.iterrows()])
+    left.set_ylim(max(positions) + 0.7, -0.7)
+    left.tick_params(axis="y", length=0)
+    lo = np.nanmin(table["ci_low"]) if table["ci_low"].notna().any() else np.nanmin(mean)
+    hi = np.nanmax(table["ci_high"]) if table["ci_high"].notna().any() else np.nanmax(mean)
+    pad = max(0.05, (hi - lo) * 0.08)
+    left.set_xlim(max(0, lo - pad), min(5, hi + pad))
+    right.tick_params(axis="y", length=0)
+    for ax in (left, right):
+        ax.grid(axis="x", linewidth=0.3, color="0.85")
+        ax.set_axisbelow(True)
+    return fig
+
+
+def scree_chart(eigen: pd.DataFrame, lang: str = "en") -> Figure:
+    """Eigenvalues of the item correlation matrix (log scale) against the parallel-analysis threshold
+    (95th percentile of eigenvalues of column-permuted data) and the Kaiser line at 1."""
+    fig, ax = new_figure("column", 2.0)
+    components = eigen.index.to_numpy()
+    ax.plot(components, eigen["eigenvalue"], "o-", color="black", markersize=3,
+            label=_text(lang, "観測データ", "Observed"))
+    threshold = next(c for c in eigen.columns if c.startswith("null_q"))
+    ax.plot(components, eigen[threshold], "s--", color="#d95f02", markersize=2.5,
+            label=_text(lang, "並行分析（95パーセンタイル）", "Parallel analysis (95th pct.)"))
+    ax.axhline(1, color="0.6", linewidth=0.5, linestyle=":")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xticks(components[::2] if len(components) > 10 else components)
+    ax.set_xlabel(_text(lang, "主成分", "Component"))
+    ax.set_ylabel(_text(lang, "固有値", "Eigenvalue"))
+    first = eigen.iloc[0]
+    ax.annotate(_text(lang, f"第1主成分 {first['share_pct']:.1f}%", f"PC1: {first['share_pct']:.1f}% of variance"),
+                (components[0], first["eigenvalue"]), xytext=(6, -4), textcoords="offset points", fontsize=6,
+                va="center")
+    ax.legend(loc="lower left", fontsize=6)
+    return fig
+
+
+def loadings_chart(loadings: pd.DataFrame, lang: str = "en") -> Figure:
+    """Heatmap of component loadings (items × components, values printed); sequential colours when
+    every loading is ≥ 0, diverging otherwise."""
+    table = loadings.sort_values("number")
+    columns = [c for c in table.columns if c.startswith(("C", "RC")) and c[-1].isdigit()]
+    values = table[columns].to_numpy(dtype=float)
+    fig, ax = new_figure("full", 3.6)
+    negative = bool((values < 0).any())
+    cmap, vmin = ("RdBu_r", -1.0) if negative else ("Blues", 0.0)
+    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=1, aspect="auto")
+    for (i, j), value in np.ndenumerate(values):
+        ax.text(j, i, f"{value:.2f}".replace("-", "\u2212"), ha="center", va="center", fontsize=5.5,
+                color="white" if abs(value) > 0.6 else "black")
+    names = {c: (_text(lang, "第1主成分\n（回転なし）", "PC1\n(unrotated)") if c == "C1"
+                 else _text(lang, f"バリマックス\n{c}", f"Varimax\n{c}")) for c in columns}
+    ax.set_xticks(range(len(columns)), [names[c] for c in columns], fontsize=6.5)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(table)), [item_label(row, lang) for _, row in table.iterrows()])
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    boundary = (table["block"].to_numpy()[1:] != table["block"].to_numpy()[:-1]).nonzero()[0]
+    for b in boundary:
+        ax.axhline(b + 0.5, color="black", linewidth=0.6)
+    if "C1" in columns and len(columns) > 1:
+        ax.axvline(columns.index("C1") + 0.5, color="white", linewidth=2)
+    fig.colorbar(image, ax=ax, shrink=0.6, label=_text(lang, "負荷量", "Loading"))
+    return fig
+
+
+def correlation_heatmap(corr: pd.DataFrame, link: np.ndarray, items: pd.DataFrame, lang: str = "en",
+                        method: str = "spearman") -> Figure:
+    """Inter-item correlation matrix in hierarchical-clustering order (dendrogram on top, aligned with the
+    columns), off-diagonal values printed; the diagonal is left blank."""
+    fig = plt.figure(figsize=(6.3, 5.6), layout="constrained")
+    grid = fig.add_gridspec(2, 2, height_ratios=[0.8, 6], width_ratios=[40, 1])
+    tree_ax, ax, bar_ax = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1])
+    fig.add_subplot(grid[0, 1]).axis("off")
+    dendrogram = hierarchy.dendrogram(link, ax=tree_ax, no_labels=True, color_threshold=0,
+                                      above_threshold_color="0.3")
+    order = dendrogram["leaves"]
+    n = len(order)
+    tree_ax.set_xlim(0, 10 * n)  # scipy puts leaf i at x = 10 i + 5
+    tree_ax.axis("off")
+    keys = list(corr.index)
+    values = corr.to_numpy()[np.ix_(order, order)].astype(float)
+    np.fill_diagonal(values, np.nan)
+    finite = values[np.isfinite(values)]
+    low = np.floor(finite.min() * 10) / 10 if finite.size else 0.0
+    high = np.ceil(finite.max() * 10) / 10 if finite.size else 1.0
+    cmap = plt.get_cmap("viridis").with_extremes(bad="white")
+    image = ax.imshow(values, cmap=cmap, vmin=low, vmax=max(high, low + 0.1), aspect="auto")
+    for (i, j), value in np.ndenumerate(values):
+        if np.isfinite(value):
+            text = f"{value:.2f}"
+            text = text[1:] if 0 <= value < 1 else text.replace("-", "\u2212")
+            light = value > low + 0.6 * (high - low)
+            ax.text(j, i, text, ha="center", va="center", fontsize=4.5, color="black" if light else "white")
+    ax.set_xlim(-0.5, n - 0.5)
+    rows = items.loc[[keys[i] for i in order]]
+    ax.set_yticks(range(n), [item_label(row, lang) for _, row in rows.iterrows()], fontsize=6)
+    ax.set_xticks(range(n), [f"Q{int(k)}" for k in rows["number"]], fontsize=6, rotation=90)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    symbol = "ρ" if method == "spearman" else "r"
+    fig.colorbar(image, cax=bar_ax, label=_text(lang, f"相関（{symbol}）", f"Correlation ({symbol})"))
+    return fig
+
+
+# --------------------------------------------------------------------------- 4. features
+
+
+def hexbin_chart(features: pd.DataFrame, feature: str, correlation: pd.Series | None, lang: str = "en",
+                 *, log_x: bool = True, method: str = "spearman") -> Figure:
+    """Hexbin density of one per-session feature (x, log scale by default) against the score, with the
+    correlation and its bootstrap CI in the corner."""
+    from ..feedback import FEATURES
+
+    data = features[[feature, "score"]].dropna()
+    if log_x:
+        data = data[data[feature] > 0]
+    fig, ax = new_figure("column", 2.3)
+    if len(data):
+        hexes = ax.hexbin(data[feature], data["score"], gridsize=(32, 18), xscale="log" if log_x else "linear",
+                          cmap="Blues", mincnt=1, linewidths=0.1, bins="log")
+        bar = fig.colorbar(hexes, ax=ax, label=_text(lang, "セッション数", "Sessions"), pad=0.01)
+        bar.ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        bar.ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+        if log_x:
+            ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1, 2, 5)))
+            ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+        medians = _binned_medians(data[feature].to_numpy(), data["score"].to_numpy(), log_x)
+        ax.plot(*medians, color="#d95f02", linewidth=1.0, label=_text(lang, "区間ごとの中央値", "Binned median"))
+        ax.legend(loc="lower right", fontsize=6)
+    label_ja, label_en, _ = FEATURES.get(feature, (feature, feature, ""))
+    ax.set_xlabel(_text(lang, label_ja, label_en) + (_text(lang, "・対数軸", " – log scale") if log_x else ""))
+    ax.set_ylabel(_text(lang, "評価点", "Score"))
+    ax.set_ylim(-2, 102)
+    if correlation is not None and np.isfinite(correlation["r"]):
+        symbol = "ρ" if method == "spearman" else "r"
+        ax.text(0.02, 0.98, f"{symbol} = {_signed(correlation['r'])} [{_signed(correlation['ci_low'])}, "
+                f"{_signed(correlation['ci_high'])}]"
+                f"\nn = {int(correlation['n']):,}", transform=ax.transAxes, ha="left", va="top", fontsize=6,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
+    return fig
+
+
+def _signed(value: float) -> str:
+    """Two decimals with a true minus sign."""
+    return f"{value:.2f}".replace("-", "\u2212")
+
+
+def _binned_medians(x: np.ndarray, y: np.ndarray, log_x: bool, n_bins: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """Median y in quantile bins of x (at the bins' median x)."""
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, n_bins + 1)))
+    which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+    xs = np.array([np.median(x[which == b]) for b in range(len(edges) - 1) if (which == b).any()])
+    ys = np.array([np.median(y[which == b]) for b in range(len(edges) - 1) if (which == b).any()])
+    return xs, ys
+
+
+def correlation_forest(correlations: pd.DataFrame, lang: str = "en", method: str = "spearman") -> Figure:
+    """Correlation of each per-session feature with the score, with bootstrap 95 % CIs, sorted."""
+    table = correlations.dropna(subset=["r"]).sort_values("r")
+    fig, ax = new_figure("column", 0.6 + 0.19 * max(len(table), 1))
+    y = np.arange(len(table))
+    colors = [HIGH_COLOR if r > 0 else LOW_COLOR for r in table["r"]]
+    # a percentile interval need not contain the estimate in tiny samples: clip the whiskers at it
+    below = np.clip(table["r"] - table["ci_low"], 0, None)
+    above = np.clip(table["ci_high"] - table["r"], 0, None)
+    ax.errorbar(table["r"], y, xerr=[below, above], fmt="none",
+                ecolor="0.4", elinewidth=0.7, capsize=1.5)
+    ax.scatter(table["r"], y, color=colors, s=9, zorder=3)
+    ax.axvline(0, color="black", linewidth=0.5)
+    labels = table["label_ja"] if lang == "ja" else table["label_en"]
+    ax.set_yticks(y, [f"{label} *" if key else label for label, key in zip(labels, table["reported_key"])])
+    ax.tick_params(axis="y", length=0)
+    symbol = "ρ" if method == "spearman" else "r"
+    fig.supxlabel(_text(lang, f"評価点との相関（{symbol}）と95%ブートストラップCI\n* 論文に報告あり",
+                        f"Correlation with score ({symbol}), 95% bootstrap CI\n* reported in the paper"), fontsize=7)
+    ax.grid(axis="x", linewidth=0.3, color="0.85")
+    ax.set_axisbelow(True)
+    return fig
+
+
+# --------------------------------------------------------------------------- 6. counselor experience
+
+
+def experience_chart(bins: pd.DataFrame, lang: str = "en") -> Figure:
+    """Mean score with 95 % CI by the counselor's experience (the n-th session of that counselor)."""
+    fig, ax = new_figure("column", 2.0)
+    x = np.arange(len(bins))
+    mean = bins["mean_score"].to_numpy()
+    ax.errorbar(x, mean, yerr=[mean - bins["ci_low"], bins["ci_high"] - mean], fmt="o-", color="black",
+                markersize=3, capsize=2, elinewidth=0.7, linewidth=0.7)
+    for xi, (m, hi, n) in enumerate(zip(mean, bins["ci_high"], bins["sessions"])):
+        if np.isfinite(m):
+            ax.text(xi, (hi if np.isfinite(hi) else m) + 0.4, f"n={n:,}", ha="center", va="bottom", fontsize=5)
+    ax.set_xticks(x, bins.index)
+    ax.set_xlabel(_text(lang, "カウンセラーにとって何回目のセッションか", "Counselor's n-th session"))
+    ax.set_ylabel(_text(lang, "平均評価点（95%CI）", "Mean score (95% CI)"))
+    ax.margins(y=0.15)
+    return fig
+
+
+# --------------------------------------------------------------------------- 7. keyness
+
+
+def lemma_display(lemma: str, surface: str | None) -> str:
+    """The lemma, with its most frequent written form added when that starts differently
+    (UniDic spells e.g. とても as 迚も)."""
+    if isinstance(surface, str) and surface and surface[0] != lemma[0]:
+        return f"{lemma}（{surface}）"
+    return lemma
+
+
+def keyness_chart(keywords: pd.DataFrame, lang: str = "en") -> Figure:
+    """Diverging bars of log-odds z: lemmas over-used by counselors in low-scored sessions (left) and in
+    high-scored sessions (right); labels meet in the middle."""
+    fig, (left, right) = new_figure("full", 0.7 + 0.16 * max(len(keywords) // 2, 5), ncols=2)
+    for ax, direction, color in ((left, "low", LOW_COLOR), (right, "high", HIGH_COLOR)):
+        part = keywords[keywords["direction"] == direction].sort_values("rank")
+        y = np.arange(len(part))
+        ax.barh(y, part["z"], color=color, height=0.7)
+        ax.set_yticks(y, [lemma_display(lem, sur) for lem, sur in zip(part["lemma"], part["surface"])])
+        ax.set_ylim(len(part) - 0.5 if len(part) else 0.5, -0.5)
+        ax.tick_params(axis="y", length=0)
+        ax.axvline(0, color="black", linewidth=0.5)
+    limit = max(abs(keywords["z"]).max() if len(keywords) else 1, 1) * 1.05
+    left.set_xlim(-limit, 0)
+    right.set_xlim(0, limit)
+    left.yaxis.tick_right()
+    left.spines["left"].set_visible(False)
+    left.spines["right"].set_visible(True)
+    right.spines["left"].set_visible(True)
+    left.set_title(_text(lang, "低評価（<70）で多い", "More in low-scored sessions (< 70)"), fontsize=7)
+    right.set_title(_text(lang, "高評価（≥70）で多い", "More in high-scored sessions (≥ 70)"), fontsize=7)
+    fig.supxlabel(_text(lang, "対数オッズ比の z 値（情報事前分布つき）", "Log-odds z (informative Dirichlet prior)"),
+                  fontsize=7)
+    return fig
+
+
+__all__ = [
+    "correlation_forest", "correlation_heatmap", "experience_chart", "hexbin_chart", "item_distribution_chart",
+    "item_label", "item_statistics_chart", "keyness_chart", "lemma_display", "loadings_chart", "scree_chart",
+    "score_histogram",
+]
