@@ -874,7 +874,8 @@ def experience_correlation(dialogues: pd.DataFrame, *, method: str = "spearman",
                            seed: int = 0) -> pd.DataFrame:
     """Score against counselor experience: the pooled correlation (``method``, bootstrap CI) and the
     within-counselor Pearson r (experience and score both centred on each counselor's mean, so stable
-    differences between counselors cannot create it; counselors with one session drop out)."""
+    differences between counselors cannot create it; counselors with one session drop out). Both CIs
+    resample sessions as if independent."""
     experience = counselor_experience(dialogues).astype(float)
     pooled = bootstrap_correlation(experience, dialogues["score"], method=method, n_bootstrap=n_bootstrap, seed=seed)
     groups = dialogues["counselor_id"]
@@ -918,6 +919,8 @@ def counselor_lemma_counts(corpus, tokens, *, threshold: int = HIGH_SCORE) -> pd
     lemma_codes = table["lemma"].cat.codes.to_numpy().astype(np.int64)
     surface_codes = table["surface"].cat.codes.to_numpy().astype(np.int64)
     keep = (group >= 0) & (lemma_codes >= 0)
+    if not keep.any():
+        return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()}).rename_axis("lemma")
     group, lemma_codes, surface_codes = group[keep], lemma_codes[keep], surface_codes[keep]
     speaker = speaker_of[token_utterance[keep]]
     lemmas = table["lemma"].cat.categories

@@ -362,6 +362,10 @@ def test_counselor_lemma_counts_by_group():
     assert counts.loc["迚も", "surface"] == "とても"
     assert counts.loc["大切", ["high", "low"]].tolist() == [1, 0]  # score 70 counts as high
     assert "は" not in counts.index
+    client_tokens = _tokens([(1, "とても", "副詞", "一般", "迚も")])
+    assert feedback.counselor_lemma_counts(_corpus(dialogues, utterances), client_tokens).empty
+    top, _ = feedback.keyness_table(_corpus(dialogues, utterances), client_tokens)
+    assert top.empty
 
 
 def test_top_keywords_filters_by_counselors_and_direction():
