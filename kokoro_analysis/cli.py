@@ -99,12 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, metavar="DIR", help="output folder")
     export.add_argument("--test-samples", type=int, default=None,
                         help="seeded sample of test contexts (default: all)")
-    export.add_argument("--seed", type=int, default=0)
+    export.add_argument("--seed", type=int, default=0, help="seed of the test-context sample")
+    export.add_argument("--layout", choices=["session", "turn"], default="session",
+                        help="train.jsonl: one line per session with weighted assistant turns (default), "
+                             "or one line per target turn")
     export.set_defaults(handler=cmd_export_sft)
 
     evaluate = commands.add_parser("evaluate", help="score a predictions file (responses or item scores)")
     _add_data_option(evaluate)
     evaluate.add_argument("--predictions", required=True, metavar="FILE", help="JSON lines with id and response or items")
+    evaluate.add_argument("--test-samples", type=int, default=None,
+                          help="the seeded sample of test contexts the file answers (as in export-sft)")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of that sample (as in export-sft)")
     evaluate.set_defaults(handler=cmd_evaluate)
     return parser
 

@@ -2,8 +2,7 @@
 
 One implementation of the metrics for everyone (``kokoro_analysis.metrics``), on one tokenization:
 MeCab surfaces with unidic-lite (:func:`tokenizer_label`), the same for hypotheses and references;
-whitespace (also line breaks inside a turn) is not a token, a full-width space inside a text is
-(:func:`mecab_safe`).
+whitespace (line breaks inside a turn, full-width spaces) and control characters are never tokens.
 
 Predictions files are JSON lines, one object per line:
 
@@ -56,18 +55,10 @@ def tokenizer_label() -> str:
     return f"MeCab {identity['mecab']} + unidic-lite {identity['unidic-lite']} surfaces"
 
 
-def mecab_safe(text: str) -> str:
-    """``text`` as given to MeCab here: NUL removed, carriage returns as line feeds, leading and trailing
-    whitespace stripped. Needed by ``tokenize_texts``, whose line-based output breaks on a ``\r`` token
-    and on whitespace at the very start or end of the output (fugashi strips it); the corpus has neither,
-    model outputs may. Whitespace is never a token here except a full-width space inside a text."""
-    return text.replace("\x00", "").replace("\r", "\n").strip()
-
-
 def surfaces(texts: Sequence[str], *, workers: int | None = None, progress: bool = False) -> list[list[str]]:
-    """MeCab surfaces of each text (``kokoro_analysis.tokenize`` on :func:`mecab_safe` texts; one list
-    per text, in order)."""
-    texts = [mecab_safe(text) for text in texts]
+    """MeCab surfaces of each text (``kokoro_analysis.tokenize``: whitespace and control characters
+    separate tokens and are never tokens); one list per text, in order."""
+    texts = list(texts)
     if not texts:
         return []
     workers = workers or (1 if len(texts) < 2000 else None)
@@ -407,8 +398,8 @@ def evaluate_cli(args: argparse.Namespace) -> int:
     path = Path(args.predictions)
     predictions = read_predictions(path)  # check the file before loading the corpus
     corpus = load_corpus(args.data)
-    test_samples = getattr(args, "test_samples", None)
-    seed = getattr(args, "seed", 0) or 0
+    test_samples = args.test_samples
+    seed = args.seed
     if predictions.kind == "generation":
         test_set = ResponseTestSet.from_corpus(corpus, test_samples, seed)
         evaluation = evaluate_generation(predictions, test_set)

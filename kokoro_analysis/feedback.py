@@ -29,6 +29,7 @@ from scipy.optimize import minimize
 from scipy.spatial.distance import squareform
 
 from . import schema
+from .corpus_stats import response_times
 
 METHODS = ("spearman", "pearson")
 ITEM_KEYS: tuple[str, ...] = schema.ITEM_KEYS
@@ -436,24 +437,14 @@ def _grouped_in_order(ids: np.ndarray, positions: np.ndarray) -> bool:
 
 
 def response_gaps(utterances: pd.DataFrame, responder: str = "counselor") -> pd.DataFrame:
-    """Every *response* by ``responder``: a message by ``responder`` whose previous message in the same
-    session was written by the other role. Its gap is the time difference in seconds between the two
-    messages (timestamps have one-second resolution). Consecutive messages of the same speaker are not
-    responses, so in merged-turn terms the gap runs from the *last* message of the other speaker's turn to
-    the *first* message of the responder's turn. Returns ``dialogue_id``, ``utterance`` (index label of the
+    """Every *response* by ``responder`` with its gap in seconds, as defined once for the package by
+    :func:`kokoro_analysis.corpus_stats.response_times` (a message by ``responder`` whose previous message
+    in the session is by the other role; the gap runs from that previous message). Rows may come in any
+    order; they are put in session order first. Returns ``dialogue_id``, ``utterance`` (index label of the
     response) and ``gap_s``."""
-    if responder not in schema.ROLES:
-        raise ValueError(f"responder must be one of {schema.ROLES}, not {responder!r}")
-    messages = _ordered_messages(utterances)
-    ids = messages["dialogue_id"].to_numpy()
-    roles = np.asarray(messages["role"].astype(str).to_numpy() == responder)
-    seconds = messages["time"].to_numpy().astype("datetime64[s]").astype(np.int64)
-    is_response = np.zeros(len(ids), dtype=bool)
-    is_response[1:] = (ids[1:] == ids[:-1]) & roles[1:] & ~roles[:-1]
-    gaps = np.zeros(len(ids), dtype=np.int64)
-    gaps[1:] = seconds[1:] - seconds[:-1]
-    return pd.DataFrame({"dialogue_id": ids[is_response], "utterance": messages.index.to_numpy()[is_response],
-                         "gap_s": gaps[is_response].astype(float)})
+    times = response_times(_ordered_messages(utterances), to_role=responder)
+    return pd.DataFrame({"dialogue_id": times["dialogue_id"].to_numpy(), "utterance": times.index.to_numpy(),
+                         "gap_s": times["seconds"].to_numpy()})
 
 
 def mean_response_time(utterances: pd.DataFrame, responder: str = "counselor") -> pd.Series:

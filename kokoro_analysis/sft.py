@@ -460,7 +460,7 @@ def export_cli(args: argparse.Namespace) -> int:
     from .loading import load_corpus
 
     corpus = load_corpus(args.data)
-    layout = getattr(args, "layout", None) or "session"
+    layout = args.layout
     manifest = export_sft(corpus, args.subset, args.out, test_samples=args.test_samples,
                           seed=args.seed, layout=layout)
     files = manifest["files"]

@@ -11,6 +11,9 @@ Per token we keep:
   unknown words use their surface;
 * ``pos``: the coarse part of speech (品詞大分類, feature 0, e.g. 名詞, 動詞, 助詞) and ``pos2`` (feature 1).
 
+Whitespace (every Unicode space, the full-width 　 included) and control characters separate tokens and
+are never tokens themselves: they are replaced by an ASCII space, which MeCab skips, before parsing.
+
 The dictionary is unidic-lite, chosen explicitly (``fugashi.Tagger()`` would prefer the full ``unidic``
 package if installed). MeCab writes one compact line per token (``-O ""`` overrides unidic-lite's output
 format so our ``--node-format`` is used), and the lines are parsed by Arrow's CSV reader: no Python object
@@ -40,7 +43,7 @@ import pyarrow.parquet as pq
 
 from .paths import cache_dir
 
-TOKENS_FORMAT = 2
+TOKENS_FORMAT = 3
 """Bump when the token table layout changes, so old caches are not read."""
 
 COLUMNS = ("surface", "pos", "pos2", "lemma")
@@ -54,6 +57,12 @@ numerals and proper nouns (names are mostly the role-play's pseudonyms)."""
 STOP_LEMMAS = ("事", "様", "為", "物", "所", "訳", "筈", "程", "そう", "どう", "こう", "ああ", "然う", "如何")
 """Lemmas excluded from content words although tagged as nouns or adverbs: formal nouns (こと, よう, ため,
 もの, ところ, わけ, はず, ほど) and demonstrative adverbs (そう, どう, こう, ああ)."""
+
+
+_SEPARATOR_CODES = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA1), 0x1680, *range(0x2000, 0x200B),
+                    0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
+SEPARATORS = str.maketrans({code: " " for code in _SEPARATOR_CODES})
+"""Translation table: whitespace other than the ASCII space (str.isspace) and control characters → " "."""
 
 
 def _dictionary_dir() -> str:
@@ -91,7 +100,7 @@ def tokenizer_identity() -> dict[str, str]:
         "unidic-lite": importlib.metadata.version("unidic-lite"),
         "dictionary": version_file.read_text().strip() if version_file.exists() else "unknown",
         "sys.dic bytes": str((dictionary / "sys.dic").stat().st_size),
-        "options": f"-O '' -F {NODE_FORMAT} -U {UNKNOWN_FORMAT}",
+        "options": f"-O '' -F {NODE_FORMAT} -U {UNKNOWN_FORMAT}; whitespace and controls as ASCII space",
         "format": str(TOKENS_FORMAT),
     }
 
@@ -117,7 +126,7 @@ def _tokenize_chunk(texts: Sequence[str]) -> tuple[np.ndarray, pa.Table]:
     """Tokenize one chunk in a worker: tokens per text and a table of the tokens' columns."""
     parse = _TAGGER.parse
     # fugashi strips the final newline of MeCab's output; put it back on non-empty results
-    outputs = [out + "\n" if out else out for out in map(parse, texts)]
+    outputs = [out + "\n" if out else out for out in (parse(text.translate(SEPARATORS)) for text in texts)]
     counts = np.fromiter((out.count("\n") for out in outputs), dtype=np.int32, count=len(outputs))
     return counts, _read_lines("".join(outputs))
 

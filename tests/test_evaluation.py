@@ -56,11 +56,12 @@ def test_tokenizer_is_stated():
 
 
 def test_surfaces_survive_awkward_texts():
-    """Carriage returns, edge whitespace and NUL neither shift tokens into the next text nor crash."""
+    """Carriage returns, whitespace anywhere and NUL neither shift tokens into the next text nor crash;
+    whitespace and control characters are never tokens."""
     texts = ["a\r\nb", "はい\u3000", "\u3000はい", "はい\u3000。", "そう\rですね", "x\x00y"]
     tokens = surfaces([*texts, "はい"])
-    assert tokens[:5] == [["a", "b"], ["はい"], ["はい"], ["はい", "\u3000", "。"], ["そう", "です", "ね"]]
-    assert tokens[5] == surfaces(["xy"])[0] and tokens[6] == ["はい"]
+    assert tokens[:5] == [["a", "b"], ["はい"], ["はい"], ["はい", "。"], ["そう", "です", "ね"]]
+    assert tokens[5] == surfaces(["x y"])[0] and tokens[6] == ["はい"]
 
 
 def test_generation_scores_by_hand(tiny_test_set, tmp_path):

@@ -102,3 +102,15 @@ def test_cache_key_depends_on_content_not_on_memory_layout():
     assert key(sliced.index.to_numpy(), sliced) == key(fresh.index.to_numpy(), fresh)
     assert key(sliced.index.to_numpy(), sliced) != key(sliced.index.to_numpy(), pd.Series(["いう", "えか"]))
     assert key(sliced.index.to_numpy(), sliced) != key(sliced.index.to_numpy(), pd.Series(["い", "うえお"]))
+
+
+def test_whitespace_and_control_characters_are_never_tokens():
+    texts = ["\u3000あ\u3000い\u3000", "a\rb", "x\x00y", "前\u2028後", "終わり\u3000", "\tタブ\n改行\n"]
+    counts, table = tokenize_texts(texts, workers=1, progress=False)
+    surfaces = table["surface"].to_pylist()
+    ends = counts.cumsum().tolist()
+    per_text = [surfaces[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+    assert per_text[1] == ["a", "b"] and per_text[2] == ["x", "y"]
+    assert per_text[4] == ["終わり"] and per_text[5] == ["タブ", "改行"]
+    assert not any(s.isspace() or not s for s in surfaces)
+    assert "".join(per_text[0]) == "あい" and "".join(per_text[3]) == "前後"
