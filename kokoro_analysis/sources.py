@@ -42,9 +42,11 @@ class DataSource:
     def fingerprint(self) -> str:
         """A cheap identity of the files (names, sizes, modification times), for the load cache."""
         digest = hashlib.sha256(self.kind.encode())
+        stamps = []
         for file in self.files:
-            stat = file.stat()
-            digest.update(f"{file.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            stat = os.stat(file)
+            stamps.append(f"{file.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n")
+        digest.update("".join(stamps).encode())
         return digest.hexdigest()[:24]
 
 
@@ -58,8 +60,11 @@ class RawRecord:
 
 
 def _session_files(folder: Path) -> tuple[Path, ...]:
-    files = [p for p in folder.iterdir() if p.suffix == ".json" and p.is_file()]
-    return tuple(sorted(files, key=lambda p: (not p.stem.isdigit(), int(p.stem) if p.stem.isdigit() else 0, p.stem)))
+    """The ``*.json`` files of ``folder``, numeric stems first in numeric order (one directory scan)."""
+    with os.scandir(folder) as entries:
+        names = [e.name for e in entries if e.name.endswith(".json") and e.is_file()]
+    names.sort(key=lambda n: (not n[:-5].isdigit(), int(n[:-5]) if n[:-5].isdigit() else 0, n))
+    return tuple(folder / name for name in names)
 
 
 def source_from_path(path: str | os.PathLike) -> DataSource:

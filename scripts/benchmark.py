@@ -3,7 +3,9 @@
 
     python scripts/benchmark.py [--data PATH] [--workers N] [--json FILE] [--naive-sample N]
 
-Each measurement runs in a fresh Python process with its own empty cache folder, so "cold" means cold.
+Each measurement runs in a fresh Python process with its own empty cache folder, so "cold" means cold;
+loads are repeated (``--repeat``, default 3) and the median is reported, since single runs on a shared
+virtual machine vary by a factor of two.
 Native MeCab (Debian package ``mecab``) runs on one core over the same texts (one utterance per line)
 with the same unidic-lite dictionary and its default full output; the ratio is ours / native.
 Peak memory is the largest resident set of any process of the run (children included).
@@ -72,6 +74,13 @@ def run_child(step: str, data: str, workers: int, cache: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def median_seconds(step: str, data: str, workers: int, cache: Path, repeat: int) -> dict:
+    """Run ``step`` ``repeat`` times in fresh processes; the median seconds (and the last result)."""
+    runs = [run_child(step, data, workers, cache) for _ in range(repeat)]
+    seconds = sorted(run["seconds"] for run in runs)
+    return {**runs[-1], "seconds": seconds[len(seconds) // 2]}
+
+
 def native_mecab_seconds(texts_file: Path) -> float | None:
     """Time the native mecab command over the file on one core (None when it is not installed)."""
     if shutil.which("mecab") is None:
@@ -92,6 +101,7 @@ def main() -> int:
     parser.add_argument("--data", default=os.environ.get("KOKOROCHAT_DATA"), help="KokoroChat data")
     parser.add_argument("--workers", type=int, default=None, help="tokenizer processes (default: all cores)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per load measurement (median reported)")
     parser.add_argument("--naive-sample", type=int, default=60000,
                         help="utterances for the plain fugashi loop (extrapolated; 0 to skip)")
     args = parser.parse_args()
@@ -106,15 +116,15 @@ def main() -> int:
         scratch = Path(scratch)
         cache = scratch / "cache"
         print(f"cores: {available_cores()}, tokenizer workers: {workers}; tokenizer: {tokenizer_identity()}")
-        cold = run_child("cold_load", args.data, workers, cache)
+        cold = median_seconds("cold_load", args.data, workers, cache, args.repeat)
         results["cold load (s)"] = cold["seconds"]
         run_child("warm_load", args.data, workers, cache)  # writes the load cache
-        results["warm load (s)"] = run_child("warm_load", args.data, workers, cache)["seconds"]
+        results["warm load (s)"] = median_seconds("warm_load", args.data, workers, cache, args.repeat)["seconds"]
         results["import kokoro_analysis (s)"] = cold["import_seconds"]
         tokenized = run_child("tokenize", args.data, workers, cache)
         results["tokenize cold (s)"] = tokenized["seconds"]
         results["tokens"] = tokenized["n"]
-        results["warm token load (s)"] = run_child("tokenize", args.data, workers, cache)["seconds"]
+        results["warm token load (s)"] = median_seconds("tokenize", args.data, workers, cache, args.repeat)["seconds"]
 
         texts = load_corpus(args.data).utterances["text"].tolist()
         texts_file = scratch / "utterances.txt"
