@@ -71,6 +71,12 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+# Notebooks and tests run with other working directories: make data locations absolute.
+for variable in KOKOROCHAT_DATA KOKORO_PEERS_DIR; do
+  value="${!variable:-}"
+  if [[ -n "$value" && -d "$value" ]]; then export "$variable=$(cd "$value" && pwd)"; fi
+done
+
 ensure_environment
 
 if [[ "$MODE" == test ]]; then

@@ -181,7 +181,9 @@ def turns_per_session(utterances: pd.DataFrame) -> pd.DataFrame:
 
 def additional_statistics(corpus: Corpus) -> pd.DataFrame:
     """Quantities the authors' table does not print but that define it: people in both roles,
-    people in one role only, merged turns per dialogue (total and per role) and messages per turn.
+    people in one role only, merged turns per dialogue (total and per role), messages per turn, the
+    first and last collection year (of the sessions' first messages) and the feedback items answered in
+    every session (items with a value in all sessions).
 
     Index: a short key; columns ``quantity``, ``value``.
     """
@@ -200,6 +202,10 @@ def additional_statistics(corpus: Corpus) -> pd.DataFrame:
         "avg_turns_per_dialogue.client": ("Avg. merged turns / dialogue (client)",
                                           _ratio(turns["client"].sum(), n_dialogues)),
         "messages_per_turn": ("Avg. messages / merged turn", _ratio(len(corpus.utterances), turns["total"].sum())),
+        "collection.first_year": ("First year of collection", int(corpus.dialogues["year"].min())),
+        "collection.last_year": ("Last year of collection", int(corpus.dialogues["year"].max())),
+        "feedback_items": ("Feedback items answered in every session",
+                           int(corpus.dialogues[list(schema.ITEM_KEYS)].notna().all().sum())),
     }
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=["quantity", "value"])
     frame.index.name = "key"

@@ -1,7 +1,8 @@
 """Finding the KokoroChat data and reading its raw records (JSON files or the Hugging Face Parquet export).
 
-Resolution order: an explicit path, ``$KOKOROCHAT_DATA``, ``data/KokoroChat`` in the project, then a
-shallow ``git clone`` of the upstream repository into ``data/KokoroChat``.
+Resolution order: an explicit path, ``$KOKOROCHAT_DATA`` (a relative value is tried from the working
+directory, then from the project root), ``data/KokoroChat`` in the project, then a shallow ``git clone``
+of the upstream repository into ``data/KokoroChat``.
 """
 
 from __future__ import annotations
@@ -114,6 +115,9 @@ def find_data(path: str | os.PathLike | None = None, *, clone: bool = True) -> D
         return source_from_path(path)
     env = os.environ.get("KOKOROCHAT_DATA")
     if env:
+        relative_to_project = PROJECT_ROOT / env
+        if not Path(env).expanduser().exists() and not Path(env).is_absolute() and relative_to_project.exists():
+            env = str(relative_to_project)  # a path relative to the checkout, used from another folder
         return source_from_path(env)
     if DEFAULT_DATA_DIR.exists():
         return source_from_path(DEFAULT_DATA_DIR)

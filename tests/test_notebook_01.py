@@ -108,7 +108,9 @@ def test_notebook_01_on_real_data(run_notebook, real_data_dir):
     out = run_notebook(NOTEBOOK, data_dir=str(real_data_dir))
     rows = report_rows(out, NOTEBOOK)
     stats = {key: row for key, row in rows.items() if key.startswith("stats.") and row["reported"]}
-    assert len(stats) == 13 and all(row["status"] == "match" for row in stats.values())
+    assert len(stats) == 16 and all(row["status"] == "match" for row in stats.values())  # 13 cells + years + items
+    assert (rows["stats.collection.first_year"]["ours"], rows["stats.collection.last_year"]["ours"]) == (2020, 2024)
+    assert rows["stats.feedback_items"]["ours"] == 20
     assert rows["stats.people_both_roles"]["ours"] == 407
     assert rows["peers.kokorochat.avg_turns"]["status"] == "match"
     if rows["peers.esconv.dialogues"]["status"] != "not reproducible":  # KOKORO_PEERS_DIR set
