@@ -37,8 +37,8 @@ ensure_environment() {
     return
   fi
   local base="${PYTHON_FOR_VENV:-python3}"
-  command -v "$base" >/dev/null || die "python3 not found; install Python 3.10 or newer"
-  "$base" -c 'import sys; sys.exit(sys.version_info < (3, 10))' || die "Python 3.10 or newer is required ($("$base" --version))"
+  command -v "$base" >/dev/null || die "python3 not found; install Python 3.11 or newer"
+  "$base" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python 3.11 or newer is required ($("$base" --version))"
   if [[ ! -x .venv/bin/python ]]; then
     echo "==> creating virtual environment .venv ($("$base" --version))"
     "$base" -m venv .venv || die "could not create .venv (on Debian/Ubuntu: apt install python3-venv)"
