@@ -36,9 +36,13 @@ ensure_environment() {
     PYTHON="$(command -v python)"
     return
   fi
-  local base="${PYTHON_FOR_VENV:-python3}"
-  command -v "$base" >/dev/null || die "python3 not found; install Python 3.11 or newer"
-  "$base" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python 3.11 or newer is required ($("$base" --version))"
+  local base="" candidate
+  for candidate in ${PYTHON_FOR_VENV:-} python3 python3.14 python3.13 python3.12 python3.11; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      base="$candidate"; break
+    fi
+  done
+  [[ -n "$base" ]] || die "Python 3.11 or newer is required (found: $(python3 --version 2>&1 || echo none)); set PYTHON_FOR_VENV to its path"
   if [[ ! -x .venv/bin/python ]]; then
     echo "==> creating virtual environment .venv ($("$base" --version))"
     "$base" -m venv .venv || die "could not create .venv (on Debian/Ubuntu: apt install python3-venv)"
