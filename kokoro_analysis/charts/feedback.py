@@ -1,5 +1,6 @@
 """Figures of the client-feedback notebook (03). Each function takes the tables of
-:mod:`kokoro_analysis.feedback` and ``lang`` ("en" or "ja") and returns a Figure sized for the paper."""
+:mod:`kokoro_analysis.feedback`, :mod:`kokoro_analysis.item_structure`, :mod:`kokoro_analysis.score_features`
+or :mod:`kokoro_analysis.raters` and ``lang`` ("en" or "ja") and returns a Figure sized for the paper."""
 
 from __future__ import annotations
 
@@ -265,7 +266,7 @@ def hexbin_chart(features: pd.DataFrame, feature: str, correlation: pd.Series | 
                  *, log_x: bool = True, method: str = "spearman") -> Figure:
     """Hexbin density of one per-session feature (x, log scale by default) against the score, with the
     correlation and its bootstrap CI in the corner."""
-    from ..feedback import FEATURES
+    from ..score_features import FEATURES
 
     data = features[[feature, "score"]].dropna()
     if log_x:
