@@ -190,6 +190,7 @@ def test_figures_render_every_glyph(synthetic_corpus, lang):
     from kokoro_analysis.charts import feedback as charts
     from kokoro_analysis.plotting import apply_paper_style, check_japanese_glyphs
 
+    plt.close("all")  # figures left open by earlier tests
     apply_paper_style()
     corpus = synthetic_corpus
     dialogues = corpus.dialogues
