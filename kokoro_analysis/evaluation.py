@@ -99,12 +99,17 @@ class ResponseTestSet:
     def ids(self) -> list[str]:
         return self.examples["id"].tolist()
 
-    def describe(self) -> str:
-        """E.g. ``"4,631 test contexts (all) from 118 test-pool sessions (score ≥ 99)"``."""
+    def describe(self, lang: str = "en") -> str:
+        """E.g. ``"4,631 test contexts (all) from 118 test-pool sessions (score ≥ 99)"``; ``lang="ja"``
+        gives the same in Japanese."""
+        contexts, sessions = len(self.examples), self.examples["dialogue_id"].nunique()
+        if lang == "ja":
+            sample = ("全件" if self.test_samples is None
+                      else f"全{self.total_contexts:,}件からシード{self.seed}で抽出")
+            return f"テスト文脈{contexts:,}件（{sample}）、テストプール{sessions:,}セッション（評価点99以上）"
         sample = ("all" if self.test_samples is None
                   else f"seeded sample of {self.total_contexts:,}, seed {self.seed}")
-        return (f"{len(self.examples):,} test contexts ({sample}) from "
-                f"{self.examples['dialogue_id'].nunique():,} test-pool sessions (score ≥ 99)")
+        return f"{contexts:,} test contexts ({sample}) from {sessions:,} test-pool sessions (score ≥ 99)"
 
     def score(self, responses: Sequence[str] | Mapping[str, str] | pd.Series, *,
               tokens: Sequence[Sequence[str]] | None = None, workers: int | None = None) -> dict[str, float]:
