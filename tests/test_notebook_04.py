@@ -90,7 +90,7 @@ def test_notebook_04_subset_sample_japanese(run_notebook, synthetic_dir, tmp_pat
     assert measured == ["Human reference (test targets)", "Echo last client turn",
                         "Most frequent counselor turn (high)", "TF-IDF retrieval (high)"]
     tex = (out / "tables" / "finetuning_generation_high.tex").read_text(encoding="utf-8")
-    assert "応答生成" in tex and "10 test contexts (seeded sample of" in tex
+    assert "応答生成" in tex and "テスト文脈10件（全" in tex and "シード" in tex
     rows = report_rows(out, f"{NOTEBOOK}_high")
     assert rows["subsets.low.dialogues"]["status"] == "measured"  # a subset run never claims a match
 
