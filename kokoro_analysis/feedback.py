@@ -31,6 +31,7 @@ from . import schema
 from ._stats import ITEM_KEYS, _item_matrix, _t_interval, bootstrap_counts
 from ._stats import METHODS, check_method  # noqa: F401 (re-exported: notebooks check ``method`` here)
 from .item_structure import correlation_matrix
+from .tokenize import Tokens
 
 HIGH_SCORE = 70
 """Sessions with score ≥ 70 ("high" 70–98 plus the "test" pool ≥ 99) against score < 70 ("low")."""
@@ -241,9 +242,9 @@ def subset_statistics(corpus, subsets: Sequence[str] = SUBSET_ORDER) -> pd.DataF
 def counselor_lemma_counts(corpus, tokens, *, threshold: int = HIGH_SCORE) -> pd.DataFrame:
     """Content-word lemma counts of counselor messages in sessions with score ≥ ``threshold`` (column
     ``high``) and < ``threshold`` (``low``), with ``counselors`` (distinct counselor_ids using the
-    lemma) and ``surface`` (its most frequent written form in these messages; UniDic lemmas can be
-    spelled unusually, e.g. 迚も for とても). ``tokens``: the run's ``Tokens``; content words are
-    ``Tokens.content()``."""
+    lemma) and ``surface`` (its most frequent written form in these messages,
+    :meth:`~kokoro_analysis.tokenize.Tokens.usual_surfaces`; UniDic lemmas can be spelled unusually, e.g.
+    迚も for とても). ``tokens``: the run's ``Tokens``; content words are ``Tokens.content()``."""
     utterances = corpus.utterances
     dialogues = corpus.dialogues
     columns = {"high": np.int64, "low": np.int64, "counselors": np.int64, "surface": object}
@@ -262,26 +263,19 @@ def counselor_lemma_counts(corpus, tokens, *, threshold: int = HIGH_SCORE) -> pd
     token_utterance = table["utterance"].to_numpy()
     group = group_of[token_utterance]
     lemma_codes = table["lemma"].cat.codes.to_numpy().astype(np.int64)
-    surface_codes = table["surface"].cat.codes.to_numpy().astype(np.int64)
     keep = (group >= 0) & (lemma_codes >= 0)
     if not keep.any():
         return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()}).rename_axis("lemma")
-    group, lemma_codes, surface_codes = group[keep], lemma_codes[keep], surface_codes[keep]
+    surfaces = Tokens(table[keep]).usual_surfaces()  # over the counted tokens only
+    group, lemma_codes = group[keep], lemma_codes[keep]
     speaker = speaker_of[token_utterance[keep]]
     lemmas = table["lemma"].cat.categories
     n_lemmas = len(lemmas)
     counts = np.bincount(lemma_codes * 2 + group, minlength=2 * n_lemmas).reshape(n_lemmas, 2)
     pairs = np.unique(lemma_codes * (speaker.max() + 1) + speaker)
     counselors = np.bincount(pairs // (speaker.max() + 1), minlength=n_lemmas)
-    n_surfaces = len(table["surface"].cat.categories)
-    surface_pairs, surface_counts = np.unique(lemma_codes * n_surfaces + surface_codes, return_counts=True)
-    order = np.lexsort((surface_pairs, -surface_counts, surface_pairs // n_surfaces))  # most frequent first
-    best = surface_pairs[order]
-    first = np.r_[True, best[1:] // n_surfaces != best[:-1] // n_surfaces]
-    surface = np.full(n_lemmas, None, dtype=object)
-    surfaces = np.asarray(table["surface"].cat.categories, dtype=object)
-    surface[best[first] // n_surfaces] = surfaces[best[first] % n_surfaces]
-    frame = pd.DataFrame({"high": counts[:, 1], "low": counts[:, 0], "counselors": counselors, "surface": surface},
+    frame = pd.DataFrame({"high": counts[:, 1], "low": counts[:, 0], "counselors": counselors,
+                          "surface": surfaces.reindex(lemmas.astype(str)).to_numpy(dtype=object)},
                          index=pd.Index(lemmas, name="lemma"))
     return frame[(frame["high"] + frame["low"]) > 0]
 

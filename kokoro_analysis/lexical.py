@@ -217,17 +217,16 @@ def top_content_lemmas(tokens: Tokens, utterances: pd.DataFrame, top: int = 20) 
     """The ``top`` most frequent content lemmas of each role (content words: ``Tokens.content()``).
 
     Long frame: ``role``, ``rank`` (1 = most frequent), ``lemma``, ``surface`` (its most frequent written
-    form in that role: UniDic lemmas can be unusual spellings, e.g. 迚も for とても), ``count``,
-    ``per_1000`` (per 1,000 content tokens of the role), ``messages_share`` (% of the role's messages
-    that contain it). Ties in count are broken by lemma code (stable).
+    form in that role, :meth:`Tokens.usual_surfaces`: UniDic lemmas can be unusual spellings, e.g. 迚も for
+    とても), ``count``, ``per_1000`` (per 1,000 content tokens of the role), ``messages_share`` (% of the
+    role's messages that contain it). Ties in count are broken by lemma code (stable).
     """
     content = tokens.content().table
     roles = token_roles(Tokens(content), utterances)
-    lemma, surface = _codes(content["lemma"]), _codes(content["surface"])
+    lemma = _codes(content["lemma"])
     messages = content["utterance"].to_numpy()
     role_of_message = utterances["role"].cat.codes.to_numpy()
     lemma_names = np.asarray(content["lemma"].cat.categories, dtype=object)
-    surface_names = np.asarray(content["surface"].cat.categories, dtype=object)
     frames = []
     for code, role in enumerate(schema.ROLES):
         mask = roles == code
@@ -235,16 +234,15 @@ def top_content_lemmas(tokens: Tokens, utterances: pd.DataFrame, top: int = 20) 
         order = np.argsort(-counts, kind="stable")[:top]
         order = order[counts[order] > 0]
         in_top = mask & np.isin(lemma, order)
-        pairs = pd.DataFrame({"lemma": lemma[in_top], "surface": surface[in_top], "message": messages[in_top]})
-        forms = pairs.groupby(["lemma", "surface"]).size().sort_values(ascending=False, kind="stable")
-        form = forms.reset_index().drop_duplicates("lemma").set_index("lemma")["surface"]
+        form = Tokens(content[in_top]).usual_surfaces()
+        pairs = pd.DataFrame({"lemma": lemma[in_top], "message": messages[in_top]})
         n_messages = pairs.drop_duplicates(["lemma", "message"]).groupby("lemma").size()
         role_messages = int(np.sum(role_of_message == code))
         frames.append(pd.DataFrame({
             "role": role,
             "rank": np.arange(1, len(order) + 1),
             "lemma": lemma_names[order],
-            "surface": surface_names[form.reindex(order).to_numpy()],
+            "surface": form.reindex(lemma_names[order].astype(str)).to_numpy(dtype=object),
             "count": counts[order].astype(np.int64),
             "per_1000": 1000.0 * counts[order] / max(int(mask.sum()), 1),
             "messages_share": 100.0 * n_messages.reindex(order).to_numpy() / max(role_messages, 1),

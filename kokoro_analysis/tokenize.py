@@ -249,6 +249,54 @@ class Tokens:
         ends = np.concatenate([bounds, [len(keys)]])
         return pd.Series([values[a:b].tolist() for a, b in zip(starts, ends)], index=keys[starts])
 
+    def usual_surfaces(self, lemmas=None) -> pd.Series:
+        """The most frequent ``surface`` of each lemma among these tokens (its usual written form: UniDic
+        spells some lemmas unlike the text, とても → 迚も), for display with :func:`lemma_label`.
+
+        Restrict the tokens first (:meth:`restrict`, :meth:`content`, a boolean mask) to get the usual
+        form within that subset. ``lemmas`` limits the result to those lemmas; lemmas without tokens (or
+        only tokens with a missing surface) are absent. Returns a string Series named ``surface``, index
+        ``lemma`` sorted by code point. Ties in frequency go to the surface that sorts first by code
+        point, so the result does not depend on the order of the categories. Vectorised: (lemma, surface)
+        code pairs are counted by hashing (``pd.factorize``), no Python loop per token.
+        """
+        lemma, surface = _categorical(self.table["lemma"]), _categorical(self.table["surface"])
+        lemma_codes = lemma.cat.codes.to_numpy().astype(np.int64)
+        surface_codes = surface.cat.codes.to_numpy().astype(np.int64)
+        keep = (lemma_codes >= 0) & (surface_codes >= 0)
+        if lemmas is not None:
+            wanted = lemma.cat.categories.get_indexer(pd.Index(lemmas).unique())
+            keep &= np.isin(lemma_codes, wanted[wanted >= 0])
+        if not keep.any():
+            return pd.Series([], index=pd.Index([], dtype=object, name="lemma"), dtype=object, name="surface")
+        # surfaces renumbered in code-point order, so the smallest number wins a tie whatever the category order
+        names = np.asarray(surface.cat.categories.astype(str), dtype=object)
+        by_name = np.argsort(names, kind="stable")
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[by_name] = np.arange(len(names))
+        codes, pairs = pd.factorize(lemma_codes[keep] * len(names) + rank[surface_codes[keep]])  # hashing, no sort
+        counts = np.bincount(codes, minlength=len(pairs))
+        pair_lemma, pair_rank = pairs // len(names), pairs % len(names)
+        order = np.lexsort((pair_rank, -counts, pair_lemma))  # per lemma: most frequent, then code point
+        best = order[np.r_[True, pair_lemma[order][1:] != pair_lemma[order][:-1]]]
+        lemma_names = np.asarray(lemma.cat.categories.astype(str), dtype=object)
+        index = pd.Index(lemma_names[pair_lemma[best]], dtype=object, name="lemma")
+        return pd.Series(names[by_name][pair_rank[best]], index=index, dtype=object, name="surface").sort_index()
+
+
+def _categorical(column: pd.Series) -> pd.Series:
+    return column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
+
+
+def lemma_label(lemma: str, surface) -> str:
+    """How figures and tables show a lemma: the lemma, followed by its usual written form in full-width
+    parentheses when that form starts with a different character (迚も（とても）, 栗鼠（リス）, 言う（いう）),
+    else the lemma alone (思う for 思っ: an inflection, not a spelling). A missing, empty or non-string
+    ``surface`` gives the lemma. ``surface`` is usually from :meth:`Tokens.usual_surfaces`."""
+    if isinstance(surface, str) and surface and surface[:1] != lemma[:1]:
+        return f"{lemma}（{surface}）"
+    return lemma
+
 
 def tokenize_corpus(corpus, *, workers: int | None = None, cache: bool = True, progress: bool = True) -> Tokens:
     """Tokens of every utterance of ``corpus``, from the cache when the texts and tokenizer are unchanged.

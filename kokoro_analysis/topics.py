@@ -26,6 +26,7 @@ from scipy import stats
 from . import keyness
 from .paths import PACKAGE_DATA_DIR
 from .reporting import load_reported, topic_key
+from .tokenize import lemma_label
 
 __all__ = [
     "CI_METHODS",
@@ -37,12 +38,10 @@ __all__ = [
     "SUBTOPIC_RULES_CSV",
     "MainTopic",
     "assign_subtopics",
-    "display_form",
     "distinguishing_words_by_topic",
     "length_by_topic",
     "load_subtopic_rules",
     "mean_ci",
-    "most_frequent_surfaces",
     "printed_share_consistency",
     "reported_share_comparison",
     "rule_coverage",
@@ -495,30 +494,6 @@ def word_topic_counts(
     return counts
 
 
-def most_frequent_surfaces(tokens, lemmas=None) -> pd.Series:
-    """The most frequent surface form of each lemma (ties: first in category order), indexed by
-    lemma; ``lemmas`` restricts the result. Vectorised over category codes."""
-    table = getattr(tokens, "table", tokens)
-    _require(table, ["lemma", "surface"])
-    if lemmas is not None:
-        table = table[table["lemma"].isin(pd.Index(lemmas))]
-    pairs = table.groupby(["lemma", "surface"], observed=True, sort=True).size()
-    if pairs.empty:
-        return pd.Series([], dtype=object, name="surface")
-    best = pairs.groupby(level=0, observed=True).idxmax()
-    surfaces = pd.Series([pair[1] for pair in best], index=best.index.astype(str), name="surface", dtype=object)
-    surfaces.index.name = "lemma"
-    return surfaces.astype(str)
-
-
-def display_form(lemma: str, surface: str | None) -> str:
-    """How to show a lemma to readers: the lemma when its usual surface starts like it (死ぬ for 死に),
-    else the usual surface (UniDic spells some lemmas unlike the text: リス for 栗鼠, いじめ for 苛める)."""
-    if not surface or surface == lemma or surface[:1] == lemma[:1]:
-        return lemma
-    return surface
-
-
 def distinguishing_words_by_topic(
     counts: pd.DataFrame,
     *,
@@ -534,8 +509,10 @@ def distinguishing_words_by_topic(
     Topics in ``exclude`` (default "Others", 7 sessions) are dropped before the comparison. Words
     with fewer than ``min_count`` tokens in all topics together are ignored. Long format:
     ``main_en, label_en, label_ja, rank, lemma, display, z, delta, count_topic, count_other,
-    rate_topic, rate_other`` (rates per 1,000 tokens); ``display`` is :func:`display_form` with the
-    lemma's most frequent surface from ``surfaces`` (see :func:`most_frequent_surfaces`).
+    rate_topic, rate_other`` (rates per 1,000 tokens); ``display`` is
+    :func:`kokoro_analysis.tokenize.lemma_label` of the lemma and its usual surface in ``surfaces``
+    (e.g. ``tokens.usual_surfaces(counts.index)``, :meth:`kokoro_analysis.tokenize.Tokens.usual_surfaces`):
+    ``栗鼠（リス）``, or the lemma alone.
     """
     kept = counts.drop(columns=[c for c in exclude if c in counts.columns])
     kept = kept.loc[:, kept.sum(axis=0) > 0]
@@ -548,7 +525,7 @@ def distinguishing_words_by_topic(
     table.insert(1, "label_en", table["main_en"].map(lambda t: topic_label(t, "en")))
     table.insert(2, "label_ja", table["main_en"].map(lambda t: topic_label(t, "ja")))
     surface_of = surfaces if surfaces is not None else pd.Series(dtype=object)
-    table["display"] = [display_form(str(w), surface_of.get(w)) for w in table["lemma"]]
+    table["display"] = [lemma_label(str(w), surface_of.get(w)) for w in table["lemma"]]
     return table[["main_en", "label_en", "label_ja", "rank", "lemma", "display", "z", "delta",
                   "count_topic", "count_other", "rate_topic", "rate_other"]]
 

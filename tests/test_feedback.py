@@ -133,6 +133,7 @@ def test_counselor_lemma_counts_by_group():
     tokens = _tokens([
         (0, "とても", "副詞", "一般", "迚も"), (0, "とっても", "副詞", "一般", "迚も"), (0, "とても", "副詞", "一般", "迚も"),
         (1, "とても", "副詞", "一般", "迚も"),  # client: not counted
+        *[(1, "とっても", "副詞", "一般", "迚も")] * 4,  # nor count for the usual written form
         (2, "とても", "副詞", "一般", "迚も"), (2, "は", "助詞", "係助詞", "は"),  # particle: not a content word
         (3, "大切", "形状詞", "一般", "大切"),
     ])
@@ -216,14 +217,6 @@ def test_figures_render_every_glyph(synthetic_corpus, lang):
         assert check_japanese_glyphs(fig) == []
         assert fig.get_size_inches()[0] in (pytest.approx(3.0), pytest.approx(6.3))
         plt.close(fig)
-
-
-def test_lemma_display():
-    from kokoro_analysis.charts.feedback import lemma_display
-
-    assert lemma_display("迚も", "とても") == "迚も（とても）"
-    assert lemma_display("教える", "教え") == "教える"
-    assert lemma_display("大切", None) == "大切"
 
 
 # --------------------------------------------------------------------------- real data

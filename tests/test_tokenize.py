@@ -114,3 +114,60 @@ def test_whitespace_and_control_characters_are_never_tokens():
     assert per_text[4] == ["終わり"] and per_text[5] == ["タブ", "改行"]
     assert not any(s.isspace() or not s for s in surfaces)
     assert "".join(per_text[0]) == "あい" and "".join(per_text[3]) == "前後"
+
+
+# --------------------------------------------------------------------------- usual surfaces and labels
+
+
+def _token_table(pairs: list[tuple[str, str]], categories: list[str] | None = None) -> Tokens:
+    lemma, surface = zip(*pairs)
+    return Tokens(pd.DataFrame({
+        "utterance": range(len(pairs)),
+        "lemma": pd.Categorical(lemma),
+        "surface": pd.Categorical(surface, categories=categories),
+    }))
+
+
+def test_usual_surfaces_most_frequent_form_per_lemma():
+    tokens = _token_table([("迚も", "とても"), ("迚も", "とっても"), ("迚も", "とても"), ("栗鼠", "リス"),
+                           ("言う", "いう"), ("言う", "言う"), ("言う", "いう"), ("言う", "いっ"), ("言う", "いう")])
+    surfaces = tokens.usual_surfaces()
+    assert surfaces.to_dict() == {"言う": "いう", "迚も": "とても", "栗鼠": "リス"}
+    assert surfaces.index.tolist() == sorted(surfaces.index) and surfaces.index.name == "lemma"
+    assert surfaces.name == "surface" and all(isinstance(s, str) for s in surfaces)
+    assert tokens.usual_surfaces(["迚も", "存在しない"]).to_dict() == {"迚も": "とても"}
+    assert tokens.usual_surfaces([]).empty
+    assert Tokens(tokens.table.iloc[:0]).usual_surfaces().empty
+    # only the given tokens count: in this subset いっ is the only form of 言う
+    assert tokens.restrict([7]).usual_surfaces().to_dict() == {"言う": "いっ"}
+
+
+def test_usual_surfaces_tie_goes_to_the_first_form_by_code_point_whatever_the_category_order():
+    pairs = [("死ぬ", "死ん"), ("死ぬ", "死に"), ("死ぬ", "死に"), ("死ぬ", "死ん"), ("栗鼠", "リス")]
+    for categories in (None, ["死ん", "リス", "死に"], ["リス", "死に", "死ん"]):
+        assert _token_table(pairs, categories).usual_surfaces().to_dict() == {"栗鼠": "リス", "死ぬ": "死に"}
+    # a missing surface is not a form; plain (non-categorical) columns work too
+    plain = pd.DataFrame({"utterance": [0, 1, 2], "lemma": ["死ぬ", "死ぬ", "死ぬ"], "surface": ["死ん", None, None]})
+    assert Tokens(plain).usual_surfaces().to_dict() == {"死ぬ": "死ん"}
+
+
+def test_usual_surfaces_on_real_tokens():
+    tokens = tokenize_corpus(frame(["とてもいいと言う", "リスがとても好き", "そういうことです"]), progress=False)
+    surfaces = tokens.usual_surfaces()
+    assert surfaces["迚も"] == "とても" and surfaces["栗鼠"] == "リス"
+    assert tokenize.lemma_label("迚も", surfaces["迚も"]) == "迚も（とても）"
+
+
+@pytest.mark.parametrize(("lemma", "surface", "label"), [
+    ("迚も", "とても", "迚も（とても）"),
+    ("栗鼠", "リス", "栗鼠（リス）"),
+    ("言う", "いう", "言う（いう）"),
+    ("思う", "思っ", "思う"),  # an inflection starts like the lemma
+    ("学校", "学校", "学校"),
+    ("学校", None, "学校"),
+    ("学校", "", "学校"),
+    ("学校", float("nan"), "学校"),
+    ("学校", 3, "学校"),
+])
+def test_lemma_label(lemma, surface, label):
+    assert tokenize.lemma_label(lemma, surface) == label

@@ -13,6 +13,7 @@ import pytest
 from kokoro_analysis import topics
 from kokoro_analysis.reporting import topic_key
 from kokoro_analysis.synthetic import TOPICS
+from kokoro_analysis.tokenize import Tokens
 
 JP = {en: jp for jp, en, _ in TOPICS}
 # sessions per topic in the released corpus (6,589 sessions); only counts, no data
@@ -308,24 +309,28 @@ def test_distinguishing_words_by_topic_rows_per_topic():
     assert words.groupby("main_en").size().tolist() == [2, 2, 2]
     best = words[words["rank"] == 1].set_index("main_en")["lemma"].to_dict()
     assert best == {"Workplace Issues": "上司", "School Issues": "学校", "Mental Health Issues": "栗鼠"}
-    assert words.set_index("lemma").loc["栗鼠", "display"] == "リス"
+    assert words.set_index("lemma").loc["栗鼠", "display"] == "栗鼠（リス）"
+    assert words.set_index("lemma").loc["上司", "display"] == "上司"
     row = words[(words["main_en"] == "Workplace Issues") & (words["rank"] == 1)].iloc[0]
     assert (row["count_topic"], row["count_other"]) == (50, 10)
     with pytest.raises(ValueError, match="two topics"):
         topics.distinguishing_words_by_topic(counts[["School Issues", "Others"]])
 
 
-def test_most_frequent_surfaces_and_display_form():
-    tokens = pd.DataFrame({
-        "lemma": pd.Categorical(["栗鼠", "栗鼠", "栗鼠", "死ぬ", "死ぬ"]),
-        "surface": pd.Categorical(["リス", "リス", "栗鼠", "死に", "死ん"]),
-    })
-    surfaces = topics.most_frequent_surfaces(tokens)
-    assert surfaces.to_dict() == {"栗鼠": "リス", "死ぬ": "死に"} or surfaces.to_dict() == {"栗鼠": "リス", "死ぬ": "死ん"}
-    assert topics.most_frequent_surfaces(tokens, ["死ぬ"]).index.tolist() == ["死ぬ"]
-    assert topics.display_form("栗鼠", "リス") == "リス"
-    assert topics.display_form("死ぬ", "死に") == "死ぬ"
-    assert topics.display_form("学校", None) == "学校"
+def test_distinguishing_words_display_from_usual_surfaces():
+    tokens = Tokens(pd.DataFrame({
+        "utterance": range(6),
+        "lemma": pd.Categorical(["栗鼠", "栗鼠", "栗鼠", "死ぬ", "死ぬ", "上司"]),
+        "surface": pd.Categorical(["リス", "リス", "栗鼠", "死に", "死ん", "上司"]),
+    }))
+    counts = pd.DataFrame({"Workplace Issues": [1, 1, 30], "School Issues": [30, 30, 1]},
+                          index=pd.Index(["栗鼠", "死ぬ", "上司"], name="lemma"))
+    words = topics.distinguishing_words_by_topic(counts, top=3, min_count=1,
+                                                 surfaces=tokens.usual_surfaces(counts.index))
+    display = words.drop_duplicates("lemma").set_index("lemma")["display"].to_dict()
+    assert display == {"栗鼠": "栗鼠（リス）", "死ぬ": "死ぬ", "上司": "上司"}
+    assert topics.distinguishing_words_by_topic(counts, top=3, min_count=1)["display"].tolist() == \
+        words["lemma"].tolist()  # without surfaces: the lemmas
 
 
 # --------------------------------------------------------------------------- real data

@@ -15,12 +15,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator
 
 from ..plotting import new_figure
+from ..tokenize import lemma_label
 
 __all__ = [
     "ROLE_COLORS",
     "both_roles_figure",
     "distribution_figure",
-    "lemma_label",
     "role_label",
     "sessions_per_person_figure",
     "sessions_per_year_figure",
@@ -196,16 +196,11 @@ def type_token_figure(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
     return fig
 
 
-def lemma_label(lemma: str, surface: str) -> str:
-    """``lemma``, followed by its usual written form in parentheses when that starts differently
-    (e.g. ``迚も（とても）``, ``言う（いう）``; not for inflections such as 思う/思い)."""
-    return lemma if not surface or surface[:1] == lemma[:1] else f"{lemma}（{surface}）"
-
-
 def top_lemmas_figure(top: pd.DataFrame, *, lang: str = "en", n: int | None = None) -> Figure:
     """Horizontal bars of the most frequent content lemmas, one panel per role (frequency per 1,000
     content tokens; ``top`` from :func:`kokoro_analysis.lexical.top_content_lemmas`). Lemmas are shown
-    in Japanese whatever ``lang``, with their usual written form where it differs (:func:`lemma_label`)."""
+    in Japanese whatever ``lang``, with their usual written form where it starts differently
+    (:func:`kokoro_analysis.tokenize.lemma_label`)."""
     roles = list(dict.fromkeys(top["role"]))
     rows = int(top.groupby("role").size().max()) if n is None else n
     fig, axes = new_figure("full", 0.16 * rows + 0.7, 1, len(roles))

@@ -14,6 +14,7 @@ from scipy.cluster import hierarchy
 
 from .. import schema
 from ..plotting import new_figure
+from ..tokenize import lemma_label
 
 SHORT_LABELS_JA = {12: "相談終了のタイミング・円滑さ"}
 """Display labels for Japanese item labels too long for a figure (item number → label)."""
@@ -359,14 +360,6 @@ def experience_chart(bins: pd.DataFrame, lang: str = "en") -> Figure:
 # --------------------------------------------------------------------------- 7. keyness
 
 
-def lemma_display(lemma: str, surface: str | None) -> str:
-    """The lemma, with its most frequent written form added when that starts differently
-    (UniDic spells e.g. とても as 迚も)."""
-    if isinstance(surface, str) and surface and surface[0] != lemma[0]:
-        return f"{lemma}（{surface}）"
-    return lemma
-
-
 def keyness_chart(keywords: pd.DataFrame, lang: str = "en") -> Figure:
     """Diverging bars of log-odds z: lemmas over-used by counselors in low-scored sessions (left) and in
     high-scored sessions (right); labels meet in the middle."""
@@ -375,7 +368,7 @@ def keyness_chart(keywords: pd.DataFrame, lang: str = "en") -> Figure:
         part = keywords[keywords["direction"] == direction].sort_values("rank")
         y = np.arange(len(part))
         ax.barh(y, part["z"], color=color, height=0.7)
-        ax.set_yticks(y, [lemma_display(lem, sur) for lem, sur in zip(part["lemma"], part["surface"])])
+        ax.set_yticks(y, [lemma_label(lem, sur) for lem, sur in zip(part["lemma"], part["surface"])])
         ax.set_ylim(len(part) - 0.5 if len(part) else 0.5, -0.5)
         ax.tick_params(axis="y", length=0)
         ax.axvline(0, color="black", linewidth=0.5)
@@ -395,6 +388,5 @@ def keyness_chart(keywords: pd.DataFrame, lang: str = "en") -> Figure:
 
 __all__ = [
     "correlation_forest", "correlation_heatmap", "experience_chart", "hexbin_chart", "item_distribution_chart",
-    "item_label", "item_statistics_chart", "keyness_chart", "lemma_display", "loadings_chart", "scree_chart",
-    "score_histogram",
+    "item_label", "item_statistics_chart", "keyness_chart", "loadings_chart", "scree_chart", "score_histogram",
 ]

@@ -249,7 +249,8 @@ def length_boxes(dialogues: pd.DataFrame, order: list[str], *, lang: str = "en",
 def distinguishing_words_panels(words: pd.DataFrame, *, lang: str = "en", top: int = 8, ncols: int = 5,
                                 width: str | float = "full", height: float | None = None) -> Figure:
     """Small multiples: one panel per topic with its ``top`` lemmas as horizontal bars of z
-    (``words`` from :func:`kokoro_analysis.topics.distinguishing_words_by_topic`)."""
+    (``words`` from :func:`kokoro_analysis.topics.distinguishing_words_by_topic`), labelled by its ``display``
+    column (:func:`kokoro_analysis.tokenize.lemma_label`, e.g. 栗鼠（リス）), else by the lemma."""
     topics = list(dict.fromkeys(words["main_en"]))
     nrows = max(1, math.ceil(len(topics) / ncols))
     fig, axes = new_figure(width, height or 1.75 * nrows, nrows=nrows, ncols=ncols, squeeze=False)
@@ -262,7 +263,8 @@ def distinguishing_words_panels(words: pd.DataFrame, *, lang: str = "en", top: i
                 height=0.7)
         labels = best["display"] if "display" in best else best["lemma"]
         ax.set_yticks(positions, labels.tolist(), fontsize=6.5)
-        ax.set_title(_wrap(topic_label(topic, lang), 20), fontsize=6.5, pad=2)
+        # wrapped: constrained layout ignores a title's width, and the lemma labels (栗鼠（リス）) narrow the panels
+        ax.set_title(_wrap(topic_label(topic, lang), 16), fontsize=6.5, pad=2)
         ax.tick_params(axis="x", labelsize=5.5)
         ax.tick_params(axis="y", length=0, pad=1)
         ax.set_xlim(0, max(1.0, float(best["z"].max()) * 1.08) if len(best) else 1.0)
