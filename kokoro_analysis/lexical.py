@@ -42,7 +42,7 @@ GROUPS = ("total", *schema.ROLES)
 # --------------------------------------------------------------------------- tokens ↔ messages
 
 
-def _message_positions(table: pd.DataFrame, utterances: pd.DataFrame) -> np.ndarray:
+def message_positions(table: pd.DataFrame, utterances: pd.DataFrame) -> np.ndarray:
     """Row position in ``utterances`` of each token's message (ValueError if a token's message is not
     among ``utterances``). Arithmetic for a contiguous index, binary search for a sorted one."""
     labels = table["utterance"].to_numpy().astype(np.int64, copy=False)
@@ -68,13 +68,13 @@ def _message_positions(table: pd.DataFrame, utterances: pd.DataFrame) -> np.ndar
 def token_roles(tokens: Tokens, utterances: pd.DataFrame) -> np.ndarray:
     """Role code of each token (index into ``schema.ROLES``: 0 counselor, 1 client), from its message."""
     codes = utterances["role"].cat.codes.to_numpy()
-    return codes[_message_positions(tokens.table, utterances)]
+    return codes[message_positions(tokens.table, utterances)]
 
 
 def tokens_per_message(tokens: Tokens, utterances: pd.DataFrame) -> pd.DataFrame:
     """Tokens of each message: indexed like ``utterances``, columns ``dialogue_id``, ``role``,
     ``n_tokens`` (0 for a message MeCab returns nothing for)."""
-    positions = _message_positions(tokens.table, utterances)
+    positions = message_positions(tokens.table, utterances)
     counts = np.bincount(positions, minlength=len(utterances)) if len(positions) else np.zeros(len(utterances), int)
     return pd.DataFrame({"dialogue_id": utterances["dialogue_id"].to_numpy(), "role": utterances["role"].to_numpy(),
                          "n_tokens": counts.astype(np.int64)}, index=utterances.index)

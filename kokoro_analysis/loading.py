@@ -51,8 +51,11 @@ class Corpus:
 
     def subset(self, name: str) -> "Corpus":
         """The sessions of score subset ``name`` ("all", "low", "high", "full", "test"; see ``schema.SUBSETS``)."""
-        mask = schema.subset_mask(self.dialogues["score"], name)
-        return replace(self.restrict(self.dialogues.index[mask]), subset_name=name)
+        return replace(self.restrict(self.subset_ids(name)), subset_name=name)
+
+    def subset_ids(self, name: str) -> pd.Index:
+        """The dialogue ids of score subset ``name`` (without copying any table)."""
+        return self.dialogues.index[schema.subset_mask(self.dialogues["score"], name)]
 
     def restrict(self, dialogue_ids) -> "Corpus":
         """The corpus restricted to ``dialogue_ids`` (tables keep their order)."""
@@ -74,10 +77,7 @@ def merge_turns(utterances: pd.DataFrame, sep: str = "\n") -> pd.DataFrame:
     and ``length`` (characters of the merged text, separators included).
     """
     ids = utterances["dialogue_id"].to_numpy()
-    codes = utterances["role"].cat.codes.to_numpy()
-    starts = np.ones(len(ids), dtype=bool)
-    starts[1:] = (ids[1:] != ids[:-1]) | (codes[1:] != codes[:-1])
-    first = np.flatnonzero(starts)
+    first = np.flatnonzero(turn_starts(utterances))
     last = np.append(first[1:], len(ids)) - 1
     texts = utterances["text"].tolist()
     times = utterances["time"].to_numpy()
@@ -93,6 +93,18 @@ def merge_turns(utterances: pd.DataFrame, sep: str = "\n") -> pd.DataFrame:
     turns.insert(1, "turn", turns.groupby("dialogue_id").cumcount())
     turns["length"] = turns["text"].str.len()
     return turns
+
+
+def turn_starts(utterances: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of the messages that start a *turn*: the first message of a session, or one whose
+    speaker differs from the previous message's. ``utterances`` must be in session order (as
+    ``Corpus.utterances``); ``np.cumsum(turn_starts(u)) - 1`` numbers the turns."""
+    ids = utterances["dialogue_id"].to_numpy()
+    roles = utterances["role"]
+    codes = roles.cat.codes.to_numpy() if isinstance(roles.dtype, pd.CategoricalDtype) else roles.to_numpy(dtype=object)
+    starts = np.ones(len(ids), dtype=bool)
+    starts[1:] = (ids[1:] != ids[:-1]) | (codes[1:] != codes[:-1])
+    return starts
 
 
 def load_corpus(

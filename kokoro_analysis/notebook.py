@@ -20,7 +20,6 @@ from .paths import OutputDirs, output_dirs
 from .reporting import ReproductionLog
 from .tokenize import Tokens, tokenize_corpus
 
-LANGS = ("en", "ja")
 
 
 @dataclass
@@ -71,7 +70,7 @@ class NotebookRun:
 
     def label(self, ja: str, en: str) -> str:
         """The Japanese or the English label, by the run's ``lang``."""
-        return ja if self.lang == "ja" else en
+        return schema.pick(self.lang, ja, en)
 
     def name(self, stem: str, *, per_lang: bool = False) -> str:
         """Output file name: ``<stem><subset/topic suffix>`` (+ ``_ja`` for Japanese-labelled figures)."""
@@ -117,7 +116,7 @@ def start(
     """
     if subset not in schema.SUBSETS:
         raise ValueError(f"subset must be one of {', '.join(schema.SUBSETS)}, not {subset!r}")
-    if lang not in LANGS:
+    if lang not in schema.LANGS:
         raise ValueError(f"lang must be 'en' or 'ja', not {lang!r}")
     full = load_corpus(data_dir)
     corpus = full if subset == "all" else full.subset(subset)

@@ -96,7 +96,7 @@ class ReportedValue:
         """The printed value with thousands separators, e.g. ``6,589`` or ``91.20``."""
         if not self.is_numeric:
             return self.printed
-        return _format_number(float(self.value), self.decimals or 0, thousands=self.unit != "year")
+        return format_number(float(self.value), self.decimals or 0, thousands=self.unit != "year")
 
 
 def snake_key(text: str) -> str:
@@ -166,12 +166,12 @@ def reported(key: str) -> ReportedValue:
 # --------------------------------------------------------------------------- comparison
 
 
-def _format_number(value: float, decimals: int, thousands: bool = True) -> str:
+def format_number(value: float, decimals: int, thousands: bool = True) -> str:
     """Half-up rounding to ``decimals``, with thousands separators unless ``thousands=False``."""
-    return f"{_round_half_up(value, decimals):{',' if thousands else ''}.{decimals}f}"
+    return f"{round_half_up(value, decimals):{',' if thousands else ''}.{decimals}f}"
 
 
-def _round_half_up(value: float, decimals: int) -> Decimal:
+def round_half_up(value: float, decimals: int) -> Decimal:
     """``value`` rounded half-up (as people print numbers) to ``decimals``."""
     return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
@@ -208,7 +208,7 @@ def _compare(ref: ReportedValue, ours: Any, tolerance: float | None) -> tuple[st
     if tolerance is not None:
         return ("match" if abs(difference) <= tolerance else "differs"), difference, f"|Δ| ≤ {tolerance:g}"
     decimals = ref.decimals or 0
-    same = _round_half_up(ours, decimals) == Decimal(ref.printed.replace(",", "")).quantize(
+    same = round_half_up(ours, decimals) == Decimal(ref.printed.replace(",", "")).quantize(
         Decimal(1).scaleb(-decimals)
     )
     return ("match" if same else "differs"), difference, f"rounds to printed ({decimals} dp)"
@@ -337,8 +337,8 @@ def _display_ours(ours: Any, decimals: int | None) -> str:
         return _as_text(ours)
     if decimals is None:
         return f"{ours:,}" if isinstance(ours, int) else f"{ours:,.6g}"
-    shown = _format_number(float(ours), decimals)
-    finer = _format_number(float(ours), decimals + 2)
+    shown = format_number(float(ours), decimals)
+    finer = format_number(float(ours), decimals + 2)
     if isinstance(ours, int) or Decimal(finer.replace(",", "")) == Decimal(shown.replace(",", "")):
         return shown
     return f"{shown} ({finer.rstrip('0')})"

@@ -15,6 +15,19 @@ import pandas as pd
 ROLES = ("counselor", "client")
 """Speaker roles, in the order used for categorical columns."""
 
+ROLE_LABELS = {"counselor": ("カウンセラー", "Counselor"), "client": ("クライアント", "Client")}
+"""Japanese and English display names of the roles (クライアント as in the data's クライアント役ID)."""
+
+LANGS = ("en", "ja")
+"""Label languages of tables and figures."""
+
+
+def pick(lang: str, ja: str, en: str) -> str:
+    """The Japanese or the English text, by ``lang`` ("ja" or "en")."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be 'en' or 'ja', not {lang!r}")
+    return ja if lang == "ja" else en
+
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 """Upstream timestamp format (local time, second resolution, no zone)."""
 

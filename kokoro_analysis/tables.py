@@ -183,9 +183,11 @@ def to_latex(
     *,
     caption: str | None = None,
     label: str | None = None,
+    caption_is_latex: bool = False,
 ) -> str:
     """A booktabs ``tabular`` (wrapped in a ``table`` float when caption or label is given).
-    Cells and headers are LaTeX-escaped; the caption is used verbatim (it may hold markup)."""
+    Cells, headers and the caption are LaTeX-escaped (``%`` in a caption would otherwise comment out
+    its closing brace); pass ``caption_is_latex=True`` for a caption that already holds markup."""
     spec = "".join("r" if is_num else "l" for is_num in numeric)
     body = [r"\begin{tabular}{" + spec + "}", r"\toprule"]
     body.append(" & ".join(escape_latex(h) for h in header) + r" \\")
@@ -196,7 +198,7 @@ def to_latex(
         return "\n".join(body) + "\n"
     head = [r"\begin{table}[t]", r"\centering", r"\small"]
     if caption is not None:
-        head.append(r"\caption{" + caption + "}")
+        head.append(r"\caption{" + (caption if caption_is_latex else escape_latex(caption)) + "}")
     if label is not None:
         head.append(r"\label{" + label + "}")
     return "\n".join(head + body + [r"\end{table}"]) + "\n"
@@ -221,20 +223,23 @@ def write_table(
     float_format: FloatFormat = None,
     thousands: bool = False,
     index: bool | None = None,
+    caption_is_latex: bool = False,
 ) -> dict[str, Path]:
     """Write ``<tables>/<name>.csv``, ``.tex`` (booktabs) and ``.md`` (pipe table).
 
     CSV keeps full precision (machine-readable, UTF-8, ``\\n`` line ends); TeX and Markdown
     use the formatted numbers (see :func:`format_frame` for ``float_format``/``thousands``).
     ``index``: include the index (default: only when it is named or not 0..n-1).
-    ``caption``/``label`` wrap the LaTeX in a ``table`` float. Returns ``{"csv"|"tex"|"md": path}``.
+    ``caption``/``label`` wrap the LaTeX in a ``table`` float; the caption is escaped like the cells
+    unless ``caption_is_latex``. Returns ``{"csv"|"tex"|"md": path}``.
     """
     folder = output_dirs(output_dir).tables
     header, rows, numeric = format_frame(df, float_format, thousands=thousands, index=index)
     paths = {fmt: folder / f"{name}.{fmt}" for fmt in ("csv", "tex", "md")}
     paths["csv"].parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(paths["csv"], index=_include_index(df, index), lineterminator="\n", encoding="utf-8")
-    _write_text(paths["tex"], to_latex(header, rows, numeric, caption=caption, label=label))
+    _write_text(paths["tex"], to_latex(header, rows, numeric, caption=caption, label=label,
+                                           caption_is_latex=caption_is_latex))
     _write_text(paths["md"], to_markdown(header, rows, numeric))
     return paths
 

@@ -164,3 +164,15 @@ def test_parallel_parse_equals_serial(synthetic_dir, monkeypatch):
     parallel = load_corpus(synthetic_dir, cache=False)
     pd.testing.assert_frame_equal(serial.dialogues, parallel.dialogues)
     pd.testing.assert_frame_equal(serial.utterances, parallel.utterances)
+
+
+def test_turn_starts_and_subset_ids(synthetic_dir):
+    from kokoro_analysis.loading import turn_starts
+
+    corpus = load_corpus(synthetic_dir)
+    starts = turn_starts(corpus.utterances)
+    assert starts.sum() == len(corpus.turns())
+    assert list(corpus.subset_ids("high")) == list(corpus.subset("high").dialogues.index)
+    assert schema.pick("ja", "はい", "yes") == "はい" and schema.pick("en", "はい", "yes") == "yes"
+    with pytest.raises(ValueError, match="lang"):
+        schema.pick("fr", "はい", "yes")

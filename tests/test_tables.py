@@ -104,3 +104,10 @@ def test_output_is_deterministic(tmp_path, stats):
     second = {k: p.read_bytes() for k, p in write_table(stats.copy(), "d", tmp_path).items()}
     assert first == second
     assert all(b"\r\n" not in content for content in first.values())
+
+
+def test_caption_is_escaped_unless_marked_as_latex(tmp_path, stats):
+    text = write_table(stats, "c", tmp_path, caption="Share (%) of A & B")["tex"].read_text(encoding="utf-8")
+    assert r"\caption{Share (\%) of A \& B}" in text
+    raw = write_table(stats, "r", tmp_path, caption=r"$\rho$ 0--100", caption_is_latex=True)["tex"]
+    assert r"\caption{$\rho$ 0--100}" in raw.read_text(encoding="utf-8")
