@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -487,5 +488,4 @@ def _write_cache(corpus: Corpus) -> None:
     try:
         tmp.rename(folder)
     except OSError:  # another process won the race; its copy is identical
-        import shutil
         shutil.rmtree(tmp, ignore_errors=True)
