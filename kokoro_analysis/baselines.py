@@ -41,9 +41,11 @@ from sklearn.linear_model import RidgeCV
 from sklearn.preprocessing import StandardScaler
 
 from . import schema
+from .corpus_stats import response_times
 from .evaluation import ResponseTestSet, ScoreTestSet, score_test_sets, surfaces
-from .loading import Corpus
-from .sft import TRAIN_SUBSETS, item_matrix, response_examples, score_split
+from .loading import Corpus, turn_starts
+from .score_features import session_features
+from .sft import TRAIN_SUBSETS, item_matrix, response_examples
 from .tokenize import Tokens
 
 QUERY_BLOCK = 128
@@ -57,12 +59,8 @@ TOP_LEMMAS = 500
 
 
 def utterance_turns(utterances: pd.DataFrame) -> np.ndarray:
-    """For each utterance, the row of its turn in ``merge_turns(utterances)`` (same merging rule)."""
-    ids = utterances["dialogue_id"].to_numpy()
-    codes = utterances["role"].cat.codes.to_numpy()
-    starts = np.ones(len(ids), dtype=bool)
-    starts[1:] = (ids[1:] != ids[:-1]) | (codes[1:] != codes[:-1])
-    return np.cumsum(starts) - 1
+    """For each utterance, the row of its turn in ``Corpus.turns()`` (``loading.turn_starts``)."""
+    return np.cumsum(turn_starts(utterances)) - 1
 
 
 def _lemma_counts(tokens: Tokens, utterances: pd.DataFrame, row_of_utterance: np.ndarray,
@@ -130,8 +128,9 @@ def retrieval_responses(counts: sparse.csr_matrix, train: Mapping[str, pd.DataFr
     pool's answer is the best of its groups (ties: the earliest example in corpus order).
     """
     fallbacks = dict(fallbacks or {})
-    lemmas = np.flatnonzero(counts[idf_keys["row"].to_numpy() - 1].getnnz(axis=0))
-    tfidf = TfidfTransformer(sublinear_tf=True).fit(counts[idf_keys["row"].to_numpy() - 1][:, lemmas])
+    idf_counts = counts[idf_keys["row"].to_numpy() - 1]
+    lemmas = np.flatnonzero(idf_counts.getnnz(axis=0))
+    tfidf = TfidfTransformer(sublinear_tf=True).fit(idf_counts[:, lemmas])
     names = list(train)
     pool_rows = np.unique(np.concatenate([t["row"].to_numpy() for t in train.values()]))
     membership = np.zeros(len(pool_rows), dtype=np.int64)
@@ -194,16 +193,15 @@ def generation_baselines(corpus: Corpus, tokens: Tokens, test_set: ResponseTestS
     echo = echo_responses(test, turns)
     responses["echo"] = echo
     rows.append({"model": "Echo last client turn", "training": "", **test_set.score(echo, workers=workers)})
-    train = {subset: examples[examples["dialogue_id"].isin(_subset_ids(corpus, subset))] for subset in subsets}
+    train = {subset: examples[examples["dialogue_id"].isin(corpus.subset_ids(subset))] for subset in subsets}
     frequent = {subset: most_frequent_turn(train[subset]) for subset in subsets}
     retrieved = retrieval_responses(counts, train, test, fallbacks=frequent,
-                                    idf_keys=examples[examples["dialogue_id"].isin(_subset_ids(corpus, "full"))])
+                                    idf_keys=examples[examples["dialogue_id"].isin(corpus.subset_ids("full"))])
     for subset in subsets:
         frequent_tokens = surfaces([frequent[subset]], workers=1)[0]
         responses[f"most_frequent_{subset}"] = [frequent[subset]] * len(test)
         rows.append({"model": f"Most frequent counselor turn ({subset})", "training": subset,
-                     **test_set.score([frequent[subset]] * len(test), tokens=[frequent_tokens] * len(test)),
-                     "response": frequent[subset]})
+                     **test_set.score(responses[f"most_frequent_{subset}"], tokens=[frequent_tokens] * len(test))})
         result = retrieved[subset]
         responses[f"retrieval_{subset}"] = result.responses
         rows.append({"model": f"TF-IDF retrieval ({subset})", "training": subset,
@@ -212,40 +210,27 @@ def generation_baselines(corpus: Corpus, tokens: Tokens, test_set: ResponseTestS
     return pd.DataFrame(rows), responses
 
 
-def _subset_ids(corpus: Corpus, subset: str) -> pd.Index:
-    return corpus.dialogues.index[schema.subset_mask(corpus.dialogues["score"], subset)]
-
-
 # --------------------------------------------------------------------------- score prediction
 
 
 def dialogue_features(corpus: Corpus, turns: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per-session numbers for the score model, indexed like ``corpus.dialogues``:
     ``log_client_chars``, ``log_counselor_chars`` (log1p of total characters), ``client_share`` (client
-    characters / all), ``log_turns``, ``log_duration_min``, ``log_response_s`` (log1p of the median
-    counselor response time in seconds: start of a counselor turn minus the end of the client turn
-    before it; 0 when there is none) and ``mean_client_turn_chars``."""
+    characters / all; 0 without any), ``log_turns``, ``log_duration_min`` (the characters, turns and
+    duration of ``score_features.session_features``), ``log_response_s`` (log1p of the median counselor
+    response time of ``corpus_stats.response_times``, negative gaps counted as 0; 0 when there is none)
+    and ``mean_client_turn_chars``."""
     turns = corpus.turns() if turns is None else turns
-    utterances = corpus.utterances
-    is_client = utterances["role"] == "client"
-    chars = utterances.assign(client=utterances["length"].where(is_client, 0),
-                              counselor=utterances["length"].where(~is_client, 0))
-    by_session = chars.groupby("dialogue_id")[["client", "counselor"]].sum()
-    same_session = turns["dialogue_id"].eq(turns["dialogue_id"].shift()).to_numpy()
-    after_client = same_session & (turns["role"] == "counselor").to_numpy() & \
-        (turns["role"].shift() == "client").to_numpy()
-    gaps = (turns["start_time"] - turns["end_time"].shift()).dt.total_seconds().clip(lower=0)
-    response = gaps[after_client].groupby(turns["dialogue_id"][after_client]).median()
-    client_turns = turns[turns["role"] == "client"].groupby("dialogue_id")["length"].mean()
     index = corpus.dialogues.index
-    client = by_session["client"].reindex(index, fill_value=0)
-    counselor = by_session["counselor"].reindex(index, fill_value=0)
+    session = session_features(corpus)
+    response = response_times(corpus.utterances).groupby("dialogue_id")["seconds"].median().clip(lower=0)
+    client_turns = turns[turns["role"] == "client"].groupby("dialogue_id")["length"].mean()
     return pd.DataFrame({
-        "log_client_chars": np.log1p(client),
-        "log_counselor_chars": np.log1p(counselor),
-        "client_share": client / (client + counselor).replace(0, 1),
-        "log_turns": np.log1p(turns.groupby("dialogue_id").size().reindex(index, fill_value=0)),
-        "log_duration_min": np.log1p(corpus.dialogues["duration_min"].astype(float).clip(lower=0).fillna(0)),
+        "log_client_chars": np.log1p(session["client_chars"]),
+        "log_counselor_chars": np.log1p(session["counselor_chars"]),
+        "client_share": session["client_char_share"].fillna(0),
+        "log_turns": np.log1p(session["n_turns"]),
+        "log_duration_min": np.log1p(session["duration_min"].clip(lower=0).fillna(0)),
         "log_response_s": np.log1p(response.reindex(index).fillna(0)),
         "mean_client_turn_chars": client_turns.reindex(index).fillna(0),
     }, index=index)
@@ -305,14 +290,13 @@ def score_prediction_baselines(corpus: Corpus, tokens: Tokens, *, seed: int = 0,
     blocks = [session_lemma_counts(corpus, tokens, role) for role in ("client", "counselor")]
     items = item_matrix(dialogues)
     full = schema.subset_mask(dialogues["score"], "full")
-    held_out = score_split(dialogues, seed).to_numpy()
     tests = score_test_sets(corpus, seed)
-    splits = {"held-out": (full & ~held_out, tests["held_out"]), "test pool": (full, tests["test_pool"])}
     rows, predictions = [], {}
-    for split, (train_mask, test_set) in splits.items():
+    for split, test_set in (("held-out", tests["held_out"]), ("test pool", tests["test_pool"])):
         test_mask = dialogues.index.isin(test_set.items.index)
-        train_rows, test_rows = np.flatnonzero(train_mask), np.flatnonzero(test_mask)
-        mean = np.clip(np.rint(items[train_rows].mean(axis=0)), 0, 5).astype(np.int64)
+        train_rows = np.flatnonzero(full & ~test_mask)  # the test pool (≥ 99) lies outside full anyway
+        test_rows = np.flatnonzero(test_mask)
+        mean = np.clip(np.rint(items[train_rows].mean(axis=0)), schema.ITEM_MIN, schema.ITEM_MAX).astype(np.int64)
         model = RidgeScoreModel().fit([b[train_rows] for b in blocks], features.iloc[train_rows], items[train_rows])
         outputs = {
             "Constant 5 (maximum)": (np.full((len(test_rows), len(schema.ITEMS)), schema.ITEM_MAX), float("nan")),

@@ -23,21 +23,24 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 
 from . import metrics, schema
 from .loading import Corpus
-from .sft import TEST_SUBSET, sample_examples, sample_test_contexts, score_split
+from .sft import TEST_SUBSET, item_matrix, sample_examples, sample_test_contexts, score_split
+from .tables import format_frame, to_markdown
 from .tokenize import tokenize_texts, tokenizer_identity
 
 GENERATION_COLUMNS = {"bleu_1": "BLEU-1", "bleu_4": "BLEU-4", "rouge_l": "ROUGE-L", "dist_1": "Dist-1",
                       "dist_2": "Dist-2"}
 """Generation metrics (x 100) and their column names in the paper's table."""
-SCORE_COLUMNS = {"acc": "ACC", "acc_soft": "ACC_soft", "mae": "MAE", "spearman_total": "Spearman ρ (total)"}
-"""Score-prediction metrics and their column names."""
+SCORE_COLUMNS = {"acc": "ACC", "acc_soft": "ACC_soft", "mae": "MAE", "spearman_total": "Spearman ρ"}
+"""Score-prediction metrics and their column names (ρ: between predicted and true item sums)."""
+PERCENT_METRICS = ("acc", "acc_soft")
+"""Score-prediction metrics computed as fractions and shown in percent."""
 MAX_LISTED = 5
 """Ids listed in an error message."""
 
@@ -166,14 +169,14 @@ class ScoreTestSet:
 def score_test_sets(corpus: Corpus, seed: int = 0) -> dict[str, ScoreTestSet]:
     """``{"held_out": ..., "test_pool": ...}`` (see ``sft.score_split`` and the module docstring)."""
     dialogues = corpus.dialogues
-    held_out = score_split(dialogues, seed).to_numpy()
-    pool = schema.subset_mask(dialogues["score"], TEST_SUBSET)
-    items = dialogues[list(schema.ITEM_KEYS)].astype(np.int64).sort_index()
+    held_out = dialogues.index[score_split(dialogues, seed).to_numpy()]
+    pool = corpus.subset_ids(TEST_SUBSET)
+    items = pd.DataFrame(item_matrix(dialogues), index=dialogues.index, columns=list(schema.ITEM_KEYS)).sort_index()
     return {
-        "held_out": ScoreTestSet("held_out", f"held-out split ({held_out.sum():,} sessions, seed {seed})",
-                                 items.loc[np.sort(dialogues.index[held_out])]),
-        "test_pool": ScoreTestSet("test_pool", f"test pool ({pool.sum():,} sessions with score ≥ 99)",
-                                  items.loc[np.sort(dialogues.index[pool])]),
+        "held_out": ScoreTestSet("held_out", f"held-out split ({len(held_out):,} sessions, seed {seed})",
+                                 items.loc[np.sort(held_out)]),
+        "test_pool": ScoreTestSet("test_pool", f"test pool ({len(pool):,} sessions with score ≥ 99)",
+                                  items.loc[np.sort(pool)]),
     }
 
 
@@ -295,8 +298,9 @@ def _parse_items(items, key: int, where: str) -> list[int]:
     if len(items) != n:
         raise PredictionsError(f"{where}: id {key}: expected {n} item scores, got {len(items)}")
     for number, value in enumerate(items, 1):
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5:
-            raise PredictionsError(f"{where}: id {key}: item {number} must be an integer 0-5, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not schema.ITEM_MIN <= value <= schema.ITEM_MAX:
+            raise PredictionsError(f"{where}: id {key}: item {number} must be an integer "
+                                   f"{schema.ITEM_MIN}-{schema.ITEM_MAX}, got {value!r}")
     return items
 
 
@@ -319,8 +323,14 @@ class Evaluation:
         ACC_soft in percent, MAE in item points, Spearman ρ of the totals)."""
         if self.kind == "generation":
             return {"Model": self.name, **{label: self.scores[k] for k, label in GENERATION_COLUMNS.items()}}
-        return {"Model": self.name, "ACC": 100 * self.scores["acc"], "ACC_soft": 100 * self.scores["acc_soft"],
-                "MAE": self.scores["mae"], SCORE_COLUMNS["spearman_total"]: self.scores["spearman_total"]}
+        return {"Model": self.name, **score_columns(self.scores)}
+
+
+def score_columns(scores) -> dict:
+    """Score-prediction metrics (a mapping or frame with the keys of :data:`SCORE_COLUMNS`) in the
+    paper's columns: ACC and ACC_soft in percent, MAE in item points, Spearman ρ of the item sums."""
+    return {label: 100 * scores[key] if key in PERCENT_METRICS else scores[key]
+            for key, label in SCORE_COLUMNS.items()}
 
 
 def _check_ids(found: Iterable, expected: Sequence, path: Path, what: str, hint: str = "") -> None:
@@ -371,29 +381,22 @@ def _pick_score_set(ids: Sequence[int], test_sets: Mapping[str, ScoreTestSet]) -
     return test_sets[best]
 
 
-def evaluate_predictions(path: str | os.PathLike, corpus: Corpus, *, test_samples: int | None = None,
-                         seed: int = 0, response_test_set: ResponseTestSet | None = None,
-                         workers: int | None = None) -> Evaluation:
-    """Read, check and score one predictions file (generation or score prediction) against ``corpus``
-    (the whole corpus). ``response_test_set`` reuses already tokenized references."""
-    predictions = read_predictions(path)
+def evaluate(predictions: Predictions, corpus: Corpus, *, test_samples: int | None = None, seed: int = 0,
+             response_test_set: ResponseTestSet | None = None,
+             score_sets: Mapping[str, ScoreTestSet] | None = None, workers: int | None = None) -> Evaluation:
+    """Score a checked predictions file (generation or score prediction) against ``corpus`` (the whole
+    corpus). ``response_test_set`` / ``score_sets`` reuse already built test sets."""
     if predictions.kind == "generation":
         test_set = response_test_set or ResponseTestSet.from_corpus(corpus, test_samples, seed, workers=workers)
         return evaluate_generation(predictions, test_set, workers=workers)
-    return evaluate_score_prediction(predictions, score_test_sets(corpus, seed))
+    return evaluate_score_prediction(predictions, score_sets or score_test_sets(corpus, seed))
 
 
 def format_row(evaluation: Evaluation) -> str:
-    """The Markdown header and row, two decimals (MAE and ρ: three)."""
-    row = evaluation.row()
-    columns = list(row)
-    cells = [row["Model"]]
-    for name in columns[1:]:
-        value = row[name]
-        decimals = 3 if name in ("MAE", SCORE_COLUMNS["spearman_total"]) else 2
-        cells.append("—" if value is None or not np.isfinite(value) else f"{value:.{decimals}f}")
-    rule = "| " + " | ".join([":---", *["---:"] * (len(columns) - 1)]) + " |"
-    return "\n".join(["| " + " | ".join(columns) + " |", rule, "| " + " | ".join(cells) + " |"])
+    """The Markdown header and row, with the precision of the result tables
+    (:data:`GENERATION_FLOAT_FORMAT`, :data:`SCORE_FLOAT_FORMAT`; an undefined value is blank)."""
+    float_format = GENERATION_FLOAT_FORMAT if evaluation.kind == "generation" else SCORE_FLOAT_FORMAT
+    return to_markdown(*format_frame(pd.DataFrame([evaluation.row()]), float_format, index=False)).rstrip("\n")
 
 
 def evaluate_cli(args: argparse.Namespace) -> int:
@@ -403,16 +406,12 @@ def evaluate_cli(args: argparse.Namespace) -> int:
     path = Path(args.predictions)
     predictions = read_predictions(path)  # check the file before loading the corpus
     corpus = load_corpus(args.data)
-    test_samples = args.test_samples
-    seed = args.seed
+    evaluation = evaluate(predictions, corpus, test_samples=args.test_samples, seed=args.seed)
     if predictions.kind == "generation":
-        test_set = ResponseTestSet.from_corpus(corpus, test_samples, seed)
-        evaluation = evaluate_generation(predictions, test_set)
         print(f"{path}: response generation, {evaluation.test_set}")
         print(f"tokens: {tokenizer_label()}; mean response length {evaluation.scores['mean_hyp_tokens']:.2f} "
               f"tokens ({evaluation.scores['mean_hyp_chars']:.1f} characters); metrics x 100")
     else:
-        evaluation = evaluate_score_prediction(predictions, score_test_sets(corpus, seed))
         print(f"{path}: score prediction, {evaluation.test_set}")
         print("ACC / ACC_soft (within ±1) in percent, MAE in item points (0-5), each averaged over the 20 "
               "items; Spearman ρ between predicted and true item sums")
@@ -425,8 +424,8 @@ def evaluate_cli(args: argparse.Namespace) -> int:
 REPORTED_SOURCE = "reported (secondary source)"
 MEASURED_SOURCE = "measured here"
 GENERATION_TABLE_COLUMNS = ["Model", *GENERATION_COLUMNS.values(), "Tokens", "Source"]
-SCORE_TABLE_COLUMNS = ["Model", "Test set", "ACC", "ACC_soft", "MAE", "Spearman ρ", "Source"]
-SCORE_FLOAT_FORMAT = {"ACC": "{:.2f}", "ACC_soft": "{:.2f}", "MAE": "{:.4f}", "Spearman ρ": "{:.3f}"}
+SCORE_TABLE_COLUMNS = ["Model", "Test set", *SCORE_COLUMNS.values(), "Source"]
+SCORE_FLOAT_FORMAT = dict(zip(SCORE_COLUMNS.values(), ["{:.2f}", "{:.2f}", "{:.4f}", "{:.3f}"]))
 """Table precision: ACC and ACC_soft in percent (2 dp), MAE 4 dp (as reported), ρ 3 dp."""
 GENERATION_FLOAT_FORMAT = {**{label: "{:.2f}" for label in GENERATION_COLUMNS.values()}, "Tokens": "{:.1f}"}
 
@@ -465,11 +464,10 @@ def reported_score_table() -> pd.DataFrame:
     table["group"] = table.index.str.rsplit(".", n=1).str[0]
     rows = []
     for group_key, group in table.groupby("group", sort=False):
-        row = {"Model": group["model"].iloc[0], "Test set": "not stated", "ACC": float("nan"),
-               "ACC_soft": float("nan"), "MAE": float("nan"), "Spearman ρ": float("nan")}
+        row = {"Model": group["model"].iloc[0], "Test set": "not stated",
+               **dict.fromkeys(SCORE_COLUMNS.values(), float("nan"))}
         for metric, value, unit in zip(group["metric"], group["value"], group["unit"]):
-            column = {"acc": "ACC", "acc_soft": "ACC_soft", "mae": "MAE"}[metric]
-            row[column] = 100 * value if unit == "fraction" else value
+            row[SCORE_COLUMNS[metric]] = 100 * value if unit == "fraction" else value
         row["Source"] = f"{REPORTED_SOURCE}: {group['source'].iloc[0]}"
         row["key"] = group_key
         rows.append(row)
@@ -516,10 +514,7 @@ def score_table(measured: pd.DataFrame, reported: pd.DataFrame | None = None) ->
     ours = pd.DataFrame({
         "Model": measured["model"],
         "Test set": measured["test_set"],
-        "ACC": 100 * measured["acc"],
-        "ACC_soft": 100 * measured["acc_soft"],
-        "MAE": measured["mae"],
-        "Spearman ρ": measured["spearman_total"],
+        **score_columns(measured),
         "Source": _sources(measured),
     })
     return pd.concat([reported[SCORE_TABLE_COLUMNS], ours], ignore_index=True)
@@ -537,15 +532,47 @@ def evaluate_folder(folder: str | os.PathLike, corpus: Corpus, *, response_test_
     """Score every ``*.jsonl`` in ``folder`` (sorted by name; none when the folder does not exist).
     A file that cannot be scored raises :class:`PredictionsError` (never skipped silently)."""
     folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    sets = None
-    results = []
-    for path in sorted(folder.glob("*.jsonl")):
-        predictions = read_predictions(path)
-        if predictions.kind == "generation":
-            results.append(evaluate_generation(predictions, response_test_set))
+    paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    sets = score_test_sets(corpus, seed) if paths else None
+    return [evaluate(read_predictions(path), corpus, seed=seed, response_test_set=response_test_set, score_sets=sets)
+            for path in paths]
+
+
+class MeasuredRecord(NamedTuple):
+    """One measured number for the reproduction log (``run.record(key, value, unit=..., quantity=...)``)."""
+
+    key: str
+    value: float
+    unit: str
+    quantity: str
+
+
+SCORE_UNITS = {"acc": "fraction", "acc_soft": "fraction", "mae": "item points", "spearman_total": "rho"}
+
+
+def measured_records(measured: pd.DataFrame, kind: str, *, test_contexts: int | None = None) -> Iterator[MeasuredRecord]:
+    """The records of measured rows (baselines and predictions files): ``kind="generation"`` (keys
+    ``finetune.measured.generation.<model>.<metric>``, x 100; ``test_contexts`` = how many were scored)
+    or ``"score"`` (keys ``finetune.measured.score_prediction.<model>[.<split>].<metric>``). Missing
+    values are skipped."""
+    from .reporting import snake_key
+
+    if kind not in ("generation", "score"):
+        raise ValueError(f"kind must be 'generation' or 'score', not {kind!r}")
+    if kind == "generation" and test_contexts is None:
+        raise ValueError("generation records need test_contexts")
+    for row in measured.to_dict("records"):
+        model = row["model"]
+        if kind == "generation":
+            slug, columns = f"generation.{snake_key(model)}", GENERATION_COLUMNS
+            units = dict.fromkeys(columns, "x100")
+            where = f"Response generation, {model} (measured here, {test_contexts:,} test contexts, MeCab surfaces)"
         else:
-            sets = sets or score_test_sets(corpus, seed)
-            results.append(evaluate_score_prediction(predictions, sets))
-    return results
+            split = row.get("split")
+            slug = f"score_prediction.{snake_key(model)}" + (f".{snake_key(split)}" if isinstance(split, str) else "")
+            columns, units = SCORE_COLUMNS, SCORE_UNITS
+            where = f"Score prediction, {model} on the {row['test_set']}"
+        for key, label in columns.items():
+            value = row.get(key, float("nan"))
+            if pd.notna(value):
+                yield MeasuredRecord(f"finetune.measured.{slug}.{key}", float(value), units[key], f"{where}: {label}")

@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import schema
+
 Tokens = Sequence[str]
 
-N_ITEMS = 20
+N_ITEMS = len(schema.ITEMS)
 """Number of items in the counseling-evaluation questionnaire."""
-SCORE_MIN, SCORE_MAX = 0, 5
-"""Range of one item score."""
 
 
 # --------------------------------------------------------------------------- input handling
@@ -236,9 +236,9 @@ def _as_score_matrix(x: object, name: str, n_items: int) -> np.ndarray:
         raise ValueError(f"{name} must hold integer scores (no missing values)") from None
     if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
         raise ValueError(f"{name} must hold integer scores (no NaN or fractions)")
-    if values.min() < SCORE_MIN or values.max() > SCORE_MAX:
+    if values.min() < schema.ITEM_MIN or values.max() > schema.ITEM_MAX:
         raise ValueError(
-            f"{name} scores must be within {SCORE_MIN}-{SCORE_MAX}, "
+            f"{name} scores must be within {schema.ITEM_MIN}-{schema.ITEM_MAX}, "
             f"got range {values.min():g}-{values.max():g}"
         )
     return values.astype(np.int64)

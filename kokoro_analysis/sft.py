@@ -41,7 +41,6 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -68,8 +67,8 @@ SCORE_SYSTEM_PROMPT = (
 """System prompt of the score-prediction files (written for this toolkit; lists the 20 items). The
 expected answer is a JSON array of 20 integers in item order, e.g. ``[4, 5, 3, ...]``."""
 
-SPEAKER_LABELS_JA = {"counselor": "カウンセラー", "client": "クライアント"}
-"""Speaker labels in the score-prediction transcripts."""
+SPEAKER_LABELS_JA = {role: labels[0] for role, labels in schema.ROLE_LABELS.items()}
+"""Speaker labels in the score-prediction transcripts (the Japanese ``schema.ROLE_LABELS``)."""
 
 ROLE_TO_CHAT = {"counselor": "assistant", "client": "user"}
 TRAIN_SUBSETS = ("low", "high", "full")
@@ -142,7 +141,7 @@ def sample_test_contexts(corpus: Corpus, test_samples: int | None = None, seed: 
     (:func:`sample_examples`). ``turns`` may pass ``corpus.turns()`` when already computed; ``row`` and
     ``first_row`` are positions in it."""
     turns = corpus.turns() if turns is None else turns
-    pool = corpus.subset(TEST_SUBSET).dialogues.index
+    pool = corpus.subset_ids(TEST_SUBSET)
     examples = response_examples(turns)
     return sample_examples(examples[examples["dialogue_id"].isin(pool)], test_samples, seed)
 
@@ -162,9 +161,9 @@ def score_split(dialogues: pd.DataFrame, seed: int = 0,
     return pd.Series(test, index=pd.Index(ids, name="dialogue_id"), name="held_out").reindex(dialogues.index)
 
 
-def item_matrix(dialogues: pd.DataFrame) -> np.ndarray:
-    """The 20 item scores (sessions x 20, int) in item order."""
-    return dialogues[list(schema.ITEM_KEYS)].to_numpy(dtype=np.int64)
+def item_matrix(dialogues: pd.DataFrame, dtype=np.int64) -> np.ndarray:
+    """The 20 item scores (sessions x 20, ``dtype``) in item order, rows as ``dialogues``."""
+    return dialogues[list(schema.ITEM_KEYS)].to_numpy(dtype=dtype)
 
 
 def data_summary(corpus: Corpus, turns: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -178,7 +177,7 @@ def data_summary(corpus: Corpus, turns: pd.DataFrame | None = None) -> pd.DataFr
     examples = response_examples(turns)
     rows = {}
     for name in (*TRAIN_SUBSETS, TEST_SUBSET):
-        ids = corpus.dialogues.index[schema.subset_mask(corpus.dialogues["score"], name)]
+        ids = corpus.subset_ids(name)
         mine = examples[examples["dialogue_id"].isin(ids)]
         rows[name] = {
             "definition": schema.SUBSETS[name][2],
@@ -260,36 +259,23 @@ def _encoded_turns(turns: pd.DataFrame, assistant_weight: int | None = None) -> 
             for role, text in zip(roles, turns["text"].tolist())]
 
 
-def _session_bounds(turns: pd.DataFrame) -> Iterator[tuple[int, int, int]]:
-    """(dialogue_id, first row, end row) of each session in ``turns``."""
-    ids = turns["dialogue_id"].to_numpy()
-    if not len(ids):
-        return
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    ends = np.r_[starts[1:], len(ids)]
-    yield from zip(ids[starts].tolist(), starts.tolist(), ends.tolist())
-
-
 def _write_train_sessions(writer: _HashedWriter, turns: pd.DataFrame, examples: pd.DataFrame) -> int:
-    """Session layout; returns the number of sessions written."""
+    """Session layout: one line per session with examples, its turns up to its last target (targets
+    weight 1, opening counselor turns weight 0); returns the number of sessions written."""
     is_target = np.zeros(len(turns), dtype=bool)
     is_target[examples["row"].to_numpy()] = True
     is_assistant = (turns["role"] == "counselor").to_numpy()
     roles = turns["role"].map(ROLE_TO_CHAT).tolist()
     texts = turns["text"].tolist()
-    targets_per_session = examples.groupby("dialogue_id").size()
     sessions = 0
-    for dialogue_id, first, end in _session_bounds(turns):
-        targets = np.flatnonzero(is_target[first:end])
-        if not len(targets):
-            continue
-        last = first + int(targets[-1]) + 1
+    for first, group in examples.groupby("first_row", sort=False):
+        dialogue_id = int(group["dialogue_id"].iloc[0])
         messages = [SYSTEM_MESSAGE]
-        for row in range(first, last):
+        for row in range(first, int(group["row"].iloc[-1]) + 1):
             weight = int(is_target[row]) if is_assistant[row] else None
             messages.append(_message(roles[row], texts[row], weight))
         writer.write_line(f'{{"id": "{dialogue_id}", "dialogue_id": {dialogue_id}, '
-                          f'"n_targets": {int(targets_per_session.loc[dialogue_id])}, "messages": [{", ".join(messages)}]}}')
+                          f'"n_targets": {len(group)}, "messages": [{", ".join(messages)}]}}')
         sessions += 1
     return sessions
 
@@ -371,8 +357,8 @@ def export_sft(corpus: Corpus, subset: str, out_dir: str | os.PathLike, *, test_
     out.mkdir(parents=True, exist_ok=True)
     dialogues = corpus.dialogues
     turns = corpus.turns()
-    train_ids = dialogues.index[schema.subset_mask(dialogues["score"], subset)]
-    test_ids = dialogues.index[schema.subset_mask(dialogues["score"], TEST_SUBSET)]
+    train_ids = corpus.subset_ids(subset)
+    test_ids = corpus.subset_ids(TEST_SUBSET)
     if not len(test_ids):
         raise ValueError("the corpus has no test-pool session (score ≥ 99)")
     train_turns = turns[turns["dialogue_id"].isin(train_ids)].reset_index(drop=True)

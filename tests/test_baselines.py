@@ -65,13 +65,17 @@ def hand_turns() -> pd.DataFrame:
     })
 
 
-def test_retrieval_by_hand():
-    turns = hand_turns()
-    # lemma columns: 0 = 眠れない, 1 = 仕事, 2 = unused; one row per turn
-    counts = sparse.csr_matrix(np.array([[1, 0, 0], [0, 0, 0], [0, 1, 0], [0, 0, 0], [1, 0, 0], [0, 0, 0],
-                                         [1, 1, 0], [0, 0, 0]], dtype=float))
-    examples = response_examples(turns)
+def hand_split(counts: list[list[int]]) -> tuple[sparse.csr_matrix, pd.DataFrame, pd.DataFrame]:
+    """Lemma counts per turn of :func:`hand_turns` and its examples: train = sessions 1-2, test = 3."""
+    examples = response_examples(hand_turns())
     train, test = examples[examples["dialogue_id"] < 3], examples[examples["dialogue_id"] == 3]
+    return sparse.csr_matrix(np.array(counts, dtype=float)), train, test
+
+
+def test_retrieval_by_hand():
+    # lemma columns: 0 = 眠れない, 1 = 仕事, 2 = unused; one row per turn
+    counts, train, test = hand_split([[1, 0, 0], [0, 0, 0], [0, 1, 0], [0, 0, 0], [1, 0, 0], [0, 0, 0],
+                                      [1, 1, 0], [0, 0, 0]])
     result = retrieval_responses(counts, {"a": train, "b": train.iloc[[0, 2]]}, test, idf_keys=train)
     # query {眠れない, 仕事}; smoothed idf ln((1 + 3) / (1 + df)) + 1 over the 3 keys: 仕事 (df 1) weighs more
     idf_sleep, idf_work = np.log(4 / 3) + 1, np.log(4 / 2) + 1
@@ -85,11 +89,8 @@ def test_retrieval_by_hand():
 
 
 def test_retrieval_falls_back_without_a_shared_lemma():
-    turns = hand_turns()
-    counts = sparse.csr_matrix(np.array([[1, 0, 0], [0, 0, 0], [1, 0, 0], [0, 0, 0], [1, 0, 0], [0, 0, 0],
-                                         [0, 0, 1], [0, 0, 0]], dtype=float))
-    examples = response_examples(turns)
-    train, test = examples[examples["dialogue_id"] < 3], examples[examples["dialogue_id"] == 3]
+    counts, train, test = hand_split([[1, 0, 0], [0, 0, 0], [1, 0, 0], [0, 0, 0], [1, 0, 0], [0, 0, 0],
+                                      [0, 0, 1], [0, 0, 0]])
     result = retrieval_responses(counts, {"a": train}, test, idf_keys=train, fallbacks={"a": "はい"})
     assert result["a"].responses == ["はい"] and result["a"].no_match == 1
 
@@ -109,8 +110,7 @@ def test_grouped_retrieval_equals_brute_force(synthetic):
     counts = turn_lemma_counts(corpus, tokens)
     examples = response_examples(turns)
     scores = corpus.dialogues["score"]
-    train = {name: examples[examples["dialogue_id"].isin(scores.index[schema.subset_mask(scores, name)])]
-             for name in TRAIN_SUBSETS}
+    train = {name: examples[examples["dialogue_id"].isin(corpus.subset_ids(name))] for name in TRAIN_SUBSETS}
     test = examples[examples["dialogue_id"].isin(scores.index[scores >= 99])]
     result = retrieval_responses(counts, train, test, idf_keys=train["full"], block=7)
     tfidf = TfidfTransformer(sublinear_tf=True).fit(counts[train["full"]["row"].to_numpy() - 1])
@@ -140,8 +140,9 @@ def test_generation_baselines_on_synthetic_data(synthetic):
     expected = metrics.generation_scores(surfaces(responses["echo"]), test_set.reference_tokens)
     assert echo["bleu_4"] == pytest.approx(expected["bleu_4"]) and echo["rouge_l"] == pytest.approx(expected["rouge_l"])
     frequent = rows.loc["Most frequent counselor turn (high)"]
-    frequent_tokens = surfaces([frequent["response"]])[0]
-    assert set(responses["most_frequent_high"]) == {frequent["response"]}
+    answer = most_frequent_turn(response_examples(turns)[lambda e: e["dialogue_id"].isin(corpus.subset_ids("high"))])
+    frequent_tokens = surfaces([answer])[0]
+    assert set(responses["most_frequent_high"]) == {answer} and "response" not in rows
     assert frequent["dist_1"] == pytest.approx(100 * len(set(frequent_tokens)) / (len(test_set.ids) * len(frequent_tokens)))
     assert rows.loc["TF-IDF retrieval (full)", "keys"] == rows.loc["TF-IDF retrieval (low)", "keys"] + \
         rows.loc["TF-IDF retrieval (high)", "keys"]

@@ -22,6 +22,7 @@ from kokoro_analysis.evaluation import (
     evaluate_score_prediction,
     format_row,
     generation_table,
+    measured_records,
     read_predictions,
     reported_generation_table,
     reported_score_table,
@@ -93,8 +94,8 @@ def test_score_prediction_by_hand(tmp_path):
     assert result.scores["acc_soft"] == pytest.approx(0.75)
     assert result.scores["mae"] == pytest.approx(1.0)
     assert result.scores["spearman_total"] == pytest.approx(1.0)
-    assert result.row() == pytest.approx({"Model": "s", "ACC": 25.0, "ACC_soft": 75.0, "MAE": 1.0, "Spearman ρ (total)": 1.0})
-    assert format_row(result).splitlines()[-1] == "| s | 25.00 | 75.00 | 1.000 | 1.000 |"
+    assert result.row() == pytest.approx({"Model": "s", "ACC": 25.0, "ACC_soft": 75.0, "MAE": 1.0, "Spearman ρ": 1.0})
+    assert format_row(result).splitlines()[-1] == "| s | 25.00 | 75.00 | 1.0000 | 1.000 |"
 
 
 def test_upstream_item_key_is_accepted(tmp_path):
@@ -171,7 +172,7 @@ def test_cli_scores_item_predictions_on_both_test_sets(synthetic_dir, tmp_path, 
     assert main(["evaluate", "--data", str(synthetic_dir), "--predictions", str(path)]) == 0
     out = capsys.readouterr().out
     assert "held-out split (12 sessions, seed 0)" in out
-    assert out.strip().splitlines()[-1].startswith("| gold | 100.00 | 100.00 | 0.000 |")
+    assert out.strip().splitlines()[-1].startswith("| gold | 100.00 | 100.00 | 0.0000 |")
     pool = dialogues[dialogues["score"] >= 99]
     path = write_jsonl(tmp_path / "fives.jsonl", [{"id": int(i), "items": [5] * 20} for i in pool.index])
     assert main(["evaluate", "--data", str(synthetic_dir), "--predictions", str(path)]) == 0
@@ -267,3 +268,25 @@ def test_sampled_test_set_requires_the_same_sample(synthetic_dir, tmp_path):
     assert evaluate_generation(read_predictions(path), sample).scores["n_responses"] == 5
     with pytest.raises(PredictionsError, match="have no prediction"):
         evaluate_generation(read_predictions(path), ResponseTestSet.from_corpus(corpus))
+
+
+def test_measured_records():
+    generation = pd.DataFrame([{"model": "Echo last client turn", "bleu_1": 12.5, "bleu_4": np.nan, "rouge_l": 3.0,
+                                "dist_1": 1.0, "dist_2": 2.0}])
+    records = list(measured_records(generation, "generation", test_contexts=4631))
+    assert [r.key for r in records][:2] == ["finetune.measured.generation.echo_last_client_turn.bleu_1",
+                                            "finetune.measured.generation.echo_last_client_turn.rouge_l"]
+    assert records[0].value == 12.5 and records[0].unit == "x100"
+    assert records[0].quantity == ("Response generation, Echo last client turn (measured here, 4,631 test contexts, "
+                                   "MeCab surfaces): BLEU-1")
+    scores = pd.DataFrame([{"model": "Ridge", "split": "held-out", "test_set": "held-out split", "acc": 0.5,
+                            "acc_soft": 0.9, "mae": 0.7, "spearman_total": np.nan},
+                           {"model": "file", "split": np.nan, "test_set": "test pool", "acc": 0.1,
+                            "acc_soft": 0.2, "mae": 0.3, "spearman_total": 0.4}])
+    records = {r.key: r for r in measured_records(scores, "score")}
+    assert "finetune.measured.score_prediction.ridge.held_out.spearman_total" not in records
+    assert records["finetune.measured.score_prediction.ridge.held_out.acc"].unit == "fraction"
+    assert records["finetune.measured.score_prediction.file.spearman_total"].quantity == \
+        "Score prediction, file on the test pool: Spearman ρ"
+    with pytest.raises(ValueError):
+        list(measured_records(generation, "generation"))
