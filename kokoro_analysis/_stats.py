@@ -1,6 +1,6 @@
 """Helpers shared by the client-feedback modules (:mod:`kokoro_analysis.feedback`,
 :mod:`kokoro_analysis.item_structure`, :mod:`kokoro_analysis.score_features`, :mod:`kokoro_analysis.raters`):
-the correlation-method check, the (sessions × items) answer matrix, Student-t intervals of a mean and the
+the correlation-method check, the (sessions × items) answer matrix, the per-item table, Student-t intervals of a mean and the
 bootstrap resample counts. The conventions are described in :mod:`kokoro_analysis.feedback`."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from scipy import stats
 from . import schema
 
 METHODS = ("spearman", "pearson")
-ITEM_KEYS: tuple[str, ...] = schema.ITEM_KEYS
 
 
 def check_method(method: str) -> str:
@@ -24,12 +23,18 @@ def check_method(method: str) -> str:
     return method
 
 
-def _item_matrix(dialogues: pd.DataFrame, keys: Sequence[str] = ITEM_KEYS) -> np.ndarray:
+def _item_matrix(dialogues: pd.DataFrame, keys: Sequence[str] = schema.ITEM_KEYS) -> np.ndarray:
     """The item answers as a float (sessions × items) array."""
     missing = [k for k in keys if k not in dialogues]
     if missing:
         raise KeyError(f"dialogues lacks item columns {missing}")
     return dialogues[list(keys)].to_numpy(dtype=float)
+
+
+def item_frame() -> pd.DataFrame:
+    """A fresh table of the 20 items (index: item key, questionnaire order) with ``number``, ``label_ja``,
+    ``label_en`` and ``block``, for per-item results to be added to."""
+    return schema.item_table()[["number", "label_ja", "label_en", "block"]].copy()
 
 
 def _t_interval(mean: np.ndarray, sd: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:

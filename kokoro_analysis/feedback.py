@@ -28,13 +28,18 @@ import pandas as pd
 from scipy import stats
 
 from . import schema
-from ._stats import ITEM_KEYS, _item_matrix, _t_interval, bootstrap_counts
+from ._stats import _item_matrix, _t_interval, bootstrap_counts, item_frame
 from ._stats import METHODS, check_method  # noqa: F401 (re-exported: notebooks check ``method`` here)
+from .corpus_stats import turns_per_session
 from .item_structure import correlation_matrix
+from .keyness import log_odds_dirichlet
+from .lexical import message_positions
+from .schema import ITEM_KEYS
 from .tokenize import Tokens
 
-HIGH_SCORE = 70
-"""Sessions with score ≥ 70 ("high" 70–98 plus the "test" pool ≥ 99) against score < 70 ("low")."""
+HIGH_SCORE = schema.SUBSETS["high"][0]
+"""Sessions with score ≥ 70 ("high" 70–98 plus the "test" pool ≥ 99) against score < 70 ("low"): the
+lowest score of :data:`schema.SUBSETS` ``"high"``."""
 
 
 # --------------------------------------------------------------------------- 1. total score
@@ -75,13 +80,13 @@ BRANCH_RULES = {
 def score_rule_table(dialogues: pd.DataFrame) -> pd.DataFrame:
     """Sessions per branch of the score rule: count, share (%), how many a plain item sum would get
     wrong (``score != item_sum``), mean item sum and mean score, and whether the rule reproduces
-    ``score`` on every session of the branch. Last row: all sessions."""
+    ``score`` on every session of the branch (``item_sum`` and ``score_branch``: the loader's columns).
+    Last row: all sessions."""
     flags = dialogues[list(schema.FLAG_KEYS)].to_numpy(dtype=bool).T
-    branch = pd.Series(schema.score_rule_branch(*flags), index=dialogues.index)
-    item_sum = dialogues[list(ITEM_KEYS)].sum(axis=1)
+    item_sum = dialogues["item_sum"].astype(float)
     expected = pd.Series(schema.expected_score(item_sum.to_numpy(), *flags), index=dialogues.index)
     frame = pd.DataFrame({
-        "branch": branch, "score": dialogues["score"], "item_sum": item_sum,
+        "branch": dialogues["score_branch"], "score": dialogues["score"], "item_sum": item_sum,
         "wrong": dialogues["score"] != item_sum, "holds": dialogues["score"] == expected,
     })
     rows = []
@@ -108,7 +113,7 @@ def item_distribution(dialogues: pd.DataFrame) -> pd.DataFrame:
     answers = _item_matrix(dialogues).astype(int)
     levels = range(schema.ITEM_MIN, schema.ITEM_MAX + 1)
     counts = np.stack([(answers == level).sum(axis=0) for level in levels], axis=1)
-    frame = schema.item_table()[["number", "label_ja", "label_en", "block"]].copy()
+    frame = item_frame()
     for j, level in enumerate(levels):
         frame[str(level)] = counts[:, j]
     return frame
@@ -131,19 +136,25 @@ def cronbach_alpha(items: np.ndarray) -> float:
     total_var = matrix.sum(axis=1).var(ddof=1)
     if total_var == 0:
         return float("nan")
-    return float(k / (k - 1) * (1 - matrix.var(axis=0, ddof=1).sum() / total_var))
+    return float(_alpha(k, matrix.var(axis=0, ddof=1).sum(), total_var))
+
+
+def _alpha(k: int, item_var_sum, total_var):
+    """The alpha formula from the summed item variances and the variance of the sums (scalars or arrays)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return k / (k - 1) * (1 - item_var_sum / total_var)
 
 
 def _weighted_alpha(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Cronbach's alpha of every resample given by ``weights`` (B × n counts)."""
+    """Cronbach's alpha of every resample given by ``weights`` (B × n counts): :func:`cronbach_alpha` with
+    each resample's variances from weighted moments."""
     k = matrix.shape[1]
     total = matrix.sum(axis=1)
     n = weights.sum(axis=1, keepdims=True).astype(float)
     mean_items = weights @ matrix / n
     item_var = weights @ (matrix ** 2) / n - mean_items ** 2
     total_var = (weights @ total ** 2) / n[:, 0] - ((weights @ total) / n[:, 0]) ** 2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return k / (k - 1) * (1 - item_var.sum(axis=1) / total_var)
+    return _alpha(k, item_var.sum(axis=1), total_var)
 
 
 def alpha_table(
@@ -191,7 +202,7 @@ def item_statistics(dialogues: pd.DataFrame, method: str = "spearman", confidenc
         pair = np.column_stack([matrix[:, j], total - matrix[:, j]])
         rest_r.append(correlation_matrix(pair, method)[0, 1] if n > 2 else np.nan)
     alpha_without = [cronbach_alpha(np.delete(matrix, j, axis=1)) for j in range(matrix.shape[1])]
-    frame = schema.item_table()[["number", "label_ja", "label_en", "block"]].copy()
+    frame = item_frame()
     frame["n"] = n
     frame["mean"], frame["sd"], frame["ci_low"], frame["ci_high"] = mean, sd, low, high
     frame["r_item_rest"] = rest_r
@@ -208,24 +219,26 @@ def subset_statistics(corpus, subsets: Sequence[str] = SUBSET_ORDER) -> pd.DataF
     """Corpus statistics of each score subset side by side (columns: subsets; rows: sessions, messages
     per session by role, characters per message by role, merged turns per session, score mean and
     median, session length mean and median in minutes)."""
+    dialogues, utterances = corpus.dialogues, corpus.utterances
+    chars = (utterances.groupby(["dialogue_id", "role"], observed=True)["length"].sum().unstack(fill_value=0)
+             .reindex(index=dialogues.index, columns=list(schema.ROLES), fill_value=0))
+    turns = turns_per_session(utterances)["total"].reindex(dialogues.index, fill_value=0)
     columns = {}
     for name in subsets:
-        part = corpus.subset(name)
-        d, u = part.dialogues, part.utterances
-        role = u["role"].astype(str)
+        ids = corpus.subset_ids(name)
+        d = dialogues.loc[ids]
         n = len(d)
+        messages = {who: int(d[f"n_{who}_messages"].sum()) for who in schema.ROLES}
+        role_chars = {who: int(chars.loc[ids, who].sum()) for who in schema.ROLES}
+        total = int(d["n_messages"].sum())
         row = {"sessions": n}
-        with np.errstate(invalid="ignore", divide="ignore"):
-            row["messages_per_session"] = len(u) / n if n else np.nan
-            for who in schema.ROLES:
-                row[f"{who}_messages_per_session"] = (role == who).sum() / n if n else np.nan
-            row["chars_per_message"] = u["length"].mean() if len(u) else np.nan
-            for who in schema.ROLES:
-                mine = u.loc[role == who, "length"]
-                row[f"{who}_chars_per_message"] = mine.mean() if len(mine) else np.nan
-        ids, codes = u["dialogue_id"].to_numpy(), u["role"].cat.codes.to_numpy()
-        turns = int(np.r_[True, (ids[1:] != ids[:-1]) | (codes[1:] != codes[:-1])].sum()) if len(u) else 0
-        row["turns_per_session"] = turns / n if n else np.nan
+        row["messages_per_session"] = total / n if n else np.nan
+        for who in schema.ROLES:
+            row[f"{who}_messages_per_session"] = messages[who] / n if n else np.nan
+        row["chars_per_message"] = sum(role_chars.values()) / total if total else np.nan
+        for who in schema.ROLES:
+            row[f"{who}_chars_per_message"] = role_chars[who] / messages[who] if messages[who] else np.nan
+        row["turns_per_session"] = int(turns.loc[ids].sum()) / n if n else np.nan
         row["score_mean"] = d["score"].mean() if n else np.nan
         row["score_median"] = d["score"].median() if n else np.nan
         row["duration_min_mean"] = d["duration_min"].mean() if n else np.nan
@@ -234,6 +247,12 @@ def subset_statistics(corpus, subsets: Sequence[str] = SUBSET_ORDER) -> pd.DataF
     frame = pd.DataFrame(columns)
     frame.index.name = "statistic"
     return frame
+
+
+def whole_or_two_decimals(value: float) -> str:
+    """Table format of :func:`subset_statistics`: whole numbers without decimals, others with two
+    (thousands separated)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 # --------------------------------------------------------------------------- 7. keyness
@@ -251,24 +270,17 @@ def counselor_lemma_counts(corpus, tokens, *, threshold: int = HIGH_SCORE) -> pd
     table = tokens.content().table
     if len(utterances) == 0 or len(table) == 0:
         return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()}).rename_axis("lemma")
-    session_high = utterances["dialogue_id"].map(dialogues["score"] >= threshold).to_numpy(dtype=bool)
-    counselor_code = pd.factorize(utterances["dialogue_id"].map(dialogues["counselor_id"]))[0]
-    is_counselor = utterances["role"].astype(str).to_numpy() == "counselor"
-    labels = utterances.index.to_numpy()
-    size = max(int(labels.max()), int(table["utterance"].max())) + 1
-    group_of = np.full(size, -1, dtype=np.int64)
-    group_of[labels[is_counselor]] = session_high[is_counselor]
-    speaker_of = np.zeros(size, dtype=np.int64)
-    speaker_of[labels] = counselor_code
-    token_utterance = table["utterance"].to_numpy()
-    group = group_of[token_utterance]
+    message = message_positions(table, utterances)
+    session_high = utterances["dialogue_id"].map(dialogues["score"] >= threshold).to_numpy(dtype=bool)[message]
+    counselor_code = pd.factorize(utterances["dialogue_id"].map(dialogues["counselor_id"]))[0][message]
+    is_counselor = utterances["role"].astype(str).to_numpy()[message] == "counselor"
     lemma_codes = table["lemma"].cat.codes.to_numpy().astype(np.int64)
-    keep = (group >= 0) & (lemma_codes >= 0)
+    keep = is_counselor & (lemma_codes >= 0)
     if not keep.any():
         return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()}).rename_axis("lemma")
     surfaces = Tokens(table[keep]).usual_surfaces()  # over the counted tokens only
-    group, lemma_codes = group[keep], lemma_codes[keep]
-    speaker = speaker_of[token_utterance[keep]]
+    group, lemma_codes = session_high[keep].astype(np.int64), lemma_codes[keep]
+    speaker = counselor_code[keep]
     lemmas = table["lemma"].cat.categories
     n_lemmas = len(lemmas)
     counts = np.bincount(lemma_codes * 2 + group, minlength=2 * n_lemmas).reshape(n_lemmas, 2)
@@ -285,8 +297,6 @@ def counselor_keyness(counts: pd.DataFrame, *, min_count: int = 20) -> pd.DataFr
     pooled counts as prior) of each lemma in high- against low-scored sessions; positive z: over-used in
     high-scored sessions. Lemmas seen fewer than ``min_count`` times in both groups together are dropped.
     ``counselors`` and ``surface`` are carried over from ``counts``."""
-    from .keyness import log_odds_dirichlet
-
     if counts.empty or counts["high"].sum() == 0 or counts["low"].sum() == 0:
         return pd.DataFrame(columns=["delta", "z", "count_group", "count_other", "rate_group", "rate_other",
                                      "counselors", "surface"]).rename_axis("word")
@@ -331,7 +341,7 @@ def flag_table(dialogues: pd.DataFrame, *, top_topics: int = 3) -> pd.DataFrame:
     item sum, sessions where another flag is also set, and the most frequent main topics."""
     rows = []
     flags = dialogues[list(schema.FLAG_KEYS)].astype(bool)
-    item_sum = dialogues[list(ITEM_KEYS)].sum(axis=1)
+    item_sum = dialogues["item_sum"].astype(float)
     for flag in schema.FLAGS:
         mask = flags[flag.key]
         others = flags.drop(columns=flag.key).any(axis=1)

@@ -22,7 +22,8 @@ from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
 from . import schema
-from ._stats import ITEM_KEYS, _item_matrix, check_method
+from ._stats import _item_matrix, check_method, item_frame
+from .schema import ITEM_KEYS
 
 
 # --------------------------------------------------------------------------- inter-item correlations
@@ -138,7 +139,7 @@ def component_loadings(dialogues: pd.DataFrame, method: str = "spearman", n_comp
         loadings = loadings[:, np.argsort(-(loadings ** 2).sum(axis=0), kind="stable")]
     loadings = loadings * np.where(loadings.sum(axis=0) < 0, -1, 1)
     prefix = "RC" if rotate and n_components > 1 else "C"
-    frame = schema.item_table()[["number", "label_ja", "label_en", "block"]].copy()
+    frame = item_frame()
     for j in range(loadings.shape[1]):
         frame[f"{prefix}{j + 1}"] = loadings[:, j]
     frame["communality"] = (loadings ** 2).sum(axis=1)

@@ -25,6 +25,7 @@ from scipy import stats
 
 from ._stats import bootstrap_counts, check_method
 from .corpus_stats import response_times
+from .loading import turn_starts
 
 
 # --------------------------------------------------------------------------- 4. dialogue features
@@ -51,22 +52,20 @@ REPORTED_FEATURES = {
 }
 """Features whose Spearman ρ with score the paper reports → key in reported.csv."""
 
+REPORTED_NOTES = {
+    "client_chars": "Spearman",
+    "counselor_response_time_s": "Spearman; counselor response time = mean per session of the gaps "
+                                 "client message -> next counselor message",
+}
+"""The note recorded with each reported ρ (feature key → note)."""
 
-def _ordered_messages(utterances: pd.DataFrame) -> pd.DataFrame:
-    """Messages sorted by session and position (a no-op for corpus tables, which are in order)."""
-    ids = utterances["dialogue_id"].to_numpy()
-    positions = utterances["position"].to_numpy()
-    if len(ids) < 2 or _grouped_in_order(ids, positions):
+
+def _session_ordered(utterances: pd.DataFrame) -> pd.DataFrame:
+    """``utterances`` in session order: corpus tables already are (their index ascends) and are returned
+    as they are; any other row order (e.g. shuffled rows) is sorted once by session and position."""
+    if utterances.index.is_monotonic_increasing:
         return utterances
-    return utterances.iloc[np.lexsort((positions, ids))]
-
-
-def _grouped_in_order(ids: np.ndarray, positions: np.ndarray) -> bool:
-    """Whether each session's messages are contiguous and in position order (sessions in any order)."""
-    new = np.r_[True, ids[1:] != ids[:-1]]
-    if len(np.unique(ids[new])) != new.sum():
-        return False
-    return bool(np.all(positions[1:][~new[1:]] > positions[:-1][~new[1:]]))
+    return utterances.iloc[np.lexsort((utterances["position"].to_numpy(), utterances["dialogue_id"].to_numpy()))]
 
 
 def response_gaps(utterances: pd.DataFrame, responder: str = "counselor") -> pd.DataFrame:
@@ -75,7 +74,7 @@ def response_gaps(utterances: pd.DataFrame, responder: str = "counselor") -> pd.
     in the session is by the other role; the gap runs from that previous message). Rows may come in any
     order; they are put in session order first. Returns ``dialogue_id``, ``utterance`` (index label of the
     response) and ``gap_s``."""
-    times = response_times(_ordered_messages(utterances), to_role=responder)
+    times = response_times(_session_ordered(utterances), to_role=responder)
     return pd.DataFrame({"dialogue_id": times["dialogue_id"].to_numpy(), "utterance": times.index.to_numpy(),
                          "gap_s": times["seconds"].to_numpy()})
 
@@ -104,10 +103,9 @@ def session_features(corpus) -> pd.DataFrame:
       ends with a full-width or ASCII question mark.
     """
     dialogues = corpus.dialogues
-    messages = _ordered_messages(corpus.utterances)
+    messages = _session_ordered(corpus.utterances)
     index = dialogues.index
-    ids = messages["dialogue_id"].to_numpy()
-    session = pd.Index(index).get_indexer(ids)
+    session = pd.Index(index).get_indexer(messages["dialogue_id"].to_numpy())
     if (session < 0).any():
         raise ValueError("utterances belong to sessions missing from dialogues")
     is_client = messages["role"].astype(str).to_numpy() == "client"
@@ -119,11 +117,9 @@ def session_features(corpus) -> pd.DataFrame:
             return np.bincount(session, weights=values, minlength=n)
         return np.bincount(session[mask], weights=values[mask], minlength=n)
 
-    ones = np.ones(len(ids))
-    client_n, counselor_n = per_session(ones, is_client), per_session(ones, ~is_client)
+    client_n = dialogues["n_client_messages"].to_numpy(dtype=float)
+    counselor_n = dialogues["n_counselor_messages"].to_numpy(dtype=float)
     client_chars, counselor_chars = per_session(length, is_client), per_session(length, ~is_client)
-    codes = messages["role"].cat.codes.to_numpy()
-    turn_start = np.r_[True, (ids[1:] != ids[:-1]) | (codes[1:] != codes[:-1])]
     text = messages["text"].astype(str).str.rstrip()
     question = text.str.endswith(QUESTION_ENDINGS).to_numpy(dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -131,8 +127,8 @@ def session_features(corpus) -> pd.DataFrame:
             "score": dialogues["score"].to_numpy(),
             "client_chars": client_chars,
             "counselor_chars": counselor_chars,
-            "n_messages": client_n + counselor_n,
-            "n_turns": per_session(turn_start.astype(float)),
+            "n_messages": dialogues["n_messages"].to_numpy(dtype=float),
+            "n_turns": per_session(turn_starts(messages).astype(float)),
             "duration_min": dialogues["duration_min"].to_numpy(dtype=float),
             "counselor_chars_per_message": counselor_chars / counselor_n,
             "client_chars_per_message": client_chars / client_n,
@@ -181,8 +177,16 @@ def bootstrap_correlation(
     constant variable) are dropped. Returns ``n``, ``r``, ``ci_low``, ``ci_high``, ``p_value``
     (scipy's test of r = 0) and ``n_bootstrap`` (resamples used)."""
     check_method(method)
+    return _bootstrap_correlation(x, y, method, n_bootstrap, seed, confidence, chunk, {})
+
+
+def _bootstrap_correlation(x, y, method, n_bootstrap, seed, confidence, chunk, shared: dict) -> dict[str, float]:
+    """:func:`bootstrap_correlation`; ``shared`` keeps what several calls with the same ``y`` can reuse:
+    the resample counts of each sample size (the same seed draws the same counts) and, when no pair is
+    dropped, the within-resample ranks of ``y``."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     keep = np.isfinite(x) & np.isfinite(y)
+    complete = bool(keep.all())
     x, y = x[keep], y[keep]
     n = len(x)
     result = {"n": n, "r": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "n_bootstrap": 0}
@@ -190,12 +194,19 @@ def bootstrap_correlation(
         return result
     test = stats.spearmanr(x, y) if method == "spearman" else stats.pearsonr(x, y)
     result["r"], result["p_value"] = float(test[0]), float(test[1])
-    counts = bootstrap_counts(n, n_bootstrap, seed)
+    counts = shared.get(("counts", n))
+    if counts is None:
+        counts = shared[("counts", n)] = bootstrap_counts(n, n_bootstrap, seed)
     boot = []
     for start in range(0, n_bootstrap, chunk):
         weights = counts[start:start + chunk].astype(float)
         if method == "spearman":
-            boot.append(_weighted_pearson(_weighted_midranks(x, weights), _weighted_midranks(y, weights), weights))
+            y_ranks = shared.get(("y_ranks", start)) if complete else None
+            if y_ranks is None:
+                y_ranks = _weighted_midranks(y, weights)
+                if complete:
+                    shared[("y_ranks", start)] = y_ranks
+            boot.append(_weighted_pearson(_weighted_midranks(x, weights), y_ranks, weights))
         else:
             boot.append(_weighted_pearson(x, y, weights))
     values = np.concatenate(boot)
@@ -212,12 +223,16 @@ def feature_correlations(
 ) -> pd.DataFrame:
     """Correlation (``method``) of every feature column with ``target``, with percentile bootstrap 95 %
     CIs (sessions resampled; pairs with a missing feature dropped). Rows in :data:`FEATURES` order with
-    labels; ``reported_key`` names the paper's value where there is one (Spearman only)."""
+    labels; ``reported_key`` names the paper's value where there is one (Spearman only). The resample
+    counts are drawn once per sample size and ``target`` ranked once (same numbers as separate
+    :func:`bootstrap_correlation` calls)."""
+    check_method(method)
     columns = [c for c in (columns or FEATURES) if c in features and c != target]
+    shared: dict = {}
     rows = []
     for column in columns:
-        result = bootstrap_correlation(features[column], features[target], method=method,
-                                       n_bootstrap=n_bootstrap, seed=seed)
+        result = _bootstrap_correlation(features[column], features[target], method, n_bootstrap, seed, 0.95, 200,
+                                        shared)
         label_ja, label_en, unit = FEATURES.get(column, (column, column, ""))
         rows.append({"feature": column, "label_ja": label_ja, "label_en": label_en, "unit": unit,
                      "method": method, **result,
@@ -225,9 +240,14 @@ def feature_correlations(
     return pd.DataFrame(rows).set_index("feature")
 
 
-def reported_spearman(features: pd.DataFrame, target: str = "score") -> dict[str, float]:
+def reported_spearman(features: pd.DataFrame, target: str = "score", correlations: pd.DataFrame | None = None
+                      ) -> dict[str, float]:
     """Spearman ρ of the features the paper reports (:data:`REPORTED_FEATURES`) with ``target``,
-    keyed by their reported.csv key (always Spearman, whatever method the notebook uses)."""
+    keyed by their reported.csv key (always Spearman, whatever method the notebook uses). Pass the
+    :func:`feature_correlations` table as ``correlations`` to take ρ from it when it is Spearman."""
+    if correlations is not None and (correlations["method"] == "spearman").all() \
+            and set(REPORTED_FEATURES) <= set(correlations.index):
+        return {key: float(correlations.loc[column, "r"]) for column, key in REPORTED_FEATURES.items()}
     out = {}
     for column, key in REPORTED_FEATURES.items():
         pair = features[[column, target]].dropna()

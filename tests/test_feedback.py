@@ -28,7 +28,12 @@ def _utterances(rows: list[tuple[int, str, int, str]]) -> pd.DataFrame:
 
 
 def _dialogues(ids, scores, **columns) -> pd.DataFrame:
+    """A dialogues table; given all items (and flags), with the loader's ``item_sum`` (and ``score_branch``)."""
     frame = pd.DataFrame({"score": scores, **columns}, index=pd.Index(ids, name="dialogue_id"))
+    if set(schema.ITEM_KEYS) <= set(frame):
+        frame["item_sum"] = frame[list(schema.ITEM_KEYS)].sum(axis=1)
+    if set(schema.FLAG_KEYS) <= set(frame):
+        frame["score_branch"] = schema.score_rule_branch(*frame[list(schema.FLAG_KEYS)].to_numpy(dtype=bool).T)
     return frame
 
 

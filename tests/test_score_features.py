@@ -51,7 +51,8 @@ def test_response_gaps_definition():
 
 def test_session_features_hand_values():
     utterances = _utterances(RESPONSE_ROWS)
-    dialogues = _dialogues([1, 2], [80, 40], duration_min=[130 / 60, 10 / 60])
+    dialogues = _dialogues([1, 2], [80, 40], duration_min=[130 / 60, 10 / 60], n_messages=[8, 3],
+                          n_counselor_messages=[4, 2], n_client_messages=[4, 1])
     features = score_features.session_features(_corpus(dialogues, utterances))
     one = features.loc[1]
     assert one["client_chars"] == len("よろしく") + len("お願いします") + len("はい") + len("ええ")
@@ -110,3 +111,20 @@ def test_real_reported_correlations(real_corpus):
     assert round(reported["feedback.spearman_client_chars_score"], 2) == 0.42
     assert round(reported["feedback.spearman_counselor_response_time_score"], 2) == -0.21
     assert features["counselor_response_time_s"].notna().all()
+
+
+@pytest.mark.parametrize("method", ["spearman", "pearson"])
+def test_feature_correlations_equal_separate_bootstraps(method):
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    score = rng.integers(0, 101, 50).astype(float)
+    features = pd.DataFrame({"score": score, "client_chars": score + rng.normal(0, 30, 50),
+                             "n_messages": rng.integers(5, 9, 50).astype(float),
+                             "counselor_response_time_s": rng.normal(60, 10, 50)})
+    features.loc[:4, "counselor_response_time_s"] = np.nan  # another sample size: other counts, own ranks
+    table = score_features.feature_correlations(features, method=method, n_bootstrap=300, seed=3)
+    for column in table.index:
+        alone = score_features.bootstrap_correlation(features[column], features["score"], method=method,
+                                                     n_bootstrap=300, seed=3)
+        assert table.loc[column, list(alone)].to_dict() == alone

@@ -23,22 +23,25 @@ ANSWER_COLORS = ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac
 HIGH_COLOR, LOW_COLOR = "#2166ac", "#b2182b"
 
 
-def _text(lang: str, ja: str, en: str) -> str:
-    if lang not in ("en", "ja"):
-        raise ValueError(f"lang must be 'en' or 'ja', not {lang!r}")
-    return ja if lang == "ja" else en
+HIGH_FROM, TEST_FROM = schema.SUBSETS["high"][0], schema.SUBSETS["test"][0]
+"""Lowest score of the "high" subset (70; also the keyness split) and of the "test" pool (99)."""
+
+
+def _symbol(method: str) -> str:
+    """ρ for Spearman, r for Pearson."""
+    return "ρ" if method == "spearman" else "r"
 
 
 def item_label(row: pd.Series, lang: str, *, numbered: bool = True) -> str:
     """``Q<n> <label>`` in the chosen language (long Japanese labels shortened)."""
     number = int(row["number"])
-    label = SHORT_LABELS_JA.get(number, row["label_ja"]) if lang == "ja" else row["label_en"]
+    label = schema.pick(lang, SHORT_LABELS_JA.get(number, row["label_ja"]), row["label_en"])
     return f"Q{number} {label}" if numbered else label
 
 
 def _block_label(block: str, lang: str) -> str:
     ja, en = schema.BLOCKS[block]
-    return _text(lang, ja, en)
+    return schema.pick(lang, ja, en)
 
 
 # --------------------------------------------------------------------------- 1. total score
@@ -46,7 +49,7 @@ def _block_label(block: str, lang: str) -> str:
 
 def score_histogram(dialogues: pd.DataFrame, lang: str = "en", *, bin_width: int = 2) -> Figure:
     """Density histogram of the score (sessions whose score a flag changed stacked separately), a
-    Gaussian KDE of all scores, mean and median, and the subset bounds 70 and 99."""
+    Gaussian KDE of all scores, mean and median, and the subset bounds (70 and 99, :data:`schema.SUBSETS`)."""
     fig, ax = new_figure("column", 2.1)
     scores = dialogues["score"].to_numpy(dtype=float)
     flagged = dialogues["score_branch"].to_numpy() != "sum"
@@ -54,23 +57,25 @@ def score_histogram(dialogues: pd.DataFrame, lang: str = "en", *, bin_width: int
     weights = np.full(len(scores), 1 / (max(len(scores), 1) * bin_width))
     ax.hist([scores[~flagged], scores[flagged]], bins=edges, weights=[weights[~flagged], weights[flagged]],
             stacked=True, color=["#8da0cb", "#fc8d62"], edgecolor="white", linewidth=0.2,
-            label=[_text(lang, "項目の合計", "Item sum"), _text(lang, "フラグで減点（半減・0点）", "Changed by a flag")])
+            label=[schema.pick(lang, "項目の合計", "Item sum"), schema.pick(lang, "フラグで減点（半減・0点）", "Changed by a flag")])
     if len(scores) > 2 and np.ptp(scores) > 0:
         grid = np.linspace(0, 100, 401)
         ax.plot(grid, stats.gaussian_kde(scores)(grid), color="black", linewidth=0.8, label="KDE")
     mean, median = scores.mean(), np.median(scores)
     ax.axvline(mean, color="black", linestyle="--", linewidth=0.7,
-               label=_text(lang, f"平均 {mean:.2f}", f"Mean {mean:.2f}"))
+               label=schema.pick(lang, f"平均 {mean:.2f}", f"Mean {mean:.2f}"))
     ax.axvline(median, color="black", linestyle=":", linewidth=0.9,
-               label=_text(lang, f"中央値 {median:g}", f"Median {median:g}"))
-    for bound in (70, 99):
+               label=schema.pick(lang, f"中央値 {median:g}", f"Median {median:g}"))
+    for bound in (HIGH_FROM, TEST_FROM):
         ax.axvline(bound, color="0.6", linewidth=0.5)
     above = ax.get_xaxis_transform()  # x in data, y in axes coordinates
-    for x, name in ((35, "Low"), (84.5, "High"), (99.5, "Test")):
+    for subset in ("low", "high", "test"):  # names at the middle of each subset's range
+        low, high, _ = schema.SUBSETS[subset]
+        x, name = (low + min(high + 1, 100)) / 2, subset.capitalize()
         ax.text(x, 1.01, name, transform=above, ha="center", va="bottom", fontsize=6, color="0.4")
     ax.set_xlim(0, 100)
-    ax.set_xlabel(_text(lang, "評価点（0–100）", "Score (0–100)"))
-    ax.set_ylabel(_text(lang, "密度", "Density"))
+    ax.set_xlabel(schema.pick(lang, "評価点（0–100）", "Score (0–100)"))
+    ax.set_ylabel(schema.pick(lang, "密度", "Density"))
     ax.legend(loc="upper left", fontsize=5.5, handlelength=1.5)
     return fig
 
@@ -123,10 +128,10 @@ def item_distribution_chart(distribution: pd.DataFrame, lang: str = "en") -> Fig
     ax.set_xlim(-left_end, right_end)
     ticks = np.arange(-left_end, right_end + 1, 25)
     ax.set_xticks(ticks, [f"{abs(t):.0f}" for t in ticks])
-    ax.set_xlabel(_text(lang, "セッションの割合（%）：左 0–2、右 3–5", "Share of sessions (%): answers 0–2 left, 3–5 right"))
+    ax.set_xlabel(schema.pick(lang, "セッションの割合（%）：左 0–2、右 3–5", "Share of sessions (%): answers 0–2 left, 3–5 right"))
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
-    ax.legend(title=_text(lang, "回答", "Answer"), ncols=6, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+    ax.legend(title=schema.pick(lang, "回答", "Answer"), ncols=6, loc="lower center", bbox_to_anchor=(0.5, 1.0),
               fontsize=6, title_fontsize=6, handlelength=1.2, columnspacing=0.8)
     return fig
 
@@ -142,10 +147,10 @@ def item_statistics_chart(statistics: pd.DataFrame, lang: str = "en") -> Figure:
     error = np.vstack([mean - table["ci_low"].to_numpy(), table["ci_high"].to_numpy() - mean])
     for y, m, e0, e1, c in zip(positions, mean, error[0], error[1], colors):
         left.errorbar(m, y, xerr=[[e0], [e1]], fmt="o", color=c, markersize=2.5, capsize=1.5, elinewidth=0.7)
-    left.set_xlabel(_text(lang, "平均（0–5）と95%信頼区間", "Mean answer (0–5) with 95% CI"))
+    left.set_xlabel(schema.pick(lang, "平均（0–5）と95%信頼区間", "Mean answer (0–5) with 95% CI"))
     right.barh(positions, table["r_item_rest"], color=colors, height=0.7)
     right.set_xlim(0, 1)
-    right.set_xlabel(_text(lang, "修正済み項目–全体相関", "Corrected item–total correlation"))
+    right.set_xlabel(schema.pick(lang, "修正済み項目–全体相関", "Corrected item–total correlation"))
     for value, y in zip(table["r_item_rest"], positions):
         if np.isfinite(value):
             right.text(value + 0.01, y, f"{value:.2f}", va="center", fontsize=5.5)
@@ -172,18 +177,18 @@ def scree_chart(eigen: pd.DataFrame, lang: str = "en") -> Figure:
     fig, ax = new_figure("column", 2.0)
     components = eigen.index.to_numpy()
     ax.plot(components, eigen["eigenvalue"], "o-", color="black", markersize=3,
-            label=_text(lang, "観測データ", "Observed"))
+            label=schema.pick(lang, "観測データ", "Observed"))
     threshold = next(c for c in eigen.columns if c.startswith("null_q"))
     ax.plot(components, eigen[threshold], "s--", color="#d95f02", markersize=2.5,
-            label=_text(lang, "並行分析（95パーセンタイル）", "Parallel analysis (95th pct.)"))
+            label=schema.pick(lang, "並行分析（95パーセンタイル）", "Parallel analysis (95th pct.)"))
     ax.axhline(1, color="0.6", linewidth=0.5, linestyle=":")
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xticks(components[::2] if len(components) > 10 else components)
-    ax.set_xlabel(_text(lang, "主成分", "Component"))
-    ax.set_ylabel(_text(lang, "固有値", "Eigenvalue"))
+    ax.set_xlabel(schema.pick(lang, "主成分", "Component"))
+    ax.set_ylabel(schema.pick(lang, "固有値", "Eigenvalue"))
     first = eigen.iloc[0]
-    ax.annotate(_text(lang, f"第1主成分 {first['share_pct']:.1f}%", f"PC1: {first['share_pct']:.1f}% of variance"),
+    ax.annotate(schema.pick(lang, f"第1主成分 {first['share_pct']:.1f}%", f"PC1: {first['share_pct']:.1f}% of variance"),
                 (components[0], first["eigenvalue"]), xytext=(6, -4), textcoords="offset points", fontsize=6,
                 va="center")
     ax.legend(loc="lower left", fontsize=6)
@@ -201,10 +206,10 @@ def loadings_chart(loadings: pd.DataFrame, lang: str = "en") -> Figure:
     cmap, vmin = ("RdBu_r", -1.0) if negative else ("Blues", 0.0)
     image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=1, aspect="auto")
     for (i, j), value in np.ndenumerate(values):
-        ax.text(j, i, f"{value:.2f}".replace("-", "\u2212"), ha="center", va="center", fontsize=5.5,
+        ax.text(j, i, _signed(value), ha="center", va="center", fontsize=5.5,
                 color="white" if abs(value) > 0.6 else "black")
-    names = {c: (_text(lang, "第1主成分\n（回転なし）", "PC1\n(unrotated)") if c == "C1"
-                 else _text(lang, f"バリマックス\n{c}", f"Varimax\n{c}")) for c in columns}
+    names = {c: (schema.pick(lang, "第1主成分\n（回転なし）", "PC1\n(unrotated)") if c == "C1"
+                 else schema.pick(lang, f"バリマックス\n{c}", f"Varimax\n{c}")) for c in columns}
     ax.set_xticks(range(len(columns)), [names[c] for c in columns], fontsize=6.5)
     ax.xaxis.tick_top()
     ax.set_yticks(range(len(table)), [item_label(row, lang) for _, row in table.iterrows()])
@@ -216,7 +221,7 @@ def loadings_chart(loadings: pd.DataFrame, lang: str = "en") -> Figure:
         ax.axhline(b + 0.5, color="black", linewidth=0.6)
     if "C1" in columns and len(columns) > 1:
         ax.axvline(columns.index("C1") + 0.5, color="white", linewidth=2)
-    fig.colorbar(image, ax=ax, shrink=0.6, label=_text(lang, "負荷量", "Loading"))
+    fig.colorbar(image, ax=ax, shrink=0.6, label=schema.pick(lang, "負荷量", "Loading"))
     return fig
 
 
@@ -244,8 +249,7 @@ def correlation_heatmap(corr: pd.DataFrame, link: np.ndarray, items: pd.DataFram
     image = ax.imshow(values, cmap=cmap, vmin=low, vmax=max(high, low + 0.1), aspect="auto")
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
-            text = f"{value:.2f}"
-            text = text[1:] if 0 <= value < 1 else text.replace("-", "\u2212")
+            text = f"{value:.2f}"[1:] if 0 <= value < 1 else _signed(value)
             light = value > low + 0.6 * (high - low)
             ax.text(j, i, text, ha="center", va="center", fontsize=4.5, color="black" if light else "white")
     ax.set_xlim(-0.5, n - 0.5)
@@ -255,8 +259,8 @@ def correlation_heatmap(corr: pd.DataFrame, link: np.ndarray, items: pd.DataFram
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    symbol = "ρ" if method == "spearman" else "r"
-    fig.colorbar(image, cax=bar_ax, label=_text(lang, f"相関（{symbol}）", f"Correlation ({symbol})"))
+    symbol = _symbol(method)
+    fig.colorbar(image, cax=bar_ax, label=schema.pick(lang, f"相関（{symbol}）", f"Correlation ({symbol})"))
     return fig
 
 
@@ -276,23 +280,22 @@ def hexbin_chart(features: pd.DataFrame, feature: str, correlation: pd.Series | 
     if len(data):
         hexes = ax.hexbin(data[feature], data["score"], gridsize=(32, 18), xscale="log" if log_x else "linear",
                           cmap="Blues", mincnt=1, linewidths=0.1, bins="log")
-        bar = fig.colorbar(hexes, ax=ax, label=_text(lang, "セッション数", "Sessions"), pad=0.01)
+        bar = fig.colorbar(hexes, ax=ax, label=schema.pick(lang, "セッション数", "Sessions"), pad=0.01)
         bar.ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         bar.ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         if log_x:
             ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1, 2, 5)))
             ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
             ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-        medians = _binned_medians(data[feature].to_numpy(), data["score"].to_numpy(), log_x)
-        ax.plot(*medians, color="#d95f02", linewidth=1.0, label=_text(lang, "区間ごとの中央値", "Binned median"))
+        medians = _binned_medians(data[feature].to_numpy(), data["score"].to_numpy())
+        ax.plot(*medians, color="#d95f02", linewidth=1.0, label=schema.pick(lang, "区間ごとの中央値", "Binned median"))
         ax.legend(loc="lower right", fontsize=6)
     label_ja, label_en, _ = FEATURES.get(feature, (feature, feature, ""))
-    ax.set_xlabel(_text(lang, label_ja, label_en) + (_text(lang, "・対数軸", " – log scale") if log_x else ""))
-    ax.set_ylabel(_text(lang, "評価点", "Score"))
+    ax.set_xlabel(schema.pick(lang, label_ja, label_en) + (schema.pick(lang, "・対数軸", " – log scale") if log_x else ""))
+    ax.set_ylabel(schema.pick(lang, "評価点", "Score"))
     ax.set_ylim(-2, 102)
     if correlation is not None and np.isfinite(correlation["r"]):
-        symbol = "ρ" if method == "spearman" else "r"
-        ax.text(0.02, 0.98, f"{symbol} = {_signed(correlation['r'])} [{_signed(correlation['ci_low'])}, "
+        ax.text(0.02, 0.98, f"{_symbol(method)} = {_signed(correlation['r'])} [{_signed(correlation['ci_low'])}, "
                 f"{_signed(correlation['ci_high'])}]"
                 f"\nn = {int(correlation['n']):,}", transform=ax.transAxes, ha="left", va="top", fontsize=6,
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
@@ -304,7 +307,7 @@ def _signed(value: float) -> str:
     return f"{value:.2f}".replace("-", "\u2212")
 
 
-def _binned_medians(x: np.ndarray, y: np.ndarray, log_x: bool, n_bins: int = 12) -> tuple[np.ndarray, np.ndarray]:
+def _binned_medians(x: np.ndarray, y: np.ndarray, n_bins: int = 12) -> tuple[np.ndarray, np.ndarray]:
     """Median y in quantile bins of x (at the bins' median x)."""
     edges = np.unique(np.quantile(x, np.linspace(0, 1, n_bins + 1)))
     which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
@@ -326,11 +329,11 @@ def correlation_forest(correlations: pd.DataFrame, lang: str = "en", method: str
                 ecolor="0.4", elinewidth=0.7, capsize=1.5)
     ax.scatter(table["r"], y, color=colors, s=9, zorder=3)
     ax.axvline(0, color="black", linewidth=0.5)
-    labels = table["label_ja"] if lang == "ja" else table["label_en"]
+    labels = table["label_" + schema.pick(lang, "ja", "en")]
     ax.set_yticks(y, [f"{label} *" if key else label for label, key in zip(labels, table["reported_key"])])
     ax.tick_params(axis="y", length=0)
-    symbol = "ρ" if method == "spearman" else "r"
-    fig.supxlabel(_text(lang, f"評価点との相関（{symbol}）と95%ブートストラップCI\n* 論文に報告あり",
+    symbol = _symbol(method)
+    fig.supxlabel(schema.pick(lang, f"評価点との相関（{symbol}）と95%ブートストラップCI\n* 論文に報告あり",
                         f"Correlation with score ({symbol}), 95% bootstrap CI\n* reported in the paper"), fontsize=7)
     ax.grid(axis="x", linewidth=0.3, color="0.85")
     ax.set_axisbelow(True)
@@ -351,8 +354,8 @@ def experience_chart(bins: pd.DataFrame, lang: str = "en") -> Figure:
         if np.isfinite(m):
             ax.text(xi, (hi if np.isfinite(hi) else m) + 0.4, f"n={n:,}", ha="center", va="bottom", fontsize=5)
     ax.set_xticks(x, bins.index)
-    ax.set_xlabel(_text(lang, "カウンセラーにとって何回目のセッションか", "Counselor's n-th session"))
-    ax.set_ylabel(_text(lang, "平均評価点（95%CI）", "Mean score (95% CI)"))
+    ax.set_xlabel(schema.pick(lang, "カウンセラーにとって何回目のセッションか", "Counselor's n-th session"))
+    ax.set_ylabel(schema.pick(lang, "平均評価点（95%CI）", "Mean score (95% CI)"))
     ax.margins(y=0.15)
     return fig
 
@@ -379,9 +382,11 @@ def keyness_chart(keywords: pd.DataFrame, lang: str = "en") -> Figure:
     left.spines["left"].set_visible(False)
     left.spines["right"].set_visible(True)
     right.spines["left"].set_visible(True)
-    left.set_title(_text(lang, "低評価（<70）で多い", "More in low-scored sessions (< 70)"), fontsize=7)
-    right.set_title(_text(lang, "高評価（≥70）で多い", "More in high-scored sessions (≥ 70)"), fontsize=7)
-    fig.supxlabel(_text(lang, "対数オッズ比の z 値（情報事前分布つき）", "Log-odds z (informative Dirichlet prior)"),
+    left.set_title(schema.pick(lang, f"低評価（<{HIGH_FROM}）で多い", f"More in low-scored sessions (< {HIGH_FROM})"),
+                   fontsize=7)
+    right.set_title(schema.pick(lang, f"高評価（≥{HIGH_FROM}）で多い", f"More in high-scored sessions (≥ {HIGH_FROM})"),
+                    fontsize=7)
+    fig.supxlabel(schema.pick(lang, "対数オッズ比の z 値（情報事前分布つき）", "Log-odds z (informative Dirichlet prior)"),
                   fontsize=7)
     return fig
 
