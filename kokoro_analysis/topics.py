@@ -21,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from . import keyness
+from . import keyness, schema
+from ._stats import _t_interval
+from .corpus_stats import describe
 from .paths import PACKAGE_DATA_DIR
-from .reporting import load_reported, topic_key
+from .reporting import format_number, load_reported, round_half_up, topic_key
 from .tokenize import lemma_label
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
     "MAIN_TOPICS",
     "OTHER_SUBTOPIC",
     "OTHERS",
-    "ROLES",
+    "WORD_ROLES",
     "SUBTOPIC_RULES_CSV",
     "MainTopic",
     "assign_subtopics",
@@ -44,6 +45,7 @@ __all__ = [
     "mean_ci",
     "printed_share_consistency",
     "reported_share_comparison",
+    "rounding_summary",
     "rule_coverage",
     "score_by_topic",
     "share_records",
@@ -98,7 +100,8 @@ OTHER_SUBTOPIC = "other"
 """Sub-topic of sessions no keyword rule matches."""
 OTHER_SUBTOPIC_JA = "その他"
 
-ROLES = ("client", "counselor", "both")
+WORD_ROLES = ("client", "counselor", "both")
+"""Whose utterances :func:`word_topic_counts` counts."""
 CI_METHODS = ("t", "bootstrap")
 
 
@@ -110,7 +113,7 @@ def topic_label(main_en: str, lang: str = "en") -> str:
     topic = _BY_EN.get(main_en)
     if topic is None:
         return main_en
-    return topic.label_ja if lang == "ja" else topic.label_en
+    return schema.pick(lang, topic.label_ja, topic.label_en)
 
 
 def topic_order(main_en_values) -> list[str]:
@@ -170,7 +173,7 @@ def reported_share_comparison(shares: pd.DataFrame) -> pd.DataFrame:
             continue
         printed = float(reported.at[key, "value"])
         decimals = int(reported.at[key, "decimals"])
-        rounded = _round_half_up(row.share_pct, decimals)
+        rounded = float(round_half_up(row.share_pct, decimals))
         units_off = int(round((rounded - printed) * 10**decimals))
         tolerance = KNOWN_ROUNDING_EXCEPTIONS.get(row.main_en, math.nan)
         match = units_off == 0 if math.isnan(tolerance) else abs(row.share_pct - printed) <= tolerance + 1e-12
@@ -200,16 +203,15 @@ def share_records(comparison: pd.DataFrame) -> list[tuple[str, float, dict]]:
     return records
 
 
-def printed_share_consistency(shares: pd.DataFrame, *, decimals: int = 1) -> pd.DataFrame:
+def printed_share_consistency(comparison: pd.DataFrame, *, decimals: int = 1) -> pd.DataFrame:
     """Which session counts and which denominators reproduce each printed share.
 
-    For each reported topic: ``sessions_min``/``sessions_max``, the session counts that round
+    ``comparison`` is :func:`reported_share_comparison`. For each reported topic: ``sessions_min``/``sessions_max``, the session counts that round
     (half-up, ``decimals``) to the printed share with the observed total, and
     ``denominator_min``/``denominator_max``, the totals N for which the observed count / N rounds
     to it. ``common_denominators`` (in ``attrs``) is the range of N that works for every topic
     (``None`` when empty). Exact integer arithmetic.
     """
-    comparison = reported_share_comparison(shares)
     scale = 10**decimals
     rows = []
     for row in comparison.itertuples(index=False):
@@ -232,11 +234,51 @@ def printed_share_consistency(shares: pd.DataFrame, *, decimals: int = 1) -> pd.
     return table
 
 
-def _round_half_up(value: float, decimals: int) -> float:
-    """Round as people print numbers (half away from zero for positive values)."""
-    from decimal import ROUND_HALF_UP, Decimal
-
-    return float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+def rounding_summary(comparison: pd.DataFrame, consistency: pd.DataFrame) -> str:
+    """Markdown text on the printed shares, built from :func:`reported_share_comparison` and
+    :func:`printed_share_consistency`: how many are the plain (half-up) rounding of the data, and for
+    each one that is not, the observed count and share, the counts that would give the printed share
+    with the observed total, the totals for which the observed count gives it, and the range of totals
+    that reproduces every printed share (if any)."""
+    if comparison.empty:
+        return "No topic of these sessions has a share printed in the authors' figure."
+    total = int(comparison["total"].iloc[0])
+    off = comparison["units_off"] != 0
+    parts = [f"{int((~off).sum())} of the {len(comparison)} printed shares are the plain half-up rounding of "
+             f"the data ({total:,} sessions)."]
+    ranges = consistency.set_index("main_en")
+    reported = load_reported()
+    printed_total = int(comparison["sessions"].sum())
+    for row in comparison[off].itertuples(index=False):
+        span = ranges.loc[row.main_en]
+        decimals = int(reported.at[topic_key(row.main_en), "decimals"])
+        printed = f"{row.reported_pct:.{decimals}f}"
+        counts = (f"{int(span.sessions_min):,}–{int(span.sessions_max):,} sessions out of {total:,}"
+                  if span.sessions_min <= span.sessions_max else f"no session count out of {total:,}")
+        high = "any larger total" if math.isinf(span.denominator_max) else f"{int(span.denominator_max):,}"
+        recorded = (f"recorded with a tolerance of {format_number(row.tolerance, 1)} percentage point"
+                    + ("" if row.tolerance <= 1 else "s")
+                    if not math.isnan(row.tolerance) else "recorded as a mismatch")
+        parts.append(
+            f"**{row.label_en}**: {row.sessions:,} / {total:,} = {row.share_pct:.2f} %, which rounds to "
+            f"{format_number(row.share_pct, decimals)}, but the figure prints {printed} ({recorded}). "
+            f"{printed} needs {counts}; {row.sessions:,} sessions give it for totals "
+            f"{int(span.denominator_min):,} to {high}"
+            + (f", so not for {printed_total:,}, the sessions of the printed topics alone."
+               if printed_total != total and not span.denominator_min <= printed_total <= span.denominator_max
+               else "."))
+    common = consistency.attrs.get("common_denominators")
+    if common:
+        parts.append(f"Totals that reproduce all printed shares: {common[0]:,}–{common[1]:,}.")
+    else:
+        parts.append("No total reproduces all printed shares.")
+        others = consistency[~consistency["main_en"].isin(comparison.loc[off, "main_en"])]
+        if off.any() and len(others):
+            low, high = int(others["denominator_min"].max()), others["denominator_max"].min()
+            if low <= high:
+                parts.append(f"The other {len(others)} agree with any total from {low:,} to "
+                             + ("any larger total." if math.isinf(high) else f"{int(high):,}."))
+    return " ".join(parts)
 
 
 # --------------------------------------------------------------------------- sub-topic rules
@@ -370,8 +412,8 @@ def mean_ci(
     if array.size < 2:
         return mean, math.nan, math.nan
     if method == "t":
-        half = stats.t.ppf((1 + level) / 2, array.size - 1) * array.std(ddof=1) / math.sqrt(array.size)
-        return mean, mean - float(half), mean + float(half)
+        low, high = _t_interval(mean, array.std(ddof=1), array.size, level)
+        return mean, float(low), float(high)
     rng = np.random.default_rng(seed)
     means = array[rng.integers(0, array.size, size=(n_boot, array.size))].mean(axis=1)
     low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
@@ -396,12 +438,11 @@ def score_by_topic(
     rows = []
     for rank, (main, scores) in enumerate(_groups(dialogues, "score")):
         mean, low, high = mean_ci(scores, level=level, method=method, seed=seed + rank, n_boot=n_boot)
-        q1, median, q3 = np.percentile(scores, [25, 50, 75])
+        summary = describe(scores)
         rows.append({
             "main_en": main, "label_en": topic_label(main, "en"), "label_ja": topic_label(main, "ja"),
             "sessions": int(scores.size), "mean": mean, "ci_low": low, "ci_high": high,
-            "sd": float(np.std(scores, ddof=1)) if scores.size > 1 else math.nan,
-            "median": float(median), "q1": float(q1), "q3": float(q3),
+            **{k: float(summary[k]) for k in ("sd", "median", "q1", "q3")},
         })
     table = pd.DataFrame(rows)
     return table.sort_values(["median", "mean"], ascending=False, kind="mergesort").reset_index(drop=True)
@@ -433,11 +474,8 @@ def length_by_topic(dialogues: pd.DataFrame) -> pd.DataFrame:
         row = {"main_en": main, "label_en": topic_label(main, "en"), "label_ja": topic_label(main, "ja"),
                "sessions": len(group)}
         for column, name in (("duration_min", "duration_min"), ("n_messages", "messages")):
-            values = group[column].astype(float)
-            row[f"{name}_median"] = float(values.median())
-            row[f"{name}_mean"] = float(values.mean())
-            row[f"{name}_q1"] = float(values.quantile(0.25))
-            row[f"{name}_q3"] = float(values.quantile(0.75))
+            summary = describe(group[column])
+            row.update({f"{name}_{k}": float(summary[k]) for k in ("median", "mean", "q1", "q3")})
         rows.append(row)
     table = pd.DataFrame(rows).set_index("main_en")
     return table.loc[topic_order(table.index)].reset_index()
@@ -468,8 +506,8 @@ def word_topic_counts(
     not in ``utterances`` (or of sessions not in ``dialogues``) are ignored. Returns a frame indexed by
     word (only words seen at least once), one int64 column per topic in figure order.
     """
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {ROLES}, not {role!r}")
+    if role not in WORD_ROLES:
+        raise ValueError(f"role must be one of {WORD_ROLES}, not {role!r}")
     table = getattr(tokens, "table", tokens)
     _require(table, ["utterance", column])
     words = table[column]

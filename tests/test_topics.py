@@ -98,7 +98,8 @@ def test_share_records_carry_tolerance_only_for_the_known_exception():
 
 
 def test_printed_share_consistency_released_counts():
-    table = topics.printed_share_consistency(topics.topic_shares(dialogues_from_counts(RELEASED_COUNTS)))
+    comparison = topics.reported_share_comparison(topics.topic_shares(dialogues_from_counts(RELEASED_COUNTS)))
+    table = topics.printed_share_consistency(comparison)
     inter = table.set_index("main_en").loc["Interpersonal Issues"]
     # 4.7 % of 6,589 is [306.39, 312.98): 307..312 sessions; 306 / N rounds to 4.7 for N in 6,443..6,580
     assert (inter["sessions_min"], inter["sessions_max"]) == (307, 312)
@@ -106,14 +107,27 @@ def test_printed_share_consistency_released_counts():
     assert table.attrs["common_denominators"] is None
     nine = table[table["main_en"] != "Interpersonal Issues"]
     assert (nine["denominator_min"].max(), nine["denominator_max"].min()) == (6587, 6593)
+    summary = topics.rounding_summary(comparison, table)
+    assert summary.startswith("9 of the 10 printed shares are the plain half-up rounding of the data (6,589 sessions).")
+    assert ("**Interpersonal**: 306 / 6,589 = 4.64 %, which rounds to 4.6, but the figure prints 4.7 (recorded "
+            "with a tolerance of 0.1 percentage point). 4.7 needs 307–312 sessions out of 6,589; 306 sessions "
+            "give it for totals 6,443 to 6,580, so not for 6,582, the sessions of the printed topics alone.") in summary
+    assert summary.endswith("No total reproduces all printed shares. The other 9 agree with any total from "
+                            "6,587 to 6,593.")
 
 
 def test_printed_share_consistency_finds_the_common_denominator():
     counts = dict(RELEASED_COUNTS, **{"Interpersonal Issues": 308})  # total 6,591: every printed share rounds
     shares = topics.topic_shares(dialogues_from_counts(counts))
-    assert topics.reported_share_comparison(shares)["units_off"].eq(0).all()
-    low, high = topics.printed_share_consistency(shares).attrs["common_denominators"]
+    comparison = topics.reported_share_comparison(shares)
+    assert comparison["units_off"].eq(0).all()
+    consistency = topics.printed_share_consistency(comparison)
+    low, high = consistency.attrs["common_denominators"]
     assert low <= 6591 <= high
+    assert topics.rounding_summary(comparison, consistency) == (
+        f"10 of the 10 printed shares are the plain half-up rounding of the data (6,591 sessions). "
+        f"Totals that reproduce all printed shares: {low:,}–{high:,}.")
+    assert topics.rounding_summary(comparison.iloc[:0], consistency.iloc[:0]).startswith("No topic")
 
 
 # --------------------------------------------------------------------------- sub-topic rules

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Wedge
 
 from ..plotting import new_figure
+from ..schema import pick
 from ..topics import MAIN_TOPICS, OTHER_SUBTOPIC, OTHERS, topic_label
 
 __all__ = [
@@ -44,10 +45,6 @@ def _tint(color: str, amount: float) -> tuple[float, float, float]:
     """``color`` mixed with white (``amount`` 0 = unchanged, 1 = white)."""
     rgb = np.array(mcolors.to_rgb(color))
     return tuple(rgb + (1 - rgb) * amount)
-
-
-def _t(lang: str, ja: str, en: str) -> str:
-    return ja if lang == "ja" else en
 
 
 # --------------------------------------------------------------------------- sunburst
@@ -102,14 +99,14 @@ def sunburst(
 def sunburst_caption(n_sessions: int, assigned_pct: float, *, lang: str = "en", min_label_deg: float = 1.3) -> str:
     """The text printed under the sunburst (three lines): what each ring is and how approximate the
     outer one is."""
-    if lang == "ja":
-        return (f"内側: topic.main_en（全{n_sessions:,}セッションに占める割合）。\n"
+    return pick(lang,
+                f"内側: topic.main_en（全{n_sessions:,}セッションに占める割合）。\n"
                 f"外側: topic.sub へのキーワード規則がセッションの{assigned_pct:.1f}%に下位トピックを割り当てた近似\n"
-                f"（斜線 = 該当規則なし、{min_label_deg:g}°未満の弧はラベル省略）。")
-    return (f"Inner ring: topic.main_en, share of {n_sessions:,} sessions.\n"
-            f"Outer ring: keyword rules over topic.sub assign {assigned_pct:.1f} % of sessions; "
-            f"an approximation of the authors' sub-topics\n"
-            f"(hatched = no rule matched; arcs < {min_label_deg:g}° unlabelled).")
+                f"（斜線 = 該当規則なし、{min_label_deg:g}°未満の弧はラベル省略）。",
+                f"Inner ring: topic.main_en, share of {n_sessions:,} sessions.\n"
+                f"Outer ring: keyword rules over topic.sub assign {assigned_pct:.1f} % of sessions; "
+                f"an approximation of the authors' sub-topics\n"
+                f"(hatched = no rule matched; arcs < {min_label_deg:g}° unlabelled).")
 
 
 def _inner_label(ax, label: str, share_pct: float, start: float, sweep: float, scale: float) -> None:
@@ -146,7 +143,7 @@ def _outer_ring(ax, subs: pd.DataFrame, start: float, sweep: float, sessions: in
                            facecolor=face, edgecolor="white", linewidth=0.5,
                            hatch="////" if other else None))
         if arc >= min_label_deg:
-            label = sub.subtopic_ja if lang == "ja" else sub.subtopic_en
+            label = pick(lang, sub.subtopic_ja, sub.subtopic_en)
             mid = math.radians(angle + arc / 2)
             radius = (MIDDLE_RADIUS + OUTER_RADIUS) / 2
             fontsize = max(4.0, min(7.0, 2.2 + arc * 0.35)) * scale
@@ -177,23 +174,29 @@ def score_boxes(dialogues: pd.DataFrame, score_table: pd.DataFrame, *, lang: str
     (:func:`kokoro_analysis.topics.score_by_topic`, by median), with the mean and its CI."""
     order = list(score_table["main_en"])
     fig, ax = new_figure(width, height or 2.9)
-    data = [dialogues.loc[dialogues["topic_main_en"] == t, "score"].to_numpy(float) for t in order]
-    positions = np.arange(len(order))[::-1]
-    boxes = ax.boxplot(data, positions=positions, vert=False, widths=0.6, patch_artist=True, showfliers=True,
-                       flierprops=_FLIERS,
-                       medianprops={"color": "black", "linewidth": 0.9})
-    for patch, topic in zip(boxes["boxes"], order):
-        patch.set_facecolor(_tint(topic_color(topic), 0.3))
-        patch.set_edgecolor("#333333")
+    positions = _topic_boxes(ax, dialogues, "score", order)
     ax.errorbar(score_table["mean"], positions,
                 xerr=[score_table["mean"] - score_table["ci_low"], score_table["ci_high"] - score_table["mean"]],
                 fmt="D", color="black", markersize=2.2, elinewidth=0.8, capsize=1.5, zorder=5,
-                label=_t(lang, "平均（95% CI）", "mean (95% CI)"))
+                label=pick(lang, "平均（95% CI）", "mean (95% CI)"))
     ax.set_yticks(positions, [f"{topic_label(t, lang)} ({n:,})" for t, n in zip(order, score_table["sessions"])])
-    ax.set_xlabel(_t(lang, "クライアント評価スコア（0–100）", "Client feedback score (0–100)"))
+    ax.set_xlabel(pick(lang, "クライアント評価スコア（0–100）", "Client feedback score (0–100)"))
     ax.set_xlim(-2, 102)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=1, borderaxespad=0.2)
     return fig
+
+
+def _topic_boxes(ax, dialogues: pd.DataFrame, column: str, order: list[str]) -> np.ndarray:
+    """Horizontal box plots of ``column`` per topic (``order``, top to bottom) in the topics' colours;
+    returns the y positions."""
+    data = [dialogues.loc[dialogues["topic_main_en"] == t, column].to_numpy(float) for t in order]
+    positions = np.arange(len(order))[::-1]
+    boxes = ax.boxplot(data, positions=positions, vert=False, widths=0.6, patch_artist=True, showfliers=True,
+                       flierprops=_FLIERS, medianprops={"color": "black", "linewidth": 0.9})
+    for patch, topic in zip(boxes["boxes"], order):
+        patch.set_facecolor(_tint(topic_color(topic), 0.3))
+        patch.set_edgecolor("#333333")
+    return positions
 
 
 def share_by_year_heatmap(shares_by_year: pd.DataFrame, *, lang: str = "en", width: str | float = "column",
@@ -206,7 +209,7 @@ def share_by_year_heatmap(shares_by_year: pd.DataFrame, *, lang: str = "en", wid
     years = list(shares_by_year.columns)
     ax.set_xticks(range(len(years)), [f"{y}\n{sessions[y]:,}" if y in sessions else str(y) for y in years],
                   fontsize=6)
-    ax.set_xlabel(_t(lang, "年（セッション数）", "year (sessions)"))
+    ax.set_xlabel(pick(lang, "年（セッション数）", "year (sessions)"))
     ax.set_yticks(range(len(shares_by_year.index)), [topic_label(t, lang) for t in shares_by_year.index])
     threshold = image.norm.vmax * 0.6
     for i in range(values.shape[0]):
@@ -217,7 +220,7 @@ def share_by_year_heatmap(shares_by_year: pd.DataFrame, *, lang: str = "en", wid
     for spine in ax.spines.values():
         spine.set_visible(False)
     colorbar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
-    colorbar.set_label(_t(lang, "その年のセッションに占める割合（%）", "share of the year's sessions (%)"))
+    colorbar.set_label(pick(lang, "その年のセッションに占める割合（%）", "share of the year's sessions (%)"))
     colorbar.ax.tick_params(labelsize=6)
     return fig
 
@@ -227,17 +230,10 @@ def length_boxes(dialogues: pd.DataFrame, order: list[str], *, lang: str = "en",
     """Two panels of horizontal box plots per topic (``order``, top to bottom): session duration in
     minutes and stored messages per session."""
     fig, axes = new_figure(width, height or 2.6, ncols=2, sharey=True)
-    positions = np.arange(len(order))[::-1]
-    panels = (("duration_min", _t(lang, "セッション時間（分）", "Session duration (min)")),
-              ("n_messages", _t(lang, "セッションあたりのメッセージ数", "Messages per session")))
+    panels = (("duration_min", pick(lang, "セッション時間（分）", "Session duration (min)")),
+              ("n_messages", pick(lang, "セッションあたりのメッセージ数", "Messages per session")))
     for ax, (column, xlabel) in zip(axes, panels):
-        data = [dialogues.loc[dialogues["topic_main_en"] == t, column].to_numpy(float) for t in order]
-        boxes = ax.boxplot(data, positions=positions, vert=False, widths=0.6, patch_artist=True,
-                           flierprops=_FLIERS,
-                           medianprops={"color": "black", "linewidth": 0.9})
-        for patch, topic in zip(boxes["boxes"], order):
-            patch.set_facecolor(_tint(topic_color(topic), 0.3))
-            patch.set_edgecolor("#333333")
+        positions = _topic_boxes(ax, dialogues, column, order)
         ax.set_xlabel(xlabel)
     axes[0].set_yticks(positions, [topic_label(t, lang) for t in order])
     return fig
@@ -268,6 +264,6 @@ def distinguishing_words_panels(words: pd.DataFrame, *, lang: str = "en", top: i
         ax.tick_params(axis="x", labelsize=5.5)
         ax.tick_params(axis="y", length=0, pad=1)
         ax.set_xlim(0, max(1.0, float(best["z"].max()) * 1.08) if len(best) else 1.0)
-    fig.supxlabel(_t(lang, "z値（情報事前分布つき対数オッズ比）", "z (log-odds ratio, informative Dirichlet prior)"),
+    fig.supxlabel(pick(lang, "z値（情報事前分布つき対数オッズ比）", "z (log-odds ratio, informative Dirichlet prior)"),
                   fontsize=7)
     return fig
