@@ -16,14 +16,13 @@ Everything here is vectorised over the utterance table (600,939 rows): no Python
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
 
 from . import schema
-from .loading import Corpus
-from .reporting import load_reported
+from .loading import Corpus, turn_starts
+from .reporting import format_number, load_reported
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -122,9 +121,9 @@ def corpus_summary(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     for key, values in table.iterrows():
         label_ja, label_en, decimals = STAT_ROWS[str(key)]
         cells = ["–" if pd.isna(v) else f"{v:,.{decimals}f}" for v in values]
-        rows.append([label_ja if lang == "ja" else label_en, *cells])
-    header = ["区分", "全体", "カウンセラー", "クライエント"] if lang == "ja" else [
-        "Category", "Total", "Counselor", "Client"]
+        rows.append([schema.pick(lang, label_ja, label_en), *cells])
+    header = [schema.pick(lang, "区分", "Category"), schema.pick(lang, "全体", "Total"),
+              *(schema.pick(lang, *schema.ROLE_LABELS[role]) for role in ROLE_COLUMNS[1:])]
     return pd.DataFrame(rows, columns=header)
 
 
@@ -147,17 +146,11 @@ def statistics_vs_reported(table: pd.DataFrame) -> pd.DataFrame:
                              bool(pd.isna(ours))])
                 continue
             ref = reported.loc[key]
-            printed = _printed(float(ref["value"]), int(ref["decimals"]))
-            mine = _printed(ours, int(ref["decimals"]))
+            printed = format_number(float(ref["value"]), int(ref["decimals"]))
+            mine = format_number(ours, int(ref["decimals"]))
             rows.append([key, label_en, role, printed, ours, mine, printed == mine])
     return pd.DataFrame(rows, columns=["key", "statistic", "role", "reported", "ours", "ours_printed",
                                        "same_as_printed"])
-
-
-def _printed(value: float, decimals: int) -> str:
-    """Half-up rounding to ``decimals`` with thousands separators (as the paper prints numbers)."""
-    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    return f"{rounded:,.{decimals}f}"
 
 
 def turns_per_session(utterances: pd.DataFrame) -> pd.DataFrame:
@@ -168,8 +161,7 @@ def turns_per_session(utterances: pd.DataFrame) -> pd.DataFrame:
     """
     ids = utterances["dialogue_id"].to_numpy()
     codes = utterances["role"].cat.codes.to_numpy()
-    starts = np.ones(len(ids), dtype=bool)
-    starts[1:] = (ids[1:] != ids[:-1]) | (codes[1:] != codes[:-1])
+    starts = turn_starts(utterances)
     frame = pd.DataFrame({"dialogue_id": ids[starts], "role": codes[starts]})
     counts = pd.crosstab(frame["dialogue_id"], frame["role"]).reindex(columns=range(len(schema.ROLES)),
                                                                        fill_value=0)
@@ -429,8 +421,8 @@ COMPARISON_LABELS = {
     "avg_utterances_per_dialogue": ("平均発話数／対話", "Avg. utterances / dialogue"),
     "avg_turns_per_dialogue": ("平均ターン数（連続発話を結合）／対話", "Avg. merged turns / dialogue"),
     "length_unit": ("長さの単位", "Length unit"),
-    "avg_length_counselor": ("平均長／発話（カウンセラー）", "Avg. length / utterance (counselor)"),
-    "avg_length_client": ("平均長／発話（クライエント）", "Avg. length / utterance (client)"),
+    **{f"avg_length_{role}": (f"平均長／発話（{schema.ROLE_LABELS[role][0]}）", f"Avg. length / utterance ({role})")
+       for role in schema.ROLES},
     "source": ("出典", "Source"),
 }
 """Display labels (Japanese, English) of the :func:`comparison_table` columns."""
@@ -455,7 +447,7 @@ def comparison_display(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
         row["length_unit"] = record["length_unit"] or "–"
         rows.append(row)
     frame = pd.DataFrame(rows, columns=table.columns)
-    return frame.rename(columns={k: v[0] if lang == "ja" else v[1] for k, v in COMPARISON_LABELS.items()})
+    return frame.rename(columns={k: schema.pick(lang, *v) for k, v in COMPARISON_LABELS.items()})
 
 
 def _cell(value: object, decimals: int) -> str:
@@ -470,15 +462,14 @@ def _comparison_source(key: str, ours: Mapping[str, object]) -> str:
     return "computed from the data (manual, language: reported)"
 
 
-def kokorochat_comparison_row(corpus: Corpus) -> dict[str, object]:
-    """KokoroChat's measured cells of :func:`comparison_table`."""
-    table = statistics_table(corpus)
-    turns = turns_per_session(corpus.utterances)
+def kokorochat_comparison_row(corpus: Corpus, table: pd.DataFrame, additional: pd.DataFrame) -> dict[str, object]:
+    """KokoroChat's measured cells of :func:`comparison_table`, from the already computed
+    :func:`statistics_table` and :func:`additional_statistics` of ``corpus``."""
     return {
         "dialogues": len(corpus.dialogues),
         "rating_items": len(corpus.items),
         "avg_utterances_per_dialogue": table.loc["avg_utterances_per_dialogue", "total"],
-        "avg_turns_per_dialogue": _ratio(turns["total"].sum(), len(corpus.dialogues)),
+        "avg_turns_per_dialogue": float(additional.loc["avg_turns_per_dialogue.total", "value"]),
         "length_unit": "characters",
         "avg_length_counselor": table.loc["avg_chars_per_utterance", "counselor"],
         "avg_length_client": table.loc["avg_chars_per_utterance", "client"],

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .loading import turn_starts
 from .paths import PROJECT_ROOT
 
 __all__ = [
@@ -200,15 +201,11 @@ def esconv_statistics(dialogues: pd.DataFrame, utterances: pd.DataFrame) -> dict
     """
     n_dialogues = len(dialogues)
     roles = utterances["role"]
-    ids = utterances["dialogue_id"].to_numpy()
-    codes = roles.cat.codes.to_numpy()
-    turn_starts = np.ones(len(ids), dtype=bool)
-    turn_starts[1:] = (ids[1:] != ids[:-1]) | (codes[1:] != codes[:-1])
     stats: dict[str, float] = {
         "dialogues": n_dialogues,
         "utterances": len(utterances),
         "avg_utterances_per_dialogue": len(utterances) / n_dialogues,
-        "avg_turns_per_dialogue": int(turn_starts.sum()) / n_dialogues,
+        "avg_turns_per_dialogue": int(turn_starts(utterances).sum()) / n_dialogues,
         "avg_words_per_utterance": float(utterances["n_words"].mean()),
         "avg_chars_per_utterance": float(utterances["n_chars"].mean()),
     }
@@ -238,10 +235,9 @@ def esconv_statistics_table(stats: dict[str, float]) -> pd.DataFrame:
     return frame
 
 
-def esconv_comparison_row(dialogues: pd.DataFrame, utterances: pd.DataFrame) -> dict[str, object]:
+def esconv_comparison_row(stats: dict[str, float]) -> dict[str, object]:
     """ESConv's measured cells of :func:`kokoro_analysis.corpus_stats.comparison_table` (lengths in
-    whitespace words)."""
-    stats = esconv_statistics(dialogues, utterances)
+    whitespace words), from :func:`esconv_statistics`."""
     return {
         "dialogues": stats["dialogues"],
         "avg_utterances_per_dialogue": stats["avg_utterances_per_dialogue"],

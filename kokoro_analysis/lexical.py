@@ -6,7 +6,8 @@ The role of a token is the role of its message (looked up in ``corpus.utterances
 
 Definitions:
 
-* *tokens per message*: MeCab tokens of one stored message (punctuation and symbols included);
+* *tokens per message*: MeCab tokens of one stored message (punctuation and symbols included;
+  ``Tokens.counts_per_utterance``);
 * *vocabulary*: distinct ``surface`` forms and distinct ``lemma`` (UniDic 語彙素) values;
 * *Dist-n* (0–100, corpus level, as :func:`kokoro_analysis.metrics.distinct_n`): distinct n-grams /
   all n-grams over the messages of a role; n-grams never cross a message boundary, so a message of L
@@ -21,23 +22,18 @@ import numpy as np
 import pandas as pd
 
 from . import schema
+from .corpus_stats import ROLE_COLUMNS
 from .tokenize import Tokens
 
 __all__ = [
     "distinct_n_codes",
-    "distinct_n_table",
     "heaps_fit",
     "ngram_ids",
     "token_roles",
-    "tokens_per_message",
     "top_content_lemmas",
     "type_token_growth",
     "vocabulary_table",
 ]
-
-GROUPS = ("total", *schema.ROLES)
-"""Row order of per-role tables: all messages, then each role."""
-
 
 # --------------------------------------------------------------------------- tokens ↔ messages
 
@@ -69,15 +65,6 @@ def token_roles(tokens: Tokens, utterances: pd.DataFrame) -> np.ndarray:
     """Role code of each token (index into ``schema.ROLES``: 0 counselor, 1 client), from its message."""
     codes = utterances["role"].cat.codes.to_numpy()
     return codes[message_positions(tokens.table, utterances)]
-
-
-def tokens_per_message(tokens: Tokens, utterances: pd.DataFrame) -> pd.DataFrame:
-    """Tokens of each message: indexed like ``utterances``, columns ``dialogue_id``, ``role``,
-    ``n_tokens`` (0 for a message MeCab returns nothing for)."""
-    positions = message_positions(tokens.table, utterances)
-    counts = np.bincount(positions, minlength=len(utterances)) if len(positions) else np.zeros(len(utterances), int)
-    return pd.DataFrame({"dialogue_id": utterances["dialogue_id"].to_numpy(), "role": utterances["role"].to_numpy(),
-                         "n_tokens": counts.astype(np.int64)}, index=utterances.index)
 
 
 # --------------------------------------------------------------------------- Dist-n
@@ -121,12 +108,6 @@ def distinct_n_codes(codes, message_ids, n: int) -> float:
     return 100.0 * distinct / ids.size
 
 
-def distinct_n_table(table: pd.DataFrame, n: int, column: str = "surface") -> float:
-    """Dist-n (0–100) of a token table (``Tokens.table`` or a row subset of it, in text order): the
-    messages are the runs of equal ``utterance``; tokens compared by ``column``."""
-    return distinct_n_codes(_codes(table[column]), table["utterance"].to_numpy(), n)
-
-
 def _codes(column: pd.Series) -> np.ndarray:
     """Non-negative integer codes of a token column (categorical codes, else factorised)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
@@ -138,7 +119,7 @@ def _codes(column: pd.Series) -> np.ndarray:
 
 
 def vocabulary_table(tokens: Tokens, utterances: pd.DataFrame) -> pd.DataFrame:
-    """Per role and in total (index :data:`GROUPS`): ``messages``, ``tokens``, ``tokens_per_message``
+    """Per role and in total (index :data:`~kokoro_analysis.corpus_stats.ROLE_COLUMNS`): ``messages``, ``tokens``, ``tokens_per_message``
     (mean), ``surfaces`` and ``lemmas`` (distinct values used), ``dist_1`` and ``dist_2`` (surfaces,
     0–100, see the module docstring)."""
     table = tokens.table
@@ -147,7 +128,7 @@ def vocabulary_table(tokens: Tokens, utterances: pd.DataFrame) -> pd.DataFrame:
     messages = table["utterance"].to_numpy()
     role_of_message = utterances["role"].cat.codes.to_numpy()
     rows = {}
-    for group in GROUPS:
+    for group in ROLE_COLUMNS:
         mask = slice(None) if group == "total" else roles == schema.ROLES.index(group)
         n_messages = len(utterances) if group == "total" else int(np.sum(role_of_message == schema.ROLES.index(group)))
         n_tokens = int(surface[mask].size)
@@ -176,7 +157,7 @@ def type_token_growth(tokens: Tokens, utterances: pd.DataFrame, *, points: int =
                       columns: tuple[str, ...] = ("surface", "lemma")) -> pd.DataFrame:
     """Vocabulary size after the first ``t`` tokens, in corpus order, per role and in total.
 
-    Long frame: ``role`` (:data:`GROUPS`), ``unit`` (the token column), ``tokens`` (t, about ``points``
+    Long frame: ``role`` (:data:`~kokoro_analysis.corpus_stats.ROLE_COLUMNS`), ``unit`` (the token column), ``tokens`` (t, about ``points``
     log-spaced values from 1 to the role's token count, the last one included), ``types``.
     """
     table = tokens.table
@@ -184,7 +165,7 @@ def type_token_growth(tokens: Tokens, utterances: pd.DataFrame, *, points: int =
     frames = []
     for column in columns:
         codes = _codes(table[column])
-        for group in GROUPS:
+        for group in ROLE_COLUMNS:
             mine = codes if group == "total" else codes[roles == schema.ROLES.index(group)]
             if mine.size == 0:
                 continue

@@ -182,7 +182,8 @@ def test_comparison_table_reported_and_measured(hand_corpus):
     assert reported_only["dataset"].tolist() == ["AugESC", "ESConv", "Client-Reactions", "KokoroChat"]
     assert reported_only.set_index("dataset").loc["ESConv", "avg_utterances_per_dialogue"] == 29.5
     assert "not found" in reported_only.set_index("dataset").loc["ESConv", "source"]
-    measured = cs.comparison_table({"kokorochat": cs.kokorochat_comparison_row(hand_corpus)}).set_index("dataset")
+    measured = cs.comparison_table({"kokorochat": cs.kokorochat_comparison_row(
+        hand_corpus, cs.statistics_table(hand_corpus), cs.additional_statistics(hand_corpus))}).set_index("dataset")
     row = measured.loc["KokoroChat"]
     assert row["dialogues"] == 3 and row["rating_items"] == 20 and row["language"] == "Japanese"
     assert row["avg_utterances_per_dialogue"] == 3.0 and row["avg_turns_per_dialogue"] == pytest.approx(7 / 3)

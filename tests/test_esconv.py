@@ -76,7 +76,7 @@ def test_esconv_statistics_by_hand(tmp_path):
     assert stats["avg_words_per_utterance_client"] == pytest.approx((2 + 2 + 2 + 1 + 3) / 5)
     table = esconv.esconv_statistics_table(stats)
     assert table.loc["total", "dialogues"] == 3 and table.loc["counselor", "utterances"] == 4
-    row = esconv.esconv_comparison_row(*load_esconv(tmp_path / "esconv"))
+    row = esconv.esconv_comparison_row(stats)
     assert row["length_unit"].startswith("words") and row["avg_length_client"] == pytest.approx(2.0)
 
 

@@ -35,6 +35,11 @@ def build(messages=MESSAGES) -> tuple[Tokens, pd.DataFrame]:
     return Tokens(table), utterances
 
 
+def dist_n(table: pd.DataFrame, n: int) -> float:
+    """Dist-n of a token table's surfaces (messages = runs of equal ``utterance``)."""
+    return lexical.distinct_n_codes(table["surface"].cat.codes.to_numpy(), table["utterance"].to_numpy(), n)
+
+
 def token_lists(table: pd.DataFrame, column: str = "surface") -> list[list[str]]:
     return [group[column].astype(str).tolist() for _, group in table.groupby("utterance", sort=False)]
 
@@ -46,17 +51,17 @@ def test_vectorised_distinct_n_equals_metrics(n):
     lists = [list(rng.choice(vocabulary, size=int(rng.integers(1, 7)))) for _ in range(300)]
     table = pd.DataFrame({"utterance": np.repeat(np.arange(len(lists)) * 3 + 5, [len(t) for t in lists]),
                           "surface": pd.Categorical([w for t in lists for w in t])})
-    assert lexical.distinct_n_table(table, n) == pytest.approx(distinct_n(lists, n), abs=1e-12)
+    assert dist_n(table, n) == pytest.approx(distinct_n(lists, n), abs=1e-12)
 
 
 def test_distinct_n_by_hand():
     tokens, _ = build()
     # unigrams: 13 tokens, distinct surfaces 今日 は 話し ます はい 話す こと お話 = 8
-    assert lexical.distinct_n_table(tokens.table, 1) == pytest.approx(100 * 8 / 13)
+    assert dist_n(tokens.table, 1) == pytest.approx(100 * 8 / 13)
     # bigrams within messages: 3 + 0 + 3 + 3 = 9; 今日-は occurs three times -> 7 distinct
-    assert lexical.distinct_n_table(tokens.table, 2) == pytest.approx(100 * 7 / 9)
-    assert lexical.distinct_n_table(tokens.table, 2) == pytest.approx(distinct_n(token_lists(tokens.table), 2))
-    assert lexical.distinct_n_table(tokens.table.iloc[:0], 2) == 0.0
+    assert dist_n(tokens.table, 2) == pytest.approx(100 * 7 / 9)
+    assert dist_n(tokens.table, 2) == pytest.approx(distinct_n(token_lists(tokens.table), 2))
+    assert dist_n(tokens.table.iloc[:0], 2) == 0.0
 
 
 def test_ngram_ids_recode_instead_of_overflowing():
@@ -89,13 +94,13 @@ def test_vocabulary_table_by_hand():
 
 def test_tokens_per_message_and_roles():
     tokens, utterances = build()
-    per_message = lexical.tokens_per_message(tokens, utterances)
-    assert per_message["n_tokens"].tolist() == [4, 1, 4, 4]
+    per_message = tokens.counts_per_utterance(utterances.index)
+    assert per_message.tolist() == [4, 1, 4, 4]
     assert per_message.index.tolist() == [10, 11, 12, 13]
     assert lexical.token_roles(tokens, utterances).tolist() == [0] * 4 + [1] * 5 + [0] * 4
     # a non-contiguous, unsorted utterance index works too
     shuffled = utterances.loc[[13, 10, 12, 11]]
-    assert lexical.tokens_per_message(tokens, shuffled)["n_tokens"].tolist() == [4, 4, 4, 1]
+    assert tokens.counts_per_utterance(shuffled.index).tolist() == [4, 4, 4, 1]
     with pytest.raises(ValueError, match="not in the given utterance table"):
         lexical.token_roles(tokens, utterances.loc[[10, 11]])
 
@@ -140,5 +145,3 @@ def test_synthetic_corpus_matches_metrics(synthetic_dir):
         for n in (1, 2):
             assert table.loc[role, f"dist_{n}"] == pytest.approx(distinct_n(lists, n))
     assert table.loc["total", "tokens"] == len(tokens)
-    per_message = lexical.tokens_per_message(tokens, corpus.utterances)
-    assert per_message["n_tokens"].tolist() == tokens.counts_per_utterance(corpus.utterances.index).tolist()

@@ -15,6 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator
 
 from ..plotting import new_figure
+from ..schema import ROLE_LABELS as _ROLE_NAMES
+from ..schema import pick
 from ..tokenize import lemma_label
 
 __all__ = [
@@ -31,19 +33,15 @@ __all__ = [
 
 ROLE_COLORS = {"counselor": "#0173B2", "client": "#DE8F05", "total": "#555555"}
 """Colour per role (seaborn colorblind blue / orange; grey for all messages)."""
-ROLE_LABELS = {"counselor": ("カウンセラー", "Counselor"), "client": ("クライエント", "Client"),
-               "total": ("全体", "All")}
+ROLE_LABELS = {**_ROLE_NAMES, "total": ("全体", "All")}
+"""Display names (Japanese, English) of the roles (``schema.ROLE_LABELS``) and of all messages."""
 _SHARE_LABEL = ("割合 (%)", "Share (%)")
 _DECADE_LABEL = ("1 桁あたりの割合 (%)", "Share per decade (%)")
 
 
-def _pick(labels: tuple[str, str], lang: str) -> str:
-    return labels[0] if lang == "ja" else labels[1]
-
-
 def role_label(role: str, lang: str = "en") -> str:
     """Display name of a role (``counselor``, ``client`` or ``total``)."""
-    return _pick(ROLE_LABELS[role], lang)
+    return pick(lang, *ROLE_LABELS[role])
 
 
 def _thousands(value: float, _pos=None) -> str:
@@ -109,8 +107,8 @@ def distribution_figure(
     if log_x:
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
-    ax.set_xlabel(_pick(xlabel, lang))
-    ax.set_ylabel(_pick(_DECADE_LABEL if log_x else _SHARE_LABEL, lang))
+    ax.set_xlabel(pick(lang, *xlabel))
+    ax.set_ylabel(pick(lang, *(_DECADE_LABEL if log_x else _SHARE_LABEL)))
     ax.set_ylim(bottom=0)
     if len(arrays) > 1:
         ax.legend(loc="best")
@@ -132,8 +130,8 @@ def sessions_per_year_figure(per_year: pd.Series, *, lang: str = "en") -> Figure
     years = [str(y) for y in per_year.index]
     bars = ax.bar(years, per_year.to_numpy(), color=ROLE_COLORS["total"], width=0.7)
     ax.bar_label(bars, labels=[f"{v:,}" for v in per_year.to_numpy()], fontsize=6, padding=1)
-    ax.set_xlabel(_pick(("年（対話開始）", "Year (session start)"), lang))
-    ax.set_ylabel(_pick(("対話数", "Sessions"), lang))
+    ax.set_xlabel(pick(lang, "年（対話開始）", "Year (session start)"))
+    ax.set_ylabel(pick(lang, "対話数", "Sessions"))
     ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
     ax.set_ylim(0, per_year.max() * 1.15 if len(per_year) else 1)
     return fig
@@ -168,9 +166,9 @@ def both_roles_figure(people: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.set_xlim(0.8, top * 1.3)
     ax.set_ylim(0.8, top * 1.3)
     ax.set_aspect("equal")
-    ax.set_xlabel(_pick(("クライエントとしての対話数", "Sessions as client"), lang))
-    ax.set_ylabel(_pick(("カウンセラーとしての対話数", "Sessions as counselor"), lang))
-    ax.set_title(_pick((f"両方の役割を担った {len(both):,} 人", f"{len(both):,} people in both roles"), lang))
+    ax.set_xlabel(pick(lang, f"{ROLE_LABELS['client'][0]}としての対話数", "Sessions as client"))
+    ax.set_ylabel(pick(lang, f"{ROLE_LABELS['counselor'][0]}としての対話数", "Sessions as counselor"))
+    ax.set_title(pick(lang, f"両方の役割を担った {len(both):,} 人", f"{len(both):,} people in both roles"))
     return fig
 
 
@@ -185,12 +183,12 @@ def type_token_figure(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(LogLocator(base=10, numticks=9))
-    ax.set_xlabel(_pick(("読んだトークン数", "Tokens read"), lang))
-    ax.set_ylabel(_pick(("異なり語数", "Vocabulary size (types)"), lang))
+    ax.set_xlabel(pick(lang, "読んだトークン数", "Tokens read"))
+    ax.set_ylabel(pick(lang, "異なり語数", "Vocabulary size (types)"))
     handles = [ax.plot([], [], color=ROLE_COLORS[r], label=role_label(r, lang))[0]
                for r in ROLE_COLORS if r in set(growth["role"])]
     handles += [ax.plot([], [], color="black", linestyle=styles[u],
-                        label=_pick(("表層形", "surface forms") if u == "surface" else ("語彙素", "lemmas"), lang))[0]
+                        label=pick(lang, "表層形", "surface forms") if u == "surface" else pick(lang, "語彙素", "lemmas"))[0]
                 for u in styles if u in set(growth["unit"])]
     ax.legend(handles=handles, loc="upper left", ncols=1)
     return fig
@@ -212,6 +210,6 @@ def top_lemmas_figure(top: pd.DataFrame, *, lang: str = "en", n: int | None = No
         ax.set_yticks(positions, [lemma_label(l, f) for l, f in zip(part["lemma"], part["surface"])])
         ax.tick_params(axis="y", length=0)
         ax.set_title(role_label(role, lang))
-        ax.set_xlabel(_pick(("内容語 1,000 語あたりの頻度", "Per 1,000 content tokens"), lang))
+        ax.set_xlabel(pick(lang, "内容語 1,000 語あたりの頻度", "Per 1,000 content tokens"))
         ax.set_ylim(-0.6, len(part) - 0.4)
     return fig
