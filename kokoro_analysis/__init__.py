@@ -11,9 +11,17 @@ Terms used throughout the package:
 
 __version__ = "0.1.0"
 
-from .loading import Corpus, load_corpus, merge_turns  # noqa: E402
-from .tokenize import Tokens, tokenize_corpus  # noqa: E402
-from .validation import DataNotFoundError, KokoroDataError, ValidationReport  # noqa: E402
+from kokoro_analysis.corpus.loading import Corpus, load_corpus, merge_turns
+from kokoro_analysis.corpus.validation import DataNotFoundError, KokoroDataError, ValidationReport
+from kokoro_analysis.text.mecab import Tokens, tokenize_corpus
 
-__all__ = ["Corpus", "DataNotFoundError", "KokoroDataError", "Tokens", "ValidationReport",
-           "load_corpus", "merge_turns", "tokenize_corpus"]
+__all__ = [
+    "Corpus",
+    "DataNotFoundError",
+    "KokoroDataError",
+    "Tokens",
+    "ValidationReport",
+    "load_corpus",
+    "merge_turns",
+    "tokenize_corpus",
+]

@@ -14,12 +14,13 @@ from typing import Any
 
 import pandas as pd
 
-from . import plotting, schema, tables
-from .loading import Corpus, load_corpus
-from .paths import OutputDirs, output_dirs
-from .reporting import ReproductionLog
-from .tokenize import Tokens, tokenize_corpus
-
+from kokoro_analysis.charts import style as plotting
+from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.loading import Corpus, load_corpus
+from kokoro_analysis.paths import OutputDirs, output_dirs
+from kokoro_analysis.publish import tables
+from kokoro_analysis.publish.reproduction import ReproductionLog
+from kokoro_analysis.text.mecab import Tokens, tokenize_corpus
 
 
 @dataclass
@@ -53,7 +54,9 @@ class NotebookRun:
     def suffix(self) -> str:
         parts = [] if self.subset == "all" else [self.subset]
         if self.topic:
-            parts.append("topic-" + "".join(c if c.isalnum() else "-" for c in self.topic.lower()).strip("-"))
+            parts.append(
+                "topic-" + "".join(c if c.isalnum() else "-" for c in self.topic.lower()).strip("-")
+            )
         return "".join(f"_{p}" for p in parts)
 
     @cached_property
@@ -90,8 +93,12 @@ class NotebookRun:
         does not apply, so a ``match`` expectation becomes ``measured``."""
         if not self.is_default and kwargs.get("expect", "match") == "match":
             kwargs["expect"] = "measured"
-            kwargs["note"] = (kwargs.get("note", "") + f" (run on {self.corpus.subset_name}"
-                              + (f", topic {self.topic}" if self.topic else "") + ")").strip()
+            kwargs["note"] = (
+                kwargs.get("note", "")
+                + f" (run on {self.corpus.subset_name}"
+                + (f", topic {self.topic}" if self.topic else "")
+                + ")"
+            ).strip()
         return self.log.record(key, ours, **kwargs)
 
     def finish(self) -> pd.DataFrame:
@@ -123,7 +130,9 @@ def start(
     if topic:
         corpus = _restrict_topic(corpus, topic)
     plotting.apply_paper_style()
-    return NotebookRun(notebook, full, corpus, output_dirs(output_dir), subset, lang, seed, topic or None)
+    return NotebookRun(
+        notebook, full, corpus, output_dirs(output_dir), subset, lang, seed, topic or None
+    )
 
 
 def _restrict_topic(corpus: Corpus, topic: str) -> Corpus:

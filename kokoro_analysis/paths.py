@@ -29,7 +29,7 @@ class OutputDirs:
     def reports(self) -> Path:
         return self.root / "reports"
 
-    def create(self) -> "OutputDirs":
+    def create(self) -> OutputDirs:
         for folder in (self.figures, self.tables, self.reports):
             folder.mkdir(parents=True, exist_ok=True)
         return self

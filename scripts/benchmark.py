@@ -36,7 +36,7 @@ CHILD = r"""
 import json, sys, time
 started = time.perf_counter()
 from kokoro_analysis import load_corpus
-from kokoro_analysis.tokenize import tokenize_corpus
+from kokoro_analysis.text.mecab import tokenize_corpus
 imported = time.perf_counter()
 step, data, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
 if step in ("cold_load", "warm_load"):
@@ -69,8 +69,13 @@ print(time.perf_counter() - started, n)
 
 def run_child(step: str, data: str, workers: int, cache: Path) -> dict:
     env = {**os.environ, "KOKORO_ANALYSIS_CACHE": str(cache)}
-    out = subprocess.run([sys.executable, "-c", CHILD, step, data, str(workers)], env=env,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, step, data, str(workers)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -99,32 +104,47 @@ def native_mecab_seconds(texts_file: Path) -> float | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=os.environ.get("KOKOROCHAT_DATA"), help="KokoroChat data")
-    parser.add_argument("--workers", type=int, default=None, help="tokenizer processes (default: all cores)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="tokenizer processes (default: all cores)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per load measurement (median reported)")
-    parser.add_argument("--naive-sample", type=int, default=60000,
-                        help="utterances for the plain fugashi loop (extrapolated; 0 to skip)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per load measurement (median reported)"
+    )
+    parser.add_argument(
+        "--naive-sample",
+        type=int,
+        default=60000,
+        help="utterances for the plain fugashi loop (extrapolated; 0 to skip)",
+    )
     args = parser.parse_args()
     if not args.data:
         parser.error("give --data or set KOKOROCHAT_DATA")
     from kokoro_analysis import load_corpus
-    from kokoro_analysis.tokenize import available_cores, tokenizer_identity
+    from kokoro_analysis.text.mecab import tokenizer_identity
+    from kokoro_analysis.workers import available_cores
 
     workers = args.workers or available_cores()
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         cache = scratch / "cache"
-        print(f"cores: {available_cores()}, tokenizer workers: {workers}; tokenizer: {tokenizer_identity()}")
+        print(
+            f"cores: {available_cores()}, tokenizer workers: {workers}; tokenizer: {tokenizer_identity()}"
+        )
         cold = median_seconds("cold_load", args.data, workers, cache, args.repeat)
         results["cold load (s)"] = cold["seconds"]
         run_child("warm_load", args.data, workers, cache)  # writes the load cache
-        results["warm load (s)"] = median_seconds("warm_load", args.data, workers, cache, args.repeat)["seconds"]
+        results["warm load (s)"] = median_seconds(
+            "warm_load", args.data, workers, cache, args.repeat
+        )["seconds"]
         results["import kokoro_analysis (s)"] = cold["import_seconds"]
         tokenized = run_child("tokenize", args.data, workers, cache)
         results["tokenize cold (s)"] = tokenized["seconds"]
         results["tokens"] = tokenized["n"]
-        results["warm token load (s)"] = median_seconds("tokenize", args.data, workers, cache, args.repeat)["seconds"]
+        results["warm token load (s)"] = median_seconds(
+            "tokenize", args.data, workers, cache, args.repeat
+        )["seconds"]
 
         texts = load_corpus(args.data).utterances["text"].tolist()
         texts_file = scratch / "utterances.txt"
@@ -136,16 +156,26 @@ def main() -> int:
         if args.naive_sample:
             sample = scratch / "sample.txt"
             sample.write_text("\n".join(texts[: args.naive_sample]) + "\n", encoding="utf-8")
-            out = subprocess.run([sys.executable, "-c", NAIVE, str(sample)], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", NAIVE, str(sample)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             seconds = float(out.stdout.split()[0]) * len(texts) / min(len(texts), args.naive_sample)
             results["plain fugashi loop, 1 core, extrapolated (s)"] = seconds
             if native is not None:
                 results["plain fugashi loop / native mecab"] = seconds / native
-    peak_kb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    peak_kb = max(
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    )
     results["peak memory (GB)"] = peak_kb / 1024 / 1024
     report(results)
     if native is None:
-        print("native mecab not found: install it (Debian/Ubuntu: apt-get install mecab) for the ratio")
+        print(
+            "native mecab not found: install it (Debian/Ubuntu: apt-get install mecab) for the ratio"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0 if all(results.get(k, 0) <= v for k, v in TARGETS.items()) else 1
@@ -155,7 +185,9 @@ def report(results: dict[str, float]) -> None:
     print(f"\n{'measurement':48} {'value':>10}  target")
     for name, value in results.items():
         target = TARGETS.get(name)
-        mark = "" if target is None else (f"≤ {target:g} " + ("ok" if value <= target else "MISSED"))
+        mark = (
+            "" if target is None else (f"≤ {target:g} " + ("ok" if value <= target else "MISSED"))
+        )
         shown = f"{value:,.0f}" if name == "tokens" else f"{value:.2f}"
         print(f"{name:48} {shown:>10}  {mark}")
 

@@ -11,8 +11,8 @@ import pytest
 
 matplotlib.use("Agg")
 
-from kokoro_analysis.paths import PROJECT_ROOT  # noqa: E402
-from kokoro_analysis.synthetic import write_synthetic_corpus  # noqa: E402
+from kokoro_analysis.corpus.synthetic import write_synthetic_corpus
+from kokoro_analysis.paths import PROJECT_ROOT
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 
@@ -64,9 +64,12 @@ def run_notebook(tmp_path):
         output_dir = Path(parameters.pop("output_dir", tmp_path / "out"))
         output_dir.mkdir(parents=True, exist_ok=True)
         papermill.execute_notebook(
-            str(NOTEBOOKS / f"{name}.ipynb"), str(output_dir / f"{name}.ipynb"),
+            str(NOTEBOOKS / f"{name}.ipynb"),
+            str(output_dir / f"{name}.ipynb"),
             parameters={"output_dir": str(output_dir), **parameters},
-            cwd=str(tmp_path), progress_bar=False, kernel_name="python3",
+            cwd=str(tmp_path),
+            progress_bar=False,
+            kernel_name="python3",
         )
         return output_dir
 

@@ -2,7 +2,7 @@
 times, sessions per year and per person, vocabulary growth and frequent content words.
 
 Every function takes tidy data and ``lang`` ("en"/"ja") for the labels and returns a Figure sized for the
-paper (style and saving: :mod:`kokoro_analysis.plotting`). Role colours are fixed across figures.
+paper (style and saving: :mod:`kokoro_analysis.charts.style`). Role colours are fixed across figures.
 """
 
 from __future__ import annotations
@@ -14,19 +14,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator
 
-from ..plotting import new_figure
-from ..schema import ROLE_LABELS as _ROLE_NAMES
-from ..schema import pick
-from ..tokenize import lemma_label
+from kokoro_analysis.charts.style import new_figure
+from kokoro_analysis.corpus.schema import ROLE_LABELS as _ROLE_NAMES
+from kokoro_analysis.corpus.schema import pick
+from kokoro_analysis.text.mecab import lemma_label
 
 __all__ = [
     "ROLE_COLORS",
     "both_roles_figure",
     "distribution_figure",
     "role_label",
+    "session_length_figure",
     "sessions_per_person_figure",
     "sessions_per_year_figure",
-    "session_length_figure",
     "top_lemmas_figure",
     "type_token_figure",
 ]
@@ -58,7 +58,9 @@ def _log_bins(values: Sequence[np.ndarray], per_decade: int, low: float = 1.0) -
     count = int(np.ceil((np.log10(top) - np.log10(low)) * per_decade)) + 1
     if arrays and all(np.all(a == np.round(a)) for a in arrays) and low >= 1:
         integers = np.unique(np.floor(np.geomspace(low, top + 1, count)))
-        return np.append(integers - 0.5, integers[-1] + 0.5) if integers[-1] <= top else integers - 0.5
+        return (
+            np.append(integers - 0.5, integers[-1] + 0.5) if integers[-1] <= top else integers - 0.5
+        )
     return np.geomspace(low, top * 1.0001, count)
 
 
@@ -89,7 +91,9 @@ def distribution_figure(
     if log_x:
         low = 1.0 if clip_low is None else clip_low
         arrays = {role: np.maximum(a, low) for role, a in arrays.items()}
-        edges = _log_bins(list(arrays.values()), per_decade, low) if bins is None else np.asarray(bins)
+        edges = (
+            _log_bins(list(arrays.values()), per_decade, low) if bins is None else np.asarray(bins)
+        )
     else:
         everything = np.concatenate([a for a in arrays.values() if a.size] or [np.zeros(1)])
         edges = np.histogram_bin_edges(everything, bins=40 if bins is None else bins)
@@ -100,9 +104,14 @@ def distribution_figure(
         share = 100.0 * counts / array.size
         if log_x:  # bins differ in log width (integer edges): show the share per decade
             share = share / np.log10(edges[1:] / edges[:-1])
-        color = ROLE_COLORS.get(role, None)
-        ax.stairs(share, edges, color=color, label=role_label(role, lang) if role in ROLE_LABELS else role,
-                  linewidth=1.0)
+        color = ROLE_COLORS.get(role)
+        ax.stairs(
+            share,
+            edges,
+            color=color,
+            label=role_label(role, lang) if role in ROLE_LABELS else role,
+            linewidth=1.0,
+        )
         ax.axvline(float(np.median(array)), color=color, linestyle=":", linewidth=0.8)
     if log_x:
         ax.set_xscale("log")
@@ -120,8 +129,12 @@ def session_length_figure(minutes, *, lang: str = "en") -> Figure:
     minutes = np.asarray(minutes, dtype=float)
     minutes = minutes[np.isfinite(minutes)]
     top = float(np.ceil(minutes.max() / 10.0) * 10) if minutes.size else 10.0
-    return distribution_figure({"total": minutes}, ("対話時間（分）", "Session length (minutes)"), lang=lang,
-                               bins=np.arange(0.0, top + 2.0, 2.0))
+    return distribution_figure(
+        {"total": minutes},
+        ("対話時間（分）", "Session length (minutes)"),
+        lang=lang,
+        bins=np.arange(0.0, top + 2.0, 2.0),
+    )
 
 
 def sessions_per_year_figure(per_year: pd.Series, *, lang: str = "en") -> Figure:
@@ -140,13 +153,23 @@ def sessions_per_year_figure(per_year: pd.Series, *, lang: str = "en") -> Figure
 def sessions_per_person_figure(per_role: Mapping[str, pd.Series], *, lang: str = "en") -> Figure:
     """Distribution of sessions per person id, one line per role (counselor ids, client ids; n in the
     legend): share of the ids per decade of session count (logarithmic bins), medians dotted."""
-    fig = distribution_figure(per_role, ("ID あたりの対話数", "Sessions per person id"), lang=lang, log_x=True,
-                              per_decade=6)
+    fig = distribution_figure(
+        per_role,
+        ("ID あたりの対話数", "Sessions per person id"),
+        lang=lang,
+        log_x=True,
+        per_decade=6,
+    )
     ax = fig.axes[0]
     ax.get_legend().remove()
     handles, _ = ax.get_legend_handles_labels()
-    ax.legend(handles, [f"{role_label(role, lang)} (n = {len(v):,})" for role, v in per_role.items()],
-              loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2)
+    ax.legend(
+        handles,
+        [f"{role_label(role, lang)} (n = {len(v):,})" for role, v in per_role.items()],
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncols=2,
+    )
     return fig
 
 
@@ -155,8 +178,14 @@ def both_roles_figure(people: pd.DataFrame, *, lang: str = "en") -> Figure:
     a point per person, semi-transparent), with the diagonal."""
     both = people[(people["as_counselor"] > 0) & (people["as_client"] > 0)]
     fig, ax = new_figure("column", 2.6)
-    ax.scatter(both["as_client"], both["as_counselor"], s=6, alpha=0.45, color=ROLE_COLORS["total"],
-               linewidths=0)
+    ax.scatter(
+        both["as_client"],
+        both["as_counselor"],
+        s=6,
+        alpha=0.45,
+        color=ROLE_COLORS["total"],
+        linewidths=0,
+    )
     top = float(max(both["as_client"].max(), both["as_counselor"].max(), 10)) if len(both) else 10.0
     ax.plot([1, top], [1, top], color="#999999", linewidth=0.6, linestyle="--")
     ax.set_xscale("log")
@@ -167,38 +196,60 @@ def both_roles_figure(people: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.set_ylim(0.8, top * 1.3)
     ax.set_aspect("equal")
     ax.set_xlabel(pick(lang, f"{ROLE_LABELS['client'][0]}としての対話数", "Sessions as client"))
-    ax.set_ylabel(pick(lang, f"{ROLE_LABELS['counselor'][0]}としての対話数", "Sessions as counselor"))
-    ax.set_title(pick(lang, f"両方の役割を担った {len(both):,} 人", f"{len(both):,} people in both roles"))
+    ax.set_ylabel(
+        pick(lang, f"{ROLE_LABELS['counselor'][0]}としての対話数", "Sessions as counselor")
+    )
+    ax.set_title(
+        pick(lang, f"両方の役割を担った {len(both):,} 人", f"{len(both):,} people in both roles")
+    )
     return fig
 
 
 def type_token_figure(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Vocabulary size vs tokens read (corpus order), log–log; colour = role, solid = surface forms,
-    dashed = lemmas (``growth`` from :func:`kokoro_analysis.lexical.type_token_growth`)."""
+    dashed = lemmas (``growth`` from :func:`kokoro_analysis.text.lexical.type_token_growth`)."""
     fig, ax = new_figure("column", 2.4)
     styles = {"surface": "-", "lemma": "--"}
     for (role, unit), part in growth.groupby(["role", "unit"], sort=False):
-        ax.plot(part["tokens"], part["types"], color=ROLE_COLORS.get(role), linestyle=styles.get(unit, ":"),
-                linewidth=1.0)
+        ax.plot(
+            part["tokens"],
+            part["types"],
+            color=ROLE_COLORS.get(role),
+            linestyle=styles.get(unit, ":"),
+            linewidth=1.0,
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(LogLocator(base=10, numticks=9))
     ax.set_xlabel(pick(lang, "読んだトークン数", "Tokens read"))
     ax.set_ylabel(pick(lang, "異なり語数", "Vocabulary size (types)"))
-    handles = [ax.plot([], [], color=ROLE_COLORS[r], label=role_label(r, lang))[0]
-               for r in ROLE_COLORS if r in set(growth["role"])]
-    handles += [ax.plot([], [], color="black", linestyle=styles[u],
-                        label=pick(lang, "表層形", "surface forms") if u == "surface" else pick(lang, "語彙素", "lemmas"))[0]
-                for u in styles if u in set(growth["unit"])]
+    handles = [
+        ax.plot([], [], color=ROLE_COLORS[r], label=role_label(r, lang))[0]
+        for r in ROLE_COLORS
+        if r in set(growth["role"])
+    ]
+    handles += [
+        ax.plot(
+            [],
+            [],
+            color="black",
+            linestyle=styles[u],
+            label=pick(lang, "表層形", "surface forms")
+            if u == "surface"
+            else pick(lang, "語彙素", "lemmas"),
+        )[0]
+        for u in styles
+        if u in set(growth["unit"])
+    ]
     ax.legend(handles=handles, loc="upper left", ncols=1)
     return fig
 
 
 def top_lemmas_figure(top: pd.DataFrame, *, lang: str = "en", n: int | None = None) -> Figure:
     """Horizontal bars of the most frequent content lemmas, one panel per role (frequency per 1,000
-    content tokens; ``top`` from :func:`kokoro_analysis.lexical.top_content_lemmas`). Lemmas are shown
+    content tokens; ``top`` from :func:`kokoro_analysis.text.lexical.top_content_lemmas`). Lemmas are shown
     in Japanese whatever ``lang``, with their usual written form where it starts differently
-    (:func:`kokoro_analysis.tokenize.lemma_label`)."""
+    (:func:`kokoro_analysis.text.mecab.lemma_label`)."""
     roles = list(dict.fromkeys(top["role"]))
     rows = int(top.groupby("role").size().max()) if n is None else n
     fig, axes = new_figure("full", 0.16 * rows + 0.7, 1, len(roles))
@@ -207,7 +258,10 @@ def top_lemmas_figure(top: pd.DataFrame, *, lang: str = "en", n: int | None = No
         part = top[top["role"] == role].sort_values("rank").head(rows)
         positions = np.arange(len(part))[::-1]
         ax.barh(positions, part["per_1000"], color=ROLE_COLORS.get(role), height=0.7)
-        ax.set_yticks(positions, [lemma_label(l, f) for l, f in zip(part["lemma"], part["surface"])])
+        ax.set_yticks(
+            positions,
+            [lemma_label(lemma, surface) for lemma, surface in zip(part["lemma"], part["surface"])],
+        )
         ax.tick_params(axis="y", length=0)
         ax.set_title(role_label(role, lang))
         ax.set_xlabel(pick(lang, "内容語 1,000 語あたりの頻度", "Per 1,000 content tokens"))

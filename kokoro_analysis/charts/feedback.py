@@ -1,6 +1,6 @@
 """Figures of the client-feedback notebook (03). Each function takes the tables of
-:mod:`kokoro_analysis.feedback`, :mod:`kokoro_analysis.item_structure`, :mod:`kokoro_analysis.score_features`
-or :mod:`kokoro_analysis.raters` and ``lang`` ("en" or "ja") and returns a Figure sized for the paper."""
+:mod:`kokoro_analysis.analyses.feedback.scores`, :mod:`kokoro_analysis.analyses.feedback.item_structure`, :mod:`kokoro_analysis.analyses.feedback.score_features`
+or :mod:`kokoro_analysis.analyses.feedback.raters` and ``lang`` ("en" or "ja") and returns a Figure sized for the paper."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from matplotlib.figure import Figure
 from scipy import stats
 from scipy.cluster import hierarchy
 
-from .. import schema
-from ..plotting import new_figure
-from ..tokenize import lemma_label
+from kokoro_analysis.charts.style import new_figure
+from kokoro_analysis.corpus import schema
+from kokoro_analysis.text.mecab import lemma_label
 
 SHORT_LABELS_JA = {12: "相談終了のタイミング・円滑さ"}
 """Display labels for Japanese item labels too long for a figure (item number → label)."""
@@ -55,17 +55,37 @@ def score_histogram(dialogues: pd.DataFrame, lang: str = "en", *, bin_width: int
     flagged = dialogues["score_branch"].to_numpy() != "sum"
     edges = np.arange(0, 100 + bin_width, bin_width)
     weights = np.full(len(scores), 1 / (max(len(scores), 1) * bin_width))
-    ax.hist([scores[~flagged], scores[flagged]], bins=edges, weights=[weights[~flagged], weights[flagged]],
-            stacked=True, color=["#8da0cb", "#fc8d62"], edgecolor="white", linewidth=0.2,
-            label=[schema.pick(lang, "項目の合計", "Item sum"), schema.pick(lang, "フラグで減点（半減・0点）", "Changed by a flag")])
+    ax.hist(
+        [scores[~flagged], scores[flagged]],
+        bins=edges,
+        weights=[weights[~flagged], weights[flagged]],
+        stacked=True,
+        color=["#8da0cb", "#fc8d62"],
+        edgecolor="white",
+        linewidth=0.2,
+        label=[
+            schema.pick(lang, "項目の合計", "Item sum"),
+            schema.pick(lang, "フラグで減点（半減・0点）", "Changed by a flag"),
+        ],
+    )
     if len(scores) > 2 and np.ptp(scores) > 0:
         grid = np.linspace(0, 100, 401)
         ax.plot(grid, stats.gaussian_kde(scores)(grid), color="black", linewidth=0.8, label="KDE")
     mean, median = scores.mean(), np.median(scores)
-    ax.axvline(mean, color="black", linestyle="--", linewidth=0.7,
-               label=schema.pick(lang, f"平均 {mean:.2f}", f"Mean {mean:.2f}"))
-    ax.axvline(median, color="black", linestyle=":", linewidth=0.9,
-               label=schema.pick(lang, f"中央値 {median:g}", f"Median {median:g}"))
+    ax.axvline(
+        mean,
+        color="black",
+        linestyle="--",
+        linewidth=0.7,
+        label=schema.pick(lang, f"平均 {mean:.2f}", f"Mean {mean:.2f}"),
+    )
+    ax.axvline(
+        median,
+        color="black",
+        linestyle=":",
+        linewidth=0.9,
+        label=schema.pick(lang, f"中央値 {median:g}", f"Median {median:g}"),
+    )
     for bound in (HIGH_FROM, TEST_FROM):
         ax.axvline(bound, color="0.6", linewidth=0.5)
     above = ax.get_xaxis_transform()  # x in data, y in axes coordinates
@@ -109,18 +129,41 @@ def item_distribution_chart(distribution: pd.DataFrame, lang: str = "en") -> Fig
     fig, ax = new_figure("full", 4.0)
     left = -shares[:, :3].sum(axis=1)
     for j, level in enumerate(levels):
-        ax.barh(positions, shares[:, j], left=left, height=0.75, color=ANSWER_COLORS[j], edgecolor="white",
-                linewidth=0.3, label=level)
+        ax.barh(
+            positions,
+            shares[:, j],
+            left=left,
+            height=0.75,
+            color=ANSWER_COLORS[j],
+            edgecolor="white",
+            linewidth=0.3,
+            label=level,
+        )
         for y, start, width in zip(positions, left, shares[:, j]):
             if width >= 7:
                 dark = j in (0, 5)
-                ax.text(start + width / 2, y, f"{width:.0f}", ha="center", va="center", fontsize=5,
-                        color="white" if dark else "black")
+                ax.text(
+                    start + width / 2,
+                    y,
+                    f"{width:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=5,
+                    color="white" if dark else "black",
+                )
         left = left + shares[:, j]
     ax.axvline(0, color="black", linewidth=0.6)
     for block, y in headings:
-        ax.text(0.0, y, _block_label(block, lang), transform=ax.get_yaxis_transform(), ha="left", va="center",
-                fontsize=7, color="0.2")
+        ax.text(
+            0.0,
+            y,
+            _block_label(block, lang),
+            transform=ax.get_yaxis_transform(),
+            ha="left",
+            va="center",
+            fontsize=7,
+            color="0.2",
+        )
     ax.set_yticks(positions, [item_label(row, lang) for _, row in table.iterrows()])
     ax.set_ylim(max(positions) + 0.7, -0.7)
     left_end = 25 * np.ceil(max(shares[:, :3].sum(axis=1).max(), 1) / 25)
@@ -128,11 +171,25 @@ def item_distribution_chart(distribution: pd.DataFrame, lang: str = "en") -> Fig
     ax.set_xlim(-left_end, right_end)
     ticks = np.arange(-left_end, right_end + 1, 25)
     ax.set_xticks(ticks, [f"{abs(t):.0f}" for t in ticks])
-    ax.set_xlabel(schema.pick(lang, "セッションの割合（%）：左 0–2、右 3–5", "Share of sessions (%): answers 0–2 left, 3–5 right"))
+    ax.set_xlabel(
+        schema.pick(
+            lang,
+            "セッションの割合（%）：左 0–2、右 3–5",
+            "Share of sessions (%): answers 0–2 left, 3–5 right",
+        )
+    )
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
-    ax.legend(title=schema.pick(lang, "回答", "Answer"), ncols=6, loc="lower center", bbox_to_anchor=(0.5, 1.0),
-              fontsize=6, title_fontsize=6, handlelength=1.2, columnspacing=0.8)
+    ax.legend(
+        title=schema.pick(lang, "回答", "Answer"),
+        ncols=6,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        fontsize=6,
+        title_fontsize=6,
+        handlelength=1.2,
+        columnspacing=0.8,
+    )
     return fig
 
 
@@ -141,12 +198,16 @@ def item_statistics_chart(statistics: pd.DataFrame, lang: str = "en") -> Figure:
     correlation (item against the sum of the other 19 items)."""
     table = statistics.sort_values("number")
     positions, headings = _items_with_gaps(table)
-    fig, (left, right) = new_figure("full", 3.6, ncols=2, sharey=True, gridspec_kw={"width_ratios": [1.3, 1]})
+    fig, (left, right) = new_figure(
+        "full", 3.6, ncols=2, sharey=True, gridspec_kw={"width_ratios": [1.3, 1]}
+    )
     colors = ["#1b9e77" if b == "overall_impression" else "#7570b3" for b in table["block"]]
     mean = table["mean"].to_numpy()
     error = np.vstack([mean - table["ci_low"].to_numpy(), table["ci_high"].to_numpy() - mean])
     for y, m, e0, e1, c in zip(positions, mean, error[0], error[1], colors):
-        left.errorbar(m, y, xerr=[[e0], [e1]], fmt="o", color=c, markersize=2.5, capsize=1.5, elinewidth=0.7)
+        left.errorbar(
+            m, y, xerr=[[e0], [e1]], fmt="o", color=c, markersize=2.5, capsize=1.5, elinewidth=0.7
+        )
     left.set_xlabel(schema.pick(lang, "平均（0–5）と95%信頼区間", "Mean answer (0–5) with 95% CI"))
     right.barh(positions, table["r_item_rest"], color=colors, height=0.7)
     right.set_xlim(0, 1)
@@ -155,8 +216,16 @@ def item_statistics_chart(statistics: pd.DataFrame, lang: str = "en") -> Figure:
         if np.isfinite(value):
             right.text(value + 0.01, y, f"{value:.2f}", va="center", fontsize=5.5)
     for block, y in headings:
-        left.text(0.01, y, _block_label(block, lang), transform=left.get_yaxis_transform(), ha="left",
-                  va="center", fontsize=7, color="0.2")
+        left.text(
+            0.01,
+            y,
+            _block_label(block, lang),
+            transform=left.get_yaxis_transform(),
+            ha="left",
+            va="center",
+            fontsize=7,
+            color="0.2",
+        )
     left.set_yticks(positions, [item_label(row, lang) for _, row in table.iterrows()])
     left.set_ylim(max(positions) + 0.7, -0.7)
     left.tick_params(axis="y", length=0)
@@ -176,11 +245,23 @@ def scree_chart(eigen: pd.DataFrame, lang: str = "en") -> Figure:
     (95th percentile of eigenvalues of column-permuted data) and the Kaiser line at 1."""
     fig, ax = new_figure("column", 2.0)
     components = eigen.index.to_numpy()
-    ax.plot(components, eigen["eigenvalue"], "o-", color="black", markersize=3,
-            label=schema.pick(lang, "観測データ", "Observed"))
+    ax.plot(
+        components,
+        eigen["eigenvalue"],
+        "o-",
+        color="black",
+        markersize=3,
+        label=schema.pick(lang, "観測データ", "Observed"),
+    )
     threshold = next(c for c in eigen.columns if c.startswith("null_q"))
-    ax.plot(components, eigen[threshold], "s--", color="#d95f02", markersize=2.5,
-            label=schema.pick(lang, "並行分析（95パーセンタイル）", "Parallel analysis (95th pct.)"))
+    ax.plot(
+        components,
+        eigen[threshold],
+        "s--",
+        color="#d95f02",
+        markersize=2.5,
+        label=schema.pick(lang, "並行分析（95パーセンタイル）", "Parallel analysis (95th pct.)"),
+    )
     ax.axhline(1, color="0.6", linewidth=0.5, linestyle=":")
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
@@ -188,9 +269,18 @@ def scree_chart(eigen: pd.DataFrame, lang: str = "en") -> Figure:
     ax.set_xlabel(schema.pick(lang, "主成分", "Component"))
     ax.set_ylabel(schema.pick(lang, "固有値", "Eigenvalue"))
     first = eigen.iloc[0]
-    ax.annotate(schema.pick(lang, f"第1主成分 {first['share_pct']:.1f}%", f"PC1: {first['share_pct']:.1f}% of variance"),
-                (components[0], first["eigenvalue"]), xytext=(6, -4), textcoords="offset points", fontsize=6,
-                va="center")
+    ax.annotate(
+        schema.pick(
+            lang,
+            f"第1主成分 {first['share_pct']:.1f}%",
+            f"PC1: {first['share_pct']:.1f}% of variance",
+        ),
+        (components[0], first["eigenvalue"]),
+        xytext=(6, -4),
+        textcoords="offset points",
+        fontsize=6,
+        va="center",
+    )
     ax.legend(loc="lower left", fontsize=6)
     return fig
 
@@ -206,10 +296,23 @@ def loadings_chart(loadings: pd.DataFrame, lang: str = "en") -> Figure:
     cmap, vmin = ("RdBu_r", -1.0) if negative else ("Blues", 0.0)
     image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=1, aspect="auto")
     for (i, j), value in np.ndenumerate(values):
-        ax.text(j, i, _signed(value), ha="center", va="center", fontsize=5.5,
-                color="white" if abs(value) > 0.6 else "black")
-    names = {c: (schema.pick(lang, "第1主成分\n（回転なし）", "PC1\n(unrotated)") if c == "C1"
-                 else schema.pick(lang, f"バリマックス\n{c}", f"Varimax\n{c}")) for c in columns}
+        ax.text(
+            j,
+            i,
+            _signed(value),
+            ha="center",
+            va="center",
+            fontsize=5.5,
+            color="white" if abs(value) > 0.6 else "black",
+        )
+    names = {
+        c: (
+            schema.pick(lang, "第1主成分\n（回転なし）", "PC1\n(unrotated)")
+            if c == "C1"
+            else schema.pick(lang, f"バリマックス\n{c}", f"Varimax\n{c}")
+        )
+        for c in columns
+    }
     ax.set_xticks(range(len(columns)), [names[c] for c in columns], fontsize=6.5)
     ax.xaxis.tick_top()
     ax.set_yticks(range(len(table)), [item_label(row, lang) for _, row in table.iterrows()])
@@ -225,16 +328,26 @@ def loadings_chart(loadings: pd.DataFrame, lang: str = "en") -> Figure:
     return fig
 
 
-def correlation_heatmap(corr: pd.DataFrame, link: np.ndarray, items: pd.DataFrame, lang: str = "en",
-                        method: str = "spearman") -> Figure:
+def correlation_heatmap(
+    corr: pd.DataFrame,
+    link: np.ndarray,
+    items: pd.DataFrame,
+    lang: str = "en",
+    method: str = "spearman",
+) -> Figure:
     """Inter-item correlation matrix in hierarchical-clustering order (dendrogram on top, aligned with the
     columns), off-diagonal values printed; the diagonal is left blank."""
     fig = plt.figure(figsize=(6.3, 5.6), layout="constrained")
     grid = fig.add_gridspec(2, 2, height_ratios=[0.8, 6], width_ratios=[40, 1])
-    tree_ax, ax, bar_ax = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1])
+    tree_ax, ax, bar_ax = (
+        fig.add_subplot(grid[0, 0]),
+        fig.add_subplot(grid[1, 0]),
+        fig.add_subplot(grid[1, 1]),
+    )
     fig.add_subplot(grid[0, 1]).axis("off")
-    dendrogram = hierarchy.dendrogram(link, ax=tree_ax, no_labels=True, color_threshold=0,
-                                      above_threshold_color="0.3")
+    dendrogram = hierarchy.dendrogram(
+        link, ax=tree_ax, no_labels=True, color_threshold=0, above_threshold_color="0.3"
+    )
     order = dendrogram["leaves"]
     n = len(order)
     tree_ax.set_xlim(0, 10 * n)  # scipy puts leaf i at x = 10 i + 5
@@ -251,7 +364,15 @@ def correlation_heatmap(corr: pd.DataFrame, link: np.ndarray, items: pd.DataFram
         if np.isfinite(value):
             text = f"{value:.2f}"[1:] if 0 <= value < 1 else _signed(value)
             light = value > low + 0.6 * (high - low)
-            ax.text(j, i, text, ha="center", va="center", fontsize=4.5, color="black" if light else "white")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=4.5,
+                color="black" if light else "white",
+            )
     ax.set_xlim(-0.5, n - 0.5)
     rows = items.loc[[keys[i] for i in order]]
     ax.set_yticks(range(n), [item_label(row, lang) for _, row in rows.iterrows()], fontsize=6)
@@ -260,27 +381,46 @@ def correlation_heatmap(corr: pd.DataFrame, link: np.ndarray, items: pd.DataFram
     for spine in ax.spines.values():
         spine.set_visible(False)
     symbol = _symbol(method)
-    fig.colorbar(image, cax=bar_ax, label=schema.pick(lang, f"相関（{symbol}）", f"Correlation ({symbol})"))
+    fig.colorbar(
+        image, cax=bar_ax, label=schema.pick(lang, f"相関（{symbol}）", f"Correlation ({symbol})")
+    )
     return fig
 
 
 # --------------------------------------------------------------------------- 4. features
 
 
-def hexbin_chart(features: pd.DataFrame, feature: str, correlation: pd.Series | None, lang: str = "en",
-                 *, log_x: bool = True, method: str = "spearman") -> Figure:
+def hexbin_chart(
+    features: pd.DataFrame,
+    feature: str,
+    correlation: pd.Series | None,
+    lang: str = "en",
+    *,
+    log_x: bool = True,
+    method: str = "spearman",
+) -> Figure:
     """Hexbin density of one per-session feature (x, log scale by default) against the score, with the
     correlation and its bootstrap CI in the corner."""
-    from ..score_features import FEATURES
+    from kokoro_analysis.analyses.feedback.score_features import FEATURES
 
     data = features[[feature, "score"]].dropna()
     if log_x:
         data = data[data[feature] > 0]
     fig, ax = new_figure("column", 2.3)
     if len(data):
-        hexes = ax.hexbin(data[feature], data["score"], gridsize=(32, 18), xscale="log" if log_x else "linear",
-                          cmap="Blues", mincnt=1, linewidths=0.1, bins="log")
-        bar = fig.colorbar(hexes, ax=ax, label=schema.pick(lang, "セッション数", "Sessions"), pad=0.01)
+        hexes = ax.hexbin(
+            data[feature],
+            data["score"],
+            gridsize=(32, 18),
+            xscale="log" if log_x else "linear",
+            cmap="Blues",
+            mincnt=1,
+            linewidths=0.1,
+            bins="log",
+        )
+        bar = fig.colorbar(
+            hexes, ax=ax, label=schema.pick(lang, "セッション数", "Sessions"), pad=0.01
+        )
         bar.ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         bar.ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         if log_x:
@@ -288,17 +428,33 @@ def hexbin_chart(features: pd.DataFrame, feature: str, correlation: pd.Series | 
             ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
             ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         medians = _binned_medians(data[feature].to_numpy(), data["score"].to_numpy())
-        ax.plot(*medians, color="#d95f02", linewidth=1.0, label=schema.pick(lang, "区間ごとの中央値", "Binned median"))
+        ax.plot(
+            *medians,
+            color="#d95f02",
+            linewidth=1.0,
+            label=schema.pick(lang, "区間ごとの中央値", "Binned median"),
+        )
         ax.legend(loc="lower right", fontsize=6)
     label_ja, label_en, _ = FEATURES.get(feature, (feature, feature, ""))
-    ax.set_xlabel(schema.pick(lang, label_ja, label_en) + (schema.pick(lang, "・対数軸", " – log scale") if log_x else ""))
+    ax.set_xlabel(
+        schema.pick(lang, label_ja, label_en)
+        + (schema.pick(lang, "・対数軸", " – log scale") if log_x else "")
+    )
     ax.set_ylabel(schema.pick(lang, "評価点", "Score"))
     ax.set_ylim(-2, 102)
     if correlation is not None and np.isfinite(correlation["r"]):
-        ax.text(0.02, 0.98, f"{_symbol(method)} = {_signed(correlation['r'])} [{_signed(correlation['ci_low'])}, "
-                f"{_signed(correlation['ci_high'])}]"
-                f"\nn = {int(correlation['n']):,}", transform=ax.transAxes, ha="left", va="top", fontsize=6,
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
+        ax.text(
+            0.02,
+            0.98,
+            f"{_symbol(method)} = {_signed(correlation['r'])} [{_signed(correlation['ci_low'])}, "
+            f"{_signed(correlation['ci_high'])}]"
+            f"\nn = {int(correlation['n']):,}",
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=6,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
+        )
     return fig
 
 
@@ -307,7 +463,9 @@ def _signed(value: float) -> str:
     return f"{value:.2f}".replace("-", "\u2212")
 
 
-def _binned_medians(x: np.ndarray, y: np.ndarray, n_bins: int = 12) -> tuple[np.ndarray, np.ndarray]:
+def _binned_medians(
+    x: np.ndarray, y: np.ndarray, n_bins: int = 12
+) -> tuple[np.ndarray, np.ndarray]:
     """Median y in quantile bins of x (at the bins' median x)."""
     edges = np.unique(np.quantile(x, np.linspace(0, 1, n_bins + 1)))
     which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
@@ -316,7 +474,9 @@ def _binned_medians(x: np.ndarray, y: np.ndarray, n_bins: int = 12) -> tuple[np.
     return xs, ys
 
 
-def correlation_forest(correlations: pd.DataFrame, lang: str = "en", method: str = "spearman") -> Figure:
+def correlation_forest(
+    correlations: pd.DataFrame, lang: str = "en", method: str = "spearman"
+) -> Figure:
     """Correlation of each per-session feature with the score, with bootstrap 95 % CIs, sorted."""
     table = correlations.dropna(subset=["r"]).sort_values("r")
     fig, ax = new_figure("column", 0.6 + 0.19 * max(len(table), 1))
@@ -325,16 +485,25 @@ def correlation_forest(correlations: pd.DataFrame, lang: str = "en", method: str
     # a percentile interval need not contain the estimate in tiny samples: clip the whiskers at it
     below = np.clip(table["r"] - table["ci_low"], 0, None)
     above = np.clip(table["ci_high"] - table["r"], 0, None)
-    ax.errorbar(table["r"], y, xerr=[below, above], fmt="none",
-                ecolor="0.4", elinewidth=0.7, capsize=1.5)
+    ax.errorbar(
+        table["r"], y, xerr=[below, above], fmt="none", ecolor="0.4", elinewidth=0.7, capsize=1.5
+    )
     ax.scatter(table["r"], y, color=colors, s=9, zorder=3)
     ax.axvline(0, color="black", linewidth=0.5)
     labels = table["label_" + schema.pick(lang, "ja", "en")]
-    ax.set_yticks(y, [f"{label} *" if key else label for label, key in zip(labels, table["reported_key"])])
+    ax.set_yticks(
+        y, [f"{label} *" if key else label for label, key in zip(labels, table["reported_key"])]
+    )
     ax.tick_params(axis="y", length=0)
     symbol = _symbol(method)
-    fig.supxlabel(schema.pick(lang, f"評価点との相関（{symbol}）と95%ブートストラップCI\n* 論文に報告あり",
-                        f"Correlation with score ({symbol}), 95% bootstrap CI\n* reported in the paper"), fontsize=7)
+    fig.supxlabel(
+        schema.pick(
+            lang,
+            f"評価点との相関（{symbol}）と95%ブートストラップCI\n* 論文に報告あり",
+            f"Correlation with score ({symbol}), 95% bootstrap CI\n* reported in the paper",
+        ),
+        fontsize=7,
+    )
     ax.grid(axis="x", linewidth=0.3, color="0.85")
     ax.set_axisbelow(True)
     return fig
@@ -348,13 +517,31 @@ def experience_chart(bins: pd.DataFrame, lang: str = "en") -> Figure:
     fig, ax = new_figure("column", 2.0)
     x = np.arange(len(bins))
     mean = bins["mean_score"].to_numpy()
-    ax.errorbar(x, mean, yerr=[mean - bins["ci_low"], bins["ci_high"] - mean], fmt="o-", color="black",
-                markersize=3, capsize=2, elinewidth=0.7, linewidth=0.7)
+    ax.errorbar(
+        x,
+        mean,
+        yerr=[mean - bins["ci_low"], bins["ci_high"] - mean],
+        fmt="o-",
+        color="black",
+        markersize=3,
+        capsize=2,
+        elinewidth=0.7,
+        linewidth=0.7,
+    )
     for xi, (m, hi, n) in enumerate(zip(mean, bins["ci_high"], bins["sessions"])):
         if np.isfinite(m):
-            ax.text(xi, (hi if np.isfinite(hi) else m) + 0.4, f"n={n:,}", ha="center", va="bottom", fontsize=5)
+            ax.text(
+                xi,
+                (hi if np.isfinite(hi) else m) + 0.4,
+                f"n={n:,}",
+                ha="center",
+                va="bottom",
+                fontsize=5,
+            )
     ax.set_xticks(x, bins.index)
-    ax.set_xlabel(schema.pick(lang, "カウンセラーにとって何回目のセッションか", "Counselor's n-th session"))
+    ax.set_xlabel(
+        schema.pick(lang, "カウンセラーにとって何回目のセッションか", "Counselor's n-th session")
+    )
     ax.set_ylabel(schema.pick(lang, "平均評価点（95%CI）", "Mean score (95% CI)"))
     ax.margins(y=0.15)
     return fig
@@ -371,7 +558,9 @@ def keyness_chart(keywords: pd.DataFrame, lang: str = "en") -> Figure:
         part = keywords[keywords["direction"] == direction].sort_values("rank")
         y = np.arange(len(part))
         ax.barh(y, part["z"], color=color, height=0.7)
-        ax.set_yticks(y, [lemma_label(lem, sur) for lem, sur in zip(part["lemma"], part["surface"])])
+        ax.set_yticks(
+            y, [lemma_label(lem, sur) for lem, sur in zip(part["lemma"], part["surface"])]
+        )
         ax.set_ylim(len(part) - 0.5 if len(part) else 0.5, -0.5)
         ax.tick_params(axis="y", length=0)
         ax.axvline(0, color="black", linewidth=0.5)
@@ -382,16 +571,39 @@ def keyness_chart(keywords: pd.DataFrame, lang: str = "en") -> Figure:
     left.spines["left"].set_visible(False)
     left.spines["right"].set_visible(True)
     right.spines["left"].set_visible(True)
-    left.set_title(schema.pick(lang, f"低評価（<{HIGH_FROM}）で多い", f"More in low-scored sessions (< {HIGH_FROM})"),
-                   fontsize=7)
-    right.set_title(schema.pick(lang, f"高評価（≥{HIGH_FROM}）で多い", f"More in high-scored sessions (≥ {HIGH_FROM})"),
-                    fontsize=7)
-    fig.supxlabel(schema.pick(lang, "対数オッズ比の z 値（情報事前分布つき）", "Log-odds z (informative Dirichlet prior)"),
-                  fontsize=7)
+    left.set_title(
+        schema.pick(
+            lang, f"低評価（<{HIGH_FROM}）で多い", f"More in low-scored sessions (< {HIGH_FROM})"
+        ),
+        fontsize=7,
+    )
+    right.set_title(
+        schema.pick(
+            lang, f"高評価（≥{HIGH_FROM}）で多い", f"More in high-scored sessions (≥ {HIGH_FROM})"
+        ),
+        fontsize=7,
+    )
+    fig.supxlabel(
+        schema.pick(
+            lang,
+            "対数オッズ比の z 値（情報事前分布つき）",
+            "Log-odds z (informative Dirichlet prior)",
+        ),
+        fontsize=7,
+    )
     return fig
 
 
 __all__ = [
-    "correlation_forest", "correlation_heatmap", "experience_chart", "hexbin_chart", "item_distribution_chart",
-    "item_label", "item_statistics_chart", "keyness_chart", "loadings_chart", "scree_chart", "score_histogram",
+    "correlation_forest",
+    "correlation_heatmap",
+    "experience_chart",
+    "hexbin_chart",
+    "item_distribution_chart",
+    "item_label",
+    "item_statistics_chart",
+    "keyness_chart",
+    "loadings_chart",
+    "score_histogram",
+    "scree_chart",
 ]

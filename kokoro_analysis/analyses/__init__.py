@@ -1,0 +1,1 @@
+"""One module per analysis notebook: corpus statistics (01), topics (02), client feedback (03)."""

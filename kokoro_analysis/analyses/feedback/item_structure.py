@@ -1,0 +1,222 @@
+"""How the 20 feedback items hang together: their inter-correlations and the structure behind them.
+
+* :func:`correlation_matrix`, :func:`item_correlations`: item × item correlations (``method``: Spearman =
+  Pearson on average ranks, or Pearson); a constant item gives NaN.
+* :func:`eigen_table`: eigenvalues of the item correlation matrix (NaN entries as 0), their share of the
+  total variance and cumulative share (%), Horn's parallel analysis (each item column shuffled
+  independently; threshold = 95th percentile of the null eigenvalues) and the Kaiser rule (eigenvalue > 1).
+* :func:`loadings_table`: principal-component loadings (eigenvector × √eigenvalue; correlations of item and
+  component), unrotated and varimax-rotated with Kaiser normalisation; communality = sum of squared loadings.
+* :func:`cluster_order`, :func:`extreme_pairs`: average-linkage clustering of the items on the distance
+  1 − r, and the most and least correlated item pairs.
+
+These use the item answers (0–5), never ``score``; conventions as in :mod:`kokoro_analysis.analyses.feedback.scores`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.cluster import hierarchy
+from scipy.spatial.distance import squareform
+
+from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.schema import ITEM_KEYS
+from kokoro_analysis.stats import check_method
+
+# --------------------------------------------------------------------------- inter-item correlations
+
+
+def correlation_matrix(values: np.ndarray, method: str = "spearman") -> np.ndarray:
+    """Correlation matrix of the columns of ``values`` (Spearman = Pearson on average ranks).
+    Constant columns give NaN rows/columns."""
+    matrix = np.asarray(values, dtype=float)
+    if check_method(method) == "spearman":
+        matrix = stats.rankdata(matrix, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centred = matrix - matrix.mean(axis=0)
+        norms = np.sqrt((centred**2).sum(axis=0))
+        corr = centred.T @ centred / np.outer(norms, norms)
+    corr[np.isfinite(corr)] = np.clip(corr[np.isfinite(corr)], -1, 1)
+    return corr
+
+
+def item_correlations(dialogues: pd.DataFrame, method: str = "spearman") -> pd.DataFrame:
+    """Item × item correlation matrix (``method``), indexed by item key in questionnaire order."""
+    return pd.DataFrame(
+        correlation_matrix(schema.item_matrix(dialogues, dtype=float), method),
+        index=list(ITEM_KEYS),
+        columns=list(ITEM_KEYS),
+    )
+
+
+# --------------------------------------------------------------------------- factor structure
+
+
+def _usable_correlation(corr: np.ndarray) -> np.ndarray:
+    """A correlation matrix with NaN (constant items) replaced by 0 off the diagonal and 1 on it."""
+    out = np.where(np.isfinite(corr), corr, 0.0)
+    np.fill_diagonal(out, 1.0)
+    return out
+
+
+def eigenvalues(corr: np.ndarray) -> np.ndarray:
+    """Eigenvalues of a correlation matrix, largest first (NaN entries treated as 0)."""
+    return np.linalg.eigvalsh(_usable_correlation(np.asarray(corr, dtype=float)))[::-1]
+
+
+def parallel_analysis(
+    values: np.ndarray,
+    method: str = "spearman",
+    *,
+    n_iter: int = 100,
+    seed: int = 0,
+    quantile: float = 0.95,
+) -> pd.DataFrame:
+    """Horn's parallel analysis by permutation: each item column is shuffled independently (which keeps
+    every item's answer distribution and destroys the correlations), and the eigenvalues of the
+    shuffled data's correlation matrix are collected over ``n_iter`` shuffles. Returns per component
+    the mean and the ``quantile`` of those null eigenvalues."""
+    matrix = np.asarray(values, dtype=float)
+    if check_method(method) == "spearman":
+        matrix = stats.rankdata(matrix, axis=0)  # ranks of a shuffled column = shuffled ranks
+    rng = np.random.default_rng(seed)
+    null = np.empty((n_iter, matrix.shape[1]))
+    for i in range(n_iter):
+        null[i] = eigenvalues(correlation_matrix(rng.permuted(matrix, axis=0), "pearson"))
+    columns = {
+        "null_mean": null.mean(axis=0),
+        f"null_q{round(quantile * 100)}": np.quantile(null, quantile, axis=0),
+    }
+    return pd.DataFrame(columns, index=pd.RangeIndex(1, matrix.shape[1] + 1, name="component"))
+
+
+def eigen_table(
+    dialogues: pd.DataFrame, method: str = "spearman", *, n_iter: int = 100, seed: int = 0
+) -> pd.DataFrame:
+    """Eigenvalues of the item correlation matrix with explained share and cumulative share (%),
+    the parallel-analysis threshold (95th percentile of permutation eigenvalues) and whether each
+    component is retained by parallel analysis (all components up to the first one below the
+    threshold) and by the Kaiser rule (eigenvalue > 1)."""
+    matrix = schema.item_matrix(dialogues, dtype=float)
+    values = eigenvalues(correlation_matrix(matrix, method))
+    frame = pd.DataFrame(
+        {"eigenvalue": values}, index=pd.RangeIndex(1, len(values) + 1, name="component")
+    )
+    frame["share_pct"] = 100 * values / values.sum()
+    frame["cumulative_pct"] = frame["share_pct"].cumsum()
+    null = parallel_analysis(matrix, method, n_iter=n_iter, seed=seed)
+    frame = frame.join(null)
+    above = frame["eigenvalue"] > frame["null_q95"]
+    frame["retained_parallel"] = above & above.cumprod().astype(bool)
+    frame["retained_kaiser"] = frame["eigenvalue"] > 1
+    return frame
+
+
+def varimax(
+    loadings: np.ndarray, *, normalize: bool = True, max_iter: int = 500, tol: float = 1e-10
+) -> np.ndarray:
+    """Varimax rotation (Kaiser 1958) of a (items × factors) loading matrix; with ``normalize`` the
+    rows are scaled to unit communality before rotating and back after (Kaiser normalisation, as R's
+    ``varimax``). Returns the rotated loadings."""
+    matrix = np.asarray(loadings, dtype=float)
+    p, k = matrix.shape
+    if k < 2:
+        return matrix.copy()
+    scale = np.sqrt((matrix**2).sum(axis=1, keepdims=True)) if normalize else np.ones((p, 1))
+    scale[scale == 0] = 1
+    x = matrix / scale
+    rotation = np.eye(k)
+    criterion = 0.0
+    for _ in range(max_iter):
+        rotated = x @ rotation
+        u, s, vt = np.linalg.svd(
+            x.T @ (rotated**3 - rotated @ np.diag((rotated**2).sum(axis=0)) / p)
+        )
+        rotation = u @ vt
+        new = s.sum()
+        if new < criterion * (1 + tol):
+            break
+        criterion = new
+    return x @ rotation * scale
+
+
+def component_loadings(
+    dialogues: pd.DataFrame, method: str = "spearman", n_components: int = 2, *, rotate: bool = True
+) -> pd.DataFrame:
+    """Loadings of the first ``n_components`` principal components of the item correlation matrix
+    (eigenvector × √eigenvalue), varimax-rotated when ``rotate``. Each component's sign makes its
+    loadings sum positive; rotated components are ordered by explained variance. Columns ``C1``…
+    (``RC1``… when rotated) plus ``communality``; rows: items with number, labels and block."""
+    corr = _usable_correlation(
+        correlation_matrix(schema.item_matrix(dialogues, dtype=float), method)
+    )
+    values, vectors = np.linalg.eigh(corr)
+    order = np.argsort(values)[::-1][:n_components]
+    loadings = vectors[:, order] * np.sqrt(np.clip(values[order], 0, None))
+    if rotate:
+        loadings = varimax(loadings)
+        loadings = loadings[:, np.argsort(-(loadings**2).sum(axis=0), kind="stable")]
+    loadings = loadings * np.where(loadings.sum(axis=0) < 0, -1, 1)
+    prefix = "RC" if rotate and n_components > 1 else "C"
+    frame = schema.item_frame()
+    for j in range(loadings.shape[1]):
+        frame[f"{prefix}{j + 1}"] = loadings[:, j]
+    frame["communality"] = (loadings**2).sum(axis=1)
+    return frame
+
+
+def loadings_table(
+    dialogues: pd.DataFrame, method: str = "spearman", n_rotated: int = 3
+) -> pd.DataFrame:
+    """Unrotated loadings on the first principal component (``C1``, the general factor) next to the
+    varimax-rotated loadings of the first ``n_rotated`` components (``RC1``…) and their communality."""
+    first = component_loadings(dialogues, method, 1, rotate=False)
+    rotated = component_loadings(dialogues, method, n_rotated, rotate=True)
+    rotated.insert(4, "C1", first["C1"])
+    return rotated
+
+
+def cluster_order(
+    corr: pd.DataFrame | np.ndarray, *, method: str = "average"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hierarchical clustering of items on the distance 1 − r (``method`` linkage, optimal leaf
+    ordering). Returns (leaf order as positions, scipy linkage matrix)."""
+    matrix = _usable_correlation(np.asarray(corr, dtype=float))
+    distance = np.clip(1 - matrix, 0, 2)
+    np.fill_diagonal(distance, 0)
+    distance = (distance + distance.T) / 2
+    link = hierarchy.linkage(
+        squareform(distance, checks=False), method=method, optimal_ordering=True
+    )
+    return hierarchy.leaves_list(link), link
+
+
+def extreme_pairs(corr: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """The ``n`` most and ``n`` least correlated item pairs (upper triangle, NaN pairs dropped)."""
+    keys = list(corr.index)
+    rows, cols = np.triu_indices(len(keys), 1)
+    values = corr.to_numpy()[rows, cols]
+    table = schema.item_table()
+    pairs = (
+        pd.DataFrame(
+            {
+                "item_a": [table.loc[keys[i], "number"] for i in rows],
+                "item_b": [table.loc[keys[j], "number"] for j in cols],
+                "label_a_ja": [table.loc[keys[i], "label_ja"] for i in rows],
+                "label_b_ja": [table.loc[keys[j], "label_ja"] for j in cols],
+                "label_a_en": [table.loc[keys[i], "label_en"] for i in rows],
+                "label_b_en": [table.loc[keys[j], "label_en"] for j in cols],
+                "r": values,
+            }
+        )
+        .dropna(subset=["r"])
+        .sort_values(["r", "item_a", "item_b"], ascending=[False, True, True], kind="mergesort")
+    )
+    strongest = pairs.head(n).assign(which="strongest")
+    weakest = pairs.tail(n).iloc[::-1].assign(which="weakest")
+    out = pd.concat([strongest, weakest], ignore_index=True)
+    out.insert(0, "rank", np.r_[np.arange(1, len(strongest) + 1), np.arange(1, len(weakest) + 1)])
+    out.insert(0, "which", out.pop("which"))
+    return out

@@ -1,0 +1,328 @@
+"""Who drives the score: the rater (``client_id``), the counselor (``counselor_id``) and the counselor's
+experience.
+
+* :func:`icc_table`: one-way random-effects ICC(1) per grouping (ANOVA estimator, F-based CI): the share
+  (0–1) of score variance between raters, or between counselors, each grouping fitted alone.
+* :func:`score_variance_components`: REML variance components (points²) and their shares of the crossed
+  model score = μ + rater + counselor + residual, both factors random.
+* :func:`counselor_experience`: the how-many-th session a session is for its counselor (1 = first, by start
+  time); :func:`experience_bins` gives the mean score (Student-t CI) per bin of it and
+  :func:`experience_correlation` the pooled and within-counselor correlations with bootstrap CIs.
+
+Conventions as in :mod:`kokoro_analysis.analyses.feedback.scores`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.linalg import cho_factor, cho_solve
+from scipy.optimize import minimize
+
+from kokoro_analysis.analyses.feedback.score_features import bootstrap_correlation
+from kokoro_analysis.stats import t_interval
+
+# --------------------------------------------------------------------------- 6. who drives the score
+
+
+def icc_oneway(values, groups, *, confidence: float = 0.95) -> dict[str, float]:
+    """One-way random-effects intraclass correlation ICC(1) (Shrout & Fleiss 1979), ANOVA estimator:
+
+        ICC(1) = (MSB − MSW) / (MSB + (k0 − 1) · MSW),
+        k0 = (N − Σ n_g² / N) / (G − 1)   (mean group size, adjusted for unequal sizes)
+
+    with MSB/MSW the between/within-group mean squares of G groups and N observations: the share of
+    variance due to the grouping. CI from the F distribution (exact for equal group sizes, the usual
+    approximation with k0 otherwise): F_L = F / F_{1−α/2}(G−1, N−G), F_U = F · F_{1−α/2}(N−G, G−1),
+    bounds (F_x − 1) / (F_x + k0 − 1). Observations with a missing value are dropped."""
+    frame = pd.DataFrame({"y": np.asarray(values, dtype=float), "g": np.asarray(groups)}).dropna()
+    sizes = frame.groupby("g")["y"].size()
+    n_obs, n_groups = len(frame), len(sizes)
+    if n_groups < 2 or n_obs <= n_groups:
+        raise ValueError(
+            f"need at least 2 groups and more observations than groups (got {n_groups}, {n_obs})"
+        )
+    means = frame.groupby("g")["y"].mean()
+    grand = frame["y"].mean()
+    ssb = float((sizes * (means - grand) ** 2).sum())
+    ssw = float(((frame["y"] - frame["g"].map(means)) ** 2).sum())
+    df1, df2 = n_groups - 1, n_obs - n_groups
+    msb, msw = ssb / df1, ssw / df2
+    k0 = (n_obs - (sizes**2).sum() / n_obs) / df1
+    icc = (msb - msw) / (msb + (k0 - 1) * msw)
+    f = msb / msw if msw > 0 else np.inf
+    alpha = 1 - confidence
+    f_low = f / stats.f.ppf(1 - alpha / 2, df1, df2)
+    f_high = f * stats.f.ppf(1 - alpha / 2, df2, df1)
+    with np.errstate(
+        invalid="ignore", divide="ignore"
+    ):  # no within-group variance: F = ∞, no interval
+        low, high = (f_low - 1) / (f_low + k0 - 1), (f_high - 1) / (f_high + k0 - 1)
+    return {
+        "icc": float(icc),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "F": float(f),
+        "df_between": df1,
+        "df_within": df2,
+        "p_value": float(stats.f.sf(f, df1, df2)),
+        "groups": n_groups,
+        "observations": n_obs,
+        "k0": float(k0),
+        "ms_between": msb,
+        "ms_within": msw,
+    }
+
+
+GROUPINGS = {
+    "client_id": ("評価者（クライアント役）", "Rater (client_id)"),
+    "counselor_id": ("カウンセラー役", "Counselor (counselor_id)"),
+}
+
+
+def icc_table(
+    dialogues: pd.DataFrame, value: str = "score", *, confidence: float = 0.95
+) -> pd.DataFrame:
+    """ICC(1) of ``value`` for the rater (``client_id``) and the counselor (``counselor_id``) groupings,
+    each fitted alone (one-way random effects, ANOVA estimator, F-based CI; see :func:`icc_oneway`)."""
+    rows = []
+    for column, (label_ja, label_en) in GROUPINGS.items():
+        try:
+            result = icc_oneway(dialogues[value], dialogues[column], confidence=confidence)
+        except ValueError:  # too few sessions per group to estimate (e.g. a small topic)
+            result = {
+                "icc": np.nan,
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+                "groups": dialogues[column].nunique(),
+                "observations": len(dialogues),
+            }
+        rows.append(
+            {
+                "grouping": column,
+                "label_ja": label_ja,
+                "label_en": label_en,
+                "method": "ICC(1), one-way random effects, ANOVA",
+                **result,
+                "sessions_per_group": result["observations"] / max(result["groups"], 1),
+            }
+        )
+    return pd.DataFrame(rows).set_index("grouping")
+
+
+def crossed_variance_components(
+    values, factor_a, factor_b, *, names: tuple[str, str] = ("a", "b")
+) -> pd.DataFrame:
+    """REML variance components of the crossed random-effects model
+
+        y = μ + a_(factor_a) + b_(factor_b) + e,   a ~ N(0, σ²_a), b ~ N(0, σ²_b), e ~ N(0, σ²_e)
+
+    for unbalanced data (each observation has one level of each factor). With γ = σ² / σ²_e, the
+    random-effects design Z = [Z_a Z_b], Γ = diag(γ_a I, γ_b I) and H = I + Z Γ Z' (so Var y = σ²_e H),
+    the profiled REML criterion
+
+        −2 ℓ_R = (N − 1) log σ̂²_e + log |H| + log(1' H⁻¹ 1) + const,   σ̂²_e = r' H⁻¹ r / (N − 1),
+
+    r = y − μ̂ (GLS mean), is evaluated without any N × N matrix: |H| = |M| with
+    M = I + Γ^½ Z'Z Γ^½ (determinant lemma), u' H⁻¹ v = u'v − (Γ^½ Z'u)' M⁻¹ (Γ^½ Z'v) (Woodbury),
+    and M is split into its diagonal block (factor a) and the Schur complement of the other block.
+    The criterion is minimised over √γ_a, √γ_b ≥ 0 (L-BFGS-B, so a zero component is allowed). For a
+    balanced design with positive ANOVA estimates REML equals the ANOVA estimator. Returns one row per
+    component (``names`` and ``residual``) with ``variance``, ``share`` (of their sum) and ``levels``;
+    ``attrs`` hold the fitted mean and whether the optimiser converged."""
+    frame = pd.DataFrame(
+        {"y": np.asarray(values, dtype=float), "a": np.asarray(factor_a), "b": np.asarray(factor_b)}
+    ).dropna()
+    model = _CrossedModel(
+        frame["y"].to_numpy(),
+        pd.factorize(frame["a"], sort=True)[0],
+        pd.factorize(frame["b"], sort=True)[0],
+    )
+    start = []
+    for codes in (model.a, model.b):
+        icc = icc_oneway(model.y, codes)["icc"]
+        start.append(np.sqrt(min(max(icc, 0.01), 0.9) / (1 - min(max(icc, 0.01), 0.9))))
+    best = None
+    with _single_blas_thread():  # small dense matrices: BLAS threads cost more than they save
+        for x0 in (np.array(start), np.array([0.3, 0.3])):
+            fit = minimize(model.criterion, x0, method="L-BFGS-B", bounds=[(0, 50), (0, 50)])
+            if best is None or fit.fun < best.fun:
+                best = fit
+    residual, mean = model.residual_variance(best.x)
+    variances = {
+        names[0]: best.x[0] ** 2 * residual,
+        names[1]: best.x[1] ** 2 * residual,
+        "residual": residual,
+    }
+    total = sum(variances.values())
+    out = pd.DataFrame(
+        {
+            "variance": variances,
+            "share": {k: v / total for k, v in variances.items()},
+            "levels": {names[0]: model.qa, names[1]: model.qb, "residual": model.n},
+        }
+    )
+    out.index.name = "component"
+    out.attrs.update(mean=float(mean), converged=bool(best.success), reml_criterion=float(best.fun))
+    return out
+
+
+def _single_blas_thread():
+    """Limit BLAS to one thread when threadpoolctl (installed with scikit-learn) is available."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn always brings it
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
+
+
+class _CrossedModel:
+    """Sufficient statistics of y = μ + a + b + e and its profiled REML criterion (see
+    :func:`crossed_variance_components`)."""
+
+    def __init__(self, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+        self.y, self.a, self.b, self.n = y, a, b, len(y)
+        self.qa, self.qb = int(a.max()) + 1, int(b.max()) + 1
+        if self.qa < 2 or self.qb < 2 or self.n <= self.qa + self.qb:
+            raise ValueError("need at least 2 levels per factor and more observations than levels")
+        self.na = np.bincount(a, minlength=self.qa).astype(float)  # diagonal of Z_a'Z_a
+        self.nb = np.bincount(b, minlength=self.qb).astype(float)
+        self.cross = np.zeros((self.qa, self.qb))  # Z_a'Z_b: sessions per (a, b) pair
+        np.add.at(self.cross, (a, b), 1)
+        self.sum_a = np.bincount(a, weights=y, minlength=self.qa)  # Z_a'y
+        self.sum_b = np.bincount(b, weights=y, minlength=self.qb)
+        self.yy, self.sum_y = float(y @ y), float(y.sum())
+
+    def _forms(self, root_gamma: np.ndarray) -> tuple[float, float, float, float]:
+        """log|M|, 1'H⁻¹1, 1'H⁻¹y, y'H⁻¹y at √γ = ``root_gamma``."""
+        sa, sb = float(root_gamma[0]), float(root_gamma[1])
+        diag_a = 1 + sa * sa * self.na  # M_aa (diagonal)
+        off = sa * sb * self.cross  # M_ab
+        schur = np.eye(self.qb) + np.diag(sb * sb * self.nb) - off.T @ (off / diag_a[:, None])
+        chol = cho_factor(schur, lower=True)
+        logdet = float(np.log(diag_a).sum() + 2 * np.log(np.diag(chol[0])).sum())
+        va = np.column_stack([sa * self.na, sa * self.sum_a])  # Γ^½ Z_a' [1, y]
+        vb = np.column_stack([sb * self.nb, sb * self.sum_b])
+        scaled = va / diag_a[:, None]
+        rest = vb - off.T @ scaled
+        quad = va.T @ scaled + rest.T @ cho_solve(chol, rest)  # [1, y]' Z Γ^½ M⁻¹ Γ^½ Z' [1, y]
+        return logdet, self.n - quad[0, 0], self.sum_y - quad[0, 1], self.yy - quad[1, 1]
+
+    def residual_variance(self, root_gamma: np.ndarray) -> tuple[float, float]:
+        """σ̂²_e and the GLS mean μ̂ at √γ = ``root_gamma``."""
+        _, one_h1, one_hy, y_hy = self._forms(root_gamma)
+        return (y_hy - one_hy**2 / one_h1) / (self.n - 1), one_hy / one_h1
+
+    def criterion(self, root_gamma: np.ndarray) -> float:
+        """Profiled −2 REML log-likelihood without constants."""
+        logdet, one_h1, one_hy, y_hy = self._forms(root_gamma)
+        rss = y_hy - one_hy**2 / one_h1
+        return float((self.n - 1) * np.log(rss / (self.n - 1)) + logdet + np.log(one_h1))
+
+
+def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> pd.DataFrame:
+    """:func:`crossed_variance_components` of ``value`` with the rater (``client_id``) and the counselor
+    (``counselor_id``) as crossed random factors. When the data cannot identify the model (too few
+    sessions or levels) the variances are NaN and ``attrs["note"]`` says why."""
+    try:
+        return crossed_variance_components(
+            dialogues[value],
+            dialogues["client_id"],
+            dialogues["counselor_id"],
+            names=("client_id", "counselor_id"),
+        )
+    except ValueError as error:
+        out = pd.DataFrame(
+            {
+                "variance": np.nan,
+                "share": np.nan,
+                "levels": [
+                    dialogues["client_id"].nunique(),
+                    dialogues["counselor_id"].nunique(),
+                    len(dialogues),
+                ],
+            },
+            index=pd.Index(["client_id", "counselor_id", "residual"], name="component"),
+        )
+        out.attrs["note"] = f"not estimable: {error}"
+        return out
+
+
+def counselor_experience(dialogues: pd.DataFrame) -> pd.Series:
+    """For each session, the how-many-th session it is for its counselor (1 = first), by
+    ``start_time`` and, for equal start times, by ``dialogue_id``. Counted within ``dialogues`` (so a
+    restricted corpus counts only its own sessions)."""
+    order = (
+        dialogues[["counselor_id", "start_time"]]
+        .assign(_id=dialogues.index)
+        .sort_values(["counselor_id", "start_time", "_id"], kind="mergesort")
+    )
+    rank = order.groupby("counselor_id").cumcount() + 1
+    return rank.reindex(dialogues.index).rename("experience")
+
+
+EXPERIENCE_BINS = (1, 2, 6, 11, 21, 51, 101)
+"""Lower edges of the experience bins: 1, 2–5, 6–10, 11–20, 21–50, 51–100, 101+."""
+
+
+def experience_bins(
+    dialogues: pd.DataFrame, edges: Sequence[int] = EXPERIENCE_BINS, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Mean score (Student-t CI) of sessions by the counselor's experience (see
+    :func:`counselor_experience`), in bins starting at ``edges``; also sessions and counselors per bin."""
+    experience = counselor_experience(dialogues)
+    edges = list(edges)
+    labels = [f"{lo}" if hi - lo == 1 else f"{lo}–{hi - 1}" for lo, hi in pairwise(edges)] + [
+        f"{edges[-1]}+"
+    ]
+    bins = pd.cut(experience, [*edges, np.inf], right=False, labels=labels)
+    frame = pd.DataFrame(
+        {"bin": bins, "score": dialogues["score"], "counselor": dialogues["counselor_id"]}
+    )
+    grouped = frame.groupby("bin", observed=False)
+    out = pd.DataFrame(
+        {
+            "first": edges,
+            "sessions": grouped.size(),
+            "counselors": grouped["counselor"].nunique(),
+            "mean_score": grouped["score"].mean(),
+            "sd": grouped["score"].std(),
+        }
+    )
+    out["ci_low"], out["ci_high"] = t_interval(
+        out["mean_score"].to_numpy(), out["sd"].to_numpy(), out["sessions"].to_numpy(), confidence
+    )
+    out.index = out.index.astype(str)
+    out.index.name = "experience"
+    return out
+
+
+def experience_correlation(
+    dialogues: pd.DataFrame, *, method: str = "spearman", n_bootstrap: int = 1000, seed: int = 0
+) -> pd.DataFrame:
+    """Score against counselor experience: the pooled correlation (``method``, bootstrap CI) and the
+    within-counselor Pearson r (experience and score both centred on each counselor's mean, so stable
+    differences between counselors cannot create it; counselors with one session drop out). Both CIs
+    resample sessions as if independent."""
+    experience = counselor_experience(dialogues).astype(float)
+    pooled = bootstrap_correlation(
+        experience, dialogues["score"], method=method, n_bootstrap=n_bootstrap, seed=seed
+    )
+    groups = dialogues["counselor_id"]
+    centred_x = experience - experience.groupby(groups).transform("mean")
+    centred_y = dialogues["score"] - dialogues["score"].groupby(groups).transform("mean")
+    several = groups.map(groups.value_counts()) > 1
+    within = bootstrap_correlation(
+        centred_x[several], centred_y[several], method="pearson", n_bootstrap=n_bootstrap, seed=seed
+    )
+    return pd.DataFrame(
+        [
+            {"estimate": f"pooled ({method})", **pooled},
+            {"estimate": "within counselor (pearson, centred)", **within},
+        ]
+    ).set_index("estimate")

@@ -1,0 +1,459 @@
+"""The client feedback: total score, the 20 items and their reliability, the score subsets, the counselor
+words that go with a high score, and the check flags.
+
+Every function takes tidy tables (``corpus.dialogues``, ``corpus.utterances``) or arrays and returns a
+DataFrame or numbers; figures live in :mod:`kokoro_analysis.charts.feedback`. The rest of the feedback
+analysis lives in :mod:`kokoro_analysis.analyses.feedback.item_structure` (item inter-correlations and factor structure),
+:mod:`kokoro_analysis.analyses.feedback.score_features` (dialogue features against the score) and
+:mod:`kokoro_analysis.analyses.feedback.raters` (rater, counselor and experience effects).
+
+Conventions used throughout (in all four modules):
+
+* *score* is the released 0–100 total (``schema.SCORE_RULE``); *item sum* is the plain sum of the 20
+  items. Reliability, item–total and factor analyses use the items (and their sum), never ``score``,
+  because the flags change ``score`` without changing the answers.
+* ``method`` is ``"spearman"`` (Pearson on average ranks, ties get their mean rank) or ``"pearson"``.
+* Bootstrap: percentile intervals over sessions resampled with replacement. Resamples are drawn as a
+  matrix of multinomial counts (one row per resample), so every statistic is computed for all
+  resamples at once; Spearman ρ of a resample uses the ranks *within that resample* (mid-ranks of
+  tied values), i.e. exactly what ``scipy.stats.spearmanr`` gives on the resampled rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from kokoro_analysis.analyses.corpus_stats import turns_per_session
+from kokoro_analysis.analyses.feedback.item_structure import correlation_matrix
+from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.schema import ITEM_KEYS
+from kokoro_analysis.stats import bootstrap_counts, t_interval
+from kokoro_analysis.text.keyness import log_odds_dirichlet
+from kokoro_analysis.text.lexical import message_positions
+from kokoro_analysis.text.mecab import Tokens
+
+HIGH_SCORE = schema.SUBSETS["high"][0]
+"""Sessions with score ≥ 70 ("high" 70–98 plus the "test" pool ≥ 99) against score < 70 ("low"): the
+lowest score of :data:`schema.SUBSETS` ``"high"``."""
+
+
+# --------------------------------------------------------------------------- 1. total score
+
+
+def score_summary(scores: pd.Series) -> pd.DataFrame:
+    """Distribution of the 0–100 score: n, mean, SD (ddof 1), median, skewness (adjusted
+    Fisher–Pearson G1), excess kurtosis (G2), min, percentiles (linear interpolation) and max."""
+    values = np.asarray(scores, dtype=float)
+    if values.size == 0:
+        raise ValueError("no scores")
+    percentiles = (5, 10, 25, 75, 90, 95)
+    rows = [
+        ("n", "sessions", float(values.size)),
+        ("mean", "points", values.mean()),
+        ("sd", "points", values.std(ddof=1) if values.size > 1 else np.nan),
+        ("median", "points", float(np.median(values))),
+        ("skewness", "G1", float(stats.skew(values, bias=False)) if values.size > 2 else np.nan),
+        (
+            "excess_kurtosis",
+            "G2",
+            float(stats.kurtosis(values, bias=False)) if values.size > 3 else np.nan,
+        ),
+        ("min", "points", values.min()),
+        *((f"p{p}", "points", float(np.percentile(values, p))) for p in percentiles),
+        ("max", "points", values.max()),
+    ]
+    frame = pd.DataFrame(rows, columns=["statistic", "unit", "value"]).set_index("statistic")
+    order = [
+        "n",
+        "mean",
+        "sd",
+        "median",
+        "skewness",
+        "excess_kurtosis",
+        "min",
+        "p5",
+        "p10",
+        "p25",
+        "p75",
+        "p90",
+        "p95",
+        "max",
+    ]
+    return frame.loc[order]
+
+
+BRANCH_RULES = {
+    "sum": "score = item sum (no flag set)",
+    "halved": "score = floor(item sum / 2) (unwilling_to_continue set, no other flag)",
+    "zeroed": "score = 0 (harmful_due_to_ignorance or other_potentially_unethical set)",
+}
+"""One line per branch of :data:`schema.SCORE_RULE`."""
+
+
+def score_rule_table(dialogues: pd.DataFrame) -> pd.DataFrame:
+    """Sessions per branch of the score rule: count, share (%), how many a plain item sum would get
+    wrong (``score != item_sum``), mean item sum and mean score, and whether the rule reproduces
+    ``score`` on every session of the branch (``item_sum`` and ``score_branch``: the loader's columns).
+    Last row: all sessions."""
+    flags = dialogues[list(schema.FLAG_KEYS)].to_numpy(dtype=bool).T
+    item_sum = dialogues["item_sum"].astype(float)
+    expected = pd.Series(schema.expected_score(item_sum.to_numpy(), *flags), index=dialogues.index)
+    frame = pd.DataFrame(
+        {
+            "branch": dialogues["score_branch"],
+            "score": dialogues["score"],
+            "item_sum": item_sum,
+            "wrong": dialogues["score"] != item_sum,
+            "holds": dialogues["score"] == expected,
+        }
+    )
+    rows = []
+    for name, part in [*((b, frame[frame["branch"] == b]) for b in BRANCH_RULES), ("all", frame)]:
+        rows.append(
+            {
+                "branch": name,
+                "rule": BRANCH_RULES.get(name, "as above, by branch"),
+                "sessions": len(part),
+                "share_pct": 100 * len(part) / max(len(frame), 1),
+                "plain_sum_wrong": int(part["wrong"].sum()),
+                "mean_item_sum": part["item_sum"].mean() if len(part) else np.nan,
+                "mean_score": part["score"].mean() if len(part) else np.nan,
+                "rule_holds": int(part["holds"].sum()),
+            }
+        )
+    return pd.DataFrame(rows).set_index("branch")
+
+
+# --------------------------------------------------------------------------- 2. the items
+
+
+def item_distribution(dialogues: pd.DataFrame) -> pd.DataFrame:
+    """Sessions answering 0, 1, …, 5 on each item (rows: items in questionnaire order, with number,
+    labels and block)."""
+    answers = schema.item_matrix(dialogues, dtype=float).astype(int)
+    levels = range(schema.ITEM_MIN, schema.ITEM_MAX + 1)
+    counts = np.stack([(answers == level).sum(axis=0) for level in levels], axis=1)
+    frame = schema.item_frame()
+    for j, level in enumerate(levels):
+        frame[str(level)] = counts[:, j]
+    return frame
+
+
+def cronbach_alpha(items: np.ndarray) -> float:
+    """Cronbach's alpha of a (sessions × k items) matrix:
+
+        α = k / (k − 1) · (1 − Σ_i s²_i / s²_T)
+
+    with s²_i the variance of item i and s²_T the variance of the row sums (same ddof for both, so the
+    ddof cancels). Rows with a missing answer are dropped. NaN when k < 2 or s²_T = 0."""
+    matrix = np.asarray(items, dtype=float)
+    if matrix.ndim != 2:
+        raise ValueError("items must be a 2-D (sessions × items) array")
+    matrix = matrix[~np.isnan(matrix).any(axis=1)]
+    k = matrix.shape[1]
+    if k < 2 or len(matrix) < 2:
+        return float("nan")
+    total_var = matrix.sum(axis=1).var(ddof=1)
+    if total_var == 0:
+        return float("nan")
+    return float(_alpha(k, matrix.var(axis=0, ddof=1).sum(), total_var))
+
+
+def _alpha(k: int, item_var_sum, total_var):
+    """The alpha formula from the summed item variances and the variance of the sums (scalars or arrays)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return k / (k - 1) * (1 - item_var_sum / total_var)
+
+
+def _weighted_alpha(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Cronbach's alpha of every resample given by ``weights`` (B × n counts): :func:`cronbach_alpha` with
+    each resample's variances from weighted moments."""
+    k = matrix.shape[1]
+    total = matrix.sum(axis=1)
+    n = weights.sum(axis=1, keepdims=True).astype(float)
+    mean_items = weights @ matrix / n
+    item_var = weights @ (matrix**2) / n - mean_items**2
+    total_var = (weights @ total**2) / n[:, 0] - ((weights @ total) / n[:, 0]) ** 2
+    return _alpha(k, item_var.sum(axis=1), total_var)
+
+
+def alpha_table(
+    dialogues: pd.DataFrame, *, n_bootstrap: int = 1000, seed: int = 0, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Cronbach's alpha per block and over all 20 items, with percentile bootstrap CIs (sessions
+    resampled), and the mean inter-item Pearson r of the block."""
+    table = schema.item_table()
+    groups = [(block, list(table.index[table["block"] == block])) for block in schema.BLOCKS]
+    groups.append(("all", list(ITEM_KEYS)))
+    weights = bootstrap_counts(len(dialogues), n_bootstrap, seed) if len(dialogues) > 1 else None
+    rows = []
+    for name, keys in groups:
+        matrix = schema.item_matrix(dialogues, keys, dtype=float)
+        alpha = cronbach_alpha(matrix)
+        low = high = np.nan
+        if weights is not None:
+            boot = _weighted_alpha(matrix, weights)
+            boot = boot[np.isfinite(boot)]
+            if boot.size:
+                low, high = np.quantile(boot, [(1 - confidence) / 2, (1 + confidence) / 2])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = (
+                np.corrcoef(matrix, rowvar=False)
+                if len(matrix) > 1
+                else np.full((len(keys),) * 2, np.nan)
+            )
+        off = corr[np.triu_indices(len(keys), 1)]
+        rows.append(
+            {
+                "block": name,
+                "block_ja": schema.BLOCKS[name][0] if name in schema.BLOCKS else "全20項目",
+                "block_en": schema.BLOCKS[name][1] if name in schema.BLOCKS else "All 20 items",
+                "items": len(keys),
+                "sessions": len(matrix),
+                "alpha": alpha,
+                "ci_low": low,
+                "ci_high": high,
+                "mean_inter_item_r": float(np.nanmean(off)) if np.isfinite(off).any() else np.nan,
+            }
+        )
+    return pd.DataFrame(rows).set_index("block")
+
+
+def item_statistics(
+    dialogues: pd.DataFrame, method: str = "spearman", confidence: float = 0.95
+) -> pd.DataFrame:
+    """Per item: mean with Student-t CI, SD, the corrected item–total correlation (``method``; the
+    item against the sum of the other 19 items) and Cronbach's alpha of the 20 items without it."""
+    matrix = schema.item_matrix(dialogues, dtype=float)
+    n = len(matrix)
+    mean, sd = (
+        matrix.mean(axis=0),
+        matrix.std(axis=0, ddof=1) if n > 1 else np.full(matrix.shape[1], np.nan),
+    )
+    low, high = t_interval(mean, sd, np.full_like(mean, n), confidence)
+    total = matrix.sum(axis=1)
+    rest_r = []
+    for j in range(matrix.shape[1]):
+        pair = np.column_stack([matrix[:, j], total - matrix[:, j]])
+        rest_r.append(correlation_matrix(pair, method)[0, 1] if n > 2 else np.nan)
+    alpha_without = [cronbach_alpha(np.delete(matrix, j, axis=1)) for j in range(matrix.shape[1])]
+    frame = schema.item_frame()
+    frame["n"] = n
+    frame["mean"], frame["sd"], frame["ci_low"], frame["ci_high"] = mean, sd, low, high
+    frame["r_item_rest"] = rest_r
+    frame["alpha_if_deleted"] = alpha_without
+    return frame
+
+
+# --------------------------------------------------------------------------- 5. subsets
+
+SUBSET_ORDER = ("low", "high", "full", "test", "all")
+
+
+def subset_statistics(corpus, subsets: Sequence[str] = SUBSET_ORDER) -> pd.DataFrame:
+    """Corpus statistics of each score subset side by side (columns: subsets; rows: sessions, messages
+    per session by role, characters per message by role, merged turns per session, score mean and
+    median, session length mean and median in minutes)."""
+    dialogues, utterances = corpus.dialogues, corpus.utterances
+    chars = (
+        utterances.groupby(["dialogue_id", "role"], observed=True)["length"]
+        .sum()
+        .unstack(fill_value=0)
+        .reindex(index=dialogues.index, columns=list(schema.ROLES), fill_value=0)
+    )
+    turns = turns_per_session(utterances)["total"].reindex(dialogues.index, fill_value=0)
+    columns = {}
+    for name in subsets:
+        ids = corpus.subset_ids(name)
+        d = dialogues.loc[ids]
+        n = len(d)
+        messages = {who: int(d[f"n_{who}_messages"].sum()) for who in schema.ROLES}
+        role_chars = {who: int(chars.loc[ids, who].sum()) for who in schema.ROLES}
+        total = int(d["n_messages"].sum())
+        row = {"sessions": n}
+        row["messages_per_session"] = total / n if n else np.nan
+        for who in schema.ROLES:
+            row[f"{who}_messages_per_session"] = messages[who] / n if n else np.nan
+        row["chars_per_message"] = sum(role_chars.values()) / total if total else np.nan
+        for who in schema.ROLES:
+            row[f"{who}_chars_per_message"] = (
+                role_chars[who] / messages[who] if messages[who] else np.nan
+            )
+        row["turns_per_session"] = int(turns.loc[ids].sum()) / n if n else np.nan
+        row["score_mean"] = d["score"].mean() if n else np.nan
+        row["score_median"] = d["score"].median() if n else np.nan
+        row["duration_min_mean"] = d["duration_min"].mean() if n else np.nan
+        row["duration_min_median"] = d["duration_min"].median() if n else np.nan
+        columns[name] = row
+    frame = pd.DataFrame(columns)
+    frame.index.name = "statistic"
+    return frame
+
+
+def whole_or_two_decimals(value: float) -> str:
+    """Table format of :func:`subset_statistics`: whole numbers without decimals, others with two
+    (thousands separated)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+# --------------------------------------------------------------------------- 7. keyness
+
+
+def counselor_lemma_counts(corpus, tokens, *, threshold: int = HIGH_SCORE) -> pd.DataFrame:
+    """Content-word lemma counts of counselor messages in sessions with score ≥ ``threshold`` (column
+    ``high``) and < ``threshold`` (``low``), with ``counselors`` (distinct counselor_ids using the
+    lemma) and ``surface`` (its most frequent written form in these messages,
+    :meth:`~kokoro_analysis.text.mecab.Tokens.usual_surfaces`; UniDic lemmas can be spelled unusually, e.g.
+    迚も for とても). ``tokens``: the run's ``Tokens``; content words are ``Tokens.content()``."""
+    utterances = corpus.utterances
+    dialogues = corpus.dialogues
+    columns = {"high": np.int64, "low": np.int64, "counselors": np.int64, "surface": object}
+    table = tokens.content().table
+    if len(utterances) == 0 or len(table) == 0:
+        return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()}).rename_axis(
+            "lemma"
+        )
+    message = message_positions(table, utterances)
+    session_high = (
+        utterances["dialogue_id"].map(dialogues["score"] >= threshold).to_numpy(dtype=bool)[message]
+    )
+    counselor_code = pd.factorize(utterances["dialogue_id"].map(dialogues["counselor_id"]))[0][
+        message
+    ]
+    is_counselor = utterances["role"].astype(str).to_numpy()[message] == "counselor"
+    lemma_codes = table["lemma"].cat.codes.to_numpy().astype(np.int64)
+    keep = is_counselor & (lemma_codes >= 0)
+    if not keep.any():
+        return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()}).rename_axis(
+            "lemma"
+        )
+    surfaces = Tokens(table[keep]).usual_surfaces()  # over the counted tokens only
+    group, lemma_codes = session_high[keep].astype(np.int64), lemma_codes[keep]
+    speaker = counselor_code[keep]
+    lemmas = table["lemma"].cat.categories
+    n_lemmas = len(lemmas)
+    counts = np.bincount(lemma_codes * 2 + group, minlength=2 * n_lemmas).reshape(n_lemmas, 2)
+    pairs = np.unique(lemma_codes * (speaker.max() + 1) + speaker)
+    counselors = np.bincount(pairs // (speaker.max() + 1), minlength=n_lemmas)
+    frame = pd.DataFrame(
+        {
+            "high": counts[:, 1],
+            "low": counts[:, 0],
+            "counselors": counselors,
+            "surface": surfaces.reindex(lemmas.astype(str)).to_numpy(dtype=object),
+        },
+        index=pd.Index(lemmas, name="lemma"),
+    )
+    return frame[(frame["high"] + frame["low"]) > 0]
+
+
+def counselor_keyness(counts: pd.DataFrame, *, min_count: int = 20) -> pd.DataFrame:
+    """Log-odds with informative Dirichlet prior (:func:`kokoro_analysis.text.keyness.log_odds_dirichlet`,
+    pooled counts as prior) of each lemma in high- against low-scored sessions; positive z: over-used in
+    high-scored sessions. Lemmas seen fewer than ``min_count`` times in both groups together are dropped.
+    ``counselors`` and ``surface`` are carried over from ``counts``."""
+    if counts.empty or counts["high"].sum() == 0 or counts["low"].sum() == 0:
+        return pd.DataFrame(
+            columns=[
+                "delta",
+                "z",
+                "count_group",
+                "count_other",
+                "rate_group",
+                "rate_other",
+                "counselors",
+                "surface",
+            ]
+        ).rename_axis("word")
+    scores = log_odds_dirichlet(counts["high"], counts["low"], min_count=min_count)
+    return scores.join(counts[["counselors", "surface"]])
+
+
+def top_keywords(keyness: pd.DataFrame, top: int = 15, *, min_counselors: int = 1) -> pd.DataFrame:
+    """The ``top`` lemmas over-used in high- and in low-scored sessions (by z, positive and negative
+    respectively), counting only lemmas used by at least ``min_counselors`` distinct counselors (so one
+    counselor's idiosyncrasy cannot top the list). Columns: direction, rank, lemma, surface, z, delta,
+    counts and rates per 1,000 content tokens in each group, counselors."""
+    usable = keyness[keyness["counselors"] >= min_counselors] if len(keyness) else keyness
+    high = usable[usable["z"] > 0].head(top).assign(direction="high")
+    low = (
+        usable[usable["z"] < 0].sort_values("z", kind="mergesort").head(top).assign(direction="low")
+    )
+    out = pd.concat([high, low]).rename_axis("lemma").reset_index()
+    out.insert(
+        0, "rank", np.r_[np.arange(1, len(high) + 1), np.arange(1, len(low) + 1)].astype(int)
+    )
+    out.insert(0, "direction", out.pop("direction"))
+    out.insert(3, "surface", out.pop("surface"))
+    return out.rename(
+        columns={
+            "count_group": "count_high",
+            "count_other": "count_low",
+            "rate_group": "per_1000_high",
+            "rate_other": "per_1000_low",
+        }
+    )
+
+
+def keyness_table(
+    corpus,
+    tokens,
+    *,
+    top: int = 15,
+    min_count: int = 20,
+    min_counselors: int | None = None,
+    threshold: int = HIGH_SCORE,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counselor lemmas of high- (score ≥ ``threshold``) against low-scored sessions: returns (the
+    ``top`` lemmas each way, see :func:`top_keywords`; the full log-odds table). ``min_counselors``
+    defaults to 10 or a tenth of the run's counselors, whichever is smaller (at least 1)."""
+    if min_counselors is None:
+        min_counselors = max(1, min(10, corpus.dialogues["counselor_id"].nunique() // 10))
+    scores = counselor_keyness(
+        counselor_lemma_counts(corpus, tokens, threshold=threshold), min_count=min_count
+    )
+    table = top_keywords(scores, top, min_counselors=min_counselors)
+    table.attrs["min_counselors"] = min_counselors
+    return table, scores
+
+
+# --------------------------------------------------------------------------- 8. check flags
+
+
+def flag_table(dialogues: pd.DataFrame, *, top_topics: int = 3) -> pd.DataFrame:
+    """Per check flag: Japanese and English labels, sessions with the flag, share (%), mean score, mean
+    item sum, sessions where another flag is also set, and the most frequent main topics."""
+    rows = []
+    flags = dialogues[list(schema.FLAG_KEYS)].astype(bool)
+    item_sum = dialogues["item_sum"].astype(float)
+    for flag in schema.FLAGS:
+        mask = flags[flag.key]
+        others = flags.drop(columns=flag.key).any(axis=1)
+        topics = dialogues.loc[mask, "topic_main_en"].value_counts().head(top_topics)
+        rows.append(
+            {
+                "flag": flag.key,
+                "label_ja": flag.label_ja,
+                "label_en": flag.label_en,
+                "sessions": int(mask.sum()),
+                "share_pct": 100 * mask.mean() if len(mask) else np.nan,
+                "mean_score": dialogues.loc[mask, "score"].mean() if mask.any() else np.nan,
+                "mean_item_sum": item_sum[mask].mean() if mask.any() else np.nan,
+                "with_other_flag": int((mask & others).sum()),
+                "top_topics": "; ".join(f"{t} ({c})" for t, c in topics.items()),
+            }
+        )
+    return pd.DataFrame(rows).set_index("flag")
+
+
+def flag_topics(dialogues: pd.DataFrame) -> pd.DataFrame:
+    """Sessions per main topic (rows, English names) with each flag set (columns), topics with none dropped."""
+    flags = dialogues[list(schema.FLAG_KEYS)].astype(bool)
+    table = flags.groupby(dialogues["topic_main_en"]).sum().astype(int)
+    table = table[table.sum(axis=1) > 0]
+    table.index.name = "topic"
+    return table.sort_values(list(schema.FLAG_KEYS), ascending=False)

@@ -1,0 +1,686 @@
+"""Topic distribution: main-topic shares, sub-topic approximation, topics against score, year and
+length, and the words that distinguish each topic.
+
+* Main topics are the data's ``topic_main_en`` / ``topic_main_jp`` labels (GPT-4o-mini annotations);
+  shares are percentages of all sessions analysed (6,589 in the full corpus).
+* The authors' sunburst also shows short English sub-topic labels that are not fields of the data
+  (``topic_sub`` is free Japanese text, 5,421 distinct values). :func:`assign_subtopics` rebuilds
+  them approximately with keyword rules (``data/subtopic_rules.csv``); unmatched sessions get
+  :data:`OTHER_SUBTOPIC`.
+* :func:`word_topic_counts` and :func:`distinguishing_words_by_topic` find the lemmas that
+  distinguish each topic (log-odds ratio with an informative Dirichlet prior, Monroe et al. 2008).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kokoro_analysis.corpus import schema
+from kokoro_analysis.paths import PACKAGE_DATA_DIR
+from kokoro_analysis.reported import format_number, load_reported, round_half_up, topic_key
+from kokoro_analysis.stats import describe, t_interval
+from kokoro_analysis.text import keyness
+from kokoro_analysis.text.mecab import lemma_label
+
+__all__ = [
+    "CI_METHODS",
+    "KNOWN_ROUNDING_EXCEPTIONS",
+    "MAIN_TOPICS",
+    "OTHERS",
+    "OTHER_SUBTOPIC",
+    "SUBTOPIC_RULES_CSV",
+    "WORD_ROLES",
+    "MainTopic",
+    "assign_subtopics",
+    "distinguishing_words_by_topic",
+    "length_by_topic",
+    "load_subtopic_rules",
+    "mean_ci",
+    "printed_share_consistency",
+    "reported_share_comparison",
+    "rounding_summary",
+    "rule_coverage",
+    "score_by_topic",
+    "share_records",
+    "subtopic_counts",
+    "topic_label",
+    "topic_order",
+    "topic_share_by_year",
+    "topic_shares",
+    "word_topic_counts",
+]
+
+
+@dataclass(frozen=True)
+class MainTopic:
+    """One main topic: the data's labels and the short labels of the authors' figure."""
+
+    main_en: str
+    main_jp: str
+    label_en: str
+    """Label printed in the authors' figure (English)."""
+    label_ja: str
+    """Short Japanese label (ours, for ``lang="ja"`` figures)."""
+
+
+MAIN_TOPICS: tuple[MainTopic, ...] = (
+    MainTopic(
+        "Family Issues (Non-Spousal)",
+        "家庭内問題（夫婦以外）",
+        "Family (Non-Spousal)",
+        "家庭（夫婦以外）",
+    ),
+    MainTopic("Workplace Issues", "職場問題", "Workplace", "職場"),
+    MainTopic("Mental Health Issues", "心理的問題", "Mental Health", "心理"),
+    MainTopic("School Issues", "学校問題", "School", "学校"),
+    MainTopic(
+        "Career and Educational Issues",
+        "進路・キャリア問題",
+        "Career & Education",
+        "進路・キャリア",
+    ),
+    MainTopic("Romantic Issues", "恋愛問題", "Romantic", "恋愛"),
+    MainTopic("Family Issues (Spouse)", "家庭内問題（夫婦）", "Family (Spouse)", "家庭（夫婦）"),
+    MainTopic("Interpersonal Issues", "人間関係", "Interpersonal", "人間関係"),
+    MainTopic("Financial Issues", "経済的問題", "Financial", "経済"),
+    MainTopic("Physical Health Issues", "身体的健康問題", "Physical Health", "身体的健康"),
+    MainTopic("Others", "その他", "Others", "その他"),
+)
+"""The main topics in the order of the authors' figure (by share); "Others" (not in the figure) last."""
+
+OTHERS = "Others"
+"""``topic_main_en`` of the residual topic (7 sessions; not labelled in the authors' figure)."""
+
+_BY_EN = {t.main_en: t for t in MAIN_TOPICS}
+
+KNOWN_ROUNDING_EXCEPTIONS: dict[str, float] = {"Interpersonal Issues": 0.1}
+"""Printed shares that no plain rounding of the data gives, with the tolerance (percentage points)
+used to record them: Interpersonal is 306/6,589 = 4.64 %, the figure prints 4.7 % (and no common
+denominator makes all ten printed shares come out, see :func:`printed_share_consistency`)."""
+
+SUBTOPIC_RULES_CSV = PACKAGE_DATA_DIR / "subtopic_rules.csv"
+OTHER_SUBTOPIC = "other"
+"""Sub-topic of sessions no keyword rule matches."""
+OTHER_SUBTOPIC_JA = "その他"
+
+WORD_ROLES = ("client", "counselor", "both")
+"""Whose utterances :func:`word_topic_counts` counts."""
+CI_METHODS = ("t", "bootstrap")
+
+
+# --------------------------------------------------------------------------- labels and order
+
+
+def topic_label(main_en: str, lang: str = "en") -> str:
+    """Short figure label of a main topic (``lang`` "en" or "ja"); unknown topics keep their name."""
+    topic = _BY_EN.get(main_en)
+    if topic is None:
+        return main_en
+    return schema.pick(lang, topic.label_ja, topic.label_en)
+
+
+def topic_order(main_en_values) -> list[str]:
+    """The topics present in ``main_en_values``: known ones in figure order, then unknown ones
+    alphabetically, "Others" last."""
+    present = set(pd.unique(pd.Series(main_en_values, dtype=object)))
+    known = [t.main_en for t in MAIN_TOPICS if t.main_en in present and t.main_en != OTHERS]
+    unknown = sorted(present - set(_BY_EN))
+    return known + unknown + ([OTHERS] if OTHERS in present else [])
+
+
+# --------------------------------------------------------------------------- main-topic shares
+
+
+def topic_shares(dialogues: pd.DataFrame) -> pd.DataFrame:
+    """Sessions and share of sessions per main topic.
+
+    One row per (``topic_main_jp``, ``topic_main_en``) pair, in figure order ("Others" last):
+    ``main_jp, main_en, label_en, label_ja, sessions, share_pct`` where ``share_pct`` = sessions /
+    all sessions in ``dialogues`` × 100 (so the column sums to 100).
+    """
+    _require(dialogues, ["topic_main_jp", "topic_main_en"])
+    if dialogues.empty:
+        raise ValueError("no sessions")
+    counts = dialogues.groupby(["topic_main_en", "topic_main_jp"], sort=False).size()
+    if counts.index.get_level_values(0).duplicated().any():
+        raise ValueError("a topic_main_en label has several topic_main_jp labels")
+    counts = counts.reset_index(level=1)
+    order = topic_order(counts.index)
+    counts = counts.loc[order]
+    table = pd.DataFrame(
+        {
+            "main_jp": counts["topic_main_jp"].to_numpy(),
+            "main_en": order,
+            "label_en": [topic_label(t, "en") for t in order],
+            "label_ja": [topic_label(t, "ja") for t in order],
+            "sessions": counts[0].to_numpy(dtype=np.int64),
+        }
+    )
+    table["share_pct"] = table["sessions"] / len(dialogues) * 100
+    return table
+
+
+def reported_share_comparison(shares: pd.DataFrame) -> pd.DataFrame:
+    """Our shares next to the shares printed in the authors' figure (inner ring).
+
+    Columns: ``main_en, label_en, sessions, total, reported_pct`` (as printed), ``share_pct``,
+    ``rounded_pct`` (ours rounded half-up to the printed decimals), ``units_off`` (rounded minus
+    printed, in units of the last printed digit), ``tolerance`` (from
+    :data:`KNOWN_ROUNDING_EXCEPTIONS`, else NaN = the default half-unit rule), ``match`` and
+    ``note``. Topics the authors do not print ("Others") are left out.
+    """
+    reported = load_reported()
+    total = int(shares["sessions"].sum())
+    rows = []
+    for row in shares.itertuples(index=False):
+        key = topic_key(row.main_en)
+        if key not in reported.index:
+            continue
+        printed = float(reported.at[key, "value"])
+        decimals = int(reported.at[key, "decimals"])
+        rounded = float(round_half_up(row.share_pct, decimals))
+        units_off = round((rounded - printed) * 10**decimals)
+        tolerance = KNOWN_ROUNDING_EXCEPTIONS.get(row.main_en, math.nan)
+        match = (
+            units_off == 0
+            if math.isnan(tolerance)
+            else abs(row.share_pct - printed) <= tolerance + 1e-12
+        )
+        note = ""
+        if units_off:
+            note = (
+                f"figure prints {printed:.{decimals}f}; data gives {row.share_pct:.2f} "
+                f"({row.sessions:,}/{total:,}); rounding differs by "
+                + ("one unit" if abs(units_off) == 1 else f"{abs(units_off)} units")
+                + " of the last digit"
+            )
+        rows.append(
+            {
+                "main_en": row.main_en,
+                "label_en": row.label_en,
+                "sessions": row.sessions,
+                "total": total,
+                "reported_pct": printed,
+                "share_pct": row.share_pct,
+                "rounded_pct": rounded,
+                "units_off": units_off,
+                "tolerance": tolerance,
+                "match": bool(match),
+                "note": note,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def share_records(comparison: pd.DataFrame) -> list[tuple[str, float, dict]]:
+    """``(key, share_pct, options)`` for ``NotebookRun.record`` from :func:`reported_share_comparison`:
+    the known rounding exceptions get their ``tolerance``, every row its ``note``."""
+    records = []
+    for row in comparison.itertuples(index=False):
+        options: dict = {"note": row.note}
+        if not math.isnan(row.tolerance):
+            options["tolerance"] = float(row.tolerance)
+        records.append((topic_key(row.main_en), float(row.share_pct), options))
+    return records
+
+
+def printed_share_consistency(comparison: pd.DataFrame, *, decimals: int = 1) -> pd.DataFrame:
+    """Which session counts and which denominators reproduce each printed share.
+
+    ``comparison`` is :func:`reported_share_comparison`. For each reported topic: ``sessions_min``/``sessions_max``, the session counts that round
+    (half-up, ``decimals``) to the printed share with the observed total, and
+    ``denominator_min``/``denominator_max``, the totals N for which the observed count / N rounds
+    to it. ``common_denominators`` (in ``attrs``) is the range of N that works for every topic
+    (``None`` when empty). Exact integer arithmetic.
+    """
+    scale = 10**decimals
+    rows = []
+    for row in comparison.itertuples(index=False):
+        printed = round(row.reported_pct * scale)  # printed share in units of the last digit
+        lo_num, hi_num = 2 * printed - 1, 2 * printed + 1  # share in [lo, hi) / (2 * 100 * scale)
+        denom = 200 * scale
+        total, count = int(row.total), int(row.sessions)
+        rows.append(
+            {
+                "main_en": row.main_en,
+                "label_en": row.label_en,
+                "sessions": count,
+                "reported_pct": row.reported_pct,
+                "sessions_min": -((-lo_num * total) // denom),
+                "sessions_max": -((-hi_num * total) // denom) - 1,
+                "denominator_min": (denom * count) // hi_num + 1,
+                "denominator_max": (denom * count) // lo_num if lo_num > 0 else math.inf,
+            }
+        )
+    table = pd.DataFrame(rows)
+    if len(table):
+        low, high = table["denominator_min"].max(), table["denominator_max"].min()
+        table.attrs["common_denominators"] = (int(low), int(high)) if low <= high else None
+    return table
+
+
+def rounding_summary(comparison: pd.DataFrame, consistency: pd.DataFrame) -> str:
+    """Markdown text on the printed shares, built from :func:`reported_share_comparison` and
+    :func:`printed_share_consistency`: how many are the plain (half-up) rounding of the data, and for
+    each one that is not, the observed count and share, the counts that would give the printed share
+    with the observed total, the totals for which the observed count gives it, and the range of totals
+    that reproduces every printed share (if any)."""
+    if comparison.empty:
+        return "No topic of these sessions has a share printed in the authors' figure."
+    total = int(comparison["total"].iloc[0])
+    off = comparison["units_off"] != 0
+    parts = [
+        f"{int((~off).sum())} of the {len(comparison)} printed shares are the plain half-up rounding of "
+        f"the data ({total:,} sessions)."
+    ]
+    ranges = consistency.set_index("main_en")
+    reported = load_reported()
+    printed_total = int(comparison["sessions"].sum())
+    for row in comparison[off].itertuples(index=False):
+        span = ranges.loc[row.main_en]
+        decimals = int(reported.at[topic_key(row.main_en), "decimals"])
+        printed = f"{row.reported_pct:.{decimals}f}"
+        counts = (
+            f"{int(span.sessions_min):,}–{int(span.sessions_max):,} sessions out of {total:,}"
+            if span.sessions_min <= span.sessions_max
+            else f"no session count out of {total:,}"
+        )
+        high = (
+            "any larger total"
+            if math.isinf(span.denominator_max)
+            else f"{int(span.denominator_max):,}"
+        )
+        recorded = (
+            f"recorded with a tolerance of {format_number(row.tolerance, 1)} percentage point"
+            + ("" if row.tolerance <= 1 else "s")
+            if not math.isnan(row.tolerance)
+            else "recorded as a mismatch"
+        )
+        parts.append(
+            f"**{row.label_en}**: {row.sessions:,} / {total:,} = {row.share_pct:.2f} %, which rounds to "
+            f"{format_number(row.share_pct, decimals)}, but the figure prints {printed} ({recorded}). "
+            f"{printed} needs {counts}; {row.sessions:,} sessions give it for totals "
+            f"{int(span.denominator_min):,} to {high}"
+            + (
+                f", so not for {printed_total:,}, the sessions of the printed topics alone."
+                if printed_total != total
+                and not span.denominator_min <= printed_total <= span.denominator_max
+                else "."
+            )
+        )
+    common = consistency.attrs.get("common_denominators")
+    if common:
+        parts.append(f"Totals that reproduce all printed shares: {common[0]:,}–{common[1]:,}.")
+    else:
+        parts.append("No total reproduces all printed shares.")
+        others = consistency[~consistency["main_en"].isin(comparison.loc[off, "main_en"])]
+        if off.any() and len(others):
+            low, high = int(others["denominator_min"].max()), others["denominator_max"].min()
+            if low <= high:
+                parts.append(
+                    f"The other {len(others)} agree with any total from {low:,} to "
+                    + ("any larger total." if math.isinf(high) else f"{int(high):,}.")
+                )
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- sub-topic rules
+
+
+def load_subtopic_rules(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Keyword rules mapping free-text ``topic_sub`` to the figure's sub-topic labels.
+
+    CSV columns ``main_en, subtopic_en, subtopic_ja, keywords`` (keywords separated by ``|``).
+    Rules are tried in file order within a main topic; the first rule with a keyword that occurs
+    in the (NFKC-normalised) ``topic_sub`` wins. A label may have several rows (e.g. a specific
+    rule early, a broad one late). Returns the rules with ``keywords`` as tuples and a ``rule``
+    number (file order).
+    """
+    path = Path(path) if path is not None else SUBTOPIC_RULES_CSV
+    rules = pd.read_csv(path, dtype=str, keep_default_na=False)
+    expected = ["main_en", "subtopic_en", "subtopic_ja", "keywords"]
+    if list(rules.columns) != expected:
+        raise ValueError(f"{path}: columns must be {expected}, got {list(rules.columns)}")
+    rules["keywords"] = [
+        tuple(unicodedata.normalize("NFKC", k).strip() for k in cell.split("|") if k.strip())
+        for cell in rules["keywords"]
+    ]
+    empty = rules.loc[[not k for k in rules["keywords"]], "subtopic_en"].tolist()
+    if empty:
+        raise ValueError(f"{path}: rules without keywords: {empty}")
+    labels = rules.groupby(["main_en", "subtopic_en"])["subtopic_ja"].nunique()
+    if (labels > 1).any():
+        raise ValueError(
+            f"{path}: a sub-topic has several Japanese labels: {labels[labels > 1].index.tolist()}"
+        )
+    if (rules["subtopic_en"] == OTHER_SUBTOPIC).any():
+        raise ValueError(f"{path}: {OTHER_SUBTOPIC!r} is reserved for unmatched sessions")
+    rules.insert(0, "rule", np.arange(1, len(rules) + 1))
+    return rules
+
+
+def assign_subtopics(dialogues: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Sub-topic label of every session by the first matching keyword rule of its main topic.
+
+    Returns a frame indexed like ``dialogues`` with ``main_en``, ``subtopic_en``, ``subtopic_ja``
+    (:data:`OTHER_SUBTOPIC` / その他 when no rule matches) and ``rule`` (the rule number, 0 for none).
+    Matching is substring search in the NFKC-normalised ``topic_sub`` (surface keywords).
+    """
+    _require(dialogues, ["topic_main_en", "topic_sub"])
+    rules = load_subtopic_rules() if rules is None else rules
+    text = (
+        dialogues["topic_sub"]
+        .fillna("")
+        .astype(str)
+        .map(lambda s: unicodedata.normalize("NFKC", s))
+    )
+    main = dialogues["topic_main_en"].astype(str)
+    rule_of = pd.Series(0, index=dialogues.index, dtype=np.int64)
+    for rule in rules.itertuples(index=False):
+        open_rows = (rule_of == 0) & (main == rule.main_en)
+        if not open_rows.any():
+            continue
+        hit = text[open_rows].map(lambda s, kws=rule.keywords: any(k in s for k in kws))
+        rule_of.loc[hit.index[hit.to_numpy()]] = rule.rule
+    by_rule = rules.set_index("rule")
+    matched = rule_of > 0
+    result = pd.DataFrame({"main_en": main, "rule": rule_of}, index=dialogues.index)
+    result["subtopic_en"] = OTHER_SUBTOPIC
+    result["subtopic_ja"] = OTHER_SUBTOPIC_JA
+    result.loc[matched, "subtopic_en"] = by_rule.loc[rule_of[matched], "subtopic_en"].to_numpy()
+    result.loc[matched, "subtopic_ja"] = by_rule.loc[rule_of[matched], "subtopic_ja"].to_numpy()
+    return result[["main_en", "subtopic_en", "subtopic_ja", "rule"]]
+
+
+def subtopic_counts(assignment: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Sessions per (main topic, sub-topic), for the outer ring.
+
+    Rows in figure order of main topics; within a main topic the rule labels by sessions
+    (descending; ties in rule order; labels with no session kept with 0), then ``other``. Columns:
+    ``main_en, subtopic_en, subtopic_ja, sessions, share_of_topic_pct, share_pct`` (of all sessions).
+    """
+    rules = load_subtopic_rules() if rules is None else rules
+    counts = assignment.groupby(["main_en", "subtopic_en"], sort=False).size()
+    totals = assignment.groupby("main_en").size()
+    ja_of = dict(zip(zip(rules["main_en"], rules["subtopic_en"]), rules["subtopic_ja"]))
+    rows = []
+    for main in topic_order(assignment["main_en"]):
+        labels = list(dict.fromkeys(rules.loc[rules["main_en"] == main, "subtopic_en"]))
+        by_count = sorted(labels, key=lambda label: -int(counts.get((main, label), 0)))
+        labels = [*by_count, OTHER_SUBTOPIC]
+        for label in labels:
+            n = int(counts.get((main, label), 0))
+            if label == OTHER_SUBTOPIC and n == 0:
+                continue
+            rows.append(
+                {
+                    "main_en": main,
+                    "subtopic_en": label,
+                    "subtopic_ja": OTHER_SUBTOPIC_JA
+                    if label == OTHER_SUBTOPIC
+                    else ja_of[(main, label)],
+                    "sessions": n,
+                    "share_of_topic_pct": n / totals[main] * 100,
+                    "share_pct": n / len(assignment) * 100,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def rule_coverage(assignment: pd.DataFrame) -> pd.DataFrame:
+    """Share of sessions the keyword rules assign to a named sub-topic, per main topic and overall.
+
+    Columns ``main_en, sessions, assigned, assigned_pct``; the last row is ``All`` (all sessions).
+    """
+    assigned = assignment["subtopic_en"] != OTHER_SUBTOPIC
+    grouped = pd.DataFrame({"main_en": assignment["main_en"], "assigned": assigned})
+    per_topic = grouped.groupby("main_en").agg(
+        sessions=("assigned", "size"), assigned=("assigned", "sum")
+    )
+    per_topic = per_topic.loc[topic_order(per_topic.index)].reset_index()
+    overall = pd.DataFrame(
+        {"main_en": ["All"], "sessions": [len(grouped)], "assigned": [int(assigned.sum())]}
+    )
+    table = pd.concat([per_topic, overall], ignore_index=True)
+    table["assigned"] = table["assigned"].astype(np.int64)
+    table["assigned_pct"] = table["assigned"] / table["sessions"] * 100
+    return table
+
+
+# --------------------------------------------------------------------------- score, year, length
+
+
+def mean_ci(
+    values, *, level: float = 0.95, method: str = "t", seed: int = 0, n_boot: int = 10_000
+) -> tuple[float, float, float]:
+    """Mean of ``values`` with a two-sided ``level`` confidence interval.
+
+    ``method="t"``: mean ± t_{(1+level)/2, n−1} · s/√n (s = sample SD, ddof 1).
+    ``method="bootstrap"``: percentile interval of ``n_boot`` resampled means
+    (``numpy.random.default_rng(seed)``). Returns ``(mean, low, high)``; the bounds are NaN for
+    fewer than two values.
+    """
+    if method not in CI_METHODS:
+        raise ValueError(f"method must be one of {CI_METHODS}, not {method!r}")
+    if not 0 < level < 1:
+        raise ValueError("level must be between 0 and 1")
+    array = np.asarray(values, dtype=float)
+    array = array[~np.isnan(array)]
+    if array.size == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(array.mean())
+    if array.size < 2:
+        return mean, math.nan, math.nan
+    if method == "t":
+        low, high = t_interval(mean, array.std(ddof=1), array.size, level)
+        return mean, float(low), float(high)
+    rng = np.random.default_rng(seed)
+    means = array[rng.integers(0, array.size, size=(n_boot, array.size))].mean(axis=1)
+    low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return mean, float(low), float(high)
+
+
+def score_by_topic(
+    dialogues: pd.DataFrame,
+    *,
+    level: float = 0.95,
+    method: str = "t",
+    seed: int = 0,
+    n_boot: int = 10_000,
+) -> pd.DataFrame:
+    """Client feedback score (0–100) per main topic, sorted by median then mean (descending).
+
+    Columns ``main_en, label_en, label_ja, sessions, mean, ci_low, ci_high, sd, median, q1, q3``;
+    the interval is :func:`mean_ci` with ``method`` (the bootstrap seed is ``seed`` + topic rank,
+    so each topic has its own stream and the result is reproducible).
+    """
+    _require(dialogues, ["topic_main_en", "score"])
+    rows = []
+    for rank, (main, scores) in enumerate(_groups(dialogues, "score")):
+        mean, low, high = mean_ci(
+            scores, level=level, method=method, seed=seed + rank, n_boot=n_boot
+        )
+        summary = describe(scores)
+        rows.append(
+            {
+                "main_en": main,
+                "label_en": topic_label(main, "en"),
+                "label_ja": topic_label(main, "ja"),
+                "sessions": int(scores.size),
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                **{k: float(summary[k]) for k in ("sd", "median", "q1", "q3")},
+            }
+        )
+    table = pd.DataFrame(rows)
+    return table.sort_values(["median", "mean"], ascending=False, kind="mergesort").reset_index(
+        drop=True
+    )
+
+
+def topic_share_by_year(dialogues: pd.DataFrame) -> pd.DataFrame:
+    """Share of each year's sessions per main topic (percent; each year column sums to 100).
+
+    Rows: main topics (figure order), columns: years (session start year). ``attrs["sessions"]``
+    holds the session counts per year.
+    """
+    _require(dialogues, ["topic_main_en", "year"])
+    counts = pd.crosstab(dialogues["topic_main_en"], dialogues["year"])
+    counts = counts.loc[topic_order(counts.index)]
+    counts.columns = [int(c) for c in counts.columns]
+    shares = counts / counts.sum(axis=0) * 100
+    shares.index.name, shares.columns.name = "main_en", "year"
+    shares.attrs["sessions"] = counts.sum(axis=0).to_dict()
+    return shares
+
+
+def length_by_topic(dialogues: pd.DataFrame) -> pd.DataFrame:
+    """Session length per main topic: duration in minutes (first to last message) and stored
+    messages per session. Columns ``main_en, label_en, label_ja, sessions``, then
+    ``duration_min_{median,mean,q1,q3}`` and ``messages_{median,mean,q1,q3}``; figure order."""
+    _require(dialogues, ["topic_main_en", "duration_min", "n_messages"])
+    rows = []
+    for main, group in dialogues.groupby("topic_main_en", sort=False):
+        row = {
+            "main_en": main,
+            "label_en": topic_label(main, "en"),
+            "label_ja": topic_label(main, "ja"),
+            "sessions": len(group),
+        }
+        for column, name in (("duration_min", "duration_min"), ("n_messages", "messages")):
+            summary = describe(group[column])
+            row.update({f"{name}_{k}": float(summary[k]) for k in ("median", "mean", "q1", "q3")})
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("main_en")
+    return table.loc[topic_order(table.index)].reset_index()
+
+
+def _groups(dialogues: pd.DataFrame, column: str):
+    """(topic, values as float array) in figure order."""
+    for main in topic_order(dialogues["topic_main_en"]):
+        yield main, dialogues.loc[dialogues["topic_main_en"] == main, column].to_numpy(dtype=float)
+
+
+# --------------------------------------------------------------------------- distinguishing words
+
+
+def word_topic_counts(
+    tokens,
+    utterances: pd.DataFrame,
+    dialogues: pd.DataFrame,
+    *,
+    role: str = "client",
+    column: str = "lemma",
+) -> pd.DataFrame:
+    """Word × main-topic token counts (vectorised: utterance → session → topic via index lookups,
+    then one ``np.bincount`` over category codes).
+
+    ``tokens``: a :class:`~kokoro_analysis.text.mecab.Tokens` (e.g. ``run.tokens.content()``) or its
+    table; ``role``: "client", "counselor" or "both" (whose utterances count). Tokens of utterances
+    not in ``utterances`` (or of sessions not in ``dialogues``) are ignored. Returns a frame indexed by
+    word (only words seen at least once), one int64 column per topic in figure order.
+    """
+    if role not in WORD_ROLES:
+        raise ValueError(f"role must be one of {WORD_ROLES}, not {role!r}")
+    table = getattr(tokens, "table", tokens)
+    _require(table, ["utterance", column])
+    words = table[column]
+    if not isinstance(words.dtype, pd.CategoricalDtype):
+        words = words.astype("category")
+    topics = topic_order(dialogues["topic_main_en"])
+    topic_codes = pd.Categorical(dialogues["topic_main_en"], categories=topics).codes
+    # utterance -> topic code (-1 when the utterance or its session is not analysed or has the other role)
+    session_row = pd.Index(dialogues.index).get_indexer(utterances["dialogue_id"].to_numpy())
+    utterance_topic = np.where(session_row >= 0, topic_codes[session_row], -1)
+    if role != "both":
+        utterance_topic = np.where(
+            utterances["role"].astype(str).to_numpy() == role, utterance_topic, -1
+        )
+    utterance_row = pd.Index(utterances.index).get_indexer(table["utterance"].to_numpy())
+    token_topic = np.where(utterance_row >= 0, utterance_topic[utterance_row], -1)
+    word_codes = words.cat.codes.to_numpy().astype(np.int64)
+    keep = (token_topic >= 0) & (word_codes >= 0)
+    n_words, n_topics = len(words.cat.categories), len(topics)
+    flat = np.bincount(
+        word_codes[keep] * n_topics + token_topic[keep], minlength=n_words * n_topics
+    )
+    counts = pd.DataFrame(
+        flat.reshape(n_words, n_topics), index=words.cat.categories.astype(str), columns=topics
+    )
+    counts = counts[counts.sum(axis=1) > 0]
+    counts.index.name = column
+    return counts
+
+
+def distinguishing_words_by_topic(
+    counts: pd.DataFrame,
+    *,
+    top: int = 10,
+    min_count: int = 20,
+    prior_total: float | None = None,
+    exclude: tuple[str, ...] = (OTHERS,),
+    surfaces: pd.Series | None = None,
+) -> pd.DataFrame:
+    """The ``top`` words of each topic against all other topics pooled (log-odds ratio with an
+    informative Dirichlet prior, :func:`kokoro_analysis.text.keyness.distinguishing_words`).
+
+    Topics in ``exclude`` (default "Others", 7 sessions) are dropped before the comparison. Words
+    with fewer than ``min_count`` tokens in all topics together are ignored. Long format:
+    ``main_en, label_en, label_ja, rank, lemma, display, z, delta, count_topic, count_other,
+    rate_topic, rate_other`` (rates per 1,000 tokens); ``display`` is
+    :func:`kokoro_analysis.text.mecab.lemma_label` of the lemma and its usual surface in ``surfaces``
+    (e.g. ``tokens.usual_surfaces(counts.index)``, :meth:`kokoro_analysis.text.mecab.Tokens.usual_surfaces`):
+    ``栗鼠（リス）``, or the lemma alone.
+    """
+    kept = counts.drop(columns=[c for c in exclude if c in counts.columns])
+    kept = kept.loc[:, kept.sum(axis=0) > 0]
+    if kept.shape[1] < 2:
+        raise ValueError("need at least two topics with tokens to compare")
+    table = keyness.distinguishing_words(
+        kept, top=top, min_count=min_count, prior_total=prior_total
+    )
+    table = table.rename(
+        columns={
+            "group": "main_en",
+            "word": "lemma",
+            "count_group": "count_topic",
+            "rate_group": "rate_topic",
+        }
+    )
+    table.insert(1, "label_en", table["main_en"].map(lambda t: topic_label(t, "en")))
+    table.insert(2, "label_ja", table["main_en"].map(lambda t: topic_label(t, "ja")))
+    surface_of = surfaces if surfaces is not None else pd.Series(dtype=object)
+    table["display"] = [lemma_label(str(w), surface_of.get(w)) for w in table["lemma"]]
+    return table[
+        [
+            "main_en",
+            "label_en",
+            "label_ja",
+            "rank",
+            "lemma",
+            "display",
+            "z",
+            "delta",
+            "count_topic",
+            "count_other",
+            "rate_topic",
+            "rate_other",
+        ]
+    ]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _require(frame: pd.DataFrame, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"missing column(s): {', '.join(missing)}")

@@ -1,0 +1,274 @@
+"""Publication figures: Japanese font, ACL-sized paper style, deterministic PDF/PNG export.
+
+Typical notebook use::
+
+    from kokoro_analysis.charts.style import apply_paper_style, new_figure, save_figure
+    apply_paper_style()
+    fig, ax = new_figure("column")
+    ax.bar(["家族", "職場"], [1330, 1123])
+    save_figure(fig, "topics", output_dir)
+
+Sizes are in inches; ``savefig.dpi`` is 300, so a column-wide figure is 900 px wide.
+This module is the one place where global matplotlib/seaborn style is set: do not call
+``seaborn.set_theme`` elsewhere, it resets the font family to one without Japanese glyphs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
+from matplotlib.text import Text
+
+from kokoro_analysis.paths import output_dirs
+
+__all__ = [
+    "COLUMN_WIDTH_IN",
+    "FULL_WIDTH_IN",
+    "JAPANESE_FONT",
+    "PAPER_RC",
+    "apply_paper_style",
+    "check_japanese_glyphs",
+    "new_figure",
+    "paper_style",
+    "save_figure",
+    "use_japanese_font",
+]
+
+COLUMN_WIDTH_IN = 3.0
+"""ACL single-column width, inches."""
+FULL_WIDTH_IN = 6.3
+"""ACL two-column (full text) width, inches."""
+DEFAULT_HEIGHT_IN = {"column": 2.2, "full": 2.6}
+"""Default figure heights, inches."""
+SAVE_DPI = 300
+"""Raster resolution of saved PNGs, dots per inch."""
+
+JAPANESE_FONT = "IPAexGothic"
+"""Family name of the bundled Japanese font (IPAex Gothic, shipped by japanize-matplotlib
+/ matplotlib-fontja)."""
+_FALLBACK_FONT = "DejaVu Sans"  # matplotlib's own font: covers symbols IPAex lacks.
+_PRODUCER = "kokoro_analysis"
+
+PAPER_RC: dict[str, Any] = {
+    # fonts: ~8 pt body, 7 pt ticks and legend (ACL captions are 10 pt, columns ~3 in)
+    "font.size": 8,
+    "axes.titlesize": 8,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "legend.title_fontsize": 7,
+    "figure.titlesize": 9,
+    # thin lines
+    "axes.linewidth": 0.6,
+    "lines.linewidth": 1.0,
+    "lines.markersize": 3.5,
+    "patch.linewidth": 0.5,
+    "grid.linewidth": 0.4,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
+    "xtick.minor.width": 0.4,
+    "ytick.minor.width": 0.4,
+    "xtick.major.size": 3.0,
+    "ytick.major.size": 3.0,
+    "xtick.minor.size": 1.5,
+    "ytick.minor.size": 1.5,
+    "legend.frameon": False,
+    # no top/right spines
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    # export: embed TrueType (Type 42) fonts, fixed SVG ids, 300 dpi rasters
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,
+    "svg.fonttype": "path",
+    "svg.hashsalt": "kokoro_analysis",
+    "savefig.dpi": SAVE_DPI,
+    "savefig.format": "pdf",
+    "savefig.bbox": None,
+    "savefig.pad_inches": 0.02,
+    "figure.dpi": 150,
+    "figure.constrained_layout.use": True,
+    "axes.unicode_minus": True,
+}
+"""rcParams of the paper style (applied on top of seaborn's ``paper``/``ticks`` theme)."""
+
+
+def _import_font_package() -> Any:
+    """Import the Japanese-font package for this Python (fontja on >= 3.12, japanize below),
+    falling back to the other one; it registers IPAexGothic on first import."""
+    preferred = ["matplotlib_fontja", "japanize_matplotlib"]
+    if sys.version_info < (3, 12):
+        preferred.reverse()
+    errors: list[str] = []
+    for name in preferred:
+        try:
+            with warnings.catch_warnings():
+                # japanize-matplotlib imports distutils (deprecated)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return importlib.import_module(name)
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            errors.append(f"{name}: {exc}")
+    raise ImportError(
+        "No Japanese font package: install japanize-matplotlib (Python < 3.12) "
+        "or matplotlib-fontja (Python >= 3.12). " + "; ".join(errors)
+    )
+
+
+def _register_font(package: Any) -> None:
+    """Add the package's TTF to matplotlib's font manager unless it is already known."""
+    known = {entry.name for entry in font_manager.fontManager.ttflist}
+    if JAPANESE_FONT not in known:
+        font_manager.fontManager.addfont(package.get_font_ttf_path())
+
+
+def use_japanese_font() -> str:
+    """Make matplotlib render Japanese text with IPAexGothic (DejaVu Sans as glyph fallback).
+
+    Idempotent; call again after anything that resets ``font.family``. Returns the family name.
+    """
+    _register_font(_import_font_package())
+    matplotlib.rcParams["font.family"] = [JAPANESE_FONT, _FALLBACK_FONT]
+    return JAPANESE_FONT
+
+
+def apply_paper_style() -> str:
+    """Apply the publication style globally (seaborn paper theme, :data:`PAPER_RC`, Japanese
+    font). Idempotent. Returns the Japanese font family name."""
+    import seaborn as sns
+
+    sns.set_theme(context="paper", style="ticks", palette="colorblind")
+    matplotlib.rcParams.update(PAPER_RC)
+    # set_theme above resets font.family: the Japanese font must come after it
+    return use_japanese_font()
+
+
+@contextlib.contextmanager
+def paper_style() -> Iterator[str]:
+    """Context manager: the publication style inside the ``with`` block, previous rcParams
+    restored after. Yields the Japanese font family name."""
+    with matplotlib.rc_context():
+        yield apply_paper_style()
+
+
+def _resolve_width(width: Literal["column", "full"] | float) -> tuple[float, float]:
+    """(width, default height) in inches for a named or numeric width."""
+    if isinstance(width, str):
+        if width not in DEFAULT_HEIGHT_IN:
+            raise ValueError(f"width must be 'column', 'full' or inches, not {width!r}")
+        inches = COLUMN_WIDTH_IN if width == "column" else FULL_WIDTH_IN
+        return inches, DEFAULT_HEIGHT_IN[width]
+    return float(width), round(float(width) * 0.72, 2)
+
+
+def new_figure(
+    width: Literal["column", "full"] | float = "column",
+    height: float | None = None,
+    nrows: int = 1,
+    ncols: int = 1,
+    **kw: Any,
+) -> tuple[Figure, Any]:
+    """A new figure sized for the paper: ``width`` is ``"column"`` (3.0 in), ``"full"``
+    (6.3 in) or inches; ``height`` in inches (default depends on width). Uses constrained
+    layout so the saved page keeps the exact width. Extra ``kw`` go to ``plt.subplots``.
+    Returns ``(fig, axes)`` like ``plt.subplots``."""
+    inches, default_height = _resolve_width(width)
+    kw.setdefault("layout", "constrained")
+    return plt.subplots(nrows, ncols, figsize=(inches, height or default_height), **kw)
+
+
+def save_figure(
+    fig: Figure,
+    name: str,
+    output_dir: str | os.PathLike | None = None,
+    *,
+    formats: tuple[str, ...] = ("pdf", "png"),
+    close: bool = False,
+) -> dict[str, Path]:
+    """Write ``<figures>/<name>.pdf`` and ``.png`` (300 dpi), byte-identical across runs
+    (no dates, fixed producer, no version strings). Returns ``{format: path}``.
+    The figure stays open unless ``close`` (notebooks display it)."""
+    folder = output_dirs(output_dir).figures
+    paths: dict[str, Path] = {}
+    with _no_source_date_epoch():
+        for fmt in formats:
+            path = folder / f"{name}.{fmt}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(path, format=fmt, dpi=SAVE_DPI, metadata=_metadata(fmt))
+            paths[fmt] = path
+    if close:
+        plt.close(fig)
+    return paths
+
+
+def _metadata(fmt: str) -> dict[str, Any] | None:
+    """Metadata that keeps the file identical across runs and library versions."""
+    if fmt == "pdf":
+        return {"Creator": _PRODUCER, "Producer": _PRODUCER, "CreationDate": None, "ModDate": None}
+    if fmt == "png":
+        return {"Software": None}
+    if fmt == "svg":
+        return {"Creator": _PRODUCER, "Date": None}
+    if fmt in ("ps", "eps"):
+        return {"Creator": _PRODUCER}
+    return None
+
+
+@contextlib.contextmanager
+def _no_source_date_epoch() -> Iterator[None]:
+    """Hide ``SOURCE_DATE_EPOCH`` while saving, so no date is written even when it is set."""
+    saved = os.environ.pop("SOURCE_DATE_EPOCH", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
+
+
+@cache
+def _charmap(path: str) -> frozenset[int]:
+    """Code points a font file has glyphs for."""
+    return frozenset(FT2Font(path).get_charmap())
+
+
+def _font_paths(text: Text) -> list[str]:
+    """Font files matplotlib would use (with per-glyph fallback) for a text artist."""
+    prop = text.get_fontproperties()
+    finder = getattr(font_manager.fontManager, "_find_fonts_by_props", None)
+    if finder is not None:
+        return [str(p) for p in finder(prop)]
+    return [str(font_manager.findfont(prop))]  # pragma: no cover - old matplotlib
+
+
+def check_japanese_glyphs(fig: Figure) -> list[str]:
+    """Characters in the figure's visible text that none of its fonts can render (they would
+    show as empty boxes). Draws the figure first so tick labels exist. Empty list = all good.
+    Mathtext (``$...$``) strings are skipped."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.draw_without_rendering()
+    missing: set[str] = set()
+    for text in fig.findobj(Text):
+        string = text.get_text()
+        if not string or not text.get_visible() or _is_mathtext(text, string):
+            continue
+        covered = frozenset().union(*(_charmap(p) for p in _font_paths(text)))
+        missing.update(ch for ch in string if not ch.isspace() and ord(ch) not in covered)
+    return sorted(missing)
+
+
+def _is_mathtext(text: Text, string: str) -> bool:
+    """Whether matplotlib parses the string as mathtext."""
+    return not text.get_usetex() and string.count("$") - string.count(r"\$") >= 2

@@ -1,0 +1,275 @@
+"""ESConv (Liu et al., ACL 2021), the English emotional-support corpus the KokoroChat authors compare with.
+
+We read the Hugging Face conversion (``thu-coai/esconv``): ``train.txt``, ``valid.txt``, ``test.txt`` in
+one folder, one JSON object per line (one dialogue), with ``dialog`` (a list of ``{"speaker": "usr" |
+"sys", "text": ..., "strategy": ...}``), ``survey_score`` (``{"seeker": {...}, "supporter": {...}}``,
+values as strings "0"–"5", some missing) and the dialogue metadata (``emotion_type``, ``problem_type``,
+``experience_type``, ``situation``).
+
+Roles: ``usr`` is the help seeker (KokoroChat's *client*), ``sys`` the supporter (the *counselor*).
+Lengths are whitespace tokens (``str.split()``: punctuation stays attached to words) and characters.
+
+The data is CC BY-NC 4.0 and is never copied into this project: point ``KOKORO_PEERS_DIR`` (the folder
+holding ``esconv/``) or the notebook's ``peers_dir`` parameter at it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kokoro_analysis.corpus.loading import turn_starts
+from kokoro_analysis.paths import PROJECT_ROOT
+
+__all__ = [
+    "ESCONV_SPLITS",
+    "PEERS_ENV",
+    "SPEAKER_ROLES",
+    "ESConvDataError",
+    "esconv_comparison_row",
+    "esconv_statistics",
+    "esconv_statistics_table",
+    "find_esconv",
+    "load_esconv",
+]
+
+ESCONV_SPLITS = ("train", "valid", "test")
+"""Split files (``<split>.txt``), read in this order; dialogue ids run over them in order."""
+SPEAKER_ROLES = {"usr": "client", "sys": "counselor"}
+"""ESConv speaker → KokoroChat role (seeker = client, supporter = counselor)."""
+PEERS_ENV = "KOKORO_PEERS_DIR"
+"""Environment variable naming the folder that holds ``esconv/``."""
+SURVEY_FIELDS = (
+    ("seeker", "initial_emotion_intensity"),
+    ("seeker", "empathy"),
+    ("seeker", "relevance"),
+    ("seeker", "final_emotion_intensity"),
+    ("supporter", "relevance"),
+)
+"""``survey_score`` entries kept as dialogue columns ``<who>_<field>`` (float, NaN when absent)."""
+META_FIELDS = ("emotion_type", "problem_type", "experience_type", "situation")
+
+
+class ESConvDataError(ValueError):
+    """ESConv input that cannot be read; the message names the file and the 1-based line."""
+
+
+def find_esconv(peers_dir: str | os.PathLike | None = None) -> Path | None:
+    """The ESConv folder: ``<peers_dir>/esconv`` (or ``peers_dir`` itself when it holds the split files),
+    else from ``$KOKORO_PEERS_DIR``; ``None`` when neither is given or the folder does not exist.
+
+    A relative path is taken from the current directory, then from the project root (so
+    ``KOKORO_PEERS_DIR=../shared/peers`` also works for notebooks executed elsewhere).
+    """
+    given = peers_dir if peers_dir is not None else os.environ.get(PEERS_ENV) or None
+    if given is None:
+        return None
+    base = Path(given).expanduser()
+    candidates = [base] if base.is_absolute() else [base, PROJECT_ROOT / base]
+    for folder in candidates:
+        for candidate in (folder / "esconv", folder):
+            if all((candidate / f"{split}.txt").is_file() for split in ESCONV_SPLITS):
+                return candidate.resolve()
+    return None
+
+
+def load_esconv(path: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read ESConv from a folder with ``train.txt``, ``valid.txt``, ``test.txt`` (or one such file).
+
+    Returns ``(dialogues, utterances)``:
+
+    * ``dialogues``, indexed by ``dialogue_id`` (0-based, running over the splits in
+      :data:`ESCONV_SPLITS` order): ``split``, ``line`` (1-based line in the split file), the metadata
+      fields, ``n_utterances``, ``n_counselor_utterances`` (``sys``), ``n_client_utterances`` (``usr``)
+      and the survey ratings (:data:`SURVEY_FIELDS`, floats, NaN when absent);
+    * ``utterances``, one row per stored message in order: ``dialogue_id``, ``position``, ``speaker``
+      (``usr``/``sys``), ``role`` (categorical counselor/client), ``text``, ``strategy`` (supporter
+      strategy or None), ``n_words`` (whitespace tokens), ``n_chars``.
+
+    Raises ``FileNotFoundError`` naming missing files and :class:`ESConvDataError` (file and line) for a
+    line that is not a JSON dialogue of the expected shape.
+    """
+    files = _split_files(Path(path))
+    dialogues: list[dict] = []
+    columns: dict[str, list] = {
+        "dialogue_id": [],
+        "position": [],
+        "speaker": [],
+        "text": [],
+        "strategy": [],
+    }
+    for split, file in files:
+        with open(file, encoding="utf-8") as handle:
+            for line_number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                dialogue_id = len(dialogues)
+                record = _parse_line(line, file, line_number)
+                messages = _messages(record, file, line_number)
+                dialogues.append(_dialogue_row(record, dialogue_id, split, line_number, file))
+                columns["dialogue_id"] += [dialogue_id] * len(messages)
+                columns["position"] += range(len(messages))
+                columns["speaker"] += [m["speaker"] for m in messages]
+                columns["text"] += [m["text"] for m in messages]
+                columns["strategy"] += [m.get("strategy") for m in messages]
+    if not dialogues:
+        raise ESConvDataError(f"{path}: no dialogues found")
+    return _tables(dialogues, columns)
+
+
+def _split_files(path: Path) -> list[tuple[str, Path]]:
+    if path.is_file():
+        return [(path.stem, path)]
+    if not path.is_dir():
+        raise FileNotFoundError(f"ESConv not found: {path} does not exist")
+    files = [(split, path / f"{split}.txt") for split in ESCONV_SPLITS]
+    missing = [str(file) for _, file in files if not file.is_file()]
+    if missing:
+        raise FileNotFoundError(f"ESConv split file(s) missing: {', '.join(missing)}")
+    return files
+
+
+def _parse_line(line: str, file: Path, line_number: int) -> dict:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ESConvDataError(
+            f"{file}, line {line_number}: not valid JSON ({error.msg} at column {error.colno})"
+        ) from None
+    if not isinstance(record, dict):
+        raise ESConvDataError(
+            f"{file}, line {line_number}: expected a JSON object (one dialogue), "
+            f"got {type(record).__name__}"
+        )
+    return record
+
+
+def _messages(record: dict, file: Path, line_number: int) -> list[dict]:
+    dialog = record.get("dialog")
+    if not isinstance(dialog, list) or not dialog:
+        raise ESConvDataError(
+            f"{file}, line {line_number}: 'dialog' must be a non-empty list of messages"
+        )
+    for index, message in enumerate(dialog):
+        where = f"{file}, line {line_number}, dialog[{index}]"
+        if not isinstance(message, dict):
+            raise ESConvDataError(f"{where}: expected an object with 'speaker' and 'text'")
+        if message.get("speaker") not in SPEAKER_ROLES:
+            raise ESConvDataError(
+                f"{where}: speaker must be 'usr' or 'sys', found {message.get('speaker')!r}"
+            )
+        if not isinstance(message.get("text"), str):
+            raise ESConvDataError(f"{where}: text must be a string, found {message.get('text')!r}")
+    return dialog
+
+
+def _dialogue_row(record: dict, dialogue_id: int, split: str, line_number: int, file: Path) -> dict:
+    row: dict = {"dialogue_id": dialogue_id, "split": split, "line": line_number}
+    row.update({name: record.get(name) for name in META_FIELDS})
+    survey = record.get("survey_score") or {}
+    if not isinstance(survey, dict):
+        raise ESConvDataError(f"{file}, line {line_number}: survey_score must be an object")
+    for who, name in SURVEY_FIELDS:
+        value = (survey.get(who) or {}).get(name)
+        row[f"{who}_{name}"] = _rating(value, file, line_number, f"survey_score.{who}.{name}")
+    return row
+
+
+def _rating(value, file: Path, line_number: int, where: str) -> float:
+    if value is None or value == "":
+        return np.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ESConvDataError(
+            f"{file}, line {line_number}: {where} is not a number ({value!r})"
+        ) from None
+
+
+def _tables(dialogues: list[dict], columns: dict[str, list]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    utterances = pd.DataFrame(columns)
+    utterances["role"] = pd.Categorical(
+        utterances["speaker"].map(SPEAKER_ROLES), categories=["counselor", "client"]
+    )
+    utterances["text"] = utterances["text"].astype("str")
+    utterances["n_words"] = utterances["text"].str.split().str.len().astype(np.int64)
+    utterances["n_chars"] = utterances["text"].str.len().astype(np.int64)
+    utterances = utterances[
+        ["dialogue_id", "position", "speaker", "role", "text", "strategy", "n_words", "n_chars"]
+    ]
+    frame = pd.DataFrame(dialogues).set_index("dialogue_id")
+    counts = pd.crosstab(utterances["dialogue_id"], utterances["role"]).reindex(
+        frame.index, fill_value=0
+    )
+    frame.insert(len(META_FIELDS) + 2, "n_utterances", counts.sum(axis=1).to_numpy())
+    frame.insert(len(META_FIELDS) + 3, "n_counselor_utterances", counts["counselor"].to_numpy())
+    frame.insert(len(META_FIELDS) + 4, "n_client_utterances", counts["client"].to_numpy())
+    return frame, utterances
+
+
+def esconv_statistics(dialogues: pd.DataFrame, utterances: pd.DataFrame) -> dict[str, float]:
+    """Corpus statistics of ESConv, defined as for KokoroChat.
+
+    Keys: ``dialogues``, ``utterances`` (total / ``_counselor`` / ``_client``),
+    ``avg_utterances_per_dialogue`` (stored utterances / dialogues: the authors' "avg. turns"),
+    ``avg_turns_per_dialogue`` (consecutive messages of one speaker merged), ``avg_words_per_utterance``
+    and ``avg_chars_per_utterance`` (total / ``_counselor`` / ``_client``; words = whitespace tokens),
+    ``speakers`` (ESConv has no speaker ids: NaN).
+    """
+    n_dialogues = len(dialogues)
+    roles = utterances["role"]
+    stats: dict[str, float] = {
+        "dialogues": n_dialogues,
+        "utterances": len(utterances),
+        "avg_utterances_per_dialogue": len(utterances) / n_dialogues,
+        "avg_turns_per_dialogue": int(turn_starts(utterances).sum()) / n_dialogues,
+        "avg_words_per_utterance": float(utterances["n_words"].mean()),
+        "avg_chars_per_utterance": float(utterances["n_chars"].mean()),
+    }
+    for role in ("counselor", "client"):
+        mine = utterances[roles == role]
+        stats[f"utterances_{role}"] = len(mine)
+        stats[f"avg_utterances_per_dialogue_{role}"] = len(mine) / n_dialogues
+        stats[f"avg_words_per_utterance_{role}"] = float(mine["n_words"].mean())
+        stats[f"avg_chars_per_utterance_{role}"] = float(mine["n_chars"].mean())
+    return stats
+
+
+def esconv_statistics_table(stats: dict[str, float]) -> pd.DataFrame:
+    """:func:`esconv_statistics` as a table: index ``total``, ``counselor`` (supporter, ``sys``),
+    ``client`` (seeker, ``usr``); columns ``dialogues``, ``utterances`` (nullable ints),
+    ``avg_utterances_per_dialogue``, ``avg_turns_per_dialogue`` (total only),
+    ``avg_words_per_utterance``, ``avg_chars_per_utterance``; missing where a cell does not apply."""
+    columns = (
+        "dialogues",
+        "utterances",
+        "avg_utterances_per_dialogue",
+        "avg_turns_per_dialogue",
+        "avg_words_per_utterance",
+        "avg_chars_per_utterance",
+    )
+    rows = {"total": {c: stats[c] for c in columns}}
+    for role in ("counselor", "client"):
+        rows[role] = {c: stats.get(f"{c}_{role}", np.nan) for c in columns}
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(columns)).astype(float)
+    for column in ("dialogues", "utterances"):
+        frame[column] = frame[column].round().astype("Int64")
+    frame.index.name = "role"
+    return frame
+
+
+def esconv_comparison_row(stats: dict[str, float]) -> dict[str, object]:
+    """ESConv's measured cells of :func:`kokoro_analysis.analyses.corpus_stats.comparison_table` (lengths in
+    whitespace words), from :func:`esconv_statistics`."""
+    return {
+        "dialogues": stats["dialogues"],
+        "avg_utterances_per_dialogue": stats["avg_utterances_per_dialogue"],
+        "avg_turns_per_dialogue": stats["avg_turns_per_dialogue"],
+        "length_unit": "words (whitespace tokens)",
+        "avg_length_counselor": stats["avg_words_per_utterance_counselor"],
+        "avg_length_client": stats["avg_words_per_utterance_client"],
+    }

@@ -1,0 +1,255 @@
+"""The KokoroChat record schema: feedback items, check flags, and the rule that makes ``score``.
+
+Upstream each session is one JSON file with ``dialogue`` (list of messages with ``role``, ``time``,
+``utterance``), ``topic`` (``main_jp``, ``main_en``, ``sub``) and the client's review twice, with
+Japanese keys (``review_by_client_jp``) and English keys (``review_by_client_en``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+ROLES = ("counselor", "client")
+"""Speaker roles, in the order used for categorical columns."""
+
+ROLE_COLUMNS = ("total", *ROLES)
+"""Table columns of per-role statistics: all messages, then each role."""
+
+ROLE_LABELS = {"counselor": ("カウンセラー", "Counselor"), "client": ("クライアント", "Client")}
+"""Japanese and English display names of the roles (クライアント as in the data's クライアント役ID)."""
+
+LANGS = ("en", "ja")
+"""Label languages of tables and figures."""
+
+
+def pick(lang: str, ja: str, en: str) -> str:
+    """The Japanese or the English text, by ``lang`` ("ja" or "en")."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be 'en' or 'ja', not {lang!r}")
+    return ja if lang == "ja" else en
+
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+"""Upstream timestamp format (local time, second resolution, no zone)."""
+
+BLOCKS = {
+    "overall_impression": ("会話全体の印象", "Overall impression of the conversation"),
+    "counseling_skills": ("カウンセリングスキルの評価", "Evaluation of counseling skills"),
+}
+"""The two blocks of ten items each (items 1–10 and 11–20), as in the authors' example figure."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One of the 20 feedback items (each answered 0–5 by the client)."""
+
+    number: int
+    key: str
+    upstream_key: str
+    label_ja: str
+    label_en: str
+    block: str
+
+
+_ITEM_ROWS = [
+    (
+        "felt_heard_and_understood",
+        None,
+        "聴いてもらえた、わかってもらえたと感じた",
+        "Felt heard and understood",
+    ),
+    ("felt_respected", None, "尊重されたと感じた", "Felt respected"),
+    (
+        "gained_new_insights",
+        None,
+        "新しい気づきや体験があった",
+        "Gained new insights or experiences",
+    ),
+    ("felt_hopeful_or_expectant", None, "希望や期待を感じられた", "Felt hope or expectation"),
+    (
+        "concerns_were_addressed",
+        None,
+        "取り組みたかったことを扱えた",
+        "Could address what I wanted to",
+    ),
+    (
+        "thought_through_concerns_together",
+        None,
+        "一緒に考えながら取り組めた",
+        "Worked on it together",
+    ),
+    (
+        "conversation_had_good_rhythm",
+        None,
+        "やりとりのリズムがあっていた",
+        "Exchange had a good rhythm",
+    ),
+    (
+        "conversation_felt_comfortable",
+        None,
+        "居心地のよいやりとりだった",
+        "Exchange felt comfortable",
+    ),
+    (
+        "felt_appropriate_and_satisfying",
+        None,
+        "全体として適切でよかった",
+        "Appropriate and good overall",
+    ),
+    ("conversation_was_valuable", None, "今回の相談は価値があった", "The session was valuable"),
+    ("conversation_started_smoothly", None, "相談開始の円滑さ", "Smooth opening"),
+    (
+        "conversation_ended_well",
+        None,
+        "相談終了のタイミング（不必要に聴きすぎていないか）、円滑さ",
+        "Timing and smoothness of closing",
+    ),
+    ("showed_acceptance_and_empathy", None, "受容・共感", "Acceptance and empathy"),
+    (
+        "provided_acknowledgment_and_affirmation",
+        None,
+        "肯定・承認",
+        "Affirmation and acknowledgment",
+    ),
+    ("asked_effective_questions", None, "的確な質問による会話の促進", "Effective questions"),
+    ("summarized_key_points_effectively", None, "要約", "Summarizing"),
+    (
+        "clarified_issues_clearly",
+        "clarified_issues_cleraly",
+        "問題の明確化",
+        "Clarifying the problem",
+    ),
+    ("helped_identify_goals", None, "この相談での目標の明確化", "Clarifying the session's goal"),
+    (
+        "offered_actionable_suggestions",
+        None,
+        "次の行動につながる提案",
+        "Suggestions for next steps",
+    ),
+    ("encouraged_and_instilled_hope", None, "勇気づけ・希望の喚起", "Encouragement and hope"),
+]
+
+ITEMS: tuple[Item, ...] = tuple(
+    Item(
+        number=i + 1,
+        key=key,
+        upstream_key=upstream or key,
+        label_ja=label_ja,
+        label_en=label_en,
+        block="overall_impression" if i < 10 else "counseling_skills",
+    )
+    for i, (key, upstream, label_ja, label_en) in enumerate(_ITEM_ROWS)
+)
+ITEM_KEYS: tuple[str, ...] = tuple(item.key for item in ITEMS)
+ITEM_MIN, ITEM_MAX = 0, 5
+SCORE_MIN, SCORE_MAX = 0, 100
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A check flag of the review: upstream ``null`` (not set) or the string ``"チェックあり"`` (set)."""
+
+    key: str
+    label_ja: str
+    label_en: str
+
+
+FLAGS: tuple[Flag, ...] = (
+    Flag(
+        "harmful_due_to_ignorance",
+        "無理解と軽率さによる傷つけ発言",
+        "Hurtful remark from ignorance or carelessness",
+    ),
+    Flag(
+        "other_potentially_unethical",
+        "その他の倫理違反が疑われる発言",
+        "Other possibly unethical remark",
+    ),
+    Flag("unwilling_to_continue", "離脱", "Client left (unwilling to continue)"),
+)
+FLAG_KEYS: tuple[str, ...] = tuple(flag.key for flag in FLAGS)
+FLAG_SET_VALUE = "チェックあり"
+
+REVIEW_META_EN = ("evaluation_id", "evaluation_created_at", "client_id", "counselor_id", "score")
+REVIEW_META_JA = ("評価ID", "評価作成日時", "クライアント役ID", "カウンセラー役ID", "点数")
+REVIEW_KEYS_EN: tuple[str, ...] = (
+    REVIEW_META_EN + tuple(item.upstream_key for item in ITEMS) + FLAG_KEYS
+)
+REVIEW_KEYS_JA: tuple[str, ...] = (
+    REVIEW_META_JA + tuple(item.label_ja for item in ITEMS) + tuple(flag.label_ja for flag in FLAGS)
+)
+TOPIC_KEYS = ("main_jp", "main_en", "sub")
+MESSAGE_KEYS = ("role", "time", "utterance")
+TOP_KEYS = ("dialogue", "topic", "review_by_client_jp", "review_by_client_en")
+
+
+def item_table() -> pd.DataFrame:
+    """The 20 items: number, key, upstream English key, Japanese and English labels, block."""
+    frame = pd.DataFrame([item.__dict__ for item in ITEMS]).set_index("key")
+    frame["block_ja"] = frame["block"].map(lambda b: BLOCKS[b][0])
+    frame["block_en"] = frame["block"].map(lambda b: BLOCKS[b][1])
+    return frame
+
+
+SCORE_RULE = """\
+score = 0                      if harmful_due_to_ignorance or other_potentially_unethical is set;
+score = floor(item_sum / 2)    else if unwilling_to_continue is set;
+score = item_sum               otherwise,
+where item_sum is the sum of the 20 items (0–100). Found from the data; it holds on all 6,589
+sessions of the release (6,374 plain sums, 203 halved, 12 set to zero).
+"""
+
+
+def expected_score(item_sum, harmful, unethical, unwilling):
+    """Apply :data:`SCORE_RULE`; works on scalars and on NumPy/pandas arrays alike."""
+    item_sum = np.asarray(item_sum)
+    zeroed = np.asarray(harmful, dtype=bool) | np.asarray(unethical, dtype=bool)
+    halved = np.asarray(unwilling, dtype=bool)
+    result = np.where(zeroed, 0, np.where(halved, item_sum // 2, item_sum))
+    return result if result.ndim else int(result)
+
+
+def score_rule_branch(harmful, unethical, unwilling) -> np.ndarray:
+    """Which branch of :data:`SCORE_RULE` applies: ``"zeroed"``, ``"halved"`` or ``"sum"``."""
+    zeroed = np.asarray(harmful, dtype=bool) | np.asarray(unethical, dtype=bool)
+    halved = np.asarray(unwilling, dtype=bool)
+    return np.where(zeroed, "zeroed", np.where(halved, "halved", "sum"))
+
+
+SUBSETS: dict[str, tuple[int, int, str]] = {
+    "all": (0, 100, "all sessions"),
+    "low": (0, 69, "score < 70 (training data of Llama-3.1-KokoroChat-Low)"),
+    "high": (70, 98, "70 ≤ score ≤ 98 (training data of Llama-3.1-KokoroChat-High)"),
+    "full": (0, 98, "score ≤ 98 (training data of Llama-3.1-KokoroChat-Full)"),
+    "test": (99, 100, "score ≥ 99 (the authors' held-out test pool)"),
+}
+"""Score subsets of the paper: name → (lowest score, highest score, description), bounds inclusive."""
+
+
+def subset_mask(scores, name: str) -> np.ndarray:
+    """Boolean mask of the sessions whose ``score`` falls in subset ``name`` (see :data:`SUBSETS`)."""
+    if name not in SUBSETS:
+        raise ValueError(f"unknown subset {name!r}; choose one of {', '.join(SUBSETS)}")
+    low, high, _ = SUBSETS[name]
+    scores = np.asarray(scores)
+    return (scores >= low) & (scores <= high)
+
+
+def item_matrix(
+    dialogues: pd.DataFrame, keys: Sequence[str] = ITEM_KEYS, dtype=np.int64
+) -> np.ndarray:
+    """The item answers (sessions x items, ``dtype``) in item order, rows as ``dialogues``."""
+    missing = [k for k in keys if k not in dialogues]
+    if missing:
+        raise KeyError(f"dialogues lacks item columns {missing}")
+    return dialogues[list(keys)].to_numpy(dtype=dtype)
+
+
+def item_frame() -> pd.DataFrame:
+    """A fresh table of the 20 items (index: item key, questionnaire order) with ``number``,
+    ``label_ja``, ``label_en`` and ``block``, for per-item results to be added to."""
+    return item_table()[["number", "label_ja", "label_en", "block"]].copy()

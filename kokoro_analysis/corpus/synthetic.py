@@ -1,0 +1,182 @@
+"""Synthetic KokoroChat sessions in the upstream schema, for tests and examples.
+
+The dataset's licence (CC BY-NC-ND 4.0) forbids redistributing it or modified copies, so tests never
+ship real sessions: they build these instead. The sentences are invented; the schema, the topic labels,
+the feedback items and the score rule are the real ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from kokoro_analysis.corpus import schema
+
+TOPICS = (
+    (
+        "家庭内問題（夫婦以外）",
+        "Family Issues (Non-Spousal)",
+        ["親との関係に悩んでいる", "子育ての不安と疲れ", "家族の介護による負担"],
+    ),
+    (
+        "職場問題",
+        "Workplace Issues",
+        [
+            "上司からのパワハラによるストレス",
+            "仕事でのミスが続くことによる焦り",
+            "残業が多く疲れている",
+        ],
+    ),
+    (
+        "心理的問題",
+        "Mental Health Issues",
+        ["気分が落ち込み眠れない", "将来への不安が強い", "孤独を感じてつらい"],
+    ),
+    (
+        "学校問題",
+        "School Issues",
+        ["クラスでいじめを受けている", "学校に行きたくない", "友人関係がうまくいかない"],
+    ),
+    (
+        "進路・キャリア問題",
+        "Career and Educational Issues",
+        ["就職活動がうまくいかない", "受験のプレッシャー", "転職するか迷っている"],
+    ),
+    ("恋愛問題", "Romantic Issues", ["恋人の浮気に悩んでいる", "失恋から立ち直れない"]),
+    ("家庭内問題（夫婦）", "Family Issues (Spouse)", ["夫が家事を手伝わない", "妻との会話がない"]),
+    ("人間関係", "Interpersonal Issues", ["友人に無視されている", "職場の同僚との誤解"]),
+    ("経済的問題", "Financial Issues", ["借金の返済が苦しい", "ギャンブルがやめられない"]),
+    ("身体的健康問題", "Physical Health Issues", ["体調不良が続いている"]),
+    ("その他", "Others", ["特に相談したいことがまとまらない"]),
+)
+
+COUNSELOR_LINES = (
+    "こんにちは。相談員です。",
+    "今日はどのようなご相談ですか？",
+    "そうなんですね。それはつらいですね。",
+    "もう少し詳しく教えていただけますか？",
+    "お話ししてくださってありがとうございます。",
+    "そのとき、どんなお気持ちでしたか？",
+    "大変な中、よく頑張ってこられたのですね。",
+    "ここまでのお話をまとめると、不安が大きいということですね。",
+    "これからどうしていきたいと思われますか？",
+    "少しでも気持ちが楽になればと思います。",
+)
+CLIENT_LINES = (
+    "こんにちは。よろしくお願いします。",
+    "最近、仕事のことで悩んでいて。",
+    "なかなか眠れないんです。",
+    "家族にも相談できなくて",
+    "どうしたらいいのかわからない",
+    "はい、そうです。",
+    "ありがとうございます。",
+    "少し気持ちが整理できました。",
+    "自分が情けなくて",
+    "学校に行くのがつらいです。",
+)
+
+
+def make_session(
+    dialogue_id: int, rng: np.random.Generator, *, n_messages: int | None = None
+) -> dict:
+    """One synthetic session as the upstream JSON object (ids, topic, messages, both reviews)."""
+    main_jp, main_en, subs = TOPICS[int(rng.integers(len(TOPICS)))]
+    n_messages = n_messages or int(rng.integers(6, 40))
+    start = datetime(
+        2020 + int(rng.integers(0, 5)),
+        int(rng.integers(1, 13)),
+        int(rng.integers(1, 28)),
+        int(rng.integers(9, 20)),
+        int(rng.integers(0, 60)),
+    )
+    time = start
+    dialogue = []
+    role = "counselor"
+    for _ in range(n_messages):
+        lines = COUNSELOR_LINES if role == "counselor" else CLIENT_LINES
+        dialogue.append(
+            {
+                "role": role,
+                "time": time.strftime(schema.TIME_FORMAT),
+                "utterance": str(lines[int(rng.integers(len(lines)))]),
+            }
+        )
+        time += timedelta(seconds=int(rng.integers(5, 120)))
+        if rng.random() < 0.7:
+            role = "client" if role == "counselor" else "counselor"
+    quality = float(rng.uniform(0.3, 0.97))  # spreads scores over the low, high and test subsets
+    items = [int(x) for x in rng.binomial(5, quality, size=len(schema.ITEMS))]
+    flags = [None, None, None]
+    draw = rng.random()
+    if draw < 0.05:
+        flags[2] = schema.FLAG_SET_VALUE
+    elif draw < 0.07:
+        flags[int(rng.integers(0, 2))] = schema.FLAG_SET_VALUE
+    score = schema.expected_score(sum(items), *(f is not None for f in flags))
+    review_en = dict(
+        zip(
+            schema.REVIEW_KEYS_EN,
+            [
+                dialogue_id,
+                (time + timedelta(minutes=30)).strftime(schema.TIME_FORMAT),
+                int(rng.integers(1, 15)),
+                int(rng.integers(1, 12)),
+                score,
+                *items,
+                *flags,
+            ],
+        )
+    )
+    review_ja = dict(zip(schema.REVIEW_KEYS_JA, review_en.values()))
+    return {
+        "dialogue": dialogue,
+        "topic": {
+            "main_jp": main_jp,
+            "main_en": main_en,
+            "sub": str(subs[int(rng.integers(len(subs)))]),
+        },
+        "review_by_client_jp": review_ja,
+        "review_by_client_en": review_en,
+    }
+
+
+def make_corpus(n_sessions: int = 60, seed: int = 0) -> dict[int, dict]:
+    """``n_sessions`` synthetic sessions keyed by id. Item answers are drawn so that every score
+    subset (low, high, test) is populated when ``n_sessions`` is large enough (≥ 30)."""
+    rng = np.random.default_rng(seed)
+    sessions = {}
+    for dialogue_id in range(1, n_sessions + 1):
+        session = make_session(dialogue_id, rng)
+        if dialogue_id % 10 == 0:  # a high scorer for the test pool (score ≥ 99)
+            _set_items(session, [5] * 19 + [int(rng.integers(4, 6))])
+        sessions[dialogue_id] = session
+    return sessions
+
+
+def _set_items(session: dict, items: list[int]) -> None:
+    review_en, review_ja = session["review_by_client_en"], session["review_by_client_jp"]
+    for item, value in zip(schema.ITEMS, items):
+        review_en[item.upstream_key] = review_ja[item.label_ja] = value
+    for flag in schema.FLAGS:
+        review_en[flag.key] = review_ja[flag.label_ja] = None
+    review_en["score"] = review_ja["点数"] = sum(items)
+
+
+def write_corpus(folder: str | os.PathLike, sessions: dict[int, dict]) -> Path:
+    """Write sessions as ``<folder>/kokorochat_dialogues/<id>.json`` (a repository-like layout)."""
+    target = Path(folder) / "kokorochat_dialogues"
+    target.mkdir(parents=True, exist_ok=True)
+    for dialogue_id, session in sessions.items():
+        (target / f"{dialogue_id}.json").write_text(
+            json.dumps(session, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+    return Path(folder)
+
+
+def write_synthetic_corpus(folder: str | os.PathLike, n_sessions: int = 60, seed: int = 0) -> Path:
+    """Build and write a synthetic corpus; returns ``folder`` (pass it to ``load_corpus``)."""
+    return write_corpus(folder, make_corpus(n_sessions, seed))

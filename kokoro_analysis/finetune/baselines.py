@@ -1,0 +1,424 @@
+"""Measured baselines that run on a CPU, on the paper's test contexts and with the same metrics.
+
+Response generation (test contexts of ``sft.sample_test_contexts``, metrics of ``evaluation.ResponseTestSet``):
+
+* **human reference**: the targets themselves (their length and Dist-n; BLEU/ROUGE would be 100);
+* **echo**: answer with the last client turn (the turn right before the target);
+* **most frequent turn**: the most frequent target counselor turn of the training subset, every time;
+* **TF-IDF retrieval**: a context is represented by its last client turn (the turn right before the
+  target): MeCab lemma counts, sublinear tf, smoothed idf, l2-normalised. The idf is fitted on the
+  keys of the *full* subset (= low ∪ high) and shared, so the Low / High / Full rows differ only in
+  their candidate answers. The answer is the counselor turn that followed the most cosine-similar
+  training key (exact search over all keys; ties: the earliest training example in corpus order; no
+  lemma in common with any key: the most frequent turn). Trained on low, high and full separately,
+  so the subsets can be compared with a model that runs here.
+
+Score prediction (``metrics.score_prediction_scores``), on two splits:
+
+* **held-out** (main): train = *full* sessions outside the held-out split, test = the held-out 20 % of
+  all sessions (``sft.score_split(seed)``); the same files ``export-sft --subset full`` writes;
+* **test pool**: train = all *full* sessions, test = the 118 sessions with score ≥ 99. Nearly all of
+  their items are 5, so this split rewards predicting "5" and says little; shown for completeness.
+
+Models: every item 5 (the maximum; shows how much a split rewards optimism); the training mean of
+each item, rounded; and a multi-output ridge regression
+(:class:`RidgeScoreModel`) on TF-IDF of the client's and the counselor's lemmas (separately, the
+:data:`TOP_LEMMAS` lemmas found in most training sessions of each role) plus standardised dialogue
+features (:func:`dialogue_features`), one alpha chosen by generalised cross-validation on the training
+sessions, predictions rounded and clipped to 0-5.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.linear_model import RidgeCV
+from sklearn.preprocessing import StandardScaler
+
+from kokoro_analysis.analyses.corpus_stats import response_times
+from kokoro_analysis.analyses.feedback.score_features import session_features
+from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.loading import Corpus, turn_starts
+from kokoro_analysis.finetune.data import TRAIN_SUBSETS, response_examples
+from kokoro_analysis.finetune.predictions import (
+    ResponseTestSet,
+    ScoreTestSet,
+    score_test_sets,
+    surfaces,
+)
+from kokoro_analysis.text.mecab import Tokens
+
+QUERY_BLOCK = 128
+"""Test contexts per block of the similarity product (a block needs 4 bytes x keys x block)."""
+RIDGE_ALPHAS = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
+TOP_LEMMAS = 500
+"""Lemmas per role in the ridge features (those in most training sessions)."""
+
+
+# --------------------------------------------------------------------------- lemma counts
+
+
+def utterance_turns(utterances: pd.DataFrame) -> np.ndarray:
+    """For each utterance, the row of its turn in ``Corpus.turns()`` (``loading.turn_starts``)."""
+    return np.cumsum(turn_starts(utterances)) - 1
+
+
+def _lemma_counts(
+    tokens: Tokens, utterances: pd.DataFrame, row_of_utterance: np.ndarray, n_rows: int
+) -> sparse.csr_matrix:
+    """Sparse counts (rows x lemma categories) of the tokens of ``utterances`` grouped by row."""
+    table = tokens.table
+    position = utterances.index.get_indexer(table["utterance"].to_numpy())
+    keep = position >= 0
+    lemma = table["lemma"].cat.codes.to_numpy()[keep]
+    rows = row_of_utterance[position[keep]]
+    n_lemmas = len(table["lemma"].cat.categories)
+    data = np.ones(len(rows), dtype=np.float64)
+    return sparse.csr_matrix((data, (rows, lemma)), shape=(n_rows, n_lemmas))
+
+
+def turn_lemma_counts(corpus: Corpus, tokens: Tokens) -> sparse.csr_matrix:
+    """Lemma counts per turn: rows aligned with ``corpus.turns()`` (a turn's tokens are those of its
+    messages), columns = categories of ``tokens.table["lemma"]``."""
+    turn_of = utterance_turns(corpus.utterances)
+    n_turns = int(turn_of[-1]) + 1 if len(turn_of) else 0
+    return _lemma_counts(tokens, corpus.utterances, turn_of, n_turns)
+
+
+# --------------------------------------------------------------------------- response baselines
+
+
+def most_frequent_turn(train_examples: pd.DataFrame) -> str:
+    """The most frequent target text (ties: the alphabetically first)."""
+    counts = train_examples["target"].value_counts()
+    best = counts[counts == counts.max()].index
+    return str(min(best))
+
+
+def echo_responses(test: pd.DataFrame, turns: pd.DataFrame) -> list[str]:
+    """The last client turn before each test target (``test.row`` indexes ``turns``)."""
+    previous = test["row"].to_numpy() - 1
+    if not (turns["role"].to_numpy()[previous] == "client").all():
+        raise ValueError("the turn before a target must be a client turn")
+    return turns["text"].to_numpy()[previous].tolist()
+
+
+@dataclass
+class Retrieval:
+    """Responses of one retrieval baseline and facts about it."""
+
+    responses: list[str]
+    keys: int
+    """Training examples (candidate answers)."""
+    no_match: int
+    """Test contexts sharing no lemma with any key (answered with the fallback)."""
+    mean_similarity: float
+    """Mean cosine similarity of the chosen key (matched contexts only)."""
+
+
+def retrieval_responses(
+    counts: sparse.csr_matrix,
+    train: Mapping[str, pd.DataFrame],
+    test: pd.DataFrame,
+    *,
+    idf_keys: pd.DataFrame,
+    fallbacks: Mapping[str, str] | None = None,
+    block: int = QUERY_BLOCK,
+) -> dict[str, Retrieval]:
+    """TF-IDF nearest-neighbour responses for several training pools at once (module docstring).
+
+    ``counts``: lemma counts per turn; ``train``: name -> training examples, ``test``: test examples
+    (their ``row`` indexes the turns of ``counts``; the key of an example is the turn before it, its
+    last client turn). ``idf_keys``: the examples whose keys fit the idf (the *full* subset, so the
+    pools differ only in their candidates). Exact: every key is scored for every test context. Keys are
+    grouped by the pools they belong to, each group is scored once per block of test contexts, and a
+    pool's answer is the best of its groups (ties: the earliest example in corpus order).
+    """
+    fallbacks = dict(fallbacks or {})
+    idf_counts = counts[idf_keys["row"].to_numpy() - 1]
+    lemmas = np.flatnonzero(idf_counts.getnnz(axis=0))
+    tfidf = TfidfTransformer(sublinear_tf=True).fit(idf_counts[:, lemmas])
+    names = list(train)
+    pool_rows = np.unique(np.concatenate([t["row"].to_numpy() for t in train.values()]))
+    membership = np.zeros(len(pool_rows), dtype=np.int64)
+    for bit, name in enumerate(names):
+        membership[np.isin(pool_rows, train[name]["row"].to_numpy())] |= 1 << bit
+    groups = []
+    for signature in np.unique(membership):
+        rows = pool_rows[membership == signature]  # corpus order
+        keys = tfidf.transform(counts[rows - 1][:, lemmas]).astype(np.float32).tocsr()
+        groups.append((int(signature), rows, keys))
+    queries = (
+        tfidf.transform(counts[test["row"].to_numpy() - 1][:, lemmas]).astype(np.float32).tocsr()
+    )
+    n = queries.shape[0]
+    best_row = {name: np.zeros(n, dtype=np.int64) for name in names}
+    best_sim = {name: np.full(n, -1.0) for name in names}
+    for start in range(0, n, block):
+        dense = np.asfortranarray(queries[start : start + block].toarray().T)  # lemmas x block
+        span = np.arange(dense.shape[1])
+        for signature, rows, keys in groups:
+            sims = keys @ dense  # keys x block
+            top = sims.argmax(axis=0)
+            top_sim = sims[top, span].astype(np.float64)
+            top_row = rows[top]
+            for bit, name in enumerate(names):
+                if not signature >> bit & 1:
+                    continue
+                current_sim = best_sim[name][start : start + len(span)]
+                current_row = best_row[name][start : start + len(span)]
+                better = (top_sim > current_sim) | (
+                    (top_sim == current_sim) & (top_row < current_row)
+                )
+                current_sim[better] = top_sim[better]
+                current_row[better] = top_row[better]
+    result = {}
+    for name in names:
+        examples = train[name].set_index("row")["target"]
+        fallback = fallbacks.get(name) or most_frequent_turn(train[name])
+        matched = best_sim[name] > 0
+        responses = np.where(
+            matched, examples.reindex(best_row[name]).to_numpy(), fallback
+        ).tolist()
+        result[name] = Retrieval(
+            responses,
+            len(train[name]),
+            int((~matched).sum()),
+            float(best_sim[name][matched].mean()) if matched.any() else float("nan"),
+        )
+    return result
+
+
+def generation_baselines(
+    corpus: Corpus,
+    tokens: Tokens,
+    test_set: ResponseTestSet,
+    *,
+    subsets=TRAIN_SUBSETS,
+    turns: pd.DataFrame | None = None,
+    workers: int | None = None,
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Score every response baseline on ``test_set``.
+
+    ``corpus`` and ``tokens`` are the whole corpus and its tokens; ``test_set`` must have been built
+    from ``corpus`` with the same ``turns``. Returns a table (one row per baseline: ``model``,
+    ``training`` subset, the metrics of ``ResponseTestSet.score``, ``mean_hyp_tokens``,
+    ``mean_hyp_chars``, ``n_responses`` and retrieval facts) and the responses of each baseline.
+    """
+    turns = corpus.turns() if turns is None else turns
+    test = test_set.examples
+    examples = response_examples(turns)
+    counts = turn_lemma_counts(corpus, tokens)
+    rows: list[dict] = [
+        {"model": "Human reference (test targets)", "training": "", **test_set.reference_scores()}
+    ]
+    responses: dict[str, list[str]] = {}
+
+    echo = echo_responses(test, turns)
+    responses["echo"] = echo
+    rows.append(
+        {"model": "Echo last client turn", "training": "", **test_set.score(echo, workers=workers)}
+    )
+    train = {
+        subset: examples[examples["dialogue_id"].isin(corpus.subset_ids(subset))]
+        for subset in subsets
+    }
+    frequent = {subset: most_frequent_turn(train[subset]) for subset in subsets}
+    retrieved = retrieval_responses(
+        counts,
+        train,
+        test,
+        fallbacks=frequent,
+        idf_keys=examples[examples["dialogue_id"].isin(corpus.subset_ids("full"))],
+    )
+    for subset in subsets:
+        frequent_tokens = surfaces([frequent[subset]], workers=1)[0]
+        responses[f"most_frequent_{subset}"] = [frequent[subset]] * len(test)
+        rows.append(
+            {
+                "model": f"Most frequent counselor turn ({subset})",
+                "training": subset,
+                **test_set.score(
+                    responses[f"most_frequent_{subset}"], tokens=[frequent_tokens] * len(test)
+                ),
+            }
+        )
+        result = retrieved[subset]
+        responses[f"retrieval_{subset}"] = result.responses
+        rows.append(
+            {
+                "model": f"TF-IDF retrieval ({subset})",
+                "training": subset,
+                **test_set.score(result.responses, workers=workers),
+                "keys": result.keys,
+                "no_match": result.no_match,
+                "mean_similarity": result.mean_similarity,
+            }
+        )
+    return pd.DataFrame(rows), responses
+
+
+# --------------------------------------------------------------------------- score prediction
+
+
+def dialogue_features(corpus: Corpus, turns: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per-session numbers for the score model, indexed like ``corpus.dialogues``:
+    ``log_client_chars``, ``log_counselor_chars`` (log1p of total characters), ``client_share`` (client
+    characters / all; 0 without any), ``log_turns``, ``log_duration_min`` (the characters, turns and
+    duration of ``score_features.session_features``), ``log_response_s`` (log1p of the median counselor
+    response time of ``corpus_stats.response_times``, negative gaps counted as 0; 0 when there is none)
+    and ``mean_client_turn_chars``."""
+    turns = corpus.turns() if turns is None else turns
+    index = corpus.dialogues.index
+    session = session_features(corpus)
+    response = (
+        response_times(corpus.utterances).groupby("dialogue_id")["seconds"].median().clip(lower=0)
+    )
+    client_turns = turns[turns["role"] == "client"].groupby("dialogue_id")["length"].mean()
+    return pd.DataFrame(
+        {
+            "log_client_chars": np.log1p(session["client_chars"]),
+            "log_counselor_chars": np.log1p(session["counselor_chars"]),
+            "client_share": session["client_char_share"].fillna(0),
+            "log_turns": np.log1p(session["n_turns"]),
+            "log_duration_min": np.log1p(session["duration_min"].clip(lower=0).fillna(0)),
+            "log_response_s": np.log1p(response.reindex(index).fillna(0)),
+            "mean_client_turn_chars": client_turns.reindex(index).fillna(0),
+        },
+        index=index,
+    )
+
+
+def session_lemma_counts(corpus: Corpus, tokens: Tokens, role: str) -> sparse.csr_matrix:
+    """Lemma counts of one role's messages per session (rows aligned with ``corpus.dialogues``)."""
+    utterances = corpus.utterances[corpus.utterances["role"] == role]
+    row_of_session = pd.Series(np.arange(len(corpus.dialogues)), index=corpus.dialogues.index)
+    rows = row_of_session.reindex(utterances["dialogue_id"]).to_numpy()
+    return _lemma_counts(tokens, utterances, rows, len(corpus.dialogues))
+
+
+class RidgeScoreModel:
+    """Multi-output ridge on TF-IDF lemmas (client, counselor) + standardised dialogue features.
+
+    Per role, the ``top_lemmas`` lemmas occurring in most training sessions (ties: lemma order) enter
+    as sublinear TF-IDF (idf fitted on the training sessions, rows l2-normalised); one alpha for all
+    20 items, chosen from ``alphas`` by generalised cross-validation (``RidgeCV``)."""
+
+    def __init__(self, alphas=RIDGE_ALPHAS, top_lemmas: int = TOP_LEMMAS) -> None:
+        self.alphas = alphas
+        self.top_lemmas = top_lemmas
+
+    def _design(
+        self, blocks: list[sparse.csr_matrix], features: pd.DataFrame, fit: bool = False
+    ) -> np.ndarray:
+        if fit:
+            self.columns_ = [
+                np.argsort(-(b > 0).sum(axis=0).A1, kind="stable")[: self.top_lemmas]
+                for b in blocks
+            ]
+            self.tfidf_ = [
+                TfidfTransformer(sublinear_tf=True).fit(b[:, c])
+                for b, c in zip(blocks, self.columns_)
+            ]
+            self.scaler_ = StandardScaler().fit(features.to_numpy())
+        parts = [
+            t.transform(b[:, c]).toarray() for t, b, c in zip(self.tfidf_, blocks, self.columns_)
+        ]
+        return np.hstack([*parts, self.scaler_.transform(features.to_numpy())])
+
+    def fit(
+        self, blocks: list[sparse.csr_matrix], features: pd.DataFrame, items: np.ndarray
+    ) -> RidgeScoreModel:
+        self.ridge_ = RidgeCV(alphas=self.alphas).fit(
+            self._design(blocks, features, fit=True), items
+        )
+        return self
+
+    def predict(self, blocks: list[sparse.csr_matrix], features: pd.DataFrame) -> np.ndarray:
+        """Integer item scores 0-5 (sessions x 20): the ridge output rounded and clipped."""
+        raw = self.ridge_.predict(self._design(blocks, features))
+        return np.clip(np.rint(raw), schema.ITEM_MIN, schema.ITEM_MAX).astype(np.int64)
+
+    @property
+    def alpha(self) -> float:
+        return float(self.ridge_.alpha_)
+
+
+def score_prediction_baselines(
+    corpus: Corpus, tokens: Tokens, *, seed: int = 0, turns: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Both score-prediction baselines on both splits (see the module docstring).
+
+    Returns a table (``model``, ``split``, ``test_set``, ``train_sessions``, ``test_sessions``, ``acc``, ``acc_soft``
+    (fractions), ``mae``, ``spearman_total``, ``alpha``) and the predictions per (model, split) as
+    frames indexed by dialogue id with the 20 item columns.
+    """
+    dialogues = corpus.dialogues
+    features = dialogue_features(corpus, turns)
+    blocks = [session_lemma_counts(corpus, tokens, role) for role in ("client", "counselor")]
+    items = schema.item_matrix(dialogues)
+    full = schema.subset_mask(dialogues["score"], "full")
+    tests = score_test_sets(corpus, seed)
+    rows, predictions = [], {}
+    for split, test_set in (("held-out", tests["held_out"]), ("test pool", tests["test_pool"])):
+        test_mask = dialogues.index.isin(test_set.items.index)
+        train_rows = np.flatnonzero(
+            full & ~test_mask
+        )  # the test pool (≥ 99) lies outside full anyway
+        test_rows = np.flatnonzero(test_mask)
+        mean = np.clip(
+            np.rint(items[train_rows].mean(axis=0)), schema.ITEM_MIN, schema.ITEM_MAX
+        ).astype(np.int64)
+        model = RidgeScoreModel().fit(
+            [b[train_rows] for b in blocks], features.iloc[train_rows], items[train_rows]
+        )
+        outputs = {
+            "Constant 5 (maximum)": (
+                np.full((len(test_rows), len(schema.ITEMS)), schema.ITEM_MAX),
+                float("nan"),
+            ),
+            "Training mean (rounded)": (np.tile(mean, (len(test_rows), 1)), float("nan")),
+            "Ridge (TF-IDF lemmas + dialogue features)": (
+                model.predict([b[test_rows] for b in blocks], features.iloc[test_rows]),
+                model.alpha,
+            ),
+        }
+        for name, (predicted, alpha) in outputs.items():
+            frame = pd.DataFrame(
+                predicted, index=dialogues.index[test_rows], columns=list(schema.ITEM_KEYS)
+            )
+            predictions[(name, split)] = frame
+            rows.append(
+                {
+                    "model": name,
+                    "split": split,
+                    "test_set": test_set.description,
+                    "train_sessions": len(train_rows),
+                    "test_sessions": len(test_rows),
+                    **_score(test_set, frame),
+                    "alpha": alpha,
+                }
+            )
+    return pd.DataFrame(rows), predictions
+
+
+def _score(test_set: ScoreTestSet, frame: pd.DataFrame) -> dict:
+    scores = test_set.score(frame)
+    scores.pop("n_sessions")
+    return scores
+
+
+def training_subsets(subset: str) -> tuple[str, ...]:
+    """The training subsets a run compares: all three for ``"all"``, else the one named."""
+    if subset == "all":
+        return TRAIN_SUBSETS
+    if subset not in TRAIN_SUBSETS:
+        raise ValueError(
+            f"subset must be 'all' or one of {', '.join(TRAIN_SUBSETS)} here, not {subset!r}"
+        )
+    return (subset,)

@@ -1,0 +1,496 @@
+"""Scoring predictions files: response generation on the test contexts and score prediction.
+
+One implementation of the metrics for everyone (``kokoro_analysis.finetune.metrics``), on one tokenization:
+MeCab surfaces with unidic-lite (:func:`tokenizer_label`), the same for hypotheses and references;
+whitespace (line breaks inside a turn, full-width spaces) and control characters are never tokens.
+
+Predictions files are JSON lines, one object per line:
+
+* response generation: ``{"id": "<dialogue_id>-<turn>", "response": "..."}`` for every test context
+  (ids as in ``test.jsonl`` of ``export-sft``); the references are rebuilt from the data;
+* score prediction: ``{"id": <dialogue_id>, "items": [20 integers 0-5]}`` (item order as in
+  ``schema.ITEMS``) or ``"items": {"<item key>": score, ...}`` with all 20 keys, for every session of
+  the held-out split (``sft.score_split(seed)``) or of the ≥ 99 test pool.
+
+A file that leaves out test ids is an error (a partial file scored silently would not be comparable).
+When the export used ``--test-samples N --seed S``, evaluate with the same sample.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.loading import Corpus
+from kokoro_analysis.finetune import metrics
+from kokoro_analysis.finetune.data import (
+    TEST_SUBSET,
+    sample_examples,
+    sample_test_contexts,
+    score_split,
+)
+from kokoro_analysis.text.mecab import tokenize_texts, tokenizer_identity
+
+GENERATION_COLUMNS = {
+    "bleu_1": "BLEU-1",
+    "bleu_4": "BLEU-4",
+    "rouge_l": "ROUGE-L",
+    "dist_1": "Dist-1",
+    "dist_2": "Dist-2",
+}
+"""Generation metrics (x 100) and their column names in the paper's table."""
+SCORE_COLUMNS = {"acc": "ACC", "acc_soft": "ACC_soft", "mae": "MAE", "spearman_total": "Spearman ρ"}
+"""Score-prediction metrics and their column names (ρ: between predicted and true item sums)."""
+PERCENT_METRICS = ("acc", "acc_soft")
+"""Score-prediction metrics computed as fractions and shown in percent."""
+MAX_LISTED = 5
+"""Ids listed in an error message."""
+
+
+class PredictionsError(ValueError):
+    """A predictions file that cannot be scored; the message names the file, line and id."""
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def tokenizer_label() -> str:
+    """The tokenization behind every generation score, e.g. ``"MeCab 0.996 + unidic-lite 1.0.8 surfaces"``."""
+    identity = tokenizer_identity()
+    return f"MeCab {identity['mecab']} + unidic-lite {identity['unidic-lite']} surfaces"
+
+
+def surfaces(
+    texts: Sequence[str], *, workers: int | None = None, progress: bool = False
+) -> list[list[str]]:
+    """MeCab surfaces of each text (``kokoro_analysis.text.mecab``: whitespace and control characters
+    separate tokens and are never tokens); one list per text, in order."""
+    texts = list(texts)
+    if not texts:
+        return []
+    workers = workers or (1 if len(texts) < 2000 else None)
+    counts, table = tokenize_texts(texts, workers=workers, progress=progress)
+    values = table.column("surface").to_pylist()
+    ends = np.cumsum(counts).tolist()
+    starts = [0, *ends[:-1]]
+    return [values[a:b] for a, b in zip(starts, ends)]
+
+
+# --------------------------------------------------------------------------- test sets
+
+
+@dataclass
+class ResponseTestSet:
+    """The test contexts with their references, tokenized once; :meth:`score` scores responses."""
+
+    examples: pd.DataFrame
+    """``sft.sample_test_contexts`` rows (``id``, ``dialogue_id``, ``turn``, ``target`` ...)."""
+    reference_tokens: list[list[str]]
+    test_samples: int | None = None
+    seed: int = 0
+    total_contexts: int = 0
+
+    @classmethod
+    def from_corpus(
+        cls,
+        corpus: Corpus,
+        test_samples: int | None = None,
+        seed: int = 0,
+        *,
+        turns: pd.DataFrame | None = None,
+        workers: int | None = None,
+    ) -> ResponseTestSet:
+        """Test contexts of ``corpus`` (the whole corpus: the ≥ 99 test pool is taken from it)."""
+        turns = corpus.turns() if turns is None else turns
+        everything = sample_test_contexts(corpus, None, seed, turns=turns)
+        if everything.empty:
+            raise ValueError("the corpus has no test context (no session with score ≥ 99)")
+        examples = sample_examples(everything, test_samples, seed).reset_index(drop=True)
+        tokens = surfaces(examples["target"].tolist(), workers=workers)
+        return cls(examples, tokens, test_samples, seed, len(everything))
+
+    @property
+    def ids(self) -> list[str]:
+        return self.examples["id"].tolist()
+
+    def describe(self, lang: str = "en") -> str:
+        """E.g. ``"4,631 test contexts (all) from 118 test-pool sessions (score ≥ 99)"``; ``lang="ja"``
+        gives the same in Japanese."""
+        contexts, sessions = len(self.examples), self.examples["dialogue_id"].nunique()
+        if lang == "ja":
+            sample = (
+                "全件"
+                if self.test_samples is None
+                else f"全{self.total_contexts:,}件からシード{self.seed}で抽出"
+            )
+            return f"テスト文脈{contexts:,}件（{sample}）、テストプール{sessions:,}セッション（評価点99以上）"
+        sample = (
+            "all"
+            if self.test_samples is None
+            else f"seeded sample of {self.total_contexts:,}, seed {self.seed}"
+        )
+        return f"{contexts:,} test contexts ({sample}) from {sessions:,} test-pool sessions (score ≥ 99)"
+
+    def score(
+        self,
+        responses: Sequence[str] | Mapping[str, str] | pd.Series,
+        *,
+        tokens: Sequence[Sequence[str]] | None = None,
+        workers: int | None = None,
+    ) -> dict[str, float]:
+        """Generation metrics of ``responses`` (a mapping id -> text, or texts in :attr:`ids` order);
+        ``tokens`` may pass already tokenized responses (same order). Keys as
+        ``metrics.generation_scores`` plus ``mean_hyp_chars``."""
+        texts = self._aligned(responses)
+        if tokens is None:
+            tokens = surfaces(texts, workers=workers)
+        scores = metrics.generation_scores(tokens, self.reference_tokens)
+        scores["mean_hyp_chars"] = float(np.mean([len(t) for t in texts]))
+        return scores
+
+    def _aligned(self, responses) -> list[str]:
+        if isinstance(responses, (Mapping, pd.Series)):
+            missing = [i for i in self.ids if i not in responses]
+            if missing:
+                raise ValueError(
+                    f"{len(missing):,} test contexts have no response (first: {missing[:MAX_LISTED]})"
+                )
+            return [str(responses[i]) for i in self.ids]
+        texts = list(responses)
+        if len(texts) != len(self.examples):
+            raise ValueError(
+                f"got {len(texts):,} responses for {len(self.examples):,} test contexts"
+            )
+        return texts
+
+    def reference_scores(self) -> dict[str, float]:
+        """The human reference as a system: length and Dist-n of the targets (BLEU/ROUGE would be 100)."""
+        refs = self.reference_tokens
+        return {
+            "dist_1": metrics.distinct_n(refs, 1),
+            "dist_2": metrics.distinct_n(refs, 2),
+            "mean_hyp_tokens": float(np.mean([len(r) for r in refs])),
+            "mean_hyp_chars": float(self.examples["target"].str.len().mean()),
+            "n_responses": len(refs),
+        }
+
+
+@dataclass
+class ScoreTestSet:
+    """The sessions a score-prediction file may cover: the held-out split or the ≥ 99 test pool."""
+
+    name: str
+    description: str
+    items: pd.DataFrame
+    """Gold item scores (sessions x 20, columns = item keys), indexed by ``dialogue_id``."""
+
+    def score(self, predicted: pd.DataFrame | np.ndarray) -> dict[str, float]:
+        """``metrics.score_prediction_scores`` of predictions (frame indexed by dialogue id with the 20
+        item columns, or an array in the order of :attr:`items`). ACC/ACC_soft are fractions."""
+        if isinstance(predicted, pd.DataFrame):
+            predicted = predicted.loc[self.items.index, list(schema.ITEM_KEYS)].to_numpy()
+        return metrics.score_prediction_scores(predicted, self.items.to_numpy())
+
+
+def score_test_sets(corpus: Corpus, seed: int = 0) -> dict[str, ScoreTestSet]:
+    """``{"held_out": ..., "test_pool": ...}`` (see ``sft.score_split`` and the module docstring)."""
+    dialogues = corpus.dialogues
+    held_out = dialogues.index[score_split(dialogues, seed).to_numpy()]
+    pool = corpus.subset_ids(TEST_SUBSET)
+    items = pd.DataFrame(
+        schema.item_matrix(dialogues), index=dialogues.index, columns=list(schema.ITEM_KEYS)
+    ).sort_index()
+    return {
+        "held_out": ScoreTestSet(
+            "held_out",
+            f"held-out split ({len(held_out):,} sessions, seed {seed})",
+            items.loc[np.sort(held_out)],
+        ),
+        "test_pool": ScoreTestSet(
+            "test_pool",
+            f"test pool ({len(pool):,} sessions with score ≥ 99)",
+            items.loc[np.sort(pool)],
+        ),
+    }
+
+
+# --------------------------------------------------------------------------- reading predictions
+
+
+@dataclass
+class Predictions:
+    """A parsed predictions file: ``kind`` is ``"generation"`` or ``"score"``."""
+
+    path: Path
+    kind: str
+    values: dict = field(default_factory=dict)
+    """id -> response text (generation) or id -> list of 20 ints (score)."""
+    lines: dict = field(default_factory=dict)
+    """id -> line number (1-based)."""
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def read_predictions(path: str | os.PathLike) -> Predictions:
+    """Parse and check a predictions file (see the module docstring). Raises :class:`PredictionsError`
+    naming the file, line and id for broken JSON, missing fields, empty responses, wrong item counts or
+    values and duplicate ids; blank lines are skipped."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"predictions file not found: {path}")
+    kind: str | None = None
+    values: dict = {}
+    lines: dict = {}
+    duplicates: list[str] = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            record = _parse_line(line, where)
+            line_kind = (
+                "generation" if "response" in record else "score" if "items" in record else None
+            )
+            if line_kind is None:
+                raise PredictionsError(
+                    f'{where}: needs a "response" (generation) or "items" (score '
+                    f"prediction) field; found {sorted(record)}"
+                )
+            if kind is None:
+                kind = line_kind
+            elif line_kind != kind:
+                raise PredictionsError(
+                    f"{where}: a {line_kind} line in a file of {kind} predictions "
+                    f"(first line with data decided the kind)"
+                )
+            key = _parse_id(record, kind, where)
+            value = (
+                _parse_response(record, key, where)
+                if kind == "generation"
+                else _parse_items(record["items"], key, where)
+            )
+            if key in values:
+                duplicates.append(f"{key!r} (lines {lines[key]} and {number})")
+                continue
+            values[key] = value
+            lines[key] = number
+    if duplicates:
+        raise PredictionsError(
+            f"{path}: {len(duplicates)} duplicate id(s): {', '.join(duplicates[:MAX_LISTED])}"
+            + (" ..." if len(duplicates) > MAX_LISTED else "")
+        )
+    if kind is None:
+        raise PredictionsError(f"{path}: no predictions (the file is empty)")
+    return Predictions(path, kind, values, lines)
+
+
+def _parse_line(line: str, where: str) -> dict:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise PredictionsError(
+            f"{where}: not valid JSON ({error.msg} at column {error.colno})"
+        ) from None
+    if not isinstance(record, dict):
+        raise PredictionsError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    if "id" not in record:
+        raise PredictionsError(f'{where}: missing "id"')
+    return record
+
+
+def _parse_id(record: dict, kind: str, where: str):
+    raw = record["id"]
+    if kind == "generation":
+        if not isinstance(raw, str):
+            raise PredictionsError(
+                f'{where}: id must be a string like "123-4" (<dialogue_id>-<turn>), got {raw!r}'
+            )
+        return raw.strip()
+    if isinstance(raw, bool) or not (
+        isinstance(raw, int) or (isinstance(raw, str) and raw.strip().isdigit())
+    ):
+        raise PredictionsError(f"{where}: id must be a dialogue id (integer), got {raw!r}")
+    return int(raw)
+
+
+def _parse_response(record: dict, key: str, where: str) -> str:
+    response = record["response"]
+    if not isinstance(response, str):
+        raise PredictionsError(
+            f"{where}: id {key!r}: response must be a string, got {type(response).__name__}"
+        )
+    if not response.strip():
+        raise PredictionsError(f"{where}: id {key!r}: empty response")
+    return response
+
+
+_ITEM_ALIASES = {
+    **{item.key: item.number - 1 for item in schema.ITEMS},
+    **{item.upstream_key: item.number - 1 for item in schema.ITEMS},
+}
+
+
+def _parse_items(items, key: int, where: str) -> list[int]:
+    n = len(schema.ITEMS)
+    if isinstance(items, dict):
+        unknown = [k for k in items if k not in _ITEM_ALIASES]
+        if unknown:
+            raise PredictionsError(
+                f"{where}: id {key}: unknown item key(s) {unknown[:MAX_LISTED]}; "
+                f"use the keys of schema.ITEM_KEYS"
+            )
+        ordered: list = [None] * n
+        for name, value in items.items():
+            ordered[_ITEM_ALIASES[name]] = value
+        missing = [item.key for item, value in zip(schema.ITEMS, ordered) if value is None]
+        if missing or len(items) != n:
+            raise PredictionsError(
+                f"{where}: id {key}: expected {n} item scores, got {len(items)}"
+                + (f" (missing {missing[:MAX_LISTED]})" if missing else "")
+            )
+        items = ordered
+    if not isinstance(items, list):
+        raise PredictionsError(
+            f"{where}: id {key}: items must be a list of {n} integers or an object "
+            f"item key -> integer, got {type(items).__name__}"
+        )
+    if len(items) != n:
+        raise PredictionsError(f"{where}: id {key}: expected {n} item scores, got {len(items)}")
+    for number, value in enumerate(items, 1):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not schema.ITEM_MIN <= value <= schema.ITEM_MAX
+        ):
+            raise PredictionsError(
+                f"{where}: id {key}: item {number} must be an integer "
+                f"{schema.ITEM_MIN}-{schema.ITEM_MAX}, got {value!r}"
+            )
+    return items
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+@dataclass
+class Evaluation:
+    """Scores of one predictions file."""
+
+    name: str
+    kind: str
+    scores: dict
+    test_set: str
+    """What was scored (test contexts or sessions, which split)."""
+    path: Path | None = None
+
+    def row(self) -> dict:
+        """The table row: ``Model`` plus the paper's columns (generation: x 100; score: ACC and
+        ACC_soft in percent, MAE in item points, Spearman ρ of the totals)."""
+        if self.kind == "generation":
+            return {
+                "Model": self.name,
+                **{label: self.scores[k] for k, label in GENERATION_COLUMNS.items()},
+            }
+        return {"Model": self.name, **score_columns(self.scores)}
+
+
+def score_columns(scores) -> dict:
+    """Score-prediction metrics (a mapping or frame with the keys of :data:`SCORE_COLUMNS`) in the
+    paper's columns: ACC and ACC_soft in percent, MAE in item points, Spearman ρ of the item sums."""
+    return {
+        label: 100 * scores[key] if key in PERCENT_METRICS else scores[key]
+        for key, label in SCORE_COLUMNS.items()
+    }
+
+
+def _check_ids(found: Iterable, expected: Sequence, path: Path, what: str, hint: str = "") -> None:
+    found_set, expected_set = set(found), set(expected)
+    unknown = [i for i in found if i not in expected_set]
+    if unknown:
+        raise PredictionsError(
+            f"{path}: {len(unknown):,} id(s) are not {what} (first: "
+            f"{', '.join(map(repr, unknown[:MAX_LISTED]))}){hint}"
+        )
+    missing = [i for i in expected if i not in found_set]
+    if missing:
+        raise PredictionsError(
+            f"{path}: {len(missing):,} of {len(expected):,} {what} have no prediction (first: "
+            f"{', '.join(map(repr, missing[:MAX_LISTED]))}). Predict every one{hint}"
+        )
+
+
+def evaluate_generation(
+    predictions: Predictions, test_set: ResponseTestSet, *, workers: int | None = None
+) -> Evaluation:
+    """Score a generation predictions file on ``test_set`` (every test context exactly once)."""
+    hint = (
+        "; if the test file was a sample (--test-samples N --seed S), evaluate with the same sample"
+        if test_set.test_samples is None
+        else f"; this evaluation uses the seeded sample of {test_set.test_samples:,} (seed {test_set.seed})"
+    )
+    _check_ids(predictions.values, test_set.ids, predictions.path, "test contexts", hint)
+    texts = [predictions.values[i] for i in test_set.ids]
+    tokens = surfaces(texts, workers=workers)
+    empty = [i for i, toks in zip(test_set.ids, tokens) if not toks]
+    if empty:
+        first = empty[0]
+        raise PredictionsError(
+            f"{predictions.path}:{predictions.lines[first]}: id {first!r}: the response has no "
+            f"token (whitespace only)" + (f"; {len(empty) - 1} more" if len(empty) > 1 else "")
+        )
+    scores = test_set.score(texts, tokens=tokens)
+    return Evaluation(predictions.name, "generation", scores, test_set.describe(), predictions.path)
+
+
+def evaluate_score_prediction(
+    predictions: Predictions, test_sets: Mapping[str, ScoreTestSet]
+) -> Evaluation:
+    """Score a score-prediction file on the test set its ids belong to (held-out split or test pool)."""
+    ids = list(predictions.values)
+    chosen = _pick_score_set(ids, test_sets)
+    _check_ids(
+        ids,
+        chosen.items.index.tolist(),
+        predictions.path,
+        f"sessions of the {chosen.description}",
+        "; score predictions cover the held-out split (sft.score_split(seed)) or the test pool",
+    )
+    predicted = np.array([predictions.values[i] for i in chosen.items.index], dtype=np.int64)
+    scores = chosen.score(predicted)
+    return Evaluation(predictions.name, "score", scores, chosen.description, predictions.path)
+
+
+def _pick_score_set(ids: Sequence[int], test_sets: Mapping[str, ScoreTestSet]) -> ScoreTestSet:
+    """The test set covering most of ``ids`` (ties: the held-out split)."""
+    coverage = {name: len(set(ids) & set(s.items.index)) for name, s in test_sets.items()}
+    best = max(coverage, key=lambda name: (coverage[name], name == "held_out"))
+    return test_sets[best]
+
+
+def evaluate(
+    predictions: Predictions,
+    corpus: Corpus,
+    *,
+    test_samples: int | None = None,
+    seed: int = 0,
+    response_test_set: ResponseTestSet | None = None,
+    score_sets: Mapping[str, ScoreTestSet] | None = None,
+    workers: int | None = None,
+) -> Evaluation:
+    """Score a checked predictions file (generation or score prediction) against ``corpus`` (the whole
+    corpus). ``response_test_set`` / ``score_sets`` reuse already built test sets."""
+    if predictions.kind == "generation":
+        test_set = response_test_set or ResponseTestSet.from_corpus(
+            corpus, test_samples, seed, workers=workers
+        )
+        return evaluate_generation(predictions, test_set, workers=workers)
+    return evaluate_score_prediction(predictions, score_sets or score_test_sets(corpus, seed))

@@ -1,0 +1,223 @@
+"""Result tables of notebook 04: the paper's reported rows and the measured rows (baselines and
+predictions files) in the paper's layout, their number formats and their reproduction records."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from kokoro_analysis.corpus.loading import Corpus
+from kokoro_analysis.finetune.predictions import (
+    GENERATION_COLUMNS,
+    SCORE_COLUMNS,
+    Evaluation,
+    ResponseTestSet,
+    evaluate,
+    read_predictions,
+    score_columns,
+    score_test_sets,
+)
+from kokoro_analysis.paths import PROJECT_ROOT
+from kokoro_analysis.reported import load_reported, snake_key
+
+REPORTED_SOURCE = "reported (secondary source)"
+MEASURED_SOURCE = "measured here"
+GENERATION_TABLE_COLUMNS = ["Model", *GENERATION_COLUMNS.values(), "Tokens", "Source"]
+SCORE_TABLE_COLUMNS = ["Model", "Test set", *SCORE_COLUMNS.values(), "Source"]
+SCORE_FLOAT_FORMAT = dict(zip(SCORE_COLUMNS.values(), ["{:.2f}", "{:.2f}", "{:.4f}", "{:.3f}"]))
+"""Table precision: ACC and ACC_soft in percent (2 dp), MAE 4 dp (as reported), ρ 3 dp."""
+GENERATION_FLOAT_FORMAT = {
+    **{label: "{:.2f}" for label in GENERATION_COLUMNS.values()},
+    "Tokens": "{:.1f}",
+}
+
+
+def reported_rows(prefix: str) -> pd.DataFrame:
+    """Rows of ``reported.csv`` whose key starts with ``prefix``, plus ``model`` (label before " / ")
+    and ``metric`` (last key part)."""
+
+    table = load_reported()
+    table = table[table.index.str.startswith(prefix)].copy()
+    table["model"] = table["label"].str.split(" / ").str[0]
+    table["metric"] = table.index.str.rsplit(".", n=1).str[1]
+    return table
+
+
+def reported_generation_table() -> pd.DataFrame:
+    """The paper's response-generation table (known from secondary sources; ``reported.csv``): ``Model``, the
+    five metrics (x 100), ``Source`` ("reported (secondary source)"), ``key`` prefix per row."""
+    table = reported_rows("finetune.generation.")
+    rows = []
+    for model, group in table.groupby("model", sort=False):
+        values = group.set_index("metric")["value"]
+        kinds = set(group["source_kind"])
+        rows.append(
+            {
+                "Model": model,
+                **{label: values.get(k) for k, label in GENERATION_COLUMNS.items()},
+                "Tokens": float("nan"),
+                "Source": REPORTED_SOURCE if kinds == {"secondary"} else "reported (authors)",
+                "key": group.index[0].rsplit(".", 1)[0],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def reported_score_table() -> pd.DataFrame:
+    """The reported score-prediction numbers (two secondary sources, which disagree), in our units: ACC and
+    ACC_soft in percent, MAE in item points. Columns as :data:`SCORE_TABLE_COLUMNS` plus ``key``."""
+    table = reported_rows("finetune.score_prediction.")
+    table["group"] = table.index.str.rsplit(".", n=1).str[0]
+    rows = []
+    for group_key, group in table.groupby("group", sort=False):
+        row = {
+            "Model": group["model"].iloc[0],
+            "Test set": "not stated",
+            **dict.fromkeys(SCORE_COLUMNS.values(), float("nan")),
+        }
+        for metric, value, unit in zip(group["metric"], group["value"], group["unit"]):
+            row[SCORE_COLUMNS[metric]] = 100 * value if unit == "fraction" else value
+        row["Source"] = f"{REPORTED_SOURCE}: {group['source'].iloc[0]}"
+        row["key"] = group_key
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def evaluations_frame(evaluations: Sequence[Evaluation], kind: str) -> pd.DataFrame:
+    """Rows of predictions files of one ``kind`` in the layout of :func:`generation_baselines` /
+    :func:`score_prediction_baselines` (``model``, metric keys, ``source``)."""
+    rows = []
+    for evaluation in evaluations:
+        if evaluation.kind != kind:
+            continue
+        source = f"{MEASURED_SOURCE} (predictions/{evaluation.path.name if evaluation.path else evaluation.name})"
+        rows.append(
+            {
+                "model": evaluation.name,
+                **evaluation.scores,
+                "test_set": evaluation.test_set,
+                "source": source,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _sources(measured: pd.DataFrame) -> pd.Series:
+    """The ``source`` column, "measured here" where missing."""
+    if "source" not in measured:
+        return pd.Series(MEASURED_SOURCE, index=measured.index)
+    return measured["source"].fillna(MEASURED_SOURCE)
+
+
+def generation_table(measured: pd.DataFrame, reported: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Reported rows, then measured rows (``model``, ``bleu_1`` ... ``dist_2``, ``mean_hyp_tokens``,
+    optional ``source``), in the paper's layout (:data:`GENERATION_TABLE_COLUMNS`)."""
+    reported = reported_generation_table() if reported is None else reported
+    ours = pd.DataFrame(
+        {
+            "Model": measured["model"],
+            **{
+                label: measured.get(key, pd.Series(np.nan, index=measured.index))
+                for key, label in GENERATION_COLUMNS.items()
+            },
+            "Tokens": measured["mean_hyp_tokens"],
+            "Source": _sources(measured),
+        }
+    )
+    return pd.concat([reported[GENERATION_TABLE_COLUMNS], ours], ignore_index=True)
+
+
+def score_table(measured: pd.DataFrame, reported: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Reported rows, then measured rows (``model``, ``test_set``, ``acc``/``acc_soft`` fractions,
+    ``mae``, ``spearman_total``, optional ``source``), as :data:`SCORE_TABLE_COLUMNS` (ACC in percent)."""
+    reported = reported_score_table() if reported is None else reported
+    ours = pd.DataFrame(
+        {
+            "Model": measured["model"],
+            "Test set": measured["test_set"],
+            **score_columns(measured),
+            "Source": _sources(measured),
+        }
+    )
+    return pd.concat([reported[SCORE_TABLE_COLUMNS], ours], ignore_index=True)
+
+
+def predictions_folder(predictions_dir: str | os.PathLike | None = None) -> Path:
+    """``predictions_dir`` or the project's ``predictions/`` folder."""
+
+    return Path(predictions_dir).expanduser() if predictions_dir else PROJECT_ROOT / "predictions"
+
+
+def evaluate_folder(
+    folder: str | os.PathLike, corpus: Corpus, *, response_test_set: ResponseTestSet, seed: int = 0
+) -> list[Evaluation]:
+    """Score every ``*.jsonl`` in ``folder`` (sorted by name; none when the folder does not exist).
+    A file that cannot be scored raises :class:`PredictionsError` (never skipped silently)."""
+    folder = Path(folder)
+    paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    sets = score_test_sets(corpus, seed) if paths else None
+    return [
+        evaluate(
+            read_predictions(path),
+            corpus,
+            seed=seed,
+            response_test_set=response_test_set,
+            score_sets=sets,
+        )
+        for path in paths
+    ]
+
+
+class MeasuredRecord(NamedTuple):
+    """One measured number for the reproduction log (``run.record(key, value, unit=..., quantity=...)``)."""
+
+    key: str
+    value: float
+    unit: str
+    quantity: str
+
+
+SCORE_UNITS = {
+    "acc": "fraction",
+    "acc_soft": "fraction",
+    "mae": "item points",
+    "spearman_total": "rho",
+}
+
+
+def measured_records(
+    measured: pd.DataFrame, kind: str, *, test_contexts: int | None = None
+) -> Iterator[MeasuredRecord]:
+    """The records of measured rows (baselines and predictions files): ``kind="generation"`` (keys
+    ``finetune.measured.generation.<model>.<metric>``, x 100; ``test_contexts`` = how many were scored)
+    or ``"score"`` (keys ``finetune.measured.score_prediction.<model>[.<split>].<metric>``). Missing
+    values are skipped."""
+
+    if kind not in ("generation", "score"):
+        raise ValueError(f"kind must be 'generation' or 'score', not {kind!r}")
+    if kind == "generation" and test_contexts is None:
+        raise ValueError("generation records need test_contexts")
+    for row in measured.to_dict("records"):
+        model = row["model"]
+        if kind == "generation":
+            slug, columns = f"generation.{snake_key(model)}", GENERATION_COLUMNS
+            units = dict.fromkeys(columns, "x100")
+            where = f"Response generation, {model} (measured here, {test_contexts:,} test contexts, MeCab surfaces)"
+        else:
+            split = row.get("split")
+            slug = f"score_prediction.{snake_key(model)}" + (
+                f".{snake_key(split)}" if isinstance(split, str) else ""
+            )
+            columns, units = SCORE_COLUMNS, SCORE_UNITS
+            where = f"Score prediction, {model} on the {row['test_set']}"
+        for key, label in columns.items():
+            value = row.get(key, float("nan"))
+            if pd.notna(value):
+                yield MeasuredRecord(
+                    f"finetune.measured.{slug}.{key}", float(value), units[key], f"{where}: {label}"
+                )

@@ -1,0 +1,2 @@
+"""Publishing: tables as CSV / LaTeX / Markdown (``tables``) and the reproduction report
+(``reproduction``)."""

@@ -1,0 +1,498 @@
+"""Reproduction report: the authors' reported numbers next to ours.
+
+* :mod:`kokoro_analysis.reported` reads ``data/reported.csv``: every number the authors (or
+  secondary sources) report, with its printed precision and source.
+* Each notebook creates a :class:`ReproductionLog`, calls :meth:`ReproductionLog.record` for every
+  number it reproduces and :meth:`ReproductionLog.save` at the end
+  (``<reports>/parts/<notebook>.json``).
+* :func:`gather_report` merges the parts into ``<reports>/reproduction.md`` and ``.html``;
+  ``kokoro-analysis report [--output-dir DIR]`` does the same and exits 1 when a number expected to
+  match differs. Every key has exactly one owning notebook: a key recorded by two parts is an error
+  (:class:`DuplicateRecordError`).
+
+Match rule (``expect="match"``): our value, rounded half-up to the number of decimals the source
+prints, must equal the printed value, i.e. the default tolerance is half a unit of the last printed
+digit; an explicit ``tolerance`` (absolute, in the value's unit) replaces that rule.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from kokoro_analysis.paths import output_dirs
+from kokoro_analysis.publish.tables import to_markdown
+from kokoro_analysis.reported import (
+    REPORTED_CSV,
+    ReportedValue,
+    _reported_values,
+    format_number,
+    round_half_up,
+)
+
+__all__ = [
+    "EXPECTATIONS",
+    "STATUSES",
+    "DuplicateRecordError",
+    "Report",
+    "ReproductionLog",
+    "ReproductionRow",
+    "gather_report",
+]
+
+EXPECTATIONS = ("match", "measured", "not_reproducible")
+STATUSES = ("match", "differs", "not reported", "measured", "not reproducible")
+"""Row statuses, in report order. ``not checked`` (reported but recorded by no notebook) is
+counted separately."""
+Expect = Literal["match", "measured", "not_reproducible"]
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def _plain(value: Any) -> Any:
+    """numpy / pandas scalars -> Python scalars; NaN -> None."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _as_text(value: Any) -> str:
+    """Text form for comparing text cells (bools as yes/no)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).strip()
+
+
+def _difference(ours: float, value: float | str) -> float:
+    """ours - reported, without binary floating-point noise (12 significant digits)."""
+    return float(f"{float(ours) - float(value):.12g}")
+
+
+def _compare(
+    ref: ReportedValue, ours: Any, tolerance: float | None
+) -> tuple[str, float | None, str]:
+    """(status, difference ours - reported, rule text) for ``expect="match"``."""
+    if not ref.is_numeric:
+        same = _as_text(ours).casefold() == ref.printed.strip().casefold()
+        return ("match" if same else "differs"), None, "same text"
+    if isinstance(ours, bool) or not isinstance(ours, (int, float)) or not math.isfinite(ours):
+        return "differs", None, "not a finite number"
+    difference = _difference(ours, ref.value)
+    if tolerance is not None:
+        return (
+            ("match" if abs(difference) <= tolerance else "differs"),
+            difference,
+            f"|Δ| ≤ {tolerance:g}",
+        )
+    decimals = ref.decimals or 0
+    same = round_half_up(ours, decimals) == Decimal(ref.printed.replace(",", "")).quantize(
+        Decimal(1).scaleb(-decimals)
+    )
+    return ("match" if same else "differs"), difference, f"rounds to printed ({decimals} dp)"
+
+
+# --------------------------------------------------------------------------- the log
+
+
+@dataclass(frozen=True)
+class ReproductionRow:
+    """One reproduced number: ours next to the reported one."""
+
+    notebook: str
+    key: str
+    quantity: str
+    unit: str
+    reported: str
+    """The reported value as printed (``""`` when not reported)."""
+    ours: float | int | str | None
+    ours_display: str
+    difference: float | None
+    """ours - reported (numbers only)."""
+    rule: str
+    expect: str
+    status: str
+    source_kind: str
+    source: str
+    note: str = ""
+
+
+class ReproductionLog:
+    """Collects one notebook's reproduced numbers; :meth:`save` writes its report part."""
+
+    def __init__(self, notebook: str, output_dir: str | os.PathLike | None = None) -> None:
+        self.notebook = Path(notebook).stem or str(notebook)
+        self.output_dir = output_dir
+        self._rows: dict[str, ReproductionRow] = {}
+        self._reported = _reported_values()
+
+    def record(
+        self,
+        key: str,
+        ours: Any,
+        *,
+        tolerance: float | None = None,
+        expect: Expect = "match",
+        note: str = "",
+        quantity: str | None = None,
+        unit: str = "",
+    ) -> ReproductionRow:
+        """Record our value for ``key`` and compare it with the reported one.
+
+        ``expect="match"``: status ``match``/``differs`` (see the module docstring; ``tolerance``
+        is absolute, in the reported unit — give percentages as percent, not fractions).
+        ``"measured"`` (e.g. fine-tuning numbers measured here with other models) and
+        ``"not_reproducible"`` never count as matches. Keys not in reported.csv need
+        ``quantity=`` and get status ``not reported``. Recording a key again replaces it.
+        """
+        if expect not in EXPECTATIONS:
+            raise ValueError(f"expect must be one of {EXPECTATIONS}, not {expect!r}")
+        if tolerance is not None and not tolerance >= 0:
+            raise ValueError("tolerance must be >= 0")
+        ours = _plain(ours)
+        if isinstance(ours, float) and not math.isfinite(ours):
+            raise ValueError(f"{key}: ours must be finite, got {ours}")
+        if ours is None and expect != "not_reproducible":
+            raise ValueError(f"{key}: ours is missing; use expect='not_reproducible'")
+        ref = self._reported.get(key)
+        row = (
+            self._known(key, ref, ours, tolerance, expect, note)
+            if ref
+            else self._unknown(key, ours, quantity, unit, expect, note)
+        )
+        self._rows[key] = row
+        return row
+
+    def _known(
+        self,
+        key: str,
+        ref: ReportedValue,
+        ours: Any,
+        tolerance: float | None,
+        expect: str,
+        note: str,
+    ) -> ReproductionRow:
+        if expect == "match":
+            status, difference, rule = _compare(ref, ours, tolerance)
+        else:
+            status = expect.replace("_", " ")
+            numeric = (
+                ref.is_numeric and isinstance(ours, (int, float)) and not isinstance(ours, bool)
+            )
+            difference = _difference(ours, ref.value) if numeric else None
+            rule = "not compared"
+        return ReproductionRow(
+            notebook=self.notebook,
+            key=key,
+            quantity=ref.quantity,
+            unit=ref.unit,
+            reported=ref.display(),
+            ours=ours,
+            ours_display=_display_ours(ours, ref.decimals),
+            difference=difference,
+            rule=rule,
+            expect=expect,
+            status=status,
+            source_kind=ref.source_kind,
+            source=ref.source,
+            note=note,
+        )
+
+    def _unknown(
+        self, key: str, ours: Any, quantity: str | None, unit: str, expect: str, note: str
+    ) -> ReproductionRow:
+        if not quantity:
+            raise KeyError(
+                f"{key!r} is not in {REPORTED_CSV.name}: pass quantity= to record it (not reported)"
+            )
+        return ReproductionRow(
+            notebook=self.notebook,
+            key=key,
+            quantity=quantity,
+            unit=unit,
+            reported="",
+            ours=ours,
+            ours_display=_display_ours(ours, None),
+            difference=None,
+            rule="not compared",
+            expect=expect,
+            status="not reported",
+            source_kind="",
+            source="",
+            note=note,
+        )
+
+    @property
+    def rows(self) -> list[ReproductionRow]:
+        """Recorded rows sorted by key."""
+        return [self._rows[k] for k in sorted(self._rows)]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The recorded rows as a DataFrame indexed by key (for display in the notebook)."""
+        return _rows_frame(self.rows).set_index("key")
+
+    def save(self) -> Path:
+        """Write ``<reports>/parts/<notebook>.json`` (sorted, no timestamps). Returns the path."""
+        path = output_dirs(self.output_dir).reports / "parts" / f"{self.notebook}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"notebook": self.notebook, "rows": [asdict(r) for r in self.rows]}
+        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+        return path
+
+
+def _display_ours(ours: Any, decimals: int | None) -> str:
+    """Our value at the reported precision, with the unrounded value when it has more digits."""
+    if ours is None:
+        return "—"
+    if isinstance(ours, bool) or not isinstance(ours, (int, float)):
+        return _as_text(ours)
+    if decimals is None:
+        return f"{ours:,}" if isinstance(ours, int) else f"{ours:,.6g}"
+    shown = format_number(float(ours), decimals)
+    finer = format_number(float(ours), decimals + 2)
+    if isinstance(ours, int) or Decimal(finer.replace(",", "")) == Decimal(shown.replace(",", "")):
+        return shown
+    return f"{shown} ({finer.rstrip('0')})"
+
+
+# --------------------------------------------------------------------------- the report
+
+ROW_FIELDS = [f.name for f in fields(ReproductionRow)]
+
+
+def _rows_frame(rows: Sequence[ReproductionRow | dict[str, Any]]) -> pd.DataFrame:
+    """Rows -> DataFrame with the ReproductionRow columns (also when empty)."""
+    records = [asdict(r) if isinstance(r, ReproductionRow) else r for r in rows]
+    return pd.DataFrame.from_records(records, columns=ROW_FIELDS)
+
+
+@dataclass
+class Report:
+    """The gathered reproduction report."""
+
+    rows: pd.DataFrame
+    counts: dict[str, int]
+    """Rows per status, plus ``not checked`` (reported values no notebook recorded)."""
+    markdown_path: Path
+    html_path: Path
+    parts: list[Path] = field(default_factory=list)
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        """Rows expected to match whose status is ``differs``."""
+        return _failed(self.rows)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed.empty
+
+    @property
+    def summary(self) -> str:
+        """One line: rows per status, e.g. ``"39 match, 0 differs, ..."``."""
+        return _summary(self.counts)
+
+
+def _failed(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows expected to match whose status is ``differs``."""
+    return rows[(rows["expect"] == "match") & (rows["status"] == "differs")]
+
+
+def _read_parts(folder: Path) -> tuple[list[Path], pd.DataFrame]:
+    """All part files (sorted) and their rows sorted by notebook, key."""
+    parts = sorted(folder.glob("*.json"))
+    rows = [row for p in parts for row in json.loads(p.read_text(encoding="utf-8"))["rows"]]
+    frame = _rows_frame(rows)
+    _check_single_owner(frame)
+    return parts, frame.sort_values(["notebook", "key"], kind="stable").reset_index(drop=True)
+
+
+class DuplicateRecordError(ValueError):
+    """A reported key recorded by more than one notebook (every key has exactly one owner)."""
+
+
+def _check_single_owner(rows: pd.DataFrame) -> None:
+    """Raise :class:`DuplicateRecordError` when two notebooks record the same key. Runs of one notebook
+    with other parameters (``03_feedback_scores`` and ``03_feedback_scores_high``) share an owner."""
+    owner = rows["notebook"].str.extract(r"^(\d+)", expand=False).fillna(rows["notebook"])
+    owners = owner.groupby(rows["key"]).unique()
+    shared = owners[owners.map(len) > 1]
+    if len(shared):
+        listed = "; ".join(
+            f"{key}: {', '.join(sorted(rows.loc[rows['key'] == key, 'notebook'].unique()))}"
+            for key in shared.index
+        )
+        raise DuplicateRecordError(f"reported keys recorded by more than one notebook: {listed}")
+
+
+def _counts(rows: pd.DataFrame, not_checked: int) -> dict[str, int]:
+    """Rows per status in report order, then ``not checked``."""
+    counts = {status: int((rows["status"] == status).sum()) for status in STATUSES}
+    counts["not checked"] = not_checked
+    return counts
+
+
+def gather_report(output_dir: str | os.PathLike | None = None) -> Report:
+    """Merge ``<reports>/parts/*.json`` into ``<reports>/reproduction.md`` and ``.html``."""
+    reports = output_dirs(output_dir).reports
+    parts, rows = _read_parts(reports / "parts")
+    unchecked = sorted(set(_reported_values()) - set(rows["key"]))
+    counts = _counts(rows, len(unchecked))
+    markdown_path, html_path = reports / "reproduction.md", reports / "reproduction.html"
+    _write(markdown_path, _markdown(rows, counts, unchecked))
+    _write(html_path, _html(rows, counts, unchecked))
+    return Report(
+        rows=rows, counts=counts, markdown_path=markdown_path, html_path=html_path, parts=parts
+    )
+
+
+def _write(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
+RULE_TEXT = (
+    "A number **matches** when ours, rounded half-up to the decimals the source prints, equals the "
+    "printed value (default tolerance: half a unit of the last printed digit), or lies within the "
+    "tolerance stated in its row. *measured* rows (e.g. fine-tuning results obtained here with other "
+    "models or settings) and *not reproducible* rows are shown for comparison and never count as "
+    "matches. † = reported by a secondary source only (third-party summary, not verified against "
+    "the paper)."
+)
+TABLE_COLUMNS = [
+    "Status",
+    "Notebook",
+    "Key",
+    "Quantity",
+    "Reported",
+    "Ours",
+    "Δ",
+    "Rule",
+    "Source",
+    "Note",
+]
+NUMERIC_COLUMNS = {4, 5, 6}  # right-aligned
+
+
+def _table_cells(rows: pd.DataFrame) -> list[list[str]]:
+    """Report table cells, one list per row."""
+    cells = []
+    for row in rows.itertuples(index=False):
+        reported_text = row.reported + (" †" if row.source_kind == "secondary" else "")
+        difference = (
+            "" if row.difference is None or pd.isna(row.difference) else f"{row.difference:+.4g}"
+        )
+        source = f"{row.source_kind}: {row.source}" if row.source else ""
+        quantity = f"{row.quantity} ({row.unit})" if row.unit else row.quantity
+        cells.append(
+            [
+                row.status,
+                row.notebook,
+                row.key,
+                quantity,
+                reported_text,
+                row.ours_display,
+                difference,
+                row.rule,
+                source,
+                row.note,
+            ]
+        )
+    return cells
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {status}" for status, n in counts.items())
+
+
+def _markdown(rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str]) -> str:
+    lines = ["# KokoroChat reproduction report", "", f"**{_summary(counts)}**", "", RULE_TEXT, ""]
+    failed = _failed(rows)
+    if len(failed):
+        lines += [
+            "**Differs:** " + ", ".join(f"`{r.key}` ({r.notebook})" for r in failed.itertuples()),
+            "",
+        ]
+    if len(rows):
+        numeric = [i in NUMERIC_COLUMNS for i in range(len(TABLE_COLUMNS))]
+        lines.append(to_markdown(TABLE_COLUMNS, _table_cells(rows), numeric))
+    else:
+        lines += ["No notebook has recorded any number yet.", ""]
+    if unchecked:
+        lines += [
+            "## Reported values no notebook checked",
+            "",
+            ", ".join(f"`{k}`" for k in unchecked),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+HTML_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", "Hiragino Sans", "Noto Sans JP", sans-serif;
+       margin: 2rem; color: #222; }
+table { border-collapse: collapse; font-size: 0.85rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; position: sticky; top: 0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.counts span { display: inline-block; margin-right: 0.6rem; padding: 0.2rem 0.6rem; border-radius: 0.3rem; }
+.match { background: #e3f4e6; } .differs { background: #fbe0de; font-weight: 600; }
+.not-reported { background: #eeeeee; } .measured { background: #e2ecfb; }
+.not-reproducible { background: #fdf1d8; } .not-checked { background: #f7f7f7; }
+code { font-size: 0.8rem; }
+""".strip()
+
+
+def _html(rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str]) -> str:
+    esc = html.escape
+    badges = "".join(f'<span class="{_css(s)}">{n} {esc(s)}</span>' for s, n in counts.items())
+    head = "".join(f"<th>{esc(c)}</th>" for c in TABLE_COLUMNS)
+    body = []
+    for cells in _table_cells(rows):
+        tds = "".join(
+            f'<td class="num">{esc(c)}</td>' if i in NUMERIC_COLUMNS else f"<td>{esc(c)}</td>"
+            for i, c in enumerate(cells)
+        )
+        body.append(f'<tr class="{_css(cells[0])}">{tds}</tr>')
+    table = (
+        f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
+        + "\n".join(body)
+        + "\n</tbody>\n</table>"
+    )
+    rule = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", esc(RULE_TEXT))
+    rule = re.sub(r"\*(.+?)\*", r"<em>\1</em>", rule)
+    failed = _failed(rows)
+    differs = ""
+    if len(failed):
+        items = ", ".join(
+            f"<code>{esc(r.key)}</code> ({esc(r.notebook)})" for r in failed.itertuples()
+        )
+        differs = f'<p class="differs">Differs: {items}</p>\n'
+    missing = ""
+    if unchecked:
+        keys = ", ".join(f"<code>{esc(k)}</code>" for k in unchecked)
+        missing = f"<h2>Reported values no notebook checked</h2>\n<p>{keys}</p>\n"
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        "<title>KokoroChat reproduction report</title>\n"
+        f"<style>\n{HTML_STYLE}\n</style>\n</head>\n<body>\n<h1>KokoroChat reproduction report</h1>\n"
+        f'<p class="counts">{badges}</p>\n<p>{rule}</p>\n{differs}'
+        f"{table if len(rows) else '<p>No notebook has recorded any number yet.</p>'}\n"
+        f"{missing}</body>\n</html>\n"
+    )
+
+
+def _css(status: str) -> str:
+    return status.replace(" ", "-")

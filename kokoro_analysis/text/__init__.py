@@ -1,0 +1,1 @@
+"""Text: MeCab tokens of every message (cached), lexical statistics and keyness."""

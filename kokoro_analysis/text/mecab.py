@@ -1,0 +1,413 @@
+"""Japanese tokenization with MeCab (through fugashi) and the unidic-lite dictionary, cached as Parquet.
+
+Per token we keep:
+
+* ``surface``: the text span as written (MeCab ``%m``);
+* ``lemma``: UniDic's *lemma* (語彙素, feature 7) without the disambiguating suffix UniDic appends after
+  a hyphen (the English gloss of loanwords, ``コンピューター-computer`` → ``コンピューター``, or a sense
+  label, ``私-代名詞`` → ``私``). We use it, not the written base form (書字形基本形,
+  feature 10), because it merges orthographic variants (分かる / わかる / 解る → 分かる), which is what
+  vocabulary counts and keyword statistics need. Its spelling can be unusual (とても → 迚も);
+  unknown words use their surface;
+* ``pos``: the coarse part of speech (品詞大分類, feature 0, e.g. 名詞, 動詞, 助詞) and ``pos2`` (feature 1).
+
+Whitespace (every Unicode space, the full-width 　 included) and control characters separate tokens and
+are never tokens themselves: they are replaced by an ASCII space, which MeCab skips, before parsing.
+
+The dictionary is unidic-lite, chosen explicitly (``fugashi.Tagger()`` would prefer the full ``unidic``
+package if installed). MeCab writes one compact line per token (``-O ""`` overrides unidic-lite's output
+format so our ``--node-format`` is used), and the lines are parsed by Arrow's CSV reader: no Python object
+is made per token. Work is split over processes (one tagger per process; taggers cannot be pickled).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import hashlib
+import importlib.metadata
+import io
+import multiprocessing
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from kokoro_analysis.paths import cache_dir
+from kokoro_analysis.workers import available_cores
+
+TOKENS_FORMAT = 3
+"""Bump when the token table layout changes, so old caches are not read."""
+
+COLUMNS = ("surface", "pos", "pos2", "lemma")
+NODE_FORMAT = r"%m\t%f[0]\t%f[1]\t%f[7]\n"
+UNKNOWN_FORMAT = r"%m\t%f[0]\t%f[1]\t%m\n"
+CONTENT_POS = ("名詞", "動詞", "形容詞", "形状詞", "副詞")
+"""Coarse parts of speech counted as content words (nouns, verbs, adjectives, adjectival nouns, adverbs)."""
+NON_CONTENT_POS2 = ("非自立可能", "数詞", "固有名詞")
+"""Sub-POS excluded from content words: UniDic's 非自立可能 (する, いる, ある, 行く as auxiliaries...),
+numerals and proper nouns (names are mostly the role-play's pseudonyms)."""
+STOP_LEMMAS = (
+    "事",
+    "様",
+    "為",
+    "物",
+    "所",
+    "訳",
+    "筈",
+    "程",
+    "そう",
+    "どう",
+    "こう",
+    "ああ",
+    "然う",
+    "如何",
+)
+"""Lemmas excluded from content words although tagged as nouns or adverbs: formal nouns (こと, よう, ため,
+もの, ところ, わけ, はず, ほど) and demonstrative adverbs (そう, どう, こう, ああ)."""
+
+
+_SEPARATOR_CODES = [
+    *range(0x00, 0x20),
+    0x7F,
+    *range(0x80, 0xA1),
+    0x1680,
+    *range(0x2000, 0x200B),
+    0x2028,
+    0x2029,
+    0x202F,
+    0x205F,
+    0x3000,
+]
+SEPARATORS = str.maketrans({code: " " for code in _SEPARATOR_CODES})
+"""Translation table: whitespace other than the ASCII space (str.isspace) and control characters → " "."""
+
+
+def _dictionary_dir() -> str:
+    import unidic_lite
+
+    return unidic_lite.DICDIR
+
+
+def tagger_arguments() -> str:
+    """The MeCab options used: unidic-lite, no user rc file, our compact per-token format."""
+    return (
+        f'-d "{_dictionary_dir()}" -r /dev/null -O "" '
+        f'-F "{NODE_FORMAT}" -U "{UNKNOWN_FORMAT}" -B "" -E ""'
+    )
+
+
+def _mecab_library_version() -> str:
+    import fugashi
+
+    libs = glob.glob(
+        os.path.join(os.path.dirname(fugashi.__file__), "..", "fugashi.libs", "libmecab*")
+    )
+    try:
+        library = ctypes.CDLL(libs[0]) if libs else ctypes.CDLL("libmecab.so.2")
+        library.mecab_version.restype = ctypes.c_char_p
+        return library.mecab_version().decode()
+    except (OSError, AttributeError):
+        return "unknown"
+
+
+@lru_cache(maxsize=1)
+def tokenizer_identity() -> dict[str, str]:
+    """Everything that can change the tokens: fugashi, MeCab and dictionary versions, options, format."""
+    dictionary = Path(_dictionary_dir())
+    version_file = dictionary / "version"
+    return {
+        "fugashi": importlib.metadata.version("fugashi"),
+        "mecab": _mecab_library_version(),
+        "unidic-lite": importlib.metadata.version("unidic-lite"),
+        "dictionary": version_file.read_text().strip() if version_file.exists() else "unknown",
+        "sys.dic bytes": str((dictionary / "sys.dic").stat().st_size),
+        "options": f"-O '' -F {NODE_FORMAT} -U {UNKNOWN_FORMAT}; whitespace and controls as ASCII space",
+        "format": str(TOKENS_FORMAT),
+    }
+
+
+def make_tagger():
+    """A fugashi ``GenericTagger`` on unidic-lite whose ``parse`` returns our compact format."""
+    import fugashi
+
+    return fugashi.GenericTagger(tagger_arguments())
+
+
+# --- tokenizing -----------------------------------------------------------------------------------
+
+_TAGGER = None
+
+
+def _init_worker() -> None:
+    global _TAGGER
+    _TAGGER = make_tagger()
+
+
+def _tokenize_chunk(texts: Sequence[str]) -> tuple[np.ndarray, pa.Table]:
+    """Tokenize one chunk in a worker: tokens per text and a table of the tokens' columns."""
+    parse = _TAGGER.parse
+    # fugashi strips the final newline of MeCab's output; put it back on non-empty results
+    outputs = [
+        out + "\n" if out else out for out in (parse(text.translate(SEPARATORS)) for text in texts)
+    ]
+    counts = np.fromiter((out.count("\n") for out in outputs), dtype=np.int32, count=len(outputs))
+    return counts, _read_lines("".join(outputs))
+
+
+_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+
+
+def _read_lines(lines: str) -> pa.Table:
+    """Parse MeCab's tab-separated lines into dictionary-encoded columns (small to send between processes)."""
+    if not lines:
+        return pa.table({name: pa.array([], pa.string()).dictionary_encode() for name in COLUMNS})
+    return pacsv.read_csv(
+        io.BytesIO(lines.encode("utf-8")),
+        read_options=pacsv.ReadOptions(
+            column_names=list(COLUMNS), use_threads=False, block_size=1 << 26
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter="\t",
+            quote_char=False,
+            escape_char=False,
+            newlines_in_values=False,
+            ignore_empty_lines=False,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: _DICTIONARY for name in COLUMNS},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def _chunks(texts: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(texts), size):
+        yield texts[start : start + size]
+
+
+def tokenize_texts(
+    texts: Sequence[str],
+    *,
+    workers: int | None = None,
+    progress: bool = True,
+    chunk_size: int = 4000,
+) -> tuple[np.ndarray, pa.Table]:
+    """Tokenize ``texts``; return tokens per text and one Arrow table of all tokens in order."""
+    texts = list(texts)
+    workers = workers or available_cores()
+    chunks = list(_chunks(texts, chunk_size))
+    bar = _progress_bar(len(texts), progress)
+    results = []
+    if workers == 1 or len(chunks) <= 1:
+        _init_worker()
+        for chunk in chunks:
+            results.append(_tokenize_chunk(chunk))
+            bar.update(len(chunk))
+    else:
+        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        with context.Pool(workers, initializer=_init_worker) as pool:
+            for chunk, result in zip(chunks, pool.imap(_tokenize_chunk, chunks)):
+                results.append(result)
+                bar.update(len(chunk))
+    bar.close()
+    if not results:
+        return np.zeros(0, np.int32), _read_lines("")
+    counts = np.concatenate([counts for counts, _ in results])
+    return counts, pa.concat_tables([table for _, table in results])
+
+
+def _progress_bar(total: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="utt", desc="MeCab", disable=not enabled, mininterval=0.5)
+
+
+def _finish_columns(table: pa.Table) -> pa.Table:
+    """One dictionary per column, and lemmas without UniDic's hyphenated suffix. Work is done on the
+    dictionaries (tens of thousands of strings), never per token."""
+    table = table.unify_dictionaries()
+    columns = {name: table[name].combine_chunks() for name in COLUMNS}
+    lemma = columns["lemma"]
+    if isinstance(lemma, pa.ChunkedArray):  # an empty table stays chunked
+        lemma = pa.concat_arrays(lemma.chunks) if lemma.num_chunks else pa.array([], _DICTIONARY)
+    stripped = pc.replace_substring_regex(
+        lemma.dictionary, pattern=r"^(.+?)-.*$", replacement=r"\1"
+    )
+    values, inverse = np.unique(np.asarray(stripped.to_pylist(), dtype=object), return_inverse=True)
+    indices = inverse.astype(np.int32)[lemma.indices.to_numpy(zero_copy_only=False)]
+    columns["lemma"] = pa.DictionaryArray.from_arrays(
+        pa.array(indices, pa.int32()), pa.array(values.tolist(), pa.string())
+    )
+    return pa.table(columns)
+
+
+# --- the token table ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Tokens:
+    """MeCab tokens of a set of utterances.
+
+    ``table`` has one row per token, in text order: ``utterance`` (the index label of the utterance in
+    ``corpus.utterances``) and the categorical columns ``surface``, ``pos``, ``pos2``, ``lemma``.
+    """
+
+    table: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def restrict(self, utterance_index) -> Tokens:
+        """Tokens of the given utterances only (e.g. ``corpus.subset("high").utterances.index``)."""
+        return Tokens(self.table[self.table["utterance"].isin(pd.Index(utterance_index))])
+
+    def content(self) -> Tokens:
+        """Content-word tokens only (see :data:`CONTENT_POS`, :data:`NON_CONTENT_POS2`, :data:`STOP_LEMMAS`)."""
+        table = self.table
+        mask = (
+            table["pos"].isin(CONTENT_POS)
+            & ~table["pos2"].isin(NON_CONTENT_POS2)
+            & ~table["lemma"].isin(STOP_LEMMAS)
+        )
+        return Tokens(self.table[mask])
+
+    def counts_per_utterance(self, utterance_index) -> pd.Series:
+        """Number of tokens of each utterance in ``utterance_index`` (0 for an utterance with none)."""
+        return (
+            self.table.groupby("utterance").size().reindex(pd.Index(utterance_index), fill_value=0)
+        )
+
+    def lists(self, column: str = "surface") -> pd.Series:
+        """One Python list of tokens per utterance (only utterances that have tokens), indexed by utterance."""
+        values = self.table[column].astype(str).to_numpy()
+        keys = self.table["utterance"].to_numpy()
+        if len(keys) == 0:
+            return pd.Series([], dtype=object)
+        bounds = np.flatnonzero(np.diff(keys)) + 1
+        starts = np.concatenate([[0], bounds])
+        ends = np.concatenate([bounds, [len(keys)]])
+        return pd.Series([values[a:b].tolist() for a, b in zip(starts, ends)], index=keys[starts])
+
+    def usual_surfaces(self, lemmas=None) -> pd.Series:
+        """The most frequent ``surface`` of each lemma among these tokens (its usual written form: UniDic
+        spells some lemmas unlike the text, とても → 迚も), for display with :func:`lemma_label`.
+
+        Restrict the tokens first (:meth:`restrict`, :meth:`content`, a boolean mask) to get the usual
+        form within that subset. ``lemmas`` limits the result to those lemmas; lemmas without tokens (or
+        only tokens with a missing surface) are absent. Returns a string Series named ``surface``, index
+        ``lemma`` sorted by code point. Ties in frequency go to the surface that sorts first by code
+        point, so the result does not depend on the order of the categories. Vectorised: (lemma, surface)
+        code pairs are counted by hashing (``pd.factorize``), no Python loop per token.
+        """
+        lemma, surface = _categorical(self.table["lemma"]), _categorical(self.table["surface"])
+        lemma_codes = lemma.cat.codes.to_numpy().astype(np.int64)
+        surface_codes = surface.cat.codes.to_numpy().astype(np.int64)
+        keep = (lemma_codes >= 0) & (surface_codes >= 0)
+        if lemmas is not None:
+            wanted = lemma.cat.categories.get_indexer(pd.Index(lemmas).unique())
+            keep &= np.isin(lemma_codes, wanted[wanted >= 0])
+        if not keep.any():
+            return pd.Series(
+                [], index=pd.Index([], dtype=object, name="lemma"), dtype=object, name="surface"
+            )
+        # surfaces renumbered in code-point order, so the smallest number wins a tie whatever the category order
+        names = np.asarray(surface.cat.categories.astype(str), dtype=object)
+        by_name = np.argsort(names, kind="stable")
+        rank = np.empty(len(names), dtype=np.int64)
+        rank[by_name] = np.arange(len(names))
+        codes, pairs = pd.factorize(
+            lemma_codes[keep] * len(names) + rank[surface_codes[keep]]
+        )  # hashing, no sort
+        counts = np.bincount(codes, minlength=len(pairs))
+        pair_lemma, pair_rank = pairs // len(names), pairs % len(names)
+        order = np.lexsort(
+            (pair_rank, -counts, pair_lemma)
+        )  # per lemma: most frequent, then code point
+        best = order[np.r_[True, pair_lemma[order][1:] != pair_lemma[order][:-1]]]
+        lemma_names = np.asarray(lemma.cat.categories.astype(str), dtype=object)
+        index = pd.Index(lemma_names[pair_lemma[best]], dtype=object, name="lemma")
+        return pd.Series(
+            names[by_name][pair_rank[best]], index=index, dtype=object, name="surface"
+        ).sort_index()
+
+
+def _categorical(column: pd.Series) -> pd.Series:
+    return column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
+
+
+def lemma_label(lemma: str, surface) -> str:
+    """How figures and tables show a lemma: the lemma, followed by its usual written form in full-width
+    parentheses when that form starts with a different character (迚も（とても）, 栗鼠（リス）, 言う（いう）),
+    else the lemma alone (思う for 思っ: an inflection, not a spelling). A missing, empty or non-string
+    ``surface`` gives the lemma. ``surface`` is usually from :meth:`Tokens.usual_surfaces`."""
+    if isinstance(surface, str) and surface and surface[:1] != lemma[:1]:
+        return f"{lemma}（{surface}）"
+    return lemma
+
+
+def tokenize_corpus(
+    corpus, *, workers: int | None = None, cache: bool = True, progress: bool = True
+) -> Tokens:
+    """Tokens of every utterance of ``corpus``, from the cache when the texts and tokenizer are unchanged.
+
+    The cache key is a SHA-256 of the utterance index and texts plus :func:`tokenizer_identity`, so a
+    changed input or tokenizer never returns stale tokens. Files live in ``<cache>/tokens/``.
+    """
+    utterances = corpus.utterances if hasattr(corpus, "utterances") else corpus
+    index = utterances.index.to_numpy(dtype=np.int64)
+    path = cache_dir() / "tokens" / f"{token_cache_key(index, utterances['text'])}.parquet"
+    if cache and path.exists():
+        try:
+            return Tokens(pd.read_parquet(path))
+        except Exception:  # a damaged cache file is rebuilt
+            path.unlink(missing_ok=True)
+    counts, table = tokenize_texts(utterances["text"].tolist(), workers=workers, progress=progress)
+    table = _finish_columns(table)
+    owners = np.repeat(index, counts)
+    if len(index) and index.max() < 2**31 and index.min() >= 0:
+        owners = owners.astype(np.int32)
+    table = table.add_column(0, "utterance", pa.array(owners))
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        pq.write_table(table, tmp, compression="zstd", write_statistics=False)
+        tmp.replace(path)
+    return Tokens(table.to_pandas())
+
+
+def token_cache_key(index: np.ndarray, texts) -> str:
+    """SHA-256 over the tokenizer identity, the utterance index labels and the texts (hashed from their
+    Arrow buffers: offsets rebased to 0, then the UTF-8 bytes, so no Python string is made)."""
+    digest = hashlib.sha256(repr(sorted(tokenizer_identity().items())).encode())
+    digest.update(np.ascontiguousarray(index, dtype=np.int64).tobytes())
+    array = _as_large_string(texts)
+    _, offsets_buffer, data = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+        array.offset : array.offset + len(array) + 1
+    ]
+    digest.update((offsets - offsets[0]).tobytes())
+    if data is not None:
+        digest.update(memoryview(data)[offsets[0] : offsets[-1]])
+    return digest.hexdigest()[:32]
+
+
+def _as_large_string(texts) -> pa.LargeStringArray:
+    try:
+        array = pa.array(texts)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        array = pa.array(list(texts), pa.large_string())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks else pa.array([], pa.large_string())
+    if array.null_count:
+        raise ValueError("texts must not contain missing values")
+    return array.cast(pa.large_string())

@@ -1,0 +1,294 @@
+"""Unit tests of kokoro_analysis.analyses.feedback.scores (hand-computed answers) and of the figures of the feedback
+notebook; real-data checks of the reproduced numbers. The other feedback modules are tested in
+test_item_structure.py, test_score_features.py and test_raters.py (which use the helpers defined here)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from kokoro_analysis.analyses.feedback import (
+    item_structure,
+    raters,
+    score_features,
+)
+from kokoro_analysis.analyses.feedback import (
+    scores as feedback,
+)
+from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.loading import Corpus
+from kokoro_analysis.corpus.validation import ValidationReport
+from kokoro_analysis.stats import bootstrap_counts
+from kokoro_analysis.text.mecab import Tokens
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _utterances(rows: list[tuple[int, str, int, str]]) -> pd.DataFrame:
+    """(dialogue_id, role, seconds after 2021-01-01 10:00, text) → an utterances table like the loader's."""
+    frame = pd.DataFrame(rows, columns=["dialogue_id", "role", "seconds", "text"])
+    frame["position"] = frame.groupby("dialogue_id").cumcount().astype(np.int32)
+    frame["role"] = pd.Categorical(frame["role"], categories=schema.ROLES)
+    frame["time"] = pd.Timestamp("2021-01-01 10:00") + pd.to_timedelta(
+        frame.pop("seconds"), unit="s"
+    )
+    frame["length"] = frame["text"].str.len().astype(np.int32)
+    return frame[["dialogue_id", "position", "role", "time", "text", "length"]]
+
+
+def _dialogues(ids, scores, **columns) -> pd.DataFrame:
+    """A dialogues table; given all items (and flags), with the loader's ``item_sum`` (and ``score_branch``)."""
+    frame = pd.DataFrame({"score": scores, **columns}, index=pd.Index(ids, name="dialogue_id"))
+    if set(schema.ITEM_KEYS) <= set(frame):
+        frame["item_sum"] = frame[list(schema.ITEM_KEYS)].sum(axis=1)
+    if set(schema.FLAG_KEYS) <= set(frame):
+        frame["score_branch"] = schema.score_rule_branch(
+            *frame[list(schema.FLAG_KEYS)].to_numpy(dtype=bool).T
+        )
+    return frame
+
+
+def _corpus(dialogues: pd.DataFrame, utterances: pd.DataFrame) -> Corpus:
+    return Corpus(dialogues, utterances, ValidationReport(source="test"))
+
+
+# --------------------------------------------------------------------------- score
+
+
+def test_score_summary_hand_values():
+    summary = feedback.score_summary(pd.Series([10, 20, 30, 40, 100]))["value"]
+    assert summary["n"] == 5
+    assert summary["mean"] == pytest.approx(40)
+    assert summary["median"] == 30
+    assert summary["sd"] == pytest.approx(np.sqrt(((-30) ** 2 + 20**2 + 10**2 + 0 + 60**2) / 4))
+    assert summary["p25"] == 20 and summary["p75"] == 40
+    assert summary["skewness"] == pytest.approx(stats.skew([10, 20, 30, 40, 100], bias=False))
+
+
+def test_score_rule_table_counts_branches_and_plain_sum_errors():
+    items = {key: [5, 4, 1, 0] for key in schema.ITEM_KEYS}  # item sums 100, 80, 20, 0
+    dialogues = _dialogues(
+        [1, 2, 3, 4],
+        [100, 40, 0, 0],
+        **items,
+        harmful_due_to_ignorance=[False, False, True, False],
+        other_potentially_unethical=[False, False, False, False],
+        unwilling_to_continue=[False, True, False, True],
+    )
+    table = feedback.score_rule_table(dialogues)
+    assert table.loc["sum", "sessions"] == 1
+    assert table.loc["halved", "sessions"] == 2
+    assert table.loc["zeroed", "sessions"] == 1
+    # session 4 is halved but 0 // 2 == 0: the plain sum happens to be right
+    assert table.loc["all", "plain_sum_wrong"] == 2
+    assert table.loc["all", "rule_holds"] == 4
+
+
+# --------------------------------------------------------------------------- items
+
+
+def test_cronbach_alpha_hand_example():
+    items = np.array([[1, 2, 3], [2, 2, 4], [3, 4, 4], [4, 5, 5]])
+    # item variances 5/3, 9/4, 2/3 (sum 55/12); variance of the sums [6, 8, 11, 14] is 49/4
+    # alpha = 3/2 * (1 - (55/12) / (49/4)) = 46/49
+    assert feedback.cronbach_alpha(items) == pytest.approx(46 / 49)
+
+
+def test_cronbach_alpha_edge_cases():
+    assert feedback.cronbach_alpha(np.array([[1, 1], [2, 2], [3, 3]])) == pytest.approx(1.0)
+    assert np.isnan(feedback.cronbach_alpha(np.ones((4, 3))))
+    assert np.isnan(feedback.cronbach_alpha(np.arange(5).reshape(5, 1)))
+    with pytest.raises(ValueError):
+        feedback.cronbach_alpha(np.arange(5))
+
+
+def test_bootstrapped_alpha_equals_alpha_of_the_resample():
+    rng = np.random.default_rng(3)
+    matrix = rng.integers(0, 6, size=(40, 4)).astype(float)
+    counts = bootstrap_counts(40, 5, seed=1)
+    boot = feedback._weighted_alpha(matrix, counts)
+    for row, value in zip(counts, boot):
+        assert value == pytest.approx(feedback.cronbach_alpha(np.repeat(matrix, row, axis=0)))
+
+
+def test_item_statistics_corrected_item_total():
+    rng = np.random.default_rng(0)
+    answers = rng.integers(0, 6, size=(30, 20))
+    dialogues = pd.DataFrame(answers, columns=list(schema.ITEM_KEYS))
+    table = feedback.item_statistics(dialogues, "pearson")
+    rest = answers.sum(axis=1) - answers[:, 0]
+    assert table.iloc[0]["r_item_rest"] == pytest.approx(np.corrcoef(answers[:, 0], rest)[0, 1])
+    spearman = feedback.item_statistics(dialogues, "spearman")
+    assert spearman.iloc[0]["r_item_rest"] == pytest.approx(stats.spearmanr(answers[:, 0], rest)[0])
+    assert table.iloc[0]["alpha_if_deleted"] == pytest.approx(
+        feedback.cronbach_alpha(answers[:, 1:])
+    )
+    assert table.iloc[3]["mean"] == pytest.approx(answers[:, 3].mean())
+    with pytest.raises(ValueError, match="spearman"):
+        feedback.item_statistics(dialogues, "kendall")
+
+
+def test_bootstrap_counts_rows_are_resamples():
+    counts = bootstrap_counts(7, 4, seed=9)
+    assert counts.shape == (4, 7) and (counts.sum(axis=1) == 7).all()
+    rng = np.random.default_rng(9)
+    for row in counts:
+        assert (row == np.bincount(rng.integers(0, 7, 7), minlength=7)).all()
+
+
+# --------------------------------------------------------------------------- keyness and flags
+
+
+def _tokens(rows: list[tuple[int, str, str, str, str]]) -> Tokens:
+    frame = pd.DataFrame(rows, columns=["utterance", "surface", "pos", "pos2", "lemma"])
+    for column in ("surface", "pos", "pos2", "lemma"):
+        frame[column] = frame[column].astype("category")
+    return Tokens(frame)
+
+
+def test_counselor_lemma_counts_by_group():
+    utterances = _utterances(
+        [
+            (1, "counselor", 0, "x"),
+            (1, "client", 5, "x"),
+            (2, "counselor", 0, "x"),
+            (3, "counselor", 0, "x"),
+        ]
+    )
+    dialogues = _dialogues([1, 2, 3], [90, 30, 70], counselor_id=[5, 6, 7])
+    tokens = _tokens(
+        [
+            (0, "とても", "副詞", "一般", "迚も"),
+            (0, "とっても", "副詞", "一般", "迚も"),
+            (0, "とても", "副詞", "一般", "迚も"),
+            (1, "とても", "副詞", "一般", "迚も"),  # client: not counted
+            *[(1, "とっても", "副詞", "一般", "迚も")] * 4,  # nor count for the usual written form
+            (2, "とても", "副詞", "一般", "迚も"),
+            (2, "は", "助詞", "係助詞", "は"),  # particle: not a content word
+            (3, "大切", "形状詞", "一般", "大切"),
+        ]
+    )
+    counts = feedback.counselor_lemma_counts(_corpus(dialogues, utterances), tokens)
+    assert counts.loc["迚も", ["high", "low", "counselors"]].tolist() == [3, 1, 2]
+    assert counts.loc["迚も", "surface"] == "とても"
+    assert counts.loc["大切", ["high", "low"]].tolist() == [1, 0]  # score 70 counts as high
+    assert "は" not in counts.index
+    client_tokens = _tokens([(1, "とても", "副詞", "一般", "迚も")])
+    assert feedback.counselor_lemma_counts(_corpus(dialogues, utterances), client_tokens).empty
+    top, _ = feedback.keyness_table(_corpus(dialogues, utterances), client_tokens)
+    assert top.empty
+
+
+def test_top_keywords_filters_by_counselors_and_direction():
+    keyness = pd.DataFrame(
+        {
+            "delta": [1.0, 0.5, -0.4, -1.0],
+            "z": [5.0, 3.0, -2.0, -6.0],
+            "count_group": [10, 8, 3, 1],
+            "count_other": [1, 2, 6, 9],
+            "rate_group": [1.0] * 4,
+            "rate_other": [1.0] * 4,
+            "counselors": [1, 12, 15, 30],
+            "surface": ["a", "b", "c", "d"],
+        },
+        index=pd.Index(["w1", "w2", "w3", "w4"], name="word"),
+    )
+    top = feedback.top_keywords(keyness, 5, min_counselors=10)
+    assert top[top["direction"] == "high"]["lemma"].tolist() == ["w2"]
+    assert top[top["direction"] == "low"]["lemma"].tolist() == ["w4", "w3"]
+
+
+def test_flag_table_counts():
+    items = {key: [3, 2, 1] for key in schema.ITEM_KEYS}
+    topics = ["School Issues", "School Issues", "Workplace Issues"]
+    dialogues = _dialogues(
+        [1, 2, 3],
+        [60, 20, 0],
+        **items,
+        topic_main_en=topics,
+        harmful_due_to_ignorance=[False, False, True],
+        other_potentially_unethical=[False] * 3,
+        unwilling_to_continue=[False, True, True],
+    )
+    table = feedback.flag_table(dialogues)
+    assert table.loc["unwilling_to_continue", "sessions"] == 2
+    assert table.loc["unwilling_to_continue", "with_other_flag"] == 1
+    assert table.loc["harmful_due_to_ignorance", "mean_item_sum"] == 20
+    assert table.loc["unwilling_to_continue", "label_ja"] == "離脱"
+    topics = feedback.flag_topics(dialogues)
+    assert topics.loc["School Issues", "unwilling_to_continue"] == 1
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@pytest.fixture(scope="module")
+def synthetic_corpus(synthetic_dir):
+    from kokoro_analysis import load_corpus
+
+    return load_corpus(synthetic_dir)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_figures_render_every_glyph(synthetic_corpus, lang):
+    import matplotlib.pyplot as plt
+
+    from kokoro_analysis.charts import feedback as charts
+    from kokoro_analysis.charts.style import apply_paper_style, check_japanese_glyphs
+
+    plt.close("all")  # figures left open by earlier tests
+    apply_paper_style()
+    corpus = synthetic_corpus
+    dialogues = corpus.dialogues
+    features = score_features.session_features(corpus)
+    correlations = score_features.feature_correlations(features, n_bootstrap=20)
+    corr = item_structure.item_correlations(dialogues)
+    _, link = item_structure.cluster_order(corr)
+    keywords = pd.DataFrame(
+        {
+            "direction": ["high", "low"],
+            "rank": [1, 1],
+            "lemma": ["迚も", "学校"],
+            "surface": ["とても", "学校"],
+            "z": [3.0, -2.5],
+        }
+    )
+    figures = [
+        charts.score_histogram(dialogues, lang),
+        charts.item_distribution_chart(feedback.item_distribution(dialogues), lang),
+        charts.item_statistics_chart(feedback.item_statistics(dialogues), lang),
+        charts.scree_chart(item_structure.eigen_table(dialogues, n_iter=10), lang),
+        charts.loadings_chart(item_structure.loadings_table(dialogues), lang),
+        charts.correlation_heatmap(corr, link, corpus.items, lang),
+        charts.hexbin_chart(features, "client_chars", correlations.loc["client_chars"], lang),
+        charts.correlation_forest(correlations, lang),
+        charts.experience_chart(raters.experience_bins(dialogues), lang),
+        charts.keyness_chart(keywords, lang),
+    ]
+    for fig in figures:
+        assert check_japanese_glyphs(fig) == []
+        assert fig.get_size_inches()[0] in (pytest.approx(3.0), pytest.approx(6.3))
+        plt.close(fig)
+
+
+# --------------------------------------------------------------------------- real data
+
+
+@pytest.mark.realdata
+def test_real_score_distribution_and_rule(real_corpus):
+    dialogues = real_corpus.dialogues
+    summary = feedback.score_summary(dialogues["score"])["value"]
+    assert round(summary["mean"], 2) == 63.58
+    assert summary["median"] == 64
+    rule = feedback.score_rule_table(dialogues)
+    assert rule["sessions"].to_dict() == {"sum": 6374, "halved": 203, "zeroed": 12, "all": 6589}
+    assert rule.loc["all", "plain_sum_wrong"] == 215
+    assert rule.loc["all", "rule_holds"] == 6589
+
+
+@pytest.mark.realdata
+def test_real_subset_counts(real_corpus):
+    sessions = feedback.subset_statistics(real_corpus).loc["sessions"]
+    assert sessions.to_dict() == {"low": 3870, "high": 2601, "full": 6471, "test": 118, "all": 6589}

@@ -1,0 +1,350 @@
+"""corpus_stats: the authors' statistics table on a hand-built corpus (values computed by hand), the
+response-time definition, distributions, the comparison table and the figure functions; on the real
+data (KOKOROCHAT_DATA) all 13 numbers of the table at the printed precision."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kokoro_analysis import load_corpus, stats
+from kokoro_analysis.analyses import corpus_stats as cs
+from kokoro_analysis.charts import corpus as charts
+from kokoro_analysis.charts.style import check_japanese_glyphs, paper_style
+from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.synthetic import make_session, write_corpus
+
+# (counselor_id, client_id, [(role, seconds since start, text), ...]) per session
+SESSIONS = {
+    1: (
+        1,
+        2,
+        [
+            ("counselor", 0, "こんにちは"),
+            ("client", 10, "はい"),
+            ("client", 15, "よろしく"),
+            ("counselor", 45, "どうぞ"),
+        ],
+    ),
+    2: (2, 3, [("counselor", 0, "あ"), ("client", 0, "いいえ")]),
+    3: (1, 4, [("counselor", 0, "ab"), ("counselor", 5, "cde"), ("client", 65, "f")]),
+}
+
+
+def _session(dialogue_id: int, counselor_id: int, client_id: int, messages) -> dict:
+    session = make_session(dialogue_id, np.random.default_rng(dialogue_id))
+    start = pd.Timestamp("2021-05-01 10:00:00")
+    session["dialogue"] = [
+        {
+            "role": role,
+            "time": (start + pd.Timedelta(seconds=s)).strftime(schema.TIME_FORMAT),
+            "utterance": text,
+        }
+        for role, s, text in messages
+    ]
+    review_en, review_ja = session["review_by_client_en"], session["review_by_client_jp"]
+    for key, value in (("counselor_id", counselor_id), ("client_id", client_id)):
+        review_en[key] = value
+        review_ja[schema.REVIEW_KEYS_JA[schema.REVIEW_KEYS_EN.index(key)]] = value
+    return session
+
+
+@pytest.fixture(scope="module")
+def hand_corpus(tmp_path_factory):
+    folder = write_corpus(
+        tmp_path_factory.mktemp("hand"), {i: _session(i, *spec) for i, spec in SESSIONS.items()}
+    )
+    return load_corpus(folder, clone=False)
+
+
+def test_statistics_table_by_hand(hand_corpus):
+    table = cs.statistics_table(hand_corpus)
+    assert list(table.index) == list(cs.STAT_ROWS) and list(table.columns) == [
+        "total",
+        "counselor",
+        "client",
+    ]
+    assert table.loc["dialogues", "total"] == 3
+    assert table.loc["dialogues", ["counselor", "client"]].isna().all()
+    # counselors {1, 2}, clients {2, 3, 4}: id 2 played both roles, so the total is 4, not 5
+    assert table.loc["speakers"].tolist() == [4, 2, 3]
+    assert table.loc["utterances"].tolist() == [9, 5, 4]
+    assert table.loc["avg_utterances_per_dialogue"].tolist() == pytest.approx([3.0, 5 / 3, 4 / 3])
+    # characters: counselor 5+3+1+2+3 = 14, client 2+4+3+1 = 10
+    assert table.loc["avg_chars_per_utterance"].tolist() == pytest.approx([24 / 9, 14 / 5, 10 / 4])
+
+
+def test_statistics_records_and_paper_layout(hand_corpus):
+    table = cs.statistics_table(hand_corpus)
+    records = cs.statistics_records(table)
+    assert len(records) == 13
+    assert records["stats.speakers.total"] == 4 and isinstance(
+        records["stats.utterances.client"], int
+    )
+    summary = cs.corpus_summary(table)
+    assert summary.iloc[0].tolist() == ["# Dialogues", "3", "–", "–"]
+    assert summary.iloc[4].tolist() == [
+        "Avg. length / utterance (characters)",
+        "2.67",
+        "2.80",
+        "2.50",
+    ]
+    assert cs.corpus_summary(table, "ja").columns[0] == "区分"
+
+
+def test_statistics_vs_reported_has_15_cells(hand_corpus):
+    versus = cs.statistics_vs_reported(cs.statistics_table(hand_corpus))
+    assert len(versus) == 15
+    assert versus["key"].notna().sum() == 13
+    assert versus.loc[versus["key"] == "stats.dialogues.total", "reported"].item() == "6,589"
+    assert not versus.loc[
+        versus["key"].notna(), "same_as_printed"
+    ].any()  # 3 sessions are not 6,589
+    assert versus.loc[versus["key"].isna(), "same_as_printed"].all()  # the two "–" cells
+
+
+def test_statistics_vs_reported_rounds_half_up():
+    table = pd.DataFrame(np.nan, index=list(cs.STAT_ROWS), columns=list(schema.ROLE_COLUMNS))
+    table.loc["avg_utterances_per_dialogue", "total"] = (
+        91.195  # stored as 91.19499...; printed as people round
+    )
+    table.loc["avg_chars_per_utterance", "client"] = 20.634
+    versus = cs.statistics_vs_reported(table).set_index("key")
+    assert versus.loc["stats.avg_utterances_per_dialogue.total", "ours_printed"] == "91.20"
+    assert versus.loc["stats.avg_chars_per_utterance.client", "ours_printed"] == "20.63"
+    assert versus.loc["stats.avg_chars_per_utterance.client", "same_as_printed"]
+
+
+def test_turns_and_additional_statistics(hand_corpus):
+    turns = cs.turns_per_session(hand_corpus.utterances)
+    # session 1: co | cl cl | co; session 2: co | cl; session 3: co co | cl
+    assert turns.loc[[1, 2, 3], "total"].tolist() == [3, 2, 2]
+    assert turns.loc[1, ["counselor", "client"]].tolist() == [2, 1]
+    extra = cs.additional_statistics(hand_corpus)["value"]
+    assert extra["people_both_roles"] == 1
+    assert extra["people_counselor_only"] == 1 and extra["people_client_only"] == 2
+    assert extra["avg_turns_per_dialogue.total"] == pytest.approx(7 / 3)
+    assert extra["messages_per_turn"] == pytest.approx(9 / 7)
+
+
+def test_turns_per_session_equals_corpus_turns(synthetic_dir):
+    corpus = load_corpus(synthetic_dir)
+    expected = corpus.turns().groupby("dialogue_id").size()
+    turns = cs.turns_per_session(corpus.utterances)
+    assert turns["total"].to_dict() == expected.to_dict()
+    assert (turns["counselor"] + turns["client"] == turns["total"]).all()
+
+
+def test_people_and_sessions(hand_corpus):
+    people = cs.people_roles(hand_corpus)
+    assert people.loc[1].tolist() == [2, 0] and people.loc[2].tolist() == [1, 1]
+    per_person = cs.sessions_per_person(hand_corpus)
+    assert per_person["counselor"].to_dict() == {1: 2, 2: 1}
+    assert per_person["client"].to_dict() == {2: 1, 3: 1, 4: 1}
+    assert cs.sessions_per_year(hand_corpus).to_dict() == {2021: 3}
+
+
+def _frame(rows) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["dialogue_id", "position", "role", "time"])
+    frame["role"] = pd.Categorical(frame["role"], categories=schema.ROLES)
+    frame["time"] = pd.to_datetime(frame["time"])
+    return frame
+
+
+def test_response_time_definition():
+    utterances = _frame(
+        [
+            (1, 0, "client", "2021-01-01 10:00:00"),
+            (1, 1, "client", "2021-01-01 10:00:30"),
+            (1, 2, "counselor", "2021-01-01 10:01:00"),  # 30 s after the LAST client message
+            (
+                1,
+                3,
+                "counselor",
+                "2021-01-01 10:01:05",
+            ),  # follows a counselor message: not a response
+            (1, 4, "client", "2021-01-01 10:01:05"),  # client response, 0 s
+            (
+                2,
+                0,
+                "counselor",
+                "2021-01-01 11:00:00",
+            ),  # first message of a session: not a response
+            (2, 1, "client", "2021-01-01 11:02:00"),  # client response, 120 s
+            (2, 2, "counselor", "2021-01-01 11:02:07"),  # counselor response, 7 s
+        ]
+    )
+    utterances.index = utterances.index + 100
+    counselor = cs.response_times(utterances)
+    assert counselor.index.tolist() == [102, 107]
+    assert counselor["seconds"].tolist() == [30.0, 7.0]
+    assert counselor["dialogue_id"].tolist() == [1, 2]
+    client = cs.response_times(utterances, to_role="client")
+    assert client.index.tolist() == [104, 106]
+    assert client["seconds"].tolist() == [0.0, 120.0]
+
+
+def test_response_times_reject_bad_input():
+    utterances = _frame(
+        [
+            (1, 0, "client", "2021-01-01 10:00:00"),
+            (2, 0, "client", "2021-01-01 10:00:00"),
+            (1, 1, "counselor", "2021-01-01 10:00:05"),
+        ]
+    )
+    with pytest.raises(ValueError, match="not contiguous"):
+        cs.response_times(utterances)
+    shuffled = _frame(
+        [(1, 1, "client", "2021-01-01 10:00:00"), (1, 0, "counselor", "2021-01-01 10:00:05")]
+    )
+    with pytest.raises(ValueError, match="positions decrease"):
+        cs.response_times(shuffled)
+    with pytest.raises(ValueError, match="to_role"):
+        cs.response_times(shuffled, to_role="usr")
+
+
+def test_describe():
+    summary = stats.describe([1, 2, 3, 4, 100, np.nan])
+    assert summary["n"] == 5 and summary["mean"] == 22.0 and summary["median"] == 3.0
+    assert summary["q1"] == 2.0 and summary["q3"] == 4.0 and summary["iqr"] == 2.0
+    assert summary["sd"] == pytest.approx(np.std([1, 2, 3, 4, 100], ddof=1))
+    assert summary["p5"] == pytest.approx(1.2) and summary["p95"] == pytest.approx(80.8)
+    assert stats.describe([])["n"] == 0
+
+
+def test_distribution_summary(hand_corpus):
+    summary = cs.distribution_summary(hand_corpus)
+    assert summary.loc["messages per session (total)", "mean"] == 3.0
+    assert summary.loc["counselor response time", "n"] == 1  # only session 1's last message
+    assert summary.loc["counselor response time", "mean"] == 30.0
+    assert summary.loc["client response time", "n"] == 3
+    assert summary.loc["client response time", "mean"] == pytest.approx((10 + 0 + 60) / 3)
+    assert summary.loc["session length", "max"] == pytest.approx(65 / 60)
+    assert summary.loc["characters per message (client)", "n"] == 4
+    assert set(summary.columns) >= {"unit", "n", "mean", "sd", "median", "iqr", "p5", "p95"}
+
+
+def test_comparison_table_reported_and_measured(hand_corpus):
+    reported_only = cs.comparison_table()
+    assert reported_only["dataset"].tolist() == [
+        "AugESC",
+        "ESConv",
+        "Client-Reactions",
+        "KokoroChat",
+    ]
+    assert reported_only.set_index("dataset").loc["ESConv", "avg_utterances_per_dialogue"] == 29.5
+    assert "not found" in reported_only.set_index("dataset").loc["ESConv", "source"]
+    measured = cs.comparison_table(
+        {
+            "kokorochat": cs.kokorochat_comparison_row(
+                hand_corpus, cs.statistics_table(hand_corpus), cs.additional_statistics(hand_corpus)
+            )
+        }
+    ).set_index("dataset")
+    row = measured.loc["KokoroChat"]
+    assert row["dialogues"] == 3 and row["rating_items"] == 20 and row["language"] == "Japanese"
+    assert row["avg_utterances_per_dialogue"] == 3.0 and row[
+        "avg_turns_per_dialogue"
+    ] == pytest.approx(7 / 3)
+    assert row["avg_length_counselor"] == pytest.approx(2.8) and row["length_unit"] == "characters"
+    assert measured.loc["AugESC", "dialogues"] == 65000
+    labelled = cs.comparison_display(measured.reset_index(), "en").set_index("Dataset")
+    assert labelled.loc["AugESC", "# Dialogues"] == "65,000"
+    assert labelled.loc["AugESC", "Avg. utterances / dialogue"] == "26.7"  # reported precision
+    assert labelled.loc["KokoroChat", "Avg. utterances / dialogue"] == "3.00"
+    assert labelled.loc["AugESC", "Avg. length / utterance (client)"] == "–"
+    assert cs.comparison_display(reported_only, "ja").columns[0] == "データセット"
+
+
+def test_subset_table(synthetic_dir):
+    corpus = load_corpus(synthetic_dir)
+    high = corpus.subset("high")
+    table = cs.statistics_table(high)
+    assert (
+        table.loc["dialogues", "total"]
+        == len(high.dialogues)
+        == int(schema.subset_mask(corpus.dialogues["score"], "high").sum())
+    )
+    assert table.loc["utterances", "total"] == len(high.utterances)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_figures_render_japanese(hand_corpus, synthetic_dir, lang):
+    corpus = load_corpus(synthetic_dir)
+    with paper_style():
+        figures = [
+            charts.distribution_figure(
+                cs.messages_per_session(corpus),
+                ("対話あたりのメッセージ数", "Messages"),
+                lang=lang,
+                bins=range(0, 50, 5),
+            ),
+            charts.distribution_figure(
+                cs.response_times_by_role(corpus),
+                ("応答時間（秒）", "Seconds"),
+                lang=lang,
+                log_x=True,
+            ),
+            charts.session_length_figure(corpus.dialogues["duration_min"], lang=lang),
+            charts.sessions_per_year_figure(cs.sessions_per_year(corpus), lang=lang),
+            charts.sessions_per_person_figure(cs.sessions_per_person(corpus), lang=lang),
+            charts.both_roles_figure(cs.people_roles(corpus), lang=lang),
+        ]
+        for fig in figures:
+            assert check_japanese_glyphs(fig) == []
+    labels = [t.get_text() for t in figures[0].axes[0].get_legend().get_texts()]
+    assert labels == ([charts.role_label(r, lang) for r in ("total", "counselor", "client")])
+
+
+def test_log_bins_hold_integers():
+    edges = charts._log_bins([np.array([1, 2, 3, 50, 700])], per_decade=12)
+    assert edges[0] == 0.5 and edges[-1] >= 700
+    assert np.all(np.diff(edges) >= 1)  # every bin holds at least one integer
+    assert np.allclose(edges % 1, 0.5)
+
+
+# --------------------------------------------------------------------------- real data
+
+
+@pytest.mark.realdata
+def test_statistics_table_on_real_data(real_corpus):
+    table = cs.statistics_table(real_corpus)
+    printed = {
+        key: f"{value:,.{cs.STAT_ROWS[key.split('.')[1]][2]}f}"
+        for key, value in cs.statistics_records(table).items()
+    }
+    assert printed == {
+        "stats.dialogues.total": "6,589",
+        "stats.speakers.total": "480",
+        "stats.speakers.counselor": "424",
+        "stats.speakers.client": "463",
+        "stats.utterances.total": "600,939",
+        "stats.utterances.counselor": "306,495",
+        "stats.utterances.client": "294,444",
+        "stats.avg_utterances_per_dialogue.total": "91.20",
+        "stats.avg_utterances_per_dialogue.counselor": "46.52",
+        "stats.avg_utterances_per_dialogue.client": "44.69",
+        "stats.avg_chars_per_utterance.total": "28.39",
+        "stats.avg_chars_per_utterance.counselor": "35.84",
+        "stats.avg_chars_per_utterance.client": "20.63",
+    }
+    assert cs.statistics_vs_reported(table)["same_as_printed"].all()
+    extra = cs.additional_statistics(real_corpus)["value"]
+    assert extra["people_both_roles"] == 407
+    assert f"{extra['avg_turns_per_dialogue.total']:.2f}" == "71.63"
+
+
+@pytest.mark.realdata
+def test_statistics_table_on_real_high_subset(real_corpus):
+    table = cs.statistics_table(real_corpus.subset("high"))
+    assert table.loc["dialogues", "total"] == 2601
+
+
+@pytest.mark.realdata
+def test_response_times_on_real_data(real_corpus):
+    counselor = cs.response_times(real_corpus.utterances)
+    assert (counselor["seconds"] >= 0).all()
+    roles = real_corpus.utterances["role"]
+    assert (roles.loc[counselor.index] == "counselor").all()
+    assert (roles.loc[counselor.index - 1] == "client").all()  # RangeIndex: the previous message

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pytest
+from PIL import Image
+
+from kokoro_analysis.charts import style as plotting
+from kokoro_analysis.charts.style import (
+    COLUMN_WIDTH_IN,
+    FULL_WIDTH_IN,
+    apply_paper_style,
+    check_japanese_glyphs,
+    new_figure,
+    paper_style,
+    save_figure,
+    use_japanese_font,
+)
+
+LABELS = ["家族問題", "職場", "心理的問題"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_rc():
+    with matplotlib.rc_context():
+        yield
+    plt.close("all")
+
+
+def _japanese_figure(width: str = "column"):
+    fig, ax = new_figure(width)
+    ax.bar(LABELS, [1330, 1123, -966])
+    ax.set_title("トピック別の対話数")
+    ax.set_xlabel("主トピック")
+    ax.set_ylabel("対話数（件）")
+    return fig
+
+
+def test_use_japanese_font_is_idempotent():
+    assert use_japanese_font() == "IPAexGothic"
+    n_fonts = len(matplotlib.font_manager.fontManager.ttflist)
+    assert use_japanese_font() == "IPAexGothic"
+    assert len(matplotlib.font_manager.fontManager.ttflist) == n_fonts
+    assert matplotlib.rcParams["font.family"][0] == "IPAexGothic"
+
+
+def test_paper_style_survives_seaborn_reset_and_sets_export_params():
+    import seaborn as sns
+
+    sns.set_theme()  # resets font.family to a family without Japanese glyphs
+    assert "IPAexGothic" not in matplotlib.rcParams["font.family"]
+    assert apply_paper_style() == "IPAexGothic"
+    rc = matplotlib.rcParams
+    assert rc["font.family"][0] == "IPAexGothic"
+    assert rc["pdf.fonttype"] == 42 and rc["ps.fonttype"] == 42
+    assert rc["savefig.dpi"] == 300
+    assert rc["svg.hashsalt"]
+    assert rc["font.size"] <= 9
+    assert not rc["axes.spines.top"] and not rc["axes.spines.right"]
+
+
+def test_paper_style_context_restores_previous_rc():
+    matplotlib.rcParams["font.size"] = 13
+    with paper_style() as family:
+        assert family == "IPAexGothic"
+        assert matplotlib.rcParams["font.size"] == 8
+    assert matplotlib.rcParams["font.size"] == 13
+
+
+def test_japanese_labels_have_no_missing_glyphs():
+    apply_paper_style()
+    fig = _japanese_figure()
+    assert check_japanese_glyphs(fig) == []
+
+
+def test_missing_glyphs_are_detected():
+    # Without the Japanese font, DejaVu Sans has no kanji: they would be empty boxes.
+    matplotlib.rcParams["font.family"] = ["DejaVu Sans"]
+    fig, ax = plt.subplots()
+    ax.set_title("職場 work")
+    missing = check_japanese_glyphs(fig)
+    assert "職" in missing and "場" in missing
+    assert "w" not in missing
+
+
+def test_new_figure_sizes():
+    fig, _ = new_figure("column")
+    assert fig.get_size_inches()[0] == pytest.approx(COLUMN_WIDTH_IN)
+    fig, axes = new_figure("full", height=2.0, nrows=1, ncols=2)
+    assert tuple(fig.get_size_inches()) == pytest.approx((FULL_WIDTH_IN, 2.0))
+    assert len(axes) == 2
+    with pytest.raises(ValueError):
+        new_figure("page")
+
+
+def test_save_figure_embeds_truetype_and_png_is_300_dpi(tmp_path):
+    apply_paper_style()
+    paths = save_figure(_japanese_figure(), "topics", tmp_path)
+    assert paths["pdf"] == tmp_path / "figures" / "topics.pdf"
+    assert paths["png"] == tmp_path / "figures" / "topics.png"
+    pdf = paths["pdf"].read_bytes()
+    assert b"/FontFile2" in pdf
+    assert b"/Type3" not in pdf
+    assert b"IPAexGothic" in pdf
+    assert b"/CreationDate" not in pdf and b"/ModDate" not in pdf
+    with Image.open(paths["png"]) as image:
+        assert abs(image.size[0] - 900) <= 2
+        assert image.info["dpi"][0] == pytest.approx(300, abs=0.5)
+        assert "Software" not in image.info
+
+
+def test_save_figure_is_byte_identical(tmp_path, monkeypatch):
+    apply_paper_style()
+    fig = _japanese_figure("full")
+    first = {fmt: p.read_bytes() for fmt, p in save_figure(fig, "a", tmp_path).items()}
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    second = {fmt: p.read_bytes() for fmt, p in save_figure(fig, "a", tmp_path).items()}
+    assert first.keys() == {"pdf", "png"}
+    assert first == second
+    # a fresh, identical figure gives the same bytes too
+    third = {
+        fmt: p.read_bytes()
+        for fmt, p in save_figure(_japanese_figure("full"), "b", tmp_path).items()
+    }
+    assert third == first
+
+
+def test_save_figure_close_flag(tmp_path):
+    apply_paper_style()
+    fig = _japanese_figure()
+    save_figure(fig, "kept", tmp_path)
+    assert plt.fignum_exists(fig.number)
+    save_figure(fig, "closed", tmp_path, close=True)
+    assert not plt.fignum_exists(fig.number)
+
+
+def test_public_constants():
+    assert plotting.COLUMN_WIDTH_IN == 3.0
+    assert plotting.FULL_WIDTH_IN == 6.3

@@ -1,0 +1,297 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from kokoro_analysis.cli import main
+from kokoro_analysis.publish.reproduction import (
+    DuplicateRecordError,
+    ReproductionLog,
+    gather_report,
+)
+from kokoro_analysis.reported import REPORTED_CSV, ReportedValue, load_reported, reported, topic_key
+
+STATS_CELLS = {
+    "stats.dialogues.total": 6589,
+    "stats.speakers.total": 480,
+    "stats.speakers.counselor": 424,
+    "stats.speakers.client": 463,
+    "stats.utterances.total": 600939,
+    "stats.utterances.counselor": 306495,
+    "stats.utterances.client": 294444,
+    "stats.avg_utterances_per_dialogue.total": 91.20,
+    "stats.avg_utterances_per_dialogue.counselor": 46.52,
+    "stats.avg_utterances_per_dialogue.client": 44.69,
+    "stats.avg_chars_per_utterance.total": 28.39,
+    "stats.avg_chars_per_utterance.counselor": 35.84,
+    "stats.avg_chars_per_utterance.client": 20.63,
+}
+# upstream topic.main_en -> share printed in topic_distribution.png (percent)
+TOPIC_SHARES = {
+    "Family Issues (Non-Spousal)": 20.2,
+    "Workplace Issues": 17.0,
+    "Mental Health Issues": 14.7,
+    "School Issues": 14.1,
+    "Career and Educational Issues": 12.9,
+    "Romantic Issues": 6.9,
+    "Family Issues (Spouse)": 6.6,
+    "Interpersonal Issues": 4.7,
+    "Financial Issues": 2.1,
+    "Physical Health Issues": 0.7,
+}
+
+
+# --------------------------------------------------------------------------- reported.csv
+
+
+def test_reported_csv_has_statistics_table():
+    # The statistics table has 15 cells; the two "# Dialogues" cells for counselor/client are
+    # printed as "–" (not applicable), so 13 carry numbers.
+    table = load_reported()
+    for key, value in STATS_CELLS.items():
+        assert table.loc[key, "value"] == pytest.approx(value), key
+        assert table.loc[key, "source_kind"] == "authors"
+    assert "stats.dialogues.counselor" not in table.index
+    assert table.loc["stats.avg_utterances_per_dialogue.total", "printed"] == "91.20"
+    assert table.loc["stats.avg_utterances_per_dialogue.total", "decimals"] == 2
+    assert table.loc["stats.utterances.total", "decimals"] == 0
+
+
+def test_reported_csv_has_ten_topic_shares():
+    table = load_reported()
+    shares = table[table.index.str.startswith("topics.share.")]
+    assert len(shares) == 10
+    for main_en, share in TOPIC_SHARES.items():
+        row = shares.loc[topic_key(main_en)]
+        assert row["value"] == pytest.approx(share)
+        assert row["decimals"] == 1 and row["unit"] == "percent"
+        assert main_en in row["quantity"]
+    assert shares["value"].sum() == pytest.approx(
+        100 - 0.1, abs=0.2
+    )  # "Others" (7 dialogues) unlabelled
+    assert shares.loc[topic_key("Family Issues (Non-Spousal)"), "label"] == "Family (Non-Spousal)"
+
+
+def test_every_reported_row_has_a_source_and_precision():
+    table = load_reported()
+    assert table.index.is_unique
+    assert set(table["source_kind"]) == {"authors", "secondary"}
+    assert (table["source"].str.strip() != "").all()
+    assert (table["quantity"].str.strip() != "").all()
+    numeric = table["value"].notna()
+    assert table.loc[numeric, "decimals"].notna().all()
+    assert set(table.loc[~numeric, "unit"]) <= {"text", "flag"}
+    # printed precision agrees with the printed string
+    for key, row in table[numeric].iterrows():
+        printed_decimals = len(row["printed"].split(".")[1]) if "." in row["printed"] else 0
+        assert printed_decimals == row["decimals"], key
+
+
+def test_reported_secondary_sources_and_peer_table():
+    table = load_reported()
+    assert table.loc["feedback.score_mean", "value"] == pytest.approx(63.58)
+    assert table.loc["feedback.spearman_counselor_response_time_score", "value"] == pytest.approx(
+        -0.21
+    )
+    assert table.loc["feedback.spearman_client_chars_score", "source_kind"] == "secondary"
+    assert table.loc["subsets.full.dialogues", "value"] == 6471
+    assert table.loc["subsets.test.dialogues", "value"] == 118
+    assert table.loc["peers.esconv.avg_turns", "value"] == pytest.approx(29.5)
+    assert table.loc["peers.client_reactions.language", "printed"] == "Chinese"
+    assert table.loc["finetune.generation.kokorochat_high.bleu_4", "printed"] == "6.00"
+    assert table[table.index.str.startswith("finetune.")]["source_kind"].eq("secondary").all()
+    jsai = table[table.index.str.startswith("finetune.score_prediction.jsai_slud105.")]
+    assert len(jsai) == 6 and jsai["source"].str.contains("SIG-SLUD 105").all()
+
+
+def test_reported_lookup():
+    value = reported("stats.utterances.total")
+    assert isinstance(value, ReportedValue)
+    assert value.value == 600939 and value.decimals == 0
+    assert value.display() == "600,939"
+    assert reported("stats.avg_chars_per_utterance.total").default_tolerance == pytest.approx(0.005)
+    assert reported("peers.augesc.language").value == "English"
+    with pytest.raises(KeyError):
+        reported("stats.no_such_number")
+
+
+def test_reported_csv_holds_no_dialogue_text():
+    text = REPORTED_CSV.read_text(encoding="utf-8")
+    assert len(text.splitlines()) < 200
+    assert 'dialogue":' not in text and "review_by_client" not in text
+
+
+# --------------------------------------------------------------------------- status rules
+
+
+def test_match_uses_printed_precision(tmp_path):
+    log = ReproductionLog("01_stats", tmp_path)
+    key = "stats.avg_utterances_per_dialogue.total"  # printed 91.20
+    assert log.record(key, 91.204).status == "match"
+    assert log.record(key, 91.195).status == "match"  # rounds half-up to 91.20
+    assert log.record(key, 91.21).status == "differs"
+    assert log.record(key, 91.2051).status == "differs"
+    assert log.record("stats.utterances.total", 600939).status == "match"
+    assert log.record("stats.utterances.total", 600940).status == "differs"
+    assert (
+        log.record(topic_key("Family Issues (Spouse)"), 100 * 438 / 6589).status == "match"
+    )  # 6.647 -> 6.6
+
+
+def test_explicit_tolerance(tmp_path):
+    log = ReproductionLog("02_feedback", tmp_path)
+    row = log.record("feedback.spearman_client_chars_score", 0.40, tolerance=0.03)
+    assert row.status == "match" and row.difference == pytest.approx(-0.02)
+    assert (
+        log.record("feedback.spearman_client_chars_score", 0.38, tolerance=0.03).status == "differs"
+    )
+    with pytest.raises(ValueError):
+        log.record("feedback.spearman_client_chars_score", 0.4, tolerance=-1)
+
+
+def test_text_cells_compare_as_text(tmp_path):
+    log = ReproductionLog("03_peers", tmp_path)
+    assert log.record("peers.esconv.language", "english").status == "match"
+    assert log.record("peers.esconv.manual", True).status == "match"
+    assert log.record("peers.augesc.manual", True).status == "differs"
+    assert log.record("peers.esconv.dialogues", "1300 dialogues").status == "differs"
+
+
+def test_not_reported_needs_quantity(tmp_path):
+    log = ReproductionLog("01_stats", tmp_path)
+    with pytest.raises(KeyError):
+        log.record("stats.turns.avg_per_dialogue", 71.63)
+    row = log.record(
+        "stats.turns.avg_per_dialogue", 71.63, quantity="Mean merged turns per dialogue"
+    )
+    assert row.status == "not reported" and row.reported == ""
+
+
+def test_measured_and_not_reproducible_never_match(tmp_path):
+    log = ReproductionLog("06_generation", tmp_path)
+    key = "finetune.generation.kokorochat_full.bleu_1"  # printed 25.69
+    row = log.record(key, 25.69, expect="measured", note="small model measured here")
+    assert row.status == "measured" and row.difference == pytest.approx(0)
+    row = log.record("finetune.generation.gpt_4o.bleu_1", None, expect="not_reproducible")
+    assert row.status == "not reproducible"
+    with pytest.raises(ValueError):
+        log.record(key, None)
+    with pytest.raises(ValueError):
+        log.record(key, 1.0, expect="close")
+    with pytest.raises(ValueError):
+        log.record(key, float("inf"))
+
+
+def test_to_frame_and_numpy_values(tmp_path):
+    import numpy as np
+
+    log = ReproductionLog("notebooks/01_stats.ipynb", tmp_path)
+    log.record("stats.dialogues.total", np.int64(6589))
+    log.record("stats.avg_chars_per_utterance.total", np.float64(28.3912))
+    frame = log.to_frame()
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.index) == ["stats.avg_chars_per_utterance.total", "stats.dialogues.total"]
+    assert frame.loc["stats.avg_chars_per_utterance.total", "ours_display"] == "28.39 (28.3912)"
+    assert set(frame["notebook"]) == {"01_stats"}
+
+
+def test_save_is_deterministic_json(tmp_path):
+    def run(order):
+        log = ReproductionLog("01_stats", tmp_path)
+        for key in order:
+            log.record(key, STATS_CELLS[key])
+        return log.save().read_bytes()
+
+    keys = list(STATS_CELLS)
+    first, second = run(keys), run(list(reversed(keys)))
+    assert first == second
+    payload = json.loads(first)
+    assert payload["notebook"] == "01_stats"
+    assert [r["key"] for r in payload["rows"]] == sorted(keys)
+    assert (tmp_path / "reports" / "parts" / "01_stats.json").exists()
+
+
+# --------------------------------------------------------------------------- gather + CLI
+
+
+def _write_parts(tmp_path, *, differing: bool) -> None:
+    stats = ReproductionLog("01_stats", tmp_path)
+    stats.record("stats.avg_utterances_per_dialogue.total", 91.21 if differing else 91.204)
+    stats.record("stats.dialogues.total", 6589)
+    stats.record("stats.turns.avg_per_dialogue", 71.63, quantity="Mean merged turns per dialogue")
+    stats.save()
+    generation = ReproductionLog("06_generation", tmp_path)
+    generation.record("finetune.generation.kokorochat_full.bleu_1", 12.5, expect="measured")
+    generation.save()
+
+
+def test_gather_writes_markdown_and_html_with_counts(tmp_path):
+    _write_parts(tmp_path, differing=True)
+    report = gather_report(tmp_path)
+    assert report.counts["match"] == 1
+    assert report.counts["differs"] == 1
+    assert report.counts["not reported"] == 1
+    assert report.counts["measured"] == 1
+    assert report.counts["not checked"] == len(load_reported()) - 3
+    assert report.failed["key"].tolist() == ["stats.avg_utterances_per_dialogue.total"]
+    assert not report.ok
+    md = report.markdown_path.read_text(encoding="utf-8")
+    assert report.markdown_path == tmp_path / "reports" / "reproduction.md"
+    assert "1 match, 1 differs, 1 not reported, 1 measured" in md
+    assert "| differs | 01_stats | stats.avg_utterances_per_dialogue.total |" in md
+    assert "25.69 †" in md  # secondary source marked
+    assert "half a unit of the last printed digit" in md
+    page = report.html_path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert '<tr class="differs">' in page and '<tr class="match">' in page
+    assert '<span class="differs">1 differs</span>' in page
+    # gathering twice gives the same files
+    again = gather_report(tmp_path)
+    assert again.markdown_path.read_text(encoding="utf-8") == md
+    assert again.html_path.read_text(encoding="utf-8") == page
+
+
+def test_cli_exit_codes(tmp_path, capsys):
+    assert main(["report", "--output-dir", str(tmp_path)]) == 2  # nothing recorded yet
+    _write_parts(tmp_path, differing=False)
+    assert main(["report", "--output-dir", str(tmp_path)]) == 0
+    _write_parts(tmp_path, differing=True)
+    assert main(["report", "--output-dir", str(tmp_path)]) == 1
+    assert "stats.avg_utterances_per_dialogue.total" in capsys.readouterr().err
+
+
+def test_command_entry_point(tmp_path):
+    _write_parts(tmp_path, differing=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "kokoro_analysis.cli", "report", "--output-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "stats.avg_utterances_per_dialogue.total" in result.stderr
+
+
+def test_a_key_recorded_by_two_notebooks_fails_the_report(tmp_path):
+    for notebook in ("03_feedback_scores", "04_finetuning_results"):
+        log = ReproductionLog(notebook, tmp_path)
+        log.record("subsets.test.dialogues", 118)
+        log.save()
+    with pytest.raises(
+        DuplicateRecordError,
+        match=r"subsets\.test\.dialogues: 03_feedback_scores, 04_finetuning_results",
+    ):
+        gather_report(tmp_path)
+    assert main(["report", "--output-dir", str(tmp_path)]) == 1
+
+
+def test_runs_of_one_notebook_with_other_parameters_share_the_owner(tmp_path):
+    for notebook in ("04_finetuning_results", "04_finetuning_results_high"):
+        log = ReproductionLog(notebook, tmp_path)
+        log.record("subsets.test.dialogues", 118)
+        log.save()
+    assert gather_report(tmp_path).counts["match"] == 2

@@ -1,0 +1,235 @@
+"""MeCab tokenization: fields, edge cases, parallel = serial, the cache and its invalidation."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from kokoro_analysis import load_corpus
+from kokoro_analysis.text import mecab as tokenize
+from kokoro_analysis.text.mecab import Tokens, tokenize_corpus, tokenize_texts, tokenizer_identity
+
+
+def frame(texts: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"text": pd.Series(texts, dtype="str")})
+
+
+def test_surface_lemma_and_pos_of_a_sentence():
+    tokens = tokenize_corpus(
+        frame(["今日はとても寒いですね。", "コンピューターを使う"]), progress=False
+    )
+    table = tokens.table
+    assert table["surface"].astype(str).tolist()[:7] == [
+        "今日",
+        "は",
+        "とても",
+        "寒い",
+        "です",
+        "ね",
+        "。",
+    ]
+    assert table["pos"].astype(str).tolist()[:4] == ["名詞", "助詞", "副詞", "形容詞"]
+    lemmas = dict(zip(table["surface"].astype(str), table["lemma"].astype(str)))
+    assert lemmas["コンピューター"] == "コンピューター"  # English gloss removed
+    assert lemmas["使う"] == "使う"
+    assert (
+        tokenize_corpus(frame(["私です"]), progress=False).table["lemma"].astype(str).iloc[0]
+        == "私"
+    )  # 私-代名詞
+    assert table["utterance"].tolist() == [0] * 7 + [1] * 3
+    assert isinstance(table["lemma"].dtype, pd.CategoricalDtype)
+
+
+def test_awkward_texts_do_not_break_the_line_format():
+    texts = ['彼は"引用"と言った\tタブ', "   ", "", "ｱｲｳｴｵ！？", "a,b;c"]
+    counts, table = tokenize_texts(texts, workers=1, progress=False)
+    assert counts.tolist()[1:3] == [0, 0]  # whitespace only and empty give no tokens
+    assert len(table) == counts.sum()
+    surfaces = table["surface"].to_pylist()
+    assert '"' in surfaces and "\t" not in "".join(surfaces)
+
+
+def test_parallel_equals_serial(synthetic_dir):
+    texts = load_corpus(synthetic_dir).utterances["text"].tolist()
+    serial = tokenize_texts(texts, workers=1, progress=False, chunk_size=100)
+    parallel = tokenize_texts(texts, workers=2, progress=False, chunk_size=100)
+    assert serial[0].tolist() == parallel[0].tolist()
+    assert serial[1].equals(parallel[1])
+
+
+def test_second_call_reads_the_cache(synthetic_dir, monkeypatch):
+    corpus = load_corpus(synthetic_dir)
+    first = tokenize_corpus(corpus, progress=False)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("tokenized again instead of reading the cache")
+
+    monkeypatch.setattr(tokenize, "tokenize_texts", fail)
+    second = tokenize_corpus(corpus, progress=False)
+    pd.testing.assert_frame_equal(first.table, second.table)
+
+
+def test_changed_text_or_tokenizer_is_not_served_stale(monkeypatch):
+    texts = frame(["こんにちは", "さようなら"])
+    before = tokenize_corpus(texts, progress=False)
+    changed = frame(["こんにちは", "ありがとう"])
+    after = tokenize_corpus(changed, progress=False)
+    assert "ありがとう" in after.table["surface"].astype(str).tolist()
+    assert (
+        before.table["surface"].astype(str).tolist() != after.table["surface"].astype(str).tolist()
+    )
+
+    identity = dict(tokenizer_identity())
+    key = tokenize.token_cache_key(texts.index.to_numpy(), texts["text"].tolist())
+    monkeypatch.setattr(
+        tokenize, "tokenizer_identity", lambda: {**identity, "unidic-lite": "9.9.9"}
+    )
+    assert tokenize.token_cache_key(texts.index.to_numpy(), texts["text"].tolist()) != key
+
+
+def test_identity_names_every_version():
+    identity = tokenizer_identity()
+    for name in ("fugashi", "mecab", "unidic-lite", "dictionary", "options"):
+        assert identity[name] and identity[name] != "unknown"
+    assert "-O ''" in identity["options"]
+
+
+def test_restrict_lists_and_content():
+    tokens = tokenize_corpus(
+        frame(["私は学校に行きます。", "ありがとう", "本を読むことにする"]), progress=False
+    )
+    lists = tokens.lists("surface")
+    assert lists.loc[1] == ["ありがとう"]
+    restricted = tokens.restrict([0, 2])
+    assert set(restricted.table["utterance"]) == {0, 2}
+    content = set(tokens.content().table["lemma"].astype(str))
+    assert {"学校", "本", "読む"} <= content
+    # particles, auxiliaries, symbols, pronouns and UniDic's 非自立可能 words (行く, 事, 為る) are not content
+    assert not {"は", "に", "ます", "。", "私", "行く", "事", "為る"} & content
+    assert tokens.counts_per_utterance([0, 1, 2, 99]).tolist()[-1] == 0
+
+
+def test_tokens_of_an_empty_table():
+    tokens = tokenize_corpus(frame([]), progress=False, cache=False)
+    assert isinstance(tokens, Tokens) and len(tokens) == 0
+
+
+def test_cache_key_depends_on_content_not_on_memory_layout():
+    texts = pd.Series(["あ", "いう", "えお", "か"], dtype="str")
+    sliced = texts.iloc[1:3]
+    fresh = pd.Series(["いう", "えお"], dtype="str", index=[1, 2])
+    key = tokenize.token_cache_key
+    assert key(sliced.index.to_numpy(), sliced) == key(fresh.index.to_numpy(), fresh)
+    assert key(sliced.index.to_numpy(), sliced) != key(
+        sliced.index.to_numpy(), pd.Series(["いう", "えか"])
+    )
+    assert key(sliced.index.to_numpy(), sliced) != key(
+        sliced.index.to_numpy(), pd.Series(["い", "うえお"])
+    )
+
+
+def test_whitespace_and_control_characters_are_never_tokens():
+    texts = [
+        "\u3000あ\u3000い\u3000",
+        "a\rb",
+        "x\x00y",
+        "前\u2028後",
+        "終わり\u3000",
+        "\tタブ\n改行\n",
+    ]
+    counts, table = tokenize_texts(texts, workers=1, progress=False)
+    surfaces = table["surface"].to_pylist()
+    ends = counts.cumsum().tolist()
+    per_text = [surfaces[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+    assert per_text[1] == ["a", "b"] and per_text[2] == ["x", "y"]
+    assert per_text[4] == ["終わり"] and per_text[5] == ["タブ", "改行"]
+    assert not any(s.isspace() or not s for s in surfaces)
+    assert "".join(per_text[0]) == "あい" and "".join(per_text[3]) == "前後"
+
+
+# --------------------------------------------------------------------------- usual surfaces and labels
+
+
+def _token_table(pairs: list[tuple[str, str]], categories: list[str] | None = None) -> Tokens:
+    lemma, surface = zip(*pairs)
+    return Tokens(
+        pd.DataFrame(
+            {
+                "utterance": range(len(pairs)),
+                "lemma": pd.Categorical(lemma),
+                "surface": pd.Categorical(surface, categories=categories),
+            }
+        )
+    )
+
+
+def test_usual_surfaces_most_frequent_form_per_lemma():
+    tokens = _token_table(
+        [
+            ("迚も", "とても"),
+            ("迚も", "とっても"),
+            ("迚も", "とても"),
+            ("栗鼠", "リス"),
+            ("言う", "いう"),
+            ("言う", "言う"),
+            ("言う", "いう"),
+            ("言う", "いっ"),
+            ("言う", "いう"),
+        ]
+    )
+    surfaces = tokens.usual_surfaces()
+    assert surfaces.to_dict() == {"言う": "いう", "迚も": "とても", "栗鼠": "リス"}
+    assert surfaces.index.tolist() == sorted(surfaces.index) and surfaces.index.name == "lemma"
+    assert surfaces.name == "surface" and all(isinstance(s, str) for s in surfaces)
+    assert tokens.usual_surfaces(["迚も", "存在しない"]).to_dict() == {"迚も": "とても"}
+    assert tokens.usual_surfaces([]).empty
+    assert Tokens(tokens.table.iloc[:0]).usual_surfaces().empty
+    # only the given tokens count: in this subset いっ is the only form of 言う
+    assert tokens.restrict([7]).usual_surfaces().to_dict() == {"言う": "いっ"}
+
+
+def test_usual_surfaces_tie_goes_to_the_first_form_by_code_point_whatever_the_category_order():
+    pairs = [
+        ("死ぬ", "死ん"),
+        ("死ぬ", "死に"),
+        ("死ぬ", "死に"),
+        ("死ぬ", "死ん"),
+        ("栗鼠", "リス"),
+    ]
+    for categories in (None, ["死ん", "リス", "死に"], ["リス", "死に", "死ん"]):
+        assert _token_table(pairs, categories).usual_surfaces().to_dict() == {
+            "栗鼠": "リス",
+            "死ぬ": "死に",
+        }
+    # a missing surface is not a form; plain (non-categorical) columns work too
+    plain = pd.DataFrame(
+        {"utterance": [0, 1, 2], "lemma": ["死ぬ", "死ぬ", "死ぬ"], "surface": ["死ん", None, None]}
+    )
+    assert Tokens(plain).usual_surfaces().to_dict() == {"死ぬ": "死ん"}
+
+
+def test_usual_surfaces_on_real_tokens():
+    tokens = tokenize_corpus(
+        frame(["とてもいいと言う", "リスがとても好き", "そういうことです"]), progress=False
+    )
+    surfaces = tokens.usual_surfaces()
+    assert surfaces["迚も"] == "とても" and surfaces["栗鼠"] == "リス"
+    assert tokenize.lemma_label("迚も", surfaces["迚も"]) == "迚も（とても）"
+
+
+@pytest.mark.parametrize(
+    ("lemma", "surface", "label"),
+    [
+        ("迚も", "とても", "迚も（とても）"),
+        ("栗鼠", "リス", "栗鼠（リス）"),
+        ("言う", "いう", "言う（いう）"),
+        ("思う", "思っ", "思う"),  # an inflection starts like the lemma
+        ("学校", "学校", "学校"),
+        ("学校", None, "学校"),
+        ("学校", "", "学校"),
+        ("学校", float("nan"), "学校"),
+        ("学校", 3, "学校"),
+    ],
+)
+def test_lemma_label(lemma, surface, label):
+    assert tokenize.lemma_label(lemma, surface) == label
