@@ -18,7 +18,7 @@ NOTEBOOKS = PROJECT_ROOT / "notebooks"
 
 # Data locations may be given relative to the checkout (CI: KOKOROCHAT_DATA=../shared/kokorochat);
 # make them absolute so notebooks executed with another working directory find them too.
-for _variable in ("KOKOROCHAT_DATA", "KOKORO_PEERS_DIR"):
+for _variable in ("KOKOROCHAT_DATA", "KOKORO_PEERS_DIR", "KOKOROCHAT_TRANSLATIONS"):
     if os.environ.get(_variable):
         os.environ[_variable] = str(Path(os.environ[_variable]).expanduser().resolve())
 
@@ -55,10 +55,14 @@ def real_corpus(real_data_dir):
 
 
 @pytest.fixture
-def run_notebook(tmp_path):
+def run_notebook(tmp_path, monkeypatch):
     """Execute ``notebooks/<name>.ipynb`` with papermill and the given parameters; output_dir is a fresh
-    temporary folder (returned). The executed copy is written there too."""
+    temporary folder (returned). The executed copy is written there too. The translations are used
+    only when a test passes ``translations_dir`` (``$KOKOROCHAT_TRANSLATIONS`` would not match a
+    synthetic corpus)."""
     import papermill
+
+    monkeypatch.delenv("KOKOROCHAT_TRANSLATIONS", raising=False)
 
     def run(name: str, **parameters) -> Path:
         output_dir = Path(parameters.pop("output_dir", tmp_path / "out"))
