@@ -18,7 +18,9 @@ MISSING = (6, 33)
 
 def test_notebook_01_with_translations(run_notebook, synthetic_dir, tmp_path):
     release = write_translations(
-        tmp_path / "release", make_translations(make_corpus(60, seed=0), "en", missing=MISSING), "en"
+        tmp_path / "release",
+        make_translations(make_corpus(60, seed=0), "en", missing=MISSING),
+        "en",
     )
     write_esconv(tmp_path / "peers" / "esconv")
     out = run_notebook(
