@@ -19,8 +19,32 @@ from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.esconv import whitespace_word_counts
 from kokoro_analysis.stats import chi2_permutation_test, describe_many
 
-KOKOROCHAT_EN = "KokoroChat (English translation)"
+KOKOROCHAT_EN = "KokoroChat (English)"
 """Row label of the translated corpus in :func:`english_comparison_table`."""
+
+TABLE_LABELS = {
+    "avg_utterances_per_dialogue": "utt./dial.",
+    "avg_words_per_utterance": "words/utt.",
+    "avg_words_per_utterance_counselor": "counselor",
+    "avg_words_per_utterance_client": "client",
+    "words_per_message": "words/msg",
+    "chars_per_message": "chars/msg",
+    "original_chars_per_message": "original chars/msg",
+    "chars_ratio": "chars ratio",
+    "untranslated_pct": "untr. %",
+    "sessions_with_empty": "with empty",
+    "empty_translations": "empty msgs",
+    "claimed_dialogues": "README dialogues",
+    "files_dialogues": "files dialogues",
+    "claimed_avg_utterances": "README utt./dial.",
+    "files_avg_utterances": "files utt./dial.",
+    "n_gap": "n",
+    "p_value": "p",
+    "gap_median": "median",
+    "other_median": "others",
+}
+"""Short column labels for the written tables (``frame.rename(columns=TABLE_LABELS)``), so they fit
+a printed page."""
 
 
 def translated_messages(frame: pd.DataFrame) -> pd.DataFrame:
@@ -92,10 +116,7 @@ def ratio_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """Distribution of the per-message length ratio (translation characters / original characters)
     by role (:func:`kokoro_analysis.stats.describe_many`)."""
     mine = translated_messages(frame)
-    return describe_many(
-        {f"ratio ({role})": mine.loc[mine["role"] == role, "ratio"] for role in schema.ROLES},
-        {f"ratio ({role})": "chars / chars" for role in schema.ROLES},
-    )
+    return describe_many({role: mine.loc[mine["role"] == role, "ratio"] for role in schema.ROLES})
 
 
 def ratios_by_role(frame: pd.DataFrame) -> dict[str, pd.Series]:
@@ -141,12 +162,14 @@ def gap_tests(gaps: pd.DataFrame, *, n_permutations: int = 10_000, seed: int = 0
     topic × gap, a permutation χ² test (χ² of the topic × gap table; p = share of ``n_permutations``
     seeded shuffles of the gap labels with a χ² at least as large, +1 smoothing; the asymptotic χ²
     is unreliable with so few gaps); score and messages per session, two-sided Mann–Whitney U of
-    the gap sessions against the others. Columns: ``gap``, ``variable``, ``test``, ``n_gap``,
+    the gap sessions against the others. ``gap``: "untranslated" (no file) or "empty translation"
+    (at least one empty message); ``variable``: "main topic", "score", "n_messages"; ``test``:
+    "permutation chi-square" or "Mann-Whitney U". Columns: ``gap``, ``variable``, ``test``, ``n_gap``,
     ``n_other``, ``statistic``, ``p_value``, ``gap_median``, ``other_median``."""
     rows = []
     for gap_name, mask in (
-        ("untranslated session", gaps["untranslated"].to_numpy()),
-        ("session with an empty translation", (gaps["empty_translations"] > 0).to_numpy()),
+        ("untranslated", gaps["untranslated"].to_numpy()),
+        ("empty translation", (gaps["empty_translations"] > 0).to_numpy()),
     ):
         n_gap, n_other = int(mask.sum()), int((~mask).sum())
         base = {"gap": gap_name, "n_gap": n_gap, "n_other": n_other}
@@ -157,7 +180,7 @@ def gap_tests(gaps: pd.DataFrame, *, n_permutations: int = 10_000, seed: int = 0
             {
                 **base,
                 "variable": "main topic",
-                "test": f"permutation χ² ({n_permutations:,} shuffles)",
+                "test": "permutation chi-square",
                 "statistic": statistic,
                 "p_value": p_value,
                 "gap_median": np.nan,
@@ -175,7 +198,7 @@ def gap_tests(gaps: pd.DataFrame, *, n_permutations: int = 10_000, seed: int = 0
                 {
                     **base,
                     "variable": variable,
-                    "test": "Mann–Whitney U (two-sided)",
+                    "test": "Mann-Whitney U",
                     "statistic": statistic,
                     "p_value": p_value,
                     "gap_median": float(np.median(values[mask])) if n_gap else np.nan,
@@ -227,3 +250,25 @@ def example_messages(frame: pd.DataFrame, n: int = 6, seed: int = 0) -> pd.DataF
         take = min(len(rows), n // len(schema.ROLES) + (number < n % len(schema.ROLES)))
         chosen.extend(rng.choice(rows, size=take, replace=False).tolist())
     return mine.iloc[np.sort(chosen)][["dialogue_id", "position", "role", "text", "translation"]]
+
+
+def gap_findings(tests: pd.DataFrame, alpha: float = 0.05) -> str:
+    """One sentence per row of :func:`gap_tests` with ``p_value < alpha`` (with the medians for the
+    Mann-Whitney rows), or a sentence saying no test is below ``alpha``."""
+    significant = tests[tests["p_value"] < alpha]
+    if significant.empty:
+        return f"No test finds a dependence at the {alpha:.0%} level: the gaps look random."
+    lines = []
+    for row in significant.itertuples():
+        medians = (
+            f" (median {row.gap_median:g} vs {row.other_median:g})"
+            if pd.notna(row.gap_median)
+            else ""
+        )
+        lines.append(
+            f"Sessions with gap '{row.gap}' differ in {row.variable}{medians}: {row.test}, "
+            f"p = {row.p_value:.2g}."
+        )
+    rest = len(tests) - len(significant)
+    lines.append(f"The other {rest} test(s) find no dependence at the {alpha:.0%} level.")
+    return " ".join(lines)

@@ -35,9 +35,9 @@ def test_notebook_01_with_translations(run_notebook, synthetic_dir, tmp_path):
     assert words.loc[ts.KOKOROCHAT_EN, "dialogues"] == 58
     assert words.loc["ESConv", "dialogues"] == 3
     expected = ts.english_comparison_table(english, None)
-    assert words.loc[ts.KOKOROCHAT_EN, "avg_words_per_utterance_client"] == pytest.approx(
-        expected.loc[ts.KOKOROCHAT_EN, "avg_words_per_utterance_client"], abs=0.005
-    )
+    assert words.loc[
+        ts.KOKOROCHAT_EN, ts.TABLE_LABELS["avg_words_per_utterance_client"]
+    ] == pytest.approx(expected.loc[ts.KOKOROCHAT_EN, "avg_words_per_utterance_client"], abs=0.005)
     gaps = pd.read_csv(out / "tables" / "corpus_translation_gaps_by_topic.csv", index_col=0)
     assert gaps["untranslated"].sum() == len(MISSING) and gaps["sessions"].sum() == 60
     tests = pd.read_csv(out / "tables" / "corpus_translation_gap_tests.csv")

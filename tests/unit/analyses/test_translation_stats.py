@@ -75,7 +75,7 @@ def test_gaps_by_topic_and_tests(synthetic_dir, frame):
     assert by_topic["sessions"].sum() == 60 and by_topic["untranslated"].sum() == len(MISSING)
     tests = ts.gap_tests(gaps, n_permutations=200, seed=1)
     assert len(tests) == 6 and set(tests["variable"]) == {"main topic", "score", "n_messages"}
-    row = tests[(tests["gap"] == "untranslated session") & (tests["variable"] == "score")].iloc[0]
+    row = tests[(tests["gap"] == "untranslated") & (tests["variable"] == "score")].iloc[0]
     assert row["n_gap"] == 3 and row["n_other"] == 57
     assert row["gap_median"] == np.median(corpus.dialogues.loc[list(MISSING), "score"])
     assert tests["p_value"].min() > 0 and tests["p_value"].max() <= 1
@@ -106,7 +106,26 @@ def test_empty_translation_originals_and_examples(frame):
 def test_ratio_summary_and_figure(frame):
     summary = ts.ratio_summary(frame)
     ratios = ts.ratios_by_role(frame)
-    assert summary.loc["ratio (client)", "n"] == len(ratios["client"])
-    assert summary.loc["ratio (counselor)", "median"] == pytest.approx(ratios["counselor"].median())
+    assert summary.loc["client", "n"] == len(ratios["client"])
+    assert summary.loc["counselor", "median"] == pytest.approx(ratios["counselor"].median())
     figure = length_ratio_figure(ratios, lang="ja")
     assert figure.axes[0].get_xscale() == "log"
+
+
+def test_gap_findings_name_what_is_significant():
+    tests = pd.DataFrame(
+        {
+            "gap": ["untranslated", "empty translation"],
+            "variable": ["main topic", "n_messages"],
+            "test": ["permutation chi-square", "Mann-Whitney U"],
+            "p_value": [0.4, 0.001],
+            "gap_median": [np.nan, 114.0],
+            "other_median": [np.nan, 85.0],
+        }
+    )
+    text = ts.gap_findings(tests)
+    assert text.startswith(
+        "Sessions with gap 'empty translation' differ in n_messages (median 114 vs 85)"
+    )
+    assert "p = 0.001" in text and "other 1 test(s)" in text
+    assert "look random" in ts.gap_findings(tests.assign(p_value=[0.4, 0.2]))
