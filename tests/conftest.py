@@ -57,14 +57,18 @@ def real_corpus(real_data_dir):
 @pytest.fixture
 def run_notebook(tmp_path, monkeypatch):
     """Execute ``notebooks/<name>.ipynb`` with papermill and the given parameters; output_dir is a fresh
-    temporary folder (returned). The executed copy is written there too. The translations are used
-    only when a test passes ``translations_dir`` (``$KOKOROCHAT_TRANSLATIONS`` would not match a
-    synthetic corpus)."""
+    temporary folder (returned). The executed copy is written there too. ``$KOKOROCHAT_TRANSLATIONS``
+    is passed on only with the real data (it would not match a synthetic corpus); other tests pass
+    ``translations_dir``."""
     import papermill
 
+    real_translations = os.environ.get("KOKOROCHAT_TRANSLATIONS")
     monkeypatch.delenv("KOKOROCHAT_TRANSLATIONS", raising=False)
 
     def run(name: str, **parameters) -> Path:
+        real_data = os.environ.get("KOKOROCHAT_DATA")
+        if real_translations and real_data and str(parameters.get("data_dir")) == real_data:
+            monkeypatch.setenv("KOKOROCHAT_TRANSLATIONS", real_translations)
         output_dir = Path(parameters.pop("output_dir", tmp_path / "out"))
         output_dir.mkdir(parents=True, exist_ok=True)
         papermill.execute_notebook(
