@@ -331,7 +331,7 @@ def phase_features(corpus, phases: Sequence[str] = PHASES) -> pd.DataFrame:
     length = messages["length"].to_numpy(dtype=float)
     text = messages["text"].astype(str).str.rstrip()
     question = text.str.endswith(QUESTION_ENDINGS).to_numpy(dtype=bool)
-    keys = [messages["dialogue_id"].to_numpy(), phase.to_numpy()]
+    keys = [messages["dialogue_id"].to_numpy(), phase.array]  # categorical: phases in order
     parts = pd.DataFrame(
         {
             "client_chars": np.where(is_client, length, 0.0),
@@ -349,7 +349,7 @@ def phase_features(corpus, phases: Sequence[str] = PHASES) -> pd.DataFrame:
         out["counselor_question_rate"] = sums["counselor_questions"] / sums["counselor_messages"]
     for responder in ("counselor", "client"):
         gaps = response_gaps(messages, responder)
-        gap_phase = phase.loc[gaps["utterance"].to_numpy()].to_numpy()
+        gap_phase = phase.loc[gaps["utterance"].to_numpy()].array
         means = gaps.groupby([gaps["dialogue_id"].to_numpy(), gap_phase], observed=True)["gap_s"]
         out[f"{responder}_response_time_s"] = means.mean().reindex(out.index)
     return out[list(PHASE_FEATURES)]
@@ -365,10 +365,12 @@ def phase_correlations(
     seed: int = 0,
 ) -> pd.DataFrame:
     """Correlation of every phase feature (:func:`phase_features`) with the session's score, per phase:
-    :func:`feature_correlations` on the rows of each phase (session and cluster bootstrap CIs).
+    :func:`feature_correlations` on the rows of each phase (session and cluster bootstrap CIs), phases
+    in the order of ``phase_table`` (:func:`phase_features`: early, middle, late).
     Columns ``phase``, ``feature``, labels, ``n``, ``r`` and the intervals."""
     parts = []
-    for phase, part in phase_table.groupby(level="phase", observed=True, sort=False):
+    for phase in pd.unique(phase_table.index.get_level_values("phase")):  # in the table's order
+        part = phase_table.xs(phase, level="phase", drop_level=False)
         ids = part.index.get_level_values("dialogue_id")
         frame = part.droplevel("phase").assign(score=dialogues["score"].reindex(ids).to_numpy())
         labels = {name: values.reindex(ids).to_numpy() for name, values in (clusters or {}).items()}

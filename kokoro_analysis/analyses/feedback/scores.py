@@ -281,10 +281,19 @@ def _method_name(method: str) -> str:
 
 
 def item_statistics(
-    dialogues: pd.DataFrame, method: str = "spearman", confidence: float = 0.95
+    dialogues: pd.DataFrame,
+    method: str = "spearman",
+    confidence: float = 0.95,
+    *,
+    clusters: Mapping[str, pd.Series] | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """Per item: mean with Student-t CI, SD, the corrected item–total correlation (``method``; the
-    item against the sum of the other 19 items) and Cronbach's alpha of the 20 items without it."""
+    """Per item: mean with Student-t CI (sessions independent), SD, the corrected item–total
+    correlation (``method``; the item against the sum of the other 19 items) and Cronbach's alpha of
+    the 20 items without it. For every ``name → labels`` of ``clusters`` the mean also gets a
+    percentile bootstrap CI resampling whole clusters (``ci_low_<name>``/``ci_high_<name>``,
+    ``n_bootstrap`` resamples). ``attrs["method"]`` states the methods."""
     matrix = schema.item_matrix(dialogues, dtype=float)
     n = len(matrix)
     mean, sd = (
@@ -301,8 +310,25 @@ def item_statistics(
     frame = schema.item_frame()
     frame["n"] = n
     frame["mean"], frame["sd"], frame["ci_low"], frame["ci_high"] = mean, sd, low, high
+    for name, labels in (clusters or {}).items():
+        weights = resample_weights(n, n_bootstrap, seed, labels).astype(float) if n > 1 else None
+        bounds = np.full((2, matrix.shape[1]), np.nan)
+        if weights is not None:
+            means = weights @ matrix / weights.sum(axis=1, keepdims=True)
+            bounds = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2], axis=0)
+        frame[f"ci_low_{name}"], frame[f"ci_high_{name}"] = bounds
     frame["r_item_rest"] = rest_r
     frame["alpha_if_deleted"] = alpha_without
+    frame.attrs["method"] = (
+        "Item means with Student-t 95% CI (ci_low/ci_high, sessions independent)"
+        + "".join(
+            f"; ci_*_{c}: 95% percentile bootstrap, {n_bootstrap} resamples of whole "
+            f"{CLUSTER_NOUNS.get(c, c)}s"
+            for c in clusters or {}
+        )
+        + f". r_item_rest: {_method_name(method)} of the item with the sum of the other items; "
+        "alpha_if_deleted: Cronbach's alpha without the item."
+    )
     return frame
 
 

@@ -175,4 +175,18 @@ def test_phase_correlations_one_row_per_phase_and_feature(corpus):
         n_bootstrap=20,
     )
     assert len(table) == 3 * len(score_features.PHASE_FEATURES)
+    assert list(pd.unique(table["phase"])) == list(score_features.PHASES)
     assert {"ci_low_rater", "ci_low_counselor"} <= set(table.columns)
+
+
+def test_item_statistics_cluster_interval_of_the_mean(corpus):
+    dialogues = corpus.dialogues
+    clusters = {"rater": dialogues["client_id"]}
+    table = scores.item_statistics(dialogues, clusters=clusters, n_bootstrap=200, seed=4)
+    weights = ka_stats.cluster_bootstrap_counts(dialogues["client_id"], 200, 4).astype(float)
+    first = dialogues[schema.ITEM_KEYS[0]].to_numpy(dtype=float)
+    means = weights @ first / weights.sum(axis=1)
+    low, high = ka_stats.percentile_interval(means)
+    row = table.loc[schema.ITEM_KEYS[0]]
+    assert (row["ci_low_rater"], row["ci_high_rater"]) == pytest.approx((low, high))
+    assert "raters" in table.attrs["method"]
