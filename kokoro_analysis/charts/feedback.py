@@ -510,9 +510,9 @@ def correlation_forest(
         schema.pick(
             lang,
             f"評価点との相関（{symbol}）と95%ブートストラップCI\n* 論文に報告あり"
-            + ("（太い灰色：評価者単位、細線：セッション単位）" if clustered else ""),
+            + ("\n太い灰色：評価者単位、細線：セッション単位" if clustered else ""),
             f"Correlation with score ({symbol}), 95% bootstrap CI\n* reported in the paper"
-            + ("; wide grey: raters resampled, thin: sessions" if clustered else ""),
+            + ("\nwide grey: raters resampled; thin: sessions resampled" if clustered else ""),
         ),
         fontsize=7,
     )

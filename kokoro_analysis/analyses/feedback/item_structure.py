@@ -220,10 +220,16 @@ def loadings_table(
     dialogues: pd.DataFrame, method: str = "spearman", n_rotated: int = 3
 ) -> pd.DataFrame:
     """Unrotated loadings on the first principal component (``C1``, the general factor) next to the
-    varimax-rotated loadings of the first ``n_rotated`` components (``RC1``…) and their communality."""
+    varimax-rotated loadings of the first ``n_rotated`` components (``RC1``…) and their communality.
+    ``attrs["method"]`` states the correlation type and the rotation."""
     first = component_loadings(dialogues, method, 1, rotate=False)
     rotated = component_loadings(dialogues, method, n_rotated, rotate=True)
     rotated.insert(4, "C1", first["C1"])
+    rotated.attrs["method"] = (
+        f"Principal components of the {METHOD_NAMES[method]} item correlation matrix: C1 unrotated; "
+        f"RC1-RC{n_rotated} varimax-rotated (Kaiser normalisation), shown descriptively (parallel "
+        "analysis retains the number in the eigenvalue table)."
+    )
     return rotated
 
 
