@@ -102,7 +102,13 @@ def cmd_export_sft(args: argparse.Namespace) -> int:
     corpus = load_corpus(args.data)
     layout = args.layout
     manifest = export_sft(
-        corpus, args.subset, args.out, test_samples=args.test_samples, seed=args.seed, layout=layout
+        corpus,
+        args.subset,
+        args.out,
+        test_samples=args.test_samples,
+        seed=args.seed,
+        layout=layout,
+        force=args.force,
     )
     files = manifest["files"]
     train, test = files[FILES["train"]], files[FILES["test"]]
@@ -198,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--subset", default="full", choices=["low", "high", "full"], help="training subset"
     )
     export.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty folder that holds no unchanged export of ours (only the export's "
+        "file names are replaced; other files are never touched)",
+    )
     export.add_argument(
         "--test-samples",
         type=int,
