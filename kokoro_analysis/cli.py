@@ -19,15 +19,17 @@ from kokoro_analysis.corpus.validation import KokoroDataError
 from kokoro_analysis.finetune.data import FILES, LICENCE_NOTE, export_sft
 from kokoro_analysis.finetune.predictions import (
     Evaluation,
+    check_export,
     evaluate,
     read_predictions,
     tokenizer_label,
 )
 from kokoro_analysis.finetune.results import GENERATION_FLOAT_FORMAT, SCORE_FLOAT_FORMAT
-from kokoro_analysis.paths import cache_dir
+from kokoro_analysis.paths import usable_cache_dir
 from kokoro_analysis.publish.reproduction import gather_report
 from kokoro_analysis.publish.tables import format_frame, to_markdown
 from kokoro_analysis.text.mecab import tokenize_corpus
+from kokoro_analysis.workers import WorkerDiedError
 
 
 def _add_data_option(parser: argparse.ArgumentParser) -> None:
@@ -40,8 +42,28 @@ def _add_data_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_lenient_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="skip the sessions with problems (each is reported; the count is printed) instead of "
+        "stopping at the first bad file",
+    )
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate every record; print a summary; exit 1 when anything is wrong."""
+    """Validate every record; print a summary; exit 1 when anything is wrong (with --lenient: only
+    when no session is valid)."""
 
     corpus = load_corpus(args.path or args.data, strict=False, cache=False)
     report = corpus.report
@@ -52,6 +74,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"  {problem}")
         if len(report.problems) > args.show:
             print(f"  ... {len(report.problems) - args.show} more (use --show N)")
+        if args.lenient and report.sessions_valid:
+            print(
+                f"lenient: {report.sessions_skipped:,} session(s) skipped, "
+                f"{report.sessions_valid:,} valid"
+            )
+            return 0
         return 1
     branches = corpus.dialogues["score_branch"].value_counts()
     print(
@@ -64,12 +92,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_tokenize(args: argparse.Namespace) -> int:
     """Warm the token cache for the data."""
 
-    corpus = load_corpus(args.data)
+    corpus = load_corpus(args.data, strict=not args.lenient)
     started = time.perf_counter()
     tokens = tokenize_corpus(corpus, workers=args.workers, progress=not args.quiet)
+    folder = usable_cache_dir("tokens")
     print(
         f"{len(tokens):,} tokens for {len(corpus.utterances):,} utterances in "
-        f"{time.perf_counter() - started:.1f} s; cache: {cache_dir() / 'tokens'}"
+        f"{time.perf_counter() - started:.1f} s; cache: {folder or 'none (folder not usable)'}"
     )
     return 0
 
@@ -99,7 +128,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_export_sft(args: argparse.Namespace) -> int:
     """Write the fine-tuning / test / score-prediction files; print the counts and the licence note."""
-    corpus = load_corpus(args.data)
+    corpus = load_corpus(args.data, strict=not args.lenient)
     layout = args.layout
     manifest = export_sft(
         corpus,
@@ -150,8 +179,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Score a predictions file: print what was scored and the table row."""
     path = Path(args.predictions)
     predictions = read_predictions(path)  # check the file before loading the corpus
-    corpus = load_corpus(args.data)
-    evaluation = evaluate(predictions, corpus, test_samples=args.test_samples, seed=args.seed)
+    corpus = load_corpus(args.data, strict=not args.lenient)
+    export = Path(args.export) if args.export else path.parent
+    test_samples, seed = args.test_samples, args.seed
+    if args.export or (export / "manifest.json").exists():
+        test_samples, seed = check_export(export, corpus, test_samples, seed)
+        print(f"export {export}: every file matches its manifest")
+    evaluation = evaluate(predictions, corpus, test_samples=test_samples, seed=seed or 0)
     if predictions.kind == "generation":
         print(f"{path}: response generation, {evaluation.test_set}")
         print(
@@ -175,7 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check every record and the score rule")
     validate.add_argument("path", nargs="?", default=None, help="data location (as --data)")
     _add_data_option(validate)
-    validate.add_argument("--show", type=int, default=20, help="problems to list (default 20)")
+    validate.add_argument(
+        "--show", type=_non_negative_int, default=20, help="problems to list (default 20)"
+    )
+    _add_lenient_option(validate)
     validate.set_defaults(handler=cmd_validate)
 
     tokenize = commands.add_parser(
@@ -186,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=None, help="processes (default: all cores)"
     )
     tokenize.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_lenient_option(tokenize)
     tokenize.set_defaults(handler=cmd_tokenize)
 
     report = commands.add_parser(
@@ -204,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--subset", default="full", choices=["low", "high", "full"], help="training subset"
     )
     export.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    _add_lenient_option(export)
     export.add_argument(
         "--force",
         action="store_true",
@@ -243,8 +282,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="the seeded sample of test contexts the file answers (as in export-sft)",
     )
     evaluate.add_argument(
-        "--seed", type=int, default=0, help="seed of that sample (as in export-sft)"
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of that sample (as in export-sft; default: the export's, else 0)",
     )
+    evaluate.add_argument(
+        "--export",
+        metavar="DIR",
+        default=None,
+        help="the export-sft folder the file answers: its files are checked against manifest.json "
+        "and its sample is used (default: the predictions file's folder when it holds a manifest)",
+    )
+    _add_lenient_option(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
     return parser
 
@@ -257,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KokoroDataError as error:
         print(f"kokoro-analysis: {error}", file=sys.stderr)
         return 1
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, WorkerDiedError) as error:
         print(f"kokoro-analysis {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
