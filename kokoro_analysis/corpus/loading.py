@@ -549,13 +549,23 @@ def _parse_times(values: list) -> np.ndarray:
     """Timestamps to datetime64[us] (pandas' default unit, and one Parquet stores). Only the release's
     exact format (``schema.TIME_PATTERN``) is accepted, each value on its own; anything else (another
     format, a time zone, fractions of a second, an impossible date) becomes NaT and is reported."""
-    array = pa.array(values, pa.string())
-    exact = pc.match_substring_regex(array, schema.TIME_PATTERN)
-    parsed = pc.strptime(array, format=schema.TIME_FORMAT, unit="s", error_is_null=True)
-    # Arrow's strptime rolls impossible dates over (02-30 -> 03-01): keep only exact round trips
-    exact = pc.and_(exact, pc.equal(pc.strftime(parsed, format=schema.TIME_FORMAT), array))
-    parsed = pc.if_else(exact, parsed, pa.scalar(None, parsed.type))
-    return parsed.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+    exact = pc.match_substring_regex(pa.array(values, pa.string()), schema.TIME_PATTERN)
+    exact = exact.fill_null(False)
+    if not pc.all(exact).as_py():
+        keep = exact.to_numpy(zero_copy_only=False)
+        values = [value if ok else "NaT" for value, ok in zip(values, keep)]
+    try:
+        parsed = np.array(values, dtype="datetime64[s]")
+    except ValueError:  # an impossible date (2020-02-30) somewhere: judge each value
+        parsed = np.array([_parse_time(value) for value in values], dtype="datetime64[s]")
+    return parsed.astype("datetime64[us]")
+
+
+def _parse_time(value: str) -> np.datetime64:
+    try:
+        return np.datetime64(value, "s")
+    except ValueError:
+        return np.datetime64("NaT", "s")
 
 
 def _add_session_columns(

@@ -77,9 +77,16 @@ def file_digest(file: Path) -> str:
 
 
 def read_bytes(file: Path) -> bytes:
-    """All bytes of ``file`` (unbuffered: one read call for a small file)."""
-    with open(file, "rb", buffering=0) as handle:
-        return handle.readall()
+    """All bytes of ``file``, with as few system calls as possible (size, one read, end of file)."""
+    fd = os.open(file, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        chunks = []
+        while chunk := os.read(fd, size + 1 if not chunks else 1 << 20):
+            chunks.append(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 @dataclass
