@@ -17,6 +17,7 @@ import pandas as pd
 from kokoro_analysis.corpus.loading import load_corpus
 from kokoro_analysis.corpus.validation import KokoroDataError
 from kokoro_analysis.finetune.data import FILES, LICENCE_NOTE, export_sft
+from kokoro_analysis.finetune.export_folder import holds_export
 from kokoro_analysis.finetune.predictions import (
     Evaluation,
     check_export,
@@ -182,7 +183,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     corpus = load_corpus(args.data, strict=not args.lenient)
     export = Path(args.export) if args.export else path.parent
     test_samples, seed = args.test_samples, args.seed
-    if args.export or (export / "manifest.json").exists():
+    if args.export or holds_export(export):
         test_samples, seed = check_export(export, corpus, test_samples, seed)
         print(f"export {export}: every file matches its manifest")
     evaluation = evaluate(predictions, corpus, test_samples=test_samples, seed=seed or 0)

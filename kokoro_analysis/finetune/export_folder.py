@@ -56,6 +56,11 @@ def verify_manifest(folder: Path) -> tuple[dict | None, list[str]]:
     return manifest, problems
 
 
+def holds_export(folder: Path) -> bool:
+    """Whether ``folder`` has a manifest of ours (not whether its files still match it)."""
+    return verify_manifest(folder)[0] is not None if (folder / MANIFEST).is_file() else False
+
+
 def _sha256(file: Path) -> str:
     digest = hashlib.sha256()
     with open(file, "rb") as handle:

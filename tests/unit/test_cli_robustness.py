@@ -201,3 +201,18 @@ def test_evaluate_refuses_an_export_that_no_longer_matches_its_manifest(
         == 1
     )
     assert "no manifest.json" in capsys.readouterr().err
+
+
+def test_evaluate_ignores_a_manifest_that_is_not_an_export_of_ours(tmp_path, synthetic_dir, capsys):
+    contexts = sample_test_contexts(load_corpus(synthetic_dir, cache=False))
+    predictions = tmp_path / "oracle.jsonl"
+    predictions.write_text(
+        "".join(
+            json.dumps({"id": i, "response": t}, ensure_ascii=False) + "\n"
+            for i, t in zip(contexts["id"], contexts["target"])
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "manifest.json").write_text('{"tool": "someone else"}')
+    assert main(["evaluate", "--data", str(synthetic_dir), "--predictions", str(predictions)]) == 0
+    assert "matches its manifest" not in capsys.readouterr().out
