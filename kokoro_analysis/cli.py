@@ -14,20 +14,24 @@ from pathlib import Path
 
 import pandas as pd
 
+from kokoro_analysis.corpus import translations
 from kokoro_analysis.corpus.loading import load_corpus
 from kokoro_analysis.corpus.validation import KokoroDataError
 from kokoro_analysis.finetune.data import FILES, LICENCE_NOTE, export_sft
+from kokoro_analysis.finetune.export_folder import holds_export
 from kokoro_analysis.finetune.predictions import (
     Evaluation,
+    check_export,
     evaluate,
     read_predictions,
     tokenizer_label,
 )
 from kokoro_analysis.finetune.results import GENERATION_FLOAT_FORMAT, SCORE_FLOAT_FORMAT
-from kokoro_analysis.paths import cache_dir
+from kokoro_analysis.paths import usable_cache_dir
 from kokoro_analysis.publish.reproduction import gather_report
 from kokoro_analysis.publish.tables import format_frame, to_markdown
 from kokoro_analysis.text.mecab import tokenize_corpus
+from kokoro_analysis.workers import WorkerDiedError
 
 
 def _add_data_option(parser: argparse.ArgumentParser) -> None:
@@ -40,8 +44,28 @@ def _add_data_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_lenient_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="skip the sessions with problems (each is reported; the count is printed) instead of "
+        "stopping at the first bad file",
+    )
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate every record; print a summary; exit 1 when anything is wrong."""
+    """Validate every record; print a summary; exit 1 when anything is wrong (with --lenient: only
+    when no session is valid)."""
 
     corpus = load_corpus(args.path or args.data, strict=False, cache=False)
     report = corpus.report
@@ -52,6 +76,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"  {problem}")
         if len(report.problems) > args.show:
             print(f"  ... {len(report.problems) - args.show} more (use --show N)")
+        if args.lenient and report.sessions_valid:
+            print(
+                f"lenient: {report.sessions_skipped:,} session(s) skipped, "
+                f"{report.sessions_valid:,} valid"
+            )
+            return 0
         return 1
     branches = corpus.dialogues["score_branch"].value_counts()
     print(
@@ -64,12 +94,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_tokenize(args: argparse.Namespace) -> int:
     """Warm the token cache for the data."""
 
-    corpus = load_corpus(args.data)
+    corpus = load_corpus(args.data, strict=not args.lenient)
     started = time.perf_counter()
     tokens = tokenize_corpus(corpus, workers=args.workers, progress=not args.quiet)
+    folder = usable_cache_dir("tokens")
     print(
         f"{len(tokens):,} tokens for {len(corpus.utterances):,} utterances in "
-        f"{time.perf_counter() - started:.1f} s; cache: {cache_dir() / 'tokens'}"
+        f"{time.perf_counter() - started:.1f} s; cache: {folder or 'none (folder not usable)'}"
     )
     return 0
 
@@ -99,13 +130,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_export_sft(args: argparse.Namespace) -> int:
     """Write the fine-tuning / test / score-prediction files; print the counts and the licence note."""
-    corpus = load_corpus(args.data)
+    corpus = load_corpus(args.data, strict=not args.lenient)
     layout = args.layout
-    translations = None
+    translated = None
     if args.lang != "ja":
-        from kokoro_analysis.corpus.translations import load_translations
-
-        translations = load_translations(corpus, args.lang, args.translations)
+        translated = translations.load_translations(corpus, args.lang, args.translations)
     manifest = export_sft(
         corpus,
         args.subset,
@@ -113,13 +142,14 @@ def cmd_export_sft(args: argparse.Namespace) -> int:
         test_samples=args.test_samples,
         seed=args.seed,
         layout=layout,
-        translations=translations,
+        translations=translated,
+        force=args.force,
     )
     files = manifest["files"]
     train, test = files[FILES["train"]], files[FILES["test"]]
     out = Path(args.out).expanduser()
     language = manifest["language"]
-    if translations is not None:
+    if translated is not None:
         skipped = language["sessions_skipped"]
         print(
             f"language {args.lang} (official translations): {sum(skipped.values()):,} of "
@@ -164,8 +194,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Score a predictions file: print what was scored and the table row."""
     path = Path(args.predictions)
     predictions = read_predictions(path)  # check the file before loading the corpus
-    corpus = load_corpus(args.data)
-    evaluation = evaluate(predictions, corpus, test_samples=args.test_samples, seed=args.seed)
+    corpus = load_corpus(args.data, strict=not args.lenient)
+    export = Path(args.export) if args.export else path.parent
+    test_samples, seed = args.test_samples, args.seed
+    if args.export or holds_export(export):
+        test_samples, seed = check_export(export, corpus, test_samples, seed)
+        print(f"export {export}: every file matches its manifest")
+    evaluation = evaluate(predictions, corpus, test_samples=test_samples, seed=seed or 0)
     if predictions.kind == "generation":
         print(f"{path}: response generation, {evaluation.test_set}")
         print(
@@ -186,8 +221,6 @@ def cmd_translations(args: argparse.Namespace) -> int:
     """Align the official translations with the corpus; print the coverage, every mismatch and the
     release README check. Exit 1 on a misalignment (a mismatch, or a file without an original);
     with ``--lenient`` mismatched sessions are skipped and counted instead."""
-    from kokoro_analysis.corpus import translations
-
     corpus = load_corpus(args.data)
     result = translations.load_translations(corpus, args.lang, args.path, strict=False, cache=False)
     coverage = result.coverage
@@ -210,7 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check every record and the score rule")
     validate.add_argument("path", nargs="?", default=None, help="data location (as --data)")
     _add_data_option(validate)
-    validate.add_argument("--show", type=int, default=20, help="problems to list (default 20)")
+    validate.add_argument(
+        "--show", type=_non_negative_int, default=20, help="problems to list (default 20)"
+    )
+    _add_lenient_option(validate)
     validate.set_defaults(handler=cmd_validate)
 
     tokenize = commands.add_parser(
@@ -221,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=None, help="processes (default: all cores)"
     )
     tokenize.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_lenient_option(tokenize)
     tokenize.set_defaults(handler=cmd_tokenize)
 
     report = commands.add_parser(
@@ -239,6 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--subset", default="full", choices=["low", "high", "full"], help="training subset"
     )
     export.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    _add_lenient_option(export)
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty folder that holds no unchanged export of ours (only the export's "
+        "file names are replaced; other files are never touched)",
+    )
     export.add_argument(
         "--test-samples",
         type=int,
@@ -285,33 +329,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="the seeded sample of test contexts the file answers (as in export-sft)",
     )
     evaluate.add_argument(
-        "--seed", type=int, default=0, help="seed of that sample (as in export-sft)"
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of that sample (as in export-sft; default: the export's, else 0)",
     )
+    evaluate.add_argument(
+        "--export",
+        metavar="DIR",
+        default=None,
+        help="the export-sft folder the file answers: its files are checked against manifest.json "
+        "and its sample is used (default: the predictions file's folder when it holds a manifest)",
+    )
+    _add_lenient_option(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
 
-    translations = commands.add_parser(
+    translations_parser = commands.add_parser(
         "translations",
         help="align the official translations (Multilingual KokoroChat) with the corpus; "
         "exit 1 on a misalignment",
     )
-    translations.add_argument(
+    translations_parser.add_argument(
         "path",
         nargs="?",
         default=None,
         help="the release (folder holding English/, Chinese/) or a language folder "
         "(default: $KOKOROCHAT_TRANSLATIONS, then data/MultilingualKokoroChat, then a fresh clone)",
     )
-    _add_data_option(translations)
-    translations.add_argument(
+    _add_data_option(translations_parser)
+    translations_parser.add_argument(
         "--lang", choices=["en", "zh"], default="en", help="language (default en)"
     )
-    translations.add_argument(
+    translations_parser.add_argument(
         "--lenient", action="store_true", help="skip and count mismatched sessions (exit 0)"
     )
-    translations.add_argument(
-        "--show", type=int, default=20, help="mismatches to list (default 20)"
+    translations_parser.add_argument(
+        "--show", type=_non_negative_int, default=20, help="mismatches to list (default 20)"
     )
-    translations.set_defaults(handler=cmd_translations)
+    translations_parser.set_defaults(handler=cmd_translations)
     return parser
 
 
@@ -323,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KokoroDataError as error:
         print(f"kokoro-analysis: {error}", file=sys.stderr)
         return 1
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, WorkerDiedError) as error:
         print(f"kokoro-analysis {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

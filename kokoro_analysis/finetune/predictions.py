@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,10 +33,12 @@ from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.finetune import metrics
 from kokoro_analysis.finetune.data import (
     TEST_SUBSET,
+    corpus_content_hash,
     sample_examples,
     sample_test_contexts,
     score_split,
 )
+from kokoro_analysis.finetune.export_folder import verify_manifest
 from kokoro_analysis.text.mecab import tokenize_texts, tokenizer_identity
 
 GENERATION_COLUMNS = {
@@ -245,14 +248,14 @@ def read_predictions(path: str | os.PathLike) -> Predictions:
     naming the file, line and id for broken JSON, missing fields, empty responses, wrong item counts or
     values and duplicate ids; blank lines are skipped."""
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(f"predictions file not found: {path}")
+    _check_regular_file(path)
     kind: str | None = None
     values: dict = {}
     lines: dict = {}
     duplicates: list[str] = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            line = _decode(raw, f"{path}:{number}")
             if not line.strip():
                 continue
             where = f"{path}:{number}"
@@ -291,6 +294,61 @@ def read_predictions(path: str | os.PathLike) -> Predictions:
     if kind is None:
         raise PredictionsError(f"{path}: no predictions (the file is empty)")
     return Predictions(path, kind, values, lines)
+
+
+def _check_regular_file(path: Path) -> None:
+    """Raise a readable error unless ``path`` is a regular file we may read."""
+    if not path.exists():
+        raise FileNotFoundError(f"predictions file not found: {path}")
+    if path.is_dir():
+        raise PredictionsError(f"{path} is a folder, not a predictions file (JSON lines)")
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise PredictionsError(
+            f"{path} is not a regular file (a FIFO, socket or device); give a JSON lines file"
+        )
+    if not os.access(path, os.R_OK):
+        raise PredictionsError(f"{path}: cannot be read (permission denied)")
+
+
+def _decode(raw: bytes, where: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PredictionsError(
+            f"{where}: not UTF-8 (byte 0x{raw[error.start]:02x} at byte {error.start + 1} of the "
+            "line); save the file as UTF-8"
+        ) from None
+
+
+def check_export(
+    folder: Path, corpus: Corpus, test_samples: int | None, seed: int | None
+) -> tuple[int | None, int]:
+    """Check the export-sft folder a predictions file answers: every file matches its manifest, the
+    corpus is the one exported, and the sample settings agree. Returns the export's ``(test_samples,
+    seed)``; raises :class:`PredictionsError` naming what differs."""
+    manifest, problems = verify_manifest(folder)
+    if manifest is None:
+        raise PredictionsError(f"{folder}: no manifest.json of an export-sft export")
+    if problems:
+        raise PredictionsError(
+            "the export does not match its manifest:\n  " + "\n  ".join(problems)
+        )
+    if manifest["corpus"]["content_sha256"] != corpus_content_hash(corpus):
+        raise PredictionsError(
+            f"{folder}: the export was made from other data (its corpus hash differs from the "
+            "data loaded now)"
+        )
+    exported = (manifest["test_pool"]["test_samples"], manifest["seed"])
+    given = (
+        test_samples if test_samples is not None else exported[0],
+        exported[1] if seed is None else seed,
+    )
+    if given != exported:
+        raise PredictionsError(
+            f"{folder}: the export used --test-samples {exported[0]} --seed {exported[1]}, "
+            f"not {given[0]} and {given[1]}; evaluate with the export's sample"
+        )
+    return exported
 
 
 def _parse_line(line: str, where: str) -> dict:
