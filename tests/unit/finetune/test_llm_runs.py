@@ -100,6 +100,22 @@ def test_finetune_refuses_a_folder_with_other_settings(pipeline, synthetic_dir, 
     assert "other settings (subset" in capsys.readouterr().err
 
 
+def test_finetune_resumes_from_its_last_checkpoint(pipeline, synthetic_dir, capsys):
+    out = pipeline / "adapter-resumed"
+    argv = ["finetune", "--data", str(synthetic_dir), "--base-model", str(pipeline / "smoke"),
+            "--task", "score", "--subset", "full", "--out", str(out), "--limit", "4",
+            "--save-steps", "1", "--quantize", "none"]  # fmt: skip
+    run(*argv, "--max-steps", "1")
+    assert (out / "checkpoints" / "checkpoint-1").is_dir()
+    capsys.readouterr()
+    run(*argv, "--max-steps", "2")
+    assert "resumed from" in capsys.readouterr().out
+    manifest = json.loads((out / "finetune_manifest.json").read_text(encoding="utf-8"))
+    assert manifest["training"]["steps"] == 2 and manifest["resumed_from"].endswith("checkpoint-1")
+    assert main([*argv, "--max-steps", "2"]) == 1
+    assert "already holds a finished adapter" in capsys.readouterr().err
+
+
 def test_generate_records_model_settings_and_covered_contexts(pipeline, synthetic_dir, capsys):
     path = pipeline / "predictions" / "gen.jsonl"
     header, *records = lines(path)
