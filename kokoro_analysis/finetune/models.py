@@ -183,7 +183,7 @@ def load_model(
     kwargs = {"dtype": model_dtype(device)}
     if quantize == "4bit":
         kwargs["quantization_config"] = bnb_config()
-        kwargs["device_map"] = {"": 0}
+        kwargs["device_map"] = {"": local_gpu()}
     model = _from_pretrained(AutoModelForCausalLM, name, "model", **kwargs)
     if quantize != "4bit":
         model = model.to(device)
@@ -199,6 +199,11 @@ def load_model(
         model = PeftModel.from_pretrained(model, str(folder))
     model.eval()
     return model
+
+
+def local_gpu() -> int:
+    """This process's GPU: ``LOCAL_RANK`` under ``accelerate launch`` / torchrun (one per process), else 0."""
+    return int(os.environ.get("LOCAL_RANK", "0"))
 
 
 def bnb_config():

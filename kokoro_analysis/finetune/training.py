@@ -34,6 +34,7 @@ from kokoro_analysis.finetune.models import (
     effective_quantization,
     library_versions,
     load_tokenizer,
+    local_gpu,
     memory_guard,
     model_dtype,
     require_llm,
@@ -261,7 +262,7 @@ def finetune(
     _write_json(out / MANIFEST, manifest)
     kwargs = {"dtype": model_dtype(device)}
     if quantize == "4bit":
-        kwargs.update(quantization_config=bnb_config(), device_map={"": 0})
+        kwargs.update(quantization_config=bnb_config(), device_map={"": local_gpu()})
     model = _from_pretrained(AutoModelForCausalLM, recipe.base_model, "model", **kwargs)
     checkpoints = out / "checkpoints"
     config = SFTConfig(
