@@ -202,3 +202,18 @@ def test_notebook_04_shows_the_model_rows(pipeline, synthetic_dir, run_notebook,
     score_row = scores.loc["smoke + LoRA (score, full)"]
     assert "held-out split (3 sessions, seeded sample" in score_row["Test set"]
     assert "held-out sessions: 3, seed 0" in score_row["Source"]
+
+
+def test_out_of_memory_and_a_missing_gpu_are_one_line_errors(capsys):
+    import torch
+
+    from kokoro_analysis.finetune.models import LLMError, memory_guard, resolve_device
+
+    expected = r"out of GPU memory at batch size 8.*--batch-size 4"
+    with pytest.raises(LLMError, match=expected), memory_guard(8):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    if not torch.cuda.is_available():
+        with pytest.raises(LLMError, match="no CUDA GPU is visible"):
+            resolve_device("cuda")
+        assert resolve_device("auto") == "cpu"
+        assert "no CUDA GPU: running on the CPU" in capsys.readouterr().err
