@@ -201,8 +201,12 @@ def training_dataset(export_dir: Path, recipe: Recipe, tokenizer):
     if not lines:
         raise LLMError(f"{source}: no training example for subset {recipe.subset!r}")
 
+    sizes: dict[str, int] = {}  # turns recur in every later example of their session
+
     def count(text: str) -> int:
-        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        if text not in sizes:
+            sizes[text] = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        return sizes[text]
 
     examples, cut = [], 0
     for line in lines:
