@@ -38,6 +38,7 @@ from kokoro_analysis.finetune.models import (
     resolve_device,
 )
 from kokoro_analysis.finetune.predictions import PredictionsWriter, ids_digest
+from kokoro_analysis.finetune.training import MANIFEST
 
 RESUME_KEYS = (
     "task",
@@ -84,7 +85,7 @@ def adapter_record(adapter: str | os.PathLike | None) -> dict | None:
         return None
     folder = Path(adapter).expanduser().resolve()
     record: dict = {"path": str(folder)}
-    manifest = folder / "finetune_manifest.json"
+    manifest = folder / MANIFEST
     if manifest.is_file():
         info = json.loads(manifest.read_text(encoding="utf-8"))
         recipe = info.get("recipe", {})

@@ -108,7 +108,7 @@ def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
 
 
-def _from_pretrained(loader, name: str, what: str, **kwargs):
+def load_pretrained(loader, name: str, what: str, **kwargs):
     """``loader.from_pretrained(name)``: a local folder or the Hugging Face cache first, then the hub
     (unless ``HF_HUB_OFFLINE``); a failure is an :class:`LLMError` saying how to get the files."""
     if Path(name).expanduser().is_dir():
@@ -135,7 +135,7 @@ def load_tokenizer(name: str, *, padding_side: str = "left"):
     """The tokenizer of ``name`` (folder or hub id) with a pad token (its eos when it has none)."""
     from transformers import AutoTokenizer
 
-    tokenizer = _from_pretrained(AutoTokenizer, name, "tokenizer of", padding_side=padding_side)
+    tokenizer = load_pretrained(AutoTokenizer, name, "tokenizer of", padding_side=padding_side)
     if tokenizer.chat_template is None:
         raise LLMError(
             f"the tokenizer of {name!r} has no chat template; use an instruction-tuned model"
@@ -184,7 +184,7 @@ def load_model(
     if quantize == "4bit":
         kwargs["quantization_config"] = bnb_config()
         kwargs["device_map"] = {"": local_gpu()}
-    model = _from_pretrained(AutoModelForCausalLM, name, "model", **kwargs)
+    model = load_pretrained(AutoModelForCausalLM, name, "model", **kwargs)
     if quantize != "4bit":
         model = model.to(device)
     if adapter:

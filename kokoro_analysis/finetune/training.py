@@ -29,10 +29,10 @@ from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.finetune.data import FILES, TRAIN_SUBSETS, export_sft
 from kokoro_analysis.finetune.models import (
     LLMError,
-    _from_pretrained,
     bnb_config,
     effective_quantization,
     library_versions,
+    load_pretrained,
     load_tokenizer,
     local_gpu,
     memory_guard,
@@ -267,7 +267,7 @@ def finetune(
     kwargs = {"dtype": model_dtype(device)}
     if quantize == "4bit":
         kwargs.update(quantization_config=bnb_config(), device_map={"": local_gpu()})
-    model = _from_pretrained(AutoModelForCausalLM, recipe.base_model, "model", **kwargs)
+    model = load_pretrained(AutoModelForCausalLM, recipe.base_model, "model", **kwargs)
     checkpoints = out / "checkpoints"
     config = SFTConfig(
         output_dir=str(checkpoints),
