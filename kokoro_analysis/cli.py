@@ -1,4 +1,5 @@
-"""The ``kokoro-analysis`` command: validate, tokenize, report, export-sft, evaluate (argparse lives only here).
+"""The ``kokoro-analysis`` command: validate, tokenize, report, export-sft, evaluate, and the model runs
+smoke-model, finetune, generate, predict-scores (argparse lives only here).
 
 A user's mistake (wrong path, broken file, another dataset) ends in one readable message and exit
 status 1 (2 for wrong usage), never a Python traceback.
@@ -24,6 +25,7 @@ from kokoro_analysis.finetune.predictions import (
     check_export,
     evaluate,
     read_predictions,
+    score_details,
     tokenizer_label,
 )
 from kokoro_analysis.finetune.results import GENERATION_FLOAT_FORMAT, SCORE_FLOAT_FORMAT
@@ -213,7 +215,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             "ACC / ACC_soft (within ±1) in percent, MAE in item points (0-5), each averaged over the 20 "
             "items; Spearman ρ between predicted and true item sums"
         )
+    if predictions.contexts is not None:
+        covered = predictions.contexts
+        sample = "all" if covered["limit"] is None else f"seeded sample, seed {covered['seed']}"
+        print(f"scored exactly the {covered['count']:,} contexts the file covers ({sample})")
     print(format_row(evaluation))
+    if predictions.kind == "score":
+        _print_score_details(predictions, corpus, seed or 0)
     return 0
 
 
@@ -234,6 +242,156 @@ def cmd_translations(args: argparse.Namespace) -> int:
     print(translations.LICENCE_NOTE)
     misaligned = bool(coverage.unmatched_ids) or (bool(coverage.problems) and not args.lenient)
     return 1 if misaligned else 0
+
+
+def _print_score_details(predictions, corpus, seed: int) -> None:
+    """Unparseable answers, per-item metrics beside the most-common-value baseline, confusion matrices."""
+    for key, reason in list(predictions.unparsed.items())[:5]:
+        print(f"unparseable answer, session {key}: {reason}")
+    if len(predictions.unparsed) > 5:
+        print(f"... {len(predictions.unparsed) - 5} more unparseable answers")
+    if not predictions.values:
+        return
+    details = score_details(predictions, corpus, seed=seed)
+    print(f"\nbaseline: {details.baseline_definition}; {details.scored_sessions:,} sessions scored")
+    pooled = pd.DataFrame(details.pooled).T
+    pooled[["acc", "acc_soft"]] *= 100
+    print(to_markdown(*format_frame(pooled.rename_axis("pooled"), "{:.2f}")).rstrip("\n"))
+    per_item = details.per_item.copy()
+    percent = ["acc", "acc_soft", "baseline_acc", "baseline_acc_soft"]
+    per_item[percent] *= 100
+    print(to_markdown(*format_frame(per_item, "{:.2f}")).rstrip("\n"))
+    print("\nconfusion matrices (rows: true score 0-5, columns: predicted 0-5)")
+    for number, matrix in details.confusion.items():
+        rows = " | ".join(" ".join(f"{v}" for v in row) for row in matrix.to_numpy().tolist())
+        print(f"item {number:2d}: {rows}")
+
+
+def cmd_smoke_model(args: argparse.Namespace) -> int:
+    """Build the tiny random model with its tokenizer and chat template."""
+    from kokoro_analysis.finetune.models import build_smoke_model
+
+    folder = build_smoke_model(args.out, seed=args.seed)
+    print(f"smoke model (tiny, randomly initialised, outputs are noise) written to {folder}")
+    return 0
+
+
+def _print_run(summary, what: str) -> None:
+    resumed = f", {summary.already_done:,} already there (resumed)" if summary.already_done else ""
+    repaired = "; a truncated last line was cut off and redone" if summary.repaired else ""
+    print(
+        f"{summary.path}: {summary.written:,} {what} written{resumed} of {summary.covered:,} "
+        f"on {summary.device}{repaired}"
+    )
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Generate the next counselor turn for the test contexts into a predictions file."""
+    from kokoro_analysis.finetune.generation import generate_predictions
+
+    corpus = load_corpus(args.data)
+    summary = generate_predictions(
+        corpus,
+        args.model,
+        args.out,
+        adapter=args.adapter,
+        limit=args.limit,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        max_new_tokens=args.max_new_tokens,
+        device=args.device,
+        quantize=args.quantize,
+        progress=not args.quiet,
+    )
+    _print_run(summary, "responses")
+    print(f"score it with: kokoro-analysis evaluate --predictions {summary.path}")
+    return 0
+
+
+def cmd_predict_scores(args: argparse.Namespace) -> int:
+    """Predict the 20 item scores of held-out sessions into a predictions file."""
+    from kokoro_analysis.finetune.score_prediction import predict_scores
+
+    corpus = load_corpus(args.data)
+    summary = predict_scores(
+        corpus,
+        args.model,
+        args.out,
+        adapter=args.adapter,
+        limit=args.limit,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        max_new_tokens=args.max_new_tokens,
+        device=args.device,
+        quantize=args.quantize,
+        progress=not args.quiet,
+    )
+    _print_run(summary, "answers")
+    unparsed = read_predictions(summary.path).unparsed
+    print(
+        f"{len(unparsed):,} of {summary.covered:,} answers could not be parsed into 20 item scores"
+    )
+    print(f"score it with: kokoro-analysis evaluate --predictions {summary.path}")
+    return 0
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    """LoRA fine-tuning with TRL on a subset's export-sft data."""
+    from kokoro_analysis.finetune.training import Recipe, finetune
+
+    recipe = Recipe(
+        base_model=args.base_model,
+        subset=args.subset,
+        task=args.task,
+        quantize=args.quantize,
+        max_steps=args.max_steps,
+        limit=args.limit,
+        seed=args.seed,
+        save_steps=args.save_steps,
+    )
+    corpus = load_corpus(args.data)
+    result = finetune(corpus, recipe, args.out, device=args.device)
+    training, data = result.manifest["training"], result.manifest["data"]
+    resumed = f" (resumed from {result.resumed_from})" if result.resumed_from else ""
+    print(
+        f"adapter written to {result.out}{resumed}: {training['steps']:,} steps, loss "
+        f"{training['train_loss']:.4f}, {training['seconds']:.0f} s; {data['examples']:,} examples "
+        f"({data['examples_cut_to_max_length']:,} cut to {recipe.max_length:,} tokens)"
+    )
+    print(f"manifest: {result.out / 'finetune_manifest.json'}")
+    print(LICENCE_NOTE)
+    return 0
+
+
+def _add_model_run_options(
+    parser: argparse.ArgumentParser, batch_size: int, max_new_tokens: int
+) -> None:
+    _add_data_option(parser)
+    parser.add_argument(
+        "--model", required=True, metavar="NAME_OR_PATH", help="hub id or local folder"
+    )
+    parser.add_argument(
+        "--adapter", default=None, metavar="DIR", help="LoRA adapter (finetune --out)"
+    )
+    parser.add_argument(
+        "--out", required=True, metavar="FILE", help="predictions file (JSON lines)"
+    )
+    parser.add_argument("--limit", type=int, default=None, help="seeded sample of N (default: all)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the sample and the held-out split"
+    )
+    parser.add_argument("--batch-size", type=int, default=batch_size, help=f"default {batch_size}")
+    parser.add_argument(
+        "--max-new-tokens", type=int, default=max_new_tokens, help=f"default {max_new_tokens}"
+    )
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument(
+        "--quantize",
+        choices=["4bit", "none"],
+        default="none",
+        help="4bit needs CUDA + bitsandbytes",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -367,6 +525,51 @@ def build_parser() -> argparse.ArgumentParser:
         "--show", type=_non_negative_int, default=20, help="mismatches to list (default 20)"
     )
     translations_parser.set_defaults(handler=cmd_translations)
+
+    smoke = commands.add_parser(
+        "smoke-model", help="build a tiny random causal LM to try the model commands (no download)"
+    )
+    smoke.add_argument("--out", required=True, metavar="DIR", help="new folder")
+    smoke.add_argument("--seed", type=int, default=0, help="seed of the random weights")
+    smoke.set_defaults(handler=cmd_smoke_model)
+
+    finetune = commands.add_parser(
+        "finetune", help="LoRA fine-tuning (TRL SFT) with the paper's settings as defaults"
+    )
+    _add_data_option(finetune)
+    finetune.add_argument(
+        "--base-model",
+        default="tokyotech-llm/Llama-3.1-Swallow-8B-Instruct-v0.3",
+        metavar="NAME_OR_PATH",
+        help="hub id or local folder (default: the paper's base model)",
+    )
+    finetune.add_argument("--subset", choices=["low", "high", "full"], default="full")
+    finetune.add_argument("--task", choices=["generation", "score"], default="generation")
+    finetune.add_argument("--out", required=True, metavar="DIR", help="adapter folder")
+    finetune.add_argument(
+        "--max-steps", type=int, default=-1, help="stop after N steps (default: 1 epoch)"
+    )
+    finetune.add_argument(
+        "--quantize", choices=["4bit", "none"], default="4bit", help="4bit: QLoRA, CUDA only"
+    )
+    finetune.add_argument("--limit", type=int, default=None, help="seeded sample of N examples")
+    finetune.add_argument("--seed", type=int, default=0)
+    finetune.add_argument("--save-steps", type=int, default=500, help="checkpoint every N steps")
+    finetune.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    finetune.set_defaults(handler=cmd_finetune)
+
+    generate = commands.add_parser(
+        "generate", help="next counselor turn for the test contexts (predictions file, resumable)"
+    )
+    _add_model_run_options(generate, batch_size=8, max_new_tokens=256)
+    generate.set_defaults(handler=cmd_generate)
+
+    predict = commands.add_parser(
+        "predict-scores",
+        help="the 20 item scores of held-out sessions (predictions file, resumable)",
+    )
+    _add_model_run_options(predict, batch_size=4, max_new_tokens=128)
+    predict.set_defaults(handler=cmd_predict_scores)
     return parser
 
 

@@ -393,6 +393,25 @@ def score_transcript(utterances: pd.DataFrame, speakers: dict[str, str] = SPEAKE
     return "\n".join(f"{label}: {text}" for label, text in zip(labels, texts))
 
 
+def context_messages(turns: pd.DataFrame, first_row: int, row: int) -> list[dict]:
+    """The chat messages of one test context (as a ``test.jsonl`` line): the system prompt, then
+    ``turns[first_row:row]`` (``Corpus.turns()`` rows; counselor = assistant, client = user)."""
+    context = turns.iloc[first_row:row]
+    roles = context["role"].map(ROLE_TO_CHAT).tolist()
+    return [{"role": "system", "content": SYSTEM_PROMPT}] + [
+        {"role": role, "content": text} for role, text in zip(roles, context["text"].tolist())
+    ]
+
+
+def score_messages(utterances: pd.DataFrame) -> list[dict]:
+    """The chat messages of one score-prediction prompt (as a ``score_prediction_test.jsonl`` line):
+    :data:`SCORE_SYSTEM_PROMPT` and the session's :func:`score_transcript` as the user message."""
+    return [
+        {"role": "system", "content": SCORE_SYSTEM_PROMPT},
+        {"role": "user", "content": score_transcript(utterances)},
+    ]
+
+
 def _write_score_file(
     writer: _HashedWriter,
     corpus: Corpus,
@@ -477,7 +496,16 @@ def export_sft(
         prompts = PROMPTS[translations.lang]
     with staging_folder(out) as tmp:
         manifest = _write_export(
-            corpus, original, subset, tmp, test_samples, seed, layout, prompts, skipped, translations
+            corpus,
+            original,
+            subset,
+            tmp,
+            test_samples,
+            seed,
+            layout,
+            prompts,
+            skipped,
+            translations,
         )
         install(tmp, out, state, names)
     return manifest
