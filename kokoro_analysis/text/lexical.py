@@ -26,6 +26,7 @@ from kokoro_analysis.corpus.schema import ROLE_COLUMNS
 from kokoro_analysis.text.mecab import Tokens
 
 __all__ = [
+    "TABLES",
     "distinct_n_codes",
     "heaps_fit",
     "ngram_ids",
@@ -258,3 +259,29 @@ def top_content_lemmas(tokens: Tokens, utterances: pd.DataFrame, top: int = 20) 
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+TABLES: dict[str, dict] = {
+    "corpus_vocabulary": {
+        "width": "full",
+        "thousands": True,
+        "formats": {"tokens_per_message": "{:.2f}", "dist_1": "{:.3f}", "dist_2": "{:.3f}"},
+        "headers": {
+            "role": "Role",
+            "messages": "Messages",
+            "tokens": "Tokens",
+            "tokens_per_message": "Tokens/message",
+            "surfaces": "Surface types",
+            "lemmas": "Lemma types",
+            "dist_1": "Dist-1",
+            "dist_2": "Dist-2",
+        },
+    },
+    "corpus_heaps": {"formats": {"K": "{:.2f}", "beta": "{:.3f}"}},
+    "corpus_top_content_lemmas": {
+        "thousands": True,
+        "formats": {"per_1000": "{:.2f}", "messages_share": "{:.2f}"},
+    },
+}
+"""How the vocabulary tables are published (fields of
+:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""

@@ -1,0 +1,57 @@
+"""English glosses of Japanese words from JMdict, for readers of the English figures and tables.
+
+Source: JMdict (Jim Breen and the Electronic Dictionary Research and Development Group, licence
+CC BY-SA 4.0, https://www.edrdg.org/edrdg/licence.html), read from the SQLite build shipped by the PyPI
+package ``jamdict-data`` through ``jamdict``: no download at run time.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+
+GLOSS_SOURCE = "JMdict (EDRDG, CC BY-SA 4.0) via the jamdict-data package"
+"""Citation of the glosses, for captions and the README."""
+MAX_GLOSS_CHARS = 18
+"""Longest gloss kept, characters (figures have little room)."""
+
+
+@lru_cache(maxsize=1)
+def _dictionary():
+    from jamdict import Jamdict
+
+    return Jamdict(memory_mode=False)
+
+
+@cache
+def english_gloss(word: str, reading: str | None = None) -> str | None:
+    """The first English gloss of the JMdict entry whose written or kana form is ``word`` (preferring
+    one whose kana is ``reading``), shortened to :data:`MAX_GLOSS_CHARS`; ``None`` when JMdict has no
+    such word."""
+    result = _dictionary().lookup(word, strict_lookup=True, lookup_chars=False, lookup_ne=False)
+    entries = [e for e in result.entries if word in _forms(e)]
+    if reading:
+        entries.sort(key=lambda e: reading not in {k.text for k in e.kana_forms})
+    for entry in entries:
+        for sense in entry.senses:
+            for gloss in sense.gloss:
+                if getattr(gloss, "lang", "eng") in ("eng", None) and gloss.text:
+                    return _shorten(gloss.text)
+    return None
+
+
+def _forms(entry) -> set[str]:
+    return {k.text for k in entry.kanji_forms} | {k.text for k in entry.kana_forms}
+
+
+def _shorten(text: str) -> str:
+    """The gloss without parenthesised notes, cut to :data:`MAX_GLOSS_CHARS` with an ellipsis."""
+    text = re.sub(r"\s*\([^)]*\)", "", text).strip()
+    return text if len(text) <= MAX_GLOSS_CHARS else text[: MAX_GLOSS_CHARS - 1].rstrip() + "…"
+
+
+def gloss_label(display: str, lemma: str | None = None, *, separator: str = "\n") -> str:
+    """``display`` with the English gloss of ``lemma`` (else of ``display``) after ``separator``
+    (default: on a second line); ``display`` alone when JMdict has neither."""
+    gloss = (english_gloss(lemma) if lemma else None) or english_gloss(display)
+    return f"{display}{separator}{gloss}" if gloss else display
