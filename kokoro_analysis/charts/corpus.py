@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from kokoro_analysis.charts.style import new_figure
 from kokoro_analysis.corpus.schema import ROLE_LABELS as _ROLE_NAMES
@@ -31,7 +31,8 @@ __all__ = [
     "type_token_figure",
 ]
 
-ROLE_COLORS = {"counselor": "#0173B2", "client": "#DE8F05", "total": "#555555"}
+ROLE_COLORS = {"counselor": "#0173B2", "client": "#DE8F05", "total": "#222222"}
+"""Role colours, also distinct in greyscale (lightness about 45, 65 and 13)."""
 """Colour per role (seaborn colorblind blue / orange; grey for all messages)."""
 ROLE_LABELS = {**_ROLE_NAMES, "total": ("全体", "All")}
 """Display names (Japanese, English) of the roles (``schema.ROLE_LABELS``) and of all messages."""
@@ -199,10 +200,15 @@ def both_roles_figure(people: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.set_ylabel(
         pick(lang, f"{ROLE_LABELS['counselor'][0]}としての対話数", "Sessions as counselor")
     )
-    ax.set_title(
-        pick(lang, f"両方の役割を担った {len(both):,} 人", f"{len(both):,} people in both roles")
-    )
     return fig
+
+
+def _compact(value: float) -> str:
+    """A tick value as 1, 10, 100, 1k, 10k, 1M ..."""
+    for factor, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= factor:
+            return f"{value / factor:g}{suffix}"
+    return f"{value:g}"
 
 
 def type_token_figure(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
@@ -220,6 +226,9 @@ def type_token_figure(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
+    for axis in (ax.xaxis, ax.yaxis):  # 1k, 1M: no superscript exponents (printed under 6 pt)
+        axis.set_major_formatter(FuncFormatter(lambda value, _: _compact(value)))
+        axis.set_minor_formatter(NullFormatter())
     ax.xaxis.set_major_locator(LogLocator(base=10, numticks=9))
     ax.set_xlabel(pick(lang, "読んだトークン数", "Tokens read"))
     ax.set_ylabel(pick(lang, "異なり語数", "Vocabulary size (types)"))

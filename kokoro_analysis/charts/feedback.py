@@ -18,7 +18,8 @@ from kokoro_analysis.text.mecab import lemma_label
 
 SHORT_LABELS_JA = {12: "相談終了のタイミング・円滑さ"}
 """Display labels for Japanese item labels too long for a figure (item number → label)."""
-ANSWER_COLORS = ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac")
+ANSWER_COLORS = ("#00204d", "#31446b", "#666970", "#958f78", "#cbba69", "#ffea46")
+"""Answers 0–5, dark to light (cividis): the order survives greyscale printing."""
 """Answer 0 … 5, a red–blue diverging palette (colour-blind safe)."""
 HIGH_COLOR, LOW_COLOR = "#2166ac", "#b2182b"
 
@@ -60,7 +61,7 @@ def score_histogram(dialogues: pd.DataFrame, lang: str = "en", *, bin_width: int
         bins=edges,
         weights=[weights[~flagged], weights[flagged]],
         stacked=True,
-        color=["#8da0cb", "#fc8d62"],
+        color=["#a6bddb", "#cc4c02"],  # light and dark: distinct in greyscale
         edgecolor="white",
         linewidth=0.2,
         label=[
@@ -96,7 +97,7 @@ def score_histogram(dialogues: pd.DataFrame, lang: str = "en", *, bin_width: int
     ax.set_xlim(0, 100)
     ax.set_xlabel(schema.pick(lang, "評価点（0–100）", "Score (0–100)"))
     ax.set_ylabel(schema.pick(lang, "密度", "Density"))
-    ax.legend(loc="upper left", fontsize=5.5, handlelength=1.5)
+    ax.legend(loc="upper left", fontsize=6, handlelength=1.5)
     return fig
 
 
@@ -141,14 +142,14 @@ def item_distribution_chart(distribution: pd.DataFrame, lang: str = "en") -> Fig
         )
         for y, start, width in zip(positions, left, shares[:, j]):
             if width >= 7:
-                dark = j in (0, 5)
+                dark = j <= 2
                 ax.text(
                     start + width / 2,
                     y,
                     f"{width:.0f}",
                     ha="center",
                     va="center",
-                    fontsize=5,
+                    fontsize=6,
                     color="white" if dark else "black",
                 )
         left = left + shares[:, j]
@@ -214,7 +215,7 @@ def item_statistics_chart(statistics: pd.DataFrame, lang: str = "en") -> Figure:
     right.set_xlabel(schema.pick(lang, "修正済み項目–全体相関", "Corrected item–total correlation"))
     for value, y in zip(table["r_item_rest"], positions):
         if np.isfinite(value):
-            right.text(value + 0.01, y, f"{value:.2f}", va="center", fontsize=5.5)
+            right.text(value + 0.01, y, f"{value:.2f}", va="center", fontsize=6)
     for block, y in headings:
         left.text(
             0.01,
@@ -302,7 +303,7 @@ def loadings_chart(loadings: pd.DataFrame, lang: str = "en") -> Figure:
             _signed(value),
             ha="center",
             va="center",
-            fontsize=5.5,
+            fontsize=6,
             color="white" if abs(value) > 0.6 else "black",
         )
     names = {
@@ -336,7 +337,7 @@ def correlation_heatmap(
     method: str = "spearman",
 ) -> Figure:
     """Inter-item correlation matrix in hierarchical-clustering order (dendrogram on top, aligned with the
-    columns), off-diagonal values printed; the diagonal is left blank."""
+    columns): the lower triangle, each pair once with its value printed (6 pt)."""
     fig = plt.figure(figsize=(6.3, 5.6), layout="constrained")
     grid = fig.add_gridspec(2, 2, height_ratios=[0.8, 6], width_ratios=[40, 1])
     tree_ax, ax, bar_ax = (
@@ -354,7 +355,7 @@ def correlation_heatmap(
     tree_ax.axis("off")
     keys = list(corr.index)
     values = corr.to_numpy()[np.ix_(order, order)].astype(float)
-    np.fill_diagonal(values, np.nan)
+    values[np.triu_indices(n)] = np.nan  # lower triangle: each pair once, no diagonal
     finite = values[np.isfinite(values)]
     low = np.floor(finite.min() * 10) / 10 if finite.size else 0.0
     high = np.ceil(finite.max() * 10) / 10 if finite.size else 1.0
@@ -370,7 +371,7 @@ def correlation_heatmap(
                 text,
                 ha="center",
                 va="center",
-                fontsize=4.5,
+                fontsize=6,
                 color="black" if light else "white",
             )
     ax.set_xlim(-0.5, n - 0.5)
@@ -536,7 +537,7 @@ def experience_chart(bins: pd.DataFrame, lang: str = "en") -> Figure:
                 f"n={n:,}",
                 ha="center",
                 va="bottom",
-                fontsize=5,
+                fontsize=6,
             )
     ax.set_xticks(x, bins.index)
     ax.set_xlabel(
