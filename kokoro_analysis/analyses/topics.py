@@ -36,6 +36,7 @@ __all__ = [
     "OTHERS",
     "OTHER_SUBTOPIC",
     "SUBTOPIC_RULES_CSV",
+    "TABLES",
     "WORD_ROLES",
     "MainTopic",
     "assign_subtopics",
@@ -684,3 +685,72 @@ def _require(frame: pd.DataFrame, columns: list[str]) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise KeyError(f"missing column(s): {', '.join(missing)}")
+
+
+TABLES: dict[str, dict] = {
+    "topic_shares": {
+        "width": "column",
+        "index": False,
+        "thousands": True,
+        "formats": {"share_pct": "{:.2f}"},
+        "columns": ["label_en", "sessions", "share_pct"],
+        "columns_ja": ["label_ja", "sessions", "share_pct"],
+        "headers": {
+            "label_en": "Main topic",
+            "label_ja": "メイントピック",
+            "sessions": "Sessions",
+            "share_pct": "Share (%)",
+        },
+    },
+    "topic_shares_vs_reported": {
+        "index": False,
+        "thousands": True,
+        "formats": {
+            "share_pct": "{:.2f}",
+            "reported_pct": "{:.1f}",
+            "rounded_pct": "{:.1f}",
+            "tolerance": "{:.1f}",
+        },
+    },
+    "topic_share_denominators": {"index": False, "thousands": True},
+    "subtopic_rule_coverage": {
+        "index": False,
+        "thousands": True,
+        "formats": {"assigned_pct": "{:.1f}"},
+    },
+    "subtopic_counts": {
+        "index": False,
+        "thousands": True,
+        "formats": {"share_of_topic_pct": "{:.1f}", "share_pct": "{:.2f}"},
+    },
+    "topic_score_ci": {
+        "width": "full",
+        "index": False,
+        "thousands": True,
+        "formats": {c: "{:.2f}" for c in ("mean", "ci_low", "ci_high", "sd", "median", "q1", "q3")},
+        "columns": ["label_en", "sessions", "mean", "ci_low", "ci_high"],
+        "columns_ja": ["label_ja", "sessions", "mean", "ci_low", "ci_high"],
+        "headers": {
+            "label_en": "Main topic",
+            "label_ja": "メイントピック",
+            "sessions": "Sessions",
+            "mean": "Mean",
+            "ci_low": "95% CI low",
+            "ci_high": "high",
+        },
+    },
+    "topic_share_by_year": {"number_format": "{:.1f}"},
+    "topic_length": {"index": False, "thousands": True, "number_format": "{:.1f}"},
+    "topic_distinguishing_words": {
+        "index": False,
+        "thousands": True,
+        "formats": {
+            "z": "{:.2f}",
+            "delta": "{:.3f}",
+            "rate_topic": "{:.2f}",
+            "rate_other": "{:.2f}",
+        },
+    },
+}
+"""How each table of notebook 02 is published (fields of
+:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""

@@ -107,10 +107,10 @@ def test_notebook_01_subset_japanese_without_esconv(run_notebook, synthetic_dir,
     monkeypatch.delenv("KOKORO_PEERS_DIR", raising=False)
     out = run_notebook(NOTEBOOK, data_dir=str(synthetic_dir), subset="high", lang="ja")
     high = load_corpus(synthetic_dir).subset("high")
-    summary = read(out, "corpus_statistics_high", dtype=str, keep_default_na=False)
+    summary = read(out, "corpus_statistics_high_ja", dtype=str, keep_default_na=False)
     assert summary.columns[0] == "区分"
     assert summary.iloc[0, 1] == str(len(high.dialogues))
-    comparison = read(out, "corpus_comparison_high", dtype=str).set_index("データセット")
+    comparison = read(out, "corpus_comparison_high_ja", dtype=str).set_index("データセット")
     assert "not found" in comparison.loc["ESConv", "出典"]
     assert comparison.loc["ESConv", "対話数"] == "1,300"  # as reported
     assert comparison.loc["KokoroChat", "対話数"] == f"{len(high.dialogues):,}"

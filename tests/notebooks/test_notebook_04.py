@@ -126,7 +126,7 @@ def test_notebook_04_subset_sample_japanese(run_notebook, synthetic_dir, tmp_pat
         lang="ja",
         predictions_dir=str(empty),
     )
-    generation = read(out, "finetuning_generation_high").set_index("Model")
+    generation = read(out, "finetuning_generation_high_ja").set_index("Model")
     measured = generation[generation["Source"] == "measured here"].index.tolist()
     assert measured == [
         "Human reference (test targets)",
@@ -134,7 +134,7 @@ def test_notebook_04_subset_sample_japanese(run_notebook, synthetic_dir, tmp_pat
         "Most frequent counselor turn (high)",
         "TF-IDF retrieval (high)",
     ]
-    tex = (out / "tables" / "finetuning_generation_high.tex").read_text(encoding="utf-8")
+    tex = (out / "tables" / "finetuning_generation_high_ja.tex").read_text(encoding="utf-8")
     assert "応答生成" in tex and "テスト文脈10件（全" in tex and "シード" in tex
     rows = report_rows(out, f"{NOTEBOOK}_high")
     assert (
