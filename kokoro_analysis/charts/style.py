@@ -210,15 +210,16 @@ def save_figure(
     Refuses (:class:`ValueError`, nothing written) a figure with a character none of its fonts can
     draw (:func:`check_japanese_glyphs`) or a text smaller than :data:`MIN_TEXT_PT` in its PDF
     (:func:`pdf_text_sizes`). The figure stays open unless ``close`` (notebooks display it)."""
-    missing = check_japanese_glyphs(fig)
-    if missing:
-        raise ValueError(f"figure {name}: no glyph for {''.join(missing)!r} in its fonts")
     rendered: dict[str, bytes] = {}
     with _no_source_date_epoch():
         for fmt in dict.fromkeys(("pdf", *formats)):
             buffer = io.BytesIO()
             fig.savefig(buffer, format=fmt, dpi=SAVE_DPI, metadata=_metadata(fmt))
             rendered[fmt] = buffer.getvalue()
+    # after drawing (tick labels exist); an extra draw here would shift the constrained layout
+    missing = check_japanese_glyphs(fig, draw=False)
+    if missing:
+        raise ValueError(f"figure {name}: no glyph for {''.join(missing)!r} in its fonts")
     small = [
         (size, text) for size, text in pdf_text_sizes(rendered["pdf"]) if size < MIN_TEXT_PT - 0.01
     ]
@@ -298,13 +299,14 @@ def _font_paths(text: Text) -> list[str]:
     return [str(font_manager.findfont(prop))]  # pragma: no cover - old matplotlib
 
 
-def check_japanese_glyphs(fig: Figure) -> list[str]:
+def check_japanese_glyphs(fig: Figure, *, draw: bool = True) -> list[str]:
     """Characters in the figure's visible text that none of its fonts can render (they would
-    show as empty boxes). Draws the figure first so tick labels exist. Empty list = all good.
-    Mathtext (``$...$``) strings are skipped."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        fig.draw_without_rendering()
+    show as empty boxes). Draws the figure first so tick labels exist (``draw=False``: it was just
+    drawn). Empty list = all good. Mathtext (``$...$``) strings are skipped."""
+    if draw:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+            fig.draw_without_rendering()
     missing: set[str] = set()
     for text in fig.findobj(Text):
         string = text.get_text()

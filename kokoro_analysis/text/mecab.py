@@ -50,9 +50,11 @@ from kokoro_analysis.workers import available_cores
 TOKENS_FORMAT = 4
 """Bump when the token table layout changes, so old caches are not read."""
 
-COLUMNS = ("surface", "pos", "pos2", "lemma", "base")
-NODE_FORMAT = r"%m\t%f[0]\t%f[1]\t%f[7]\t%f[10]\n"
-UNKNOWN_FORMAT = r"%m\t%f[0]\t%f[1]\t%m\t%m\n"
+COLUMNS = ("pos", "pos2", "lemma", "base", "surface")
+"""Fields of MeCab's per-token line, surface last: it is never empty, and fugashi strips trailing
+whitespace, which would drop an empty last field (UniDic has no base form for some symbols)."""
+NODE_FORMAT = r"%f[0]\t%f[1]\t%f[7]\t%f[10]\t%m\n"
+UNKNOWN_FORMAT = r"%f[0]\t%f[1]\t%m\t%m\t%m\n"
 CONTENT_POS = ("名詞", "動詞", "形容詞", "形状詞", "副詞")
 """Coarse parts of speech counted as content words (nouns, verbs, adjectives, adjectival nouns, adverbs)."""
 NON_CONTENT_POS2 = ("非自立可能", "数詞", "固有名詞")
