@@ -146,7 +146,9 @@ def test_save_figure_refuses_text_under_6_pt_and_writes_nothing(tmp_path):
     with paper_style():
         fig = _japanese_figure()
         fig.axes[0].text(0, 0, "tiny", fontsize=5)
-        with pytest.raises(ValueError, match=r"figure small: 1 text\(s\) under 6 pt \('tiny' 5 pt\)"):
+        with pytest.raises(
+            ValueError, match=r"figure small: 1 text\(s\) under 6 pt \('tiny' 5 pt\)"
+        ):
             save_figure(fig, "small", tmp_path)
     assert not (tmp_path / "figures").exists()
 
