@@ -70,9 +70,7 @@ def topic_levels_chart(
     ax.barh(positions, values, color=colors, height=0.75, linewidth=0)
     for y, value in zip(positions, values):
         ax.text(value, y, f" {value:.1f}", va="center", ha="left", fontsize=6)
-    ax.set_yticks(positions, labels, fontsize=6)
-    for tick, main in zip(ax.get_yticklabels(), is_main):
-        tick.set_fontweight("bold" if main else "normal")
+    ax.set_yticks(positions, labels, fontsize=6)  # sub-topics indented under their topic
     ax.set_ylim(len(values) - 0.4, -0.6)
     ax.set_xlim(0, max(values, default=1.0) * 1.12)
     ax.tick_params(axis="y", length=0)

@@ -367,7 +367,8 @@ def write_table(
 ) -> dict[str, Path]:
     """Write ``<tables>/<name>.csv`` and ``.md`` and, for a paper table (``spec.width`` set), ``.tex``.
 
-    CSV keeps full precision and the column names (machine-readable, UTF-8, ``\\n`` line ends);
+    CSV keeps full precision, every column, a named index and the column names (machine-readable,
+    UTF-8, ``\\n`` line ends);
     Markdown and LaTeX show ``spec``'s formats and headers (see :func:`format_frame`). The LaTeX label
     is ``label`` or ``tab:<name>``. ``lang="ja"`` tables are LuaLaTeX tables (see :func:`to_latex`);
     callers give them a ``_ja`` name so they never overwrite the English ones.
@@ -393,9 +394,8 @@ def write_table(
             lang=lang,
             caption_is_latex=caption_is_latex,
         )
-    _write_atomically(
-        paths["csv"], df.to_csv(index=_include_index(df, spec.index), lineterminator="\n")
-    )
+    # the CSV keeps a named index whatever the spec shows: it is the machine-readable copy
+    _write_atomically(paths["csv"], df.to_csv(index=_include_index(df, None), lineterminator="\n"))
     _write_atomically(paths["md"], to_markdown(header, rows, numeric))
     if latex is not None:
         _write_atomically(paths["tex"], latex)

@@ -100,7 +100,7 @@ def test_notebook_01_on_synthetic_data(run_notebook, synthetic_dir, tmp_path):
     assert rows["stats.dialogues.total"]["status"] == "differs"  # 60 synthetic sessions, not 6,589
     assert rows["peers.esconv.dialogues"]["status"] == "differs"  # 3 dialogues, not 1,300
     assert rows["peers.augesc.dialogues"]["status"] == "not reproducible"
-    assert rows["stats.people_both_roles"]["status"] == "not reported"
+    assert rows["stats.people_both_roles"]["status"] == "measured"
 
 
 def test_notebook_01_subset_japanese_without_esconv(run_notebook, synthetic_dir, monkeypatch):

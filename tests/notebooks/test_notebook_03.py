@@ -165,7 +165,7 @@ def test_notebook_on_synthetic_data(run_notebook, synthetic_dir):
     rows = {row["key"]: row for row in log["rows"]}
     assert "subsets.test.dialogues" not in rows  # owned by notebook 04 (one owner per reported key)
     assert sessions["test"] == int((dialogues["score"] >= 99).sum())
-    assert rows["feedback.score_rule.sum"]["status"] == "not reported"
+    assert rows["feedback.score_rule.sum"]["status"] == "measured"
     assert rows["feedback.score_median"]["ours"] == pytest.approx(dialogues["score"].median())
 
 
