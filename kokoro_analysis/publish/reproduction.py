@@ -211,7 +211,7 @@ class ReproductionLog:
             unit=ref.unit,
             reported=ref.display(),
             ours=ours,
-            ours_display=_display_ours(ours, ref.decimals),
+            ours_display=_display_ours(ours, ref.decimals, ref.unit),
             difference=difference,
             rule=rule,
             expect=expect,
@@ -276,12 +276,13 @@ def _display_ours(ours: Any, decimals: int | None, unit: str = "") -> str:
         return "—"
     if isinstance(ours, bool) or not isinstance(ours, (int, float)):
         return _as_text(ours)
+    thousands = unit != "year"
     if decimals is None:
         if isinstance(ours, int):
-            return str(ours) if unit == "year" else f"{ours:,}"
-        return format_number(float(ours), _decimals_for(float(ours)))
-    shown = format_number(float(ours), decimals)
-    finer = format_number(float(ours), decimals + 2)
+            return format_number(ours, 0, thousands=thousands)
+        return format_number(float(ours), _decimals_for(float(ours)), thousands=thousands)
+    shown = format_number(float(ours), decimals, thousands=thousands)
+    finer = format_number(float(ours), decimals + 2, thousands=thousands)
     if isinstance(ours, int) or Decimal(finer.replace(",", "")) == Decimal(shown.replace(",", "")):
         return shown
     return f"{shown} ({finer.rstrip('0')})"

@@ -314,3 +314,8 @@ def test_match_within_tolerance_reads_as_such_and_differences_are_plain(tmp_path
     row = next(line for line in md.splitlines() if "topics.share.interpersonal_issues" in line)
     assert row.startswith("| match (±0.1) | 02_topics |")
     assert "\u22120.06" in row and "e-" not in row
+
+
+def test_years_have_no_thousands_separator(tmp_path):
+    row = ReproductionLog("01_stats", tmp_path).record("stats.collection.first_year", 2020)
+    assert row.status == "match" and row.reported == "2020" and row.ours_display == "2020"
