@@ -245,7 +245,10 @@ def distinguishing_words_panels(
     shown = words.groupby("main_en", sort=False).apply(lambda part: part.nsmallest(top, "rank"))
     z_max = max(1.0, float(shown["z"].max()) * 1.08) if len(shown) else 1.0
     nrows = max(1, math.ceil(len(topics) / ncols))
-    fig, axes = new_figure(width, height or 1.75 * nrows, nrows=nrows, ncols=ncols, squeeze=False)
+    row_height = 2.3 if lang == "en" else 1.75  # English labels take two lines (word and gloss)
+    fig, axes = new_figure(
+        width, height or row_height * nrows, nrows=nrows, ncols=ncols, squeeze=False
+    )
     for ax in axes.flat[len(topics) :]:
         ax.set_visible(False)
     for ax, topic in zip(axes.flat, topics):
@@ -264,7 +267,7 @@ def distinguishing_words_panels(
             labels = [gloss_label(word, lemma) for word, lemma in zip(labels, best["lemma"])]
         ax.set_yticks(positions, labels, fontsize=6)
         # wrapped: constrained layout ignores a title's width, and the lemma labels (栗鼠（リス）) narrow the panels
-        ax.set_title(_wrap(topic_label(topic, lang), 16), fontsize=6.5, pad=2)
+        ax.set_title(_wrap(topic_label(topic, lang), 12), fontsize=6.5, pad=2)
         ax.tick_params(axis="x", labelsize=6)
         ax.tick_params(axis="y", length=0, pad=1)
         ax.set_xlim(0, z_max)

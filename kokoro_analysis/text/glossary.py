@@ -24,15 +24,18 @@ def _dictionary():
 
 
 @cache
-def english_gloss(word: str, reading: str | None = None) -> str | None:
-    """The first English gloss of the JMdict entry whose written or kana form is ``word`` (preferring
-    one whose kana is ``reading``), shortened to :data:`MAX_GLOSS_CHARS`; ``None`` when JMdict has no
-    such word."""
+def english_gloss(word: str) -> str | None:
+    """The first English gloss of the JMdict entry that spells ``word`` most typically: one where
+    ``word`` is a common form (JMdict priority tags), then where it comes earliest among the entry's
+    forms (夫 -> "husband", not the rare reading つま "wife"); shortened to :data:`MAX_GLOSS_CHARS`.
+    ``None`` when JMdict has no such word."""
     result = _dictionary().lookup(word, strict_lookup=True, lookup_chars=False, lookup_ne=False)
-    entries = [e for e in result.entries if word in _forms(e)]
-    if reading:
-        entries.sort(key=lambda e: reading not in {k.text for k in e.kana_forms})
-    for entry in entries:
+    ranked = sorted(
+        (rank, order, entry)
+        for order, entry in enumerate(result.entries)
+        if (rank := _form_rank(entry, word)) is not None
+    )
+    for _, _, entry in ranked:
         for sense in entry.senses:
             for gloss in sense.gloss:
                 if getattr(gloss, "lang", "eng") in ("eng", None) and gloss.text:
@@ -40,8 +43,14 @@ def english_gloss(word: str, reading: str | None = None) -> str | None:
     return None
 
 
-def _forms(entry) -> set[str]:
-    return {k.text for k in entry.kanji_forms} | {k.text for k in entry.kana_forms}
+def _form_rank(entry, word: str) -> tuple[int, int] | None:
+    """(0 if ``word`` is a common form of the entry else 1, its position among the entry's forms);
+    ``None`` when the entry has no such form."""
+    forms = [*entry.kanji_forms, *entry.kana_forms]
+    for position, form in enumerate(forms):
+        if form.text == word:
+            return (0 if form.pri else 1, position)
+    return None
 
 
 def _shorten(text: str) -> str:

@@ -10,6 +10,8 @@ def test_glosses_of_counselling_words():
     assert english_gloss("母") == "mother"
     assert english_gloss("迚も") == "very"  # UniDic's lemma spelling is a JMdict form too
     assert english_gloss("栗鼠") == "squirrel"
+    assert english_gloss("夫") == "husband"  # not つま "wife", a rare reading of 夫
+    assert english_gloss("娘") == "daughter"  # not 嬢 "unmarried woman"
 
 
 def test_unknown_word_has_no_gloss():
