@@ -17,7 +17,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from kokoro_analysis.charts.style import new_figure
 from kokoro_analysis.corpus.schema import ROLE_LABELS as _ROLE_NAMES
 from kokoro_analysis.corpus.schema import pick
-from kokoro_analysis.text.mecab import lemma_label
+from kokoro_analysis.text.glossary import word_label
 
 __all__ = [
     "ROLE_COLORS",
@@ -257,8 +257,8 @@ def type_token_figure(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
 def top_lemmas_figure(top: pd.DataFrame, *, lang: str = "en", n: int | None = None) -> Figure:
     """Horizontal bars of the most frequent content lemmas, one panel per role (frequency per 1,000
     content tokens; ``top`` from :func:`kokoro_analysis.text.lexical.top_content_lemmas`). Lemmas are shown
-    in Japanese whatever ``lang``, with their usual written form where it starts differently
-    (:func:`kokoro_analysis.text.mecab.lemma_label`)."""
+    by their usual written form, with an English gloss in English
+    (:func:`kokoro_analysis.text.glossary.word_label`)."""
     roles = list(dict.fromkeys(top["role"]))
     rows = int(top.groupby("role").size().max()) if n is None else n
     fig, axes = new_figure("full", 0.16 * rows + 0.7, 1, len(roles))
@@ -269,7 +269,7 @@ def top_lemmas_figure(top: pd.DataFrame, *, lang: str = "en", n: int | None = No
         ax.barh(positions, part["per_1000"], color=ROLE_COLORS.get(role), height=0.7)
         ax.set_yticks(
             positions,
-            [lemma_label(lemma, surface) for lemma, surface in zip(part["lemma"], part["surface"])],
+            [word_label(lemma, form, lang) for lemma, form in zip(part["lemma"], part["surface"])],
         )
         ax.tick_params(axis="y", length=0)
         ax.set_title(role_label(role, lang))

@@ -14,7 +14,7 @@ from scipy.cluster import hierarchy
 
 from kokoro_analysis.charts.style import new_figure
 from kokoro_analysis.corpus import schema
-from kokoro_analysis.text.mecab import lemma_label
+from kokoro_analysis.text.glossary import word_label
 
 SHORT_LABELS_JA = {12: "相談終了のタイミング・円滑さ"}
 """Display labels for Japanese item labels too long for a figure (item number → label)."""
@@ -560,7 +560,7 @@ def keyness_chart(keywords: pd.DataFrame, lang: str = "en") -> Figure:
         y = np.arange(len(part))
         ax.barh(y, part["z"], color=color, height=0.7)
         ax.set_yticks(
-            y, [lemma_label(lem, sur) for lem, sur in zip(part["lemma"], part["surface"])]
+            y, [word_label(lem, form, lang) for lem, form in zip(part["lemma"], part["surface"])]
         )
         ax.set_ylim(len(part) - 0.5 if len(part) else 0.5, -0.5)
         ax.tick_params(axis="y", length=0)

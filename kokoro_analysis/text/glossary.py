@@ -10,8 +10,13 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
+from kokoro_analysis.text.mecab import lemma_label
+
 GLOSS_SOURCE = "JMdict (EDRDG, CC BY-SA 4.0) via the jamdict-data package"
 """Citation of the glosses, for captions and the README."""
+COUNSELLING_SENSES = {"辛い": "painful"}
+"""Words whose written form JMdict splits between readings with unrelated senses, glossed by the sense
+they have in counselling talk: 辛い is つらい "painful" there, not からい "spicy" (JMdict's first entry)."""
 MAX_GLOSS_CHARS = 18
 """Longest gloss kept, characters (figures have little room)."""
 
@@ -27,8 +32,11 @@ def _dictionary():
 def english_gloss(word: str) -> str | None:
     """The first English gloss of the JMdict entry that spells ``word`` most typically: one where
     ``word`` is a common form (JMdict priority tags), then where it comes earliest among the entry's
-    forms (夫 -> "husband", not the rare reading つま "wife"); shortened to :data:`MAX_GLOSS_CHARS`.
+    forms (夫 -> "husband", not the rare reading つま "wife"); shortened to :data:`MAX_GLOSS_CHARS`;
+    :data:`COUNSELLING_SENSES` first.
     ``None`` when JMdict has no such word."""
+    if word in COUNSELLING_SENSES:
+        return COUNSELLING_SENSES[word]
     result = _dictionary().lookup(word, strict_lookup=True, lookup_chars=False, lookup_ne=False)
     ranked = sorted(
         (rank, order, entry)
@@ -64,3 +72,10 @@ def gloss_label(display: str, lemma: str | None = None, *, separator: str = "\n"
     (default: on a second line); ``display`` alone when JMdict has neither."""
     gloss = (english_gloss(lemma) if lemma else None) or english_gloss(display)
     return f"{display}{separator}{gloss}" if gloss else display
+
+
+def word_label(lemma: str, form, lang: str = "en", *, separator: str = " ") -> str:
+    """How a figure shows a lemma: its usual written form (:func:`~kokoro_analysis.text.mecab.lemma_label`),
+    followed in English (``lang="en"``) by its JMdict gloss after ``separator``."""
+    shown = lemma_label(lemma, form)
+    return gloss_label(shown, lemma, separator=separator) if lang == "en" else shown

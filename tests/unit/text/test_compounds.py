@@ -57,3 +57,8 @@ def test_find_compounds_positions():
     table = _table([(1, "毒"), (1, "親"), (1, "と"), (1, "毒"), (2, "親")])
     assert find_compounds(table) == ([0], [2], ["毒親"])
     assert merge_compounds(_table([(1, "と")])).equals(_table([(1, "と")]))
+
+
+def test_kamoshirenai_is_not_a_content_word():
+    content = tokenize_corpus(frame(["そうかもしれない"]), progress=False).content()
+    assert "知れる" not in set(content.table["lemma"].astype(str))

@@ -12,6 +12,7 @@ def test_glosses_of_counselling_words():
     assert english_gloss("栗鼠") == "squirrel"
     assert english_gloss("夫") == "husband"  # not つま "wife", a rare reading of 夫
     assert english_gloss("娘") == "daughter"  # not 嬢 "unmarried woman"
+    assert english_gloss("辛い") == "painful"  # つらい in counselling talk, not からい "spicy"
 
 
 def test_unknown_word_has_no_gloss():
@@ -29,3 +30,11 @@ def test_glosses_are_short_and_cited():
         len(english_gloss(w) or "") <= MAX_GLOSS_CHARS for w in ("相談", "気持ち", "希死念慮")
     )
     assert "JMdict" in GLOSS_SOURCE and "CC BY-SA" in GLOSS_SOURCE
+
+
+def test_word_label_by_language():
+    from kokoro_analysis.text.glossary import word_label
+
+    assert word_label("迚も", "とても", "en") == "とても very"
+    assert word_label("迚も", "とても", "ja") == "とても"
+    assert word_label("ｘｙｚ", None, "en") == "ｘｙｚ"
