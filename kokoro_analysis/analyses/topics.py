@@ -27,6 +27,7 @@ from kokoro_analysis.paths import PACKAGE_DATA_DIR
 from kokoro_analysis.reported import format_number, load_reported, round_half_up, topic_key
 from kokoro_analysis.stats import describe, t_interval
 from kokoro_analysis.text import keyness
+from kokoro_analysis.text.glossary import gloss_of
 from kokoro_analysis.text.mecab import lemma_label
 
 __all__ = [
@@ -660,6 +661,7 @@ def distinguishing_words_by_topic(
     table.insert(2, "label_ja", table["main_en"].map(lambda t: topic_label(t, "ja")))
     surface_of = surfaces if surfaces is not None else pd.Series(dtype=object)
     table["display"] = [lemma_label(str(w), surface_of.get(w)) for w in table["lemma"]]
+    table["gloss_en"] = [gloss_of(str(w), d) for w, d in zip(table["lemma"], table["display"])]
     return table[
         [
             "main_en",
@@ -668,6 +670,7 @@ def distinguishing_words_by_topic(
             "rank",
             "lemma",
             "display",
+            "gloss_en",
             "z",
             "delta",
             "count_topic",

@@ -79,3 +79,12 @@ def word_label(lemma: str, form, lang: str = "en", *, separator: str = " ") -> s
     followed in English (``lang="en"``) by its JMdict gloss after ``separator``."""
     shown = lemma_label(lemma, form)
     return gloss_label(shown, lemma, separator=separator) if lang == "en" else shown
+
+
+def gloss_of(lemma: str, form=None) -> str:
+    """The English gloss of a lemma (else of its written form ``form``) for a table's ``gloss_en``
+    column; ``""`` when JMdict has neither."""
+    gloss = english_gloss(lemma)
+    if gloss is None and isinstance(form, str) and form:
+        gloss = english_gloss(form)
+    return gloss or ""

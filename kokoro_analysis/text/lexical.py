@@ -23,6 +23,7 @@ import pandas as pd
 
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ROLE_COLUMNS
+from kokoro_analysis.text.glossary import gloss_of
 from kokoro_analysis.text.mecab import Tokens
 
 __all__ = [
@@ -258,7 +259,9 @@ def top_content_lemmas(tokens: Tokens, utterances: pd.DataFrame, top: int = 20) 
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
+    table["gloss_en"] = [gloss_of(str(w), f) for w, f in zip(table["lemma"], table["surface"])]
+    return table
 
 
 TABLES: dict[str, dict] = {

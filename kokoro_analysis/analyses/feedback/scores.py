@@ -32,6 +32,7 @@ from kokoro_analysis.analyses.feedback.item_structure import correlation_matrix
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ITEM_KEYS
 from kokoro_analysis.stats import bootstrap_counts, t_interval
+from kokoro_analysis.text.glossary import gloss_of
 from kokoro_analysis.text.keyness import log_odds_dirichlet
 from kokoro_analysis.text.lexical import message_positions
 from kokoro_analysis.text.mecab import Tokens
@@ -417,6 +418,7 @@ def keyness_table(
         counselor_lemma_counts(corpus, tokens, threshold=threshold), min_count=min_count
     )
     table = top_keywords(scores, top, min_counselors=min_counselors)
+    table["gloss_en"] = [gloss_of(str(w), f) for w, f in zip(table["lemma"], table["surface"])]
     table.attrs["min_counselors"] = min_counselors
     return table, scores
 
