@@ -37,7 +37,8 @@ ROLE_COLORS = {"counselor": "#0173B2", "client": "#DE8F05", "total": "#222222"}
 ROLE_LABELS = {**_ROLE_NAMES, "total": ("全体", "All")}
 """Display names (Japanese, English) of the roles (``schema.ROLE_LABELS``) and of all messages."""
 _SHARE_LABEL = ("割合 (%)", "Share (%)")
-_DECADE_LABEL = ("1 桁あたりの割合 (%)", "Share per decade (%)")
+_DECADE_LABEL = ("0.1 桁あたりの割合 (%)", "Share per tenth of a decade (%)")
+"""Log-x histograms show the share per 0.1 decade (a share per whole decade reads above 100 %)."""
 
 
 def role_label(role: str, lang: str = "en") -> str:
@@ -81,8 +82,9 @@ def distribution_figure(
     (so roles with different counts compare), with each role's median marked by a dotted line.
 
     ``xlabel``: (Japanese, English). ``log_x``: logarithmic bins and axis (``per_decade`` bins per
-    decade; half-integer edges for integer data) and the y axis is the share per decade (share of the
-    bin / its width in decades), so the area under the curve is 100 % whatever the bin widths. Values
+    decade; half-integer edges for integer data) and the y axis is the share per tenth of a decade
+    (share of the bin / its width in tenths of a decade), so the area under the curve is the same
+    whatever the bin widths and no value reads above 100 %. Values
     below ``clip_low`` (default 1 on a log axis) are counted at ``clip_low``, so e.g. 0-second response
     times are not dropped. ``bins``: explicit edges or a count (linear axis).
     """
@@ -103,8 +105,8 @@ def distribution_figure(
             continue
         counts, _ = np.histogram(array, bins=edges)
         share = 100.0 * counts / array.size
-        if log_x:  # bins differ in log width (integer edges): show the share per decade
-            share = share / np.log10(edges[1:] / edges[:-1])
+        if log_x:  # bins differ in log width (integer edges): the share per tenth of a decade
+            share = share / (10 * np.log10(edges[1:] / edges[:-1]))
         color = ROLE_COLORS.get(role)
         ax.stairs(
             share,
@@ -153,7 +155,8 @@ def sessions_per_year_figure(per_year: pd.Series, *, lang: str = "en") -> Figure
 
 def sessions_per_person_figure(per_role: Mapping[str, pd.Series], *, lang: str = "en") -> Figure:
     """Distribution of sessions per person id, one line per role (counselor ids, client ids; n in the
-    legend): share of the ids per decade of session count (logarithmic bins), medians dotted."""
+    legend): share of the ids per tenth of a decade of session count (logarithmic bins), medians
+    dotted."""
     fig = distribution_figure(
         per_role,
         ("ID あたりの対話数", "Sessions per person id"),
