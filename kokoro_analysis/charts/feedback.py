@@ -4,6 +4,8 @@ or :mod:`kokoro_analysis.analyses.feedback.raters` and ``lang`` ("en" or "ja") a
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
@@ -492,10 +494,22 @@ def correlation_forest(
     ax.scatter(table["r"], y, color=colors, s=9, zorder=3)
     ax.axvline(0, color="black", linewidth=0.5)
     labels = table["label_" + schema.pick(lang, "ja", "en")]
-    ax.set_yticks(
-        y, [f"{label} *" if key else label for label, key in zip(labels, table["reported_key"])]
+    ax.set_yticks(  # wrapped, so the labels leave the plot most of the column
+        y,
+        [
+            _wrap_label(label, lang) + (" *" if key else "")
+            for label, key in zip(labels, table["reported_key"])
+        ],
+        fontsize=6.5,
     )
     ax.tick_params(axis="y", length=0)
+    low = min(0.0, float(table["ci_low"].min())) if len(table) else -0.1
+    high = max(0.0, float(table["ci_high"].max())) if len(table) else 0.1
+    step = 0.2 if high - low <= 1.2 else 0.5
+    ax.set_xticks(np.arange(np.floor(low / step) * step, high + step, step))  # ticks span the data
+    ax.xaxis.set_major_formatter(
+        ticker.FuncFormatter(lambda v, _: f"{v:.1f}".replace("-", "\u2212"))
+    )
     symbol = _symbol(method)
     fig.supxlabel(
         schema.pick(
@@ -608,3 +622,17 @@ __all__ = [
     "score_histogram",
     "scree_chart",
 ]
+
+
+def _wrap_label(label: str, lang: str) -> str:
+    """A tick label on up to two lines: English at spaces after 22 characters, Japanese after 12."""
+    width = 12 if lang == "ja" else 22
+    if len(label) <= width:
+        return label
+    if lang != "ja":
+        return "\n".join(textwrap.wrap(label, width, break_on_hyphens=False)[:2])
+    # Japanese: before a bracket or slash nearest the middle, else at the middle
+    middle = len(label) // 2
+    breaks = [i for i, char in enumerate(label) if char in "（／(" and 0 < i < len(label) - 1]
+    cut = min(breaks, key=lambda i: abs(i - middle)) if breaks else middle
+    return label[:cut] + "\n" + label[cut:]
