@@ -20,6 +20,8 @@ from kokoro_analysis.text.glossary import word_label
 
 SHORT_LABELS_JA = {12: "相談終了のタイミング・円滑さ"}
 """Display labels for Japanese item labels too long for a figure (item number → label)."""
+SUBSET_BAND_LABELS = {"low": ("低", "Low"), "high": ("高", "High"), "test": ("テスト", "Test")}
+"""(Japanese, English) names of the score bands drawn over the score histogram."""
 ANSWER_COLORS = ("#00204d", "#31446b", "#666970", "#958f78", "#cbba69", "#ffea46")
 """Answers 0–5, dark to light (cividis): the order survives greyscale printing."""
 """Answer 0 … 5, a red–blue diverging palette (colour-blind safe)."""
@@ -94,7 +96,7 @@ def score_histogram(dialogues: pd.DataFrame, lang: str = "en", *, bin_width: int
     above = ax.get_xaxis_transform()  # x in data, y in axes coordinates
     for subset in ("low", "high", "test"):  # names at the middle of each subset's range
         low, high, _ = schema.SUBSETS[subset]
-        x, name = (low + min(high + 1, 100)) / 2, subset.capitalize()
+        x, name = (low + min(high + 1, 100)) / 2, schema.pick(lang, *SUBSET_BAND_LABELS[subset])
         ax.text(x, 1.01, name, transform=above, ha="center", va="bottom", fontsize=6, color="0.4")
     ax.set_xlim(0, 100)
     ax.set_xlabel(schema.pick(lang, "評価点（0–100）", "Score (0–100)"))
