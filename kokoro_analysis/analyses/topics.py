@@ -692,6 +692,7 @@ def _require(frame: pd.DataFrame, columns: list[str]) -> None:
 
 TABLES: dict[str, dict] = {
     "topic_shares": {
+        "headers_ja": {"sessions": "セッション数", "share_pct": "割合（%）"},
         "width": "column",
         "index": False,
         "thousands": True,
@@ -727,6 +728,12 @@ TABLES: dict[str, dict] = {
         "formats": {"share_of_topic_pct": "{:.1f}", "share_pct": "{:.2f}"},
     },
     "topic_score_ci": {
+        "headers_ja": {
+            "sessions": "セッション数",
+            "mean": "平均",
+            "ci_low": "95% CI 下限",
+            "ci_high": "上限",
+        },
         "width": "full",
         "index": False,
         "thousands": True,

@@ -53,7 +53,8 @@ class TableSpec:
     table (CSV and Markdown only); ``thousands``: ``,`` separators; ``index``: include the index
     (``None``: when it is named or not 0..n-1); ``columns`` / ``columns_ja``: the columns Markdown
     and LaTeX show in English / Japanese (default: all); ``number_format``: the format of every float
-    column without its own entry in ``formats``."""
+    column without its own entry in ``formats``; ``headers_ja``: Japanese headers (``lang="ja"``,
+    falling back to ``headers``)."""
 
     formats: Mapping[Any, Formatter] = field(default_factory=dict)
     headers: Mapping[Any, str] = field(default_factory=dict)
@@ -63,6 +64,7 @@ class TableSpec:
     columns: Sequence[Any] | None = None
     columns_ja: Sequence[Any] | None = None
     number_format: Formatter | None = None
+    headers_ja: Mapping[Any, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, spec: TableSpec | Mapping[str, Any] | None) -> TableSpec:
@@ -425,7 +427,8 @@ def _render(
     header, rows, numeric = format_frame(shown, formats, thousands=spec.thousands, index=spec.index)
     keys = list(shown.index.names) if _include_index(shown, spec.index) else []
     keys += list(shown.columns)
-    return [spec.headers.get(k, text) for k, text in zip(keys, header)], rows, numeric
+    headers = {**spec.headers, **spec.headers_ja} if lang == "ja" else spec.headers
+    return [headers.get(k, text) for k, text in zip(keys, header)], rows, numeric
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -266,6 +266,14 @@ def top_content_lemmas(tokens: Tokens, utterances: pd.DataFrame, top: int = 20) 
 
 TABLES: dict[str, dict] = {
     "corpus_vocabulary": {
+        "headers_ja": {
+            "role": "役割",
+            "messages": "メッセージ数",
+            "tokens": "トークン数",
+            "tokens_per_message": "トークン／メッセージ",
+            "surfaces": "表層形の異なり数",
+            "lemmas": "見出し語の異なり数",
+        },
         "width": "full",
         "thousands": True,
         "formats": {"tokens_per_message": "{:.2f}", "dist_1": "{:.3f}", "dist_2": "{:.3f}"},

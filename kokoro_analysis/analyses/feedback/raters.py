@@ -330,6 +330,12 @@ def experience_correlation(
 
 TABLES: dict[str, dict] = {
     "feedback_icc": {
+        "headers_ja": {
+            "ci_low": "95% CI 下限",
+            "ci_high": "上限",
+            "groups": "グループ数",
+            "observations": "セッション数",
+        },
         "width": "full",
         "index": False,
         "thousands": True,

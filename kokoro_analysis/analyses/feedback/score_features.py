@@ -338,6 +338,13 @@ def response_time_definitions(corpus) -> pd.DataFrame:
 
 TABLES: dict[str, dict] = {
     "feedback_feature_correlations": {
+        "headers_ja": {
+            "unit": "単位",
+            "n": "セッション数",
+            "r": "相関",
+            "ci_low": "95% CI 下限",
+            "ci_high": "上限",
+        },
         "width": "full",
         "index": False,
         "thousands": True,

@@ -466,6 +466,11 @@ TABLES: dict[str, dict] = {
     "feedback_score_rule": {"number_format": "{:.2f}"},
     "feedback_item_distribution": {"thousands": True},
     "feedback_item_statistics": {
+        "headers_ja": {
+            "mean": "平均",
+            "r_item_rest": "項目–残余 r",
+            "alpha_if_deleted": "削除時の α",
+        },
         "width": "full",
         "number_format": "{:.3f}",
         "thousands": True,
@@ -485,6 +490,7 @@ TABLES: dict[str, dict] = {
         },
     },
     "feedback_alpha": {
+        "headers_ja": {"items": "項目数", "ci_low": "95% CI 下限", "ci_high": "上限"},
         "width": "full",
         "number_format": "{:.3f}",
         "thousands": True,

@@ -162,3 +162,14 @@ def test_caption_is_escaped_unless_marked_as_latex(tmp_path, stats):
         english, "r", tmp_path, spec=PAPER, caption=r"$\rho$ 0--100", caption_is_latex=True
     )["tex"]
     assert r"\caption{$\rho$ 0--100}" in raw.read_text(encoding="utf-8")
+
+
+def test_japanese_headers_fall_back_to_the_english_ones(stats):
+    spec = TableSpec(headers={"Total": "All", "n_items": "Items"}, headers_ja={"Total": "全体"})
+    assert list(formatted(stats, spec, lang="ja").columns) == [
+        "Category",
+        "全体",
+        "Counselor",
+        "Items",
+    ]
+    assert list(formatted(stats, spec).columns) == ["Category", "All", "Counselor", "Items"]
