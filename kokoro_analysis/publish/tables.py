@@ -273,15 +273,23 @@ def _pick_format(float_format: FloatFormat, name: Any, column: pd.Series) -> For
 
 
 def _is_numeric(column: pd.Series) -> bool:
-    """Whether a column holds numbers (bools excluded)."""
+    """Whether a column holds numbers, or only numbers already formatted as text (bools excluded)."""
     if pd.api.types.is_bool_dtype(column.dtype):
         return False
     if pd.api.types.is_numeric_dtype(column.dtype):
         return True
     values = [v for v in column.tolist() if not _is_missing(v)]
+    if values and all(isinstance(v, str) for v in values):  # numbers already formatted as text
+        return any(any(c.isdigit() for c in v) for v in values) and all(
+            _NUMBER_TEXT.fullmatch(v.strip()) for v in values
+        )
     return bool(values) and all(
         isinstance(v, numbers.Number) and not isinstance(v, bool) for v in values
     )
+
+
+_NUMBER_TEXT = re.compile(r"[-\u2212]?[\d,]+(\.\d+)?\s?%?|[-\u2013\u2014]*")
+"""A number formatted as text (``6,589``, ``91.20``, ``−0.21``, ``12 %``) or a dash for none."""
 
 
 # --------------------------------------------------------------------------- writers

@@ -173,3 +173,15 @@ def test_japanese_headers_fall_back_to_the_english_ones(stats):
         "Items",
     ]
     assert list(formatted(stats, spec).columns) == ["Category", "All", "Counselor", "Items"]
+
+
+def test_numbers_formatted_as_text_are_right_aligned():
+    frame = pd.DataFrame(
+        {
+            "Category": ["# Dialogues", "Avg."],
+            "Total": ["6,589", "91.20"],
+            "Client": ["–", "44.69"],
+            "Note": ["a", "2 items"],
+        }
+    )
+    assert format_frame(frame)[2] == [False, True, True, False]
