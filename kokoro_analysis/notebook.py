@@ -7,6 +7,7 @@ A notebook's ``parameters`` cell holds ``data_dir``, ``output_dir``, ``subset``,
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -84,9 +85,26 @@ class NotebookRun:
         """Save a figure as PDF + PNG under ``figures/`` (name suffixed with ``_ja`` in Japanese)."""
         return plotting.save_figure(fig, self.name(stem, per_lang=True), self.out.root)
 
-    def write_table(self, frame: pd.DataFrame, stem: str, **kwargs: Any) -> dict[str, Path]:
-        """Write a table as CSV, LaTeX (booktabs) and Markdown under ``tables/``."""
-        return tables.write_table(frame, self.name(stem), self.out.root, **kwargs)
+    def write_table(
+        self,
+        frame: pd.DataFrame,
+        stem: str,
+        spec: tables.TableSpec | Mapping[str, Any] | None = None,
+        *,
+        caption: str | None = None,
+    ) -> pd.DataFrame:
+        """Write a table under ``tables/`` as its ``spec`` says (paper tables as LaTeX too; name suffixed
+        with ``_ja`` in Japanese, so the English files are never overwritten) and return it formatted
+        as the files show it, for display."""
+        tables.write_table(
+            frame,
+            self.name(stem, per_lang=True),
+            self.out.root,
+            spec=spec,
+            caption=caption,
+            lang=self.lang,
+        )
+        return tables.formatted(frame, spec, lang=self.lang)
 
     def record(self, key: str, ours: Any, **kwargs: Any):
         """Record a reproduced number. Outside the default run (a subset or a topic) the paper's value

@@ -51,9 +51,19 @@ __all__ = [
 ]
 
 EXPECTATIONS = ("match", "measured", "not_reproducible")
-STATUSES = ("match", "differs", "not reported", "measured", "not reproducible")
+STATUSES = ("match", "differs", "measured", "not reproducible")
 """Row statuses, in report order. ``not checked`` (reported but recorded by no notebook) is
 counted separately."""
+STATUS_DEFINITIONS = {
+    "match": "ours, rounded half-up to the decimals the source prints, equals the printed value, or "
+    "lies within the tolerance stated in the row (shown as *match (±tolerance)*)",
+    "differs": "expected to match and does not (the run fails)",
+    "measured": "computed here and shown for information: a number the paper does not report, or one "
+    "measured with other models, settings or subsets than the paper's; never counts as a match",
+    "not reproducible": "reported, but the data or models needed are not available; shown as reported",
+    "not checked": "reported, but recorded by no notebook in this run",
+}
+"""What each status means (printed at the top of the report)."""
 Expect = Literal["match", "measured", "not_reproducible"]
 
 
@@ -155,7 +165,8 @@ class ReproductionLog:
         is absolute, in the reported unit — give percentages as percent, not fractions).
         ``"measured"`` (e.g. fine-tuning numbers measured here with other models) and
         ``"not_reproducible"`` never count as matches. Keys not in reported.csv need
-        ``quantity=`` and get status ``not reported``. Recording a key again replaces it.
+        ``quantity=`` and get status ``measured`` (``not reproducible`` without a value). Recording
+        a key again replaces it.
         """
         if expect not in EXPECTATIONS:
             raise ValueError(f"expect must be one of {EXPECTATIONS}, not {expect!r}")
@@ -200,7 +211,7 @@ class ReproductionLog:
             unit=ref.unit,
             reported=ref.display(),
             ours=ours,
-            ours_display=_display_ours(ours, ref.decimals),
+            ours_display=_display_ours(ours, ref.decimals, ref.unit),
             difference=difference,
             rule=rule,
             expect=expect,
@@ -215,7 +226,7 @@ class ReproductionLog:
     ) -> ReproductionRow:
         if not quantity:
             raise KeyError(
-                f"{key!r} is not in {REPORTED_CSV.name}: pass quantity= to record it (not reported)"
+                f"{key!r} is not in {REPORTED_CSV.name}: pass quantity= to record it (measured)"
             )
         return ReproductionRow(
             notebook=self.notebook,
@@ -224,11 +235,11 @@ class ReproductionLog:
             unit=unit,
             reported="",
             ours=ours,
-            ours_display=_display_ours(ours, None),
+            ours_display=_display_ours(ours, None, unit),
             difference=None,
-            rule="not compared",
+            rule="no reported value",
             expect=expect,
-            status="not reported",
+            status="measured" if ours is not None else "not reproducible",
             source_kind="",
             source="",
             note=note,
@@ -253,19 +264,50 @@ class ReproductionLog:
         return path
 
 
-def _display_ours(ours: Any, decimals: int | None) -> str:
-    """Our value at the reported precision, with the unrounded value when it has more digits."""
+SIGNIFICANT_DIGITS = 4
+"""Significant digits of a value shown without a reported precision."""
+
+
+def _display_ours(ours: Any, decimals: int | None, unit: str = "") -> str:
+    """Our value at the reported precision, with the unrounded value when it has more digits; without
+    one, integers in full (years without separators) and other numbers to
+    :data:`SIGNIFICANT_DIGITS` significant digits, never in scientific notation."""
     if ours is None:
         return "—"
     if isinstance(ours, bool) or not isinstance(ours, (int, float)):
         return _as_text(ours)
+    thousands = unit != "year"
     if decimals is None:
-        return f"{ours:,}" if isinstance(ours, int) else f"{ours:,.6g}"
-    shown = format_number(float(ours), decimals)
-    finer = format_number(float(ours), decimals + 2)
+        if isinstance(ours, int):
+            return format_number(ours, 0, thousands=thousands)
+        return format_number(float(ours), _decimals_for(float(ours)), thousands=thousands)
+    shown = format_number(float(ours), decimals, thousands=thousands)
+    finer = format_number(float(ours), decimals + 2, thousands=thousands)
     if isinstance(ours, int) or Decimal(finer.replace(",", "")) == Decimal(shown.replace(",", "")):
         return shown
     return f"{shown} ({finer.rstrip('0')})"
+
+
+def _decimals_for(value: float, digits: int = SIGNIFICANT_DIGITS) -> int:
+    """Decimals that show ``value`` with ``digits`` significant digits (0 for large values)."""
+    if value == 0 or not math.isfinite(value):
+        return 0
+    return max(0, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def _signed(value: float) -> str:
+    """A difference with its sign (true minus), 3 significant digits, no scientific notation."""
+    if value == 0:
+        return "0"
+    text = format_number(abs(value), _decimals_for(value, 3))
+    return ("+" if value > 0 else "\u2212") + text
+
+
+def _status_text(status: str, rule: str) -> str:
+    """The status as the report prints it: a match within a stated tolerance says so."""
+    if status == "match" and rule.startswith("|Δ| ≤ "):
+        return f"match (±{rule.removeprefix('|Δ| ≤ ')})"
+    return status
 
 
 # --------------------------------------------------------------------------- the report
@@ -311,12 +353,15 @@ def _failed(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_parts(folder: Path) -> tuple[list[Path], pd.DataFrame]:
-    """All part files (sorted) and their rows sorted by notebook, key."""
+    """All part files (sorted) and their rows in report order: by status (matches first, then
+    differences, measured, not reproducible), then notebook and key."""
     parts = sorted(folder.glob("*.json"))
     rows = [row for p in parts for row in json.loads(p.read_text(encoding="utf-8"))["rows"]]
     frame = _rows_frame(rows)
     _check_single_owner(frame)
-    return parts, frame.sort_values(["notebook", "key"], kind="stable").reset_index(drop=True)
+    rank = frame["status"].map({status: i for i, status in enumerate(STATUSES)})
+    frame = frame.assign(_rank=rank).sort_values(["_rank", "notebook", "key"], kind="stable")
+    return parts, frame.drop(columns="_rank").reset_index(drop=True)
 
 
 class DuplicateRecordError(ValueError):
@@ -392,13 +437,13 @@ def _table_cells(rows: pd.DataFrame) -> list[list[str]]:
     for row in rows.itertuples(index=False):
         reported_text = row.reported + (" †" if row.source_kind == "secondary" else "")
         difference = (
-            "" if row.difference is None or pd.isna(row.difference) else f"{row.difference:+.4g}"
+            "" if row.difference is None or pd.isna(row.difference) else _signed(row.difference)
         )
         source = f"{row.source_kind}: {row.source}" if row.source else ""
         quantity = f"{row.quantity} ({row.unit})" if row.unit else row.quantity
         cells.append(
             [
-                row.status,
+                _status_text(row.status, row.rule),
                 row.notebook,
                 row.key,
                 quantity,
@@ -419,6 +464,7 @@ def _summary(counts: dict[str, int]) -> str:
 
 def _markdown(rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str]) -> str:
     lines = ["# KokoroChat reproduction report", "", f"**{_summary(counts)}**", "", RULE_TEXT, ""]
+    lines += [f"- **{status}**: {text}" for status, text in STATUS_DEFINITIONS.items()] + [""]
     failed = _failed(rows)
     if len(failed):
         lines += [
@@ -449,7 +495,7 @@ th { background: #f4f4f4; position: sticky; top: 0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .counts span { display: inline-block; margin-right: 0.6rem; padding: 0.2rem 0.6rem; border-radius: 0.3rem; }
 .match { background: #e3f4e6; } .differs { background: #fbe0de; font-weight: 600; }
-.not-reported { background: #eeeeee; } .measured { background: #e2ecfb; }
+.measured { background: #e2ecfb; }
 .not-reproducible { background: #fdf1d8; } .not-checked { background: #f7f7f7; }
 code { font-size: 0.8rem; }
 """.strip()
@@ -473,6 +519,13 @@ def _html(rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str]) -> s
     )
     rule = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", esc(RULE_TEXT))
     rule = re.sub(r"\*(.+?)\*", r"<em>\1</em>", rule)
+    definitions = (
+        "<ul>"
+        + "".join(
+            f"<li><strong>{esc(k)}</strong>: {esc(v)}</li>" for k, v in STATUS_DEFINITIONS.items()
+        )
+        + "</ul>\n"
+    )
     failed = _failed(rows)
     differs = ""
     if len(failed):
@@ -488,11 +541,12 @@ def _html(rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str]) -> s
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         "<title>KokoroChat reproduction report</title>\n"
         f"<style>\n{HTML_STYLE}\n</style>\n</head>\n<body>\n<h1>KokoroChat reproduction report</h1>\n"
-        f'<p class="counts">{badges}</p>\n<p>{rule}</p>\n{differs}'
+        f'<p class="counts">{badges}</p>\n<p>{rule}</p>\n{definitions}{differs}'
         f"{table if len(rows) else '<p>No notebook has recorded any number yet.</p>'}\n"
         f"{missing}</body>\n</html>\n"
     )
 
 
 def _css(status: str) -> str:
-    return status.replace(" ", "-")
+    """CSS class of a status cell (``match (±0.1)`` -> ``match``)."""
+    return status.split(" (")[0].replace(" ", "-")

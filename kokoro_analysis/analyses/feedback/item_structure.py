@@ -275,3 +275,13 @@ def extreme_pairs(corr: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     out.insert(0, "rank", np.r_[np.arange(1, len(strongest) + 1), np.arange(1, len(weakest) + 1)])
     out.insert(0, "which", out.pop("which"))
     return out
+
+
+TABLES: dict[str, dict] = {
+    "feedback_eigenvalues": {"number_format": "{:.3f}"},
+    "feedback_loadings": {"number_format": "{:.3f}"},
+    "feedback_item_correlations": {"number_format": "{:.3f}"},
+    "feedback_item_pairs": {"number_format": "{:.3f}"},
+}
+"""How each table of this module is published (fields of
+:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""
