@@ -116,16 +116,18 @@ def start(
     lang: str = "en",
     seed: int = 0,
     topic: str | None = None,
+    lenient: bool = False,
 ) -> NotebookRun:
     """Validate the parameters, load the corpus, apply paper style; return the run context.
 
     ``topic`` restricts every analysis to sessions whose ``topic_main_en`` or ``topic_main_jp`` equals it.
+    ``lenient`` skips sessions with problems (counted and printed) instead of stopping with an error.
     """
     if subset not in schema.SUBSETS:
         raise ValueError(f"subset must be one of {', '.join(schema.SUBSETS)}, not {subset!r}")
     if lang not in schema.LANGS:
         raise ValueError(f"lang must be 'en' or 'ja', not {lang!r}")
-    full = load_corpus(data_dir)
+    full = load_corpus(data_dir, strict=not lenient)
     corpus = full if subset == "all" else full.subset(subset)
     if topic:
         corpus = _restrict_topic(corpus, topic)
