@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kokoro_analysis import __version__
 from kokoro_analysis.corpus.loading import load_corpus
 from kokoro_analysis.corpus.validation import KokoroDataError
 from kokoro_analysis.finetune.data import FILES, LICENCE_NOTE, export_sft
@@ -66,9 +67,15 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
 
     corpus = load_corpus(args.data)
     started = time.perf_counter()
+    cached = set((cache_dir() / "tokens").glob("*.parquet"))
     tokens = tokenize_corpus(corpus, workers=args.workers, progress=not args.quiet)
+    how = (
+        "tokenized"
+        if set((cache_dir() / "tokens").glob("*.parquet")) - cached
+        else "read from the cache"
+    )
     print(
-        f"{len(tokens):,} tokens for {len(corpus.utterances):,} utterances in "
+        f"{len(tokens):,} tokens for {len(corpus.utterances):,} utterances {how} in "
         f"{time.perf_counter() - started:.1f} s; cache: {cache_dir() / 'tokens'}"
     )
     return 0
@@ -163,13 +170,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kokoro-analysis", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="kokoro-analysis",
+        description="Validate, tokenize, report on, export and evaluate the KokoroChat corpus.",
+    )
+    parser.add_argument("--version", action="version", version=f"kokoro-analysis {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     validate = commands.add_parser("validate", help="check every record and the score rule")
     validate.add_argument("path", nargs="?", default=None, help="data location (as --data)")
     _add_data_option(validate)
-    validate.add_argument("--show", type=int, default=20, help="problems to list (default 20)")
+    validate.add_argument(
+        "--show",
+        type=int,
+        default=20,
+        help="how many problems to print; all are counted (default: 20)",
+    )
     validate.set_defaults(handler=cmd_validate)
 
     tokenize = commands.add_parser(
@@ -177,9 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_option(tokenize)
     tokenize.add_argument(
-        "--workers", type=int, default=None, help="processes (default: all cores)"
+        "--workers", type=int, default=None, help="MeCab processes (default: all cores)"
     )
-    tokenize.add_argument("--quiet", action="store_true", help="no progress bar")
+    tokenize.add_argument(
+        "--quiet", action="store_true", help="no progress bar (the summary line is still printed)"
+    )
     tokenize.set_defaults(handler=cmd_tokenize)
 
     report = commands.add_parser(
@@ -195,7 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_option(export)
     export.add_argument(
-        "--subset", default="full", choices=["low", "high", "full"], help="training subset"
+        "--subset",
+        default="full",
+        choices=["low", "high", "full"],
+        help="training sessions: low (score < 70), high (70-98) or full (<= 98) (default: full)",
     )
     export.add_argument("--out", required=True, metavar="DIR", help="output folder")
     export.add_argument(
@@ -204,7 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="seeded sample of test contexts (default: all)",
     )
-    export.add_argument("--seed", type=int, default=0, help="seed of the test-context sample")
+    export.add_argument(
+        "--seed", type=int, default=0, help="seed of the test-context sample (default: 0)"
+    )
     export.add_argument(
         "--layout",
         choices=["session", "turn"],
@@ -231,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the seeded sample of test contexts the file answers (as in export-sft)",
     )
     evaluate.add_argument(
-        "--seed", type=int, default=0, help="seed of that sample (as in export-sft)"
+        "--seed", type=int, default=0, help="seed of that sample, as in export-sft (default: 0)"
     )
     evaluate.set_defaults(handler=cmd_evaluate)
     return parser

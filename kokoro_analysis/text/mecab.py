@@ -259,7 +259,8 @@ class Tokens:
     """MeCab tokens of a set of utterances.
 
     ``table`` has one row per token, in text order: ``utterance`` (the index label of the utterance in
-    ``corpus.utterances``) and the categorical columns ``surface``, ``pos``, ``pos2``, ``lemma``.
+    ``corpus.utterances``), ``dialogue_id`` (its session, to join on ``corpus.dialogues``; present when
+    the utterances had one) and the categorical columns ``surface``, ``pos``, ``pos2``, ``lemma``.
     """
 
     table: pd.DataFrame
@@ -368,7 +369,7 @@ def tokenize_corpus(
     path = cache_dir() / "tokens" / f"{token_cache_key(index, utterances['text'])}.parquet"
     if cache and path.exists():
         try:
-            return Tokens(pd.read_parquet(path))
+            return _with_dialogue_ids(pd.read_parquet(path), utterances)
         except Exception:  # a damaged cache file is rebuilt
             path.unlink(missing_ok=True)
     counts, table = tokenize_texts(utterances["text"].tolist(), workers=workers, progress=progress)
@@ -382,7 +383,21 @@ def tokenize_corpus(
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         pq.write_table(table, tmp, compression="zstd", write_statistics=False)
         tmp.replace(path)
-    return Tokens(table.to_pandas())
+    return _with_dialogue_ids(table.to_pandas(), utterances)
+
+
+def _with_dialogue_ids(table: pd.DataFrame, utterances: pd.DataFrame) -> Tokens:
+    """Add each token's ``dialogue_id`` (after ``utterance``) from ``utterances``. Not cached: the cache
+    key covers the texts only."""
+    if "dialogue_id" in utterances.columns:
+        owners = table["utterance"].to_numpy()
+        index = utterances.index
+        if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+            rows = owners
+        else:
+            rows = index.get_indexer(owners)
+        table.insert(1, "dialogue_id", utterances["dialogue_id"].to_numpy()[rows])
+    return Tokens(table)
 
 
 def token_cache_key(index: np.ndarray, texts) -> str:
