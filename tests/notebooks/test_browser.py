@@ -76,6 +76,7 @@ def lab(workspace, synthetic_dir, tmp_path_factory):
         "KOKOROCHAT_DATA": str(synthetic_dir),
         "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
         "JUPYTER_CONFIG_DIR": str(state / "config"),
+        "KOKORO_ANALYSIS_CACHE": str(state / "cache"),
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }
     env.pop("KOKORO_PEERS_DIR", None)
