@@ -101,6 +101,16 @@ install_notebook_filter() {
   echo "==> git strips notebook outputs on commit from now on (nbstripout filter set in .git/config)"
 }
 
+# JupyterLab started from the project's .venv saves this checkout's notebooks without outputs
+# (kokoro_analysis.notebook.strip_outputs_before_save), so open / run / save leaves git status clean.
+enable_save_hook() {
+  local folder="$ROOT/.venv/etc/jupyter/jupyter_server_config.d"
+  [[ "$PYTHON" == "$ROOT/.venv/bin/python" && ! -f "$folder/kokoro-analysis.json" ]] || return 0
+  mkdir -p "$folder"
+  echo '{"ContentsManager": {"pre_save_hook": "kokoro_analysis.notebook.strip_outputs_before_save"}}' \
+    >"$folder/kokoro-analysis.json"
+}
+
 # --- arguments --------------------------------------------------------------------------------------
 MODE=notebooks
 ONLY=()
@@ -133,6 +143,7 @@ done
 
 ensure_environment
 install_notebook_filter
+enable_save_hook
 if [[ $SHOW_VERSION == 1 ]]; then exec "$PYTHON" -m kokoro_analysis.cli --version; fi
 
 if [[ "$MODE" == test ]]; then

@@ -17,7 +17,7 @@ import pandas as pd
 from kokoro_analysis.charts import style as plotting
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, load_corpus
-from kokoro_analysis.paths import OutputDirs, output_dirs
+from kokoro_analysis.paths import PROJECT_ROOT, OutputDirs, output_dirs
 from kokoro_analysis.publish import tables
 from kokoro_analysis.publish.reproduction import ReproductionLog
 from kokoro_analysis.text.mecab import Tokens, tokenize_corpus
@@ -144,3 +144,20 @@ def _restrict_topic(corpus: Corpus, topic: str) -> Corpus:
         known = sorted(dialogues["topic_main_en"].unique())
         raise ValueError(f"no session has topic {topic!r}; main topics are: {', '.join(known)}")
     return corpus.restrict(dialogues.index[mask])
+
+
+def strip_outputs_before_save(model: dict, path: str, contents_manager: Any, **_: Any) -> None:
+    """Jupyter server pre-save hook: this checkout's notebooks (``notebooks/NN_*.ipynb``) are saved
+    without outputs and execution counts, so opening, running and saving one in JupyterLab leaves
+    ``git status`` clean (the outputs stay on screen until the notebook is closed). Other notebooks
+    are saved as they are. ``./run_all.sh`` enables it in the ``.venv`` it creates
+    (``.venv/etc/jupyter/jupyter_server_config.d/kokoro-analysis.json``)."""
+    if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
+        return
+    file = Path(getattr(contents_manager, "root_dir", ".")).joinpath(path).resolve()
+    if file.parent != PROJECT_ROOT / "notebooks" or not file.name[:2].isdigit():
+        return
+    for cell in model["content"].get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
