@@ -104,11 +104,18 @@ install_notebook_filter() {
 # JupyterLab started from the project's .venv saves this checkout's notebooks without outputs
 # (kokoro_analysis.notebook.strip_outputs_before_save), so open / run / save leaves git status clean.
 enable_save_hook() {
-  local folder="$ROOT/.venv/etc/jupyter/jupyter_server_config.d"
-  [[ "$PYTHON" == "$ROOT/.venv/bin/python" && ! -f "$folder/kokoro-analysis.json" ]] || return 0
-  mkdir -p "$folder"
-  echo '{"ContentsManager": {"pre_save_hook": "kokoro_analysis.notebook.strip_outputs_before_save"}}' \
-    >"$folder/kokoro-analysis.json"
+  [[ "$PYTHON" == "$ROOT/.venv/bin/python" ]] || return 0
+  "$PYTHON" - "$ROOT/.venv/etc/jupyter/jupyter_server_config.json" <<'PY'
+import json, sys
+from pathlib import Path
+path = Path(sys.argv[1])
+config = json.loads(path.read_text()) if path.exists() else {}
+hook = "kokoro_analysis.notebook.strip_outputs_before_save"
+if config.get("ContentsManager", {}).get("pre_save_hook") != hook:
+    config.setdefault("ContentsManager", {})["pre_save_hook"] = hook
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config, indent=2) + "\n")
+PY
 }
 
 # --- arguments --------------------------------------------------------------------------------------
