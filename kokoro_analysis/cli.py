@@ -87,6 +87,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     report = gather_report(args.output_dir)
     print(f"reproduction report: {report.summary}")
     print(f"  {report.markdown_path}\n  {report.html_path}")
+    if report.parameters_line:
+        print(f"{report.parameters_line} (the paper's numbers assume the defaults)")
     if not report.parts:
         print("no report parts found: run the notebooks first", file=sys.stderr)
         return 2

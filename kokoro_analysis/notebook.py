@@ -40,10 +40,13 @@ class NotebookRun:
     lang: str = "en"
     seed: int = 0
     topic: str | None = None
+    non_default: dict[str, Any] = field(default_factory=dict)
+    """The parameters of :func:`start` that differ from their defaults (``output_dir`` aside): named
+    in the reproduction report and printed, since they change what the run produces."""
     log: ReproductionLog = field(init=False)
 
     def __post_init__(self) -> None:
-        self.log = ReproductionLog(self.notebook + self.suffix, self.out.root)
+        self.log = ReproductionLog(self.notebook + self.suffix, self.out.root, self.non_default)
 
     @property
     def is_default(self) -> bool:
@@ -107,6 +110,17 @@ class NotebookRun:
         return self.log.to_frame()
 
 
+START_DEFAULTS = {
+    "data_dir": None,
+    "subset": "all",
+    "lang": "en",
+    "seed": 0,
+    "topic": None,
+    "lenient": False,
+}
+"""The defaults of :func:`start`'s parameters that change a run's results."""
+
+
 def start(
     notebook: str,
     *,
@@ -132,8 +146,27 @@ def start(
     if topic:
         corpus = _restrict_topic(corpus, topic)
     plotting.apply_paper_style()
+    given = {
+        "data_dir": data_dir,
+        "subset": subset,
+        "lang": lang,
+        "seed": seed,
+        "topic": topic or None,
+        "lenient": lenient,
+    }
+    non_default = {name: value for name, value in given.items() if value != START_DEFAULTS[name]}
+    if non_default:
+        print("non-default parameters: " + ", ".join(f"{k}={v!r}" for k, v in non_default.items()))
     return NotebookRun(
-        notebook, full, corpus, output_dirs(output_dir), subset, lang, seed, topic or None
+        notebook,
+        full,
+        corpus,
+        output_dirs(output_dir),
+        subset,
+        lang,
+        seed,
+        topic or None,
+        non_default,
     )
 
 

@@ -207,9 +207,13 @@ def test_export_score_prediction_files(hand_corpus, tmp_path):
     train = read_jsonl(tmp_path / FILES["score_train"])
     test = read_jsonl(tmp_path / FILES["score_test"])
     assert [line["id"] for line in test] == [str(i) for i in sorted(held_out.index[held_out])]
-    assert all(line["id"] == str(line["dialogue_id"]) for line in train + test)  # one id type everywhere
+    assert all(
+        line["id"] == str(line["dialogue_id"]) for line in train + test
+    )  # one id type everywhere
     full = hand_corpus.subset("full").dialogues.index
-    assert [line["dialogue_id"] for line in train] == sorted(set(full) - set(held_out.index[held_out]))
+    assert [line["dialogue_id"] for line in train] == sorted(
+        set(full) - set(held_out.index[held_out])
+    )
     for line in train:
         value = HAND_SESSIONS[line["dialogue_id"]][0]
         assert line["items"] == [value] * 20 and line["score"] == 20 * value
