@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.validation import KokoroDataError
 
 SCORE_BANDS = {"low": (0, 69), "high": (70, 98), "test": (99, 100)}
 """Disjoint score bands of the paper's subsets (see ``schema.SUBSETS``): name → (lowest, highest)."""
@@ -188,7 +189,8 @@ def transcript(corpus, session_id, translations=None) -> pd.DataFrame:
     )
     if translations is not None:
         if isinstance(translations, pd.DataFrame):
-            translations = translations.iloc[:, 0]
+            named = [c for c in ("translation", "text_en", "text") if c in translations.columns]
+            translations = translations[named[0]] if named else translations.iloc[:, 0]
         frame["translation"] = translations.reindex(frame.index).to_numpy()
     return frame
 
@@ -268,5 +270,5 @@ def english_translations(corpus):
         return None
     try:
         return reader("en")
-    except (FileNotFoundError, LookupError, ValueError):
+    except (KokoroDataError, FileNotFoundError, LookupError, ValueError):
         return None

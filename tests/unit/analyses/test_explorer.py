@@ -127,3 +127,27 @@ def test_concordance_counts_add_up(corpus):
     assert counts["by"].unique().tolist() == ["role", "topic", "band"]
     assert (counts.groupby("by")["hits"].sum() == len(hits)).all()
     assert set(counts.loc[counts["by"] == "band", "group"]) <= {"low", "high", "test"}
+
+
+def test_english_translations_are_optional(corpus):
+    from kokoro_analysis.corpus.validation import DataNotFoundError
+
+    assert explorer.english_translations(object()) is None  # a corpus without translations support
+
+    class Missing:
+        def translations(self, lang):
+            raise DataNotFoundError("KOKOROCHAT_TRANSLATIONS is not set")
+
+    assert explorer.english_translations(Missing()) is None
+    english = pd.DataFrame(
+        {"dialogue_id": corpus.utterances["dialogue_id"], "text": "EN"},
+        index=corpus.utterances.index,
+    )
+
+    class Present:
+        def translations(self, lang):
+            return english
+
+    found = explorer.english_translations(Present())
+    frame = explorer.transcript(corpus, int(corpus.dialogues.index[0]), found)
+    assert (frame["translation"] == "EN").all()
