@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Reproduce every table and figure of the KokoroChat paper from the raw data, or run the tests.
 #
-run_all.sh                      run every notebook in notebooks/ (in order) with papermill/run_all.sh                      run every notebook in notebooks/ (in order) with papermill
-run_all.sh                      run every notebook in notebooks/ (in order) with papermill/run_all.sh --test [PYTEST ARGS] run the test suite
+#   ./run_all.sh                      run every notebook in notebooks/ with papermill (-j at a time)
+#   ./run_all.sh --test [PYTEST ARGS] run the test suite
 #
 # Options (notebook runs):
-run_all.sh                      run every notebook in notebooks/ (in order) with papermill-data PATH         KokoroChat data (default: $KOKOROCHAT_DATA, data/KokoroChat, else a fresh clone)
-run_all.sh                      run every notebook in notebooks/ (in order) with papermill-only NAME         run only notebooks whose name contains NAME (repeatable)
-run_all.sh                      run every notebook in notebooks/ (in order) with papermill-output-dir DIR    where figures/, tables/, reports/ and executed/ go (default: the project root)
-run_all.sh                      run every notebook in notebooks/ (in order) with papermillp NAME VALUE       pass a parameter to every notebook (papermill -p), e.g. -p subset high
-run_all.sh                      run every notebook in notebooks/ (in order) with papermillj, --jobs N        notebooks run at once once the caches are warm (default: the number of cores)
-run_all.sh                      run every notebook in notebooks/ (in order) with papermill-lenient           skip sessions with problems (counted and reported) instead of stopping
-run_all.sh                      run every notebook in notebooks/ (in order) with papermill-version           print the package version
-run_all.sh                      run every notebook in notebooks/ (in order) with papermillh, --help          this help
+#   --data PATH         KokoroChat data (default: $KOKOROCHAT_DATA, data/KokoroChat, else a fresh clone)
+#   --only NAME         run only notebooks whose name contains NAME (repeatable)
+#   --output-dir DIR    where figures/, tables/, reports/ and executed/ go (default: the project root)
+#   -p NAME VALUE       pass a parameter to every notebook (papermill -p), e.g. -p subset high
+#   -j, --jobs N        notebooks run at once once the caches are warm (default: the number of cores)
+#   --lenient           skip sessions with problems (counted and reported) instead of stopping
+#   --version           print the package version
+#   -h, --help          this help
 #
 # Without an active environment that has this checkout's package installed, a virtual environment is
 # created in .venv and the package installed into it (again whenever pyproject.toml changes). In a git
