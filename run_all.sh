@@ -24,7 +24,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 
 die() { echo "run_all.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 
 # step LABEL LOG COMMAND...: run COMMAND with its output in LOG, showing the elapsed seconds meanwhile
 # (a live counter on a terminal, a line every 15 s otherwise); sets STEP_SECONDS, returns its status.
