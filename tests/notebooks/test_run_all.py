@@ -94,16 +94,35 @@ def test_parallel_run_matches_a_serial_run(tmp_path, synthetic_dir):
     outputs = {}
     for jobs in ("1", "2"):
         out = tmp_path / f"jobs{jobs}"
-        result = run_all("--data", str(synthetic_dir), "--only", "02", "--only", "05", "-j", jobs,
-                         "--output-dir", str(out), tmp_path=tmp_path)
-        assert "failed notebook(s)" not in result.stderr, result.stdout[-2000:] + result.stderr[-2000:]
+        result = run_all(
+            "--data",
+            str(synthetic_dir),
+            "--only",
+            "02",
+            "--only",
+            "05",
+            "-j",
+            jobs,
+            "--output-dir",
+            str(out),
+            tmp_path=tmp_path,
+        )
+        assert "failed notebook(s)" not in result.stderr, (
+            result.stdout[-2000:] + result.stderr[-2000:]
+        )
         assert f"2 notebook(s), {jobs} at a time" in result.stdout
         assert re.search(r"\[\d/2\] 05_explore_sessions: ok in \d+ s", result.stdout)
         assert f"logs: {out / 'logs'}/" in result.stdout
-        assert "Executing notebook" not in result.stdout + result.stderr  # papermill's output is in the log
+        assert (
+            "Executing notebook" not in result.stdout + result.stderr
+        )  # papermill's output is in the log
         assert "Executing" in (out / "logs" / "05_explore_sessions.log").read_text(encoding="utf-8")
-        outputs[jobs] = {p.relative_to(out): p.read_bytes() for folder in ("figures", "tables")
-                         for p in sorted((out / folder).rglob("*")) if p.is_file()}
+        outputs[jobs] = {
+            p.relative_to(out): p.read_bytes()
+            for folder in ("figures", "tables")
+            for p in sorted((out / folder).rglob("*"))
+            if p.is_file()
+        }
     assert len(outputs["1"]) > 10 and any(p.suffix == ".pdf" for p in outputs["1"])
     assert outputs["1"].keys() == outputs["2"].keys()
     differ = [str(p) for p in outputs["1"] if outputs["1"][p] != outputs["2"][p]]
