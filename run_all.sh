@@ -76,7 +76,7 @@ ensure_environment() {
   PYTHON="$ROOT/.venv/bin/python"
   local stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
   if [[ ! -f "$stamp" ]]; then
-    echo "==> installing kokoro-analysis and its dependencies into .venv (1-3 minutes; log: .venv/install.log)"
+    echo "==> installing kokoro-analysis and its dependencies into .venv (a few minutes; log: .venv/install.log)"
     step "installing" .venv/install.log bash -c '"$0" -m pip install --upgrade pip && "$0" -m pip install -e ".[test]"' "$PYTHON" \
       || { tail -n 20 .venv/install.log >&2; die "installing the package failed (full log: .venv/install.log)"; }
     echo "    installed in ${STEP_SECONDS} s"
