@@ -82,3 +82,33 @@ def describe_many(
     frame["n"] = frame["n"].astype(np.int64)
     frame.index.name = "distribution"
     return frame
+
+
+def chi2_permutation_test(
+    groups: np.ndarray, flags: np.ndarray, *, n_permutations: int = 10_000, seed: int = 0
+) -> tuple[float, float]:
+    """Are boolean ``flags`` independent of the categorical ``groups``? Returns Pearson's χ² of the
+    groups × flag table and its permutation p-value: the share of ``n_permutations`` shuffles of
+    ``flags`` (``np.random.default_rng(seed)``) whose χ² is at least as large, with +1 smoothing,
+    (1 + count) / (1 + n_permutations). Valid when expected counts are small, unlike the χ²
+    distribution. NaN when all flags are equal."""
+    codes = pd.factorize(pd.Series(groups))[0]
+    flags = np.asarray(flags, dtype=bool)
+    n, k = len(flags), int(codes.max()) + 1 if len(codes) else 0
+    if n == 0 or flags.all() or not flags.any():
+        return float("nan"), float("nan")
+    sizes = np.bincount(codes, minlength=k).astype(float)
+    share = flags.mean()
+
+    def chi2(mask: np.ndarray) -> float:
+        flagged = np.bincount(codes[mask], minlength=k)
+        expected_flagged, expected_other = sizes * share, sizes * (1 - share)
+        return float(
+            ((flagged - expected_flagged) ** 2 / expected_flagged).sum()
+            + ((sizes - flagged - expected_other) ** 2 / expected_other).sum()
+        )
+
+    observed = chi2(flags)
+    rng = np.random.default_rng(seed)
+    at_least = sum(chi2(rng.permutation(flags)) >= observed - 1e-9 for _ in range(n_permutations))
+    return observed, (1 + at_least) / (1 + n_permutations)
