@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kokoro_analysis.corpus import schema
-from kokoro_analysis.corpus.validation import KokoroDataError
+from kokoro_analysis.corpus.translations import available_translations
 
 SCORE_BANDS = {"low": (0, 69), "high": (70, 98), "test": (99, 100)}
 """Disjoint score bands of the paper's subsets (see ``schema.SUBSETS``): name → (lowest, highest)."""
@@ -262,13 +262,10 @@ def concordance_counts(
     )[["by", "group", "hits", "sessions", "share"]]
 
 
-def english_translations(corpus):
-    """The official English translation of each utterance when this version of the package can read
-    it and the translations are installed (``KOKOROCHAT_TRANSLATIONS``), else None."""
-    reader = getattr(corpus, "translations", None)
-    if reader is None:
-        return None
-    try:
-        return reader("en")
-    except (KokoroDataError, FileNotFoundError, LookupError, ValueError):
-        return None
+def english_translations(corpus) -> pd.DataFrame | None:
+    """The official English translation of every message of ``corpus`` (column ``translation``,
+    indexed like ``corpus.utterances``) when it is at hand (``$KOKOROCHAT_TRANSLATIONS`` or
+    ``data/MultilingualKokoroChat``; never cloned), else None. A release that does not align with the
+    corpus raises (see :func:`kokoro_analysis.corpus.translations.available_translations`)."""
+    found = available_translations(corpus, "en")
+    return None if found is None else found.for_utterances(corpus.utterances)

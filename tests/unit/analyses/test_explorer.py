@@ -10,6 +10,12 @@ import pytest
 from kokoro_analysis.analyses import explorer
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import load_corpus
+from kokoro_analysis.corpus.synthetic import (
+    make_corpus,
+    make_translations,
+    write_corpus,
+    write_translations,
+)
 from kokoro_analysis.text.concordance import concordance
 from kokoro_analysis.text.mecab import tokenize_corpus
 
@@ -129,25 +135,19 @@ def test_concordance_counts_add_up(corpus):
     assert set(counts.loc[counts["by"] == "band", "group"]) <= {"low", "high", "test"}
 
 
-def test_english_translations_are_optional(corpus):
-    from kokoro_analysis.corpus.validation import DataNotFoundError
+def test_english_translations_are_optional(corpus, monkeypatch, tmp_path):
+    monkeypatch.delenv("KOKOROCHAT_TRANSLATIONS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert explorer.english_translations(corpus) is None  # nothing configured: no error, no clone
 
-    assert explorer.english_translations(object()) is None  # a corpus without translations support
 
-    class Missing:
-        def translations(self, lang):
-            raise DataNotFoundError("KOKOROCHAT_TRANSLATIONS is not set")
-
-    assert explorer.english_translations(Missing()) is None
-    english = pd.DataFrame(
-        {"dialogue_id": corpus.utterances["dialogue_id"], "text": "EN"},
-        index=corpus.utterances.index,
-    )
-
-    class Present:
-        def translations(self, lang):
-            return english
-
-    found = explorer.english_translations(Present())
-    frame = explorer.transcript(corpus, int(corpus.dialogues.index[0]), found)
-    assert (frame["translation"] == "EN").all()
+def test_english_translations_under_each_message(tmp_path, monkeypatch):
+    sessions = make_corpus(6, seed=1)
+    data = write_corpus(tmp_path / "data", sessions)
+    translated = write_translations(tmp_path / "translations", make_translations(sessions, "en"))
+    monkeypatch.setenv("KOKOROCHAT_TRANSLATIONS", str(translated))
+    corpus = load_corpus(data)
+    english = explorer.english_translations(corpus)
+    frame = explorer.transcript(corpus, int(corpus.dialogues.index[0]), english)
+    assert frame["translation"].notna().all()
+    assert frame["translation"].tolist() == english.loc[frame.index, "translation"].tolist()
