@@ -55,9 +55,9 @@ def concordance(
         positions = positions[speaker == role]
         speaker = speaker[speaker == role]
     starts, ends = _message_bounds(owners, positions)
-    surfaces = table["surface"].astype(str).to_numpy()
-    left = ["".join(surfaces[max(start, p - window) : p]) for start, p in zip(starts, positions)]
-    right = ["".join(surfaces[p + 1 : min(end, p + 1 + window)]) for end, p in zip(ends, positions)]
+    codes, names = _codes(table["surface"])
+    left = ["".join(names[codes[max(a, p - window) : p]]) for a, p in zip(starts, positions)]
+    right = ["".join(names[codes[p + 1 : min(b, p + 1 + window)]]) for b, p in zip(ends, positions)]
     hit_owners = owners[positions]
     return pd.DataFrame(
         {
@@ -66,13 +66,27 @@ def concordance(
             "role": speaker,
             "token": (positions - starts).astype(np.int64),
             "left": pd.Series(left, dtype="str"),
-            "hit": surfaces[positions],
+            "hit": _strings(table["surface"], positions),
             "right": pd.Series(right, dtype="str"),
-            "lemma": table["lemma"].astype(str).to_numpy()[positions],
-            "pos": table["pos"].astype(str).to_numpy()[positions],
+            "lemma": _strings(table["lemma"], positions),
+            "pos": _strings(table["pos"], positions),
         },
         columns=list(HIT_COLUMNS),
     )
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes per token and the strings they stand for (no Python string per token)."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype("category")
+    names = np.asarray(column.cat.categories.astype(str), dtype=object)
+    return column.cat.codes.to_numpy(), np.append(names, "")  # code -1 (missing) -> ""
+
+
+def _strings(column: pd.Series, positions: np.ndarray) -> np.ndarray:
+    """The values of ``column`` at ``positions`` as strings."""
+    codes, names = _codes(column)
+    return names[codes[positions]]
 
 
 def _check_query(query) -> str:
@@ -140,37 +154,32 @@ def collocates(
     then lemma; at most ``top`` rows.
     """
     table = tokens.table
-    eligible = np.ones(len(table), dtype=bool)
-    if content_only:
-        eligible = table.index.isin(tokens.content().table.index)
+    eligible = tokens.content_mask() if content_only else np.ones(len(table), dtype=bool)
     owners = table["utterance"].to_numpy()
-    # the hits' row positions: utterance label + position in the message
-    starts_of = pd.Series(
-        np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]),
-        index=owners[np.r_[True, owners[1:] != owners[:-1]]],
-    )
+    # the hits' row positions: first row of their message + position in the message
+    first = np.r_[True, owners[1:] != owners[:-1]] if len(owners) else np.zeros(0, dtype=bool)
+    starts_of = pd.Series(np.flatnonzero(first), index=owners[first])
     hit_positions = (
-        starts_of.reindex(hits["utterance"].to_numpy()).to_numpy() + hits["token"].to_numpy()
+        starts_of.reindex(hits["utterance"].to_numpy()).to_numpy(dtype=np.int64)
+        + hits["token"].to_numpy()
     )
     starts, ends = _message_bounds(owners, hit_positions)
     near = np.zeros(len(table), dtype=np.int64)
     for start, end, p in zip(starts, ends, hit_positions):
         near[max(start, p - window) : p] += 1
         near[p + 1 : min(end, p + 1 + window)] += 1
-    is_hit = np.zeros(len(table), dtype=bool)
-    is_hit[hit_positions] = True
-    lemma = table["lemma"].astype(str).to_numpy()
-    keep = eligible & ~is_hit & (near > 0)
-    co = pd.Series(near[keep], index=lemma[keep]).groupby(level=0).sum()
-    co = co[co >= min_count]
-    columns = ["lemma", "co", "frequency", "log_dice"]
-    if co.empty:
-        return pd.DataFrame(
-            {name: pd.Series(dtype=float if name == "log_dice" else "int64") for name in columns}
-        ).astype({"lemma": "str"})
-    frequency = pd.Series(lemma[eligible]).value_counts().reindex(co.index)
+    near[hit_positions] = 0  # the hits themselves are not collocates
+    codes, names = _codes(table["lemma"])
+    keep = eligible & (near > 0) & (codes >= 0)
+    co = np.bincount(codes[keep], weights=near[keep], minlength=len(names)).astype(np.int64)
+    frequency = np.bincount(codes[eligible & (codes >= 0)], minlength=len(names))
+    chosen = np.flatnonzero(co >= max(min_count, 1))
     result = pd.DataFrame(
-        {"lemma": co.index.astype(str), "co": co.to_numpy(), "frequency": frequency.to_numpy()}
+        {
+            "lemma": pd.Series(names[chosen], dtype="str"),
+            "co": co[chosen],
+            "frequency": frequency[chosen].astype(np.int64),
+        }
     )
     result["log_dice"] = 14 + np.log2(2 * result["co"] / (len(hits) + result["frequency"]))
     result = result.sort_values(

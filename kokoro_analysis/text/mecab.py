@@ -274,13 +274,17 @@ class Tokens:
 
     def content(self) -> Tokens:
         """Content-word tokens only (see :data:`CONTENT_POS`, :data:`NON_CONTENT_POS2`, :data:`STOP_LEMMAS`)."""
+        return Tokens(self.table[self.content_mask()])
+
+    def content_mask(self) -> np.ndarray:
+        """Boolean mask over ``table`` of the content-word tokens (those :meth:`content` keeps)."""
         table = self.table
         mask = (
             table["pos"].isin(CONTENT_POS)
             & ~table["pos2"].isin(NON_CONTENT_POS2)
             & ~table["lemma"].isin(STOP_LEMMAS)
         )
-        return Tokens(self.table[mask])
+        return mask.to_numpy(dtype=bool)
 
     def counts_per_utterance(self, utterance_index) -> pd.Series:
         """Number of tokens of each utterance in ``utterance_index`` (0 for an utterance with none)."""
