@@ -142,9 +142,16 @@ class ReproductionRow:
 class ReproductionLog:
     """Collects one notebook's reproduced numbers; :meth:`save` writes its report part."""
 
-    def __init__(self, notebook: str, output_dir: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self,
+        notebook: str,
+        output_dir: str | os.PathLike | None = None,
+        parameters: dict[str, Any] | None = None,
+    ) -> None:
+        """``parameters``: the run's non-default parameters, named in the report."""
         self.notebook = Path(notebook).stem or str(notebook)
         self.output_dir = output_dir
+        self.parameters = {name: repr(value) for name, value in sorted((parameters or {}).items())}
         self._rows: dict[str, ReproductionRow] = {}
         self._reported = _reported_values()
 
@@ -259,6 +266,8 @@ class ReproductionLog:
         path = output_dirs(self.output_dir).reports / "parts" / f"{self.notebook}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"notebook": self.notebook, "rows": [asdict(r) for r in self.rows]}
+        if self.parameters:
+            payload["parameters"] = self.parameters
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
         return path
@@ -331,6 +340,14 @@ class Report:
     markdown_path: Path
     html_path: Path
     parts: list[Path] = field(default_factory=list)
+    parameters: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Non-default parameters per notebook run (runs with the defaults are absent)."""
+
+    @property
+    def parameters_line(self) -> str:
+        """``non-default parameters: <notebook>: name=value, ...; ...``, or "" when every run used
+        the defaults."""
+        return _parameters_line(self.parameters)
 
     @property
     def failed(self) -> pd.DataFrame:
@@ -382,6 +399,25 @@ def _check_single_owner(rows: pd.DataFrame) -> None:
         raise DuplicateRecordError(f"reported keys recorded by more than one notebook: {listed}")
 
 
+def _read_parameters(parts: list[Path]) -> dict[str, dict[str, str]]:
+    found = {}
+    for part in parts:
+        payload = json.loads(part.read_text(encoding="utf-8"))
+        if payload.get("parameters"):
+            found[payload["notebook"]] = payload["parameters"]
+    return found
+
+
+def _parameters_line(parameters: dict[str, dict[str, str]]) -> str:
+    if not parameters:
+        return ""
+    runs = "; ".join(
+        f"{notebook}: " + ", ".join(f"{name}={value}" for name, value in values.items())
+        for notebook, values in sorted(parameters.items())
+    )
+    return f"non-default parameters: {runs}"
+
+
 def _counts(rows: pd.DataFrame, not_checked: int) -> dict[str, int]:
     """Rows per status in report order, then ``not checked``."""
     counts = {status: int((rows["status"] == status).sum()) for status in STATUSES}
@@ -395,11 +431,18 @@ def gather_report(output_dir: str | os.PathLike | None = None) -> Report:
     parts, rows = _read_parts(reports / "parts")
     unchecked = sorted(set(_reported_values()) - set(rows["key"]))
     counts = _counts(rows, len(unchecked))
+    parameters = _read_parameters(parts)
+    settings = _parameters_line(parameters)
     markdown_path, html_path = reports / "reproduction.md", reports / "reproduction.html"
-    _write(markdown_path, _markdown(rows, counts, unchecked))
-    _write(html_path, _html(rows, counts, unchecked))
+    _write(markdown_path, _markdown(rows, counts, unchecked, settings))
+    _write(html_path, _html(rows, counts, unchecked, settings))
     return Report(
-        rows=rows, counts=counts, markdown_path=markdown_path, html_path=html_path, parts=parts
+        rows=rows,
+        counts=counts,
+        markdown_path=markdown_path,
+        html_path=html_path,
+        parts=parts,
+        parameters=parameters,
     )
 
 
@@ -462,9 +505,13 @@ def _summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {status}" for status, n in counts.items())
 
 
-def _markdown(rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str]) -> str:
+def _markdown(
+    rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str], settings: str = ""
+) -> str:
     lines = ["# KokoroChat reproduction report", "", f"**{_summary(counts)}**", "", RULE_TEXT, ""]
     lines += [f"- **{status}**: {text}" for status, text in STATUS_DEFINITIONS.items()] + [""]
+    if settings:
+        lines += [f"**{settings[0].upper()}{settings[1:]}**", ""]
     failed = _failed(rows)
     if len(failed):
         lines += [
@@ -501,7 +548,9 @@ code { font-size: 0.8rem; }
 """.strip()
 
 
-def _html(rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str]) -> str:
+def _html(
+    rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str], settings: str = ""
+) -> str:
     esc = html.escape
     badges = "".join(f'<span class="{_css(s)}">{n} {esc(s)}</span>' for s, n in counts.items())
     head = "".join(f"<th>{esc(c)}</th>" for c in TABLE_COLUMNS)
@@ -542,7 +591,8 @@ def _html(rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str]) -> s
         "<title>KokoroChat reproduction report</title>\n"
         f"<style>\n{HTML_STYLE}\n</style>\n</head>\n<body>\n<h1>KokoroChat reproduction report</h1>\n"
         f'<p class="counts">{badges}</p>\n<p>{rule}</p>\n{definitions}{differs}'
-        f"{table if len(rows) else '<p>No notebook has recorded any number yet.</p>'}\n"
+        + (f"<p><strong>{esc(settings)}</strong></p>\n" if settings else "")
+        + f"{table if len(rows) else '<p>No notebook has recorded any number yet.</p>'}\n"
         f"{missing}</body>\n</html>\n"
     )
 

@@ -296,7 +296,8 @@ class Tokens:
     """MeCab tokens of a set of utterances.
 
     ``table`` has one row per token, in text order: ``utterance`` (the index label of the utterance in
-    ``corpus.utterances``) and the categorical columns ``surface``, ``pos``, ``pos2``, ``lemma``.
+    ``corpus.utterances``), ``dialogue_id`` (its session, to join on ``corpus.dialogues``; present when
+    the utterances had one) and the categorical columns ``surface``, ``pos``, ``pos2``, ``lemma``.
     """
 
     table: pd.DataFrame
@@ -310,13 +311,17 @@ class Tokens:
 
     def content(self) -> Tokens:
         """Content-word tokens only (see :data:`CONTENT_POS`, :data:`NON_CONTENT_POS2`, :data:`STOP_LEMMAS`)."""
+        return Tokens(self.table[self.content_mask()])
+
+    def content_mask(self) -> np.ndarray:
+        """Boolean mask over ``table`` of the content-word tokens (those :meth:`content` keeps)."""
         table = self.table
         mask = (
             table["pos"].isin(CONTENT_POS)
             & ~table["pos2"].isin(NON_CONTENT_POS2)
             & ~table["lemma"].isin(STOP_LEMMAS)
         )
-        return Tokens(self.table[mask])
+        return mask.to_numpy(dtype=bool)
 
     def counts_per_utterance(self, utterance_index) -> pd.Series:
         """Number of tokens of each utterance in ``utterance_index`` (0 for an utterance with none)."""
@@ -406,7 +411,7 @@ def tokenize_corpus(
     path = folder / f"{token_cache_key(index, utterances['text'])}.parquet" if folder else None
     if path is not None and path.exists():
         try:
-            return Tokens(pd.read_parquet(path))
+            return _with_dialogue_ids(pd.read_parquet(path), utterances)
         except Exception:  # a damaged cache file is rebuilt
             path.unlink(missing_ok=True)
     counts, table = tokenize_texts(utterances["text"].tolist(), workers=workers, progress=progress)
@@ -418,7 +423,7 @@ def tokenize_corpus(
     frame = merge_compounds(table.to_pandas())
     if path is not None:
         _write_atomically(pa.Table.from_pandas(frame, preserve_index=False), path)
-    return Tokens(frame)
+    return _with_dialogue_ids(frame, utterances)
 
 
 def _write_atomically(table: pa.Table, path: Path) -> None:
@@ -430,6 +435,20 @@ def _write_atomically(table: pa.Table, path: Path) -> None:
     except OSError as error:
         tmp.unlink(missing_ok=True)
         report_unusable_cache(path.parent, error)
+
+
+def _with_dialogue_ids(table: pd.DataFrame, utterances: pd.DataFrame) -> Tokens:
+    """Add each token's ``dialogue_id`` (after ``utterance``) from ``utterances``. Not cached: the cache
+    key covers the texts only."""
+    if "dialogue_id" in utterances.columns:
+        owners = table["utterance"].to_numpy()
+        index = utterances.index
+        if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+            rows = owners
+        else:
+            rows = index.get_indexer(owners)
+        table.insert(1, "dialogue_id", utterances["dialogue_id"].to_numpy()[rows])
+    return Tokens(table)
 
 
 def token_cache_key(index: np.ndarray, texts) -> str:

@@ -35,7 +35,6 @@ from kokoro_analysis.analyses.corpus_stats import turns_per_session
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ITEM_KEYS
 from kokoro_analysis.stats import (
-    bootstrap_counts,
     check_method,
     correlation_matrix,
     group_mean_intervals,

@@ -233,3 +233,18 @@ def test_usual_forms_on_real_tokens_are_written_base_forms():
 )
 def test_lemma_label(lemma, form, label):
     assert tokenize.lemma_label(lemma, form) == label
+
+
+def test_the_token_table_carries_dialogue_ids(synthetic_dir):
+    from kokoro_analysis import load_corpus
+    from kokoro_analysis.text.mecab import tokenize_corpus
+
+    corpus = load_corpus(synthetic_dir)
+    for _ in range(2):  # tokenized, then read from the cache
+        table = tokenize_corpus(corpus, progress=False).table
+        assert table.columns[:2].tolist() == ["utterance", "dialogue_id"]
+        expected = corpus.utterances.loc[table["utterance"], "dialogue_id"].to_numpy()
+        assert (table["dialogue_id"].to_numpy() == expected).all()
+    part = corpus.restrict(corpus.dialogues.index[5:9])
+    table = tokenize_corpus(part, progress=False).table
+    assert set(table["dialogue_id"]) == set(corpus.dialogues.index[5:9])
