@@ -294,15 +294,11 @@ def _print_run(summary, what: str) -> None:
     )
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    """Generate the next counselor turn for the test contexts into a predictions file."""
-    from kokoro_analysis.finetune.generation import generate_predictions
-
-    corpus = load_corpus(args.data)
-    summary = generate_predictions(
-        corpus,
-        args.model,
-        args.out,
+def _model_run_arguments(args: argparse.Namespace) -> dict:
+    """The keyword arguments ``generate`` and ``predict-scores`` share (see _add_model_run_options)."""
+    return dict(
+        model=args.model,
+        out=args.out,
         adapter=args.adapter,
         limit=args.limit,
         seed=args.seed,
@@ -312,6 +308,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         quantize=args.quantize,
         progress=not args.quiet,
     )
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Generate the next counselor turn for the test contexts into a predictions file."""
+    from kokoro_analysis.finetune.generation import generate_predictions
+
+    corpus = load_corpus(args.data)
+    summary = generate_predictions(corpus, **_model_run_arguments(args))
     _print_run(summary, "responses")
     print(f"score it with: kokoro-analysis evaluate --predictions {summary.path}")
     return 0
@@ -322,19 +326,7 @@ def cmd_predict_scores(args: argparse.Namespace) -> int:
     from kokoro_analysis.finetune.score_prediction import predict_scores
 
     corpus = load_corpus(args.data)
-    summary = predict_scores(
-        corpus,
-        args.model,
-        args.out,
-        adapter=args.adapter,
-        limit=args.limit,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        max_new_tokens=args.max_new_tokens,
-        device=args.device,
-        quantize=args.quantize,
-        progress=not args.quiet,
-    )
+    summary = predict_scores(corpus, **_model_run_arguments(args))
     _print_run(summary, "answers")
     unparsed = read_predictions(summary.path).unparsed
     print(

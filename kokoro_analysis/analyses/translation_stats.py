@@ -275,11 +275,7 @@ def gap_findings(tests: pd.DataFrame, alpha: float = 0.05) -> str:
 
 
 TABLES: dict[str, dict] = {
-    "corpus_english_words_vs_esconv": {
-        "thousands": True,
-        "number_format": "{:.2f}",
-        "width": "column",
-    },
+    "corpus_english_words_vs_esconv": {"thousands": True, "number_format": "{:.2f}"},
     "corpus_translation_lengths": {"thousands": True, "number_format": "{:,.2f}"},
     "corpus_translation_length_ratio": {"thousands": True, "number_format": "{:,.2f}"},
     "corpus_translation_gaps_by_topic": {"thousands": True, "number_format": "{:.2f}"},

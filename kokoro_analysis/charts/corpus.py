@@ -119,12 +119,27 @@ def distribution_figure(
     if log_x:
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(_minor_log_labels(edges[0], edges[-1]))
     ax.set_xlabel(pick(lang, *xlabel))
     ax.set_ylabel(pick(lang, *(_DECADE_LABEL if log_x else _SHARE_LABEL)))
     ax.set_ylim(bottom=0)
     if len(arrays) > 1:
         ax.legend(loc="best")
     return fig
+
+
+def _minor_log_labels(low: float, high: float) -> FuncFormatter:
+    """Plain labels at 2 and 5 times a power of ten when the axis spans under 1.5 decades (otherwise
+    none): matplotlib's default writes them as 2×10⁰ with a superscript below 6 pt."""
+    few_decades = np.log10(high / low) < 1.5
+
+    def label(value: float, _position) -> str:
+        if not few_decades or value <= 0:
+            return ""
+        leading = round(value / 10 ** np.floor(np.log10(value)), 6)
+        return f"{value:g}" if leading in (2.0, 5.0) else ""
+
+    return FuncFormatter(label)
 
 
 def session_length_figure(minutes, *, lang: str = "en") -> Figure:

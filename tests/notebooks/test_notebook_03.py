@@ -152,7 +152,7 @@ def test_notebook_on_synthetic_data(run_notebook, synthetic_dir):
     for unit in ("rater", "counselor"):  # clustered intervals next to the session ones
         assert finite[[f"ci_low_{unit}", f"ci_high_{unit}"]].notna().all().all()
     assert "r_within_rater" in features
-    tex = (out / "tables" / "feedback_feature_correlations.tex").read_text(encoding="utf-8")
+    tex = (out / "tables" / "feedback_feature_correlations_ja.tex").read_text(encoding="utf-8")
     assert "resample whole raters" in tex  # the method statement is the caption
     robustness = _table(out, "feedback_correlation_robustness")
     assert set(robustness["resampled"]) == {"sessions", "raters", "counselors"}
