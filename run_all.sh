@@ -201,7 +201,9 @@ run_notebook() {
   name="$(basename "$1" .ipynb)"
   "$PYTHON" -m papermill "$1" "$OUTPUT_DIR/executed/$name.ipynb" --cwd notebooks -p output_dir "$OUTPUT_DIR" \
     "${PARAMS[@]}" --log-output --no-progress-bar >"$LOG_DIR/$name.log" 2>&1 || status=FAILED
-  echo "$status $((SECONDS - started))" >"$LOG_DIR/$name.status"
+  # written whole, then renamed: the loop below polls for the file and must never read it half-written
+  echo "$status $((SECONDS - started))" >"$LOG_DIR/$name.status.tmp"
+  mv "$LOG_DIR/$name.status.tmp" "$LOG_DIR/$name.status"
 }
 
 total=${#selected[@]}
