@@ -23,13 +23,14 @@ import pandas as pd
 from kokoro_analysis import stats
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, turn_starts
-from kokoro_analysis.reported import format_number, load_reported
+from kokoro_analysis.reported import Record, format_number, load_reported
 
 __all__ = [
     "COMPARISON_COLUMNS",
     "COMPARISON_LABELS",
     "PEERS",
     "STAT_ROWS",
+    "additional_records",
     "additional_statistics",
     "characters_per_message",
     "comparison_display",
@@ -39,6 +40,7 @@ __all__ = [
     "distribution_values",
     "kokorochat_comparison_row",
     "messages_per_session",
+    "peer_records",
     "people_roles",
     "response_times",
     "response_times_by_role",
@@ -48,6 +50,7 @@ __all__ = [
     "statistics_table",
     "statistics_vs_reported",
     "turns_per_session",
+    "vocabulary_records",
 ]
 
 """Columns of the statistics table: all messages, then each role (``schema.ROLES`` order)."""
@@ -110,16 +113,15 @@ def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator) / denominator if denominator else np.nan
 
 
-def statistics_records(table: pd.DataFrame) -> dict[str, int | float]:
-    """The reported-value keys of the statistics table (``stats.<row>.<column>``) → our value (counts as
-    ``int``); the "–" cells are left out."""
-    records: dict[str, int | float] = {}
-    for statistic, values in table.iterrows():
-        decimals = STAT_ROWS[str(statistic)][2]
-        for role, value in values.items():
-            if pd.notna(value):
-                records[f"stats.{statistic}.{role}"] = int(value) if decimals == 0 else float(value)
-    return records
+def statistics_records(table: pd.DataFrame) -> list[Record]:
+    """The reported numbers of the statistics table (keys ``stats.<row>.<column>``, counts as ``int``);
+    the "–" cells are left out."""
+    return [
+        Record(f"stats.{statistic}.{role}", int(value) if STAT_ROWS[statistic][2] == 0 else value)
+        for statistic, values in table.iterrows()
+        for role, value in values.items()
+        if pd.notna(value)
+    ]
 
 
 def corpus_summary(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
@@ -244,6 +246,33 @@ def additional_statistics(corpus: Corpus) -> pd.DataFrame:
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=["quantity", "value"])
     frame.index.name = "key"
     return frame
+
+
+ADDITIONAL_RECORDS: dict[str, tuple[type, str | None, str]] = {
+    "people_both_roles": (
+        int,
+        "People who played both roles (id in counselor_id and client_id)",
+        "count",
+    ),
+    "avg_turns_per_dialogue.total": (
+        float,
+        "Mean merged turns per dialogue (consecutive messages of one speaker merged)",
+        "turns",
+    ),
+    "collection.first_year": (int, None, ""),
+    "collection.last_year": (int, None, ""),
+    "feedback_items": (int, None, ""),
+}
+"""Rows of :func:`additional_statistics` recorded as ``stats.<row>`` → (value type, quantity, unit);
+quantity ``None`` for the numbers the authors report (described in reported.csv)."""
+
+
+def additional_records(additional: pd.DataFrame) -> list[Record]:
+    """The recorded rows of :func:`additional_statistics` (:data:`ADDITIONAL_RECORDS`)."""
+    return [
+        Record(f"stats.{row}", kind(additional.loc[row, "value"]), quantity=quantity, unit=unit)
+        for row, (kind, quantity, unit) in ADDITIONAL_RECORDS.items()
+    ]
 
 
 # --------------------------------------------------------------------------- people
@@ -547,3 +576,96 @@ def kokorochat_comparison_row(
         "avg_length_counselor": table.loc["avg_chars_per_utterance", "counselor"],
         "avg_length_client": table.loc["avg_chars_per_utterance", "client"],
     }
+
+
+NOT_OBTAINABLE_PEERS = ("augesc", "client_reactions")
+"""Peer datasets whose data is not obtainable here (every number logged as not reproducible)."""
+
+
+def peer_records(measured: Mapping[str, Mapping[str, object]]) -> list[Record]:
+    """The reproduction records of the comparison table (keys ``peers.<dataset>.<field>``) from the
+    ``measured`` cells given to :func:`comparison_table`: KokoroChat's numbers; ESConv's when its data
+    was found (not computed from KokoroChat, so a subset run leaves them as matches); every other
+    number, and the qualitative cells (manual, language), as not reproducible."""
+    kokoro = measured["kokorochat"]
+    records = [
+        Record("peers.kokorochat.dialogues", int(kokoro["dialogues"])),
+        Record(
+            "peers.kokorochat.avg_turns",
+            float(kokoro["avg_utterances_per_dialogue"]),
+            note="stored utterances per dialogue",
+        ),
+        Record("peers.kokorochat.rating_items", int(kokoro["rating_items"])),
+    ]
+    if "esconv" in measured:
+        esconv = measured["esconv"]
+        records += [
+            Record("peers.esconv.dialogues", int(esconv["dialogues"]), from_corpus=False),
+            Record(
+                "peers.esconv.avg_turns",
+                float(esconv["avg_utterances_per_dialogue"]),
+                note="stored utterances per dialogue, from the Hugging Face conversion",
+                from_corpus=False,
+            ),
+        ]
+    else:
+        records += _not_reproducible(
+            ["peers.esconv.dialogues", "peers.esconv.avg_turns"],
+            "ESConv data not found (peers_dir / KOKORO_PEERS_DIR)",
+        )
+    records += _not_reproducible(
+        ["peers.esconv.rating_items"], "which survey fields the authors count is not stated"
+    )
+    records += _not_reproducible(
+        [
+            f"peers.{peer}.{field}"
+            for peer in NOT_OBTAINABLE_PEERS
+            for field in ("dialogues", "avg_turns", "rating_items")
+        ],
+        "data not obtainable",
+    )
+    records += _not_reproducible(
+        [f"peers.{peer}.{field}" for peer in PEERS for field in ("manual", "language")],
+        "qualitative property, shown as reported",
+    )
+    return records
+
+
+def _not_reproducible(keys: list[str], note: str) -> list[Record]:
+    return [Record(key, None, expect="not_reproducible", note=note) for key in keys]
+
+
+# --------------------------------------------------------------------------- lexical statistics
+
+VOCABULARY_QUANTITIES = {
+    "tokens": ("MeCab tokens", "tokens"),
+    "surfaces": ("distinct surface forms", "types"),
+    "lemmas": ("distinct lemmas", "types"),
+}
+"""Recorded totals of :func:`kokoro_analysis.text.lexical.vocabulary_table` → (quantity, unit)."""
+
+
+def vocabulary_records(vocabulary: pd.DataFrame) -> list[Record]:
+    """The records of :func:`kokoro_analysis.text.lexical.vocabulary_table`: token and vocabulary
+    totals (``lexical.<column>.total``) and Dist-1/Dist-2 by role (``lexical.dist_<n>.<role>``, 0-100);
+    none is reported by the authors."""
+    totals = [
+        Record(
+            f"lexical.{column}.total",
+            int(vocabulary.loc["total", column]),
+            quantity=f"{quantity} (all messages)",
+            unit=unit,
+        )
+        for column, (quantity, unit) in VOCABULARY_QUANTITIES.items()
+    ]
+    distinct = [
+        Record(
+            f"lexical.dist_{n}.{role}",
+            float(vocabulary.loc[role, f"dist_{n}"]),
+            quantity=f"Corpus-level Dist-{n} of {role} messages (MeCab surfaces, 0-100)",
+            unit="x100",
+        )
+        for role in schema.ROLES
+        for n in (1, 2)
+    ]
+    return totals + distinct

@@ -24,7 +24,13 @@ import pandas as pd
 
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.paths import PACKAGE_DATA_DIR
-from kokoro_analysis.reported import format_number, load_reported, round_half_up, topic_key
+from kokoro_analysis.reported import (
+    Record,
+    format_number,
+    load_reported,
+    round_half_up,
+    topic_key,
+)
 from kokoro_analysis.stats import describe, t_interval
 from kokoro_analysis.text import keyness
 from kokoro_analysis.text.mecab import lemma_label
@@ -47,6 +53,7 @@ __all__ = [
     "reported_share_comparison",
     "rounding_summary",
     "rule_coverage",
+    "rule_coverage_records",
     "score_by_topic",
     "share_records",
     "subtopic_counts",
@@ -219,15 +226,29 @@ def reported_share_comparison(shares: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def share_records(comparison: pd.DataFrame) -> list[tuple[str, float, dict]]:
-    """``(key, share_pct, options)`` for ``NotebookRun.record`` from :func:`reported_share_comparison`:
-    the known rounding exceptions get their ``tolerance``, every row its ``note``."""
-    records = []
-    for row in comparison.itertuples(index=False):
-        options: dict = {"note": row.note}
-        if not math.isnan(row.tolerance):
-            options["tolerance"] = float(row.tolerance)
-        records.append((topic_key(row.main_en), float(row.share_pct), options))
+def share_records(comparison: pd.DataFrame, shares: pd.DataFrame) -> list[Record]:
+    """The records of :func:`reported_share_comparison` (each share with its ``note``; the known
+    rounding exceptions with their ``tolerance``) and the sessions of the unlabelled topic "Others"
+    in :func:`topic_shares` ``shares`` (measured)."""
+    records = [
+        Record(
+            topic_key(row.main_en),
+            float(row.share_pct),
+            note=row.note,
+            tolerance=None if math.isnan(row.tolerance) else float(row.tolerance),
+        )
+        for row in comparison.itertuples(index=False)
+    ]
+    others = shares.loc[shares["main_en"] == OTHERS, "sessions"]
+    records.append(
+        Record(
+            "topics.sessions.others",
+            int(others.sum()),
+            expect="measured",
+            unit="sessions",
+            quantity='Sessions with topic.main_en = "Others" (not labelled in the authors\' figure)',
+        )
+    )
     return records
 
 
@@ -452,6 +473,20 @@ def rule_coverage(assignment: pd.DataFrame) -> pd.DataFrame:
     table["assigned"] = table["assigned"].astype(np.int64)
     table["assigned_pct"] = table["assigned"] / table["sessions"] * 100
     return table
+
+
+def rule_coverage_records(coverage: pd.DataFrame) -> list[Record]:
+    """The overall share of :func:`rule_coverage` (measured: the rules approximate ``topic.sub``)."""
+    return [
+        Record(
+            "topics.subtopic_rules.assigned_pct",
+            float(coverage.iloc[-1]["assigned_pct"]),
+            expect="measured",
+            unit="percent",
+            quantity="Sessions assigned a sub-topic label by the keyword rules over topic.sub "
+            "(approximation)",
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- score, year, length

@@ -26,14 +26,17 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
 from kokoro_analysis.paths import output_dirs
 from kokoro_analysis.publish.tables import to_markdown
 from kokoro_analysis.reported import (
+    EXPECTATIONS,
     REPORTED_CSV,
+    Expect,
+    Record,
     ReportedValue,
     _reported_values,
     format_number,
@@ -50,11 +53,9 @@ __all__ = [
     "gather_report",
 ]
 
-EXPECTATIONS = ("match", "measured", "not_reproducible")
 STATUSES = ("match", "differs", "not reported", "measured", "not reproducible")
 """Row statuses, in report order. ``not checked`` (reported but recorded by no notebook) is
 counted separately."""
-Expect = Literal["match", "measured", "not_reproducible"]
 
 
 # --------------------------------------------------------------------------- comparison
@@ -174,6 +175,18 @@ class ReproductionLog:
         )
         self._rows[key] = row
         return row
+
+    def add(self, record: Record) -> ReproductionRow:
+        """:meth:`record` for a :class:`~kokoro_analysis.reported.Record`."""
+        return self.record(
+            record.key,
+            record.value,
+            tolerance=record.tolerance,
+            expect=record.expect,
+            note=record.note,
+            quantity=record.quantity,
+            unit=record.unit,
+        )
 
     def _known(
         self,

@@ -23,6 +23,7 @@ from scipy.spatial.distance import squareform
 
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ITEM_KEYS
+from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import check_method
 
 # --------------------------------------------------------------------------- inter-item correlations
@@ -220,3 +221,25 @@ def extreme_pairs(corr: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     out.insert(0, "rank", np.r_[np.arange(1, len(strongest) + 1), np.arange(1, len(weakest) + 1)])
     out.insert(0, "which", out.pop("which"))
     return out
+
+
+# --------------------------------------------------------------------------- reproduction records
+
+
+def eigen_records(eigen: pd.DataFrame) -> list[Record]:
+    """The first component's share of item variance and the components parallel analysis retains,
+    from :func:`eigen_table` (not reported by the authors)."""
+    return [
+        Record(
+            "feedback.items.pc1_share_pct",
+            float(eigen.loc[1, "share_pct"]),
+            quantity="Share of item variance on the first principal component (%)",
+            unit="percent",
+        ),
+        Record(
+            "feedback.items.components_parallel_analysis",
+            int(eigen["retained_parallel"].sum()),
+            quantity="Components retained by parallel analysis (95th percentile)",
+            unit="count",
+        ),
+    ]

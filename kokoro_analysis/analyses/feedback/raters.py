@@ -25,6 +25,7 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import minimize
 
 from kokoro_analysis.analyses.feedback.score_features import bootstrap_correlation
+from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import t_interval
 
 # --------------------------------------------------------------------------- 6. who drives the score
@@ -326,3 +327,38 @@ def experience_correlation(
             {"estimate": "within counselor (pearson, centred)", **within},
         ]
     ).set_index("estimate")
+
+
+# --------------------------------------------------------------------------- reproduction records
+
+
+def icc_records(icc: pd.DataFrame) -> list[Record]:
+    """ICC(1) of the score per grouping from :func:`icc_table` (the estimable ones; not reported by
+    the authors)."""
+    return [
+        Record(
+            f"feedback.icc1.{grouping}",
+            float(value),
+            quantity=f"ICC(1) of the score grouped by {grouping} (one-way random effects, ANOVA)",
+            unit="ICC",
+        )
+        for grouping, value in icc["icc"].items()
+        if pd.notna(value)
+    ]
+
+
+def variance_component_records(components: pd.DataFrame) -> list[Record]:
+    """The rater's and the counselor's share of score variance from :func:`score_variance_components`
+    (none when the model is not estimable; not reported by the authors)."""
+    shares = components.loc[["client_id", "counselor_id"], "share"]
+    if shares.isna().any():
+        return []
+    return [
+        Record(
+            f"feedback.reml_share.{name}",
+            float(share),
+            quantity=f"Share of score variance due to {name} (crossed REML)",
+            unit="fraction",
+        )
+        for name, share in shares.items()
+    ]

@@ -25,6 +25,7 @@ from scipy import stats
 
 from kokoro_analysis.analyses.corpus_stats import response_times
 from kokoro_analysis.corpus.loading import turn_starts
+from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import bootstrap_counts, check_method
 
 # --------------------------------------------------------------------------- 4. dialogue features
@@ -334,3 +335,16 @@ def response_time_definitions(corpus) -> pd.DataFrame:
         rho = stats.spearmanr(pair["x"], pair["score"])[0] if len(pair) > 2 else np.nan
         rows.append({"definition": name, "sessions": len(pair), "spearman_rho": float(rho)})
     return pd.DataFrame(rows).set_index("definition")
+
+
+# --------------------------------------------------------------------------- reproduction records
+
+
+def spearman_records(reported: dict[str, float]) -> list[Record]:
+    """The paper's Spearman ρ from :func:`reported_spearman` (the estimable ones), each with its note
+    (:data:`REPORTED_NOTES`)."""
+    return [
+        Record(key, reported[key], note=REPORTED_NOTES[feature])
+        for feature, key in REPORTED_FEATURES.items()
+        if pd.notna(reported[key])
+    ]

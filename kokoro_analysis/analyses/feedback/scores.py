@@ -31,6 +31,7 @@ from kokoro_analysis.analyses.corpus_stats import turns_per_session
 from kokoro_analysis.analyses.feedback.item_structure import correlation_matrix
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ITEM_KEYS
+from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import bootstrap_counts, t_interval
 from kokoro_analysis.text.keyness import log_odds_dirichlet
 from kokoro_analysis.text.lexical import message_positions
@@ -457,3 +458,50 @@ def flag_topics(dialogues: pd.DataFrame) -> pd.DataFrame:
     table = table[table.sum(axis=1) > 0]
     table.index.name = "topic"
     return table.sort_values(list(schema.FLAG_KEYS), ascending=False)
+
+
+# --------------------------------------------------------------------------- reproduction records
+
+
+def score_summary_records(summary: pd.DataFrame) -> list[Record]:
+    """The paper's mean and median score from :func:`score_summary`."""
+    return [
+        Record(f"feedback.score_{statistic}", float(summary.loc[statistic, "value"]))
+        for statistic in ("mean", "median")
+    ]
+
+
+def score_rule_records(rule: pd.DataFrame) -> list[Record]:
+    """Sessions per branch of the score rule and sessions a plain item sum gets wrong, from
+    :func:`score_rule_table` (not reported by the authors)."""
+    branches = [
+        Record(
+            f"feedback.score_rule.{branch}",
+            int(rule.loc[branch, "sessions"]),
+            quantity=f"Sessions in score-rule branch '{branch}'",
+            unit="count",
+        )
+        for branch in ("sum", "halved", "zeroed")
+    ]
+    wrong = Record(
+        "feedback.score_rule.plain_sum_wrong",
+        int(rule.loc["all", "plain_sum_wrong"]),
+        quantity="Sessions whose score differs from the plain sum of the 20 items",
+        unit="count",
+    )
+    return [*branches, wrong]
+
+
+def alpha_records(alpha: pd.DataFrame) -> list[Record]:
+    """Cronbach's alpha over all 20 items from :func:`alpha_table` (none when not estimable)."""
+    value = alpha.loc["all", "alpha"]
+    if pd.isna(value):
+        return []
+    return [
+        Record(
+            "feedback.items.cronbach_alpha",
+            float(value),
+            quantity="Cronbach's alpha of the 20 feedback items",
+            unit="alpha",
+        )
+    ]

@@ -77,7 +77,7 @@ def test_statistics_table_by_hand(hand_corpus):
 
 def test_statistics_records_and_paper_layout(hand_corpus):
     table = cs.statistics_table(hand_corpus)
-    records = cs.statistics_records(table)
+    records = {record.key: record.value for record in cs.statistics_records(table)}
     assert len(records) == 13
     assert records["stats.speakers.total"] == 4 and isinstance(
         records["stats.utterances.client"], int
@@ -312,7 +312,7 @@ def test_statistics_table_on_real_data(real_corpus):
     table = cs.statistics_table(real_corpus)
     printed = {
         key: f"{value:,.{cs.STAT_ROWS[key.split('.')[1]][2]}f}"
-        for key, value in cs.statistics_records(table).items()
+        for key, value in ((r.key, r.value) for r in cs.statistics_records(table))
     }
     assert printed == {
         "stats.dialogues.total": "6,589",

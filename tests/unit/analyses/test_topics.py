@@ -110,14 +110,16 @@ def test_comparison_fails_when_a_count_is_off():
 
 
 def test_share_records_carry_tolerance_only_for_the_known_exception():
-    comparison = topics.reported_share_comparison(
-        topics.topic_shares(dialogues_from_counts(RELEASED_COUNTS))
-    )
-    records = {key: (value, options) for key, value, options in topics.share_records(comparison)}
-    value, options = records[topic_key("Interpersonal Issues")]
-    assert value == pytest.approx(306 / 6589 * 100) and options["tolerance"] == 0.1
-    assert options["note"].startswith("figure prints 4.7")
-    assert "tolerance" not in records[topic_key("Workplace Issues")][1]
+    shares = topics.topic_shares(dialogues_from_counts(RELEASED_COUNTS))
+    comparison = topics.reported_share_comparison(shares)
+    records = {record.key: record for record in topics.share_records(comparison, shares)}
+    interpersonal = records[topic_key("Interpersonal Issues")]
+    assert interpersonal.value == pytest.approx(306 / 6589 * 100)
+    assert interpersonal.tolerance == 0.1 and interpersonal.expect == "match"
+    assert interpersonal.note.startswith("figure prints 4.7")
+    assert records[topic_key("Workplace Issues")].tolerance is None
+    others = records["topics.sessions.others"]
+    assert others.expect == "measured" and others.value == 7
 
 
 def test_printed_share_consistency_released_counts():

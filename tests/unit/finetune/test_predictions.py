@@ -423,7 +423,8 @@ def test_measured_records():
             }
         ]
     )
-    records = list(measured_records(generation, "generation", test_contexts=4631))
+    records = measured_records(generation, "generation", test_contexts=4631)
+    assert {r.expect for r in records} == {"measured"}
     assert [r.key for r in records][:2] == [
         "finetune.measured.generation.echo_last_client_turn.bleu_1",
         "finetune.measured.generation.echo_last_client_turn.rouge_l",
@@ -463,4 +464,4 @@ def test_measured_records():
         == "Score prediction, file on the test pool: Spearman ρ"
     )
     with pytest.raises(ValueError):
-        list(measured_records(generation, "generation"))
+        measured_records(generation, "generation")
