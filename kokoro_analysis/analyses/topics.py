@@ -45,6 +45,7 @@ __all__ = [
     "WORD_ROLES",
     "MainTopic",
     "assign_subtopics",
+    "common_denominators",
     "distinguishing_words_by_topic",
     "length_by_topic",
     "load_subtopic_rules",
@@ -202,11 +203,10 @@ def reported_share_comparison(shares: pd.DataFrame) -> pd.DataFrame:
         )
         note = ""
         if units_off:
+            units = "one unit" if abs(units_off) == 1 else f"{abs(units_off)} units"
             note = (
                 f"figure prints {printed:.{decimals}f}; data gives {row.share_pct:.2f} "
-                f"({row.sessions:,}/{total:,}); rounding differs by "
-                + ("one unit" if abs(units_off) == 1 else f"{abs(units_off)} units")
-                + " of the last digit"
+                f"({row.sessions:,}/{total:,}); rounding differs by {units} of the last digit"
             )
         rows.append(
             {
@@ -258,8 +258,8 @@ def printed_share_consistency(comparison: pd.DataFrame, *, decimals: int = 1) ->
     ``comparison`` is :func:`reported_share_comparison`. For each reported topic: ``sessions_min``/``sessions_max``, the session counts that round
     (half-up, ``decimals``) to the printed share with the observed total, and
     ``denominator_min``/``denominator_max``, the totals N for which the observed count / N rounds
-    to it. ``common_denominators`` (in ``attrs``) is the range of N that works for every topic
-    (``None`` when empty). Exact integer arithmetic.
+    to it (``math.inf``: any larger total). :func:`common_denominators` is the range of N that works
+    for every topic. Exact integer arithmetic.
     """
     scale = 10**decimals
     rows = []
@@ -280,11 +280,16 @@ def printed_share_consistency(comparison: pd.DataFrame, *, decimals: int = 1) ->
                 "denominator_max": (denom * count) // lo_num if lo_num > 0 else math.inf,
             }
         )
-    table = pd.DataFrame(rows)
-    if len(table):
-        low, high = table["denominator_min"].max(), table["denominator_max"].min()
-        table.attrs["common_denominators"] = (int(low), int(high)) if low <= high else None
-    return table
+    return pd.DataFrame(rows)
+
+
+def common_denominators(consistency: pd.DataFrame) -> tuple[int, int | float] | None:
+    """The totals N (``(low, high)``, ``high`` may be ``math.inf``) for which every row of
+    :func:`printed_share_consistency` rounds to its printed share; ``None`` when there is none."""
+    if consistency.empty:
+        return None
+    low, high = consistency["denominator_min"].max(), consistency["denominator_max"].min()
+    return (int(low), high if math.isinf(high) else int(high)) if low <= high else None
 
 
 def rounding_summary(comparison: pd.DataFrame, consistency: pd.DataFrame) -> str:
@@ -297,59 +302,64 @@ def rounding_summary(comparison: pd.DataFrame, consistency: pd.DataFrame) -> str
         return "No topic of these sessions has a share printed in the authors' figure."
     total = int(comparison["total"].iloc[0])
     off = comparison["units_off"] != 0
-    parts = [
+    ranges = consistency.set_index("main_en")
+    printed_total = int(comparison["sessions"].sum())
+    sentences = [
         f"{int((~off).sum())} of the {len(comparison)} printed shares are the plain half-up rounding of "
         f"the data ({total:,} sessions)."
     ]
-    ranges = consistency.set_index("main_en")
-    reported = load_reported()
-    printed_total = int(comparison["sessions"].sum())
-    for row in comparison[off].itertuples(index=False):
-        span = ranges.loc[row.main_en]
-        decimals = int(reported.at[topic_key(row.main_en), "decimals"])
-        printed = f"{row.reported_pct:.{decimals}f}"
-        counts = (
-            f"{int(span.sessions_min):,}–{int(span.sessions_max):,} sessions out of {total:,}"
-            if span.sessions_min <= span.sessions_max
-            else f"no session count out of {total:,}"
-        )
-        high = (
-            "any larger total"
-            if math.isinf(span.denominator_max)
-            else f"{int(span.denominator_max):,}"
-        )
-        recorded = (
-            f"recorded with a tolerance of {format_number(row.tolerance, 1)} percentage point"
-            + ("" if row.tolerance <= 1 else "s")
-            if not math.isnan(row.tolerance)
-            else "recorded as a mismatch"
-        )
-        parts.append(
-            f"**{row.label_en}**: {row.sessions:,} / {total:,} = {row.share_pct:.2f} %, which rounds to "
-            f"{format_number(row.share_pct, decimals)}, but the figure prints {printed} ({recorded}). "
-            f"{printed} needs {counts}; {row.sessions:,} sessions give it for totals "
-            f"{int(span.denominator_min):,} to {high}"
-            + (
-                f", so not for {printed_total:,}, the sessions of the printed topics alone."
-                if printed_total != total
-                and not span.denominator_min <= printed_total <= span.denominator_max
-                else "."
-            )
-        )
-    common = consistency.attrs.get("common_denominators")
+    sentences += [
+        _rounding_exception(row, ranges.loc[row.main_en], printed_total)
+        for row in comparison[off].itertuples(index=False)
+    ]
+    common = common_denominators(consistency)
     if common:
-        parts.append(f"Totals that reproduce all printed shares: {common[0]:,}–{common[1]:,}.")
+        sentences.append(
+            f"Totals that reproduce all printed shares: {common[0]:,}–{_total_text(common[1])}."
+        )
+        return " ".join(sentences)
+    sentences.append("No total reproduces all printed shares.")
+    others = consistency[~consistency["main_en"].isin(comparison.loc[off, "main_en"])]
+    agreed = common_denominators(others) if off.any() else None
+    if agreed:
+        sentences.append(
+            f"The other {len(others)} agree with any total from {agreed[0]:,} to "
+            f"{_total_text(agreed[1])}."
+        )
+    return " ".join(sentences)
+
+
+def _rounding_exception(row, span: pd.Series, printed_total: int) -> str:
+    """The :func:`rounding_summary` sentences on one printed share that is not the rounding of the data
+    (``row`` of :func:`reported_share_comparison`, ``span`` of :func:`printed_share_consistency`)."""
+    total = int(row.total)
+    decimals = int(load_reported().at[topic_key(row.main_en), "decimals"])
+    printed = f"{row.reported_pct:.{decimals}f}"
+    if span.sessions_min <= span.sessions_max:
+        counts = f"{int(span.sessions_min):,}–{int(span.sessions_max):,} sessions out of {total:,}"
     else:
-        parts.append("No total reproduces all printed shares.")
-        others = consistency[~consistency["main_en"].isin(comparison.loc[off, "main_en"])]
-        if off.any() and len(others):
-            low, high = int(others["denominator_min"].max()), others["denominator_max"].min()
-            if low <= high:
-                parts.append(
-                    f"The other {len(others)} agree with any total from {low:,} to "
-                    + ("any larger total." if math.isinf(high) else f"{int(high):,}.")
-                )
-    return " ".join(parts)
+        counts = f"no session count out of {total:,}"
+    if math.isnan(row.tolerance):
+        recorded = "recorded as a mismatch"
+    else:
+        points = "percentage point" if row.tolerance <= 1 else "percentage points"
+        recorded = f"recorded with a tolerance of {format_number(row.tolerance, 1)} {points}"
+    totals = f"{int(span.denominator_min):,} to {_total_text(span.denominator_max)}"
+    printed_total_excluded = printed_total != total and not (
+        span.denominator_min <= printed_total <= span.denominator_max
+    )
+    if printed_total_excluded:
+        totals += f", so not for {printed_total:,}, the sessions of the printed topics alone"
+    return (
+        f"**{row.label_en}**: {row.sessions:,} / {total:,} = {row.share_pct:.2f} %, which rounds to "
+        f"{format_number(row.share_pct, decimals)}, but the figure prints {printed} ({recorded}). "
+        f"{printed} needs {counts}; {row.sessions:,} sessions give it for totals {totals}."
+    )
+
+
+def _total_text(total: int | float) -> str:
+    """A total with thousands separators; ``math.inf`` as "any larger total"."""
+    return "any larger total" if math.isinf(total) else f"{int(total):,}"
 
 
 # --------------------------------------------------------------------------- sub-topic rules
@@ -561,11 +571,11 @@ def score_by_topic(
     )
 
 
-def topic_share_by_year(dialogues: pd.DataFrame) -> pd.DataFrame:
+def topic_share_by_year(dialogues: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """Share of each year's sessions per main topic (percent; each year column sums to 100).
 
-    Rows: main topics (figure order), columns: years (session start year). ``attrs["sessions"]``
-    holds the session counts per year.
+    Returns the shares (rows: main topics in figure order, columns: years of the session start) and
+    the sessions per year they are shares of (Series indexed by year).
     """
     _require(dialogues, ["topic_main_en", "year"])
     counts = pd.crosstab(dialogues["topic_main_en"], dialogues["year"])
@@ -573,8 +583,9 @@ def topic_share_by_year(dialogues: pd.DataFrame) -> pd.DataFrame:
     counts.columns = [int(c) for c in counts.columns]
     shares = counts / counts.sum(axis=0) * 100
     shares.index.name, shares.columns.name = "main_en", "year"
-    shares.attrs["sessions"] = counts.sum(axis=0).to_dict()
-    return shares
+    sessions = counts.sum(axis=0).rename("sessions")
+    sessions.index.name = "year"
+    return shares, sessions
 
 
 def length_by_topic(dialogues: pd.DataFrame) -> pd.DataFrame:

@@ -332,18 +332,21 @@ def _topic_boxes(ax, dialogues: pd.DataFrame, column: str, order: list[str]) -> 
 
 def share_by_year_heatmap(
     shares_by_year: pd.DataFrame,
+    sessions_per_year: pd.Series | None = None,
     *,
     lang: str = "en",
     width: str | float = "column",
     height: float | None = None,
 ) -> Figure:
-    """Heatmap of each topic's share of a year's sessions (percent, columns sum to 100), annotated."""
+    """Heatmap of each topic's share of a year's sessions (percent, columns sum to 100), annotated;
+    ``sessions_per_year`` (both from :func:`kokoro_analysis.analyses.topics.topic_share_by_year`) is
+    shown under each year."""
     fig, ax = new_figure(width, height or 2.8)
     values = shares_by_year.to_numpy(float)
     image = ax.imshow(
         values, aspect="auto", cmap="Blues", vmin=0, vmax=max(25.0, float(np.nanmax(values)))
     )
-    sessions = shares_by_year.attrs.get("sessions", {})
+    sessions = {} if sessions_per_year is None else sessions_per_year.to_dict()
     years = list(shares_by_year.columns)
     ax.set_xticks(
         range(len(years)),

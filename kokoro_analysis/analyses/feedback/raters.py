@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
@@ -116,9 +117,25 @@ def icc_table(
     return pd.DataFrame(rows).set_index("grouping")
 
 
+@dataclass(frozen=True)
+class VarianceComponents:
+    """A crossed random-effects fit (:func:`crossed_variance_components`)."""
+
+    table: pd.DataFrame
+    """One row per component (the two factors, then ``residual``): ``variance``, ``share`` (of their
+    sum), ``levels``; NaN variances when the model is not estimable."""
+    mean: float
+    """Fitted (GLS) mean of the values (NaN when not estimable)."""
+    converged: bool
+    reml_criterion: float
+    """Profiled −2 REML log-likelihood without constants at the optimum."""
+    note: str = ""
+    """Why the model is not estimable (``""`` when it is)."""
+
+
 def crossed_variance_components(
     values, factor_a, factor_b, *, names: tuple[str, str] = ("a", "b")
-) -> pd.DataFrame:
+) -> VarianceComponents:
     """REML variance components of the crossed random-effects model
 
         y = μ + a_(factor_a) + b_(factor_b) + e,   a ~ N(0, σ²_a), b ~ N(0, σ²_b), e ~ N(0, σ²_e)
@@ -134,8 +151,8 @@ def crossed_variance_components(
     and M is split into its diagonal block (factor a) and the Schur complement of the other block.
     The criterion is minimised over √γ_a, √γ_b ≥ 0 (L-BFGS-B, so a zero component is allowed). For a
     balanced design with positive ANOVA estimates REML equals the ANOVA estimator. Returns one row per
-    component (``names`` and ``residual``) with ``variance``, ``share`` (of their sum) and ``levels``;
-    ``attrs`` hold the fitted mean and whether the optimiser converged."""
+    component (``names`` and ``residual``) with ``variance``, ``share`` (of their sum) and ``levels``,
+    with the fitted mean and whether the optimiser converged (:class:`VarianceComponents`)."""
     frame = pd.DataFrame(
         {"y": np.asarray(values, dtype=float), "a": np.asarray(factor_a), "b": np.asarray(factor_b)}
     ).dropna()
@@ -169,8 +186,7 @@ def crossed_variance_components(
         }
     )
     out.index.name = "component"
-    out.attrs.update(mean=float(mean), converged=bool(best.success), reml_criterion=float(best.fun))
-    return out
+    return VarianceComponents(out, float(mean), bool(best.success), float(best.fun))
 
 
 def _single_blas_thread():
@@ -226,10 +242,10 @@ class _CrossedModel:
         return float((self.n - 1) * np.log(rss / (self.n - 1)) + logdet + np.log(one_h1))
 
 
-def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> pd.DataFrame:
+def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> VarianceComponents:
     """:func:`crossed_variance_components` of ``value`` with the rater (``client_id``) and the counselor
     (``counselor_id``) as crossed random factors. When the data cannot identify the model (too few
-    sessions or levels) the variances are NaN and ``attrs["note"]`` says why."""
+    sessions or levels) the variances are NaN and ``note`` says why."""
     try:
         return crossed_variance_components(
             dialogues[value],
@@ -250,8 +266,9 @@ def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> 
             },
             index=pd.Index(["client_id", "counselor_id", "residual"], name="component"),
         )
-        out.attrs["note"] = f"not estimable: {error}"
-        return out
+        return VarianceComponents(
+            out, np.nan, converged=False, reml_criterion=np.nan, note=f"not estimable: {error}"
+        )
 
 
 def counselor_experience(dialogues: pd.DataFrame) -> pd.Series:
@@ -347,12 +364,12 @@ def icc_records(icc: pd.DataFrame) -> list[Record]:
     ]
 
 
-def variance_component_records(components: pd.DataFrame) -> list[Record]:
+def variance_component_records(components: VarianceComponents) -> list[Record]:
     """The rater's and the counselor's share of score variance from :func:`score_variance_components`
     (none when the model is not estimable; not reported by the authors)."""
-    shares = components.loc[["client_id", "counselor_id"], "share"]
-    if shares.isna().any():
+    if components.note:
         return []
+    shares = components.table.loc[["client_id", "counselor_id"], "share"]
     return [
         Record(
             f"feedback.reml_share.{name}",

@@ -418,7 +418,6 @@ def keyness_table(
         counselor_lemma_counts(corpus, tokens, threshold=threshold), min_count=min_count
     )
     table = top_keywords(scores, top, min_counselors=min_counselors)
-    table.attrs["min_counselors"] = min_counselors
     return table, scores
 
 
