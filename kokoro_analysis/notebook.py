@@ -75,7 +75,7 @@ class NotebookRun:
 
     def label(self, ja: str, en: str) -> str:
         """The Japanese or the English label, by the run's ``lang``."""
-        return schema.pick(self.lang, ja, en)
+        return schema.pick(ja, en, lang=self.lang)
 
     def name(self, stem: str, *, per_lang: bool = False) -> str:
         """Output file name: ``<stem><subset/topic suffix>`` (+ ``_ja`` for Japanese-labelled figures)."""

@@ -124,18 +124,18 @@ def statistics_records(table: pd.DataFrame) -> list[Record]:
     ]
 
 
-def corpus_summary(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+def corpus_summary(table: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     """The statistics table as the paper prints it: labelled rows, counts with thousands separators,
     averages with two decimals, "–" for cells the authors leave empty (text cells)."""
     rows = []
     for key, values in table.iterrows():
         label_ja, label_en, decimals = STAT_ROWS[str(key)]
         cells = ["–" if pd.isna(v) else f"{v:,.{decimals}f}" for v in values]
-        rows.append([schema.pick(lang, label_ja, label_en), *cells])
+        rows.append([schema.pick(label_ja, label_en, lang=lang), *cells])
     header = [
-        schema.pick(lang, "区分", "Category"),
-        schema.pick(lang, "全体", "Total"),
-        *(schema.pick(lang, *schema.ROLE_LABELS[role]) for role in schema.ROLE_COLUMNS[1:]),
+        schema.pick("区分", "Category", lang=lang),
+        schema.pick("全体", "Total", lang=lang),
+        *(schema.pick(*schema.ROLE_LABELS[role], lang=lang) for role in schema.ROLE_COLUMNS[1:]),
     ]
     return pd.DataFrame(rows, columns=header)
 
@@ -516,7 +516,7 @@ COMPARISON_LABELS = {
 """Display labels (Japanese, English) of the :func:`comparison_table` columns."""
 
 
-def comparison_display(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+def comparison_display(table: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     """:func:`comparison_table` for the paper: labelled columns and numbers as text, reported cells at
     the precision the source prints (e.g. 26.7), measured averages with two decimals, "–" where there
     is no value."""
@@ -545,7 +545,9 @@ def comparison_display(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
         row["length_unit"] = record["length_unit"] or "–"
         rows.append(row)
     frame = pd.DataFrame(rows, columns=table.columns)
-    return frame.rename(columns={k: schema.pick(lang, *v) for k, v in COMPARISON_LABELS.items()})
+    return frame.rename(
+        columns={k: schema.pick(*v, lang=lang) for k, v in COMPARISON_LABELS.items()}
+    )
 
 
 def _cell(value: object, decimals: int) -> str:

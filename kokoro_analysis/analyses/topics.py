@@ -126,12 +126,12 @@ CI_METHODS = ("t", "bootstrap")
 # --------------------------------------------------------------------------- labels and order
 
 
-def topic_label(main_en: str, lang: str = "en") -> str:
+def topic_label(main_en: str, *, lang: str = "en") -> str:
     """Short figure label of a main topic (``lang`` "en" or "ja"); unknown topics keep their name."""
     topic = _BY_EN.get(main_en)
     if topic is None:
         return main_en
-    return schema.pick(lang, topic.label_ja, topic.label_en)
+    return schema.pick(topic.label_ja, topic.label_en, lang=lang)
 
 
 def topic_order(main_en_values) -> list[str]:
@@ -166,8 +166,8 @@ def topic_shares(dialogues: pd.DataFrame) -> pd.DataFrame:
         {
             "main_jp": counts["topic_main_jp"].to_numpy(),
             "main_en": order,
-            "label_en": [topic_label(t, "en") for t in order],
-            "label_ja": [topic_label(t, "ja") for t in order],
+            "label_en": [topic_label(t, lang="en") for t in order],
+            "label_ja": [topic_label(t, lang="ja") for t in order],
             "sessions": counts[0].to_numpy(dtype=np.int64),
         }
     )
@@ -556,8 +556,8 @@ def score_by_topic(
         rows.append(
             {
                 "main_en": main,
-                "label_en": topic_label(main, "en"),
-                "label_ja": topic_label(main, "ja"),
+                "label_en": topic_label(main, lang="en"),
+                "label_ja": topic_label(main, lang="ja"),
                 "sessions": int(scores.size),
                 "mean": mean,
                 "ci_low": low,
@@ -597,8 +597,8 @@ def length_by_topic(dialogues: pd.DataFrame) -> pd.DataFrame:
     for main, group in dialogues.groupby("topic_main_en", sort=False):
         row = {
             "main_en": main,
-            "label_en": topic_label(main, "en"),
-            "label_ja": topic_label(main, "ja"),
+            "label_en": topic_label(main, lang="en"),
+            "label_ja": topic_label(main, lang="ja"),
             "sessions": len(group),
         }
         for column, name in (("duration_min", "duration_min"), ("n_messages", "messages")):
@@ -701,8 +701,8 @@ def distinguishing_words_by_topic(
             "rate_group": "rate_topic",
         }
     )
-    table.insert(1, "label_en", table["main_en"].map(lambda t: topic_label(t, "en")))
-    table.insert(2, "label_ja", table["main_en"].map(lambda t: topic_label(t, "ja")))
+    table.insert(1, "label_en", table["main_en"].map(lambda t: topic_label(t, lang="en")))
+    table.insert(2, "label_ja", table["main_en"].map(lambda t: topic_label(t, lang="ja")))
     surface_of = surfaces if surfaces is not None else pd.Series(dtype=object)
     table["display"] = [lemma_label(str(w), surface_of.get(w)) for w in table["lemma"]]
     return table[

@@ -19,12 +19,12 @@ from kokoro_analysis.corpus.schema import pick
 
 __all__ = [
     "TOPIC_COLORS",
-    "distinguishing_words_panels",
-    "length_boxes",
-    "score_boxes",
-    "share_by_year_heatmap",
-    "sunburst",
+    "distinguishing_words_chart",
+    "length_by_topic_chart",
+    "score_by_topic_chart",
+    "share_by_year_chart",
     "sunburst_caption",
+    "sunburst_chart",
     "topic_color",
 ]
 
@@ -65,7 +65,7 @@ def _tint(color: str, amount: float) -> tuple[float, float, float]:
 INNER_RADIUS, MIDDLE_RADIUS, OUTER_RADIUS = 0.30, 0.62, 1.0
 
 
-def sunburst(
+def sunburst_chart(
     shares: pd.DataFrame,
     subtopics: pd.DataFrame,
     *,
@@ -108,7 +108,7 @@ def sunburst(
             )
         )
         if row.main_en != OTHERS:
-            label = topic_label(row.main_en, lang)
+            label = topic_label(row.main_en, lang=lang)
             _inner_label(ax, label, row.share_pct, start, sweep, scale)
         _outer_ring(
             ax,
@@ -136,7 +136,6 @@ def sunburst_caption(
     """The text printed under the sunburst (three lines): what each ring is and how approximate the
     outer one is."""
     return pick(
-        lang,
         f"内側: topic.main_en（全{n_sessions:,}セッションに占める割合）。\n"
         f"外側: topic.sub へのキーワード規則がセッションの{assigned_pct:.1f}%に下位トピックを割り当てた近似\n"
         f"（斜線 = 該当規則なし、{min_label_deg:g}°未満の弧はラベル省略）。",
@@ -144,6 +143,7 @@ def sunburst_caption(
         f"Outer ring: keyword rules over topic.sub assign {assigned_pct:.1f} % of sessions; "
         f"an approximation of the authors' sub-topics\n"
         f"(hatched = no rule matched; arcs < {min_label_deg:g}° unlabelled).",
+        lang=lang,
     )
 
 
@@ -213,7 +213,7 @@ def _outer_ring(
             )
         )
         if arc >= min_label_deg:
-            label = pick(lang, sub.subtopic_ja, sub.subtopic_en)
+            label = pick(sub.subtopic_ja, sub.subtopic_en, lang=lang)
             mid = math.radians(angle + arc / 2)
             radius = (MIDDLE_RADIUS + OUTER_RADIUS) / 2
             fontsize = max(4.0, min(7.0, 2.2 + arc * 0.35)) * scale
@@ -271,7 +271,7 @@ _FLIERS = {
 }
 
 
-def score_boxes(
+def score_by_topic_chart(
     dialogues: pd.DataFrame,
     score_table: pd.DataFrame,
     *,
@@ -297,13 +297,15 @@ def score_boxes(
         elinewidth=0.8,
         capsize=1.5,
         zorder=5,
-        label=pick(lang, "平均（95% CI）", "mean (95% CI)"),
+        label=pick("平均（95% CI）", "mean (95% CI)", lang=lang),
     )
     ax.set_yticks(
         positions,
-        [f"{topic_label(t, lang)} ({n:,})" for t, n in zip(order, score_table["sessions"])],
+        [f"{topic_label(t, lang=lang)} ({n:,})" for t, n in zip(order, score_table["sessions"])],
     )
-    ax.set_xlabel(pick(lang, "クライアント評価スコア（0–100）", "Client feedback score (0–100)"))
+    ax.set_xlabel(
+        pick("クライアント評価スコア（0–100）", "Client feedback score (0–100)", lang=lang)
+    )
     ax.set_xlim(-2, 102)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=1, borderaxespad=0.2)
     return fig
@@ -330,7 +332,7 @@ def _topic_boxes(ax, dialogues: pd.DataFrame, column: str, order: list[str]) -> 
     return positions
 
 
-def share_by_year_heatmap(
+def share_by_year_chart(
     shares_by_year: pd.DataFrame,
     sessions_per_year: pd.Series | None = None,
     *,
@@ -353,9 +355,9 @@ def share_by_year_heatmap(
         [f"{y}\n{sessions[y]:,}" if y in sessions else str(y) for y in years],
         fontsize=6,
     )
-    ax.set_xlabel(pick(lang, "年（セッション数）", "year (sessions)"))
+    ax.set_xlabel(pick("年（セッション数）", "year (sessions)", lang=lang))
     ax.set_yticks(
-        range(len(shares_by_year.index)), [topic_label(t, lang) for t in shares_by_year.index]
+        range(len(shares_by_year.index)), [topic_label(t, lang=lang) for t in shares_by_year.index]
     )
     threshold = image.norm.vmax * 0.6
     for i in range(values.shape[0]):
@@ -374,13 +376,13 @@ def share_by_year_heatmap(
         spine.set_visible(False)
     colorbar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
     colorbar.set_label(
-        pick(lang, "その年のセッションに占める割合（%）", "share of the year's sessions (%)")
+        pick("その年のセッションに占める割合（%）", "share of the year's sessions (%)", lang=lang)
     )
     colorbar.ax.tick_params(labelsize=6)
     return fig
 
 
-def length_boxes(
+def length_by_topic_chart(
     dialogues: pd.DataFrame,
     order: list[str],
     *,
@@ -392,20 +394,20 @@ def length_boxes(
     minutes and stored messages per session."""
     fig, axes = new_figure(width, height or 2.6, ncols=2, sharey=True)
     panels = (
-        ("duration_min", pick(lang, "セッション時間（分）", "Session duration (min)")),
-        ("n_messages", pick(lang, "セッションあたりのメッセージ数", "Messages per session")),
+        ("duration_min", pick("セッション時間（分）", "Session duration (min)", lang=lang)),
+        ("n_messages", pick("セッションあたりのメッセージ数", "Messages per session", lang=lang)),
     )
     for ax, (column, xlabel) in zip(axes, panels):
         positions = _topic_boxes(ax, dialogues, column, order)
         ax.set_xlabel(xlabel)
-    axes[0].set_yticks(positions, [topic_label(t, lang) for t in order])
+    axes[0].set_yticks(positions, [topic_label(t, lang=lang) for t in order])
     return fig
 
 
 # --------------------------------------------------------------------------- distinguishing words
 
 
-def distinguishing_words_panels(
+def distinguishing_words_chart(
     words: pd.DataFrame,
     *,
     lang: str = "en",
@@ -436,15 +438,15 @@ def distinguishing_words_panels(
         labels = best["display"] if "display" in best else best["lemma"]
         ax.set_yticks(positions, labels.tolist(), fontsize=6.5)
         # wrapped: constrained layout ignores a title's width, and the lemma labels (栗鼠（リス）) narrow the panels
-        ax.set_title(_wrap(topic_label(topic, lang), 16), fontsize=6.5, pad=2)
+        ax.set_title(_wrap(topic_label(topic, lang=lang), 16), fontsize=6.5, pad=2)
         ax.tick_params(axis="x", labelsize=5.5)
         ax.tick_params(axis="y", length=0, pad=1)
         ax.set_xlim(0, max(1.0, float(best["z"].max()) * 1.08) if len(best) else 1.0)
     fig.supxlabel(
         pick(
-            lang,
             "z値（情報事前分布つき対数オッズ比）",
             "z (log-odds ratio, informative Dirichlet prior)",
+            lang=lang,
         ),
         fontsize=7,
     )

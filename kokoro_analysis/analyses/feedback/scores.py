@@ -37,11 +37,6 @@ from kokoro_analysis.text.keyness import log_odds_dirichlet
 from kokoro_analysis.text.lexical import message_positions
 from kokoro_analysis.text.mecab import Tokens
 
-HIGH_SCORE = schema.SUBSETS["high"][0]
-"""Sessions with score ≥ 70 ("high" 70–98 plus the "test" pool ≥ 99) against score < 70 ("low"): the
-lowest score of :data:`schema.SUBSETS` ``"high"``."""
-
-
 # --------------------------------------------------------------------------- 1. total score
 
 
@@ -304,7 +299,7 @@ def whole_or_two_decimals(value: float) -> str:
 # --------------------------------------------------------------------------- 7. keyness
 
 
-def counselor_lemma_counts(corpus, tokens, *, threshold: int = HIGH_SCORE) -> pd.DataFrame:
+def counselor_lemma_counts(corpus, tokens, *, threshold: int = schema.HIGH_SCORE) -> pd.DataFrame:
     """Content-word lemma counts of counselor messages in sessions with score ≥ ``threshold`` (column
     ``high``) and < ``threshold`` (``low``), with ``counselors`` (distinct counselor_ids using the
     lemma) and ``surface`` (its most frequent written form in these messages,
@@ -407,7 +402,7 @@ def keyness_table(
     top: int = 15,
     min_count: int = 20,
     min_counselors: int | None = None,
-    threshold: int = HIGH_SCORE,
+    threshold: int = schema.HIGH_SCORE,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Counselor lemmas of high- (score ≥ ``threshold``) against low-scored sessions: returns (the
     ``top`` lemmas each way, see :func:`top_keywords`; the full log-odds table). ``min_counselors``

@@ -331,7 +331,7 @@ def test_share_by_year_and_length_tables():
     assert by_year.sum(axis=0).tolist() == pytest.approx([100.0, 100.0])
     assert by_year.loc["School Issues", 2021] == pytest.approx(100 / 3)
     assert per_year.to_dict() == {2020: 1, 2021: 3}
-    heatmap = topic_charts.share_by_year_heatmap(by_year, per_year)
+    heatmap = topic_charts.share_by_year_chart(by_year, per_year)
     assert [t.get_text() for t in heatmap.axes[0].get_xticklabels()] == ["2020\n1", "2021\n3"]
     lengths = topics.length_by_topic(frame).set_index("main_en")
     assert lengths.loc["School Issues", "duration_min_median"] == 65.0

@@ -401,9 +401,9 @@ def test_sampled_test_set_requires_the_same_sample(synthetic_dir, tmp_path):
     corpus = load_corpus(synthetic_dir)
     sample = ResponseTestSet.from_corpus(corpus, test_samples=5, seed=4)
     assert len(sample.ids) == 5 and "seeded sample" in sample.describe()
-    assert sample.describe("ja").startswith(
+    assert sample.describe(lang="ja").startswith(
         "テスト文脈5件（全"
-    ) and "シード4で抽出" in sample.describe("ja")
+    ) and "シード4で抽出" in sample.describe(lang="ja")
     path = write_jsonl(tmp_path / "five.jsonl", [{"id": i, "response": "はい"} for i in sample.ids])
     assert evaluate_generation(read_predictions(path), sample).scores["n_responses"] == 5
     with pytest.raises(PredictionsError, match="have no prediction"):
