@@ -555,10 +555,10 @@ def _cell(value: object, decimals: int) -> str:
 
 
 def _comparison_source(key: str, ours: Mapping[str, object]) -> str:
+    if not ours and key == "esconv":
+        return "reported (secondary source); ESConv data not found"
     if not ours:
-        return "reported (secondary source)" + (
-            "; ESConv data not found" if key == "esconv" else ""
-        )
+        return "reported (secondary source)"
     if "rating_items" not in ours:
         return "computed from the data (manual, rating items, language: reported)"
     return "computed from the data (manual, language: reported)"

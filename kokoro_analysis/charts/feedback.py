@@ -443,10 +443,9 @@ def hexbin_chart(
         )
         ax.legend(loc="lower right", fontsize=6)
     label_ja, label_en, _ = FEATURES.get(feature, (feature, feature, ""))
-    ax.set_xlabel(
-        schema.pick(label_ja, label_en, lang=lang)
-        + (schema.pick("・対数軸", " – log scale", lang=lang) if log_x else "")
-    )
+    if log_x:
+        label_ja, label_en = f"{label_ja}・対数軸", f"{label_en} – log scale"
+    ax.set_xlabel(schema.pick(label_ja, label_en, lang=lang))
     ax.set_ylabel(schema.pick("評価点", "Score", lang=lang))
     ax.set_ylim(-2, 102)
     if correlation is not None and np.isfinite(correlation["r"]):

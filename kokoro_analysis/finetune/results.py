@@ -225,9 +225,8 @@ def measured_records(
             where = f"Response generation, {model} (measured here, {test_contexts:,} test contexts, MeCab surfaces)"
         else:
             split = row.get("split")
-            slug = f"score_prediction.{snake_key(model)}" + (
-                f".{snake_key(split)}" if isinstance(split, str) else ""
-            )
+            parts = [snake_key(model), *([snake_key(split)] if isinstance(split, str) else [])]
+            slug = ".".join(["score_prediction", *parts])
             columns, units = SCORE_COLUMNS, SCORE_UNITS
             where = f"Score prediction, {model} on the {row['test_set']}"
         for key, label in columns.items():
