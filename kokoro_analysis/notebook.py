@@ -104,9 +104,9 @@ class NotebookRun:
     def _in_scope(self, record: Record) -> Record:
         if self.is_default or record.expect != "match" or not record.from_corpus:
             return record
-        scope = ", ".join(
-            [self.corpus.subset_name, *([f"topic {self.topic}"] if self.topic else [])]
-        )
+        scope = self.corpus.subset_name
+        if self.topic:
+            scope += f", topic {self.topic}"
         note = " ".join(part for part in (record.note.strip(), f"(run on {scope})") if part)
         return replace(record, expect="measured", note=note)
 
