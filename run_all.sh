@@ -76,7 +76,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 # Notebooks and tests run with other working directories: make data locations absolute.
-for variable in KOKOROCHAT_DATA KOKORO_PEERS_DIR; do
+for variable in KOKOROCHAT_DATA KOKORO_PEERS_DIR KOKOROCHAT_TRANSLATIONS; do
   value="${!variable:-}"
   if [[ -n "$value" && -d "$value" ]]; then export "$variable=$(cd "$value" && pwd)"; fi
 done

@@ -101,12 +101,32 @@ def cmd_export_sft(args: argparse.Namespace) -> int:
     """Write the fine-tuning / test / score-prediction files; print the counts and the licence note."""
     corpus = load_corpus(args.data)
     layout = args.layout
+    translations = None
+    if args.lang != "ja":
+        from kokoro_analysis.corpus.translations import load_translations
+
+        translations = load_translations(corpus, args.lang, args.translations)
     manifest = export_sft(
-        corpus, args.subset, args.out, test_samples=args.test_samples, seed=args.seed, layout=layout
+        corpus,
+        args.subset,
+        args.out,
+        test_samples=args.test_samples,
+        seed=args.seed,
+        layout=layout,
+        translations=translations,
     )
     files = manifest["files"]
     train, test = files[FILES["train"]], files[FILES["test"]]
     out = Path(args.out).expanduser()
+    language = manifest["language"]
+    if translations is not None:
+        skipped = language["sessions_skipped"]
+        print(
+            f"language {args.lang} (official translations): {sum(skipped.values()):,} of "
+            f"{language['original_sessions']:,} sessions skipped ("
+            + ", ".join(f"{reason}: {count:,}" for reason, count in skipped.items())
+            + f"), {language['empty_messages_dropped']:,} empty translations dropped"
+        )
     print(
         f"subset {args.subset} ({manifest['subset']['definition']}): {manifest['subset']['sessions']:,} sessions"
     )
@@ -162,6 +182,27 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_translations(args: argparse.Namespace) -> int:
+    """Align the official translations with the corpus; print the coverage, every mismatch and the
+    release README check. Exit 1 on a misalignment (a mismatch, or a file without an original);
+    with ``--lenient`` mismatched sessions are skipped and counted instead."""
+    from kokoro_analysis.corpus import translations
+
+    corpus = load_corpus(args.data)
+    result = translations.load_translations(corpus, args.lang, args.path, strict=False, cache=False)
+    coverage = result.coverage
+    print(coverage.summary())
+    for problem in coverage.problems[: args.show]:
+        print(f"  {problem}")
+    if len(coverage.problems) > args.show:
+        print(f"  ... {len(coverage.problems) - args.show} more (use --show N)")
+    check = translations.release_statistics_check(result.source.root, corpus)
+    print(translations.release_check_summary(check, result.source.readme))
+    print(translations.LICENCE_NOTE)
+    misaligned = bool(coverage.unmatched_ids) or (bool(coverage.problems) and not args.lenient)
+    return 1 if misaligned else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kokoro-analysis", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -212,6 +253,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="train.jsonl: one line per session with weighted assistant turns (default), "
         "or one line per target turn",
     )
+    export.add_argument(
+        "--lang",
+        choices=["ja", "en", "zh"],
+        default="ja",
+        help="ja: the original (default); en, zh: the same examples from the official translations",
+    )
+    export.add_argument(
+        "--translations",
+        metavar="PATH",
+        default=None,
+        help="Multilingual KokoroChat for --lang en/zh (default: $KOKOROCHAT_TRANSLATIONS, then "
+        "data/MultilingualKokoroChat, then a fresh clone)",
+    )
     export.set_defaults(handler=cmd_export_sft)
 
     evaluate = commands.add_parser(
@@ -234,6 +288,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=0, help="seed of that sample (as in export-sft)"
     )
     evaluate.set_defaults(handler=cmd_evaluate)
+
+    translations = commands.add_parser(
+        "translations",
+        help="align the official translations (Multilingual KokoroChat) with the corpus; "
+        "exit 1 on a misalignment",
+    )
+    translations.add_argument(
+        "path",
+        nargs="?",
+        default=None,
+        help="the release (folder holding English/, Chinese/) or a language folder "
+        "(default: $KOKOROCHAT_TRANSLATIONS, then data/MultilingualKokoroChat, then a fresh clone)",
+    )
+    _add_data_option(translations)
+    translations.add_argument(
+        "--lang", choices=["en", "zh"], default="en", help="language (default en)"
+    )
+    translations.add_argument(
+        "--lenient", action="store_true", help="skip and count mismatched sessions (exit 0)"
+    )
+    translations.add_argument(
+        "--show", type=int, default=20, help="mismatches to list (default 20)"
+    )
+    translations.set_defaults(handler=cmd_translations)
     return parser
 
 

@@ -18,7 +18,7 @@ NOTEBOOKS = PROJECT_ROOT / "notebooks"
 
 # Data locations may be given relative to the checkout (CI: KOKOROCHAT_DATA=../shared/kokorochat);
 # make them absolute so notebooks executed with another working directory find them too.
-for _variable in ("KOKOROCHAT_DATA", "KOKORO_PEERS_DIR"):
+for _variable in ("KOKOROCHAT_DATA", "KOKORO_PEERS_DIR", "KOKOROCHAT_TRANSLATIONS"):
     if os.environ.get(_variable):
         os.environ[_variable] = str(Path(os.environ[_variable]).expanduser().resolve())
 
@@ -55,12 +55,20 @@ def real_corpus(real_data_dir):
 
 
 @pytest.fixture
-def run_notebook(tmp_path):
+def run_notebook(tmp_path, monkeypatch):
     """Execute ``notebooks/<name>.ipynb`` with papermill and the given parameters; output_dir is a fresh
-    temporary folder (returned). The executed copy is written there too."""
+    temporary folder (returned). The executed copy is written there too. ``$KOKOROCHAT_TRANSLATIONS``
+    is passed on only with the real data (it would not match a synthetic corpus); other tests pass
+    ``translations_dir``."""
     import papermill
 
+    real_translations = os.environ.get("KOKOROCHAT_TRANSLATIONS")
+    monkeypatch.delenv("KOKOROCHAT_TRANSLATIONS", raising=False)
+
     def run(name: str, **parameters) -> Path:
+        real_data = os.environ.get("KOKOROCHAT_DATA")
+        if real_translations and real_data and str(parameters.get("data_dir")) == real_data:
+            monkeypatch.setenv("KOKOROCHAT_TRANSLATIONS", real_translations)
         output_dir = Path(parameters.pop("output_dir", tmp_path / "out"))
         output_dir.mkdir(parents=True, exist_ok=True)
         papermill.execute_notebook(

@@ -483,7 +483,9 @@ def _binned_medians(
 def feature_correlation_chart(
     correlations: pd.DataFrame, *, lang: str = "en", method: str = "spearman"
 ) -> Figure:
-    """Correlation of each per-session feature with the score, with bootstrap 95 % CIs, sorted."""
+    """Correlation of each per-session feature with the score, with bootstrap 95 % CIs, sorted: the
+    session interval as a thin line and, when the table has them, the rater interval
+    (``ci_low_rater``/``ci_high_rater``) as a wide grey bar behind it."""
     table = correlations.dropna(subset=["r"]).sort_values("r")
     fig, ax = new_figure("column", 0.6 + 0.19 * max(len(table), 1))
     y = np.arange(len(table))
@@ -491,6 +493,14 @@ def feature_correlation_chart(
     # a percentile interval need not contain the estimate in tiny samples: clip the whiskers at it
     below = np.clip(table["r"] - table["ci_low"], 0, None)
     above = np.clip(table["ci_high"] - table["r"], 0, None)
+    clustered = {"ci_low_rater", "ci_high_rater"} <= set(table)
+    if clustered:  # the headline interval (raters resampled) as a wide light bar behind
+        rater_below = np.clip(table["r"] - table["ci_low_rater"], 0, None)
+        rater_above = np.clip(table["ci_high_rater"] - table["r"], 0, None)
+        ax.errorbar(
+            table["r"], y, xerr=[rater_below, rater_above], fmt="none", ecolor="0.75",
+            elinewidth=3, capsize=0, zorder=1,
+        )  # fmt: skip
     ax.errorbar(
         table["r"], y, xerr=[below, above], fmt="none", ecolor="0.4", elinewidth=0.7, capsize=1.5
     )
@@ -502,10 +512,14 @@ def feature_correlation_chart(
     )
     ax.tick_params(axis="y", length=0)
     symbol = _symbol(method)
+    legend_ja, legend_en = "", ""
+    if clustered:
+        legend_ja = "\n太い灰色：評価者単位、細線：セッション単位"
+        legend_en = "\nwide grey: raters resampled; thin: sessions resampled"
     fig.supxlabel(
         schema.pick(
-            f"評価点との相関（{symbol}）と95%ブートストラップCI\n* 論文に報告あり",
-            f"Correlation with score ({symbol}), 95% bootstrap CI\n* reported in the paper",
+            f"評価点との相関（{symbol}）と95%ブートストラップCI\n* 論文に報告あり{legend_ja}",
+            f"Correlation with score ({symbol}), 95% bootstrap CI\n* reported in the paper{legend_en}",
             lang=lang,
         ),
         fontsize=7,

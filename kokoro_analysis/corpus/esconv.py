@@ -35,6 +35,7 @@ __all__ = [
     "esconv_statistics_table",
     "find_esconv",
     "load_esconv",
+    "whitespace_word_counts",
 ]
 
 ESCONV_SPLITS = ("train", "valid", "test")
@@ -56,6 +57,12 @@ META_FIELDS = ("emotion_type", "problem_type", "experience_type", "situation")
 
 class ESConvDataError(ValueError):
     """ESConv input that cannot be read; the message names the file and the 1-based line."""
+
+
+def whitespace_word_counts(texts: pd.Series) -> pd.Series:
+    """Words per text: whitespace tokens (``str.split()``; punctuation stays attached), as int64. The
+    one word rule of the cross-corpus comparisons (ESConv and KokoroChat's English translation)."""
+    return texts.str.split().str.len().astype(np.int64)
 
 
 def find_esconv(peers_dir: str | os.PathLike | None = None) -> Path | None:
@@ -196,7 +203,7 @@ def _tables(dialogues: list[dict], columns: dict[str, list]) -> tuple[pd.DataFra
         utterances["speaker"].map(SPEAKER_ROLES), categories=["counselor", "client"]
     )
     utterances["text"] = utterances["text"].astype("str")
-    utterances["n_words"] = utterances["text"].str.split().str.len().astype(np.int64)
+    utterances["n_words"] = whitespace_word_counts(utterances["text"])
     utterances["n_chars"] = utterances["text"].str.len().astype(np.int64)
     utterances = utterances[
         ["dialogue_id", "position", "speaker", "role", "text", "strategy", "n_words", "n_chars"]

@@ -71,6 +71,17 @@ class Corpus:
         """Merge consecutive utterances of one speaker into turns (see :func:`merge_turns`)."""
         return merge_turns(self.utterances, sep=sep)
 
+    def translations(
+        self, lang: str = "en", path: str | os.PathLike | None = None, *, strict: bool = True
+    ) -> pd.DataFrame:
+        """The official translation (Multilingual KokoroChat) of every message: one row per row of
+        ``utterances`` (same index) with ``dialogue_id``, ``position``, ``role``, ``text``,
+        ``translation`` (missing where the release has none) and ``status``. ``lang``: "en" or "zh";
+        ``path``: as :func:`kokoro_analysis.corpus.translations.find_translations`."""
+        from kokoro_analysis.corpus.translations import translation_table
+
+        return translation_table(self, lang, path, strict=strict)
+
 
 def merge_turns(utterances: pd.DataFrame, sep: str = "\n") -> pd.DataFrame:
     """One row per *turn*: a maximal run of consecutive utterances by the same speaker in a session.

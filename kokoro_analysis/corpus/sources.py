@@ -95,23 +95,30 @@ def source_from_path(path: str | os.PathLike) -> DataSource:
     )
 
 
-def clone_upstream(target: Path = DEFAULT_DATA_DIR) -> Path:
-    """Shallow-clone the upstream repository into ``target``; raise a readable error when it fails."""
+def clone_upstream(
+    target: Path = DEFAULT_DATA_DIR,
+    *,
+    url: str = UPSTREAM_URL,
+    what: str = "KokoroChat data",
+    how_to: str = HOW_TO_PROVIDE,
+) -> Path:
+    """Shallow-clone ``url`` (default: the KokoroChat repository) into ``target``; raise a readable
+    error naming ``what`` and ``how_to`` when it fails."""
     if shutil.which("git") is None:
         raise DataNotFoundError(
-            f"KokoroChat data not found, and git is not installed to fetch it.\n{HOW_TO_PROVIDE}"
+            f"{what} not found, and git is not installed to fetch it.\n{how_to}"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    print(f"KokoroChat data not found; cloning {UPSTREAM_URL} into {target} ...", flush=True)
+    print(f"{what} not found; cloning {url} into {target} ...", flush=True)
     result = subprocess.run(
-        ["git", "clone", "--depth", "1", "--quiet", UPSTREAM_URL, str(target)],
+        ["git", "clone", "--depth", "1", "--quiet", url, str(target)],
         capture_output=True,
         text=True,
     )
     if result.returncode != 0:
         shutil.rmtree(target, ignore_errors=True)
         raise DataNotFoundError(
-            f"KokoroChat data not found, and cloning {UPSTREAM_URL} failed:\n  {result.stderr.strip()}\n{HOW_TO_PROVIDE}"
+            f"{what} not found, and cloning {url} failed:\n  {result.stderr.strip()}\n{how_to}"
         )
     return target
 

@@ -180,3 +180,154 @@ def write_corpus(folder: str | os.PathLike, sessions: dict[int, dict]) -> Path:
 def write_synthetic_corpus(folder: str | os.PathLike, n_sessions: int = 60, seed: int = 0) -> Path:
     """Build and write a synthetic corpus; returns ``folder`` (pass it to ``load_corpus``)."""
     return write_corpus(folder, make_corpus(n_sessions, seed))
+
+
+# --------------------------------------------------------------------------- translations
+
+LINE_TRANSLATIONS = {
+    "en": dict(
+        zip(
+            COUNSELOR_LINES + CLIENT_LINES,
+            (
+                "Hello. I'm the counselor.",
+                "What would you like to talk about today?",
+                "I see. That sounds hard.",
+                "Could you tell me a little more?",
+                "Thank you for telling me.",
+                "How did you feel at that time?",
+                "You have worked so hard through all this.",
+                "So, to sum up, your worries are weighing on you.",
+                "What would you like to do from here?",
+                "I hope you can feel a little lighter.",
+                "Hello. Thank you for seeing me.",
+                "I have been worried about work lately.",
+                "I just can't sleep.",
+                "I can't talk to my family about it either",
+                "I don't know what to do",
+                "Yes, that's right.",
+                "Thank you.",
+                "I feel a bit more organised now.",
+                "I feel so pathetic",
+                "Going to school is hard.",
+            ),
+        )
+    ),
+    "zh": dict(
+        zip(
+            COUNSELOR_LINES + CLIENT_LINES,
+            (
+                "你好。我是咨询师。",
+                "今天想聊些什么呢？",
+                "是这样啊。那一定很难受。",
+                "能再详细说说吗？",
+                "谢谢你告诉我。",
+                "那时你是什么感受？",
+                "在这么困难的情况下，你真的很努力了。",
+                "总结一下，你的不安很强烈。",
+                "今后你想怎么做呢？",
+                "希望你的心情能轻松一些。",
+                "你好。请多关照。",
+                "最近因为工作的事情很烦恼。",
+                "总是睡不着。",
+                "也没法和家人商量",
+                "不知道该怎么办",
+                "是的，没错。",
+                "谢谢。",
+                "心情稍微整理好了一些。",
+                "觉得自己很没用",
+                "去学校很痛苦。",
+            ),
+        )
+    ),
+}
+"""Invented translations of the synthetic sentences (English, Chinese)."""
+
+TRANSLATION_DEFECTS = (
+    "misaligned",
+    "wrong_origin",
+    "wrong_role",
+    "wrong_time",
+    "dropped_message",
+    "wrong_topic",
+    "wrong_review",
+)
+"""Tampering :func:`tamper_translation` applies; each must be reported as a mismatch."""
+
+
+def make_translation(session: dict, lang: str = "en") -> dict:
+    """The Multilingual KokoroChat file of a synthetic session: every message with ``role``, ``time``,
+    ``origin`` (the Japanese text) and ``content`` (its invented translation), ``topic`` and
+    ``review_by_client`` (the English review)."""
+    lines = LINE_TRANSLATIONS[lang]
+    dialogue = [
+        {
+            "role": m["role"],
+            "time": m["time"],
+            "origin": m["utterance"],
+            "content": lines.get(m["utterance"], f"[{lang}] {m['utterance']}"),
+        }
+        for m in session["dialogue"]
+    ]
+    return {
+        "dialogue": dialogue,
+        "topic": dict(session["topic"]),
+        "review_by_client": dict(session["review_by_client_en"]),
+    }
+
+
+def make_translations(
+    sessions: dict[int, dict],
+    lang: str = "en",
+    *,
+    missing: tuple[int, ...] = (),
+    empty: tuple[tuple[int, int], ...] = (),
+) -> dict[int, dict]:
+    """Translations of ``sessions`` keyed by id, as the release has them: without the sessions in
+    ``missing`` and with an empty ``content`` at each (session id, message index) of ``empty``."""
+    translations = {i: make_translation(s, lang) for i, s in sessions.items() if i not in missing}
+    for dialogue_id, index in empty:
+        translations[dialogue_id]["dialogue"][index]["content"] = ""
+    return translations
+
+
+def tamper_translation(translation: dict, defect: str, index: int = 1) -> dict:
+    """A copy of ``translation`` with one defect of :data:`TRANSLATION_DEFECTS` at message ``index``:
+    two messages swapped (``index`` and ``index + 1``, so they no longer align with the original), a
+    changed ``origin``, ``role`` or ``time``, a message removed, or a changed topic or review score."""
+    copy = json.loads(json.dumps(translation))
+    dialogue = copy["dialogue"]
+    if defect == "misaligned":
+        dialogue[index], dialogue[index + 1] = dialogue[index + 1], dialogue[index]
+    elif defect == "wrong_origin":
+        dialogue[index]["origin"] += "（改変）"
+    elif defect == "wrong_role":
+        dialogue[index]["role"] = (
+            "client" if dialogue[index]["role"] == "counselor" else "counselor"
+        )
+    elif defect == "wrong_time":
+        dialogue[index]["time"] = "1999-01-01T00:00:00"
+    elif defect == "dropped_message":
+        del dialogue[index]
+    elif defect == "wrong_topic":
+        copy["topic"]["main_en"] = "Something Else"
+    elif defect == "wrong_review":
+        copy["review_by_client"]["score"] = (copy["review_by_client"]["score"] + 1) % 101
+    else:
+        raise ValueError(f"defect must be one of {', '.join(TRANSLATION_DEFECTS)}, not {defect!r}")
+    return copy
+
+
+def write_translations(
+    folder: str | os.PathLike, translations: dict[int, dict], lang: str = "en"
+) -> Path:
+    """Write translations as ``<folder>/English/en<id>.json`` (``Chinese/zh<id>.json``): a release-like
+    layout; returns ``folder``."""
+    from kokoro_analysis.corpus.translations import LANGUAGES
+
+    target = Path(folder) / LANGUAGES[lang]
+    target.mkdir(parents=True, exist_ok=True)
+    for dialogue_id, translation in translations.items():
+        (target / f"{lang}{dialogue_id}.json").write_text(
+            json.dumps(translation, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+    return Path(folder)

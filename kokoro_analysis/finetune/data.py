@@ -48,6 +48,7 @@ import pandas as pd
 from kokoro_analysis import __version__
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus
+from kokoro_analysis.corpus.translations import Translations, translated_corpus
 
 SYSTEM_PROMPT = (
     "あなたは傾聴を大切にする心理カウンセラーです。"
@@ -71,6 +72,41 @@ expected answer is a JSON array of 20 integers in item order, e.g. ``[4, 5, 3, .
 
 SPEAKER_LABELS_JA = {role: labels[0] for role, labels in schema.ROLE_LABELS.items()}
 """Speaker labels in the score-prediction transcripts (the Japanese ``schema.ROLE_LABELS``)."""
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """The language-dependent texts of an export: the response-generation system prompt, the
+    score-prediction system prompt and the speaker labels of its transcripts."""
+
+    system: str
+    score_system: str
+    speakers: dict[str, str]
+
+
+PROMPTS = {
+    "ja": Prompts(SYSTEM_PROMPT, SCORE_SYSTEM_PROMPT, SPEAKER_LABELS_JA),
+    "en": Prompts(
+        "You are a psychological counselor who values attentive listening. Listen carefully to the "
+        "client, acknowledge their feelings, and respond with empathy and calm.",
+        "The following is a psychological counseling dialogue. Predict the ratings the client gave "
+        "after this dialogue. There are 20 items, each an integer from 0 to 5:\n"
+        + "\n".join(f"{item.number}. {item.label_en}" for item in schema.ITEMS)
+        + "\nOutput only a JSON array of 20 integers, items 1 to 20 in order.",
+        {role: labels[1] for role, labels in schema.ROLE_LABELS.items()},
+    ),
+    "zh": Prompts(
+        "你是一名重视倾听的心理咨询师。请认真倾听来访者的讲述，接纳其感受，并给予共情而平和的回应。",
+        "以下是一段心理咨询对话。请预测来访者在对话结束后给出的评价。共有20个评价项目（项目名称为英文），"
+        "每项为0到5的整数：\n"
+        + "\n".join(f"{item.number}. {item.label_en}" for item in schema.ITEMS)
+        + "\n请按项目1到20的顺序，只输出由20个整数组成的JSON数组。",
+        {"counselor": "咨询师", "client": "来访者"},
+    ),
+}
+"""Export texts by language: the originals ("ja") and, for exports from the official translations,
+English and Chinese versions written for this toolkit (the Chinese score prompt lists the items'
+English labels: the release has no Chinese item labels)."""
 
 ROLE_TO_CHAT = {"counselor": "assistant", "client": "user"}
 TRAIN_SUBSETS = ("low", "high", "full")
@@ -288,7 +324,10 @@ def _encoded_turns(turns: pd.DataFrame, assistant_weight: int | None = None) -> 
 
 
 def _write_train_sessions(
-    writer: _HashedWriter, turns: pd.DataFrame, examples: pd.DataFrame
+    writer: _HashedWriter,
+    turns: pd.DataFrame,
+    examples: pd.DataFrame,
+    system_message: str = SYSTEM_MESSAGE,
 ) -> int:
     """Session layout: one line per session with examples, its turns up to its last target (targets
     weight 1, opening counselor turns weight 0); returns the number of sessions written."""
@@ -300,7 +339,7 @@ def _write_train_sessions(
     sessions = 0
     for first, group in examples.groupby("first_row", sort=False):
         dialogue_id = int(group["dialogue_id"].iloc[0])
-        messages = [SYSTEM_MESSAGE]
+        messages = [system_message]
         for row in range(first, int(group["row"].iloc[-1]) + 1):
             weight = int(is_target[row]) if is_assistant[row] else None
             messages.append(_message(roles[row], texts[row], weight))
@@ -313,7 +352,12 @@ def _write_train_sessions(
 
 
 def _write_contexts(
-    writer: _HashedWriter, turns: pd.DataFrame, examples: pd.DataFrame, *, with_target: bool
+    writer: _HashedWriter,
+    turns: pd.DataFrame,
+    examples: pd.DataFrame,
+    *,
+    with_target: bool,
+    system_message: str = SYSTEM_MESSAGE,
 ) -> None:
     """One line per example: the context (shared prefixes are built once per session) and either the
     target as the last assistant message with weight 1, earlier assistant messages weight 0 (training,
@@ -321,7 +365,7 @@ def _write_contexts(
     encoded = _encoded_turns(turns, 0 if with_target else None)
     by_session = examples.groupby("first_row", sort=False)
     for first_row, group in by_session:
-        prefix = SYSTEM_MESSAGE
+        prefix = system_message
         done = first_row
         for example_id, dialogue_id, turn, row, target in zip(
             group["id"], group["dialogue_id"], group["turn"], group["row"], group["target"]
@@ -338,26 +382,33 @@ def _write_contexts(
                 writer.write_line(f'{head}"messages": [{prefix}], "target": {_dumps(target)}}}')
 
 
-def score_transcript(utterances: pd.DataFrame) -> str:
+def score_transcript(utterances: pd.DataFrame, speakers: dict[str, str] = SPEAKER_LABELS_JA) -> str:
     """A session as plain text for score prediction: one line per message, ``<speaker>: <text>``
-    (speakers :data:`SPEAKER_LABELS_JA`; line breaks inside a message become spaces)."""
-    labels = utterances["role"].map(SPEAKER_LABELS_JA).tolist()
+    (``speakers``: role → label, default :data:`SPEAKER_LABELS_JA`; line breaks inside a message
+    become spaces)."""
+    labels = utterances["role"].map(speakers).tolist()
     texts = utterances["text"].str.replace("\n", " ", regex=False).tolist()
     return "\n".join(f"{label}: {text}" for label, text in zip(labels, texts))
 
 
 def _write_score_file(
-    writer: _HashedWriter, corpus: Corpus, ids: pd.Index, *, with_answer: bool
+    writer: _HashedWriter,
+    corpus: Corpus,
+    ids: pd.Index,
+    *,
+    with_answer: bool,
+    prompts: Prompts = PROMPTS["ja"],
 ) -> None:
     dialogues = corpus.dialogues.loc[ids].sort_index()
     items = schema.item_matrix(dialogues)
     utterances = corpus.utterances[corpus.utterances["dialogue_id"].isin(ids)]
     groups = dict(tuple(utterances.groupby("dialogue_id", sort=False)))
-    system = _message("system", SCORE_SYSTEM_PROMPT)
+    system = _message("system", prompts.score_system)
     for dialogue_id, row_items, score in zip(
         dialogues.index.tolist(), items.tolist(), dialogues["score"].tolist()
     ):
-        messages = [system, _message("user", score_transcript(groups[dialogue_id]))]
+        transcript = score_transcript(groups[dialogue_id], prompts.speakers)
+        messages = [system, _message("user", transcript)]
         if with_answer:
             messages.append(_message("assistant", _dumps(row_items)))
         writer.write_line(
@@ -388,6 +439,7 @@ def export_sft(
     test_samples: int | None = None,
     seed: int = 0,
     layout: str = "session",
+    translations: Translations | None = None,
 ) -> dict:
     """Write the fine-tuning and test files of ``subset`` (low/high/full) to ``out_dir``; return the manifest.
 
@@ -397,6 +449,13 @@ def export_sft(
     ``id`` = dialogue id, ``messages`` (system, transcript as user[, answer as assistant]), ``items``,
     ``score``) and ``manifest.json`` (counts, SHA-256 of every file, corpus hash, definitions, seed).
     ``corpus`` must be the whole corpus (the test pool and the held-out split come from it).
+
+    ``translations`` (:func:`kokoro_analysis.corpus.translations.load_translations` of ``corpus``):
+    write the same examples from the official translation instead, with the prompts of
+    :data:`PROMPTS`. Sessions the translation cannot give whole are skipped and counted in the
+    manifest (:func:`~kokoro_analysis.corpus.translations.translated_corpus`); the test sample and
+    the held-out split are drawn on the original corpus, so they are the original's minus the
+    skipped sessions.
     """
     if subset not in TRAIN_SUBSETS:
         raise ValueError(f"subset must be one of {', '.join(TRAIN_SUBSETS)}, not {subset!r}")
@@ -404,6 +463,11 @@ def export_sft(
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
     out = Path(out_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
+    original, prompts, skipped = corpus, PROMPTS["ja"], None
+    if translations is not None:
+        corpus, skipped = translated_corpus(original, translations)
+        prompts = PROMPTS[translations.lang]
+    system_message = _message("system", prompts.system)
     dialogues = corpus.dialogues
     turns = corpus.turns()
     train_ids = corpus.subset_ids(subset)
@@ -415,13 +479,19 @@ def export_sft(
     test_turns = turns[turns["dialogue_id"].isin(test_ids)].reset_index(drop=True)
     all_test = response_examples(test_turns)
     chosen = sample_examples(all_test, test_samples, seed)
+    if skipped is not None:  # the original's sample, minus the skipped sessions
+        chosen = all_test[all_test["id"].isin(_test_sample_ids(original, test_samples, seed))]
 
     files: dict[str, dict] = {}
     writer = _HashedWriter(out / FILES["train"])
     if layout == "session":
-        written_sessions = _write_train_sessions(writer, train_turns, train_examples)
+        written_sessions = _write_train_sessions(
+            writer, train_turns, train_examples, system_message
+        )
     else:
-        _write_contexts(writer, train_turns, train_examples, with_target=True)
+        _write_contexts(
+            writer, train_turns, train_examples, with_target=True, system_message=system_message
+        )
         written_sessions = int(train_examples["dialogue_id"].nunique())
     files[FILES["train"]] = {
         **writer.close(),
@@ -433,7 +503,7 @@ def export_sft(
         "subset_sessions_without_examples": len(train_ids) - written_sessions,
     }
     writer = _HashedWriter(out / FILES["test"])
-    _write_contexts(writer, test_turns, chosen, with_target=False)
+    _write_contexts(writer, test_turns, chosen, with_target=False, system_message=system_message)
     files[FILES["test"]] = {
         **writer.close(),
         "sessions": int(chosen["dialogue_id"].nunique()),
@@ -441,7 +511,7 @@ def export_sft(
         "test_contexts_total": len(all_test),
     }
 
-    held_out = score_split(dialogues, seed)
+    held_out = score_split(original.dialogues, seed).loc[dialogues.index]
     score_test_ids = held_out.index[held_out.to_numpy()]
     score_train_ids = train_ids[~held_out.loc[train_ids].to_numpy()]
     for key, ids, with_answer in (
@@ -449,14 +519,56 @@ def export_sft(
         ("score_test", score_test_ids, False),
     ):
         writer = _HashedWriter(out / FILES[key])
-        _write_score_file(writer, corpus, ids, with_answer=with_answer)
+        _write_score_file(writer, corpus, ids, with_answer=with_answer, prompts=prompts)
         files[FILES[key]] = {**writer.close(), "sessions": len(ids)}
 
     manifest = _manifest(corpus, subset, layout, test_samples, seed, files, train_ids, test_ids)
+    manifest.update(
+        system_prompt=prompts.system,
+        score_system_prompt=prompts.score_system,
+        language=_language_record(translations, skipped, len(original.dialogues)),
+    )
     (out / FILES["manifest"]).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     return manifest
+
+
+def _test_sample_ids(original: Corpus, test_samples: int | None, seed: int) -> pd.Index:
+    """Ids of the test contexts the original corpus's export samples."""
+    return pd.Index(sample_test_contexts(original, test_samples, seed)["id"])
+
+
+def _language_record(
+    translations: Translations | None, skipped: dict | None, original_sessions: int
+) -> dict:
+    """The manifest's ``language``: "ja" for the original, else the translation's source and what
+    was skipped."""
+    if translations is None:
+        return {"lang": "ja", "source": "the original KokoroChat"}
+    from kokoro_analysis.corpus.translations import LICENCE_NOTE as TRANSLATION_LICENCE
+
+    source = translations.source
+    return {
+        "lang": translations.lang,
+        "source": "Multilingual KokoroChat (official translations)",
+        "folder": str(source.folder) if source is not None else None,
+        "source_fingerprint": source.fingerprint() if source is not None else None,
+        "licence": TRANSLATION_LICENCE,
+        "original_sessions": original_sessions,
+        "sessions_skipped": {
+            reason: len(ids) for reason, ids in skipped.items() if reason != "empty_messages"
+        },
+        "skipped_ids": {
+            reason: ids for reason, ids in skipped.items() if reason != "empty_messages"
+        },
+        "empty_messages_dropped": skipped["empty_messages"],
+        "skipped_reasons": {
+            "no_translation": "the release has no file for the session",
+            "invalid": "the file did not align with the original (lenient loading)",
+            "untranslated_turn": "a turn none of whose messages has a translation",
+        },
+    }
 
 
 def _manifest(

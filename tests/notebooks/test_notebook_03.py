@@ -35,6 +35,11 @@ TABLES = [
     "feedback_counselor_keyness",
     "feedback_flags",
     "feedback_flag_topics",
+    "feedback_retention_comparison",
+    "feedback_correlation_robustness",
+    "feedback_rater_effects_by_outcome",
+    "feedback_score_means",
+    "feedback_phase_correlations",
 ]
 FIGURES = [
     "feedback_score_histogram",
@@ -136,6 +141,21 @@ def test_notebook_on_synthetic_data(run_notebook, synthetic_dir):
     assert (
         (finite["ci_low"] <= finite["r"] + 1e-9) & (finite["r"] <= finite["ci_high"] + 1e-9)
     ).all()
+    for unit in ("rater", "counselor"):  # clustered intervals next to the session ones
+        assert finite[[f"ci_low_{unit}", f"ci_high_{unit}"]].notna().all().all()
+    assert "r_within_rater" in features
+    tex = (out / "tables" / "feedback_feature_correlations.tex").read_text(encoding="utf-8")
+    assert "resample whole raters" in tex  # the method statement is the caption
+    robustness = _table(out, "feedback_correlation_robustness")
+    assert set(robustness["resampled"]) == {"sessions", "raters", "counselors"}
+    means = _table(out, "feedback_score_means")
+    assert set(means["kind"]) == {"subset", "tier", "topic"}
+    outcomes = _table(out, "feedback_rater_effects_by_outcome", index_col="outcome")
+    assert list(outcomes.index) == ["score", "item_sum"]
+    retention = _table(out, "feedback_retention_comparison", index_col="method")
+    assert list(retention.index) == ["spearman", "pearson", "polychoric"]
+    phases = _table(out, "feedback_phase_correlations")
+    assert set(phases["phase"]) <= {"early", "middle", "late"}
 
     subsets = _table(out, "feedback_subset_statistics", index_col="statistic")
     sessions = subsets.loc["sessions"]

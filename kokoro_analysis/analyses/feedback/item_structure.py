@@ -1,10 +1,13 @@
 """How the 20 feedback items hang together: their inter-correlations and the structure behind them.
 
-* :func:`correlation_matrix`, :func:`item_correlations`: item × item correlations (``method``: Spearman =
-  Pearson on average ranks, or Pearson); a constant item gives NaN.
+* :func:`item_correlation_matrix`, :func:`item_correlations`: item × item correlations (``method`` of
+  :data:`ITEM_METHODS`: Spearman = Pearson on average ranks, Pearson, or polychoric = the items read as
+  ordinal cuts of correlated normal variables, :func:`kokoro_analysis.stats.polychoric_matrix`); a
+  constant item gives NaN.
 * :func:`eigen_table`: eigenvalues of the item correlation matrix (NaN entries as 0), their share of the
   total variance and cumulative share (%), Horn's parallel analysis (each item column shuffled
-  independently; threshold = 95th percentile of the null eigenvalues) and the Kaiser rule (eigenvalue > 1).
+  independently; threshold = 95th percentile of the null eigenvalues) and the Kaiser rule (eigenvalue > 1);
+  :func:`retention_comparison` sets these side by side for the three correlation types.
 * :func:`loadings_table`: principal-component loadings (eigenvector × √eigenvalue; correlations of item and
   component), unrotated and varimax-rotated with Kaiser normalisation; communality = sum of squared loadings.
 * :func:`cluster_order`, :func:`extreme_pairs`: average-linkage clustering of the items on the distance
@@ -24,29 +27,31 @@ from scipy.spatial.distance import squareform
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ITEM_KEYS
 from kokoro_analysis.reported import Record
-from kokoro_analysis.stats import check_method
+from kokoro_analysis.stats import (
+    check_method,
+    correlation_matrix,
+    polychoric_matrix,
+    standardized_alpha,
+)
 
 # --------------------------------------------------------------------------- inter-item correlations
 
+ITEM_METHODS = ("spearman", "pearson", "polychoric")
+"""Correlation types of the item analyses."""
+METHOD_NAMES = {"spearman": "Spearman rho", "pearson": "Pearson r", "polychoric": "polychoric r"}
 
-def correlation_matrix(values: np.ndarray, method: str = "spearman") -> np.ndarray:
-    """Correlation matrix of the columns of ``values`` (Spearman = Pearson on average ranks).
-    Constant columns give NaN rows/columns."""
-    matrix = np.asarray(values, dtype=float)
-    if check_method(method) == "spearman":
-        matrix = stats.rankdata(matrix, axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centred = matrix - matrix.mean(axis=0)
-        norms = np.sqrt((centred**2).sum(axis=0))
-        corr = centred.T @ centred / np.outer(norms, norms)
-    corr[np.isfinite(corr)] = np.clip(corr[np.isfinite(corr)], -1, 1)
-    return corr
+
+def item_correlation_matrix(values: np.ndarray, method: str = "spearman") -> np.ndarray:
+    """Correlation matrix of the item columns of ``values`` by ``method`` (:data:`ITEM_METHODS`)."""
+    if method == "polychoric":
+        return polychoric_matrix(values)
+    return correlation_matrix(values, check_method(method))
 
 
 def item_correlations(dialogues: pd.DataFrame, method: str = "spearman") -> pd.DataFrame:
     """Item × item correlation matrix (``method``), indexed by item key in questionnaire order."""
     return pd.DataFrame(
-        correlation_matrix(schema.item_matrix(dialogues, dtype=float), method),
+        item_correlation_matrix(schema.item_matrix(dialogues, dtype=float), method),
         index=list(ITEM_KEYS),
         columns=list(ITEM_KEYS),
     )
@@ -77,15 +82,20 @@ def parallel_analysis(
 ) -> pd.DataFrame:
     """Horn's parallel analysis by permutation: each item column is shuffled independently (which keeps
     every item's answer distribution and destroys the correlations), and the eigenvalues of the
-    shuffled data's correlation matrix are collected over ``n_iter`` shuffles. Returns per component
-    the mean and the ``quantile`` of those null eigenvalues."""
+    shuffled data's correlation matrix (``method`` of :data:`ITEM_METHODS`; the same type as the
+    observed matrix) are collected over ``n_iter`` shuffles. Returns per component the mean and the
+    ``quantile`` of those null eigenvalues."""
     matrix = np.asarray(values, dtype=float)
-    if check_method(method) == "spearman":
+    if method == "spearman":
         matrix = stats.rankdata(matrix, axis=0)  # ranks of a shuffled column = shuffled ranks
+    elif method not in ITEM_METHODS:
+        raise ValueError(f"method must be one of {ITEM_METHODS}, not {method!r}")
+    null_method = "polychoric" if method == "polychoric" else "pearson"
     rng = np.random.default_rng(seed)
     null = np.empty((n_iter, matrix.shape[1]))
     for i in range(n_iter):
-        null[i] = eigenvalues(correlation_matrix(rng.permuted(matrix, axis=0), "pearson"))
+        shuffled = rng.permuted(matrix, axis=0)
+        null[i] = eigenvalues(item_correlation_matrix(shuffled, null_method))
     columns = {
         "null_mean": null.mean(axis=0),
         f"null_q{round(quantile * 100)}": np.quantile(null, quantile, axis=0),
@@ -99,9 +109,9 @@ def eigen_table(
     """Eigenvalues of the item correlation matrix with explained share and cumulative share (%),
     the parallel-analysis threshold (95th percentile of permutation eigenvalues) and whether each
     component is retained by parallel analysis (all components up to the first one below the
-    threshold) and by the Kaiser rule (eigenvalue > 1)."""
+    threshold) and by the Kaiser rule (eigenvalue > 1). ``method``: :data:`ITEM_METHODS`."""
     matrix = schema.item_matrix(dialogues, dtype=float)
-    values = eigenvalues(correlation_matrix(matrix, method))
+    values = eigenvalues(item_correlation_matrix(matrix, method))
     frame = pd.DataFrame(
         {"eigenvalue": values}, index=pd.RangeIndex(1, len(values) + 1, name="component")
     )
@@ -112,7 +122,46 @@ def eigen_table(
     above = frame["eigenvalue"] > frame["null_q95"]
     frame["retained_parallel"] = above & above.cumprod().astype(bool)
     frame["retained_kaiser"] = frame["eigenvalue"] > 1
+    frame.attrs["method"] = (
+        f"Eigenvalues of the {METHOD_NAMES[method]} item correlation matrix. Parallel analysis: null = "
+        f"each item column shuffled independently ({n_iter} shuffles, same correlation type), "
+        "threshold = 95th percentile of the null eigenvalues; Kaiser rule: eigenvalue > 1."
+    )
     return frame
+
+
+def retention_comparison(
+    dialogues: pd.DataFrame,
+    methods=ITEM_METHODS,
+    *,
+    n_iter: int = 100,
+    seed: int = 0,
+    shown: int = 3,
+) -> pd.DataFrame:
+    """One row per correlation type (``methods``): the first ``shown`` eigenvalues and their
+    parallel-analysis thresholds (:func:`eigen_table`), the first component's share (%), the number of
+    components retained by parallel analysis and by the Kaiser rule, and the standardised alpha of the
+    matrix (ordinal alpha for polychoric)."""
+    rows = []
+    matrix = schema.item_matrix(dialogues, dtype=float)
+    for method in methods:
+        eigen = eigen_table(dialogues, method, n_iter=n_iter, seed=seed)
+        row = {"method": method, "pc1_share_pct": float(eigen.loc[1, "share_pct"])}
+        for c in range(1, min(shown, len(eigen)) + 1):
+            row[f"eigenvalue_{c}"] = float(eigen.loc[c, "eigenvalue"])
+            row[f"null_q95_{c}"] = float(eigen.loc[c, "null_q95"])
+        row["retained_parallel"] = int(eigen["retained_parallel"].sum())
+        row["retained_kaiser"] = int(eigen["retained_kaiser"].sum())
+        row["standardized_alpha"] = standardized_alpha(item_correlation_matrix(matrix, method))
+        rows.append(row)
+    out = pd.DataFrame(rows).set_index("method")
+    out.attrs["method"] = (
+        "Eigenvalues of the item correlation matrix by correlation type; null_q95: 95th percentile of "
+        f"the eigenvalues of {n_iter} data sets with each item column shuffled independently (same "
+        "correlation type); retained: components above the threshold (parallel analysis) or above 1 "
+        "(Kaiser). standardized_alpha: k*r/(1+(k-1)*r) of the matrix (ordinal alpha for polychoric)."
+    )
+    return out
 
 
 def varimax(
@@ -151,7 +200,7 @@ def component_loadings(
     loadings sum positive; rotated components are ordered by explained variance. Columns ``C1``…
     (``RC1``… when rotated) plus ``communality``; rows: items with number, labels and block."""
     corr = _usable_correlation(
-        correlation_matrix(schema.item_matrix(dialogues, dtype=float), method)
+        item_correlation_matrix(schema.item_matrix(dialogues, dtype=float), method)
     )
     values, vectors = np.linalg.eigh(corr)
     order = np.argsort(values)[::-1][:n_components]
@@ -172,10 +221,16 @@ def loadings_table(
     dialogues: pd.DataFrame, method: str = "spearman", n_rotated: int = 3
 ) -> pd.DataFrame:
     """Unrotated loadings on the first principal component (``C1``, the general factor) next to the
-    varimax-rotated loadings of the first ``n_rotated`` components (``RC1``…) and their communality."""
+    varimax-rotated loadings of the first ``n_rotated`` components (``RC1``…) and their communality.
+    ``attrs["method"]`` states the correlation type and the rotation."""
     first = component_loadings(dialogues, method, 1, rotate=False)
     rotated = component_loadings(dialogues, method, n_rotated, rotate=True)
     rotated.insert(4, "C1", first["C1"])
+    rotated.attrs["method"] = (
+        f"Principal components of the {METHOD_NAMES[method]} item correlation matrix: C1 unrotated; "
+        f"RC1-RC{n_rotated} varimax-rotated (Kaiser normalisation), shown descriptively (parallel "
+        "analysis retains the number in the eigenvalue table)."
+    )
     return rotated
 
 
@@ -242,4 +297,17 @@ def eigen_records(eigen: pd.DataFrame) -> list[Record]:
             quantity="Components retained by parallel analysis (95th percentile)",
             unit="count",
         ),
+    ]
+
+
+def retention_records(retention: pd.DataFrame) -> list[Record]:
+    """The ordinal (polychoric) standardized alpha from :func:`retention_comparison` (not reported by
+    the authors)."""
+    return [
+        Record(
+            "feedback.items.ordinal_alpha",
+            float(retention.loc["polychoric", "standardized_alpha"]),
+            quantity="Ordinal alpha of the 20 feedback items (polychoric)",
+            unit="alpha",
+        )
     ]

@@ -1,13 +1,15 @@
 """Who drives the score: the rater (``client_id``), the counselor (``counselor_id``) and the counselor's
 experience.
 
-* :func:`icc_table`: one-way random-effects ICC(1) per grouping (ANOVA estimator, F-based CI): the share
-  (0–1) of score variance between raters, or between counselors, each grouping fitted alone.
+* :func:`icc_table`: one-way random-effects ICC(1) per grouping (ANOVA estimator with F-based CI, and
+  REML): the share (0–1) of score variance between raters, or between counselors, each grouping fitted
+  alone; :func:`rater_effects_by_outcome` repeats the results on the plain item sum.
 * :func:`score_variance_components`: REML variance components (points²) and their shares of the crossed
   model score = μ + rater + counselor + residual, both factors random.
 * :func:`counselor_experience`: the how-many-th session a session is for its counselor (1 = first, by start
-  time); :func:`experience_bins` gives the mean score (Student-t CI) per bin of it and
-  :func:`experience_correlation` the pooled and within-counselor correlations with bootstrap CIs.
+  time, within the corpus); :func:`experience_bins` gives the mean score per bin of it and
+  :func:`experience_correlation` the pooled correlation and the within-counselor fixed-effects
+  regression, with session and counselor bootstrap CIs.
 
 Conventions as in :mod:`kokoro_analysis.analyses.feedback.scores`.
 """
@@ -21,64 +23,20 @@ from itertools import pairwise
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import minimize
 
-from kokoro_analysis.analyses.feedback.score_features import bootstrap_correlation
 from kokoro_analysis.reported import Record
-from kokoro_analysis.stats import t_interval
+from kokoro_analysis.stats import (
+    bootstrap_correlation,
+    group_mean_intervals,
+    icc_oneway,
+    icc_oneway_reml,
+    t_interval,
+    within_cluster_regression,
+)
 
 # --------------------------------------------------------------------------- 6. who drives the score
-
-
-def icc_oneway(values, groups, *, confidence: float = 0.95) -> dict[str, float]:
-    """One-way random-effects intraclass correlation ICC(1) (Shrout & Fleiss 1979), ANOVA estimator:
-
-        ICC(1) = (MSB − MSW) / (MSB + (k0 − 1) · MSW),
-        k0 = (N − Σ n_g² / N) / (G − 1)   (mean group size, adjusted for unequal sizes)
-
-    with MSB/MSW the between/within-group mean squares of G groups and N observations: the share of
-    variance due to the grouping. CI from the F distribution (exact for equal group sizes, the usual
-    approximation with k0 otherwise): F_L = F / F_{1−α/2}(G−1, N−G), F_U = F · F_{1−α/2}(N−G, G−1),
-    bounds (F_x − 1) / (F_x + k0 − 1). Observations with a missing value are dropped."""
-    frame = pd.DataFrame({"y": np.asarray(values, dtype=float), "g": np.asarray(groups)}).dropna()
-    sizes = frame.groupby("g")["y"].size()
-    n_obs, n_groups = len(frame), len(sizes)
-    if n_groups < 2 or n_obs <= n_groups:
-        raise ValueError(
-            f"need at least 2 groups and more observations than groups (got {n_groups}, {n_obs})"
-        )
-    means = frame.groupby("g")["y"].mean()
-    grand = frame["y"].mean()
-    ssb = float((sizes * (means - grand) ** 2).sum())
-    ssw = float(((frame["y"] - frame["g"].map(means)) ** 2).sum())
-    df1, df2 = n_groups - 1, n_obs - n_groups
-    msb, msw = ssb / df1, ssw / df2
-    k0 = (n_obs - (sizes**2).sum() / n_obs) / df1
-    icc = (msb - msw) / (msb + (k0 - 1) * msw)
-    f = msb / msw if msw > 0 else np.inf
-    alpha = 1 - confidence
-    f_low = f / stats.f.ppf(1 - alpha / 2, df1, df2)
-    f_high = f * stats.f.ppf(1 - alpha / 2, df2, df1)
-    with np.errstate(
-        invalid="ignore", divide="ignore"
-    ):  # no within-group variance: F = ∞, no interval
-        low, high = (f_low - 1) / (f_low + k0 - 1), (f_high - 1) / (f_high + k0 - 1)
-    return {
-        "icc": float(icc),
-        "ci_low": float(low),
-        "ci_high": float(high),
-        "F": float(f),
-        "df_between": df1,
-        "df_within": df2,
-        "p_value": float(stats.f.sf(f, df1, df2)),
-        "groups": n_groups,
-        "observations": n_obs,
-        "k0": float(k0),
-        "ms_between": msb,
-        "ms_within": msw,
-    }
 
 
 GROUPINGS = {
@@ -91,16 +49,20 @@ def icc_table(
     dialogues: pd.DataFrame, value: str = "score", *, confidence: float = 0.95
 ) -> pd.DataFrame:
     """ICC(1) of ``value`` for the rater (``client_id``) and the counselor (``counselor_id``) groupings,
-    each fitted alone (one-way random effects, ANOVA estimator, F-based CI; see :func:`icc_oneway`)."""
+    each fitted alone (one-way random effects): ``icc`` by the ANOVA estimator with its F-based CI
+    (:func:`stats.icc_oneway`) and ``icc_reml`` by REML (:func:`stats.icc_oneway_reml`); the two differ
+    when group sizes are unequal."""
     rows = []
     for column, (label_ja, label_en) in GROUPINGS.items():
         try:
             result = icc_oneway(dialogues[value], dialogues[column], confidence=confidence)
+            result["icc_reml"] = icc_oneway_reml(dialogues[value], dialogues[column])["icc"]
         except ValueError:  # too few sessions per group to estimate (e.g. a small topic)
             result = {
                 "icc": np.nan,
                 "ci_low": np.nan,
                 "ci_high": np.nan,
+                "icc_reml": np.nan,
                 "groups": dialogues[column].nunique(),
                 "observations": len(dialogues),
             }
@@ -109,12 +71,45 @@ def icc_table(
                 "grouping": column,
                 "label_ja": label_ja,
                 "label_en": label_en,
-                "method": "ICC(1), one-way random effects, ANOVA",
+                "method": "ICC(1), one-way random effects: ANOVA (k0) and REML",
                 **result,
                 "sessions_per_group": result["observations"] / max(result["groups"], 1),
             }
         )
-    return pd.DataFrame(rows).set_index("grouping")
+    out = pd.DataFrame(rows).set_index("grouping")
+    out.attrs["method"] = (
+        f"ICC(1) of the {value} (one-way random-effects model, each grouping alone): icc = ANOVA "
+        "estimator (MSB-MSW)/(MSB+(k0-1)MSW) with the size-adjusted group size k0 and F-based 95% CI; "
+        "icc_reml = REML variance share."
+    )
+    return out
+
+
+def rater_effects_by_outcome(
+    dialogues: pd.DataFrame, values: Sequence[str] = ("score", "item_sum")
+) -> pd.DataFrame:
+    """The rater and counselor variance results for each outcome of ``values`` (the flag-driven
+    ``score`` and the plain ``item_sum``): one-way ICC(1) by ANOVA and by REML per grouping
+    (:func:`icc_table`) and the crossed REML shares (:func:`score_variance_components`)."""
+    rows = []
+    for value in values:
+        icc = icc_table(dialogues, value)
+        components = score_variance_components(dialogues, value).table
+        row = {"outcome": value}
+        for grouping, name in (("client_id", "rater"), ("counselor_id", "counselor")):
+            row[f"icc_anova_{name}"] = icc.loc[grouping, "icc"]
+            row[f"icc_reml_{name}"] = icc.loc[grouping, "icc_reml"]
+            row[f"crossed_share_{name}"] = components.loc[grouping, "share"]
+        row["crossed_share_residual"] = components.loc["residual", "share"]
+        rows.append(row)
+    out = pd.DataFrame(rows).set_index("outcome")
+    out.attrs["method"] = (
+        "Rater (client_id) and counselor (counselor_id) effects on each outcome: one-way ICC(1) by "
+        "ANOVA and by REML (each grouping alone) and variance shares of the crossed REML model "
+        "outcome = mu + rater + counselor + residual (both random, no fixed effect but the mean). "
+        "score: the released total (flags halve or zero it); item_sum: plain sum of the 20 items."
+    )
+    return out
 
 
 @dataclass(frozen=True)
@@ -245,14 +240,22 @@ class _CrossedModel:
 def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> VarianceComponents:
     """:func:`crossed_variance_components` of ``value`` with the rater (``client_id``) and the counselor
     (``counselor_id``) as crossed random factors. When the data cannot identify the model (too few
-    sessions or levels) the variances are NaN and ``note`` says why."""
+    sessions or levels) the variances are NaN and ``note`` says why. ``table.attrs["method"]``
+    states the model (the table's caption)."""
+    statement = (
+        f"REML variance components of the crossed model {value} = mu + rater (client_id) + counselor "
+        "(counselor_id) + residual: fixed effect the mean only, both factors random, residual "
+        "independent; share = component / sum of the three. No interval."
+    )
     try:
-        return crossed_variance_components(
+        fit = crossed_variance_components(
             dialogues[value],
             dialogues["client_id"],
             dialogues["counselor_id"],
             names=("client_id", "counselor_id"),
         )
+        fit.table.attrs["method"] = statement
+        return fit
     except ValueError as error:
         out = pd.DataFrame(
             {
@@ -266,6 +269,7 @@ def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> 
             },
             index=pd.Index(["client_id", "counselor_id", "residual"], name="component"),
         )
+        out.attrs["method"] = statement
         return VarianceComponents(
             out, np.nan, converged=False, reml_criterion=np.nan, note=f"not estimable: {error}"
         )
@@ -289,10 +293,17 @@ EXPERIENCE_BINS = (1, 2, 6, 11, 21, 51, 101)
 
 
 def experience_bins(
-    dialogues: pd.DataFrame, edges: Sequence[int] = EXPERIENCE_BINS, confidence: float = 0.95
+    dialogues: pd.DataFrame,
+    edges: Sequence[int] = EXPERIENCE_BINS,
+    confidence: float = 0.95,
+    *,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """Mean score (Student-t CI) of sessions by the counselor's experience (see
-    :func:`counselor_experience`), in bins starting at ``edges``; also sessions and counselors per bin."""
+    """Mean score of sessions by the counselor's experience (see :func:`counselor_experience`), in bins
+    starting at ``edges``, with sessions and counselors per bin, the Student-t CI (``ci_low``/
+    ``ci_high``, sessions independent) and a percentile bootstrap CI resampling the bin's counselors
+    (``ci_low_counselor``/``ci_high_counselor``, ``n_bootstrap`` resamples)."""
     experience = counselor_experience(dialogues)
     edges = list(edges)
     labels = [f"{lo}" if hi - lo == 1 else f"{lo}–{hi - 1}" for lo, hi in pairwise(edges)] + [
@@ -315,35 +326,78 @@ def experience_bins(
     out["ci_low"], out["ci_high"] = t_interval(
         out["mean_score"].to_numpy(), out["sd"].to_numpy(), out["sessions"].to_numpy(), confidence
     )
+    clustered = group_mean_intervals(
+        frame["score"], frame["bin"].astype(str), {"counselor": frame["counselor"]},
+        n_bootstrap=n_bootstrap, seed=seed, confidence=confidence,
+    )  # fmt: skip
     out.index = out.index.astype(str)
+    for column in ("ci_low_counselor", "ci_high_counselor"):
+        out[column] = clustered[column].reindex(out.index)
     out.index.name = "experience"
+    out.attrs["method"] = (
+        f"Mean score by experience bin. {EXPERIENCE_DEFINITION} ci_low/ci_high: Student-t (sessions "
+        f"independent); ci_*_counselor: 95% percentile bootstrap, {n_bootstrap} resamples of the bin's "
+        "counselors."
+    )
     return out
+
+
+EXPERIENCE_DEFINITION = (
+    "Experience = the how-many-th session of the counselor within the corpus (sessions before the "
+    "corpus are unknown), ordered by session start time (ties by dialogue_id)."
+)
 
 
 def experience_correlation(
     dialogues: pd.DataFrame, *, method: str = "spearman", n_bootstrap: int = 1000, seed: int = 0
 ) -> pd.DataFrame:
-    """Score against counselor experience: the pooled correlation (``method``, bootstrap CI) and the
-    within-counselor Pearson r (experience and score both centred on each counselor's mean, so stable
-    differences between counselors cannot create it; counselors with one session drop out). Both CIs
-    resample sessions as if independent."""
+    """Score against counselor experience (:func:`counselor_experience`), two rows:
+
+    * ``pooled``: the correlation (``method``) over all sessions; ``p_value`` assumes independent
+      sessions.
+    * ``within counselor``: the fixed-effects regression score = α_counselor + β · experience + e
+      (:func:`stats.within_cluster_regression`): ``r`` is the within-counselor Pearson r (both variables
+      centred on each counselor's mean, so stable differences between counselors cannot create it),
+      ``p_value`` the t test of β with ``df`` = n − counselors − 1, ``slope`` β (points per session).
+
+    ``ci_low``/``ci_high`` resample sessions, ``ci_low_counselor``/``ci_high_counselor`` whole
+    counselors (the within r recomputed in each resample); ``n_bootstrap`` resamples."""
     experience = counselor_experience(dialogues).astype(float)
-    pooled = bootstrap_correlation(
-        experience, dialogues["score"], method=method, n_bootstrap=n_bootstrap, seed=seed
+    score, counselors = dialogues["score"].astype(float), dialogues["counselor_id"]
+    options = dict(n_bootstrap=n_bootstrap, seed=seed)
+    rows = []
+    for name, within, kind in (
+        (f"pooled ({method})", None, method),
+        ("within counselor (fixed effects, pearson)", counselors, "pearson"),
+    ):
+        result = bootstrap_correlation(experience, score, method=kind, within=within, **options)
+        clustered = bootstrap_correlation(
+            experience, score, method=kind, within=within, clusters=counselors, **options
+        )
+        row = {"estimate": name, **result}
+        row["ci_low_counselor"], row["ci_high_counselor"] = (
+            clustered["ci_low"],
+            clustered["ci_high"],
+        )
+        row["df"], row["slope"] = result["n"] - 2, np.nan
+        if within is not None:
+            try:
+                fit = within_cluster_regression(experience, score, counselors)
+                row.update(
+                    r=fit["r_partial"], p_value=fit["p_value"], df=fit["df"], slope=fit["slope"]
+                )
+            except ValueError:  # no counselor with two sessions of different experience
+                row.update(p_value=np.nan, df=np.nan)
+        rows.append(row)
+    out = pd.DataFrame(rows).set_index("estimate")
+    out.attrs["method"] = (
+        f"{EXPERIENCE_DEFINITION} Pooled: {method} correlation, p assumes independent sessions "
+        "(df = n - 2). Within counselor: fixed-effects regression score ~ experience + one intercept "
+        "per counselor; r = within-counselor Pearson r, t test with df = n - counselors - 1. "
+        f"95% percentile bootstrap, {n_bootstrap} resamples: ci_low/ci_high resample sessions, "
+        "ci_*_counselor whole counselors."
     )
-    groups = dialogues["counselor_id"]
-    centred_x = experience - experience.groupby(groups).transform("mean")
-    centred_y = dialogues["score"] - dialogues["score"].groupby(groups).transform("mean")
-    several = groups.map(groups.value_counts()) > 1
-    within = bootstrap_correlation(
-        centred_x[several], centred_y[several], method="pearson", n_bootstrap=n_bootstrap, seed=seed
-    )
-    return pd.DataFrame(
-        [
-            {"estimate": f"pooled ({method})", **pooled},
-            {"estimate": "within counselor (pearson, centred)", **within},
-        ]
-    ).set_index("estimate")
+    return out
 
 
 # --------------------------------------------------------------------------- reproduction records

@@ -7,9 +7,10 @@
 * A *response* is a message whose previous message in the session is by the other role; its gap runs
   from that previous message (one definition for the package:
   :func:`kokoro_analysis.analyses.corpus_stats.response_times`); :func:`response_gaps` lists them.
-* :func:`bootstrap_correlation`, :func:`feature_correlations`: Spearman ρ or Pearson r of each feature with
-  ``score`` and percentile bootstrap CIs over sessions (all resamples at once; a Spearman resample is
-  ranked afresh). The intervals treat sessions as independent.
+* :func:`feature_correlations`: Spearman ρ or Pearson r of each feature with ``score`` and percentile
+  bootstrap CIs resampling sessions and, next to them, whole raters and whole counselors
+  (:func:`kokoro_analysis.stats.bootstrap_correlation`), and the within-rater correlation;
+  :func:`correlation_robustness` lays these out as rows for chosen features.
 * :func:`reported_spearman`: the paper's two Spearman ρ (:data:`REPORTED_FEATURES`), always Spearman.
 
 Conventions as in :mod:`kokoro_analysis.analyses.feedback.scores`.
@@ -17,16 +18,21 @@ Conventions as in :mod:`kokoro_analysis.analyses.feedback.scores`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from kokoro_analysis.analyses.corpus_stats import response_times
+from kokoro_analysis.analyses.feedback.scores import CLUSTER_NOUNS
 from kokoro_analysis.corpus.loading import turn_starts
 from kokoro_analysis.reported import Record
-from kokoro_analysis.stats import bootstrap_counts, check_method
+from kokoro_analysis.stats import (
+    bootstrap_correlation,
+    check_method,
+    within_cluster_correlation,
+)
 
 # --------------------------------------------------------------------------- 4. dialogue features
 
@@ -169,100 +175,6 @@ def session_features(corpus) -> pd.DataFrame:
     return frame[["score", *FEATURES]]
 
 
-def _weighted_midranks(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Ranks of ``values`` within each resample (rows of ``weights``: how often each value is drawn);
-    tied values share their mean rank. Values drawn 0 times get a rank that receives no weight."""
-    order = np.argsort(values, kind="stable")
-    sorted_values = values[order]
-    starts = np.r_[True, sorted_values[1:] != sorted_values[:-1]]
-    group = np.cumsum(starts) - 1
-    ends = np.r_[np.flatnonzero(starts)[1:], len(values)] - 1
-    cumulative = np.cumsum(weights[:, order], axis=1, dtype=float)[:, ends]
-    before = np.concatenate([np.zeros((len(weights), 1)), cumulative[:, :-1]], axis=1)
-    midrank = before + (cumulative - before + 1) / 2
-    ranks = np.empty(weights.shape)
-    ranks[:, order] = midrank[:, group]
-    return ranks
-
-
-def _weighted_pearson(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Pearson r per row of ``weights``; ``x``/``y`` are vectors or (rows × n) matrices."""
-    total = weights.sum(axis=1, keepdims=True)
-    mx = (weights * x).sum(axis=1, keepdims=True) / total
-    my = (weights * y).sum(axis=1, keepdims=True) / total
-    dx, dy = x - mx, y - my
-    with np.errstate(invalid="ignore", divide="ignore"):
-        spread = (weights * dx**2).sum(axis=1) * (weights * dy**2).sum(axis=1)
-        return (weights * dx * dy).sum(axis=1) / np.sqrt(spread)
-
-
-def bootstrap_correlation(
-    x,
-    y,
-    *,
-    method: str = "spearman",
-    n_bootstrap: int = 1000,
-    seed: int = 0,
-    confidence: float = 0.95,
-    chunk: int = 200,
-) -> dict[str, float]:
-    """Correlation of x and y (pairs with a NaN dropped) with a percentile bootstrap CI over resampled
-    pairs. All resamples are evaluated at once (:func:`bootstrap_counts`, in chunks of ``chunk``);
-    Spearman ρ of a resample ranks the resampled values afresh. Resamples with an undefined r (a
-    constant variable) are dropped. Returns ``n``, ``r``, ``ci_low``, ``ci_high``, ``p_value``
-    (scipy's test of r = 0) and ``n_bootstrap`` (resamples used)."""
-    check_method(method)
-    return _bootstrap_correlation(x, y, method, n_bootstrap, seed, confidence, chunk, {})
-
-
-def _bootstrap_correlation(
-    x, y, method, n_bootstrap, seed, confidence, chunk, shared: dict
-) -> dict[str, float]:
-    """:func:`bootstrap_correlation`; ``shared`` keeps what several calls with the same ``y`` can reuse:
-    the resample counts of each sample size (the same seed draws the same counts) and, when no pair is
-    dropped, the within-resample ranks of ``y``."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    keep = np.isfinite(x) & np.isfinite(y)
-    complete = bool(keep.all())
-    x, y = x[keep], y[keep]
-    n = len(x)
-    result = {
-        "n": n,
-        "r": np.nan,
-        "ci_low": np.nan,
-        "ci_high": np.nan,
-        "p_value": np.nan,
-        "n_bootstrap": 0,
-    }
-    if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return result
-    test = stats.spearmanr(x, y) if method == "spearman" else stats.pearsonr(x, y)
-    result["r"], result["p_value"] = float(test[0]), float(test[1])
-    counts = shared.get(("counts", n))
-    if counts is None:
-        counts = shared[("counts", n)] = bootstrap_counts(n, n_bootstrap, seed)
-    boot = []
-    for start in range(0, n_bootstrap, chunk):
-        weights = counts[start : start + chunk].astype(float)
-        if method == "spearman":
-            y_ranks = shared.get(("y_ranks", start)) if complete else None
-            if y_ranks is None:
-                y_ranks = _weighted_midranks(y, weights)
-                if complete:
-                    shared[("y_ranks", start)] = y_ranks
-            boot.append(_weighted_pearson(_weighted_midranks(x, weights), y_ranks, weights))
-        else:
-            boot.append(_weighted_pearson(x, y, weights))
-    values = np.concatenate(boot)
-    values = values[np.isfinite(values)]
-    if values.size:
-        result["ci_low"], result["ci_high"] = np.quantile(
-            values, [(1 - confidence) / 2, (1 + confidence) / 2]
-        )
-    result["n_bootstrap"] = int(values.size)
-    return result
-
-
 def feature_correlations(
     features: pd.DataFrame,
     *,
@@ -271,20 +183,38 @@ def feature_correlations(
     n_bootstrap: int = 1000,
     seed: int = 0,
     columns: Sequence[str] | None = None,
+    clusters: Mapping[str, pd.Series] | None = None,
+    within: str | None = "rater",
 ) -> pd.DataFrame:
     """Correlation (``method``) of every feature column with ``target``, with percentile bootstrap 95 %
-    CIs (sessions resampled; pairs with a missing feature dropped). Rows in :data:`FEATURES` order with
-    labels; ``reported_key`` names the paper's value where there is one (Spearman only). The resample
-    counts are drawn once per sample size and ``target`` ranked once (same numbers as separate
-    :func:`bootstrap_correlation` calls)."""
+    CIs: ``ci_low``/``ci_high`` resample sessions; for every ``name → labels`` of ``clusters`` (e.g.
+    :func:`~kokoro_analysis.analyses.feedback.scores.cluster_labels`: rater and counselor of each
+    row) ``ci_low_<name>``/``ci_high_<name>`` resample whole clusters. ``r_within_<within>``: the
+    correlation within the clusters named ``within`` (:func:`stats.within_cluster_correlation`).
+    Pairs with a missing feature are dropped; ``p_value`` assumes independent sessions. Rows in
+    :data:`FEATURES` order with labels; ``reported_key`` names the paper's value where there is one
+    (Spearman only); ``attrs["method"]`` states the methods. Each resampling scheme draws its resample
+    weights once and ranks ``target`` once (same numbers as separate
+    :func:`stats.bootstrap_correlation` calls)."""
     check_method(method)
     columns = [c for c in (columns or FEATURES) if c in features and c != target]
-    shared: dict = {}
+    clusters = dict(clusters or {})
+    caches: dict[str | None, dict] = {name: {} for name in [None, *clusters]}
     rows = []
     for column in columns:
-        result = _bootstrap_correlation(
-            features[column], features[target], method, n_bootstrap, seed, 0.95, 200, shared
-        )
+        x, y = features[column], features[target]
+        options = dict(method=method, n_bootstrap=n_bootstrap, seed=seed)
+        result = bootstrap_correlation(x, y, **options, cache=caches[None])
+        for name, labels in clusters.items():
+            clustered = bootstrap_correlation(x, y, **options, clusters=labels, cache=caches[name])
+            result[f"ci_low_{name}"], result[f"ci_high_{name}"] = (
+                clustered["ci_low"],
+                clustered["ci_high"],
+            )
+        if within in clusters:
+            result[f"r_within_{within}"] = within_cluster_correlation(
+                x, y, clusters[within], method
+            )
         label_ja, label_en, unit = FEATURES.get(column, (column, column, ""))
         rows.append(
             {
@@ -297,7 +227,168 @@ def feature_correlations(
                 "reported_key": REPORTED_FEATURES.get(column, "") if method == "spearman" else "",
             }
         )
-    return pd.DataFrame(rows).set_index("feature")
+    table = pd.DataFrame(rows).set_index("feature")
+    table.attrs["method"] = correlation_statement(method, n_bootstrap, list(clusters), within)
+    return table
+
+
+def correlation_statement(
+    method: str, n_bootstrap: int, clusters: Sequence[str], within: str | None
+) -> str:
+    """The method sentence of a :func:`feature_correlations` table."""
+    name = "Spearman rho (Pearson r of mid-ranks)" if method == "spearman" else "Pearson r"
+    parts = [f"{name} with the score; 95% percentile bootstrap CIs, {n_bootstrap} resamples: "
+             "ci_low/ci_high resample sessions"]  # fmt: skip
+    parts += [f"ci_*_{c} resample whole {CLUSTER_NOUNS.get(c, c)}s with all their sessions"
+              for c in clusters]  # fmt: skip
+    text = "; ".join(parts)
+    if within in clusters:
+        text += (f". r_within_{within}: the correlation of the values"
+                 f"{' (ranked over all sessions)' if method == 'spearman' else ''} centred on each "
+                 f"{CLUSTER_NOUNS.get(within, within)}'s mean")  # fmt: skip
+    return text + ". p_value assumes independent sessions."
+
+
+def correlation_robustness(
+    features: pd.DataFrame,
+    clusters: Mapping[str, pd.Series],
+    *,
+    columns: Sequence[str] = tuple(REPORTED_FEATURES),
+    target: str = "score",
+    method: str = "spearman",
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    within: str = "rater",
+) -> pd.DataFrame:
+    """For each feature of ``columns``, the same correlation with ``target`` under each uncertainty
+    model, one row each: sessions resampled; each cluster kind of ``clusters`` resampled; and the
+    correlation within the ``within`` clusters (:func:`stats.within_cluster_correlation`) with those
+    clusters resampled. Columns ``feature``, ``estimate``, ``resampled``, ``n``, ``r``, ``ci_low``,
+    ``ci_high``, ``n_bootstrap``."""
+    check_method(method)
+    options = dict(method=method, n_bootstrap=n_bootstrap, seed=seed)
+    rows = []
+    for column in [c for c in columns if c in features]:
+        x, y = features[column], features[target]
+        plans = [("pooled", "sessions", None, None)]
+        plans += [("pooled", f"{name}s", labels, None) for name, labels in clusters.items()]
+        if within in clusters:
+            plans.append((f"within {within}", f"{within}s", clusters[within], clusters[within]))
+        for estimate, resampled, labels, within_labels in plans:
+            result = bootstrap_correlation(x, y, **options, clusters=labels, within=within_labels)
+            result.pop("p_value")
+            rows.append({"feature": column, "estimate": estimate, "resampled": resampled, **result})
+    out = pd.DataFrame(rows)
+    out.attrs["method"] = (
+        f"{'Spearman rho' if method == 'spearman' else 'Pearson r'} with the {target}; 95% percentile "
+        f"bootstrap CI, {n_bootstrap} resamples of the unit in 'resampled' (a rater or counselor with "
+        f"all its sessions). Within {within}: values"
+        f"{' ranked over all sessions, then' if method == 'spearman' else ''} centred on each "
+        f"{within}'s mean."
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- phases of a session
+
+PHASES = ("early", "middle", "late")
+"""Thirds of a session by message position (Inaba, EMNLP 2026 Findings, "Beyond Reflection")."""
+
+PHASE_FEATURES: dict[str, tuple[str, str, str]] = {
+    key: FEATURES[key]
+    for key in (
+        "client_chars",
+        "counselor_chars",
+        "client_char_share",
+        "counselor_question_rate",
+        "counselor_response_time_s",
+        "client_response_time_s",
+    )
+}
+"""Features of :func:`phase_features` (key → Japanese label, English label, unit)."""
+
+
+def message_phases(utterances: pd.DataFrame, phases: Sequence[str] = PHASES) -> pd.Series:
+    """The phase of every message (index of ``utterances``): with the session's n stored messages in
+    order, message i (0-based) is in phase ⌊len(phases) · i / n⌋, so each phase holds a third of the
+    messages (±1). Categorical with ``phases`` as categories."""
+    messages = _session_ordered(utterances)
+    sessions = messages["dialogue_id"]
+    order = sessions.groupby(sessions, sort=False).cumcount().to_numpy()
+    size = sessions.map(sessions.value_counts()).to_numpy()
+    codes = len(phases) * order // size
+    phase = pd.Categorical.from_codes(codes, categories=list(phases))
+    return pd.Series(phase, index=messages.index, name="phase").reindex(utterances.index)
+
+
+def phase_features(corpus, phases: Sequence[str] = PHASES) -> pd.DataFrame:
+    """The features of :data:`PHASE_FEATURES` computed on each phase of each session
+    (:func:`message_phases`), as in :func:`session_features` but over the phase's messages; a response
+    time belongs to the phase of the response message. Index (``dialogue_id``, ``phase``); NaN where a
+    phase has no counselor message or no response."""
+    messages = _session_ordered(corpus.utterances)
+    phase = message_phases(messages, phases)
+    is_client = messages["role"].astype(str).to_numpy() == "client"
+    length = messages["length"].to_numpy(dtype=float)
+    text = messages["text"].astype(str).str.rstrip()
+    question = text.str.endswith(QUESTION_ENDINGS).to_numpy(dtype=bool)
+    keys = [messages["dialogue_id"].to_numpy(), phase.array]  # categorical: phases in order
+    parts = pd.DataFrame(
+        {
+            "client_chars": np.where(is_client, length, 0.0),
+            "counselor_chars": np.where(is_client, 0.0, length),
+            "counselor_messages": (~is_client).astype(float),
+            "counselor_questions": (~is_client & question).astype(float),
+        }
+    )
+    sums = parts.groupby(keys, observed=True).sum().rename_axis(["dialogue_id", "phase"])
+    out = sums[["client_chars", "counselor_chars"]].copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["client_char_share"] = sums["client_chars"] / (
+            sums["client_chars"] + sums["counselor_chars"]
+        )
+        out["counselor_question_rate"] = sums["counselor_questions"] / sums["counselor_messages"]
+    for responder in ("counselor", "client"):
+        gaps = response_gaps(messages, responder)
+        gap_phase = phase.loc[gaps["utterance"].to_numpy()].array
+        means = gaps.groupby([gaps["dialogue_id"].to_numpy(), gap_phase], observed=True)["gap_s"]
+        out[f"{responder}_response_time_s"] = means.mean().reindex(out.index)
+    return out[list(PHASE_FEATURES)]
+
+
+def phase_correlations(
+    phase_table: pd.DataFrame,
+    dialogues: pd.DataFrame,
+    clusters: Mapping[str, pd.Series] | None = None,
+    *,
+    method: str = "spearman",
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Correlation of every phase feature (:func:`phase_features`) with the session's score, per phase:
+    :func:`feature_correlations` on the rows of each phase (session and cluster bootstrap CIs), phases
+    in the order of ``phase_table`` (:func:`phase_features`: early, middle, late).
+    Columns ``phase``, ``feature``, labels, ``n``, ``r`` and the intervals."""
+    parts = []
+    for phase in pd.unique(phase_table.index.get_level_values("phase")):  # in the table's order
+        part = phase_table.xs(phase, level="phase", drop_level=False)
+        ids = part.index.get_level_values("dialogue_id")
+        frame = part.droplevel("phase").assign(score=dialogues["score"].reindex(ids).to_numpy())
+        labels = {name: values.reindex(ids).to_numpy() for name, values in (clusters or {}).items()}
+        table = feature_correlations(
+            frame, method=method, n_bootstrap=n_bootstrap, seed=seed, clusters=labels,
+            columns=list(PHASE_FEATURES), within=None,
+        )  # fmt: skip
+        parts.append(table.reset_index().assign(phase=phase))
+    out = pd.concat(parts, ignore_index=True)
+    out.insert(0, "phase", out.pop("phase"))
+    out = out.drop(columns=["reported_key", "p_value"])
+    out.attrs["method"] = (
+        "Per phase (early/middle/late third of each session's messages) the feature computed on that "
+        "phase's messages against the session's score. "
+        + correlation_statement(method, n_bootstrap, list(clusters or {}), None)
+    )
+    return out
 
 
 def reported_spearman(

@@ -13,29 +13,53 @@ Conventions used throughout (in all four modules):
   items. Reliability, item–total and factor analyses use the items (and their sum), never ``score``,
   because the flags change ``score`` without changing the answers.
 * ``method`` is ``"spearman"`` (Pearson on average ranks, ties get their mean rank) or ``"pearson"``.
-* Bootstrap: percentile intervals over sessions resampled with replacement. Resamples are drawn as a
-  matrix of multinomial counts (one row per resample), so every statistic is computed for all
-  resamples at once; Spearman ρ of a resample uses the ranks *within that resample* (mid-ranks of
-  tied values), i.e. exactly what ``scipy.stats.spearmanr`` gives on the resampled rows.
+* Bootstrap: percentile intervals. Sessions are nested in raters (``client_id``) and counselors
+  (``counselor_id``), so next to the interval that resamples sessions (``ci_low``/``ci_high``) the
+  tables give intervals that resample whole raters or whole counselors with all their sessions
+  (``ci_low_rater``, ``ci_low_counselor``, …; :data:`CLUSTERS`). Resamples are drawn as a matrix of
+  counts (one row per resample), so every statistic is computed for all resamples at once; Spearman ρ of
+  a resample uses the ranks *within that resample* (mid-ranks of tied values), i.e. exactly what
+  ``scipy.stats.spearmanr`` gives on the resampled rows. Tables state their methods in
+  ``attrs["method"]`` (used as the caption).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from kokoro_analysis.analyses.corpus_stats import turns_per_session
-from kokoro_analysis.analyses.feedback.item_structure import correlation_matrix
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ITEM_KEYS
 from kokoro_analysis.reported import Record
-from kokoro_analysis.stats import bootstrap_counts, t_interval
+from kokoro_analysis.stats import (
+    check_method,
+    correlation_matrix,
+    group_mean_intervals,
+    percentile_interval,
+    polychoric_matrix,
+    resample_weights,
+    standardized_alpha,
+    t_interval,
+)
 from kokoro_analysis.text.keyness import log_odds_dirichlet
 from kokoro_analysis.text.lexical import message_positions
 from kokoro_analysis.text.mecab import Tokens
+
+CLUSTERS = {"rater": "client_id", "counselor": "counselor_id"}
+"""The two ways sessions cluster: name used in column suffixes → column of ``corpus.dialogues``."""
+CLUSTER_NOUNS = {"rater": "rater", "counselor": "counselor"}
+"""How a method statement names one cluster of :data:`CLUSTERS`."""
+
+
+def cluster_labels(dialogues: pd.DataFrame) -> dict[str, pd.Series]:
+    """The rater (``client_id``) and the counselor (``counselor_id``) of each session, keyed as in
+    :data:`CLUSTERS`."""
+    return {name: dialogues[column] for name, column in CLUSTERS.items()}
+
 
 # --------------------------------------------------------------------------- 1. total score
 
@@ -178,52 +202,94 @@ def _weighted_alpha(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def alpha_table(
-    dialogues: pd.DataFrame, *, n_bootstrap: int = 1000, seed: int = 0, confidence: float = 0.95
+    dialogues: pd.DataFrame,
+    *,
+    method: str = "spearman",
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    clusters: Mapping[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
-    """Cronbach's alpha per block and over all 20 items, with percentile bootstrap CIs (sessions
-    resampled), and the mean inter-item Pearson r of the block."""
+    """Cronbach's alpha per block and over all 20 items with percentile bootstrap CIs (``ci_low``/
+    ``ci_high``: sessions resampled; ``ci_low_<name>``/``ci_high_<name>`` for each ``name → labels`` of
+    ``clusters``: whole clusters resampled), the mean inter-item correlation (``method``), and the
+    items read as ordinal: the mean inter-item polychoric correlation and *ordinal alpha*
+    (standardised alpha of the polychoric matrix, :func:`stats.standardized_alpha`).
+    ``attrs["method"]`` states the methods."""
+    check_method(method)
     table = schema.item_table()
     groups = [(block, list(table.index[table["block"] == block])) for block in schema.BLOCKS]
     groups.append(("all", list(ITEM_KEYS)))
-    weights = bootstrap_counts(len(dialogues), n_bootstrap, seed) if len(dialogues) > 1 else None
+    schemes = {None: None, **dict(clusters or {})}
+    weights = {
+        name: resample_weights(len(dialogues), n_bootstrap, seed, labels)
+        for name, labels in schemes.items()
+    } if len(dialogues) > 1 else {}  # fmt: skip
+    polychoric = polychoric_matrix(schema.item_matrix(dialogues, dtype=float))
+    position = {key: i for i, key in enumerate(ITEM_KEYS)}
     rows = []
     for name, keys in groups:
         matrix = schema.item_matrix(dialogues, keys, dtype=float)
-        alpha = cronbach_alpha(matrix)
-        low = high = np.nan
-        if weights is not None:
-            boot = _weighted_alpha(matrix, weights)
-            boot = boot[np.isfinite(boot)]
-            if boot.size:
-                low, high = np.quantile(boot, [(1 - confidence) / 2, (1 + confidence) / 2])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            corr = (
-                np.corrcoef(matrix, rowvar=False)
-                if len(matrix) > 1
-                else np.full((len(keys),) * 2, np.nan)
-            )
-        off = corr[np.triu_indices(len(keys), 1)]
-        rows.append(
-            {
-                "block": name,
-                "block_ja": schema.BLOCKS[name][0] if name in schema.BLOCKS else "全20項目",
-                "block_en": schema.BLOCKS[name][1] if name in schema.BLOCKS else "All 20 items",
-                "items": len(keys),
-                "sessions": len(matrix),
-                "alpha": alpha,
-                "ci_low": low,
-                "ci_high": high,
-                "mean_inter_item_r": float(np.nanmean(off)) if np.isfinite(off).any() else np.nan,
-            }
+        row = {
+            "block": name,
+            "block_ja": schema.BLOCKS[name][0] if name in schema.BLOCKS else "全20項目",
+            "block_en": schema.BLOCKS[name][1] if name in schema.BLOCKS else "All 20 items",
+            "items": len(keys),
+            "sessions": len(matrix),
+            "alpha": cronbach_alpha(matrix),
+        }
+        for scheme in schemes:
+            suffix = "" if scheme is None else f"_{scheme}"
+            low = high = np.nan
+            if scheme in weights:
+                low, high = percentile_interval(
+                    _weighted_alpha(matrix, weights[scheme]), confidence
+                )
+            row[f"ci_low{suffix}"], row[f"ci_high{suffix}"] = low, high
+        corr = (
+            correlation_matrix(matrix, method)
+            if len(matrix) > 1
+            else np.full((len(keys),) * 2, np.nan)
         )
-    return pd.DataFrame(rows).set_index("block")
+        off = corr[np.triu_indices(len(keys), 1)]
+        row["mean_inter_item_r"] = float(np.nanmean(off)) if np.isfinite(off).any() else np.nan
+        block = polychoric[np.ix_([position[k] for k in keys], [position[k] for k in keys])]
+        block_off = block[np.triu_indices(len(keys), 1)]
+        row["mean_inter_item_polychoric"] = (
+            float(np.nanmean(block_off)) if np.isfinite(block_off).any() else np.nan
+        )
+        row["ordinal_alpha"] = standardized_alpha(block) if np.isfinite(block_off).any() else np.nan
+        rows.append(row)
+    out = pd.DataFrame(rows).set_index("block")
+    out.attrs["method"] = (
+        "Cronbach's alpha with 95% percentile bootstrap CIs, "
+        f"{n_bootstrap} resamples: ci_low/ci_high resample sessions"
+        + "".join(f"; ci_*_{c} resample whole {CLUSTER_NOUNS.get(c, c)}s" for c in clusters or {})
+        + f". mean_inter_item_r: mean off-diagonal {_method_name(method)}. Ordinal alpha: "
+        "standardised alpha k*r/(1+(k-1)*r) of the polychoric correlations (two-step ML)."
+    )
+    return out
+
+
+def _method_name(method: str) -> str:
+    """How a table states the correlation method."""
+    return "Spearman rho" if method == "spearman" else "Pearson r"
 
 
 def item_statistics(
-    dialogues: pd.DataFrame, method: str = "spearman", confidence: float = 0.95
+    dialogues: pd.DataFrame,
+    method: str = "spearman",
+    confidence: float = 0.95,
+    *,
+    clusters: Mapping[str, pd.Series] | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """Per item: mean with Student-t CI, SD, the corrected item–total correlation (``method``; the
-    item against the sum of the other 19 items) and Cronbach's alpha of the 20 items without it."""
+    """Per item: mean with Student-t CI (sessions independent), SD, the corrected item–total
+    correlation (``method``; the item against the sum of the other 19 items) and Cronbach's alpha of
+    the 20 items without it. For every ``name → labels`` of ``clusters`` the mean also gets a
+    percentile bootstrap CI resampling whole clusters (``ci_low_<name>``/``ci_high_<name>``,
+    ``n_bootstrap`` resamples). ``attrs["method"]`` states the methods."""
     matrix = schema.item_matrix(dialogues, dtype=float)
     n = len(matrix)
     mean, sd = (
@@ -240,8 +306,25 @@ def item_statistics(
     frame = schema.item_frame()
     frame["n"] = n
     frame["mean"], frame["sd"], frame["ci_low"], frame["ci_high"] = mean, sd, low, high
+    for name, labels in (clusters or {}).items():
+        weights = resample_weights(n, n_bootstrap, seed, labels).astype(float) if n > 1 else None
+        bounds = np.full((2, matrix.shape[1]), np.nan)
+        if weights is not None:
+            means = weights @ matrix / weights.sum(axis=1, keepdims=True)
+            bounds = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2], axis=0)
+        frame[f"ci_low_{name}"], frame[f"ci_high_{name}"] = bounds
     frame["r_item_rest"] = rest_r
     frame["alpha_if_deleted"] = alpha_without
+    frame.attrs["method"] = (
+        "Item means with Student-t 95% CI (ci_low/ci_high, sessions independent)"
+        + "".join(
+            f"; ci_*_{c}: 95% percentile bootstrap, {n_bootstrap} resamples of whole "
+            f"{CLUSTER_NOUNS.get(c, c)}s"
+            for c in clusters or {}
+        )
+        + f". r_item_rest: {_method_name(method)} of the item with the sum of the other items; "
+        "alpha_if_deleted: Cronbach's alpha without the item."
+    )
     return frame
 
 
@@ -294,6 +377,70 @@ def whole_or_two_decimals(value: float) -> str:
     """Table format of :func:`subset_statistics`: whole numbers without decimals, others with two
     (thousands separated)."""
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+TIER_PERCENTILES = (33, 67)
+TIER_LABELS = ("low", "middle", "high")
+"""Score tiers of follow-up work on the corpus (Inaba, EMNLP 2026 Findings, "Beyond Reflection"):
+sessions split at the 33rd and 67th score percentiles."""
+
+
+def score_tiers(
+    scores, percentiles: Sequence[float] = TIER_PERCENTILES, labels: Sequence[str] = TIER_LABELS
+) -> pd.Series:
+    """The tier of each score: cut-offs at the ``percentiles`` of the scores (linear interpolation,
+    ``numpy.percentile``); a session is in the first tier below the first cut-off and a cut-off belongs
+    to the tier above it (tiers [min, c₁), [c₁, c₂), [c₂, max]). Returns an ordered categorical
+    (index of ``scores``) with ``attrs["cutoffs"]``: percentile → cut-off."""
+    values = pd.Series(scores, dtype=float)
+    if len(labels) != len(percentiles) + 1:
+        raise ValueError(f"need {len(percentiles) + 1} tier labels, got {len(labels)}")
+    if values.dropna().empty:
+        raise ValueError("no scores to split into tiers")
+    cuts = np.percentile(values.dropna(), percentiles)
+    tiers = pd.cut(values, [-np.inf, *cuts, np.inf], right=False, labels=list(labels))
+    tiers = tiers.rename("tier")
+    tiers.attrs["cutoffs"] = {float(p): float(c) for p, c in zip(percentiles, cuts)}
+    return tiers
+
+
+def score_means(
+    corpus, *, n_bootstrap: int = 1000, seed: int = 0, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Mean score of every subset (:data:`SUBSET_ORDER`), tier (:func:`score_tiers`) and main topic
+    (``kind``, ``group``) with ``n``, ``sd``, the Student-t interval (``ci_low``/``ci_high``: sessions
+    independent) and percentile cluster-bootstrap intervals that resample the raters and the counselors
+    *of the group* (:func:`stats.group_mean_intervals`), with their numbers (``raters``,
+    ``counselors``). Topics are sorted by mean; ``attrs["method"]`` and ``attrs["cutoffs"]``."""
+    dialogues = corpus.dialogues
+    clusters = cluster_labels(dialogues)
+    options = dict(n_bootstrap=n_bootstrap, seed=seed, confidence=confidence)
+    parts = []
+    for name in SUBSET_ORDER:
+        mask = dialogues.index.isin(corpus.subset_ids(name))
+        if mask.any():
+            part = {k: v[mask] for k, v in clusters.items()}
+            labels = np.full(int(mask.sum()), name, dtype=object)
+            table = group_mean_intervals(dialogues.loc[mask, "score"], labels, part, **options)
+            parts.append(table.assign(kind="subset"))
+    tiers = score_tiers(dialogues["score"])
+    table = group_mean_intervals(dialogues["score"], tiers.astype(str), clusters, **options)
+    parts.append(table.reindex([t for t in TIER_LABELS if t in table.index]).assign(kind="tier"))
+    table = group_mean_intervals(
+        dialogues["score"], dialogues["topic_main_en"], clusters, **options
+    )
+    parts.append(table.sort_values("mean", ascending=False, kind="mergesort").assign(kind="topic"))
+    out = pd.concat(parts).rename_axis("group").reset_index()
+    out.insert(0, "kind", out.pop("kind"))
+    cutoffs = ", ".join(f"{c:g}" for c in tiers.attrs["cutoffs"].values())
+    out.attrs["cutoffs"] = tiers.attrs["cutoffs"]
+    out.attrs["method"] = (
+        "Mean score (0-100) by subset, tier and main topic. ci_low/ci_high: Student-t interval "
+        f"(sessions independent); ci_*_rater, ci_*_counselor: 95% percentile bootstrap, {n_bootstrap} "
+        "resamples of the group's raters or counselors, each with all its sessions in the group. "
+        f"Tiers: cut-offs {cutoffs} (33rd and 67th percentiles); a cut-off belongs to the upper tier."
+    )
+    return out
 
 
 # --------------------------------------------------------------------------- 7. keyness

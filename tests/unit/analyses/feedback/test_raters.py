@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from kokoro_analysis import stats as ka_stats
 from kokoro_analysis.analyses.feedback import raters
 
 from .test_scores import _dialogues
@@ -16,7 +17,7 @@ from .test_scores import _dialogues
 
 def test_icc_oneway_balanced_hand_example():
     # groups {1, 3} and {5, 7}: MSB = 16 (df 1), MSW = 2 (df 2), k = 2 → ICC = 14 / 18
-    result = raters.icc_oneway([1, 3, 5, 7], ["a", "a", "b", "b"])
+    result = ka_stats.icc_oneway([1, 3, 5, 7], ["a", "a", "b", "b"])
     assert result["ms_between"] == pytest.approx(16) and result["ms_within"] == pytest.approx(2)
     assert result["icc"] == pytest.approx(7 / 9)
     assert result["k0"] == pytest.approx(2)
@@ -28,12 +29,12 @@ def test_icc_oneway_balanced_hand_example():
 def test_icc_oneway_unbalanced_and_errors():
     values = [1, 2, 3, 10, 11, 20]
     groups = [0, 0, 0, 1, 1, 2]
-    result = raters.icc_oneway(values, groups)
+    result = ka_stats.icc_oneway(values, groups)
     n, sizes = 6, np.array([3, 2, 1])
     assert result["k0"] == pytest.approx((n - (sizes**2).sum() / n) / 2)
     assert result["icc"] > 0.9
     with pytest.raises(ValueError):
-        raters.icc_oneway([1, 2], [0, 1])
+        ka_stats.icc_oneway([1, 2], [0, 1])
 
 
 def test_icc_table_handles_tiny_groups():

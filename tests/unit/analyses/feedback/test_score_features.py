@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from kokoro_analysis import stats as ka_stats
 from kokoro_analysis.analyses.feedback import score_features
 
 from .test_scores import _corpus, _dialogues, _utterances
@@ -83,9 +84,7 @@ def test_bootstrap_correlation_matches_explicit_resampling(method):
     rng = np.random.default_rng(4)
     x = rng.integers(0, 8, 60).astype(float)  # many ties
     y = x + rng.integers(0, 6, 60)
-    result = score_features.bootstrap_correlation(
-        x, y, method=method, n_bootstrap=200, seed=11, chunk=64
-    )
+    result = ka_stats.bootstrap_correlation(x, y, method=method, n_bootstrap=200, seed=11, chunk=64)
     draws = np.random.default_rng(11)
     explicit = []
     for _ in range(200):
@@ -102,12 +101,12 @@ def test_bootstrap_correlation_matches_explicit_resampling(method):
 def test_bootstrap_correlation_reproducible_and_robust():
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=80), rng.normal(size=80)
-    first = score_features.bootstrap_correlation(x, y, n_bootstrap=100, seed=1)
-    assert first == score_features.bootstrap_correlation(x, y, n_bootstrap=100, seed=1)
-    assert first != score_features.bootstrap_correlation(x, y, n_bootstrap=100, seed=2)
+    first = ka_stats.bootstrap_correlation(x, y, n_bootstrap=100, seed=1)
+    assert first == ka_stats.bootstrap_correlation(x, y, n_bootstrap=100, seed=1)
+    assert first != ka_stats.bootstrap_correlation(x, y, n_bootstrap=100, seed=2)
     x[:5] = np.nan
-    assert score_features.bootstrap_correlation(x, y, n_bootstrap=10, seed=1)["n"] == 75
-    constant = score_features.bootstrap_correlation(np.ones(10), np.arange(10), n_bootstrap=10)
+    assert ka_stats.bootstrap_correlation(x, y, n_bootstrap=10, seed=1)["n"] == 75
+    constant = ka_stats.bootstrap_correlation(np.ones(10), np.arange(10), n_bootstrap=10)
     assert np.isnan(constant["r"]) and constant["n_bootstrap"] == 0
 
 
@@ -142,7 +141,7 @@ def test_feature_correlations_equal_separate_bootstraps(method):
     )  # another sample size: other counts, own ranks
     table = score_features.feature_correlations(features, method=method, n_bootstrap=300, seed=3)
     for column in table.index:
-        alone = score_features.bootstrap_correlation(
+        alone = ka_stats.bootstrap_correlation(
             features[column], features["score"], method=method, n_bootstrap=300, seed=3
         )
         assert table.loc[column, list(alone)].to_dict() == alone

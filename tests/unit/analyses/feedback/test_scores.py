@@ -243,7 +243,9 @@ def test_figures_render_every_glyph(synthetic_corpus, lang):
     corpus = synthetic_corpus
     dialogues = corpus.dialogues
     features = score_features.session_features(corpus)
-    correlations = score_features.feature_correlations(features, n_bootstrap=20)
+    correlations = score_features.feature_correlations(
+        features, n_bootstrap=20, clusters=feedback.cluster_labels(dialogues)
+    )
     corr = item_structure.item_correlations(dialogues)
     _, link = item_structure.cluster_order(corr)
     keywords = pd.DataFrame(

@@ -1,0 +1,192 @@
+"""Unit tests of the clustered-uncertainty, ordinal-item, plain-sum, tier and phase additions of the
+feedback analyses (small hand-made or synthetic data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kokoro_analysis import load_corpus
+from kokoro_analysis import stats as ka_stats
+from kokoro_analysis.analyses.feedback import item_structure, raters, score_features, scores
+from kokoro_analysis.corpus import schema
+
+from .test_scores import _corpus, _dialogues, _utterances
+
+
+@pytest.fixture(scope="module")
+def corpus(synthetic_dir):
+    return load_corpus(synthetic_dir)
+
+
+def test_score_tiers_cut_at_percentiles_and_cutoff_goes_up():
+    scores_ = pd.Series([10, 20, 30, 40, 50, 60, 70, 80, 90, 100], dtype=float)
+    tiers = scores.score_tiers(scores_)
+    cuts = np.percentile(scores_, [33, 67])
+    assert tiers.attrs["cutoffs"] == {33.0: pytest.approx(cuts[0]), 67.0: pytest.approx(cuts[1])}
+    assert list(tiers.astype(str)) == ["low"] * 3 + ["middle"] * 4 + ["high"] * 3
+    exact = scores.score_tiers(
+        pd.Series([1, 2, 3, 4, 5, 6, 7]), percentiles=(50,), labels=("a", "b")
+    )
+    assert (
+        list(exact.astype(str)) == ["a"] * 3 + ["b"] * 4
+    )  # the cut-off (4) belongs to the upper tier
+    with pytest.raises(ValueError, match="labels"):
+        scores.score_tiers(scores_, labels=("a", "b"))
+
+
+def test_message_phases_split_each_session_in_thirds():
+    rows = [(1, "client" if i % 2 else "counselor", i, "x") for i in range(9)]
+    rows += [(2, "client" if i % 2 else "counselor", i, "y") for i in range(4)]
+    phases = score_features.message_phases(_utterances(rows))
+    assert list(phases[:9].astype(str)) == ["early"] * 3 + ["middle"] * 3 + ["late"] * 3
+    assert list(phases[9:].astype(str)) == ["early", "early", "middle", "late"]
+
+
+def test_phase_features_count_each_phase_and_response_phase():
+    # session 1: six messages, two per phase; counselor messages end with ？ in the early phase only
+    rows = [
+        (1, "counselor", 0, "はい？"),
+        (1, "client", 10, "abc"),
+        (1, "counselor", 40, "そう"),
+        (1, "client", 50, "abcdef"),
+        (1, "counselor", 110, "ええ"),
+        (1, "client", 120, "a"),
+    ]
+    dialogues = _dialogues([1], [50], client_id=[1], counselor_id=[1])
+    table = score_features.phase_features(_corpus(dialogues, _utterances(rows)))
+    early, middle, late = (table.loc[(1, p)] for p in score_features.PHASES)
+    assert (early["client_chars"], middle["client_chars"], late["client_chars"]) == (3, 6, 1)
+    assert early["counselor_question_rate"] == 1 and middle["counselor_question_rate"] == 0
+    # counselor responses: at 40 s (gap 30, middle) and 110 s (gap 60, late)
+    assert np.isnan(early["counselor_response_time_s"])
+    assert middle["counselor_response_time_s"] == 30 and late["counselor_response_time_s"] == 60
+    assert early["client_response_time_s"] == 10
+
+
+def test_feature_correlations_add_cluster_intervals_equal_to_separate_calls():
+    rng = np.random.default_rng(1)
+    raters_ = np.repeat(np.arange(12), 5)
+    score = rng.normal(60, 10, 60) + rng.normal(0, 10, 12)[raters_]
+    features = pd.DataFrame({"score": score, "client_chars": score * 3 + rng.normal(0, 40, 60)})
+    clusters = {"rater": pd.Series(raters_)}
+    table = score_features.feature_correlations(
+        features, n_bootstrap=200, seed=2, clusters=clusters
+    )
+    clustered = ka_stats.bootstrap_correlation(
+        features["client_chars"], score, n_bootstrap=200, seed=2, clusters=raters_
+    )
+    row = table.loc["client_chars"]
+    assert (row["ci_low_rater"], row["ci_high_rater"]) == (
+        clustered["ci_low"],
+        clustered["ci_high"],
+    )
+    assert row["r_within_rater"] == pytest.approx(
+        ka_stats.within_cluster_correlation(features["client_chars"], score, raters_)
+    )
+    assert "rater" in table.attrs["method"] and "200 resamples" in table.attrs["method"]
+
+
+def test_correlation_robustness_rows(corpus):
+    features = score_features.session_features(corpus)
+    clusters = scores.cluster_labels(corpus.dialogues)
+    table = score_features.correlation_robustness(features, clusters, n_bootstrap=30)
+    assert list(table["resampled"][:4]) == ["sessions", "raters", "counselors", "raters"]
+    assert list(table["estimate"][:4]) == ["pooled", "pooled", "pooled", "within rater"]
+    pooled = table[table["estimate"] == "pooled"]
+    assert pooled["r"].nunique() == len(score_features.REPORTED_FEATURES)
+
+
+def test_experience_correlation_within_row_uses_fixed_effects_df():
+    rng = np.random.default_rng(3)
+    counselors = np.repeat(np.arange(10), 6)
+    start = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.permutation(60), unit="D")
+    dialogues = _dialogues(
+        np.arange(60), rng.normal(60, 10, 60).round(), counselor_id=counselors, start_time=start
+    )
+    table = raters.experience_correlation(dialogues, n_bootstrap=50)
+    within = table.loc["within counselor (fixed effects, pearson)"]
+    fit = ka_stats.within_cluster_regression(
+        raters.counselor_experience(dialogues), dialogues["score"], counselors
+    )
+    assert within["df"] == 60 - 10 - 1
+    assert within["p_value"] == pytest.approx(fit["p_value"])
+    assert within["r"] == pytest.approx(fit["r_partial"])
+    assert {"ci_low_counselor", "ci_high_counselor"} <= set(table.columns)
+
+
+def test_icc_table_and_plain_sum_comparison(corpus):
+    dialogues = corpus.dialogues
+    icc = raters.icc_table(dialogues)
+    expected = ka_stats.icc_oneway_reml(dialogues["score"], dialogues["client_id"])["icc"]
+    assert icc.loc["client_id", "icc_reml"] == pytest.approx(expected)
+    both = raters.rater_effects_by_outcome(dialogues)
+    assert list(both.index) == ["score", "item_sum"]
+    plain = raters.icc_table(dialogues, "item_sum")
+    assert both.loc["item_sum", "icc_anova_rater"] == pytest.approx(plain.loc["client_id", "icc"])
+    shares = both.loc[
+        "score", ["crossed_share_rater", "crossed_share_counselor", "crossed_share_residual"]
+    ]
+    assert shares.sum() == pytest.approx(1)
+
+
+def test_alpha_table_ordinal_alpha_and_cluster_columns(corpus):
+    dialogues = corpus.dialogues
+    table = scores.alpha_table(
+        dialogues, n_bootstrap=40, clusters=scores.cluster_labels(dialogues), method="pearson"
+    )
+    items = schema.item_matrix(dialogues, dtype=float)
+    assert table.loc["all", "ordinal_alpha"] == pytest.approx(
+        ka_stats.standardized_alpha(ka_stats.polychoric_matrix(items))
+    )
+    off = np.corrcoef(items, rowvar=False)[np.triu_indices(20, 1)]
+    assert table.loc["all", "mean_inter_item_r"] == pytest.approx(off.mean())
+    assert {"ci_low_rater", "ci_high_counselor"} <= set(table.columns)
+    assert "Pearson" in table.attrs["method"]
+
+
+def test_retention_comparison_has_every_correlation_type(corpus):
+    table = item_structure.retention_comparison(corpus.dialogues, n_iter=3)
+    assert list(table.index) == ["spearman", "pearson", "polychoric"]
+    eigen = item_structure.eigen_table(corpus.dialogues, "polychoric", n_iter=3)
+    assert table.loc["polychoric", "eigenvalue_1"] == pytest.approx(eigen.loc[1, "eigenvalue"])
+    assert eigen["eigenvalue"].sum() == pytest.approx(20)
+    with pytest.raises(ValueError):
+        item_structure.parallel_analysis(np.ones((5, 3)), "kendall")
+
+
+def test_score_means_cover_subsets_tiers_and_topics(corpus):
+    table = scores.score_means(corpus, n_bootstrap=30)
+    dialogues = corpus.dialogues
+    assert set(table["kind"]) == {"subset", "tier", "topic"}
+    all_row = table[(table["kind"] == "subset") & (table["group"] == "all")].iloc[0]
+    assert all_row["mean"] == pytest.approx(dialogues["score"].mean())
+    assert all_row["raters"] == dialogues["client_id"].nunique()
+    tiers = table[table["kind"] == "tier"]
+    assert list(tiers["group"]) == ["low", "middle", "high"] and tiers["n"].sum() == len(dialogues)
+
+
+def test_phase_correlations_one_row_per_phase_and_feature(corpus):
+    table = score_features.phase_correlations(
+        score_features.phase_features(corpus),
+        corpus.dialogues,
+        scores.cluster_labels(corpus.dialogues),
+        n_bootstrap=20,
+    )
+    assert len(table) == 3 * len(score_features.PHASE_FEATURES)
+    assert list(pd.unique(table["phase"])) == list(score_features.PHASES)
+    assert {"ci_low_rater", "ci_low_counselor"} <= set(table.columns)
+
+
+def test_item_statistics_cluster_interval_of_the_mean(corpus):
+    dialogues = corpus.dialogues
+    clusters = {"rater": dialogues["client_id"]}
+    table = scores.item_statistics(dialogues, clusters=clusters, n_bootstrap=200, seed=4)
+    weights = ka_stats.cluster_bootstrap_counts(dialogues["client_id"], 200, 4).astype(float)
+    first = dialogues[schema.ITEM_KEYS[0]].to_numpy(dtype=float)
+    means = weights @ first / weights.sum(axis=1)
+    low, high = ka_stats.percentile_interval(means)
+    row = table.loc[schema.ITEM_KEYS[0]]
+    assert (row["ci_low_rater"], row["ci_high_rater"]) == pytest.approx((low, high))
+    assert "raters" in table.attrs["method"]

@@ -1,0 +1,195 @@
+"""Unit tests of kokoro_analysis.stats: known answers, and statsmodels as the reference for the
+fixed-effects degrees of freedom and REML."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+from scipy import stats as scipy_stats
+from statsmodels.regression.mixed_linear_model import MixedLM
+
+from kokoro_analysis import stats
+
+# --------------------------------------------------------------------------- cluster bootstrap
+
+
+def test_cluster_bootstrap_with_singleton_clusters_is_the_session_bootstrap():
+    assert (
+        stats.cluster_bootstrap_counts(list("abcdefg"), 30, 4) == stats.bootstrap_counts(7, 30, 4)
+    ).all()
+
+
+def test_cluster_bootstrap_draws_whole_clusters():
+    clusters = ["a", "a", "b", "c", "c", "c"]
+    counts = stats.cluster_bootstrap_counts(clusters, 200, 1)
+    assert (counts[:, 0] == counts[:, 1]).all() and (counts[:, 3] == counts[:, 5]).all()
+    draws = counts[:, [0, 2, 3]]  # one column per cluster
+    assert (draws.sum(axis=1) == 3).all()
+
+
+def test_cluster_bootstrap_of_duplicated_points_equals_the_bootstrap_of_the_points():
+    # each cluster holds 4 copies of one (x, y) pair: resampling clusters is resampling the distinct pairs,
+    # so the CI must equal the session bootstrap of the 12 distinct pairs (same draws, weights × 4)
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=12), rng.normal(size=12)
+    x_dup, y_dup, labels = np.repeat(x, 4), np.repeat(y, 4), np.repeat(np.arange(12), 4)
+    for method in ("spearman", "pearson"):
+        distinct = stats.bootstrap_correlation(x, y, method=method, n_bootstrap=300, seed=5)
+        clustered = stats.bootstrap_correlation(
+            x_dup, y_dup, method=method, n_bootstrap=300, seed=5, clusters=labels
+        )
+        naive = stats.bootstrap_correlation(x_dup, y_dup, method=method, n_bootstrap=300, seed=5)
+        assert clustered["r"] == pytest.approx(distinct["r"])
+        assert (clustered["ci_low"], clustered["ci_high"]) == pytest.approx(
+            (distinct["ci_low"], distinct["ci_high"])
+        )
+        assert naive["ci_high"] - naive["ci_low"] < clustered["ci_high"] - clustered["ci_low"]
+
+
+def test_cluster_bootstrap_mean_matches_the_exact_resampling_distribution():
+    # three clusters of two sessions with means 1, 2, 6: the 27 equally likely cluster draws give the
+    # exact bootstrap distribution of the mean; its variance is Σ(m − m̄)² / G² = 14 / 9
+    values = [0, 2, 1, 3, 5, 7]
+    labels = ["a", "a", "b", "b", "c", "c"]
+    exact = np.array([np.mean(draw) for draw in itertools.product([1, 2, 6], repeat=3)])
+    assert exact.var() == pytest.approx(14 / 9)
+    weights = stats.cluster_bootstrap_counts(labels, 40_000, 0).astype(float)
+    means = weights @ np.asarray(values, float) / weights.sum(axis=1)
+    assert means.var() == pytest.approx(exact.var(), rel=0.03)
+    values_exact, counts_exact = np.unique(np.round(exact, 9), return_counts=True)
+    values_seen, counts_seen = np.unique(np.round(means, 9), return_counts=True)
+    assert set(values_seen) <= set(values_exact)
+    frequency = dict(zip(values_seen, counts_seen / len(means)))
+    for value, count in zip(values_exact, counts_exact):
+        assert frequency.get(value, 0) == pytest.approx(count / 27, abs=0.01)
+    table = stats.group_mean_intervals(values, ["g"] * 6, {"rater": labels}, n_bootstrap=40_000)
+    assert table.loc["g", "raters"] == 3 and table.loc["g", "mean"] == pytest.approx(3)
+    low, high = stats.percentile_interval(means)
+    assert (table.loc["g", "ci_low_rater"], table.loc["g", "ci_high_rater"]) == pytest.approx(
+        (low, high)
+    )
+
+
+def test_resample_weights_rejects_mismatched_clusters():
+    with pytest.raises(ValueError, match="cluster labels"):
+        stats.resample_weights(5, 10, 0, clusters=[1, 2])
+    with pytest.raises(ValueError, match="missing"):
+        stats.cluster_bootstrap_counts([1, None, 2], 10, 0)
+
+
+# --------------------------------------------------------------------------- within clusters
+
+
+def test_within_cluster_correlation_removes_cluster_differences():
+    # inside each cluster y falls with x, but the cluster means rise together: pooled r > 0, within r = −1
+    x = np.array([0, 1, 10, 11, 20, 21], float)
+    y = np.array([1, 0, 11, 10, 21, 20], float)
+    labels = [0, 0, 1, 1, 2, 2]
+    assert scipy_stats.pearsonr(x, y)[0] > 0.9
+    assert stats.within_cluster_correlation(x, y, labels, "pearson") == pytest.approx(-1)
+    assert stats.within_cluster_correlation(x, y, labels, "spearman") == pytest.approx(-1)
+    result = stats.bootstrap_correlation(
+        x, y, method="pearson", n_bootstrap=50, clusters=labels, within=labels
+    )
+    assert result["r"] == pytest.approx(-1) and result["ci_high"] == pytest.approx(-1)
+
+
+def test_within_cluster_regression_matches_statsmodels_ols_with_dummies():
+    rng = np.random.default_rng(2)
+    groups = rng.integers(0, 15, 120)
+    x = rng.normal(size=120) + groups * 0.5
+    y = 0.3 * x + rng.normal(size=120) + groups
+    result = stats.within_cluster_regression(x, y, groups)
+    fit = smf.ols("y ~ x + C(g)", data=pd.DataFrame({"x": x, "y": y, "g": groups})).fit()
+    assert result["df"] == fit.df_resid == 120 - 15 - 1
+    assert result["slope"] == pytest.approx(fit.params["x"])
+    assert result["se"] == pytest.approx(fit.bse["x"])
+    assert result["p_value"] == pytest.approx(fit.pvalues["x"])
+    centred = pd.DataFrame({"x": x, "y": y}).groupby(groups).transform(lambda s: s - s.mean())
+    assert result["r_partial"] == pytest.approx(np.corrcoef(centred["x"], centred["y"])[0, 1])
+    naive_p = scipy_stats.pearsonr(centred["x"], centred["y"])[1]  # n − 2 df: too small
+    assert naive_p < result["p_value"]
+
+
+# --------------------------------------------------------------------------- ICC by REML
+
+
+def test_icc_reml_matches_statsmodels_mixedlm():
+    rng = np.random.default_rng(4)
+    sizes = rng.integers(1, 25, 40)
+    groups = np.repeat(np.arange(40), sizes)
+    y = 10 + rng.normal(0, 2, 40)[groups] + rng.normal(0, 3, len(groups))
+    result = stats.icc_oneway_reml(y, groups)
+    fit = MixedLM(y, np.ones((len(y), 1)), groups=groups).fit(reml=True)
+    between = float(np.asarray(fit.cov_re)[0, 0])
+    assert result["between_variance"] == pytest.approx(between, rel=1e-3)
+    assert result["within_variance"] == pytest.approx(fit.scale, rel=1e-4)
+
+
+def test_icc_reml_equals_anova_on_balanced_groups():
+    rng = np.random.default_rng(5)
+    groups = np.repeat(np.arange(12), 5)
+    y = rng.normal(0, 1, 12)[groups] + rng.normal(0, 1, 60)
+    frame = pd.DataFrame({"y": y, "g": groups})
+    msb = 5 * frame.groupby("g")["y"].mean().var(ddof=1)
+    msw = frame.groupby("g")["y"].var(ddof=1).mean()
+    assert msb > msw
+    assert stats.icc_oneway_reml(y, groups)["icc"] == pytest.approx(
+        (msb - msw) / (msb + 4 * msw), rel=1e-5
+    )
+
+
+def test_icc_reml_is_zero_without_group_differences():
+    y = np.array([1, 2, 3, 1, 2, 3, 1, 2, 3], float)
+    assert stats.icc_oneway_reml(y, np.repeat([0, 1, 2], 3))["icc"] == pytest.approx(0, abs=1e-8)
+
+
+# --------------------------------------------------------------------------- polychoric
+
+
+def test_bivariate_normal_cdf_matches_scipy():
+    for h, k, rho in [
+        (0.3, -0.5, 0.7),
+        (-1.2, 0.4, -0.3),
+        (2.0, 1.5, 0.95),
+        (0.0, 0.5, 0.2),
+        (0.0, 0.0, -0.6),
+    ]:
+        expected = scipy_stats.multivariate_normal.cdf([h, k], cov=[[1, rho], [rho, 1]])
+        assert stats.bivariate_normal_cdf(h, k, rho) == pytest.approx(expected, abs=1e-7)
+
+
+def test_tetrachoric_of_a_median_split_has_the_closed_form():
+    # both variables split at their medians: P(both high) = 1/4 + arcsin(ρ) / (2π), so a table
+    # [[40, 10], [10, 40]] gives ρ = sin(2π (0.4 − 0.25)) = sin(0.3π) = 0.8090…
+    a = np.r_[np.zeros(50), np.ones(50)]
+    b = np.r_[np.zeros(40), np.ones(10), np.zeros(10), np.ones(40)]
+    corr = stats.polychoric_matrix(np.column_stack([a, b]))
+    assert corr[0, 1] == pytest.approx(np.sin(0.3 * np.pi), abs=1e-6)
+
+
+def test_polychoric_recovers_the_latent_correlation_of_cut_normals():
+    rng = np.random.default_rng(0)
+    latent = rng.multivariate_normal(
+        [0, 0, 0], [[1, 0.6, 0.3], [0.6, 1, -0.2], [0.3, -0.2, 1]], 40_000
+    )
+    cuts = [-1.5, -0.5, 0.2, 0.9, 1.6]
+    answers = np.digitize(latent, cuts)
+    corr = stats.polychoric_matrix(answers)
+    assert corr[0, 1] == pytest.approx(0.6, abs=0.015)
+    assert corr[0, 2] == pytest.approx(0.3, abs=0.015)
+    assert corr[1, 2] == pytest.approx(-0.2, abs=0.015)
+    assert abs(corr[0, 1]) > abs(np.corrcoef(answers, rowvar=False)[0, 1])  # Pearson is attenuated
+
+
+def test_polychoric_constant_column_is_nan_and_ordinal_alpha():
+    answers = np.array([[0, 1, 2], [1, 1, 3], [2, 1, 4], [3, 1, 5]])
+    corr = stats.polychoric_matrix(answers)
+    assert np.isnan(corr[0, 1]) and np.isnan(corr[1, 2])
+    assert stats.standardized_alpha(
+        np.array([[1, 0.5, 0.5], [0.5, 1, 0.5], [0.5, 0.5, 1]])
+    ) == pytest.approx(0.75)
