@@ -385,23 +385,27 @@ TIER_LABELS = ("low", "middle", "high")
 sessions split at the 33rd and 67th score percentiles."""
 
 
+def tier_cutoffs(scores, percentiles: Sequence[float] = TIER_PERCENTILES) -> dict[float, float]:
+    """Percentile → cut-off: the ``percentiles`` of the scores (linear interpolation,
+    ``numpy.percentile``; missing scores ignored)."""
+    values = pd.Series(scores, dtype=float).dropna()
+    if values.empty:
+        raise ValueError("no scores to split into tiers")
+    return {float(p): float(c) for p, c in zip(percentiles, np.percentile(values, percentiles))}
+
+
 def score_tiers(
     scores, percentiles: Sequence[float] = TIER_PERCENTILES, labels: Sequence[str] = TIER_LABELS
 ) -> pd.Series:
-    """The tier of each score: cut-offs at the ``percentiles`` of the scores (linear interpolation,
-    ``numpy.percentile``); a session is in the first tier below the first cut-off and a cut-off belongs
-    to the tier above it (tiers [min, c₁), [c₁, c₂), [c₂, max]). Returns an ordered categorical
-    (index of ``scores``) with ``attrs["cutoffs"]``: percentile → cut-off."""
+    """The tier of each score: cut-offs at the ``percentiles`` of the scores (:func:`tier_cutoffs`); a
+    session is in the first tier below the first cut-off and a cut-off belongs to the tier above it
+    (tiers [min, c₁), [c₁, c₂), [c₂, max]). Returns an ordered categorical (index of ``scores``)."""
     values = pd.Series(scores, dtype=float)
     if len(labels) != len(percentiles) + 1:
         raise ValueError(f"need {len(percentiles) + 1} tier labels, got {len(labels)}")
-    if values.dropna().empty:
-        raise ValueError("no scores to split into tiers")
-    cuts = np.percentile(values.dropna(), percentiles)
+    cuts = list(tier_cutoffs(values, percentiles).values())
     tiers = pd.cut(values, [-np.inf, *cuts, np.inf], right=False, labels=list(labels))
-    tiers = tiers.rename("tier")
-    tiers.attrs["cutoffs"] = {float(p): float(c) for p, c in zip(percentiles, cuts)}
-    return tiers
+    return tiers.rename("tier")
 
 
 def score_means(
@@ -411,7 +415,8 @@ def score_means(
     (``kind``, ``group``) with ``n``, ``sd``, the Student-t interval (``ci_low``/``ci_high``: sessions
     independent) and percentile cluster-bootstrap intervals that resample the raters and the counselors
     *of the group* (:func:`stats.group_mean_intervals`), with their numbers (``raters``,
-    ``counselors``). Topics are sorted by mean; ``attrs["method"]`` and ``attrs["cutoffs"]``."""
+    ``counselors``). Topics are sorted by mean; ``attrs["method"]`` states the methods and the tier
+    cut-offs (:func:`tier_cutoffs`)."""
     dialogues = corpus.dialogues
     clusters = cluster_labels(dialogues)
     options = dict(n_bootstrap=n_bootstrap, seed=seed, confidence=confidence)
@@ -432,8 +437,7 @@ def score_means(
     parts.append(table.sort_values("mean", ascending=False, kind="mergesort").assign(kind="topic"))
     out = pd.concat(parts).rename_axis("group").reset_index()
     out.insert(0, "kind", out.pop("kind"))
-    cutoffs = ", ".join(f"{c:g}" for c in tiers.attrs["cutoffs"].values())
-    out.attrs["cutoffs"] = tiers.attrs["cutoffs"]
+    cutoffs = ", ".join(f"{c:g}" for c in tier_cutoffs(dialogues["score"]).values())
     out.attrs["method"] = (
         "Mean score (0-100) by subset, tier and main topic. ci_low/ci_high: Student-t interval "
         f"(sessions independent); ci_*_rater, ci_*_counselor: 95% percentile bootstrap, {n_bootstrap} "
