@@ -13,13 +13,15 @@
 #
 # Without an active environment that has this checkout's package installed, a virtual environment is
 # created in .venv and the package installed into it (again whenever pyproject.toml changes).
+# KOKORO_EXTRAS=llm (comma-separated optional extras) installs those extras too, e.g. for the model
+# tests (tests marked llm; CI sets it) and prints how long their install took.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 
 die() { echo "run_all.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
 # --- environment ------------------------------------------------------------------------------------
 active_env_has_package() {
@@ -54,6 +56,14 @@ ensure_environment() {
     "$PYTHON" -m pip install --quiet --upgrade pip || die "pip upgrade failed"
     "$PYTHON" -m pip install --quiet -e ".[test]" || die "installing the package failed (see pip's output above)"
     rm -f .venv/.installed-* && touch "$stamp"
+  fi
+  local extras="${KOKORO_EXTRAS:-}"
+  if [[ -n "$extras" && ! -f "$stamp-${extras//,/-}" ]]; then
+    echo "==> installing the optional extra(s) $extras into .venv"
+    local started=$SECONDS
+    "$PYTHON" -m pip install --quiet -e ".[test,$extras]" || die "installing the extra(s) $extras failed (see pip's output above)"
+    echo "==> the extra(s) $extras installed in $((SECONDS - started)) s"
+    touch "$stamp-${extras//,/-}"
   fi
 }
 

@@ -1,4 +1,5 @@
-"""The ``kokoro-analysis`` command: validate, tokenize, report, export-sft, evaluate (argparse lives only here).
+"""The ``kokoro-analysis`` command: validate, tokenize, report, export-sft, evaluate, and the model runs
+smoke-model, finetune, generate, predict-scores (argparse lives only here).
 
 A user's mistake (wrong path, broken file, another dataset) ends in one readable message and exit
 status 1 (2 for wrong usage), never a Python traceback.
@@ -14,20 +15,25 @@ from pathlib import Path
 
 import pandas as pd
 
+from kokoro_analysis.corpus import translations
 from kokoro_analysis.corpus.loading import load_corpus
 from kokoro_analysis.corpus.validation import KokoroDataError
 from kokoro_analysis.finetune.data import FILES, LICENCE_NOTE, export_sft
+from kokoro_analysis.finetune.export_folder import holds_export
 from kokoro_analysis.finetune.predictions import (
     Evaluation,
+    check_export,
     evaluate,
     read_predictions,
+    score_details,
     tokenizer_label,
 )
 from kokoro_analysis.finetune.results import GENERATION_FLOAT_FORMAT, SCORE_FLOAT_FORMAT
-from kokoro_analysis.paths import cache_dir
+from kokoro_analysis.paths import usable_cache_dir
 from kokoro_analysis.publish.reproduction import gather_report
 from kokoro_analysis.publish.tables import format_frame, to_markdown
 from kokoro_analysis.text.mecab import tokenize_corpus
+from kokoro_analysis.workers import WorkerDiedError
 
 
 def _add_data_option(parser: argparse.ArgumentParser) -> None:
@@ -40,8 +46,28 @@ def _add_data_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_lenient_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="skip the sessions with problems (each is reported; the count is printed) instead of "
+        "stopping at the first bad file",
+    )
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate every record; print a summary; exit 1 when anything is wrong."""
+    """Validate every record; print a summary; exit 1 when anything is wrong (with --lenient: only
+    when no session is valid)."""
 
     corpus = load_corpus(args.path or args.data, strict=False, cache=False)
     report = corpus.report
@@ -52,6 +78,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"  {problem}")
         if len(report.problems) > args.show:
             print(f"  ... {len(report.problems) - args.show} more (use --show N)")
+        if args.lenient and report.sessions_valid:
+            print(
+                f"lenient: {report.sessions_skipped:,} session(s) skipped, "
+                f"{report.sessions_valid:,} valid"
+            )
+            return 0
         return 1
     branches = corpus.dialogues["score_branch"].value_counts()
     print(
@@ -64,12 +96,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_tokenize(args: argparse.Namespace) -> int:
     """Warm the token cache for the data."""
 
-    corpus = load_corpus(args.data)
+    corpus = load_corpus(args.data, strict=not args.lenient)
     started = time.perf_counter()
     tokens = tokenize_corpus(corpus, workers=args.workers, progress=not args.quiet)
+    folder = usable_cache_dir("tokens")
     print(
         f"{len(tokens):,} tokens for {len(corpus.utterances):,} utterances in "
-        f"{time.perf_counter() - started:.1f} s; cache: {cache_dir() / 'tokens'}"
+        f"{time.perf_counter() - started:.1f} s; cache: {folder or 'none (folder not usable)'}"
     )
     return 0
 
@@ -99,13 +132,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_export_sft(args: argparse.Namespace) -> int:
     """Write the fine-tuning / test / score-prediction files; print the counts and the licence note."""
-    corpus = load_corpus(args.data)
+    corpus = load_corpus(args.data, strict=not args.lenient)
     layout = args.layout
-    translations = None
+    translated = None
     if args.lang != "ja":
-        from kokoro_analysis.corpus.translations import load_translations
-
-        translations = load_translations(corpus, args.lang, args.translations)
+        translated = translations.load_translations(corpus, args.lang, args.translations)
     manifest = export_sft(
         corpus,
         args.subset,
@@ -113,13 +144,14 @@ def cmd_export_sft(args: argparse.Namespace) -> int:
         test_samples=args.test_samples,
         seed=args.seed,
         layout=layout,
-        translations=translations,
+        translations=translated,
+        force=args.force,
     )
     files = manifest["files"]
     train, test = files[FILES["train"]], files[FILES["test"]]
     out = Path(args.out).expanduser()
     language = manifest["language"]
-    if translations is not None:
+    if translated is not None:
         skipped = language["sessions_skipped"]
         print(
             f"language {args.lang} (official translations): {sum(skipped.values()):,} of "
@@ -164,8 +196,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Score a predictions file: print what was scored and the table row."""
     path = Path(args.predictions)
     predictions = read_predictions(path)  # check the file before loading the corpus
-    corpus = load_corpus(args.data)
-    evaluation = evaluate(predictions, corpus, test_samples=args.test_samples, seed=args.seed)
+    corpus = load_corpus(args.data, strict=not args.lenient)
+    export = Path(args.export) if args.export else path.parent
+    test_samples, seed = args.test_samples, args.seed
+    if args.export or holds_export(export):
+        test_samples, seed = check_export(export, corpus, test_samples, seed)
+        print(f"export {export}: every file matches its manifest")
+    evaluation = evaluate(predictions, corpus, test_samples=test_samples, seed=seed or 0)
     if predictions.kind == "generation":
         print(f"{path}: response generation, {evaluation.test_set}")
         print(
@@ -178,7 +215,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             "ACC / ACC_soft (within ±1) in percent, MAE in item points (0-5), each averaged over the 20 "
             "items; Spearman ρ between predicted and true item sums"
         )
+    if predictions.contexts is not None:
+        covered = predictions.contexts
+        sample = "all" if covered["limit"] is None else f"seeded sample, seed {covered['seed']}"
+        print(f"scored exactly the {covered['count']:,} contexts the file covers ({sample})")
     print(format_row(evaluation))
+    if predictions.kind == "score":
+        _print_score_details(predictions, corpus, seed or 0)
     return 0
 
 
@@ -186,8 +229,6 @@ def cmd_translations(args: argparse.Namespace) -> int:
     """Align the official translations with the corpus; print the coverage, every mismatch and the
     release README check. Exit 1 on a misalignment (a mismatch, or a file without an original);
     with ``--lenient`` mismatched sessions are skipped and counted instead."""
-    from kokoro_analysis.corpus import translations
-
     corpus = load_corpus(args.data)
     result = translations.load_translations(corpus, args.lang, args.path, strict=False, cache=False)
     coverage = result.coverage
@@ -203,6 +244,156 @@ def cmd_translations(args: argparse.Namespace) -> int:
     return 1 if misaligned else 0
 
 
+def _print_score_details(predictions, corpus, seed: int) -> None:
+    """Unparseable answers, per-item metrics beside the most-common-value baseline, confusion matrices."""
+    for key, reason in list(predictions.unparsed.items())[:5]:
+        print(f"unparseable answer, session {key}: {reason}")
+    if len(predictions.unparsed) > 5:
+        print(f"... {len(predictions.unparsed) - 5} more unparseable answers")
+    if not predictions.values:
+        return
+    details = score_details(predictions, corpus, seed=seed)
+    print(f"\nbaseline: {details.baseline_definition}; {details.scored_sessions:,} sessions scored")
+    pooled = pd.DataFrame(details.pooled).T
+    pooled[["acc", "acc_soft"]] *= 100
+    print(to_markdown(*format_frame(pooled.rename_axis("pooled"), "{:.2f}")).rstrip("\n"))
+    per_item = details.per_item.copy()
+    percent = ["acc", "acc_soft", "baseline_acc", "baseline_acc_soft"]
+    per_item[percent] *= 100
+    print(to_markdown(*format_frame(per_item, "{:.2f}")).rstrip("\n"))
+    print("\nconfusion matrices (rows: true score 0-5, columns: predicted 0-5)")
+    for number, matrix in details.confusion.items():
+        rows = " | ".join(" ".join(f"{v}" for v in row) for row in matrix.to_numpy().tolist())
+        print(f"item {number:2d}: {rows}")
+
+
+def cmd_smoke_model(args: argparse.Namespace) -> int:
+    """Build the tiny random model with its tokenizer and chat template."""
+    from kokoro_analysis.finetune.models import build_smoke_model
+
+    folder = build_smoke_model(args.out, seed=args.seed)
+    print(f"smoke model (tiny, randomly initialised, outputs are noise) written to {folder}")
+    return 0
+
+
+def _print_run(summary, what: str) -> None:
+    resumed = f", {summary.already_done:,} already there (resumed)" if summary.already_done else ""
+    repaired = "; a truncated last line was cut off and redone" if summary.repaired else ""
+    print(
+        f"{summary.path}: {summary.written:,} {what} written{resumed} of {summary.covered:,} "
+        f"on {summary.device}{repaired}"
+    )
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Generate the next counselor turn for the test contexts into a predictions file."""
+    from kokoro_analysis.finetune.generation import generate_predictions
+
+    corpus = load_corpus(args.data)
+    summary = generate_predictions(
+        corpus,
+        args.model,
+        args.out,
+        adapter=args.adapter,
+        limit=args.limit,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        max_new_tokens=args.max_new_tokens,
+        device=args.device,
+        quantize=args.quantize,
+        progress=not args.quiet,
+    )
+    _print_run(summary, "responses")
+    print(f"score it with: kokoro-analysis evaluate --predictions {summary.path}")
+    return 0
+
+
+def cmd_predict_scores(args: argparse.Namespace) -> int:
+    """Predict the 20 item scores of held-out sessions into a predictions file."""
+    from kokoro_analysis.finetune.score_prediction import predict_scores
+
+    corpus = load_corpus(args.data)
+    summary = predict_scores(
+        corpus,
+        args.model,
+        args.out,
+        adapter=args.adapter,
+        limit=args.limit,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        max_new_tokens=args.max_new_tokens,
+        device=args.device,
+        quantize=args.quantize,
+        progress=not args.quiet,
+    )
+    _print_run(summary, "answers")
+    unparsed = read_predictions(summary.path).unparsed
+    print(
+        f"{len(unparsed):,} of {summary.covered:,} answers could not be parsed into 20 item scores"
+    )
+    print(f"score it with: kokoro-analysis evaluate --predictions {summary.path}")
+    return 0
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    """LoRA fine-tuning with TRL on a subset's export-sft data."""
+    from kokoro_analysis.finetune.training import Recipe, finetune
+
+    recipe = Recipe(
+        base_model=args.base_model,
+        subset=args.subset,
+        task=args.task,
+        quantize=args.quantize,
+        max_steps=args.max_steps,
+        limit=args.limit,
+        seed=args.seed,
+        save_steps=args.save_steps,
+    )
+    corpus = load_corpus(args.data)
+    result = finetune(corpus, recipe, args.out, device=args.device)
+    training, data = result.manifest["training"], result.manifest["data"]
+    resumed = f" (resumed from {result.resumed_from})" if result.resumed_from else ""
+    print(
+        f"adapter written to {result.out}{resumed}: {training['steps']:,} steps, loss "
+        f"{training['train_loss']:.4f}, {training['seconds']:.0f} s; {data['examples']:,} examples "
+        f"({data['examples_cut_to_max_length']:,} cut to {recipe.max_length:,} tokens)"
+    )
+    print(f"manifest: {result.out / 'finetune_manifest.json'}")
+    print(LICENCE_NOTE)
+    return 0
+
+
+def _add_model_run_options(
+    parser: argparse.ArgumentParser, batch_size: int, max_new_tokens: int
+) -> None:
+    _add_data_option(parser)
+    parser.add_argument(
+        "--model", required=True, metavar="NAME_OR_PATH", help="hub id or local folder"
+    )
+    parser.add_argument(
+        "--adapter", default=None, metavar="DIR", help="LoRA adapter (finetune --out)"
+    )
+    parser.add_argument(
+        "--out", required=True, metavar="FILE", help="predictions file (JSON lines)"
+    )
+    parser.add_argument("--limit", type=int, default=None, help="seeded sample of N (default: all)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the sample and the held-out split"
+    )
+    parser.add_argument("--batch-size", type=int, default=batch_size, help=f"default {batch_size}")
+    parser.add_argument(
+        "--max-new-tokens", type=int, default=max_new_tokens, help=f"default {max_new_tokens}"
+    )
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument(
+        "--quantize",
+        choices=["4bit", "none"],
+        default="none",
+        help="4bit needs CUDA + bitsandbytes",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kokoro-analysis", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -210,7 +401,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check every record and the score rule")
     validate.add_argument("path", nargs="?", default=None, help="data location (as --data)")
     _add_data_option(validate)
-    validate.add_argument("--show", type=int, default=20, help="problems to list (default 20)")
+    validate.add_argument(
+        "--show", type=_non_negative_int, default=20, help="problems to list (default 20)"
+    )
+    _add_lenient_option(validate)
     validate.set_defaults(handler=cmd_validate)
 
     tokenize = commands.add_parser(
@@ -221,6 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=None, help="processes (default: all cores)"
     )
     tokenize.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_lenient_option(tokenize)
     tokenize.set_defaults(handler=cmd_tokenize)
 
     report = commands.add_parser(
@@ -239,6 +434,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--subset", default="full", choices=["low", "high", "full"], help="training subset"
     )
     export.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    _add_lenient_option(export)
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty folder that holds no unchanged export of ours (only the export's "
+        "file names are replaced; other files are never touched)",
+    )
     export.add_argument(
         "--test-samples",
         type=int,
@@ -285,33 +487,89 @@ def build_parser() -> argparse.ArgumentParser:
         help="the seeded sample of test contexts the file answers (as in export-sft)",
     )
     evaluate.add_argument(
-        "--seed", type=int, default=0, help="seed of that sample (as in export-sft)"
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of that sample (as in export-sft; default: the export's, else 0)",
     )
+    evaluate.add_argument(
+        "--export",
+        metavar="DIR",
+        default=None,
+        help="the export-sft folder the file answers: its files are checked against manifest.json "
+        "and its sample is used (default: the predictions file's folder when it holds a manifest)",
+    )
+    _add_lenient_option(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
 
-    translations = commands.add_parser(
+    translations_parser = commands.add_parser(
         "translations",
         help="align the official translations (Multilingual KokoroChat) with the corpus; "
         "exit 1 on a misalignment",
     )
-    translations.add_argument(
+    translations_parser.add_argument(
         "path",
         nargs="?",
         default=None,
         help="the release (folder holding English/, Chinese/) or a language folder "
         "(default: $KOKOROCHAT_TRANSLATIONS, then data/MultilingualKokoroChat, then a fresh clone)",
     )
-    _add_data_option(translations)
-    translations.add_argument(
+    _add_data_option(translations_parser)
+    translations_parser.add_argument(
         "--lang", choices=["en", "zh"], default="en", help="language (default en)"
     )
-    translations.add_argument(
+    translations_parser.add_argument(
         "--lenient", action="store_true", help="skip and count mismatched sessions (exit 0)"
     )
-    translations.add_argument(
-        "--show", type=int, default=20, help="mismatches to list (default 20)"
+    translations_parser.add_argument(
+        "--show", type=_non_negative_int, default=20, help="mismatches to list (default 20)"
     )
-    translations.set_defaults(handler=cmd_translations)
+    translations_parser.set_defaults(handler=cmd_translations)
+
+    smoke = commands.add_parser(
+        "smoke-model", help="build a tiny random causal LM to try the model commands (no download)"
+    )
+    smoke.add_argument("--out", required=True, metavar="DIR", help="new folder")
+    smoke.add_argument("--seed", type=int, default=0, help="seed of the random weights")
+    smoke.set_defaults(handler=cmd_smoke_model)
+
+    finetune = commands.add_parser(
+        "finetune", help="LoRA fine-tuning (TRL SFT) with the paper's settings as defaults"
+    )
+    _add_data_option(finetune)
+    finetune.add_argument(
+        "--base-model",
+        default="tokyotech-llm/Llama-3.1-Swallow-8B-Instruct-v0.3",
+        metavar="NAME_OR_PATH",
+        help="hub id or local folder (default: the paper's base model)",
+    )
+    finetune.add_argument("--subset", choices=["low", "high", "full"], default="full")
+    finetune.add_argument("--task", choices=["generation", "score"], default="generation")
+    finetune.add_argument("--out", required=True, metavar="DIR", help="adapter folder")
+    finetune.add_argument(
+        "--max-steps", type=int, default=-1, help="stop after N steps (default: 1 epoch)"
+    )
+    finetune.add_argument(
+        "--quantize", choices=["4bit", "none"], default="4bit", help="4bit: QLoRA, CUDA only"
+    )
+    finetune.add_argument("--limit", type=int, default=None, help="seeded sample of N examples")
+    finetune.add_argument("--seed", type=int, default=0)
+    finetune.add_argument("--save-steps", type=int, default=500, help="checkpoint every N steps")
+    finetune.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    finetune.set_defaults(handler=cmd_finetune)
+
+    generate = commands.add_parser(
+        "generate", help="next counselor turn for the test contexts (predictions file, resumable)"
+    )
+    _add_model_run_options(generate, batch_size=8, max_new_tokens=256)
+    generate.set_defaults(handler=cmd_generate)
+
+    predict = commands.add_parser(
+        "predict-scores",
+        help="the 20 item scores of held-out sessions (predictions file, resumable)",
+    )
+    _add_model_run_options(predict, batch_size=4, max_new_tokens=128)
+    predict.set_defaults(handler=cmd_predict_scores)
     return parser
 
 
@@ -323,7 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KokoroDataError as error:
         print(f"kokoro-analysis: {error}", file=sys.stderr)
         return 1
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, WorkerDiedError) as error:
         print(f"kokoro-analysis {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

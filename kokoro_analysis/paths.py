@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,12 +44,43 @@ def output_dirs(output_dir: str | os.PathLike | None = None) -> OutputDirs:
 
 def cache_dir() -> Path:
     """The package's cache folder: ``$KOKORO_ANALYSIS_CACHE``, else ``$XDG_CACHE_HOME/kokoro-analysis``
-    (``~/.cache/kokoro-analysis``). Never inside the data folder."""
+    (``~/.cache/kokoro-analysis``). Never inside the data folder. Not created here: see
+    :func:`usable_cache_dir`."""
     explicit = os.environ.get("KOKORO_ANALYSIS_CACHE")
     if explicit:
-        path = Path(explicit).expanduser()
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        path = Path(xdg).expanduser() / "kokoro-analysis"
-    path.mkdir(parents=True, exist_ok=True)
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg).expanduser() / "kokoro-analysis"
+
+
+_REPORTED_UNUSABLE: set[Path] = set()
+
+
+def usable_cache_dir(subfolder: str) -> Path | None:
+    """``cache_dir() / subfolder``, created and checked writable; None when it cannot be used (a path
+    under a file, no permission, read-only disk). Then one line on stderr says which folder and why
+    (once per folder and process), and the caller runs without the cache."""
+    path = cache_dir() / subfolder
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        report_unusable_cache(path, error)
+        return None
     return path
+
+
+def report_unusable_cache(path: Path, error: OSError) -> None:
+    """Say once, in one line, that the cache folder ``path`` cannot be used and why."""
+    if path in _REPORTED_UNUSABLE:
+        return
+    _REPORTED_UNUSABLE.add(path)
+    reason = error.strerror or str(error)
+    print(
+        f"kokoro_analysis: cache folder {path} is not usable ({reason}); running without the cache "
+        "(set KOKORO_ANALYSIS_CACHE to a writable folder)",
+        file=sys.stderr,
+        flush=True,
+    )

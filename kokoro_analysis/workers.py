@@ -1,8 +1,12 @@
-"""How many worker processes this machine gives us."""
+"""Worker processes: how many this machine gives us, and running a function over parts in them."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 
 def available_cores() -> int:
@@ -11,3 +15,29 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
+
+
+class WorkerDiedError(RuntimeError):
+    """A worker process died (killed, out of memory, a crash in native code): the run fails."""
+
+
+def map_in_processes(
+    function: Callable,
+    parts: Iterable,
+    workers: int,
+    *,
+    what: str,
+    initializer: Callable[[], None] | None = None,
+) -> Iterator:
+    """Yield ``function(part)`` for each part, in order, computed in ``workers`` processes (fork where
+    available). When a worker dies the run stops with :class:`WorkerDiedError` naming ``what`` was
+    being done, instead of waiting forever for the lost result."""
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool:
+        try:
+            yield from pool.map(function, parts)
+        except BrokenProcessPool:
+            raise WorkerDiedError(
+                f"a worker process died while {what} (killed, out of memory, or a crash in native "
+                "code); nothing was cached. Run again, or with fewer workers."
+            ) from None

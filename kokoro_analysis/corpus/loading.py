@@ -15,7 +15,6 @@ the unnormalised text.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import shutil
 from dataclasses import dataclass, field, replace
@@ -24,14 +23,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from kokoro_analysis.corpus import schema
-from kokoro_analysis.corpus.sources import DataSource, RawRecord, find_data, iter_records
+from kokoro_analysis.corpus.sources import (
+    DataSource,
+    RawRecord,
+    content_digest,
+    find_data,
+    iter_records,
+)
 from kokoro_analysis.corpus.validation import KokoroDataError, Problem, ValidationReport
-from kokoro_analysis.paths import cache_dir
-from kokoro_analysis.workers import available_cores
+from kokoro_analysis.paths import report_unusable_cache, usable_cache_dir
+from kokoro_analysis.workers import available_cores, map_in_processes
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 """Bump when the cached table layout changes, so old caches are not read."""
 
 
@@ -45,6 +52,8 @@ class Corpus:
     source: DataSource | None = None
     subset_name: str = "all"
     items: pd.DataFrame = field(default_factory=schema.item_table)
+    data_key: str | None = None
+    """:meth:`DataSource.key` of the bytes this corpus was parsed from (the load cache's key)."""
 
     def __repr__(self) -> str:
         return (
@@ -141,13 +150,17 @@ def load_corpus(
     ``strict=True`` raises :class:`KokoroDataError` naming file, message index and field of every
     problem. ``strict=False`` skips each session with a problem and reports them in ``corpus.report``
     (the skipped count is also printed). A valid corpus is cached as Parquet in the cache folder, keyed
-    by the files' names, sizes and modification times.
+    by a content hash of every data file (:meth:`DataSource.fingerprint`); what is parsed is keyed by
+    the bytes actually read, so a file edited during the load never leaves stale tables behind.
+    An unusable cache folder is reported in one line and the corpus is loaded without it.
     """
     source = find_data(path, clone=clone)
-    cached = _read_cache(source) if cache else None
-    if cached is not None:
-        return cached
-    dialogues, utterances, report = _parse(source)
+    cache_root = usable_cache_dir("corpus") if cache else None
+    if cache_root is not None:
+        cached = _read_cache(cache_root, source)
+        if cached is not None:
+            return cached
+    dialogues, utterances, report, data_key = _parse(source)
     if report.problems:
         if strict:
             raise KokoroDataError.from_problems(report.problems)
@@ -158,13 +171,21 @@ def load_corpus(
         )
         bad = set(report.skipped_files)
         good_ids = dialogues.index[~dialogues["file"].isin(bad)]
-        dialogues = dialogues.loc[good_ids]
+        dialogues = _restore_types(dialogues.loc[good_ids])
         utterances = utterances[utterances["dialogue_id"].isin(good_ids)].reset_index(drop=True)
     dialogues = dialogues.drop(columns="file")
-    corpus = Corpus(dialogues, utterances, report, source)
-    if cache and report.ok:
-        _write_cache(corpus)
+    corpus = Corpus(dialogues, utterances, report, source, data_key=data_key)
+    if cache_root is not None and report.ok:
+        _write_cache(cache_root, corpus)
     return corpus
+
+
+def _restore_types(dialogues: pd.DataFrame) -> pd.DataFrame:
+    """Integer columns as integers again once the sessions with invalid values are dropped."""
+    columns = [
+        c for c in ("client_id", "counselor_id", "score", *schema.ITEM_KEYS) if c in dialogues
+    ]
+    return dialogues.astype(dict.fromkeys(columns, np.int64)) if len(dialogues) else dialogues
 
 
 # --- parsing ---------------------------------------------------------------------------------------
@@ -193,54 +214,63 @@ class _Shard:
     problems: list[Problem]
     seen: int
     kokorochat_like: bool
+    other_json: bool
+    """Some file is valid JSON but not a session (evidence of another dataset)."""
+    digests: dict[str, str]
+    """:func:`content_digest` of every file as read."""
 
 
 PARALLEL_MIN_FILES = 2000
 """Below this many files the sessions are parsed in one process (starting workers costs more)."""
 
 
-def _parse(source: DataSource) -> tuple[pd.DataFrame, pd.DataFrame, ValidationReport]:
+def _parse(source: DataSource) -> tuple[pd.DataFrame, pd.DataFrame, ValidationReport, str]:
+    """Tables, the validation report and the key of the bytes read (:meth:`DataSource.key`)."""
     shards = _parse_shards(source)
     report = ValidationReport(source=str(source.path), sessions_seen=sum(s.seen for s in shards))
     report.problems = [p for shard in shards for p in shard.problems]
-    if report.sessions_seen and not any(shard.kokorochat_like for shard in shards):
+    kokorochat_like = any(shard.kokorochat_like for shard in shards)
+    if not kokorochat_like and any(shard.other_json for shard in shards):
+        first = next(p for p in report.problems if p.field == "session")
         raise KokoroDataError(
             f"{source.path}: none of the {report.sessions_seen} files is a KokoroChat session "
-            f"(first problem: {report.problems[0]}). Is this another dataset?",
+            f"(first problem: {first}). Is this another dataset?",
             report.problems,
         )
     dialogues, utterances = _build_tables(shards)
     report.problems.extend(_check_messages(dialogues, utterances))
     report.problems.extend(_check_duplicates(dialogues))
-    return dialogues, utterances, report
+    digests = {label: digest for shard in shards for label, digest in shard.digests.items()}
+    return dialogues, utterances, report, source.key(digests)
 
 
 def _parse_shards(source: DataSource) -> list[_Shard]:
     """Parse all records, split over the available cores for a large folder of JSON files."""
     workers = min(available_cores(), 8)
     if source.kind != "json" or workers < 2 or len(source.files) < PARALLEL_MIN_FILES:
-        return [_parse_records(iter_records(source))]
+        return [_parse_source(source)]
     size = -(-len(source.files) // workers)
     parts = [
         replace(source, files=source.files[i : i + size]) for i in range(0, len(source.files), size)
     ]
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with context.Pool(len(parts)) as pool:
-        return pool.map(_parse_source, parts)
+    return list(map_in_processes(_parse_source, parts, len(parts), what="reading the data"))
 
 
 def _parse_source(source: DataSource) -> _Shard:
-    return _parse_records(iter_records(source))
+    digests: dict[str, str] = {}
+    return _parse_records(iter_records(source, digests), digests)
 
 
-def _parse_records(records) -> _Shard:
+def _parse_records(records, digests: dict[str, str]) -> _Shard:
+    """Parse ``records`` (``digests`` is filled while they are read)."""
     columns = _Columns()
     problems: list[Problem] = []
-    seen, kokorochat_like = 0, False
+    seen, kokorochat_like, other_json = 0, False, False
     for record in records:
         seen += 1
         found = _parse_record(record, columns)
         kokorochat_like |= not any(p.field in ("json", "session") for p in found)
+        other_json |= any(p.field == "session" for p in found)
         problems.extend(found)
     role_codes = {role: code for code, role in enumerate(schema.ROLES)}
     return _Shard(
@@ -254,11 +284,22 @@ def _parse_records(records) -> _Shard:
         problems=problems,
         seen=seen,
         kokorochat_like=kokorochat_like,
+        other_json=other_json,
+        digests=digests,
     )
 
 
 def _parse_record(record: RawRecord, out: _Columns) -> list[Problem]:
-    """Validate one session and, when its structure is usable, append it to ``out``."""
+    """Validate one session and, when its structure is usable, append it to ``out``. A structure the
+    checks did not foresee is reported against the file, never raised."""
+    try:
+        return _check_and_append(record, out)
+    except (TypeError, ValueError, AttributeError, KeyError) as error:
+        detail = f"unusable structure ({type(error).__name__}: {error})"
+        return [Problem(record.file, "session", detail, session_id=record.stem)]
+
+
+def _check_and_append(record: RawRecord, out: _Columns) -> list[Problem]:
     data = record.data
     if isinstance(data, KokoroDataError):
         return [Problem(record.file, "json", str(data), session_id=record.stem)]
@@ -315,11 +356,11 @@ def _parse_messages(
         ]
         return None, problems
     problems = []
-    if not set(roles) <= set(schema.ROLES):
+    if not _all_roles_known(roles):
         problems += [
             _problem(record, "role", f"{role!r} is not one of {list(schema.ROLES)}", i)
             for i, role in enumerate(roles)
-            if role not in schema.ROLES
+            if not (isinstance(role, str) and role in schema.ROLES)
         ]
     if not all(type(text) is str and text for text in texts):
         problems += [
@@ -340,6 +381,13 @@ def _parse_messages(
     return (roles, times, texts), problems
 
 
+def _all_roles_known(roles: list) -> bool:
+    try:
+        return set(roles) <= set(schema.ROLES)
+    except TypeError:  # a list or object as a role
+        return False
+
+
 def _parse_topic(record: RawRecord, topic) -> tuple[dict, list[Problem]]:
     if not isinstance(topic, dict):
         return {}, [_problem(record, "topic", "must be an object with main_jp, main_en, sub")]
@@ -352,12 +400,23 @@ def _parse_topic(record: RawRecord, topic) -> tuple[dict, list[Problem]]:
                     record, f"topic.{key}", "missing" if value is None else f"invalid ({value!r})"
                 )
             )
+            value = None
         values[f"topic_{key}"] = value
     return values, problems
 
 
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _id_problem(value) -> str | None:
+    """Why ``value`` is not a usable id (an integer in ``schema.ID_RANGE``), or None."""
+    low, high = schema.ID_RANGE
+    if not _is_int(value):
+        return f"not an integer ({value!r})"
+    if not low <= value <= high:
+        return f"{value} is outside the supported id range {low} to {high:,} (64-bit)"
+    return None
 
 
 def _parse_review(record: RawRecord, review_en, review_ja) -> tuple[dict | None, list[Problem]]:
@@ -370,10 +429,9 @@ def _parse_review(record: RawRecord, review_en, review_ja) -> tuple[dict | None,
         return None, [_problem(record, f"{prefix}.{key}", "missing") for key in missing]
     problems: list[Problem] = []
     evaluation_id = review_en["evaluation_id"]
-    if not _is_int(evaluation_id):
-        return None, [
-            _problem(record, f"{prefix}.evaluation_id", f"not an integer ({evaluation_id!r})")
-        ]
+    id_problem = _id_problem(evaluation_id)
+    if id_problem:
+        return None, [_problem(record, f"{prefix}.evaluation_id", id_problem)]
     if record.stem is not None and record.stem != str(evaluation_id):
         problems.append(
             _problem(
@@ -382,11 +440,12 @@ def _parse_review(record: RawRecord, review_en, review_ja) -> tuple[dict | None,
                 f"{evaluation_id} differs from the file name's id {record.stem!r}",
             )
         )
+    ids = {}
     for key in ("client_id", "counselor_id"):
-        if not _is_int(review_en[key]):
-            problems.append(
-                _problem(record, f"{prefix}.{key}", f"not an integer ({review_en[key]!r})")
-            )
+        id_problem = _id_problem(review_en[key])
+        if id_problem:
+            problems.append(_problem(record, f"{prefix}.{key}", id_problem))
+        ids[key] = None if id_problem else review_en[key]
     items = {}
     for item in schema.ITEMS:
         value = review_en[item.upstream_key]
@@ -398,6 +457,7 @@ def _parse_review(record: RawRecord, review_en, review_ja) -> tuple[dict | None,
                     f"must be an integer 0–5, found {value!r}",
                 )
             )
+            value = None
         items[item.key] = value
     flags = {}
     for flag in schema.FLAGS:
@@ -416,6 +476,7 @@ def _parse_review(record: RawRecord, review_en, review_ja) -> tuple[dict | None,
         problems.append(
             _problem(record, f"{prefix}.score", f"must be an integer 0–100, found {score!r}")
         )
+        score = None
     elif not problems:
         expected = schema.expected_score(sum(items.values()), *flags.values())
         if score != expected:
@@ -428,10 +489,18 @@ def _parse_review(record: RawRecord, review_en, review_ja) -> tuple[dict | None,
             )
     problems += _compare_japanese_review(record, review_en, review_ja)
     created = review_en["evaluation_created_at"]
+    if not schema.is_timestamp(created):
+        problems.append(
+            _problem(
+                record,
+                f"{prefix}.evaluation_created_at",
+                f"{created!r} is not a timestamp in the format {schema.TIME_PATTERN_TEXT}",
+            )
+        )
+        created = None
     row = {
         "evaluation_id": evaluation_id,
-        "client_id": review_en["client_id"],
-        "counselor_id": review_en["counselor_id"],
+        **ids,
         "score": score,
         "evaluated_at": created,
         **items,
@@ -488,15 +557,26 @@ def _build_tables(shards: list[_Shard]) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _parse_times(values: list) -> np.ndarray:
-    """ISO timestamps to datetime64[us] (pandas' default unit, and one Parquet stores); unparseable
-    values become NaT (reported by the checks)."""
+    """Timestamps to datetime64[us] (pandas' default unit, and one Parquet stores). Only the release's
+    exact format (``schema.TIME_PATTERN``) is accepted, each value on its own; anything else (another
+    format, a time zone, fractions of a second, an impossible date) becomes NaT and is reported."""
+    exact = pc.match_substring_regex(pa.array(values, pa.string()), schema.TIME_PATTERN)
+    exact = exact.fill_null(False)
+    if not pc.all(exact).as_py():
+        keep = exact.to_numpy(zero_copy_only=False)
+        values = [value if ok else "NaT" for value, ok in zip(values, keep)]
     try:
-        return np.array(values, dtype="datetime64[s]").astype("datetime64[us]")
-    except (ValueError, TypeError):
-        parsed = pd.to_datetime(
-            pd.Series(values, dtype=object), format=schema.TIME_FORMAT, errors="coerce"
-        )
-        return parsed.astype("datetime64[us]").to_numpy()
+        parsed = np.array(values, dtype="datetime64[s]")
+    except ValueError:  # an impossible date (2020-02-30) somewhere: judge each value
+        parsed = np.array([_parse_time(value) for value in values], dtype="datetime64[s]")
+    return parsed.astype("datetime64[us]")
+
+
+def _parse_time(value: str) -> np.datetime64:
+    try:
+        return np.datetime64(value, "s")
+    except ValueError:
+        return np.datetime64("NaT", "s")
 
 
 def _add_session_columns(
@@ -530,7 +610,8 @@ def _add_session_columns(
 
 
 def _check_messages(dialogues: pd.DataFrame, utterances: pd.DataFrame) -> list[Problem]:
-    """Vectorised checks over all messages: parseable timestamps, in order within each session."""
+    """Vectorised checks over all messages: timestamps in the release's format, in order within each
+    session (review timestamps are checked per session by ``_parse_review``)."""
     files = dialogues["file"].to_numpy()
     positions = utterances["position"].to_numpy()
     session_number = np.cumsum(positions == 0) - 1
@@ -540,23 +621,12 @@ def _check_messages(dialogues: pd.DataFrame, utterances: pd.DataFrame) -> list[P
     for index in np.flatnonzero(unparsed | backwards):
         time = utterances["time"].iat[index]
         detail = (
-            "not a timestamp like 2020-03-08T14:59:49"
+            f"not a timestamp in the format {schema.TIME_PATTERN_TEXT}"
             if unparsed[index]
             else f"{time} is earlier than the previous message"
         )
         file = files[session_number[index]]
         problems.append(Problem(file, "time", detail, int(positions[index]), Path(file).stem))
-    unparsed_review = dialogues["evaluated_at"].isna()
-    problems += [
-        Problem(
-            file,
-            "review_by_client_en.evaluation_created_at",
-            "not a timestamp",
-            None,
-            Path(file).stem,
-        )
-        for file in files[unparsed_review.to_numpy()]
-    ]
     return problems
 
 
@@ -577,32 +647,61 @@ def _check_duplicates(dialogues: pd.DataFrame) -> list[Problem]:
 # --- cache -----------------------------------------------------------------------------------------
 
 
-def _cache_folder(source: DataSource) -> Path:
-    return cache_dir() / "corpus" / f"v{CACHE_FORMAT}-{source.fingerprint()}"
+CACHE_TABLES = ("dialogues", "utterances")
 
 
-def _read_cache(source: DataSource) -> Corpus | None:
-    folder = _cache_folder(source)
+def _read_cache(root: Path, source: DataSource) -> Corpus | None:
+    """The cached corpus of ``source``'s current content (:meth:`DataSource.fingerprint`), or None.
+    Every table is checked against the XXH3-64 recorded when it was written; a damaged entry is
+    removed so that this load rewrites it."""
+    key = source.fingerprint()
+    folder = root / f"v{CACHE_FORMAT}-{key}"
     meta_file = folder / "meta.json"
     if not meta_file.exists():
         return None
     try:
         meta = json.loads(meta_file.read_text())
-        dialogues = pd.read_parquet(folder / "dialogues.parquet")
-        utterances = pd.read_parquet(folder / "utterances.parquet")
+        tables = {}
+        for name in CACHE_TABLES:
+            raw = (folder / f"{name}.parquet").read_bytes()
+            if content_digest(raw) != meta["xxh3_64"][name]:
+                raise ValueError(f"{name}.parquet does not match its recorded hash")
+            tables[name] = pq.read_table(pa.BufferReader(raw)).to_pandas()
     except Exception:  # a damaged cache is rebuilt, never trusted
+        _discard(folder)
         return None
     report = ValidationReport(source=str(source.path), sessions_seen=meta["sessions"])
-    return Corpus(dialogues, utterances, report, source)
+    return Corpus(tables["dialogues"], tables["utterances"], report, source, data_key=key)
 
 
-def _write_cache(corpus: Corpus) -> None:
-    folder = _cache_folder(corpus.source)
+def _discard(folder: Path) -> None:
+    """Remove a cache entry (renamed first, so a concurrent reader never sees it half-deleted)."""
+    doomed = folder.with_name(f"{folder.name}.damaged{os.getpid()}")
+    try:
+        folder.rename(doomed)
+    except OSError:
+        return
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def _write_cache(root: Path, corpus: Corpus) -> None:
+    """Write the tables under the key of the bytes they were parsed from (written to a temporary
+    folder, then renamed: never half-written). A failure (disk full) is reported, not raised."""
+    folder = root / f"v{CACHE_FORMAT}-{corpus.data_key}"
     tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
-    corpus.dialogues.to_parquet(tmp / "dialogues.parquet")
-    corpus.utterances.to_parquet(tmp / "utterances.parquet")
-    (tmp / "meta.json").write_text(json.dumps({"sessions": len(corpus.dialogues)}))
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        digests = {}
+        for name in CACHE_TABLES:
+            path = tmp / f"{name}.parquet"
+            getattr(corpus, name).to_parquet(path)
+            digests[name] = content_digest(path.read_bytes())
+        meta = {"sessions": len(corpus.dialogues), "xxh3_64": digests}
+        (tmp / "meta.json").write_text(json.dumps(meta))
+    except OSError as error:
+        shutil.rmtree(tmp, ignore_errors=True)
+        report_unusable_cache(root, error)
+        return
     try:
         tmp.rename(folder)
     except OSError:  # another process won the race; its copy is identical

@@ -7,8 +7,10 @@ Japanese keys (``review_by_client_jp``) and English keys (``review_by_client_en`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -35,6 +37,24 @@ def pick(ja: str, en: str, *, lang: str) -> str:
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 """Upstream timestamp format (local time, second resolution, no zone)."""
+TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$"
+"""The only accepted spelling of a timestamp (no zone, no fraction, no other separator)."""
+TIME_PATTERN_TEXT = "YYYY-MM-DDTHH:MM:SS"
+
+ID_RANGE = (0, 2**63 - 1)
+"""Accepted ids (evaluation, client, counselor): non-negative 64-bit integers."""
+
+
+def is_timestamp(value) -> bool:
+    """Whether ``value`` is a string in exactly :data:`TIME_PATTERN` naming a real date and time."""
+    if not isinstance(value, str) or not re.fullmatch(TIME_PATTERN, value):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:  # e.g. 2020-02-30
+        return False
+    return True
+
 
 BLOCKS = {
     "overall_impression": ("会話全体の印象", "Overall impression of the conversation"),

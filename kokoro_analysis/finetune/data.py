@@ -48,7 +48,11 @@ import pandas as pd
 from kokoro_analysis import __version__
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus
+from kokoro_analysis.corpus.sources import DIALOGUES_FOLDER
+from kokoro_analysis.corpus.translations import LICENCE_NOTE as TRANSLATION_LICENCE
 from kokoro_analysis.corpus.translations import Translations, translated_corpus
+from kokoro_analysis.finetune.export_folder import FORMAT as EXPORT_FORMAT
+from kokoro_analysis.finetune.export_folder import check_output_folder, install, staging_folder
 
 SYSTEM_PROMPT = (
     "あなたは傾聴を大切にする心理カウンセラーです。"
@@ -391,6 +395,25 @@ def score_transcript(utterances: pd.DataFrame, speakers: dict[str, str] = SPEAKE
     return "\n".join(f"{label}: {text}" for label, text in zip(labels, texts))
 
 
+def context_messages(turns: pd.DataFrame, first_row: int, row: int) -> list[dict]:
+    """The chat messages of one test context (as a ``test.jsonl`` line): the system prompt, then
+    ``turns[first_row:row]`` (``Corpus.turns()`` rows; counselor = assistant, client = user)."""
+    context = turns.iloc[first_row:row]
+    roles = context["role"].map(ROLE_TO_CHAT).tolist()
+    return [{"role": "system", "content": SYSTEM_PROMPT}] + [
+        {"role": role, "content": text} for role, text in zip(roles, context["text"].tolist())
+    ]
+
+
+def score_messages(utterances: pd.DataFrame) -> list[dict]:
+    """The chat messages of one score-prediction prompt (as a ``score_prediction_test.jsonl`` line):
+    :data:`SCORE_SYSTEM_PROMPT` and the session's :func:`score_transcript` as the user message."""
+    return [
+        {"role": "system", "content": SCORE_SYSTEM_PROMPT},
+        {"role": "user", "content": score_transcript(utterances)},
+    ]
+
+
 def _write_score_file(
     writer: _HashedWriter,
     corpus: Corpus,
@@ -440,6 +463,7 @@ def export_sft(
     seed: int = 0,
     layout: str = "session",
     translations: Translations | None = None,
+    force: bool = False,
 ) -> dict:
     """Write the fine-tuning and test files of ``subset`` (low/high/full) to ``out_dir``; return the manifest.
 
@@ -456,17 +480,64 @@ def export_sft(
     manifest (:func:`~kokoro_analysis.corpus.translations.translated_corpus`); the test sample and
     the held-out split are drawn on the original corpus, so they are the original's minus the
     skipped sessions.
+
+    The folder is written atomically and never over a user's files (see
+    :mod:`kokoro_analysis.finetune.export_folder`): a non-empty folder that holds no unchanged export
+    of ours is refused unless ``force``, and a folder inside the data folder always.
     """
     if subset not in TRAIN_SUBSETS:
         raise ValueError(f"subset must be one of {', '.join(TRAIN_SUBSETS)}, not {subset!r}")
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
-    out = Path(out_dir).expanduser()
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir).expanduser().absolute()
+    names = list(FILES.values())
+    state = check_output_folder(out, names, data_folders=_data_folders(corpus), force=force)
     original, prompts, skipped = corpus, PROMPTS["ja"], None
     if translations is not None:
         corpus, skipped = translated_corpus(original, translations)
         prompts = PROMPTS[translations.lang]
+    with staging_folder(out) as tmp:
+        manifest = _write_export(
+            corpus,
+            original,
+            subset,
+            tmp,
+            test_samples,
+            seed,
+            layout,
+            prompts,
+            skipped,
+            translations,
+        )
+        install(tmp, out, state, names)
+    return manifest
+
+
+def _data_folders(corpus: Corpus) -> list[Path]:
+    """The folders an export must stay out of: the sessions' folder and the clone holding it."""
+    source = corpus.source
+    if source is None or not source.path.is_dir():
+        return []
+    if source.path.name == DIALOGUES_FOLDER:
+        return [source.path, source.path.parent]
+    return [source.path]
+
+
+def _write_export(
+    corpus: Corpus,
+    original: Corpus,
+    subset: str,
+    out: Path,
+    test_samples: int | None,
+    seed: int,
+    layout: str,
+    prompts: Prompts,
+    skipped: dict | None,
+    translations: Translations | None,
+) -> dict:
+    """Write every file of the export into the folder ``out``; the manifest last. ``corpus`` is the
+    text written (the original or its translation), ``original`` the Japanese corpus the test sample
+    and the held-out split are drawn on."""
     system_message = _message("system", prompts.system)
     dialogues = corpus.dialogues
     turns = corpus.turns()
@@ -546,7 +617,6 @@ def _language_record(
     was skipped."""
     if translations is None:
         return {"lang": "ja", "source": "the original KokoroChat"}
-    from kokoro_analysis.corpus.translations import LICENCE_NOTE as TRANSLATION_LICENCE
 
     source = translations.source
     return {
@@ -583,14 +653,15 @@ def _manifest(
 ) -> dict:
     source = corpus.source
     return {
-        "format": "kokoro-analysis SFT export, version 1",
+        "format": EXPORT_FORMAT,
         "created_by": f"kokoro_analysis {__version__} (export_sft)",
         "licence": LICENCE_NOTE,
         "corpus": {
             "sessions": len(corpus.dialogues),
             "utterances": len(corpus.utterances),
             "content_sha256": corpus_content_hash(corpus),
-            "source_fingerprint": source.fingerprint() if source is not None else None,
+            "source_fingerprint": corpus.data_key
+            or (source.fingerprint() if source is not None else None),
             "source": str(source.path) if source is not None else None,
         },
         "subset": {

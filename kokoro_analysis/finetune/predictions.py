@@ -14,12 +14,21 @@ Predictions files are JSON lines, one object per line:
 
 A file that leaves out test ids is an error (a partial file scored silently would not be comparable).
 When the export used ``--test-samples N --seed S``, evaluate with the same sample.
+
+Files written by ``kokoro-analysis generate`` / ``predict-scores`` start with a header line
+``{"meta": {...}}``: task, model, adapter, decoding settings, library versions and the contexts the
+file covers (``"contexts": {"set", "limit", "seed", "count", "ids_sha256"}``); ``evaluate`` then scores
+exactly those. Their score lines keep the model's raw ``answer``; an answer that could not be parsed
+has ``"items": null`` and an ``"error"``: it is counted and reported, never scored as a number.
+:class:`PredictionsWriter` appends such files resumably.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,10 +41,12 @@ from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.finetune import metrics
 from kokoro_analysis.finetune.data import (
     TEST_SUBSET,
+    corpus_content_hash,
     sample_examples,
     sample_test_contexts,
     score_split,
 )
+from kokoro_analysis.finetune.export_folder import verify_manifest
 from kokoro_analysis.text.mecab import tokenize_texts, tokenizer_identity
 
 GENERATION_COLUMNS = {
@@ -201,26 +212,42 @@ class ScoreTestSet:
         return metrics.score_prediction_scores(predicted, self.items.to_numpy())
 
 
-def score_test_sets(corpus: Corpus, seed: int = 0) -> dict[str, ScoreTestSet]:
-    """``{"held_out": ..., "test_pool": ...}`` (see ``sft.score_split`` and the module docstring)."""
+def score_test_sets(
+    corpus: Corpus, seed: int = 0, limit: int | None = None
+) -> dict[str, ScoreTestSet]:
+    """``{"held_out": ..., "test_pool": ...}`` (see ``sft.score_split`` and the module docstring);
+    with ``limit``, each is a seeded sample of that many sessions (:func:`sample_sessions`)."""
     dialogues = corpus.dialogues
-    held_out = dialogues.index[score_split(dialogues, seed).to_numpy()]
-    pool = corpus.subset_ids(TEST_SUBSET)
+    held_out = sample_sessions(
+        dialogues.index[score_split(dialogues, seed).to_numpy()], limit, seed
+    )
+    pool = sample_sessions(corpus.subset_ids(TEST_SUBSET), limit, seed)
+    sample = "" if limit is None else ", seeded sample"
     items = pd.DataFrame(
         schema.item_matrix(dialogues), index=dialogues.index, columns=list(schema.ITEM_KEYS)
     ).sort_index()
     return {
         "held_out": ScoreTestSet(
             "held_out",
-            f"held-out split ({len(held_out):,} sessions, seed {seed})",
+            f"held-out split ({len(held_out):,} sessions{sample}, seed {seed})",
             items.loc[np.sort(held_out)],
         ),
         "test_pool": ScoreTestSet(
             "test_pool",
-            f"test pool ({len(pool):,} sessions with score ≥ {schema.TEST_SCORE})",
+            f"test pool ({len(pool):,} sessions with score ≥ {schema.TEST_SCORE}{sample})",
             items.loc[np.sort(pool)],
         ),
     }
+
+
+def sample_sessions(ids: Sequence[int], limit: int | None, seed: int = 0) -> pd.Index:
+    """Sorted session ids, all or a seeded sample of ``limit`` (as ``sample_examples``)."""
+    frame = pd.DataFrame({"dialogue_id": np.sort(np.asarray(ids, dtype=np.int64))})
+    if limit is not None and limit > len(frame):
+        limit = len(frame)
+    return pd.Index(
+        sample_examples(frame, limit, seed)["dialogue_id"].to_numpy(), name="dialogue_id"
+    )
 
 
 # --------------------------------------------------------------------------- reading predictions
@@ -236,10 +263,19 @@ class Predictions:
     """id -> response text (generation) or id -> list of 20 ints (score)."""
     lines: dict = field(default_factory=dict)
     """id -> line number (1-based)."""
+    meta: dict | None = None
+    """The header of a file written by ``generate`` / ``predict-scores`` (None for other files)."""
+    unparsed: dict = field(default_factory=dict)
+    """Score prediction: id -> why the model's answer gave no item scores (not in :attr:`values`)."""
 
     @property
     def name(self) -> str:
         return self.path.stem
+
+    @property
+    def contexts(self) -> dict | None:
+        """The covered test contexts or sessions recorded in the header (None without one)."""
+        return (self.meta or {}).get("contexts")
 
 
 def read_predictions(path: str | os.PathLike) -> Predictions:
@@ -247,17 +283,23 @@ def read_predictions(path: str | os.PathLike) -> Predictions:
     naming the file, line and id for broken JSON, missing fields, empty responses, wrong item counts or
     values and duplicate ids; blank lines are skipped."""
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(f"predictions file not found: {path}")
+    _check_regular_file(path)
     kind: str | None = None
     values: dict = {}
     lines: dict = {}
+    unparsed: dict = {}
+    meta: dict | None = None
     duplicates: list[str] = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            line = _decode(raw, f"{path}:{number}")
             if not line.strip():
                 continue
             where = f"{path}:{number}"
+            if number == 1 and line.startswith(META_PREFIX):
+                meta = _parse_meta(line, where)
+                kind = meta["task"]
+                continue
             record = _parse_line(line, where)
             line_kind = (
                 "generation" if "response" in record else "score" if "items" in record else None
@@ -275,16 +317,18 @@ def read_predictions(path: str | os.PathLike) -> Predictions:
                     f"(first line with data decided the kind)"
                 )
             key = _parse_id(record, kind, where)
-            value = (
+            if key in lines:
+                duplicates.append(f"{key!r} (lines {lines[key]} and {number})")
+                continue
+            lines[key] = number
+            if kind == "score" and record["items"] is None and "error" in record:
+                unparsed[key] = str(record["error"])
+                continue
+            values[key] = (
                 _parse_response(record, key, where)
                 if kind == "generation"
                 else _parse_items(record["items"], key, where)
             )
-            if key in values:
-                duplicates.append(f"{key!r} (lines {lines[key]} and {number})")
-                continue
-            values[key] = value
-            lines[key] = number
     if duplicates:
         raise PredictionsError(
             f"{path}: {len(duplicates)} duplicate id(s): {', '.join(duplicates[:MAX_LISTED])}"
@@ -292,7 +336,151 @@ def read_predictions(path: str | os.PathLike) -> Predictions:
         )
     if kind is None:
         raise PredictionsError(f"{path}: no predictions (the file is empty)")
-    return Predictions(path, kind, values, lines)
+    return Predictions(path, kind, values, lines, meta, unparsed)
+
+
+META_PREFIX = '{"meta":'
+"""How the header line of a ``generate`` / ``predict-scores`` file starts."""
+TASKS = ("generation", "score")
+
+
+def _parse_meta(line: str, where: str) -> dict:
+    try:
+        meta = json.loads(line)["meta"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise PredictionsError(
+            f"{where}: broken header line (expected {META_PREFIX} {{...}}}})"
+        ) from None
+    if not isinstance(meta, dict) or meta.get("task") not in TASKS:
+        raise PredictionsError(f'{where}: the header needs "task": one of {", ".join(TASKS)}')
+    return meta
+
+
+def ids_digest(ids: Iterable) -> str:
+    """SHA-256 of the ids (as text, one per line, in the given order): the header's ``ids_sha256``."""
+    return hashlib.sha256("\n".join(str(i) for i in ids).encode("utf-8")).hexdigest()
+
+
+class PredictionsWriter:
+    """Appends lines to a ``generate`` / ``predict-scores`` predictions file so that an interrupted run
+    continues where it stopped: each line is flushed and fsynced when written; on reopening, a
+    truncated last line (a crash mid-write) is cut off and written again later, the ids already in
+    the file are in :attr:`done`, and the header must agree on the keys ``must_match``. A file that
+    has no such header (not ours) is never touched."""
+
+    def __init__(self, path: str | os.PathLike, meta: dict, *, must_match: Sequence[str]):
+        self.path = Path(path).expanduser()
+        self.done: set = set()
+        self.repaired = False
+        self.meta = json.loads(json.dumps(meta, ensure_ascii=False))
+        if self.path.exists() and self.path.stat().st_size:
+            self._resume(must_match)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "wb") as handle:
+                self._write(handle, {"meta": self.meta})
+        self._handle = open(self.path, "ab")  # noqa: SIM115 (closed by close())
+
+    def _resume(self, must_match: Sequence[str]) -> None:
+        with open(self.path, "r+b") as handle:
+            data = handle.read()
+            end = data.rfind(b"\n") + 1
+            if end < len(data):
+                handle.truncate(end)
+                os.fsync(handle.fileno())
+                self.repaired = True
+        lines = data[:end].decode("utf-8", errors="replace").splitlines()
+        if not lines or not lines[0].startswith(META_PREFIX):
+            raise PredictionsError(
+                f"{self.path} exists and was not written by kokoro-analysis generate / predict-scores: "
+                f"choose another --out (a file that is not ours is never changed)"
+            )
+        old = _parse_meta(lines[0], f"{self.path}:1")
+        differing = [key for key in must_match if old.get(key) != self.meta.get(key)]
+        if differing:
+            raise PredictionsError(
+                f"{self.path} was started with other settings ({', '.join(differing)} differ): "
+                f"rerun the same command to finish it, or choose another --out"
+            )
+        for number, line in enumerate(lines[1:], 2):
+            if line.strip():
+                self.done.add(_parse_line(line, f"{self.path}:{number}")["id"])
+        self.meta = old
+
+    @staticmethod
+    def _write(handle, record: dict) -> None:
+        handle.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+    def write(self, record: dict) -> None:
+        """Append one prediction (a JSON object with ``id``) durably."""
+        self._write(self._handle, record)
+        self.done.add(record["id"])
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> PredictionsWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _check_regular_file(path: Path) -> None:
+    """Raise a readable error unless ``path`` is a regular file we may read."""
+    if not path.exists():
+        raise FileNotFoundError(f"predictions file not found: {path}")
+    if path.is_dir():
+        raise PredictionsError(f"{path} is a folder, not a predictions file (JSON lines)")
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise PredictionsError(
+            f"{path} is not a regular file (a FIFO, socket or device); give a JSON lines file"
+        )
+    if not os.access(path, os.R_OK):
+        raise PredictionsError(f"{path}: cannot be read (permission denied)")
+
+
+def _decode(raw: bytes, where: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PredictionsError(
+            f"{where}: not UTF-8 (byte 0x{raw[error.start]:02x} at byte {error.start + 1} of the "
+            "line); save the file as UTF-8"
+        ) from None
+
+
+def check_export(
+    folder: Path, corpus: Corpus, test_samples: int | None, seed: int | None
+) -> tuple[int | None, int]:
+    """Check the export-sft folder a predictions file answers: every file matches its manifest, the
+    corpus is the one exported, and the sample settings agree. Returns the export's ``(test_samples,
+    seed)``; raises :class:`PredictionsError` naming what differs."""
+    manifest, problems = verify_manifest(folder)
+    if manifest is None:
+        raise PredictionsError(f"{folder}: no manifest.json of an export-sft export")
+    if problems:
+        raise PredictionsError(
+            "the export does not match its manifest:\n  " + "\n  ".join(problems)
+        )
+    if manifest["corpus"]["content_sha256"] != corpus_content_hash(corpus):
+        raise PredictionsError(
+            f"{folder}: the export was made from other data (its corpus hash differs from the "
+            "data loaded now)"
+        )
+    exported = (manifest["test_pool"]["test_samples"], manifest["seed"])
+    given = (
+        test_samples if test_samples is not None else exported[0],
+        exported[1] if seed is None else seed,
+    )
+    if given != exported:
+        raise PredictionsError(
+            f"{folder}: the export used --test-samples {exported[0]} --seed {exported[1]}, "
+            f"not {given[0]} and {given[1]}; evaluate with the export's sample"
+        )
+    return exported
 
 
 def _parse_line(line: str, where: str) -> dict:
@@ -393,6 +581,8 @@ class Evaluation:
     test_set: str
     """What was scored (test contexts or sessions, which split)."""
     path: Path | None = None
+    meta: dict | None = None
+    """The predictions file's header (model, adapter, decoding ...), None when it has none."""
 
     def row(self) -> dict:
         """The table row: ``Model`` plus the paper's columns (generation: x 100; score: ACC and
@@ -439,7 +629,13 @@ def evaluate_generation(
         if test_set.test_samples is None
         else f"; this evaluation uses the seeded sample of {test_set.test_samples:,} (seed {test_set.seed})"
     )
-    _check_ids(predictions.values, test_set.ids, predictions.path, "test contexts", hint)
+    _check_ids(
+        predictions.values,
+        test_set.ids,
+        predictions.path,
+        "test contexts",
+        hint + _resume_hint(predictions),
+    )
     texts = [predictions.values[i] for i in test_set.ids]
     tokens = surfaces(texts, workers=workers)
     empty = [i for i, toks in zip(test_set.ids, tokens) if not toks]
@@ -450,25 +646,125 @@ def evaluate_generation(
             f"token (whitespace only)" + (f"; {len(empty) - 1} more" if len(empty) > 1 else "")
         )
     scores = test_set.score(texts, tokens=tokens)
-    return Evaluation(predictions.name, "generation", scores, test_set.describe(), predictions.path)
+    return Evaluation(
+        predictions.name,
+        "generation",
+        scores,
+        test_set.describe(),
+        predictions.path,
+        predictions.meta,
+    )
 
 
 def evaluate_score_prediction(
     predictions: Predictions, test_sets: Mapping[str, ScoreTestSet]
 ) -> Evaluation:
     """Score a score-prediction file on the test set its ids belong to (held-out split or test pool)."""
-    ids = list(predictions.values)
+    ids = [*predictions.values, *predictions.unparsed]
     chosen = _pick_score_set(ids, test_sets)
     _check_ids(
         ids,
         chosen.items.index.tolist(),
         predictions.path,
         f"sessions of the {chosen.description}",
-        "; score predictions cover the held-out split (sft.score_split(seed)) or the test pool",
+        "; score predictions cover the held-out split (sft.score_split(seed)) or the test pool"
+        + _resume_hint(predictions),
     )
-    predicted = np.array([predictions.values[i] for i in chosen.items.index], dtype=np.int64)
-    scores = chosen.score(predicted)
-    return Evaluation(predictions.name, "score", scores, chosen.description, predictions.path)
+    parsed = [i for i in chosen.items.index if i in predictions.values]
+    description = chosen.description
+    if parsed:
+        predicted = np.array([predictions.values[i] for i in parsed], dtype=np.int64)
+        gold = chosen.items.loc[parsed].to_numpy()
+        scores = metrics.score_prediction_scores(predicted, gold)
+    else:
+        scores = {**dict.fromkeys(SCORE_COLUMNS, float("nan")), "n_sessions": 0}
+    scores["n_unparsed"] = len(predictions.unparsed)
+    if predictions.unparsed:
+        description += (
+            f"; {len(predictions.unparsed):,} of {len(chosen.items):,} answers unparseable, "
+            f"scored on the other {len(parsed):,}"
+        )
+    return Evaluation(
+        predictions.name, "score", scores, description, predictions.path, predictions.meta
+    )
+
+
+def _resume_hint(predictions: Predictions) -> str:
+    if predictions.meta is None:
+        return ""
+    return "; the run that wrote it stopped early: run the same command again to finish the file"
+
+
+@dataclass
+class ScoreDetails:
+    """Per-item view of a score-prediction file beside the most-common-value baseline."""
+
+    per_item: pd.DataFrame
+    """One row per item (index 1-20): ``label``, ``acc``, ``acc_soft``, ``mae`` (model; fractions and
+    item points), ``baseline_value`` and ``baseline_acc``, ``baseline_acc_soft``, ``baseline_mae``."""
+    confusion: dict[int, pd.DataFrame]
+    """Item number -> counts, true score (rows 0-5) x predicted score (columns 0-5)."""
+    pooled: dict[str, dict[str, float]]
+    """``{"model": {...}, "baseline": {...}}``: acc, acc_soft, mae pooled over (session, item) pairs."""
+    scored_sessions: int
+    unparsed: dict
+    """Session id -> why its answer gave no scores."""
+    baseline_definition: str
+
+
+def score_details(
+    predictions: Predictions, corpus: Corpus, *, seed: int = 0, limit: int | None = None
+) -> ScoreDetails:
+    """Per-item ACC / ACC_soft / MAE, a confusion matrix per item and the most-common-value baseline
+    (each item's most frequent score among the sessions outside the scored test set, ties: the lower
+    score) on the same parsed sessions. ``seed`` / ``limit`` as the file's header when it has one."""
+    covered = predictions.contexts
+    if covered is not None:
+        seed, limit = covered["seed"], covered["limit"]
+    sets = score_test_sets(corpus, seed, limit)
+    chosen = _pick_score_set([*predictions.values, *predictions.unparsed], sets)
+    parsed = [i for i in chosen.items.index if i in predictions.values]
+    if not parsed:
+        raise PredictionsError(f"{predictions.path}: no parseable answer to score")
+    gold = chosen.items.loc[parsed].to_numpy()
+    predicted = np.array([predictions.values[i] for i in parsed], dtype=np.int64)
+    dialogues = corpus.dialogues
+    excluded = score_test_sets(corpus, seed)[chosen.name].items.index
+    training = schema.item_matrix(dialogues.drop(index=excluded))
+    values = np.arange(schema.ITEM_MIN, schema.ITEM_MAX + 1)
+    modes = values[(training[:, :, None] == values).sum(axis=0).argmax(axis=1)]
+    model_items = metrics.per_item_scores(predicted, gold)
+    base_items = metrics.per_item_scores(np.broadcast_to(modes, gold.shape), gold)
+    per_item = pd.DataFrame(
+        {
+            "label": [item.label_en for item in schema.ITEMS],
+            **{k: model_items[k] for k in ("acc", "acc_soft", "mae")},
+            "baseline_value": modes,
+            **{f"baseline_{k}": base_items[k] for k in ("acc", "acc_soft", "mae")},
+        },
+        index=model_items.index,
+    )
+    confusion = {
+        number: pd.crosstab(
+            pd.Categorical(gold[:, number - 1], categories=values),
+            pd.Categorical(predicted[:, number - 1], categories=values),
+            rownames=["true"],
+            colnames=["predicted"],
+            dropna=False,
+        )
+        for number in model_items.index
+    }
+    pooled = {
+        name: {k: float(frame[k].mean()) for k in ("acc", "acc_soft", "mae")}
+        for name, frame in (("model", model_items), ("baseline", base_items))
+    }
+    definition = (
+        f"each item's most common value among the {len(training):,} sessions outside the "
+        f"{chosen.name.replace('_', '-')} test set"
+    )
+    return ScoreDetails(
+        per_item, confusion, pooled, len(parsed), dict(predictions.unparsed), definition
+    )
 
 
 def _pick_score_set(ids: Sequence[int], test_sets: Mapping[str, ScoreTestSet]) -> ScoreTestSet:
@@ -489,10 +785,33 @@ def evaluate(
     workers: int | None = None,
 ) -> Evaluation:
     """Score a checked predictions file (generation or score prediction) against ``corpus`` (the whole
-    corpus). ``response_test_set`` / ``score_sets`` reuse already built test sets."""
+    corpus). ``response_test_set`` / ``score_sets`` reuse already built test sets when they match.
+    A file with a header is scored on the contexts or sessions it records (``test_samples`` and
+    ``seed`` are then taken from it), after checking that they are the same ids."""
+    covered = predictions.contexts
+    limit = None
+    if covered is not None:
+        test_samples = limit = covered["limit"]
+        seed = covered["seed"]
     if predictions.kind == "generation":
-        test_set = response_test_set or ResponseTestSet.from_corpus(
-            corpus, test_samples, seed, workers=workers
-        )
+        test_set = response_test_set
+        if test_set is None or (test_set.test_samples, test_set.seed) != (test_samples, seed):
+            test_set = ResponseTestSet.from_corpus(corpus, test_samples, seed, workers=workers)
+        _check_covered(predictions, test_set.ids)
         return evaluate_generation(predictions, test_set, workers=workers)
-    return evaluate_score_prediction(predictions, score_sets or score_test_sets(corpus, seed))
+    if score_sets is None or covered is not None:
+        score_sets = score_test_sets(corpus, seed, limit)
+    if covered is not None:
+        _check_covered(predictions, score_sets[covered["set"]].items.index.tolist())
+    return evaluate_score_prediction(predictions, score_sets)
+
+
+def _check_covered(predictions: Predictions, ids: Sequence) -> None:
+    """The header's ids hash must match the ids rebuilt from the data (else: other data or code)."""
+    covered = predictions.contexts
+    if covered is not None and covered.get("ids_sha256") != ids_digest(ids):
+        raise PredictionsError(
+            f"{predictions.path}: the header's contexts ({covered.get('count')} of the "
+            f"{covered.get('set')}, limit {covered.get('limit')}, seed {covered.get('seed')}) are not "
+            f"the ones this data gives: the file was made from other data"
+        )

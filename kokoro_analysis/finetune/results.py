@@ -118,16 +118,53 @@ def evaluations_frame(evaluations: Sequence[Evaluation], kind: str) -> pd.DataFr
     for evaluation in evaluations:
         if evaluation.kind != kind:
             continue
-        source = f"{MEASURED_SOURCE} (predictions/{evaluation.path.name if evaluation.path else evaluation.name})"
+        file = f"predictions/{evaluation.path.name if evaluation.path else evaluation.name}"
+        settings = run_settings(evaluation.meta)
+        source = f"{MEASURED_SOURCE} ({file}{'; ' + settings if settings else ''})"
         rows.append(
             {
-                "model": evaluation.name,
+                "model": model_label(evaluation),
                 **evaluation.scores,
                 "test_set": evaluation.test_set,
                 "source": source,
             }
         )
     return pd.DataFrame(rows)
+
+
+def model_label(evaluation: Evaluation) -> str:
+    """The row label of a predictions file: from its header the model (a local folder by its name)
+    and the adapter (task and subset when ``finetune`` made it), else the file name."""
+    meta = evaluation.meta
+    if not meta:
+        return evaluation.name
+    model = meta["model"]
+    label = Path(model).name if Path(model).expanduser().is_dir() else model
+    adapter = meta.get("adapter")
+    if adapter:
+        if adapter.get("subset"):
+            label += f" + LoRA ({adapter.get('task')}, {adapter['subset']})"
+        else:
+            label += f" + adapter {Path(adapter['path']).name}"
+    return label
+
+
+def run_settings(meta: dict | None) -> str:
+    """The settings of a ``generate`` / ``predict-scores`` run in a few words (empty without a header),
+    e.g. ``"greedy, max 256 new tokens, 4bit; 100 of the test contexts (seed 0)"``."""
+    if not meta:
+        return ""
+    decoding, covered = meta.get("decoding", {}), meta.get("contexts", {})
+    what = "test contexts" if covered.get("set") == "test_contexts" else "held-out sessions"
+    sample = (
+        "all"
+        if covered.get("limit") is None
+        else f"{covered.get('count')}, seed {covered.get('seed')}"
+    )
+    return (
+        f"{decoding.get('strategy')}, max {decoding.get('max_new_tokens')} new tokens, "
+        f"quantization {meta.get('quantize')}; {what}: {sample}"
+    )
 
 
 def _sources(measured: pd.DataFrame) -> pd.Series:

@@ -27,7 +27,6 @@ import glob
 import hashlib
 import importlib.metadata
 import io
-import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,8 +40,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from kokoro_analysis.paths import cache_dir
-from kokoro_analysis.workers import available_cores
+from kokoro_analysis.paths import report_unusable_cache, usable_cache_dir
+from kokoro_analysis.workers import available_cores, map_in_processes
 
 TOKENS_FORMAT = 3
 """Bump when the token table layout changes, so old caches are not read."""
@@ -152,13 +151,41 @@ def _init_worker() -> None:
     _TAGGER = make_tagger()
 
 
+MAX_PARSE_CHARS = 4096
+"""Longest text MeCab is given in one call. MeCab 0.996 crashes (segmentation fault) on one text of
+about 1.5 M characters, and on far shorter runs without spaces (200,000 ASCII letters), so longer texts
+are cut by :func:`split_long_text`. The longest message of the release has 686 characters."""
+
+SENTENCE_ENDS = "。！？!?"
+
+
+def split_long_text(text: str, limit: int = MAX_PARSE_CHARS) -> list[str]:
+    """``text`` (whitespace already replaced by ASCII spaces) in pieces of at most ``limit`` characters,
+    cut after the last space of each window (MeCab never makes a token across a space, so the tokens
+    are unchanged), else after the last sentence end (:data:`SENTENCE_ENDS`), else at the limit."""
+    pieces = []
+    start = 0
+    while len(text) - start > limit:
+        window = text[start : start + limit]
+        cut = window.rfind(" ") + 1 or max(window.rfind(end) for end in SENTENCE_ENDS) + 1 or limit
+        pieces.append(window[:cut])
+        start += cut
+    pieces.append(text[start:])
+    return pieces
+
+
+def _parse(parse, text: str) -> str:
+    """MeCab's lines for one text, each ending in a newline ("" for a text without tokens)."""
+    text = text.translate(SEPARATORS)
+    pieces = [text] if len(text) <= MAX_PARSE_CHARS else split_long_text(text)
+    # fugashi strips the final newline of MeCab's output; put it back on non-empty results
+    return "".join(out + "\n" if out else out for out in map(parse, pieces))
+
+
 def _tokenize_chunk(texts: Sequence[str]) -> tuple[np.ndarray, pa.Table]:
     """Tokenize one chunk in a worker: tokens per text and a table of the tokens' columns."""
     parse = _TAGGER.parse
-    # fugashi strips the final newline of MeCab's output; put it back on non-empty results
-    outputs = [
-        out + "\n" if out else out for out in (parse(text.translate(SEPARATORS)) for text in texts)
-    ]
+    outputs = [_parse(parse, text) for text in texts]
     counts = np.fromiter((out.count("\n") for out in outputs), dtype=np.int32, count=len(outputs))
     return counts, _read_lines("".join(outputs))
 
@@ -214,11 +241,12 @@ def tokenize_texts(
             results.append(_tokenize_chunk(chunk))
             bar.update(len(chunk))
     else:
-        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        with context.Pool(workers, initializer=_init_worker) as pool:
-            for chunk, result in zip(chunks, pool.imap(_tokenize_chunk, chunks)):
-                results.append(result)
-                bar.update(len(chunk))
+        done = map_in_processes(
+            _tokenize_chunk, chunks, workers, what="tokenizing", initializer=_init_worker
+        )
+        for chunk, result in zip(chunks, done):
+            results.append(result)
+            bar.update(len(chunk))
     bar.close()
     if not results:
         return np.zeros(0, np.int32), _read_lines("")
@@ -361,12 +389,14 @@ def tokenize_corpus(
     """Tokens of every utterance of ``corpus``, from the cache when the texts and tokenizer are unchanged.
 
     The cache key is a SHA-256 of the utterance index and texts plus :func:`tokenizer_identity`, so a
-    changed input or tokenizer never returns stale tokens. Files live in ``<cache>/tokens/``.
+    changed input or tokenizer never returns stale tokens. Files live in ``<cache>/tokens/``; an
+    unusable cache folder is reported in one line and the tokens are computed without it.
     """
     utterances = corpus.utterances if hasattr(corpus, "utterances") else corpus
     index = utterances.index.to_numpy(dtype=np.int64)
-    path = cache_dir() / "tokens" / f"{token_cache_key(index, utterances['text'])}.parquet"
-    if cache and path.exists():
+    folder = usable_cache_dir("tokens") if cache else None
+    path = folder / f"{token_cache_key(index, utterances['text'])}.parquet" if folder else None
+    if path is not None and path.exists():
         try:
             return Tokens(pd.read_parquet(path))
         except Exception:  # a damaged cache file is rebuilt
@@ -377,12 +407,20 @@ def tokenize_corpus(
     if len(index) and index.max() < 2**31 and index.min() >= 0:
         owners = owners.astype(np.int32)
     table = table.add_column(0, "utterance", pa.array(owners))
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
+    if path is not None:
+        _write_atomically(table, path)
+    return Tokens(table.to_pandas())
+
+
+def _write_atomically(table: pa.Table, path: Path) -> None:
+    """Write a temporary file, then rename it; a failure (disk full) is reported, not raised."""
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    try:
         pq.write_table(table, tmp, compression="zstd", write_statistics=False)
         tmp.replace(path)
-    return Tokens(table.to_pandas())
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        report_unusable_cache(path.parent, error)
 
 
 def token_cache_key(index: np.ndarray, texts) -> str:

@@ -240,7 +240,8 @@ def test_cli_scores_item_predictions_on_both_test_sets(synthetic_dir, tmp_path, 
     assert main(["evaluate", "--data", str(synthetic_dir), "--predictions", str(path)]) == 0
     out = capsys.readouterr().out
     assert "held-out split (12 sessions, seed 0)" in out
-    assert out.strip().splitlines()[-1].startswith("| gold | 100.00 | 100.00 | 0.0000 |")
+    assert "\n| gold | 100.00 | 100.00 | 0.0000 |" in out
+    assert "item 20: " in out  # per-item confusion matrices follow the row
     pool = dialogues[dialogues["score"] >= 99]
     path = write_jsonl(
         tmp_path / "fives.jsonl", [{"id": int(i), "items": [5] * 20} for i in pool.index]

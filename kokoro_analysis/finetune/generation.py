@@ -1,0 +1,303 @@
+"""Response generation with a causal LM: the next counselor turn for each test context, written as a
+predictions file that ``evaluate`` and notebook 04 read.
+
+Prompt: the system prompt and context of ``export-sft``'s ``test.jsonl`` (``data.context_messages``),
+rendered with the model's own chat template and a generation prompt. Decoding: greedy (the paper's
+decoding is not published), at least 1 and at most ``max_new_tokens`` new tokens. Contexts are
+batched longest first (left padding). The file starts with a header (model, adapter, decoding,
+versions, covered contexts) and gets one line per context as soon as its batch is done, so an
+interrupted run continues where it stopped (``predictions.PredictionsWriter``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from kokoro_analysis.corpus.loading import Corpus
+from kokoro_analysis.finetune.data import (
+    SYSTEM_PROMPT,
+    context_messages,
+    corpus_content_hash,
+    sample_test_contexts,
+)
+from kokoro_analysis.finetune.models import (
+    effective_quantization,
+    library_versions,
+    load_model,
+    load_tokenizer,
+    memory_guard,
+    require_llm,
+    resolve_device,
+)
+from kokoro_analysis.finetune.predictions import PredictionsWriter, ids_digest
+from kokoro_analysis.finetune.training import MANIFEST
+
+RESUME_KEYS = (
+    "task",
+    "model",
+    "adapter",
+    "decoding",
+    "prompt",
+    "contexts",
+    "data_sha256",
+    "quantize",
+)
+"""Header keys a resumed run must share with the file (batch size, device and versions may change)."""
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """Greedy decoding settings recorded in every predictions file."""
+
+    max_new_tokens: int = 256
+    min_new_tokens: int = 1
+    strategy: str = "greedy"
+
+
+@dataclass
+class RunSummary:
+    """What a ``generate`` / ``predict-scores`` run did."""
+
+    path: Path
+    covered: int
+    """Contexts (or sessions) the file covers."""
+    already_done: int
+    """Lines found in the file when the run started (resumed)."""
+    written: int
+    repaired: bool
+    """A truncated last line was cut off (and its context generated again)."""
+    device: str
+    meta: dict
+
+
+def adapter_record(adapter: str | os.PathLike | None) -> dict | None:
+    """The adapter folder (absolute) and, when ``finetune`` wrote it, its task, subset, base model and
+    data hash from the manifest."""
+    if adapter is None:
+        return None
+    folder = Path(adapter).expanduser().resolve()
+    record: dict = {"path": str(folder)}
+    manifest = folder / MANIFEST
+    if manifest.is_file():
+        info = json.loads(manifest.read_text(encoding="utf-8"))
+        recipe = info.get("recipe", {})
+        record.update(
+            task=recipe.get("task"),
+            subset=recipe.get("subset"),
+            base_model=recipe.get("base_model"),
+            train_sha256=info.get("data", {}).get("train_sha256"),
+        )
+    return record
+
+
+def predictions_meta(
+    task: str,
+    *,
+    model: str,
+    adapter: str | os.PathLike | None,
+    decoding: Decoding,
+    system_prompt: str,
+    contexts: dict,
+    corpus: Corpus,
+    quantize: str,
+    device: str,
+    batch_size: int,
+) -> dict:
+    """The header of a predictions file (see ``predictions``; :data:`RESUME_KEYS` must not change)."""
+    return {
+        "task": task,
+        "model": model,
+        "adapter": adapter_record(adapter),
+        "decoding": asdict(decoding),
+        "prompt": {"system_prompt": system_prompt, "chat_template": "the model's (tokenizer)"},
+        "contexts": contexts,
+        "data_sha256": corpus_content_hash(corpus),
+        "quantize": quantize,
+        "device": device,
+        "batch_size": batch_size,
+        "versions": library_versions(),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def generate_batch(
+    model, tokenizer, conversations: Sequence[list[dict]], decoding: Decoding
+) -> list[str]:
+    """Greedy continuations (decoded, special tokens dropped) of chat ``conversations`` with the
+    model's chat template and a generation prompt."""
+    import torch
+
+    encoded = tokenizer.apply_chat_template(
+        list(conversations),
+        add_generation_prompt=True,
+        return_tensors="pt",
+        padding=True,
+        return_dict=True,
+    )
+    encoded = {key: value.to(model.device) for key, value in encoded.items()}
+    config = copy.deepcopy(model.generation_config)
+    config.update(
+        do_sample=False,
+        temperature=None,
+        top_p=None,
+        top_k=None,
+        max_new_tokens=decoding.max_new_tokens,
+        min_new_tokens=decoding.min_new_tokens,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    with torch.inference_mode():
+        output = model.generate(**encoded, generation_config=config)
+    new_tokens = output[:, encoded["input_ids"].shape[1] :]
+    return [text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+
+
+def run_prompts(
+    prompts: dict,
+    writer: PredictionsWriter,
+    to_record: Callable[[object, str], dict],
+    *,
+    model_name: str,
+    adapter: str | os.PathLike | None,
+    device: str,
+    quantize: str,
+    decoding: Decoding,
+    batch_size: int,
+    progress: bool = True,
+) -> int:
+    """Generate for every prompt (id -> messages) whose id is not yet in ``writer``, longest first in
+    batches of ``batch_size``, writing ``to_record(id, text)`` per prompt; returns lines written. The
+    model is loaded only when something is left to do."""
+    pending = [key for key in prompts if key not in writer.done]
+    if not pending:
+        return 0
+    pending.sort(key=lambda key: -sum(len(m["content"]) for m in prompts[key]))
+    tokenizer = load_tokenizer(
+        model_name if adapter is None else _tokenizer_source(model_name, adapter)
+    )
+    model = load_model(model_name, adapter=adapter, device=device, quantize=quantize)
+    written = 0
+    with tqdm(total=len(pending), disable=not progress, unit="prompt") as bar:
+        for start in range(0, len(pending), batch_size):
+            keys = pending[start : start + batch_size]
+            with memory_guard(batch_size):
+                texts = generate_batch(model, tokenizer, [prompts[k] for k in keys], decoding)
+            for key, text in zip(keys, texts):
+                writer.write(to_record(key, text))
+                written += 1
+            bar.update(len(keys))
+    return written
+
+
+def _tokenizer_source(model_name: str, adapter: str | os.PathLike) -> str:
+    """The adapter folder when ``finetune`` saved the tokenizer there (same chat template), else the model."""
+    folder = Path(adapter).expanduser()
+    return str(folder) if (folder / "tokenizer_config.json").is_file() else model_name
+
+
+def generate_predictions(
+    corpus: Corpus,
+    model: str,
+    out: str | os.PathLike,
+    *,
+    adapter: str | os.PathLike | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    batch_size: int = 8,
+    max_new_tokens: int = 256,
+    device: str = "auto",
+    quantize: str = "none",
+    progress: bool = True,
+) -> RunSummary:
+    """Write (or continue) the generation predictions file ``out`` for the test contexts of ``corpus``
+    (all, or a seeded sample of ``limit`` as ``export-sft --test-samples``)."""
+    require_llm()
+    contexts = sample_test_contexts(corpus, limit, seed)
+    turns = corpus.turns()
+    prompts = {
+        example_id: context_messages(turns, first, row)
+        for example_id, first, row in zip(contexts["id"], contexts["first_row"], contexts["row"])
+    }
+    covered = {
+        "set": "test_contexts",
+        "limit": limit,
+        "seed": seed,
+        "count": len(prompts),
+        "ids_sha256": ids_digest(contexts["id"]),
+    }
+    return run_task(
+        "generation",
+        corpus,
+        prompts,
+        covered,
+        out,
+        lambda key, text: {"id": key, "response": text},
+        model=model,
+        adapter=adapter,
+        system_prompt=SYSTEM_PROMPT,
+        decoding=Decoding(max_new_tokens=max_new_tokens),
+        batch_size=batch_size,
+        device=device,
+        quantize=quantize,
+        progress=progress,
+    )
+
+
+def run_task(
+    task: str,
+    corpus: Corpus,
+    prompts: dict,
+    covered: dict,
+    out: str | os.PathLike,
+    to_record: Callable[[object, str], dict],
+    *,
+    model: str,
+    adapter,
+    system_prompt: str,
+    decoding: Decoding,
+    batch_size: int,
+    device: str,
+    quantize: str,
+    progress: bool,
+) -> RunSummary:
+    """Shared by ``generate`` and ``predict-scores``: header, resume, run, summary."""
+    if batch_size < 1:
+        raise ValueError(f"batch size must be at least 1, got {batch_size}")
+    device = resolve_device(device)
+    quantize = effective_quantization(quantize, device)
+    meta = predictions_meta(
+        task,
+        model=model,
+        adapter=adapter,
+        decoding=decoding,
+        system_prompt=system_prompt,
+        contexts=covered,
+        corpus=corpus,
+        quantize=quantize,
+        device=device,
+        batch_size=batch_size,
+    )
+    with PredictionsWriter(out, meta, must_match=RESUME_KEYS) as writer:
+        before = len(writer.done)
+        written = run_prompts(
+            prompts,
+            writer,
+            to_record,
+            model_name=model,
+            adapter=adapter,
+            device=device,
+            quantize=quantize,
+            decoding=decoding,
+            batch_size=batch_size,
+            progress=progress,
+        )
+        return RunSummary(
+            writer.path, len(prompts), before, written, writer.repaired, device, writer.meta
+        )

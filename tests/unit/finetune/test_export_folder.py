@@ -1,0 +1,164 @@
+"""Exports are atomic and never overwrite a user's files or land in the data (issue 13: items 1, 4,
+10, 11)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kokoro_analysis import load_corpus
+from kokoro_analysis.cli import main
+from kokoro_analysis.finetune import data
+from kokoro_analysis.finetune.data import FILES, export_sft
+from kokoro_analysis.finetune.export_folder import ExportFolderError, verify_manifest
+
+
+@pytest.fixture(scope="module")
+def corpus(synthetic_dir):
+    return load_corpus(synthetic_dir)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_foreign_folder_is_refused_and_left_untouched(tmp_path, corpus):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "train.jsonl").write_text("MY PRECIOUS\n")
+    (out / "notes.txt").write_text("keep me")
+    before = _snapshot(out)
+    with pytest.raises(ExportFolderError, match="holds no export of ours") as raised:
+        export_sft(corpus, "full", out)
+    assert "train.jsonl" in str(raised.value) and "--force" in str(raised.value)
+    assert _snapshot(out) == before
+
+
+def test_force_writes_our_files_and_touches_no_other(tmp_path, corpus):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "train.jsonl").write_text("MY PRECIOUS\n")
+    (out / "notes.txt").write_text("keep me")
+    export_sft(corpus, "full", out, force=True)
+    assert (out / "notes.txt").read_text() == "keep me"
+    assert (out / "train.jsonl").read_text() != "MY PRECIOUS\n"
+    manifest, problems = verify_manifest(out)
+    assert manifest is not None and problems == []
+    assert not list(tmp_path.glob(".mine*"))  # no staging folder left
+
+
+def test_an_earlier_export_of_ours_is_replaced_without_force(tmp_path, corpus):
+    out = tmp_path / "export"
+    export_sft(corpus, "full", out)
+    first = _snapshot(out)
+    export_sft(corpus, "high", out)
+    second = _snapshot(out)
+    assert set(second) == set(first) == set(FILES.values())
+    assert second["train.jsonl"] != first["train.jsonl"]
+    assert verify_manifest(out)[1] == []
+
+
+def test_an_earlier_export_with_a_changed_file_needs_force(tmp_path, corpus):
+    out = tmp_path / "export"
+    export_sft(corpus, "full", out)
+    with open(out / "test.jsonl", "a", encoding="utf-8") as handle:
+        handle.write('{"id": "my own line"}\n')
+    with pytest.raises(ExportFolderError, match="changed since the export"):
+        export_sft(corpus, "full", out)
+    export_sft(corpus, "full", out, force=True)
+    assert verify_manifest(out)[1] == []
+
+
+def test_an_export_interrupted_by_an_error_leaves_the_earlier_export_intact(
+    tmp_path, corpus, monkeypatch
+):
+    out = tmp_path / "export"
+    export_sft(corpus, "full", out)
+    before = _snapshot(out)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(data, "_write_score_file", broken)
+    with pytest.raises(RuntimeError):
+        export_sft(corpus, "high", out)
+    assert _snapshot(out) == before
+    assert not list(tmp_path.glob(".export*"))
+
+
+def test_sigkill_during_an_export_leaves_the_earlier_export_intact(tmp_path, synthetic_dir):
+    out = tmp_path / "export"
+    corpus = load_corpus(synthetic_dir)
+    export_sft(corpus, "full", out)
+    before = _snapshot(out)
+    code = f"""
+        import sys, time
+        from kokoro_analysis import load_corpus
+        from kokoro_analysis.finetune import data
+        original = data._write_score_file
+        def slow(writer, *args, **kwargs):
+            original(writer, *args, **kwargs)
+            writer._handle.flush()
+            print("HALF WRITTEN", flush=True)
+            time.sleep(60)
+        data._write_score_file = slow
+        data.export_sft(load_corpus({str(synthetic_dir)!r}), "high", {str(out)!r})
+    """
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout.readline().strip() == "HALF WRITTEN"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    assert _snapshot(out) == before
+    assert verify_manifest(out)[1] == []
+    export_sft(corpus, "high", out)  # the next run cleans up and succeeds
+    assert not list(tmp_path.glob(".export*"))
+
+
+@pytest.mark.parametrize("where", ["file", "under-file"])
+def test_an_output_path_that_is_or_is_under_a_file_is_refused(tmp_path, corpus, where):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    out = blocker if where == "file" else blocker / "sub"
+    with pytest.raises(ExportFolderError, match="is a file"):
+        export_sft(corpus, "full", out)
+    assert blocker.read_text() == "x"
+
+
+@pytest.mark.parametrize("inside", [".", "kokorochat_dialogues", "kokorochat_dialogues/out"])
+def test_an_output_folder_inside_the_data_is_refused(tmp_path, inside):
+    from kokoro_analysis.corpus.synthetic import write_synthetic_corpus
+
+    root = write_synthetic_corpus(tmp_path / "clone", n_sessions=30, seed=1)
+    corpus = load_corpus(root)
+    before = sorted(p.name for p in (root / "kokorochat_dialogues").iterdir())
+    with pytest.raises(ExportFolderError, match="inside the data folder"):
+        export_sft(corpus, "full", root / inside, force=True)
+    assert sorted(p.name for p in (root / "kokorochat_dialogues").iterdir()) == before
+    assert len(load_corpus(root, cache=False).dialogues) == 30
+
+
+def test_cli_refusals_are_one_line_without_traceback(tmp_path, synthetic_dir, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "train.jsonl").write_text("MY PRECIOUS\n")
+    assert main(["export-sft", "--data", str(synthetic_dir), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "holds no export of ours" in err and "Traceback" not in err
+    assert (out / "train.jsonl").read_text() == "MY PRECIOUS\n"
+    assert main(["export-sft", "--data", str(synthetic_dir), "--out", str(out), "--force"]) == 0
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert main(["export-sft", "--data", str(synthetic_dir), "--out", str(blocker / "x")]) == 1
+    assert "is a file" in capsys.readouterr().err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format"].startswith("kokoro-analysis SFT export")

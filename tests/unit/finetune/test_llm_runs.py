@@ -1,0 +1,219 @@
+"""The model commands end to end on the CPU with the smoke model (needs the llm extra; nothing is
+downloaded): smoke-model -> finetune 2 steps for each task -> generate / predict-scores with the
+adapter on a few contexts -> evaluate -> notebook 04 rows; resume after an interrupted generate;
+unparseable score answers counted; one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("peft")
+pytest.importorskip("trl")
+
+from kokoro_analysis.cli import main
+from kokoro_analysis.finetune import generation
+from kokoro_analysis.finetune.data import FILES
+from kokoro_analysis.finetune.predictions import read_predictions
+
+pytestmark = pytest.mark.llm
+GENERATE = ["--limit", "5", "--batch-size", "2", "--max-new-tokens", "8", "--quiet"]
+
+
+def lines(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def run(*argv: str) -> None:
+    assert main(list(argv)) == 0, argv
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory, synthetic_dir):
+    """The whole pipeline once: folders of the smoke model, both adapters and both predictions files."""
+    root = tmp_path_factory.mktemp("llm")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        patch.setenv("KOKORO_ANALYSIS_CACHE", str(root / "cache"))
+        data = ["--data", str(synthetic_dir)]
+        run("smoke-model", "--out", str(root / "smoke"))
+        for task, subset, limit in (("generation", "high", "8"), ("score", "full", "4")):
+            run(
+                "finetune", *data, "--base-model", str(root / "smoke"), "--task", task,
+                "--subset", subset, "--out", str(root / f"adapter-{task}"), "--max-steps", "2",
+                "--limit", limit,
+            )  # fmt: skip
+        predictions = root / "predictions"
+        run(
+            "generate", *data, "--model", str(root / "smoke"), "--adapter",
+            str(root / "adapter-generation"), "--out", str(predictions / "gen.jsonl"), *GENERATE,
+        )  # fmt: skip
+        run(
+            "predict-scores", *data, "--model", str(root / "smoke"), "--adapter",
+            str(root / "adapter-score"), "--out", str(predictions / "scores.jsonl"), "--limit", "3",
+            "--max-new-tokens", "24", "--quiet",
+        )  # fmt: skip
+        yield root
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def test_smoke_model_is_built_locally_and_never_overwritten(pipeline, capsys):
+    folder = pipeline / "smoke"
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    assert config["num_hidden_layers"] == 2 and config["hidden_size"] == 32
+    assert "{%- generation %}" in (folder / "chat_template.jinja").read_text(encoding="utf-8")
+    assert main(["smoke-model", "--out", str(folder)]) == 1
+    assert "exists and is not empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("task", ["generation", "score"])
+def test_finetune_writes_adapter_and_manifest_with_the_paper_recipe(pipeline, task):
+    out = pipeline / f"adapter-{task}"
+    manifest = json.loads((out / "finetune_manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "complete" and manifest["training"]["steps"] == 2
+    recipe = manifest["recipe"]
+    assert (recipe["lora_rank"], recipe["lora_alpha"], recipe["lora_dropout"]) == (8, 16, 0.05)
+    assert (recipe["learning_rate"], recipe["max_length"], recipe["epochs"]) == (1e-3, 4096, 1.0)
+    assert (recipe["per_device_batch_size"], recipe["gradient_accumulation_steps"]) == (1, 2)
+    assert recipe["quantize"] == "4bit" and manifest["effective"]["quantize"] == "none"  # CPU
+    export = json.loads((out / "data" / FILES["manifest"]).read_text(encoding="utf-8"))
+    train_file = FILES["train"] if task == "generation" else FILES["score_train"]
+    assert manifest["data"]["train_sha256"] == export["files"][train_file]["sha256"]
+    assert manifest["versions"]["trl"] and manifest["versions"]["torch"].startswith("2.13")
+    adapter = json.loads((out / "adapter_config.json").read_text(encoding="utf-8"))
+    assert adapter["r"] == 8 and set(adapter["target_modules"]) >= {"q_proj", "down_proj"}
+    assert (out / "adapter_model.safetensors").is_file()
+
+
+def test_finetune_refuses_a_folder_with_other_settings(pipeline, synthetic_dir, capsys):
+    argv = ["finetune", "--data", str(synthetic_dir), "--base-model", str(pipeline / "smoke")]
+    out = str(pipeline / "adapter-generation")
+    assert main([*argv, "--subset", "low", "--out", out, "--max-steps", "2", "--limit", "8"]) == 1
+    assert "other settings (subset" in capsys.readouterr().err
+
+
+def test_finetune_resumes_from_its_last_checkpoint(pipeline, synthetic_dir, capsys):
+    out = pipeline / "adapter-resumed"
+    argv = ["finetune", "--data", str(synthetic_dir), "--base-model", str(pipeline / "smoke"),
+            "--task", "score", "--subset", "full", "--out", str(out), "--limit", "4",
+            "--save-steps", "1", "--quantize", "none"]  # fmt: skip
+    run(*argv, "--max-steps", "1")
+    assert (out / "checkpoints" / "checkpoint-1").is_dir()
+    capsys.readouterr()
+    run(*argv, "--max-steps", "2")
+    assert "resumed from" in capsys.readouterr().out
+    manifest = json.loads((out / "finetune_manifest.json").read_text(encoding="utf-8"))
+    assert manifest["training"]["steps"] == 2 and manifest["resumed_from"].endswith("checkpoint-1")
+    assert main([*argv, "--max-steps", "2"]) == 1
+    assert "already holds a finished adapter" in capsys.readouterr().err
+
+
+def test_generate_records_model_settings_and_covered_contexts(pipeline, synthetic_dir, capsys):
+    path = pipeline / "predictions" / "gen.jsonl"
+    header, *records = lines(path)
+    meta = header["meta"]
+    assert meta["model"].endswith("smoke") and meta["adapter"]["subset"] == "high"
+    assert meta["decoding"] == {"max_new_tokens": 8, "min_new_tokens": 1, "strategy": "greedy"}
+    assert meta["contexts"]["count"] == 5 and meta["contexts"]["limit"] == 5
+    assert meta["versions"]["transformers"] and meta["device"] == "cpu"
+    assert len(records) == 5 and len({r["id"] for r in records}) == 5
+    assert main(["evaluate", "--data", str(synthetic_dir), "--predictions", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "5 test contexts (seeded sample" in out and "scored exactly the 5 contexts" in out
+
+
+def test_generate_resumes_after_an_interruption(pipeline, synthetic_dir, monkeypatch, capsys):
+    path = pipeline / "predictions-resume" / "gen.jsonl"
+    argv = ["generate", "--data", str(synthetic_dir), "--model", str(pipeline / "smoke"), "--adapter",
+            str(pipeline / "adapter-generation"), "--out", str(path), *GENERATE]  # fmt: skip
+    real, calls = generation.generate_batch, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(generation, "generate_batch", interrupted)
+    assert main(argv) == 130
+    assert len(lines(path)) == 3  # header + the first batch of 2
+    with open(path, "ab") as handle:
+        handle.write('{"id": "99-1", "response": "途中'.encode())  # torn by a crash
+    monkeypatch.setattr(generation, "generate_batch", real)
+    capsys.readouterr()
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "3 responses written, 2 already there (resumed) of 5" in out
+    assert "truncated last line was cut off" in out
+    ids = [r["id"] for r in lines(path)[1:]]
+    assert len(ids) == 5 and len(set(ids)) == 5 and "99-1" not in ids
+    expected = {r["id"] for r in lines(pipeline / "predictions" / "gen.jsonl")[1:]}
+    assert set(ids) == expected
+    other = [*argv[:-5], "--max-new-tokens", "9", "--quiet"]
+    assert main(other) == 1
+    assert "other settings (decoding differ)" in capsys.readouterr().err
+
+
+def test_predict_scores_counts_answers_it_cannot_parse(pipeline, synthetic_dir, capsys):
+    path = pipeline / "predictions" / "scores.jsonl"
+    predictions = read_predictions(path)
+    assert predictions.meta["contexts"]["set"] == "held_out"
+    assert len(predictions.values) + len(predictions.unparsed) == 3
+    for record in lines(path)[1:]:
+        assert isinstance(record["answer"], str)
+        assert (record["items"] is None) == ("error" in record)
+    assert main(["evaluate", "--data", str(synthetic_dir), "--predictions", str(path)]) == 0
+    out = capsys.readouterr().out
+    if predictions.unparsed:  # the random smoke model rarely writes 20 integers
+        assert f"{len(predictions.unparsed)} of 3 answers unparseable" in out
+
+
+def test_a_model_that_is_not_available_offline_is_one_line(pipeline, synthetic_dir, capsys):
+    out = pipeline / "none.jsonl"
+    argv = ["generate", "--data", str(synthetic_dir), "--model", "nobody/no-such-model", "--out",
+            str(out), "--limit", "1", "--quiet"]  # fmt: skip
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "hf download nobody/no-such-model" in err[-1]
+
+
+@pytest.mark.notebook
+def test_notebook_04_shows_the_model_rows(pipeline, synthetic_dir, run_notebook, tmp_path):
+    import pandas as pd
+
+    folder = tmp_path / "predictions"
+    shutil.copytree(pipeline / "predictions", folder)
+    out = run_notebook(
+        "04_finetuning_results", data_dir=str(synthetic_dir), predictions_dir=str(folder)
+    )
+    generation_table = pd.read_csv(out / "tables" / "finetuning_generation.csv").set_index("Model")
+    row = generation_table.loc["smoke + LoRA (generation, high)"]
+    assert "predictions/gen.jsonl; greedy, max 8 new tokens" in row["Source"]
+    assert "test contexts: 5, seed 0" in row["Source"]
+    scores = pd.read_csv(out / "tables" / "finetuning_score_prediction.csv").set_index("Model")
+    score_row = scores.loc["smoke + LoRA (score, full)"]
+    assert "held-out split (3 sessions, seeded sample" in score_row["Test set"]
+    assert "held-out sessions: 3, seed 0" in score_row["Source"]
+
+
+def test_out_of_memory_and_a_missing_gpu_are_one_line_errors(capsys):
+    import torch
+
+    from kokoro_analysis.finetune.models import LLMError, memory_guard, resolve_device
+
+    expected = r"out of GPU memory at batch size 8.*--batch-size 4"
+    with pytest.raises(LLMError, match=expected), memory_guard(8):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    if not torch.cuda.is_available():
+        with pytest.raises(LLMError, match="no CUDA GPU is visible"):
+            resolve_device("cuda")
+        assert resolve_device("auto") == "cpu"
+        assert "no CUDA GPU: running on the CPU" in capsys.readouterr().err

@@ -1,0 +1,30 @@
+"""Worker processes fail loudly (issue 13, item 6): a dead worker ends the run with a message."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from kokoro_analysis.workers import WorkerDiedError, map_in_processes
+
+
+def _square_or_die(value: int) -> int:
+    if value == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return value * value
+
+
+def test_results_come_back_in_order():
+    assert list(map_in_processes(_square_or_die, [1, 2, 4, 5], 2, what="squaring")) == [
+        1,
+        4,
+        16,
+        25,
+    ]
+
+
+def test_a_killed_worker_raises_instead_of_hanging():
+    with pytest.raises(WorkerDiedError, match="a worker process died while squaring"):
+        list(map_in_processes(_square_or_die, [1, 2, 3, 4], 2, what="squaring"))
