@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce every table and figure of the KokoroChat paper from the raw data, or run the tests.
 #
-#   ./run_all.sh                      run every notebook in notebooks/ (in order) with papermill
+#   ./run_all.sh                      run every notebook in notebooks/ with papermill (-j at a time)
 #   ./run_all.sh --test [PYTEST ARGS] run the test suite
 #
 # Options (notebook runs):
@@ -9,10 +9,15 @@
 #   --only NAME         run only notebooks whose name contains NAME (repeatable)
 #   --output-dir DIR    where figures/, tables/, reports/ and executed/ go (default: the project root)
 #   -p NAME VALUE       pass a parameter to every notebook (papermill -p), e.g. -p subset high
+#   -j, --jobs N        notebooks run at once once the caches are warm (default: the number of cores)
+#   --lenient           skip sessions with problems (counted and reported) instead of stopping
+#   --version           print the package version
 #   -h, --help          this help
 #
 # Without an active environment that has this checkout's package installed, a virtual environment is
-# created in .venv and the package installed into it (again whenever pyproject.toml changes).
+# created in .venv and the package installed into it (again whenever pyproject.toml changes). In a git
+# clone it also sets up the nbstripout filter in .git/config, so notebook outputs never reach git.
+# Terminal output stays short; each step's full output goes to OUTPUT_DIR/logs/ (the path is printed).
 # KOKORO_EXTRAS=llm (comma-separated optional extras) installs those extras too, e.g. for the model
 # tests (tests marked llm; CI sets it) and prints how long their install took.
 set -uo pipefail
@@ -21,7 +26,28 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 
 die() { echo "run_all.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+
+# step LABEL LOG COMMAND...: run COMMAND with its output in LOG, showing the elapsed seconds meanwhile
+# (a live counter on a terminal, a line every 15 s otherwise); sets STEP_SECONDS, returns its status.
+step() {
+  local label="$1" log="$2" started=$SECONDS last=0 status
+  shift 2
+  "$@" >"$log" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 0.2
+    if [[ -t 1 ]]; then
+      printf '\r==> %s ... %d s' "$label" $((SECONDS - started))
+    elif ((SECONDS - started - last >= 15)); then
+      last=$((SECONDS - started)); echo "    ... $label: ${last} s"
+    fi
+  done
+  wait "$pid"; status=$?
+  [[ -t 1 ]] && printf '\r\033[K'
+  STEP_SECONDS=$((SECONDS - started))
+  return $status
+}
 
 # --- environment ------------------------------------------------------------------------------------
 active_env_has_package() {
@@ -52,19 +78,54 @@ ensure_environment() {
   PYTHON="$ROOT/.venv/bin/python"
   local stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
   if [[ ! -f "$stamp" ]]; then
-    echo "==> installing kokoro-analysis and its dependencies into .venv"
-    "$PYTHON" -m pip install --quiet --upgrade pip || die "pip upgrade failed"
-    "$PYTHON" -m pip install --quiet -e ".[test]" || die "installing the package failed (see pip's output above)"
+    echo "==> installing kokoro-analysis and its dependencies into .venv (a few minutes; log: .venv/install.log)"
+    step "installing" .venv/install.log bash -c '"$0" -m pip install --upgrade pip && "$0" -m pip install -e ".[test]"' "$PYTHON" \
+      || { tail -n 20 .venv/install.log >&2; die "installing the package failed (full log: .venv/install.log)"; }
+    echo "    installed in ${STEP_SECONDS} s"
     rm -f .venv/.installed-* && touch "$stamp"
   fi
   local extras="${KOKORO_EXTRAS:-}"
   if [[ -n "$extras" && ! -f "$stamp-${extras//,/-}" ]]; then
-    echo "==> installing the optional extra(s) $extras into .venv"
-    local started=$SECONDS
-    "$PYTHON" -m pip install --quiet -e ".[test,$extras]" || die "installing the extra(s) $extras failed (see pip's output above)"
-    echo "==> the extra(s) $extras installed in $((SECONDS - started)) s"
+    echo "==> installing the optional extra(s) $extras into .venv (log: .venv/install-extras.log)"
+    step "installing $extras" .venv/install-extras.log "$PYTHON" -m pip install -e ".[test,$extras]" \
+      || { tail -n 20 .venv/install-extras.log >&2; die "installing the extra(s) $extras failed (full log: .venv/install-extras.log)"; }
+    echo "    the extra(s) $extras installed in ${STEP_SECONDS} s"
     touch "$stamp-${extras//,/-}"
   fi
+}
+
+# Notebook outputs never reach git: nbstripout as the clean filter of *.ipynb (.gitattributes), keeping
+# cell ids, tags and the kernelspec. Only in a plain clone (a linked worktree shares its main clone's
+# .git/config) and only when this environment has nbstripout.
+install_notebook_filter() {
+  local git_dir common_dir clean
+  git_dir="$(git -C "$ROOT" rev-parse --absolute-git-dir 2>/dev/null)" || return 0
+  common_dir="$(cd "$ROOT" && cd "$(git rev-parse --git-common-dir)" && pwd)"
+  [[ "$git_dir" == "$common_dir" ]] || return 0
+  "$PYTHON" -c 'import nbstripout' 2>/dev/null || return 0
+  clean="'$PYTHON' -m nbstripout --keep-id"
+  [[ "$(git -C "$ROOT" config --get filter.nbstripout.clean)" == "$clean" ]] && return 0
+  git -C "$ROOT" config filter.nbstripout.clean "$clean"
+  git -C "$ROOT" config filter.nbstripout.smudge cat
+  git -C "$ROOT" config diff.ipynb.textconv "$clean -t"
+  echo "==> git strips notebook outputs on commit from now on (nbstripout filter set in .git/config)"
+}
+
+# JupyterLab started from the project's .venv saves this checkout's notebooks without outputs
+# (kokoro_analysis.notebook.strip_outputs_before_save), so open / run / save leaves git status clean.
+enable_save_hook() {
+  [[ "$PYTHON" == "$ROOT/.venv/bin/python" ]] || return 0
+  "$PYTHON" - "$ROOT/.venv/etc/jupyter/jupyter_server_config.json" <<'PY'
+import json, sys
+from pathlib import Path
+path = Path(sys.argv[1])
+config = json.loads(path.read_text()) if path.exists() else {}
+hook = "kokoro_analysis.notebook.strip_outputs_before_save"
+if config.get("ContentsManager", {}).get("pre_save_hook") != hook:
+    config.setdefault("ContentsManager", {})["pre_save_hook"] = hook
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config, indent=2) + "\n")
+PY
 }
 
 # --- arguments --------------------------------------------------------------------------------------
@@ -73,6 +134,9 @@ ONLY=()
 PARAMS=()
 OUTPUT_DIR="$ROOT"
 PYTEST_ARGS=()
+JOBS=""
+LENIENT=()
+SHOW_VERSION=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --test) MODE=test; shift; PYTEST_ARGS=("$@"); break ;;
@@ -80,6 +144,9 @@ while [[ $# -gt 0 ]]; do
     --only) [[ $# -ge 2 ]] || die "--only needs a name"; ONLY+=("$2"); shift 2 ;;
     --output-dir) [[ $# -ge 2 ]] || die "--output-dir needs a folder"; mkdir -p "$2"; OUTPUT_DIR="$(cd "$2" && pwd)"; shift 2 ;;
     -p|--parameters) [[ $# -ge 3 ]] || die "-p needs NAME VALUE"; PARAMS+=(-p "$2" "$3"); shift 3 ;;
+    -j|--jobs) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 needs a number of notebooks (1 or more)"; JOBS="$2"; shift 2 ;;
+    --lenient) LENIENT=(--lenient); shift ;;
+    --version) SHOW_VERSION=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -92,6 +159,9 @@ for variable in KOKOROCHAT_DATA KOKORO_PEERS_DIR KOKOROCHAT_TRANSLATIONS; do
 done
 
 ensure_environment
+install_notebook_filter
+enable_save_hook
+if [[ $SHOW_VERSION == 1 ]]; then exec "$PYTHON" -m kokoro_analysis.cli --version; fi
 
 if [[ "$MODE" == test ]]; then
   echo "==> running the tests ($("$PYTHON" --version))"
@@ -111,39 +181,79 @@ for notebook in notebooks/[0-9]*.ipynb; do
 done
 [[ ${#selected[@]} -gt 0 ]] || die "no notebook matches --only ${ONLY[*]:-}"
 
-echo "==> checking the data"
-"$PYTHON" -m kokoro_analysis.cli validate --show 10 || die "the data did not validate (see above); fix it or pass --data"
-echo "==> warming the token cache"
-"$PYTHON" -m kokoro_analysis.cli tokenize $([[ -t 1 ]] || echo --quiet) || die "tokenization failed"
+LOG_DIR="$OUTPUT_DIR/logs"
+mkdir -p "$OUTPUT_DIR/executed" "$LOG_DIR"
+rm -f "$LOG_DIR"/*.status
+[[ ${#LENIENT[@]} -gt 0 ]] && PARAMS+=(-p lenient True)
+JOBS="${JOBS:-$("$PYTHON" -c 'from kokoro_analysis.workers import available_cores; print(available_cores())' 2>/dev/null || echo 1)}"
+echo "==> logs: $LOG_DIR/"
 
-mkdir -p "$OUTPUT_DIR/executed"
-progress_flags=(--log-output --no-progress-bar)
-[[ -t 1 ]] && progress_flags=(--progress-bar)
-names=(); seconds=(); statuses=(); failed=()
-total=${#selected[@]}; index=0
-for notebook in "${selected[@]}"; do
-  index=$((index + 1))
-  name="$(basename "$notebook" .ipynb)"
-  echo "==> [$index/$total] $name"
-  started=$(date +%s)
-  if "$PYTHON" -m papermill "$notebook" "$OUTPUT_DIR/executed/$name.ipynb" \
-      --cwd notebooks -p output_dir "$OUTPUT_DIR" "${PARAMS[@]}" "${progress_flags[@]}"; then
-    status=ok
-  else
-    status=FAILED; failed+=("$name")
+step "checking the data" "$LOG_DIR/validate.log" "$PYTHON" -m kokoro_analysis.cli validate --show 10 "${LENIENT[@]}" \
+  || { cat "$LOG_DIR/validate.log" >&2; die "the data did not validate (see above); fix it, pass --data, or --lenient to skip bad sessions"; }
+echo "==> checked the data in ${STEP_SECONDS} s: $(grep -m1 -iE 'sessions|skipped' "$LOG_DIR/validate.log")"
+step "warming the token cache" "$LOG_DIR/tokenize.log" "$PYTHON" -m kokoro_analysis.cli tokenize "${LENIENT[@]}" \
+  || { tail -n 20 "$LOG_DIR/tokenize.log" >&2; die "tokenization failed (full log: $LOG_DIR/tokenize.log)"; }
+echo "==> token cache ready in ${STEP_SECONDS} s: $(tail -n 1 "$LOG_DIR/tokenize.log" | tr '\r' '\n' | tail -n 1)"
+
+# run_notebook NOTEBOOK: papermill with the output in logs/NAME.log; writes "STATUS SECONDS" to logs/NAME.status
+run_notebook() {
+  local name started=$SECONDS status=ok
+  name="$(basename "$1" .ipynb)"
+  "$PYTHON" -m papermill "$1" "$OUTPUT_DIR/executed/$name.ipynb" --cwd notebooks -p output_dir "$OUTPUT_DIR" \
+    "${PARAMS[@]}" --log-output --no-progress-bar >"$LOG_DIR/$name.log" 2>&1 || status=FAILED
+  echo "$status $((SECONDS - started))" >"$LOG_DIR/$name.status"
+}
+
+total=${#selected[@]}
+echo "==> running $total notebook(s), $JOBS at a time"
+declare -A running=()
+next=0; finished=0; started_all=$SECONDS; last_tick=0
+while ((next < total || ${#running[@]} > 0)); do
+  while ((next < total && ${#running[@]} < JOBS)); do
+    name="$(basename "${selected[$next]}" .ipynb)"
+    run_notebook "${selected[$next]}" &
+    running[$name]=$!
+    next=$((next + 1))
+  done
+  sleep 0.2
+  for name in "${!running[@]}"; do
+    [[ -f "$LOG_DIR/$name.status" ]] || continue
+    wait "${running[$name]}"; unset "running[$name]"
+    finished=$((finished + 1))
+    read -r status secs <"$LOG_DIR/$name.status"
+    [[ -t 1 ]] && printf '\r\033[K'
+    if [[ $status == ok ]]; then
+      echo "    [$finished/$total] $name: ok in $secs s"
+    else
+      echo "    [$finished/$total] $name: failed after $secs s (log: $LOG_DIR/$name.log)"
+    fi
+  done
+  elapsed=$((SECONDS - started_all))
+  if [[ -t 1 && ${#running[@]} -gt 0 ]]; then
+    printf '\r    running: %s ... %d s' "${!running[*]}" "$elapsed"
+  elif [[ ${#running[@]} -gt 0 ]] && ((elapsed - last_tick >= 30)); then
+    last_tick=$elapsed; echo "    ... running: ${!running[*]} ($elapsed s)"
   fi
-  names+=("$name"); seconds+=($(( $(date +%s) - started ))); statuses+=("$status")
 done
 
-echo
-echo "==> reproduction report"
-"$PYTHON" -m kokoro_analysis.cli report --output-dir "$OUTPUT_DIR"
+step "gathering the reproduction report" "$LOG_DIR/report.log" "$PYTHON" -m kokoro_analysis.cli report --output-dir "$OUTPUT_DIR"
 report_status=$?
 
 echo
 printf '%-32s %8s  %s\n' notebook seconds status
-for i in "${!names[@]}"; do printf '%-32s %8s  %s\n' "${names[$i]}" "${seconds[$i]}" "${statuses[$i]}"; done
-echo "outputs: $OUTPUT_DIR/{figures,tables,reports,executed}"
+failed=()
+for notebook in "${selected[@]}"; do
+  name="$(basename "$notebook" .ipynb)"
+  read -r status secs <"$LOG_DIR/$name.status"
+  printf '%-32s %8s  %s\n' "$name" "$secs" "$status"
+  [[ $status == ok ]] || failed+=("$name")
+done
+cat "$LOG_DIR/report.log"
+if [[ ${#PARAMS[@]} -gt 0 ]]; then
+  settings=(); for ((i = 0; i < ${#PARAMS[@]}; i += 3)); do settings+=("${PARAMS[i+1]}=${PARAMS[i+2]}"); done
+  echo "non-default parameters: ${settings[*]} (the paper's numbers assume the defaults)"
+fi
+echo "outputs: $OUTPUT_DIR/{figures,tables,reports,executed}; logs: $LOG_DIR/"
 
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "run_all.sh: failed notebook(s): ${failed[*]} (executed copies with the error are in $OUTPUT_DIR/executed/)" >&2

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kokoro_analysis import __version__
 from kokoro_analysis.corpus import translations
 from kokoro_analysis.corpus.loading import load_corpus
 from kokoro_analysis.corpus.validation import KokoroDataError
@@ -98,10 +99,16 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
 
     corpus = load_corpus(args.data, strict=not args.lenient)
     started = time.perf_counter()
-    tokens = tokenize_corpus(corpus, workers=args.workers, progress=not args.quiet)
     folder = usable_cache_dir("tokens")
+    cached = set(folder.glob("*.parquet")) if folder else set()
+    tokens = tokenize_corpus(corpus, workers=args.workers, progress=not args.quiet)
+    how = (
+        "tokenized"
+        if folder is None or set(folder.glob("*.parquet")) - cached
+        else "read from the cache"
+    )
     print(
-        f"{len(tokens):,} tokens for {len(corpus.utterances):,} utterances in "
+        f"{len(tokens):,} tokens for {len(corpus.utterances):,} utterances {how} in "
         f"{time.perf_counter() - started:.1f} s; cache: {folder or 'none (folder not usable)'}"
     )
     return 0
@@ -113,6 +120,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     report = gather_report(args.output_dir)
     print(f"reproduction report: {report.summary}")
     print(f"  {report.markdown_path}\n  {report.html_path}")
+    if report.parameters_line:
+        print(f"{report.parameters_line} (the paper's numbers assume the defaults)")
     if not report.parts:
         print("no report parts found: run the notebooks first", file=sys.stderr)
         return 2
@@ -285,15 +294,11 @@ def _print_run(summary, what: str) -> None:
     )
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    """Generate the next counselor turn for the test contexts into a predictions file."""
-    from kokoro_analysis.finetune.generation import generate_predictions
-
-    corpus = load_corpus(args.data)
-    summary = generate_predictions(
-        corpus,
-        args.model,
-        args.out,
+def _model_run_arguments(args: argparse.Namespace) -> dict:
+    """The keyword arguments ``generate`` and ``predict-scores`` share (see _add_model_run_options)."""
+    return dict(
+        model=args.model,
+        out=args.out,
         adapter=args.adapter,
         limit=args.limit,
         seed=args.seed,
@@ -303,6 +308,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         quantize=args.quantize,
         progress=not args.quiet,
     )
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Generate the next counselor turn for the test contexts into a predictions file."""
+    from kokoro_analysis.finetune.generation import generate_predictions
+
+    corpus = load_corpus(args.data)
+    summary = generate_predictions(corpus, **_model_run_arguments(args))
     _print_run(summary, "responses")
     print(f"score it with: kokoro-analysis evaluate --predictions {summary.path}")
     return 0
@@ -313,19 +326,7 @@ def cmd_predict_scores(args: argparse.Namespace) -> int:
     from kokoro_analysis.finetune.score_prediction import predict_scores
 
     corpus = load_corpus(args.data)
-    summary = predict_scores(
-        corpus,
-        args.model,
-        args.out,
-        adapter=args.adapter,
-        limit=args.limit,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        max_new_tokens=args.max_new_tokens,
-        device=args.device,
-        quantize=args.quantize,
-        progress=not args.quiet,
-    )
+    summary = predict_scores(corpus, **_model_run_arguments(args))
     _print_run(summary, "answers")
     unparsed = read_predictions(summary.path).unparsed
     print(
@@ -395,14 +396,21 @@ def _add_model_run_options(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kokoro-analysis", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="kokoro-analysis",
+        description="Validate, tokenize, report on, export and evaluate the KokoroChat corpus.",
+    )
+    parser.add_argument("--version", action="version", version=f"kokoro-analysis {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     validate = commands.add_parser("validate", help="check every record and the score rule")
     validate.add_argument("path", nargs="?", default=None, help="data location (as --data)")
     _add_data_option(validate)
     validate.add_argument(
-        "--show", type=_non_negative_int, default=20, help="problems to list (default 20)"
+        "--show",
+        type=_non_negative_int,
+        default=20,
+        help="how many problems to print; all are counted (default: 20)",
     )
     _add_lenient_option(validate)
     validate.set_defaults(handler=cmd_validate)
@@ -412,9 +420,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_option(tokenize)
     tokenize.add_argument(
-        "--workers", type=int, default=None, help="processes (default: all cores)"
+        "--workers", type=int, default=None, help="MeCab processes (default: all cores)"
     )
-    tokenize.add_argument("--quiet", action="store_true", help="no progress bar")
+    tokenize.add_argument(
+        "--quiet", action="store_true", help="no progress bar (the summary line is still printed)"
+    )
     _add_lenient_option(tokenize)
     tokenize.set_defaults(handler=cmd_tokenize)
 
@@ -431,7 +441,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_option(export)
     export.add_argument(
-        "--subset", default="full", choices=["low", "high", "full"], help="training subset"
+        "--subset",
+        default="full",
+        choices=["low", "high", "full"],
+        help="training sessions: low (score < 70), high (70-98) or full (<= 98) (default: full)",
     )
     export.add_argument("--out", required=True, metavar="DIR", help="output folder")
     _add_lenient_option(export)
@@ -447,7 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="seeded sample of test contexts (default: all)",
     )
-    export.add_argument("--seed", type=int, default=0, help="seed of the test-context sample")
+    export.add_argument(
+        "--seed", type=int, default=0, help="seed of the test-context sample (default: 0)"
+    )
     export.add_argument(
         "--layout",
         choices=["session", "turn"],

@@ -7,7 +7,7 @@ A notebook's ``parameters`` cell holds ``data_dir``, ``output_dir``, ``subset``,
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -18,7 +18,7 @@ import pandas as pd
 from kokoro_analysis.charts import style as plotting
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, load_corpus
-from kokoro_analysis.paths import OutputDirs, output_dirs
+from kokoro_analysis.paths import PROJECT_ROOT, OutputDirs, output_dirs
 from kokoro_analysis.publish import tables
 from kokoro_analysis.publish.reproduction import ReproductionLog, ReproductionRow
 from kokoro_analysis.reported import Record
@@ -42,10 +42,13 @@ class NotebookRun:
     lang: str = "en"
     seed: int = 0
     topic: str | None = None
+    non_default: dict[str, Any] = field(default_factory=dict)
+    """The parameters of :func:`start` that differ from their defaults (``output_dir`` aside): named
+    in the reproduction report and printed, since they change what the run produces."""
     log: ReproductionLog = field(init=False)
 
     def __post_init__(self) -> None:
-        self.log = ReproductionLog(self.notebook + self.suffix, self.out.root)
+        self.log = ReproductionLog(self.notebook + self.suffix, self.out.root, self.non_default)
 
     @property
     def is_default(self) -> bool:
@@ -86,9 +89,26 @@ class NotebookRun:
         """Save a figure as PDF + PNG under ``figures/`` (name suffixed with ``_ja`` in Japanese)."""
         return plotting.save_figure(fig, self.name(stem, per_lang=True), self.out.root)
 
-    def write_table(self, frame: pd.DataFrame, stem: str, **kwargs: Any) -> dict[str, Path]:
-        """Write a table as CSV, LaTeX (booktabs) and Markdown under ``tables/``."""
-        return tables.write_table(frame, self.name(stem), self.out.root, **kwargs)
+    def write_table(
+        self,
+        frame: pd.DataFrame,
+        stem: str,
+        spec: tables.TableSpec | Mapping[str, Any] | None = None,
+        *,
+        caption: str | None = None,
+    ) -> pd.DataFrame:
+        """Write a table under ``tables/`` as its ``spec`` says (paper tables as LaTeX too; name suffixed
+        with ``_ja`` in Japanese, so the English files are never overwritten) and return it formatted
+        as the files show it, for display."""
+        tables.write_table(
+            frame,
+            self.name(stem, per_lang=True),
+            self.out.root,
+            spec=spec,
+            caption=caption,
+            lang=self.lang,
+        )
+        return tables.formatted(frame, spec, lang=self.lang)
 
     def record(self, key: str, ours: Any, **options: Any) -> ReproductionRow:
         """Record one reproduced number: ``options`` are the fields of :class:`Record` (``expect``,
@@ -116,6 +136,17 @@ class NotebookRun:
         return self.log.to_frame()
 
 
+START_DEFAULTS = {
+    "data_dir": None,
+    "subset": "all",
+    "lang": "en",
+    "seed": 0,
+    "topic": None,
+    "lenient": False,
+}
+"""The defaults of :func:`start`'s parameters that change a run's results."""
+
+
 def start(
     notebook: str,
     *,
@@ -125,22 +156,43 @@ def start(
     lang: str = "en",
     seed: int = 0,
     topic: str | None = None,
+    lenient: bool = False,
 ) -> NotebookRun:
     """Validate the parameters, load the corpus, apply paper style; return the run context.
 
     ``topic`` restricts every analysis to sessions whose ``topic_main_en`` or ``topic_main_jp`` equals it.
+    ``lenient`` skips sessions with problems (counted and printed) instead of stopping with an error.
     """
     if subset not in schema.SUBSETS:
         raise ValueError(f"subset must be one of {', '.join(schema.SUBSETS)}, not {subset!r}")
     if lang not in schema.LANGS:
         raise ValueError(f"lang must be 'en' or 'ja', not {lang!r}")
-    full = load_corpus(data_dir)
+    full = load_corpus(data_dir, strict=not lenient)
     corpus = full if subset == "all" else full.subset(subset)
     if topic:
         corpus = _restrict_topic(corpus, topic)
     plotting.apply_paper_style()
+    given = {
+        "data_dir": data_dir,
+        "subset": subset,
+        "lang": lang,
+        "seed": seed,
+        "topic": topic or None,
+        "lenient": lenient,
+    }
+    non_default = {name: value for name, value in given.items() if value != START_DEFAULTS[name]}
+    if non_default:
+        print("non-default parameters: " + ", ".join(f"{k}={v!r}" for k, v in non_default.items()))
     return NotebookRun(
-        notebook, full, corpus, output_dirs(output_dir), subset, lang, seed, topic or None
+        notebook,
+        full,
+        corpus,
+        output_dirs(output_dir),
+        subset,
+        lang,
+        seed,
+        topic or None,
+        non_default,
     )
 
 
@@ -151,3 +203,20 @@ def _restrict_topic(corpus: Corpus, topic: str) -> Corpus:
         known = sorted(dialogues["topic_main_en"].unique())
         raise ValueError(f"no session has topic {topic!r}; main topics are: {', '.join(known)}")
     return corpus.restrict(dialogues.index[mask])
+
+
+def strip_outputs_before_save(model: dict, path: str, contents_manager: Any, **_: Any) -> None:
+    """Jupyter server pre-save hook: this checkout's notebooks (``notebooks/NN_*.ipynb``) are saved
+    without outputs and execution counts, so opening, running and saving one in JupyterLab leaves
+    ``git status`` clean (the outputs stay on screen until the notebook is closed). Other notebooks
+    are saved as they are. ``./run_all.sh`` enables it in the ``.venv`` it creates
+    (``.venv/etc/jupyter/jupyter_server_config.d/kokoro-analysis.json``)."""
+    if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
+        return
+    file = Path(getattr(contents_manager, "root_dir", ".")).joinpath(path).resolve()
+    if file.parent != PROJECT_ROOT / "notebooks" or not file.name[:2].isdigit():
+        return
+    for cell in model["content"].get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark loading and tokenizing the full corpus, side by side with the native ``mecab`` command.
 
-    python scripts/benchmark.py [--data PATH] [--workers N] [--json FILE] [--naive-sample N]
+    python scripts/benchmark.py [--data PATH] [--workers N] [--json FILE] [--naive-sample N] [--run-all]
 
 Each measurement runs in a fresh Python process with its own empty cache folder, so "cold" means cold;
 loads are repeated (``--repeat``, default 3) and the median is reported, since single runs on a shared
@@ -9,6 +9,7 @@ virtual machine vary by a factor of two.
 Native MeCab (Debian package ``mecab``) runs on one core over the same texts (one utterance per line)
 with the same unidic-lite dictionary and its default full output; the ratio is ours / native.
 Peak memory is the largest resident set of any process of the run (children included).
+``--run-all`` also times ``./run_all.sh`` end to end: once cold (filling a fresh cache), then warm.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ TARGETS = {  # what the project promises (README), on 2 cores
     "tokenize cold / native mecab": 1.0,
     "warm token load (s)": 1.0,
     "peak memory (GB)": 4.0,
+    "warm run_all.sh (s)": 60.0,
 }
 
 CHILD = r"""
@@ -101,6 +103,31 @@ def native_mecab_seconds(texts_file: Path) -> float | None:
         return time.perf_counter() - started
 
 
+def run_all_seconds(data: str, cache: Path, out: Path, jobs: int | None) -> dict[str, float]:
+    """``./run_all.sh`` on ``data`` twice with one cache folder: the first run warms the caches, the
+    second is the measured *warm* run (wall time, plus each notebook's seconds from its logs)."""
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "KOKORO_ANALYSIS_CACHE": str(cache),
+        "VIRTUAL_ENV": sys.prefix,
+        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
+    }
+    command = [str(root / "run_all.sh"), "--data", data, "--output-dir", str(out)]
+    if jobs:
+        command += ["-j", str(jobs)]
+    results = {}
+    for label in ("cold", "warm"):
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        results[f"{label} run_all.sh (s)"] = time.perf_counter() - started
+        if "failed notebook(s)" in done.stderr:
+            raise SystemExit(f"run_all.sh failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+    for status in sorted((out / "logs").glob("*.status")):
+        results[f"  {status.stem} (s)"] = float(status.read_text().split()[1])
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=os.environ.get("KOKOROCHAT_DATA"), help="KokoroChat data")
@@ -116,6 +143,14 @@ def main() -> int:
         type=int,
         default=60000,
         help="utterances for the plain fugashi loop (extrapolated; 0 to skip)",
+    )
+    parser.add_argument(
+        "--run-all",
+        action="store_true",
+        help="also time ./run_all.sh on the data: a cold run, then the measured warm run (minutes)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="run_all.sh -j (default: run_all.sh's, the cores)"
     )
     args = parser.parse_args()
     if not args.data:
@@ -166,6 +201,10 @@ def main() -> int:
             results["plain fugashi loop, 1 core, extrapolated (s)"] = seconds
             if native is not None:
                 results["plain fugashi loop / native mecab"] = seconds / native
+        if args.run_all:
+            results.update(
+                run_all_seconds(args.data, scratch / "run-cache", scratch / "run", args.jobs)
+            )
     peak_kb = max(
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,

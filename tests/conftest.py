@@ -79,6 +79,23 @@ def run_notebook(tmp_path, monkeypatch):
             progress_bar=False,
             kernel_name="python3",
         )
+        assert_paper_ready(output_dir)
         return output_dir
 
     return run
+
+
+def assert_paper_ready(output_dir: Path) -> None:
+    """Every LaTeX table compiles at ACL widths (pdflatex; ``_ja`` with LuaLaTeX) without errors or
+    overfull boxes, and every text in every figure PDF is at least 6 pt (measured with PyMuPDF)."""
+    from kokoro_analysis.charts.style import MIN_TEXT_PT, pdf_text_sizes
+    from kokoro_analysis.publish.latex import check_tables
+
+    problems = check_tables(output_dir / "tables")
+    assert not problems, "tables that break in an ACL paper:\n" + "\n".join(map(str, problems))
+    small = {}
+    for pdf in sorted((output_dir / "figures").glob("*.pdf")):
+        texts = [(size, text) for size, text in pdf_text_sizes(pdf) if size < MIN_TEXT_PT - 0.01]
+        if texts:
+            small[pdf.name] = texts[:3]
+    assert not small, f"figure texts under {MIN_TEXT_PT:g} pt: {small}"

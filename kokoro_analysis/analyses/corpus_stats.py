@@ -30,6 +30,7 @@ __all__ = [
     "COMPARISON_LABELS",
     "PEERS",
     "STAT_ROWS",
+    "TABLES",
     "additional_records",
     "additional_statistics",
     "characters_per_message",
@@ -671,3 +672,17 @@ def vocabulary_records(vocabulary: pd.DataFrame) -> list[Record]:
         for n in (1, 2)
     ]
     return totals + distinct
+
+
+TABLES: dict[str, dict] = {
+    "corpus_statistics": {"width": "full"},
+    "corpus_statistics_vs_reported": {"formats": {"ours": "{:.4f}"}},
+    "corpus_additional_statistics": {"formats": {"value": "{:,.2f}"}},
+    "corpus_comparison_values": {"thousands": True, "number_format": "{:.2f}"},
+    "corpus_comparison": {},
+    "corpus_distributions": {"number_format": "{:,.2f}"},
+    "corpus_tokens_per_message": {"number_format": "{:,.2f}"},
+    "corpus_sessions_per_year": {"formats": {"year": "{:d}"}},
+}
+"""How each table of notebook 01 is published (fields of
+:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""

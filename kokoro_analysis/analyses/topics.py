@@ -33,6 +33,7 @@ from kokoro_analysis.reported import (
 )
 from kokoro_analysis.stats import describe, t_interval
 from kokoro_analysis.text import keyness
+from kokoro_analysis.text.glossary import gloss_of
 from kokoro_analysis.text.mecab import lemma_label
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "OTHERS",
     "OTHER_SUBTOPIC",
     "SUBTOPIC_RULES_CSV",
+    "TABLES",
     "WORD_ROLES",
     "MainTopic",
     "assign_subtopics",
@@ -705,6 +707,7 @@ def distinguishing_words_by_topic(
     table.insert(2, "label_ja", table["main_en"].map(lambda t: topic_label(t, lang="ja")))
     surface_of = surfaces if surfaces is not None else pd.Series(dtype=object)
     table["display"] = [lemma_label(str(w), surface_of.get(w)) for w in table["lemma"]]
+    table["gloss_en"] = [gloss_of(str(w), d) for w, d in zip(table["lemma"], table["display"])]
     return table[
         [
             "main_en",
@@ -713,6 +716,7 @@ def distinguishing_words_by_topic(
             "rank",
             "lemma",
             "display",
+            "gloss_en",
             "z",
             "delta",
             "count_topic",
@@ -730,3 +734,79 @@ def _require(frame: pd.DataFrame, columns: list[str]) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise KeyError(f"missing column(s): {', '.join(missing)}")
+
+
+TABLES: dict[str, dict] = {
+    "topic_shares": {
+        "headers_ja": {"sessions": "セッション数", "share_pct": "割合（%）"},
+        "width": "column",
+        "index": False,
+        "thousands": True,
+        "formats": {"share_pct": "{:.2f}"},
+        "columns": ["label_en", "sessions", "share_pct"],
+        "columns_ja": ["label_ja", "sessions", "share_pct"],
+        "headers": {
+            "label_en": "Main topic",
+            "label_ja": "メイントピック",
+            "sessions": "Sessions",
+            "share_pct": "Share (%)",
+        },
+    },
+    "topic_shares_vs_reported": {
+        "index": False,
+        "thousands": True,
+        "formats": {
+            "share_pct": "{:.2f}",
+            "reported_pct": "{:.1f}",
+            "rounded_pct": "{:.1f}",
+            "tolerance": "{:.1f}",
+        },
+    },
+    "topic_share_denominators": {"index": False, "thousands": True},
+    "subtopic_rule_coverage": {
+        "index": False,
+        "thousands": True,
+        "formats": {"assigned_pct": "{:.1f}"},
+    },
+    "subtopic_counts": {
+        "index": False,
+        "thousands": True,
+        "formats": {"share_of_topic_pct": "{:.1f}", "share_pct": "{:.2f}"},
+    },
+    "topic_score_ci": {
+        "headers_ja": {
+            "sessions": "セッション数",
+            "mean": "平均",
+            "ci_low": "95% CI 下限",
+            "ci_high": "上限",
+        },
+        "width": "full",
+        "index": False,
+        "thousands": True,
+        "formats": {c: "{:.2f}" for c in ("mean", "ci_low", "ci_high", "sd", "median", "q1", "q3")},
+        "columns": ["label_en", "sessions", "mean", "ci_low", "ci_high"],
+        "columns_ja": ["label_ja", "sessions", "mean", "ci_low", "ci_high"],
+        "headers": {
+            "label_en": "Main topic",
+            "label_ja": "メイントピック",
+            "sessions": "Sessions",
+            "mean": "Mean",
+            "ci_low": "95% CI low",
+            "ci_high": "high",
+        },
+    },
+    "topic_share_by_year": {"number_format": "{:.1f}"},
+    "topic_length": {"index": False, "thousands": True, "number_format": "{:.1f}"},
+    "topic_distinguishing_words": {
+        "index": False,
+        "thousands": True,
+        "formats": {
+            "z": "{:.2f}",
+            "delta": "{:.3f}",
+            "rate_topic": "{:.2f}",
+            "rate_other": "{:.2f}",
+        },
+    },
+}
+"""How each table of notebook 02 is published (fields of
+:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""

@@ -272,3 +272,14 @@ def gap_findings(tests: pd.DataFrame, alpha: float = 0.05) -> str:
     rest = len(tests) - len(significant)
     lines.append(f"The other {rest} test(s) find no dependence at the {alpha:.0%} level.")
     return " ".join(lines)
+
+
+TABLES: dict[str, dict] = {
+    "corpus_english_words_vs_esconv": {"thousands": True, "number_format": "{:.2f}"},
+    "corpus_translation_lengths": {"thousands": True, "number_format": "{:,.2f}"},
+    "corpus_translation_length_ratio": {"thousands": True, "number_format": "{:,.2f}"},
+    "corpus_translation_gaps_by_topic": {"thousands": True, "number_format": "{:.2f}"},
+    "corpus_translation_gap_tests": {"index": False, "number_format": "{:.3g}"},
+}
+"""How each table of this module is published (fields of
+:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""

@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from kokoro_analysis.charts.style import new_figure
 from kokoro_analysis.corpus.schema import ROLE_LABELS as _ROLE_NAMES
 from kokoro_analysis.corpus.schema import pick
-from kokoro_analysis.text.mecab import lemma_label
+from kokoro_analysis.text.glossary import word_label
 
 __all__ = [
     "ROLE_COLORS",
@@ -31,12 +31,14 @@ __all__ = [
     "type_token_chart",
 ]
 
-ROLE_COLORS = {"counselor": "#0173B2", "client": "#DE8F05", "total": "#555555"}
+ROLE_COLORS = {"counselor": "#0173B2", "client": "#DE8F05", "total": "#222222"}
+"""Role colours, also distinct in greyscale (lightness about 45, 65 and 13)."""
 """Colour per role (seaborn colorblind blue / orange; grey for all messages)."""
 ROLE_LABELS = {**_ROLE_NAMES, "total": ("全体", "All")}
 """Display names (Japanese, English) of the roles (``schema.ROLE_LABELS``) and of all messages."""
 _SHARE_LABEL = ("割合 (%)", "Share (%)")
-_DECADE_LABEL = ("1 桁あたりの割合 (%)", "Share per decade (%)")
+_DECADE_LABEL = ("0.1 桁あたりの割合 (%)", "Share per tenth of a decade (%)")
+"""Log-x histograms show the share per 0.1 decade (a share per whole decade reads above 100 %)."""
 
 
 def role_label(role: str, *, lang: str = "en") -> str:
@@ -80,8 +82,9 @@ def distribution_chart(
     (so roles with different counts compare), with each role's median marked by a dotted line.
 
     ``xlabel``: (Japanese, English). ``log_x``: logarithmic bins and axis (``per_decade`` bins per
-    decade; half-integer edges for integer data) and the y axis is the share per decade (share of the
-    bin / its width in decades), so the area under the curve is 100 % whatever the bin widths. Values
+    decade; half-integer edges for integer data) and the y axis is the share per tenth of a decade
+    (share of the bin / its width in tenths of a decade), so the area under the curve is the same
+    whatever the bin widths and no value reads above 100 %. Values
     below ``clip_low`` (default 1 on a log axis) are counted at ``clip_low``, so e.g. 0-second response
     times are not dropped. ``bins``: explicit edges or a count (linear axis).
     """
@@ -102,8 +105,8 @@ def distribution_chart(
             continue
         counts, _ = np.histogram(array, bins=edges)
         share = 100.0 * counts / array.size
-        if log_x:  # bins differ in log width (integer edges): show the share per decade
-            share = share / np.log10(edges[1:] / edges[:-1])
+        if log_x:  # bins differ in log width (integer edges): the share per tenth of a decade
+            share = share / (10 * np.log10(edges[1:] / edges[:-1]))
         color = ROLE_COLORS.get(role)
         ax.stairs(
             share,
@@ -116,12 +119,27 @@ def distribution_chart(
     if log_x:
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(_minor_log_labels(edges[0], edges[-1]))
     ax.set_xlabel(pick(*xlabel, lang=lang))
     ax.set_ylabel(pick(*(_DECADE_LABEL if log_x else _SHARE_LABEL), lang=lang))
     ax.set_ylim(bottom=0)
     if len(arrays) > 1:
         ax.legend(loc="best")
     return fig
+
+
+def _minor_log_labels(low: float, high: float) -> FuncFormatter:
+    """Plain labels at 2 and 5 times a power of ten when the axis spans under 1.5 decades (otherwise
+    none): matplotlib's default writes them as 2×10⁰ with a superscript below 6 pt."""
+    few_decades = np.log10(high / low) < 1.5
+
+    def label(value: float, _position) -> str:
+        if not few_decades or value <= 0:
+            return ""
+        leading = round(value / 10 ** np.floor(np.log10(value)), 6)
+        return f"{value:g}" if leading in (2.0, 5.0) else ""
+
+    return FuncFormatter(label)
 
 
 def session_length_chart(minutes, *, lang: str = "en") -> Figure:
@@ -152,7 +170,8 @@ def sessions_per_year_chart(per_year: pd.Series, *, lang: str = "en") -> Figure:
 
 def sessions_per_person_chart(per_role: Mapping[str, pd.Series], *, lang: str = "en") -> Figure:
     """Distribution of sessions per person id, one line per role (counselor ids, client ids; n in the
-    legend): share of the ids per decade of session count (logarithmic bins), medians dotted."""
+    legend): share of the ids per tenth of a decade of session count (logarithmic bins), medians
+    dotted."""
     fig = distribution_chart(
         per_role,
         ("ID あたりの対話数", "Sessions per person id"),
@@ -201,12 +220,15 @@ def both_roles_chart(people: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.set_ylabel(
         pick(f"{ROLE_LABELS['counselor'][0]}としての対話数", "Sessions as counselor", lang=lang)
     )
-    ax.set_title(
-        pick(
-            f"両方の役割を担った {len(both):,} 人", f"{len(both):,} people in both roles", lang=lang
-        )
-    )
     return fig
+
+
+def _compact(value: float) -> str:
+    """A tick value as 1, 10, 100, 1k, 10k, 1M ..."""
+    for factor, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= factor:
+            return f"{value / factor:g}{suffix}"
+    return f"{value:g}"
 
 
 def type_token_chart(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
@@ -224,6 +246,9 @@ def type_token_chart(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
+    for axis in (ax.xaxis, ax.yaxis):  # 1k, 1M: no superscript exponents (printed under 6 pt)
+        axis.set_major_formatter(FuncFormatter(lambda value, _: _compact(value)))
+        axis.set_minor_formatter(NullFormatter())
     ax.xaxis.set_major_locator(LogLocator(base=10, numticks=9))
     ax.set_xlabel(pick("読んだトークン数", "Tokens read", lang=lang))
     ax.set_ylabel(pick("異なり語数", "Vocabulary size (types)", lang=lang))
@@ -252,8 +277,8 @@ def type_token_chart(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
 def top_lemmas_chart(top: pd.DataFrame, *, lang: str = "en", n: int | None = None) -> Figure:
     """Horizontal bars of the most frequent content lemmas, one panel per role (frequency per 1,000
     content tokens; ``top`` from :func:`kokoro_analysis.text.lexical.top_content_lemmas`). Lemmas are shown
-    in Japanese whatever ``lang``, with their usual written form where it starts differently
-    (:func:`kokoro_analysis.text.mecab.lemma_label`)."""
+    by their usual written form, with an English gloss in English
+    (:func:`kokoro_analysis.text.glossary.word_label`)."""
     roles = list(dict.fromkeys(top["role"]))
     rows = int(top.groupby("role").size().max()) if n is None else n
     fig, axes = new_figure("full", 0.16 * rows + 0.7, 1, len(roles))
@@ -264,7 +289,10 @@ def top_lemmas_chart(top: pd.DataFrame, *, lang: str = "en", n: int | None = Non
         ax.barh(positions, part["per_1000"], color=ROLE_COLORS.get(role), height=0.7)
         ax.set_yticks(
             positions,
-            [lemma_label(lemma, surface) for lemma, surface in zip(part["lemma"], part["surface"])],
+            [
+                word_label(lemma, form, lang=lang)
+                for lemma, form in zip(part["lemma"], part["surface"])
+            ],
         )
         ax.tick_params(axis="y", length=0)
         ax.set_title(role_label(role, lang=lang))

@@ -4,6 +4,8 @@ or :mod:`kokoro_analysis.analyses.feedback.raters` and ``lang`` ("en" or "ja") a
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
@@ -14,11 +16,14 @@ from scipy.cluster import hierarchy
 
 from kokoro_analysis.charts.style import new_figure
 from kokoro_analysis.corpus import schema
-from kokoro_analysis.text.mecab import lemma_label
+from kokoro_analysis.text.glossary import word_label
 
 SHORT_LABELS_JA = {12: "相談終了のタイミング・円滑さ"}
 """Display labels for Japanese item labels too long for a figure (item number → label)."""
-ANSWER_COLORS = ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac")
+SUBSET_BAND_LABELS = {"low": ("低", "Low"), "high": ("高", "High"), "test": ("テスト", "Test")}
+"""(Japanese, English) names of the score bands drawn over the score histogram."""
+ANSWER_COLORS = ("#00204d", "#31446b", "#666970", "#958f78", "#cbba69", "#ffea46")
+"""Answers 0–5, dark to light (cividis): the order survives greyscale printing."""
 """Answer 0 … 5, a red–blue diverging palette (colour-blind safe)."""
 HIGH_COLOR, LOW_COLOR = "#2166ac", "#b2182b"
 
@@ -58,7 +63,7 @@ def score_distribution_chart(
         bins=edges,
         weights=[weights[~flagged], weights[flagged]],
         stacked=True,
-        color=["#8da0cb", "#fc8d62"],
+        color=["#a6bddb", "#cc4c02"],  # light and dark: distinct in greyscale
         edgecolor="white",
         linewidth=0.2,
         label=[
@@ -89,12 +94,15 @@ def score_distribution_chart(
     above = ax.get_xaxis_transform()  # x in data, y in axes coordinates
     for subset in ("low", "high", "test"):  # names at the middle of each subset's range
         low, high, _ = schema.SUBSETS[subset]
-        x, name = (low + min(high + 1, 100)) / 2, subset.capitalize()
+        x, name = (
+            (low + min(high + 1, 100)) / 2,
+            schema.pick(*SUBSET_BAND_LABELS[subset], lang=lang),
+        )
         ax.text(x, 1.01, name, transform=above, ha="center", va="bottom", fontsize=6, color="0.4")
     ax.set_xlim(0, 100)
     ax.set_xlabel(schema.pick("評価点（0–100）", "Score (0–100)", lang=lang))
     ax.set_ylabel(schema.pick("密度", "Density", lang=lang))
-    ax.legend(loc="upper left", fontsize=5.5, handlelength=1.5)
+    ax.legend(loc="upper left", fontsize=6, handlelength=1.5)
     return fig
 
 
@@ -139,14 +147,14 @@ def item_distribution_chart(distribution: pd.DataFrame, *, lang: str = "en") -> 
         )
         for y, start, width in zip(positions, left, shares[:, j]):
             if width >= 7:
-                dark = j in (0, 5)
+                dark = j <= 2
                 ax.text(
                     start + width / 2,
                     y,
                     f"{width:.0f}",
                     ha="center",
                     va="center",
-                    fontsize=5,
+                    fontsize=6,
                     color="white" if dark else "black",
                 )
         left = left + shares[:, j]
@@ -216,7 +224,7 @@ def item_statistics_chart(statistics: pd.DataFrame, *, lang: str = "en") -> Figu
     )
     for value, y in zip(table["r_item_rest"], positions):
         if np.isfinite(value):
-            right.text(value + 0.01, y, f"{value:.2f}", va="center", fontsize=5.5)
+            right.text(value + 0.01, y, f"{value:.2f}", va="center", fontsize=6)
     for block, y in headings:
         left.text(
             0.01,
@@ -306,7 +314,7 @@ def loadings_chart(loadings: pd.DataFrame, *, lang: str = "en") -> Figure:
             _signed(value),
             ha="center",
             va="center",
-            fontsize=5.5,
+            fontsize=6,
             color="white" if abs(value) > 0.6 else "black",
         )
     names = {
@@ -341,7 +349,7 @@ def item_correlation_chart(
     method: str = "spearman",
 ) -> Figure:
     """Inter-item correlation matrix in hierarchical-clustering order (dendrogram on top, aligned with the
-    columns), off-diagonal values printed; the diagonal is left blank."""
+    columns): the lower triangle, each pair once with its value printed (6 pt)."""
     fig = plt.figure(figsize=(6.3, 5.6), layout="constrained")
     grid = fig.add_gridspec(2, 2, height_ratios=[0.8, 6], width_ratios=[40, 1])
     tree_ax, ax, bar_ax = (
@@ -359,7 +367,7 @@ def item_correlation_chart(
     tree_ax.axis("off")
     keys = list(corr.index)
     values = corr.to_numpy()[np.ix_(order, order)].astype(float)
-    np.fill_diagonal(values, np.nan)
+    values[np.triu_indices(n)] = np.nan  # lower triangle: each pair once, no diagonal
     finite = values[np.isfinite(values)]
     low = np.floor(finite.min() * 10) / 10 if finite.size else 0.0
     high = np.ceil(finite.max() * 10) / 10 if finite.size else 1.0
@@ -375,7 +383,7 @@ def item_correlation_chart(
                 text,
                 ha="center",
                 va="center",
-                fontsize=4.5,
+                fontsize=6,
                 color="black" if light else "white",
             )
     ax.set_xlim(-0.5, n - 0.5)
@@ -507,10 +515,22 @@ def feature_correlation_chart(
     ax.scatter(table["r"], y, color=colors, s=9, zorder=3)
     ax.axvline(0, color="black", linewidth=0.5)
     labels = table["label_" + schema.pick("ja", "en", lang=lang)]
-    ax.set_yticks(
-        y, [f"{label} *" if key else label for label, key in zip(labels, table["reported_key"])]
+    ax.set_yticks(  # wrapped, so the labels leave the plot most of the column
+        y,
+        [
+            _wrap_label(label, lang) + (" *" if key else "")
+            for label, key in zip(labels, table["reported_key"])
+        ],
+        fontsize=6.5,
     )
     ax.tick_params(axis="y", length=0)
+    low = min(0.0, float(table["ci_low"].min())) if len(table) else -0.1
+    high = max(0.0, float(table["ci_high"].max())) if len(table) else 0.1
+    step = 0.2 if high - low <= 1.2 else 0.5
+    ax.set_xticks(np.arange(np.floor(low / step) * step, high + step, step))  # ticks span the data
+    ax.xaxis.set_major_formatter(
+        ticker.FuncFormatter(lambda v, _: f"{v:.1f}".replace("-", "\u2212"))
+    )
     symbol = _symbol(method)
     legend_ja, legend_en = "", ""
     if clustered:
@@ -556,7 +576,7 @@ def experience_chart(bins: pd.DataFrame, *, lang: str = "en") -> Figure:
                 f"n={n:,}",
                 ha="center",
                 va="bottom",
-                fontsize=5,
+                fontsize=6,
             )
     ax.set_xticks(x, bins.index)
     ax.set_xlabel(
@@ -581,7 +601,8 @@ def keyness_chart(keywords: pd.DataFrame, *, lang: str = "en") -> Figure:
         y = np.arange(len(part))
         ax.barh(y, part["z"], color=color, height=0.7)
         ax.set_yticks(
-            y, [lemma_label(lem, sur) for lem, sur in zip(part["lemma"], part["surface"])]
+            y,
+            [word_label(lem, form, lang=lang) for lem, form in zip(part["lemma"], part["surface"])],
         )
         ax.set_ylim(len(part) - 0.5 if len(part) else 0.5, -0.5)
         ax.tick_params(axis="y", length=0)
@@ -633,3 +654,17 @@ __all__ = [
     "score_distribution_chart",
     "scree_chart",
 ]
+
+
+def _wrap_label(label: str, lang: str) -> str:
+    """A tick label on up to two lines: English at spaces after 22 characters, Japanese after 12."""
+    width = 12 if lang == "ja" else 22
+    if len(label) <= width:
+        return label
+    if lang != "ja":
+        return "\n".join(textwrap.wrap(label, width, break_on_hyphens=False)[:2])
+    # Japanese: before a bracket or slash nearest the middle, else at the middle
+    middle = len(label) // 2
+    breaks = [i for i, char in enumerate(label) if char in "（／(" and 0 < i < len(label) - 1]
+    cut = min(breaks, key=lambda i: abs(i - middle)) if breaks else middle
+    return label[:cut] + "\n" + label[cut:]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import io
 import os
 import sys
 import warnings
@@ -38,11 +39,13 @@ __all__ = [
     "COLUMN_WIDTH_IN",
     "FULL_WIDTH_IN",
     "JAPANESE_FONT",
+    "MIN_TEXT_PT",
     "PAPER_RC",
     "apply_paper_style",
     "check_japanese_glyphs",
     "new_figure",
     "paper_style",
+    "pdf_text_sizes",
     "save_figure",
     "use_japanese_font",
 ]
@@ -189,6 +192,10 @@ def new_figure(
     return plt.subplots(nrows, ncols, figsize=(inches, height or default_height), **kw)
 
 
+MIN_TEXT_PT = 6.0
+"""Smallest text a saved figure may hold, points at printed size (figures are drawn at that size)."""
+
+
 def save_figure(
     fig: Figure,
     name: str,
@@ -199,18 +206,58 @@ def save_figure(
 ) -> dict[str, Path]:
     """Write ``<figures>/<name>.pdf`` and ``.png`` (300 dpi), byte-identical across runs
     (no dates, fixed producer, no version strings). Returns ``{format: path}``.
-    The figure stays open unless ``close`` (notebooks display it)."""
-    folder = output_dirs(output_dir).figures
-    paths: dict[str, Path] = {}
+
+    Refuses (:class:`ValueError`, nothing written) a figure with a character none of its fonts can
+    draw (:func:`check_japanese_glyphs`) or a text smaller than :data:`MIN_TEXT_PT` in its PDF
+    (:func:`pdf_text_sizes`). The figure stays open unless ``close`` (notebooks display it)."""
+    rendered: dict[str, bytes] = {}
     with _no_source_date_epoch():
-        for fmt in formats:
-            path = folder / f"{name}.{fmt}"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fig.savefig(path, format=fmt, dpi=SAVE_DPI, metadata=_metadata(fmt))
-            paths[fmt] = path
+        for fmt in dict.fromkeys(("pdf", *formats)):
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=fmt, dpi=SAVE_DPI, metadata=_metadata(fmt))
+            rendered[fmt] = buffer.getvalue()
+    # after drawing (tick labels exist); an extra draw here would shift the constrained layout
+    missing = check_japanese_glyphs(fig, draw=False)
+    if missing:
+        raise ValueError(f"figure {name}: no glyph for {''.join(missing)!r} in its fonts")
+    small = [
+        (size, text) for size, text in pdf_text_sizes(rendered["pdf"]) if size < MIN_TEXT_PT - 0.01
+    ]
+    if small:
+        shown = ", ".join(f"{text!r} {size:g} pt" for size, text in small[:5])
+        raise ValueError(f"figure {name}: {len(small)} text(s) under {MIN_TEXT_PT:g} pt ({shown})")
+    folder = output_dirs(output_dir).figures
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for fmt in formats:
+        paths[fmt] = folder / f"{name}.{fmt}"
+        temporary = folder / f".{name}.{fmt}.tmp{os.getpid()}"
+        temporary.write_bytes(rendered[fmt])
+        temporary.replace(paths[fmt])
     if close:
         plt.close(fig)
     return paths
+
+
+def pdf_text_sizes(pdf: bytes | str | os.PathLike) -> list[tuple[float, str]]:
+    """``(size in pt, text)`` of every non-blank text span of a PDF (a file path or its bytes), read
+    with PyMuPDF. Figures are saved at printed size, so these are the printed sizes."""
+    import pymupdf
+
+    document = (
+        pymupdf.open(stream=pdf, filetype="pdf") if isinstance(pdf, bytes) else pymupdf.open(pdf)
+    )
+    sizes: list[tuple[float, str]] = []
+    with document:
+        for page in document:
+            for block in page.get_text("dict")["blocks"]:
+                for line in block.get("lines", []):
+                    sizes += [
+                        (round(span["size"], 2), span["text"])
+                        for span in line["spans"]
+                        if span["text"].strip()
+                    ]
+    return sizes
 
 
 def _metadata(fmt: str) -> dict[str, Any] | None:
@@ -252,13 +299,14 @@ def _font_paths(text: Text) -> list[str]:
     return [str(font_manager.findfont(prop))]  # pragma: no cover - old matplotlib
 
 
-def check_japanese_glyphs(fig: Figure) -> list[str]:
+def check_japanese_glyphs(fig: Figure, *, draw: bool = True) -> list[str]:
     """Characters in the figure's visible text that none of its fonts can render (they would
-    show as empty boxes). Draws the figure first so tick labels exist. Empty list = all good.
-    Mathtext (``$...$``) strings are skipped."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        fig.draw_without_rendering()
+    show as empty boxes). Draws the figure first so tick labels exist (``draw=False``: it was just
+    drawn). Empty list = all good. Mathtext (``$...$``) strings are skipped."""
+    if draw:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+            fig.draw_without_rendering()
     missing: set[str] = set()
     for text in fig.findobj(Text):
         string = text.get_text()

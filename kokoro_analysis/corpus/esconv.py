@@ -29,6 +29,7 @@ __all__ = [
     "ESCONV_SPLITS",
     "PEERS_ENV",
     "SPEAKER_ROLES",
+    "TABLES",
     "ESConvDataError",
     "esconv_comparison_row",
     "esconv_statistics",
@@ -280,3 +281,9 @@ def esconv_comparison_row(stats: dict[str, float]) -> dict[str, object]:
         "avg_length_counselor": stats["avg_words_per_utterance_counselor"],
         "avg_length_client": stats["avg_words_per_utterance_client"],
     }
+
+
+TABLES: dict[str, dict] = {
+    "corpus_esconv_statistics": {"thousands": True, "number_format": "{:.2f}"},
+}
+"""How the ESConv table is published (fields of :class:`kokoro_analysis.publish.tables.TableSpec`)."""

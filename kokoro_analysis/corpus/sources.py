@@ -183,7 +183,12 @@ def find_data(path: str | os.PathLike | None = None, *, clone: bool = True) -> D
             env = str(
                 relative_to_project
             )  # a path relative to the checkout, used from another folder
-        return source_from_path(env)
+        try:
+            return source_from_path(env)
+        except DataNotFoundError as error:  # name the setting the wrong path came from
+            raise DataNotFoundError(
+                f"KOKOROCHAT_DATA={os.environ['KOKOROCHAT_DATA']} (set in the environment): {error}"
+            ) from None
     if DEFAULT_DATA_DIR.exists():
         return source_from_path(DEFAULT_DATA_DIR)
     if not clone:

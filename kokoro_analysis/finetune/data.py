@@ -435,7 +435,7 @@ def _write_score_file(
         if with_answer:
             messages.append(_message("assistant", _dumps(row_items)))
         writer.write_line(
-            f'{{"id": {dialogue_id}, "dialogue_id": {dialogue_id}, "messages": [{", ".join(messages)}], '
+            f'{{"id": "{dialogue_id}", "dialogue_id": {dialogue_id}, "messages": [{", ".join(messages)}], '
             f'"items": {_dumps(row_items)}, "score": {score}}}'
         )
 
@@ -470,7 +470,8 @@ def export_sft(
     Files: ``train.jsonl`` (``layout`` "session" or "turn", see the module docstring), ``test.jsonl``
     (one line per test context: ``id``, ``dialogue_id``, ``turn``, ``messages``, ``target``),
     ``score_prediction_train.jsonl`` / ``score_prediction_test.jsonl`` (one line per session:
-    ``id`` = dialogue id, ``messages`` (system, transcript as user[, answer as assistant]), ``items``,
+    ``id`` = the dialogue id as a string (every export's ``id`` is a string; ``dialogue_id`` is the
+    integer), ``messages`` (system, transcript as user[, answer as assistant]), ``items``,
     ``score``) and ``manifest.json`` (counts, SHA-256 of every file, corpus hash, definitions, seed).
     ``corpus`` must be the whole corpus (the test pool and the held-out split come from it).
 

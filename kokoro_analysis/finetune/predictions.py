@@ -8,7 +8,7 @@ Predictions files are JSON lines, one object per line:
 
 * response generation: ``{"id": "<dialogue_id>-<turn>", "response": "..."}`` for every test context
   (ids as in ``test.jsonl`` of ``export-sft``); the references are rebuilt from the data;
-* score prediction: ``{"id": <dialogue_id>, "items": [20 integers 0-5]}`` (item order as in
+* score prediction: ``{"id": "<dialogue_id>", "items": [20 integers 0-5]}`` (an integer id is accepted) (item order as in
   ``schema.ITEMS``) or ``"items": {"<item key>": score, ...}`` with all 20 keys, for every session of
   the held-out split (``sft.score_split(seed)``) or of the ≥ 99 test pool.
 

@@ -279,3 +279,19 @@ def measured_records(
                     )
                 )
     return records
+
+
+TABLES: dict[str, dict] = {
+    "finetuning_data": {"thousands": True, "formats": {"mean_context_turns": "{:.1f}"}},
+    "finetuning_score_split": {"thousands": True, "formats": {"mean_item_score": "{:.2f}"}},
+    "finetuning_reported_generation": {"formats": GENERATION_FLOAT_FORMAT},
+    "finetuning_reported_score": {"formats": SCORE_FLOAT_FORMAT},
+    "finetuning_generation": {
+        "width": "full",
+        "formats": GENERATION_FLOAT_FORMAT,
+        "columns": ["Model", *GENERATION_COLUMNS.values()],
+    },
+    "finetuning_score_prediction": {"formats": SCORE_FLOAT_FORMAT},
+}
+"""How each table of this module is published (fields of
+:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""

@@ -53,9 +53,19 @@ __all__ = [
     "gather_report",
 ]
 
-STATUSES = ("match", "differs", "not reported", "measured", "not reproducible")
+STATUSES = ("match", "differs", "measured", "not reproducible")
 """Row statuses, in report order. ``not checked`` (reported but recorded by no notebook) is
 counted separately."""
+STATUS_DEFINITIONS = {
+    "match": "ours, rounded half-up to the decimals the source prints, equals the printed value, or "
+    "lies within the tolerance stated in the row (shown as *match (±tolerance)*)",
+    "differs": "expected to match and does not (the run fails)",
+    "measured": "computed here and shown for information: a number the paper does not report, or one "
+    "measured with other models, settings or subsets than the paper's; never counts as a match",
+    "not reproducible": "reported, but the data or models needed are not available; shown as reported",
+    "not checked": "reported, but recorded by no notebook in this run",
+}
+"""What each status means (printed at the top of the report)."""
 
 
 # --------------------------------------------------------------------------- comparison
@@ -133,9 +143,16 @@ class ReproductionRow:
 class ReproductionLog:
     """Collects one notebook's reproduced numbers; :meth:`save` writes its report part."""
 
-    def __init__(self, notebook: str, output_dir: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self,
+        notebook: str,
+        output_dir: str | os.PathLike | None = None,
+        parameters: dict[str, Any] | None = None,
+    ) -> None:
+        """``parameters``: the run's non-default parameters, named in the report."""
         self.notebook = Path(notebook).stem or str(notebook)
         self.output_dir = output_dir
+        self.parameters = {name: repr(value) for name, value in sorted((parameters or {}).items())}
         self._rows: dict[str, ReproductionRow] = {}
         self._reported = _reported_values()
 
@@ -156,7 +173,8 @@ class ReproductionLog:
         is absolute, in the reported unit — give percentages as percent, not fractions).
         ``"measured"`` (e.g. fine-tuning numbers measured here with other models) and
         ``"not_reproducible"`` never count as matches. Keys not in reported.csv need
-        ``quantity=`` and get status ``not reported``. Recording a key again replaces it.
+        ``quantity=`` and get status ``measured`` (``not reproducible`` without a value). Recording
+        a key again replaces it.
         """
         if expect not in EXPECTATIONS:
             raise ValueError(f"expect must be one of {EXPECTATIONS}, not {expect!r}")
@@ -213,7 +231,7 @@ class ReproductionLog:
             unit=ref.unit,
             reported=ref.display(),
             ours=ours,
-            ours_display=_display_ours(ours, ref.decimals),
+            ours_display=_display_ours(ours, ref.decimals, ref.unit),
             difference=difference,
             rule=rule,
             expect=expect,
@@ -228,7 +246,7 @@ class ReproductionLog:
     ) -> ReproductionRow:
         if not quantity:
             raise KeyError(
-                f"{key!r} is not in {REPORTED_CSV.name}: pass quantity= to record it (not reported)"
+                f"{key!r} is not in {REPORTED_CSV.name}: pass quantity= to record it (measured)"
             )
         return ReproductionRow(
             notebook=self.notebook,
@@ -237,11 +255,11 @@ class ReproductionLog:
             unit=unit,
             reported="",
             ours=ours,
-            ours_display=_display_ours(ours, None),
+            ours_display=_display_ours(ours, None, unit),
             difference=None,
-            rule="not compared",
+            rule="no reported value",
             expect=expect,
-            status="not reported",
+            status="measured" if ours is not None else "not reproducible",
             source_kind="",
             source="",
             note=note,
@@ -261,24 +279,57 @@ class ReproductionLog:
         path = output_dirs(self.output_dir).reports / "parts" / f"{self.notebook}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"notebook": self.notebook, "rows": [asdict(r) for r in self.rows]}
+        if self.parameters:
+            payload["parameters"] = self.parameters
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
         return path
 
 
-def _display_ours(ours: Any, decimals: int | None) -> str:
-    """Our value at the reported precision, with the unrounded value when it has more digits."""
+SIGNIFICANT_DIGITS = 4
+"""Significant digits of a value shown without a reported precision."""
+
+
+def _display_ours(ours: Any, decimals: int | None, unit: str = "") -> str:
+    """Our value at the reported precision, with the unrounded value when it has more digits; without
+    one, integers in full (years without separators) and other numbers to
+    :data:`SIGNIFICANT_DIGITS` significant digits, never in scientific notation."""
     if ours is None:
         return "—"
     if isinstance(ours, bool) or not isinstance(ours, (int, float)):
         return _as_text(ours)
+    thousands = unit != "year"
     if decimals is None:
-        return f"{ours:,}" if isinstance(ours, int) else f"{ours:,.6g}"
-    shown = format_number(float(ours), decimals)
-    finer = format_number(float(ours), decimals + 2)
+        if isinstance(ours, int):
+            return format_number(ours, 0, thousands=thousands)
+        return format_number(float(ours), _decimals_for(float(ours)), thousands=thousands)
+    shown = format_number(float(ours), decimals, thousands=thousands)
+    finer = format_number(float(ours), decimals + 2, thousands=thousands)
     if isinstance(ours, int) or Decimal(finer.replace(",", "")) == Decimal(shown.replace(",", "")):
         return shown
     return f"{shown} ({finer.rstrip('0')})"
+
+
+def _decimals_for(value: float, digits: int = SIGNIFICANT_DIGITS) -> int:
+    """Decimals that show ``value`` with ``digits`` significant digits (0 for large values)."""
+    if value == 0 or not math.isfinite(value):
+        return 0
+    return max(0, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def _signed(value: float) -> str:
+    """A difference with its sign (true minus), 3 significant digits, no scientific notation."""
+    if value == 0:
+        return "0"
+    text = format_number(abs(value), _decimals_for(value, 3))
+    return ("+" if value > 0 else "\u2212") + text
+
+
+def _status_text(status: str, rule: str) -> str:
+    """The status as the report prints it: a match within a stated tolerance says so."""
+    if status == "match" and rule.startswith("|Δ| ≤ "):
+        return f"match (±{rule.removeprefix('|Δ| ≤ ')})"
+    return status
 
 
 # --------------------------------------------------------------------------- the report
@@ -302,6 +353,14 @@ class Report:
     markdown_path: Path
     html_path: Path
     parts: list[Path] = field(default_factory=list)
+    parameters: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Non-default parameters per notebook run (runs with the defaults are absent)."""
+
+    @property
+    def parameters_line(self) -> str:
+        """``non-default parameters: <notebook>: name=value, ...; ...``, or "" when every run used
+        the defaults."""
+        return _parameters_line(self.parameters)
 
     @property
     def failed(self) -> pd.DataFrame:
@@ -324,12 +383,15 @@ def _failed(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_parts(folder: Path) -> tuple[list[Path], pd.DataFrame]:
-    """All part files (sorted) and their rows sorted by notebook, key."""
+    """All part files (sorted) and their rows in report order: by status (matches first, then
+    differences, measured, not reproducible), then notebook and key."""
     parts = sorted(folder.glob("*.json"))
     rows = [row for p in parts for row in json.loads(p.read_text(encoding="utf-8"))["rows"]]
     frame = _rows_frame(rows)
     _check_single_owner(frame)
-    return parts, frame.sort_values(["notebook", "key"], kind="stable").reset_index(drop=True)
+    rank = frame["status"].map({status: i for i, status in enumerate(STATUSES)})
+    frame = frame.assign(_rank=rank).sort_values(["_rank", "notebook", "key"], kind="stable")
+    return parts, frame.drop(columns="_rank").reset_index(drop=True)
 
 
 class DuplicateRecordError(ValueError):
@@ -350,6 +412,25 @@ def _check_single_owner(rows: pd.DataFrame) -> None:
         raise DuplicateRecordError(f"reported keys recorded by more than one notebook: {listed}")
 
 
+def _read_parameters(parts: list[Path]) -> dict[str, dict[str, str]]:
+    found = {}
+    for part in parts:
+        payload = json.loads(part.read_text(encoding="utf-8"))
+        if payload.get("parameters"):
+            found[payload["notebook"]] = payload["parameters"]
+    return found
+
+
+def _parameters_line(parameters: dict[str, dict[str, str]]) -> str:
+    if not parameters:
+        return ""
+    runs = "; ".join(
+        f"{notebook}: " + ", ".join(f"{name}={value}" for name, value in values.items())
+        for notebook, values in sorted(parameters.items())
+    )
+    return f"non-default parameters: {runs}"
+
+
 def _counts(rows: pd.DataFrame, not_checked: int) -> dict[str, int]:
     """Rows per status in report order, then ``not checked``."""
     counts = {status: int((rows["status"] == status).sum()) for status in STATUSES}
@@ -363,11 +444,18 @@ def gather_report(output_dir: str | os.PathLike | None = None) -> Report:
     parts, rows = _read_parts(reports / "parts")
     unchecked = sorted(set(_reported_values()) - set(rows["key"]))
     counts = _counts(rows, len(unchecked))
+    parameters = _read_parameters(parts)
+    settings = _parameters_line(parameters)
     markdown_path, html_path = reports / "reproduction.md", reports / "reproduction.html"
-    _write(markdown_path, _markdown(rows, counts, unchecked))
-    _write(html_path, _html(rows, counts, unchecked))
+    _write(markdown_path, _markdown(rows, counts, unchecked, settings))
+    _write(html_path, _html(rows, counts, unchecked, settings))
     return Report(
-        rows=rows, counts=counts, markdown_path=markdown_path, html_path=html_path, parts=parts
+        rows=rows,
+        counts=counts,
+        markdown_path=markdown_path,
+        html_path=html_path,
+        parts=parts,
+        parameters=parameters,
     )
 
 
@@ -405,13 +493,13 @@ def _table_cells(rows: pd.DataFrame) -> list[list[str]]:
     for row in rows.itertuples(index=False):
         reported_text = row.reported + (" †" if row.source_kind == "secondary" else "")
         difference = (
-            "" if row.difference is None or pd.isna(row.difference) else f"{row.difference:+.4g}"
+            "" if row.difference is None or pd.isna(row.difference) else _signed(row.difference)
         )
         source = f"{row.source_kind}: {row.source}" if row.source else ""
         quantity = f"{row.quantity} ({row.unit})" if row.unit else row.quantity
         cells.append(
             [
-                row.status,
+                _status_text(row.status, row.rule),
                 row.notebook,
                 row.key,
                 quantity,
@@ -430,8 +518,13 @@ def _summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {status}" for status, n in counts.items())
 
 
-def _markdown(rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str]) -> str:
+def _markdown(
+    rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str], settings: str = ""
+) -> str:
     lines = ["# KokoroChat reproduction report", "", f"**{_summary(counts)}**", "", RULE_TEXT, ""]
+    lines += [f"- **{status}**: {text}" for status, text in STATUS_DEFINITIONS.items()] + [""]
+    if settings:
+        lines += [f"**{settings[0].upper()}{settings[1:]}**", ""]
     failed = _failed(rows)
     if len(failed):
         lines += [
@@ -462,13 +555,15 @@ th { background: #f4f4f4; position: sticky; top: 0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .counts span { display: inline-block; margin-right: 0.6rem; padding: 0.2rem 0.6rem; border-radius: 0.3rem; }
 .match { background: #e3f4e6; } .differs { background: #fbe0de; font-weight: 600; }
-.not-reported { background: #eeeeee; } .measured { background: #e2ecfb; }
+.measured { background: #e2ecfb; }
 .not-reproducible { background: #fdf1d8; } .not-checked { background: #f7f7f7; }
 code { font-size: 0.8rem; }
 """.strip()
 
 
-def _html(rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str]) -> str:
+def _html(
+    rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str], settings: str = ""
+) -> str:
     esc = html.escape
     badges = "".join(f'<span class="{_css(s)}">{n} {esc(s)}</span>' for s, n in counts.items())
     head = "".join(f"<th>{esc(c)}</th>" for c in TABLE_COLUMNS)
@@ -486,6 +581,13 @@ def _html(rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str]) -> s
     )
     rule = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", esc(RULE_TEXT))
     rule = re.sub(r"\*(.+?)\*", r"<em>\1</em>", rule)
+    definitions = (
+        "<ul>"
+        + "".join(
+            f"<li><strong>{esc(k)}</strong>: {esc(v)}</li>" for k, v in STATUS_DEFINITIONS.items()
+        )
+        + "</ul>\n"
+    )
     failed = _failed(rows)
     differs = ""
     if len(failed):
@@ -501,11 +603,13 @@ def _html(rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str]) -> s
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         "<title>KokoroChat reproduction report</title>\n"
         f"<style>\n{HTML_STYLE}\n</style>\n</head>\n<body>\n<h1>KokoroChat reproduction report</h1>\n"
-        f'<p class="counts">{badges}</p>\n<p>{rule}</p>\n{differs}'
-        f"{table if len(rows) else '<p>No notebook has recorded any number yet.</p>'}\n"
+        f'<p class="counts">{badges}</p>\n<p>{rule}</p>\n{definitions}{differs}'
+        + (f"<p><strong>{esc(settings)}</strong></p>\n" if settings else "")
+        + f"{table if len(rows) else '<p>No notebook has recorded any number yet.</p>'}\n"
         f"{missing}</body>\n</html>\n"
     )
 
 
 def _css(status: str) -> str:
-    return status.replace(" ", "-")
+    """CSS class of a status cell (``match (±0.1)`` -> ``match``)."""
+    return status.split(" (")[0].replace(" ", "-")

@@ -1,8 +1,14 @@
-"""Paper tables: one DataFrame written as CSV, LaTeX (booktabs) and GitHub Markdown.
+"""Tables of two kinds, written from one DataFrame and its :class:`TableSpec`.
 
-The LaTeX and Markdown writers are small and local (no jinja2 / tabulate needed), so output is
-identical across pandas versions. LaTeX needs ``\\usepackage{booktabs}``; Japanese text is passed
-through unchanged (compile with LuaLaTeX/XeLaTeX or pLaTeX + CJK support).
+* *Paper tables* (``spec.width`` set): CSV, Markdown and a LaTeX ``table`` (fits the ACL column,
+  219 pt) or ``table*`` (fits the text width, 455 pt) float that compiles as-is under pdflatex with
+  ``booktabs``: caption below the tabular, ``\\label{tab:...}``, readable headers, numbers
+  right-aligned with one format per column and a true minus sign, symbols as math (``$\\rho$``,
+  ``$\\geq$``). English paper tables hold no Japanese; Japanese ones (``lang="ja"``, ``_ja`` files)
+  compile with LuaLaTeX and ``luatexja``, as their first line says.
+* *Data tables* (no width): CSV and Markdown only.
+
+The writers are small and local (no jinja2 / tabulate), so output is identical across pandas versions.
 """
 
 from __future__ import annotations
@@ -12,17 +18,20 @@ import numbers
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from kokoro_analysis.paths import output_dirs
 
 __all__ = [
+    "TableSpec",
     "escape_latex",
     "escape_markdown",
     "format_frame",
+    "formatted",
     "to_latex",
     "to_markdown",
     "write_table",
@@ -30,6 +39,52 @@ __all__ = [
 
 Formatter = str | Callable[[Any], str]
 FloatFormat = Formatter | Mapping[Any, Formatter] | None
+
+TableWidth = Literal["column", "full"]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How one table is published; analysis modules export one per table they make.
+
+    ``formats``: column (or index) name -> number format (``"{:.2f}"``, ``".2f"`` or a callable), one
+    per column; ``headers``: column name -> readable header (CSV keeps the names); ``width``:
+    ``"column"`` or ``"full"`` for a paper table (LaTeX ``table`` / ``table*``), ``None`` for a data
+    table (CSV and Markdown only); ``thousands``: ``,`` separators; ``index``: include the index
+    (``None``: when it is named or not 0..n-1); ``columns`` / ``columns_ja``: the columns Markdown
+    and LaTeX show in English / Japanese (default: all); ``number_format``: the format of every float
+    column without its own entry in ``formats``; ``headers_ja``: Japanese headers (``lang="ja"``,
+    falling back to ``headers``)."""
+
+    formats: Mapping[Any, Formatter] = field(default_factory=dict)
+    headers: Mapping[Any, str] = field(default_factory=dict)
+    width: TableWidth | None = None
+    thousands: bool = False
+    index: bool | None = None
+    columns: Sequence[Any] | None = None
+    columns_ja: Sequence[Any] | None = None
+    number_format: Formatter | None = None
+    headers_ja: Mapping[Any, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, spec: TableSpec | Mapping[str, Any] | None) -> TableSpec:
+        """A spec from a spec, a mapping of its fields (what analysis modules export, so they need
+        not import this layer) or ``None`` (automatic formats, a data table)."""
+        if spec is None:
+            return cls()
+        return spec if isinstance(spec, TableSpec) else cls(**spec)
+
+    def shown(self, df: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
+        """The columns Markdown and LaTeX show (``columns``, or ``columns_ja`` for ``lang="ja"``;
+        all when unset); the CSV keeps every column."""
+        columns = self.columns_ja if lang == "ja" and self.columns_ja is not None else self.columns
+        return df if columns is None else df.loc[:, list(columns)]
+
+    @property
+    def is_paper(self) -> bool:
+        """Whether the table is written as LaTeX too."""
+        return self.width is not None
+
 
 MAX_AUTO_DECIMALS = 4
 """Most decimals the automatic float formatting uses."""
@@ -49,10 +104,43 @@ _LATEX_SPECIAL = {
 _LATEX_RE = re.compile("|".join(re.escape(ch) for ch in _LATEX_SPECIAL))
 
 
+_LATEX_SYMBOLS = {
+    "\u2212": "$-$",
+    "\u2013": "--",
+    "\u2014": "---",
+    "\u2026": r"\ldots{}",
+    "\u00b1": r"$\pm$",
+    "\u00d7": r"$\times$",
+    "\u2264": r"$\leq$",
+    "\u2265": r"$\geq$",
+    "\u2260": r"$\neq$",
+    "\u2248": r"$\approx$",
+    "\u03b1": r"$\alpha$",
+    "\u03b2": r"$\beta$",
+    "\u03c1": r"$\rho$",
+    "\u03c3": r"$\sigma$",
+    "\u03ba": r"$\kappa$",
+    "\u00b2": r"$^2$",
+    "\u2192": r"$\rightarrow$",
+}
+"""Unicode symbols written as LaTeX that pdflatex typesets without extra packages."""
+_LATEX_RE = re.compile("|".join(re.escape(ch) for ch in [*_LATEX_SPECIAL, *_LATEX_SYMBOLS]))
+_PDFLATEX_LAST_CHAR = 0x24F
+"""Highest code point (Latin Extended-B) an English table may hold: pdflatex stops on CJK text."""
+
+
 def escape_latex(text: str) -> str:
-    """Escape LaTeX special characters (``\\ & % $ # _ { } ~ ^``); other text, including
+    """Escape LaTeX special characters (``\\ & % $ # _ { } ~ ^``) and write Unicode symbols as
+    LaTeX (``ρ`` -> ``$\\rho$``, ``≥`` -> ``$\\geq$``, ``−`` -> ``$-$``); other text, including
     Japanese, is unchanged."""
-    return _LATEX_RE.sub(lambda m: _LATEX_SPECIAL[m.group()], text)
+    return _LATEX_RE.sub(lambda m: _LATEX_SPECIAL.get(m.group()) or _LATEX_SYMBOLS[m.group()], text)
+
+
+def _latex_number(text: str) -> str:
+    """A formatted number with a true minus sign (``-0.12`` -> ``$-$0.12``)."""
+    return (
+        "$-$" + escape_latex(text[1:]) if text.startswith(("-", "\u2212")) else escape_latex(text)
+    )
 
 
 def escape_markdown(text: str) -> str:
@@ -114,6 +202,9 @@ def _column_formatter(
             return ""
         if isinstance(value, bool) or not isinstance(value, numbers.Number):
             return str(value)
+        return _true_minus(number(value))
+
+    def number(value: Any) -> str:
         if fmt is None:  # numbers in an object column
             return (
                 format(value, f"{sep}d")
@@ -123,6 +214,11 @@ def _column_formatter(
         return _apply_format(value, fmt, thousands)
 
     return render
+
+
+def _true_minus(text: str) -> str:
+    """A formatted number with the minus sign (U+2212) instead of a hyphen."""
+    return "\u2212" + text[1:] if text.startswith("-") else text
 
 
 def _label(value: Any) -> str:
@@ -177,15 +273,23 @@ def _pick_format(float_format: FloatFormat, name: Any, column: pd.Series) -> For
 
 
 def _is_numeric(column: pd.Series) -> bool:
-    """Whether a column holds numbers (bools excluded)."""
+    """Whether a column holds numbers, or only numbers already formatted as text (bools excluded)."""
     if pd.api.types.is_bool_dtype(column.dtype):
         return False
     if pd.api.types.is_numeric_dtype(column.dtype):
         return True
     values = [v for v in column.tolist() if not _is_missing(v)]
+    if values and all(isinstance(v, str) for v in values):  # numbers already formatted as text
+        return any(any(c.isdigit() for c in v) for v in values) and all(
+            _NUMBER_TEXT.fullmatch(v.strip()) for v in values
+        )
     return bool(values) and all(
         isinstance(v, numbers.Number) and not isinstance(v, bool) for v in values
     )
+
+
+_NUMBER_TEXT = re.compile(r"[-\u2212]?[\d,]+(\.\d+)?\s?%?|[-\u2013\u2014]*")
+"""A number formatted as text (``6,589``, ``91.20``, ``−0.21``, ``12 %``) or a dash for none."""
 
 
 # --------------------------------------------------------------------------- writers
@@ -198,25 +302,54 @@ def to_latex(
     *,
     caption: str | None = None,
     label: str | None = None,
+    width: TableWidth | None = None,
+    lang: str = "en",
     caption_is_latex: bool = False,
 ) -> str:
-    """A booktabs ``tabular`` (wrapped in a ``table`` float when caption or label is given).
-    Cells, headers and the caption are LaTeX-escaped (``%`` in a caption would otherwise comment out
-    its closing brace); pass ``caption_is_latex=True`` for a caption that already holds markup."""
-    spec = "".join("r" if is_num else "l" for is_num in numeric)
-    body = [r"\begin{tabular}{" + spec + "}", r"\toprule"]
+    """A booktabs ``tabular``; with ``width`` a ``table`` (``"column"``) or ``table*`` (``"full"``)
+    float with the caption below and the label after it. Cells, headers and the caption are escaped
+    (:func:`escape_latex`), numbers get a true minus sign. English tables (``lang="en"``) must hold no
+    character pdflatex cannot typeset (Japanese): :class:`ValueError` names the first one; a
+    Japanese table starts with a comment asking for LuaLaTeX and ``luatexja``."""
+    columns = "".join("r" if is_num else "l" for is_num in numeric)
+    body = [r"\begin{tabular}{@{}" + columns + "@{}}", r"\toprule"]
     body.append(" & ".join(escape_latex(h) for h in header) + r" \\")
     body.append(r"\midrule")
-    body.extend(" & ".join(escape_latex(c) for c in row) + r" \\" for row in rows)
+    for row in rows:
+        cells = [_latex_number(c) if is_num else escape_latex(c) for c, is_num in zip(row, numeric)]
+        body.append(" & ".join(cells) + r" \\")
     body += [r"\bottomrule", r"\end{tabular}"]
-    if caption is None and label is None:
-        return "\n".join(body) + "\n"
-    head = [r"\begin{table}[t]", r"\centering", r"\small"]
-    if caption is not None:
-        head.append(r"\caption{" + (caption if caption_is_latex else escape_latex(caption)) + "}")
-    if label is not None:
-        head.append(r"\label{" + label + "}")
-    return "\n".join(head + body + [r"\end{table}"]) + "\n"
+    if width is not None:
+        float_name = "table" if width == "column" else "table*"
+        tail = []
+        if caption is not None:
+            tail.append(
+                r"\caption{" + (caption if caption_is_latex else escape_latex(caption)) + "}"
+            )
+        if label is not None:
+            tail.append(r"\label{" + label + "}")
+        body = [rf"\begin{{{float_name}}}[t]", r"\centering", r"\small", *body, *tail]
+        body.append(rf"\end{{{float_name}}}")
+    if lang == "ja":
+        head = [
+            "% Japanese table: compile with LuaLaTeX and \\usepackage{luatexja}; needs booktabs."
+        ]
+    else:
+        head = ["% Compiles with pdflatex; needs \\usepackage{booktabs}."]
+        _check_pdflatex_text("\n".join(body), label or "table")
+    return "\n".join(head + body) + "\n"
+
+
+def _check_pdflatex_text(text: str, name: str) -> None:
+    """Raise when ``text`` holds a character pdflatex cannot typeset without extra packages."""
+    for line_number, line in enumerate(text.splitlines(), 1):
+        for char in line:
+            if ord(char) > _PDFLATEX_LAST_CHAR:
+                raise ValueError(
+                    f"English LaTeX table {name}, line {line_number}: character {char!r} "
+                    f"(U+{ord(char):04X}) cannot be typeset by pdflatex; gloss or romanise it, or "
+                    "write the table with lang='ja' (LuaLaTeX)"
+                )
 
 
 def to_markdown(
@@ -236,37 +369,80 @@ def write_table(
     name: str,
     output_dir: str | os.PathLike | None = None,
     *,
+    spec: TableSpec | Mapping[str, Any] | None = None,
     caption: str | None = None,
     label: str | None = None,
-    float_format: FloatFormat = None,
-    thousands: bool = False,
-    index: bool | None = None,
+    lang: str = "en",
     caption_is_latex: bool = False,
 ) -> dict[str, Path]:
-    """Write ``<tables>/<name>.csv``, ``.tex`` (booktabs) and ``.md`` (pipe table).
+    """Write ``<tables>/<name>.csv`` and ``.md`` and, for a paper table (``spec.width`` set), ``.tex``.
 
-    CSV keeps full precision (machine-readable, UTF-8, ``\\n`` line ends); TeX and Markdown
-    use the formatted numbers (see :func:`format_frame` for ``float_format``/``thousands``).
-    ``index``: include the index (default: only when it is named or not 0..n-1).
-    ``caption``/``label`` wrap the LaTeX in a ``table`` float; the caption is escaped like the cells
-    unless ``caption_is_latex``. Returns ``{"csv"|"tex"|"md": path}``.
+    CSV keeps full precision, every column, a named index and the column names (machine-readable,
+    UTF-8, ``\\n`` line ends);
+    Markdown and LaTeX show ``spec``'s formats and headers (see :func:`format_frame`). The LaTeX label
+    is ``label`` or ``tab:<name>``. ``lang="ja"`` tables are LuaLaTeX tables (see :func:`to_latex`);
+    callers give them a ``_ja`` name so they never overwrite the English ones.
+    Returns ``{"csv"|"md"[|"tex"]: path}``.
     """
+    spec = TableSpec.of(spec)
     folder = output_dirs(output_dir).tables
-    header, rows, numeric = format_frame(df, float_format, thousands=thousands, index=index)
-    paths = {fmt: folder / f"{name}.{fmt}" for fmt in ("csv", "tex", "md")}
+    header, rows, numeric = _render(df, spec, lang)
+    kinds = ("csv", "md", "tex") if spec.is_paper else ("csv", "md")
+    paths = {kind: folder / f"{name}.{kind}" for kind in kinds}
     paths["csv"].parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(paths["csv"], index=_include_index(df, index), lineterminator="\n", encoding="utf-8")
-    _write_text(
-        paths["tex"],
-        to_latex(
-            header, rows, numeric, caption=caption, label=label, caption_is_latex=caption_is_latex
-        ),
-    )
-    _write_text(paths["md"], to_markdown(header, rows, numeric))
+    latex = None
+    if (
+        spec.is_paper
+    ):  # built first: an English table with Japanese text fails before any file is written
+        latex = to_latex(
+            header,
+            rows,
+            numeric,
+            caption=caption,
+            label=label or f"tab:{name}",
+            width=spec.width,
+            lang=lang,
+            caption_is_latex=caption_is_latex,
+        )
+    # the CSV keeps a named index whatever the spec shows: it is the machine-readable copy
+    _write_atomically(paths["csv"], df.to_csv(index=_include_index(df, None), lineterminator="\n"))
+    _write_atomically(paths["md"], to_markdown(header, rows, numeric))
+    if latex is not None:
+        _write_atomically(paths["tex"], latex)
     return paths
 
 
-def _write_text(path: Path, text: str) -> None:
-    """UTF-8 with ``\\n`` line ends on every platform."""
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+def formatted(
+    df: pd.DataFrame, spec: TableSpec | Mapping[str, Any] | None = None, *, lang: str = "en"
+) -> pd.DataFrame:
+    """The table as the Markdown and LaTeX files show it, for display in a notebook: the shown columns
+    under readable headers, every cell formatted text (numbers by the spec's formats, missing values
+    empty)."""
+    header, rows, _ = _render(df, TableSpec.of(spec), lang)
+    return pd.DataFrame(rows, columns=pd.Index(header, dtype=object))
+
+
+def _render(
+    df: pd.DataFrame, spec: TableSpec, lang: str
+) -> tuple[list[str], list[list[str]], list[bool]]:
+    """Header, formatted rows and numeric flags of the shown part of ``df``."""
+    shown = spec.shown(df, lang=lang)
+    formats = dict(spec.formats)
+    if spec.number_format is not None:
+        for name in shown.columns:
+            if name not in formats and pd.api.types.is_float_dtype(shown[name].dtype):
+                formats[name] = spec.number_format
+    header, rows, numeric = format_frame(shown, formats, thousands=spec.thousands, index=spec.index)
+    keys = list(shown.index.names) if _include_index(shown, spec.index) else []
+    keys += list(shown.columns)
+    headers = {**spec.headers, **spec.headers_ja} if lang == "ja" else spec.headers
+    return [headers.get(k, text) for k, text in zip(keys, header)], rows, numeric
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """UTF-8 with ``\\n`` line ends, written to a temporary file first so no half-written table is
+    left behind."""
+    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
+    temporary.replace(path)

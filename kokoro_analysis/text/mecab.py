@@ -9,6 +9,8 @@ Per token we keep:
   feature 10), because it merges orthographic variants (分かる / わかる / 解る → 分かる), which is what
   vocabulary counts and keyword statistics need. Its spelling can be unusual (とても → 迚も);
   unknown words use their surface;
+* ``base``: the written base form (書字形基本形, feature 10) as the text spells it (とても where the
+  lemma is 迚も, いう where it is 言う): the most frequent one per lemma is how a lemma is shown;
 * ``pos``: the coarse part of speech (品詞大分類, feature 0, e.g. 名詞, 動詞, 助詞) and ``pos2`` (feature 1).
 
 Whitespace (every Unicode space, the full-width 　 included) and control characters separate tokens and
@@ -41,14 +43,17 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from kokoro_analysis.paths import report_unusable_cache, usable_cache_dir
+from kokoro_analysis.text.compounds import COMPOUNDS, merge_compounds
 from kokoro_analysis.workers import available_cores, map_in_processes
 
-TOKENS_FORMAT = 3
+TOKENS_FORMAT = 4
 """Bump when the token table layout changes, so old caches are not read."""
 
-COLUMNS = ("surface", "pos", "pos2", "lemma")
-NODE_FORMAT = r"%m\t%f[0]\t%f[1]\t%f[7]\n"
-UNKNOWN_FORMAT = r"%m\t%f[0]\t%f[1]\t%m\n"
+COLUMNS = ("pos", "pos2", "lemma", "base", "surface")
+"""Fields of MeCab's per-token line, surface last: it is never empty, and fugashi strips trailing
+whitespace, which would drop an empty last field (UniDic has no base form for some symbols)."""
+NODE_FORMAT = r"%f[0]\t%f[1]\t%f[7]\t%f[10]\t%m\n"
+UNKNOWN_FORMAT = r"%f[0]\t%f[1]\t%m\t%m\t%m\n"
 CONTENT_POS = ("名詞", "動詞", "形容詞", "形状詞", "副詞")
 """Coarse parts of speech counted as content words (nouns, verbs, adjectives, adjectival nouns, adverbs)."""
 NON_CONTENT_POS2 = ("非自立可能", "数詞", "固有名詞")
@@ -69,9 +74,12 @@ STOP_LEMMAS = (
     "ああ",
     "然う",
     "如何",
+    "知れる",
 )
-"""Lemmas excluded from content words although tagged as nouns or adverbs: formal nouns (こと, よう, ため,
-もの, ところ, わけ, はず, ほど) and demonstrative adverbs (そう, どう, こう, ああ)."""
+"""Lemmas excluded from content words although tagged as nouns, verbs or adverbs: formal nouns (こと,
+よう, ため, もの, ところ, わけ, はず, ほど), demonstrative adverbs (そう, どう, こう, ああ) and 知れる,
+which the corpus uses almost only inside the grammatical ending かもしれない ("maybe"): it topped the
+high-score keyness list as しれる "to become known"."""
 
 
 _SEPARATOR_CODES = [
@@ -130,6 +138,7 @@ def tokenizer_identity() -> dict[str, str]:
         "dictionary": version_file.read_text().strip() if version_file.exists() else "unknown",
         "sys.dic bytes": str((dictionary / "sys.dic").stat().st_size),
         "options": f"-O '' -F {NODE_FORMAT} -U {UNKNOWN_FORMAT}; whitespace and controls as ASCII space",
+        "compounds": ",".join(sorted(COMPOUNDS)),
         "format": str(TOKENS_FORMAT),
     }
 
@@ -287,7 +296,8 @@ class Tokens:
     """MeCab tokens of a set of utterances.
 
     ``table`` has one row per token, in text order: ``utterance`` (the index label of the utterance in
-    ``corpus.utterances``) and the categorical columns ``surface``, ``pos``, ``pos2``, ``lemma``.
+    ``corpus.utterances``), ``dialogue_id`` (its session, to join on ``corpus.dialogues``; present when
+    the utterances had one) and the categorical columns ``surface``, ``pos``, ``pos2``, ``lemma``.
     """
 
     table: pd.DataFrame
@@ -301,13 +311,17 @@ class Tokens:
 
     def content(self) -> Tokens:
         """Content-word tokens only (see :data:`CONTENT_POS`, :data:`NON_CONTENT_POS2`, :data:`STOP_LEMMAS`)."""
+        return Tokens(self.table[self.content_mask()])
+
+    def content_mask(self) -> np.ndarray:
+        """Boolean mask over ``table`` of the content-word tokens (those :meth:`content` keeps)."""
         table = self.table
         mask = (
             table["pos"].isin(CONTENT_POS)
             & ~table["pos2"].isin(NON_CONTENT_POS2)
             & ~table["lemma"].isin(STOP_LEMMAS)
         )
-        return Tokens(self.table[mask])
+        return mask.to_numpy(dtype=bool)
 
     def counts_per_utterance(self, utterance_index) -> pd.Series:
         """Number of tokens of each utterance in ``utterance_index`` (0 for an utterance with none)."""
@@ -327,8 +341,9 @@ class Tokens:
         return pd.Series([values[a:b].tolist() for a, b in zip(starts, ends)], index=keys[starts])
 
     def usual_surfaces(self, lemmas=None) -> pd.Series:
-        """The most frequent ``surface`` of each lemma among these tokens (its usual written form: UniDic
-        spells some lemmas unlike the text, とても → 迚も), for display with :func:`lemma_label`.
+        """The most frequent written form of each lemma among these tokens: its written base form
+        (``base``; the surface for a table without one), for display with :func:`lemma_label` (UniDic
+        spells some lemmas unlike the text: 迚も for とても).
 
         Restrict the tokens first (:meth:`restrict`, :meth:`content`, a boolean mask) to get the usual
         form within that subset. ``lemmas`` limits the result to those lemmas; lemmas without tokens (or
@@ -337,7 +352,8 @@ class Tokens:
         point, so the result does not depend on the order of the categories. Vectorised: (lemma, surface)
         code pairs are counted by hashing (``pd.factorize``), no Python loop per token.
         """
-        lemma, surface = _categorical(self.table["lemma"]), _categorical(self.table["surface"])
+        form = "base" if "base" in self.table else "surface"
+        lemma, surface = _categorical(self.table["lemma"]), _categorical(self.table[form])
         lemma_codes = lemma.cat.codes.to_numpy().astype(np.int64)
         surface_codes = surface.cat.codes.to_numpy().astype(np.int64)
         keep = (lemma_codes >= 0) & (surface_codes >= 0)
@@ -373,14 +389,11 @@ def _categorical(column: pd.Series) -> pd.Series:
     return column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
 
 
-def lemma_label(lemma: str, surface) -> str:
-    """How figures and tables show a lemma: the lemma, followed by its usual written form in full-width
-    parentheses when that form starts with a different character (迚も（とても）, 栗鼠（リス）, 言う（いう）),
-    else the lemma alone (思う for 思っ: an inflection, not a spelling). A missing, empty or non-string
-    ``surface`` gives the lemma. ``surface`` is usually from :meth:`Tokens.usual_surfaces`."""
-    if isinstance(surface, str) and surface and surface[:1] != lemma[:1]:
-        return f"{lemma}（{surface}）"
-    return lemma
+def lemma_label(lemma: str, form) -> str:
+    """How figures and tables show a lemma: by its most frequent written base form (``form``, from
+    :meth:`Tokens.usual_surfaces`: とても, not UniDic's 迚も; きっと, not 急度); the lemma when ``form``
+    is missing, empty or not a string. The lemma stays the key of every table."""
+    return form if isinstance(form, str) and form else lemma
 
 
 def tokenize_corpus(
@@ -398,7 +411,7 @@ def tokenize_corpus(
     path = folder / f"{token_cache_key(index, utterances['text'])}.parquet" if folder else None
     if path is not None and path.exists():
         try:
-            return Tokens(pd.read_parquet(path))
+            return _with_dialogue_ids(pd.read_parquet(path), utterances)
         except Exception:  # a damaged cache file is rebuilt
             path.unlink(missing_ok=True)
     counts, table = tokenize_texts(utterances["text"].tolist(), workers=workers, progress=progress)
@@ -407,9 +420,10 @@ def tokenize_corpus(
     if len(index) and index.max() < 2**31 and index.min() >= 0:
         owners = owners.astype(np.int32)
     table = table.add_column(0, "utterance", pa.array(owners))
+    frame = merge_compounds(table.to_pandas())
     if path is not None:
-        _write_atomically(table, path)
-    return Tokens(table.to_pandas())
+        _write_atomically(pa.Table.from_pandas(frame, preserve_index=False), path)
+    return _with_dialogue_ids(frame, utterances)
 
 
 def _write_atomically(table: pa.Table, path: Path) -> None:
@@ -421,6 +435,20 @@ def _write_atomically(table: pa.Table, path: Path) -> None:
     except OSError as error:
         tmp.unlink(missing_ok=True)
         report_unusable_cache(path.parent, error)
+
+
+def _with_dialogue_ids(table: pd.DataFrame, utterances: pd.DataFrame) -> Tokens:
+    """Add each token's ``dialogue_id`` (after ``utterance``) from ``utterances``. Not cached: the cache
+    key covers the texts only."""
+    if "dialogue_id" in utterances.columns:
+        owners = table["utterance"].to_numpy()
+        index = utterances.index
+        if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+            rows = owners
+        else:
+            rows = index.get_indexer(owners)
+        table.insert(1, "dialogue_id", utterances["dialogue_id"].to_numpy()[rows])
+    return Tokens(table)
 
 
 def token_cache_key(index: np.ndarray, texts) -> str:

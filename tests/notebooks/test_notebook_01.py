@@ -100,17 +100,17 @@ def test_notebook_01_on_synthetic_data(run_notebook, synthetic_dir, tmp_path):
     assert rows["stats.dialogues.total"]["status"] == "differs"  # 60 synthetic sessions, not 6,589
     assert rows["peers.esconv.dialogues"]["status"] == "differs"  # 3 dialogues, not 1,300
     assert rows["peers.augesc.dialogues"]["status"] == "not reproducible"
-    assert rows["stats.people_both_roles"]["status"] == "not reported"
+    assert rows["stats.people_both_roles"]["status"] == "measured"
 
 
 def test_notebook_01_subset_japanese_without_esconv(run_notebook, synthetic_dir, monkeypatch):
     monkeypatch.delenv("KOKORO_PEERS_DIR", raising=False)
     out = run_notebook(NOTEBOOK, data_dir=str(synthetic_dir), subset="high", lang="ja")
     high = load_corpus(synthetic_dir).subset("high")
-    summary = read(out, "corpus_statistics_high", dtype=str, keep_default_na=False)
+    summary = read(out, "corpus_statistics_high_ja", dtype=str, keep_default_na=False)
     assert summary.columns[0] == "区分"
     assert summary.iloc[0, 1] == str(len(high.dialogues))
-    comparison = read(out, "corpus_comparison_high", dtype=str).set_index("データセット")
+    comparison = read(out, "corpus_comparison_high_ja", dtype=str).set_index("データセット")
     assert "not found" in comparison.loc["ESConv", "出典"]
     assert comparison.loc["ESConv", "対話数"] == "1,300"  # as reported
     assert comparison.loc["KokoroChat", "対話数"] == f"{len(high.dialogues):,}"

@@ -52,7 +52,7 @@ def test_notebook_02_on_synthetic_data(run_notebook, synthetic_dir):
     assert (words.groupby("main_en")["rank"].max() <= 5).all()
     assert words.groupby("main_en").size().min() >= 1
 
-    for stem in ("topic_sunburst", "topic_score", "topic_year", "topic_length", "topic_words"):
+    for stem in ("topic_levels", "topic_score", "topic_year", "topic_length", "topic_words"):
         for ext in ("pdf", "png"):
             assert (out / "figures" / f"{stem}.{ext}").stat().st_size > 0
     part = json.loads((out / "reports" / "parts" / f"{NOTEBOOK}.json").read_text(encoding="utf-8"))
@@ -73,16 +73,16 @@ def test_notebook_02_options_on_synthetic_data(run_notebook, synthetic_dir):
         min_count=1,
     )
     high = load_corpus(synthetic_dir).subset("high").dialogues
-    shares = read(out, "topic_shares_high")
+    shares = read(out, "topic_shares_high_ja")
     assert shares["sessions"].sum() == len(high) > 0
-    assert read(out, "topic_score_ci_bootstrap_high")["sessions"].sum() == len(high)
-    assert len(read(out, "topic_distinguishing_words_both_high")) > 0
-    assert (out / "figures" / "topic_sunburst_high_ja.png").exists()
+    assert read(out, "topic_score_ci_bootstrap_high_ja")["sessions"].sum() == len(high)
+    assert len(read(out, "topic_distinguishing_words_both_high_ja")) > 0
+    assert (out / "figures" / "topic_levels_high_ja.png").exists()
     assert (out / "figures" / "topic_words_both_high_ja.png").exists()
     part = json.loads(
         (out / "reports" / "parts" / f"{NOTEBOOK}_high.json").read_text(encoding="utf-8")
     )
-    assert {row["status"] for row in part["rows"]} <= {"measured", "not reported"}
+    assert {row["status"] for row in part["rows"]} <= {"measured"}
 
 
 @pytest.mark.realdata

@@ -41,6 +41,12 @@ TABLES = [
     "feedback_score_means",
     "feedback_phase_correlations",
 ]
+PAPER_TABLES = {
+    "feedback_item_statistics",
+    "feedback_alpha",
+    "feedback_feature_correlations",
+    "feedback_icc",
+}
 FIGURES = [
     "feedback_score_histogram",
     "feedback_item_distribution",
@@ -93,43 +99,45 @@ def test_notebook_on_synthetic_data(run_notebook, synthetic_dir):
     out = run_notebook(NOTEBOOK, data_dir=str(synthetic_dir), n_bootstrap=50, lang="ja")
     corpus = load_corpus(synthetic_dir)
     dialogues = corpus.dialogues
-    for stem in TABLES:
-        for suffix in ("csv", "tex", "md"):
-            assert (out / "tables" / f"{stem}.{suffix}").exists(), stem
+    for stem in TABLES:  # lang="ja": every table gets the _ja suffix, paper tables a LuaLaTeX .tex
+        kinds = ("csv", "md", "tex") if stem in PAPER_TABLES else ("csv", "md")
+        for suffix in kinds:
+            assert (out / "tables" / f"{stem}_ja.{suffix}").exists(), stem
+        assert not (out / "tables" / f"{stem}.csv").exists(), stem
     for stem in FIGURES:
         for suffix in ("pdf", "png"):
             assert (out / "figures" / f"{stem}_ja.{suffix}").exists(), stem
 
-    summary = _table(out, "feedback_score_summary", index_col="statistic")["value"]
+    summary = _table(out, "feedback_score_summary_ja", index_col="statistic")["value"]
     assert summary["n"] == len(dialogues)
     assert summary["mean"] == pytest.approx(dialogues["score"].mean())
     assert summary["median"] == pytest.approx(dialogues["score"].median())
 
-    rule = _table(out, "feedback_score_rule", index_col="branch")
+    rule = _table(out, "feedback_score_rule_ja", index_col="branch")
     assert rule.loc["all", "sessions"] == len(dialogues) == rule.loc["all", "rule_holds"]
     assert rule.loc[["sum", "halved", "zeroed"], "sessions"].sum() == len(dialogues)
     assert rule.loc["all", "plain_sum_wrong"] == int(
         (dialogues["score"] != dialogues["item_sum"]).sum()
     )
 
-    distribution = _table(out, "feedback_item_distribution", index_col="key")
+    distribution = _table(out, "feedback_item_distribution_ja", index_col="key")
     assert len(distribution) == 20
     assert (distribution[[str(v) for v in range(6)]].sum(axis=1) == len(dialogues)).all()
 
-    statistics = _table(out, "feedback_item_statistics", index_col="key")
+    statistics = _table(out, "feedback_item_statistics_ja", index_col="key")
     assert statistics["mean"].to_dict() == pytest.approx(
         dialogues[list(schema.ITEM_KEYS)].mean().to_dict()
     )
-    alpha = _table(out, "feedback_alpha", index_col="block")
+    alpha = _table(out, "feedback_alpha_ja", index_col="block")
     assert set(alpha.index) == {"overall_impression", "counseling_skills", "all"}
     assert (alpha["ci_low"] <= alpha["alpha"]).all() and (alpha["alpha"] <= alpha["ci_high"]).all()
 
-    eigen = _table(out, "feedback_eigenvalues", index_col="component")
+    eigen = _table(out, "feedback_eigenvalues_ja", index_col="component")
     assert eigen["eigenvalue"].sum() == pytest.approx(20)
-    pairs = _table(out, "feedback_item_pairs")
+    pairs = _table(out, "feedback_item_pairs_ja")
     assert pairs["which"].value_counts().to_dict() == {"strongest": 5, "weakest": 5}
 
-    features = _table(out, "feedback_feature_correlations", index_col="feature")
+    features = _table(out, "feedback_feature_correlations_ja", index_col="feature")
     assert {
         "client_chars",
         "counselor_response_time_s",
@@ -144,7 +152,7 @@ def test_notebook_on_synthetic_data(run_notebook, synthetic_dir):
     for unit in ("rater", "counselor"):  # clustered intervals next to the session ones
         assert finite[[f"ci_low_{unit}", f"ci_high_{unit}"]].notna().all().all()
     assert "r_within_rater" in features
-    tex = (out / "tables" / "feedback_feature_correlations.tex").read_text(encoding="utf-8")
+    tex = (out / "tables" / "feedback_feature_correlations_ja.tex").read_text(encoding="utf-8")
     assert "resample whole raters" in tex  # the method statement is the caption
     robustness = _table(out, "feedback_correlation_robustness")
     assert set(robustness["resampled"]) == {"sessions", "raters", "counselors"}
@@ -157,27 +165,27 @@ def test_notebook_on_synthetic_data(run_notebook, synthetic_dir):
     phases = _table(out, "feedback_phase_correlations")
     assert set(phases["phase"]) <= {"early", "middle", "late"}
 
-    subsets = _table(out, "feedback_subset_statistics", index_col="statistic")
+    subsets = _table(out, "feedback_subset_statistics_ja", index_col="statistic")
     sessions = subsets.loc["sessions"]
     assert sessions["low"] + sessions["high"] == sessions["full"]
     assert sessions["full"] + sessions["test"] == sessions["all"] == len(dialogues)
     assert sessions["test"] == int((dialogues["score"] >= 99).sum())
 
-    icc = _table(out, "feedback_icc", index_col="grouping")
+    icc = _table(out, "feedback_icc_ja", index_col="grouping")
     assert set(icc.index) == {"client_id", "counselor_id"}
-    experience = _table(out, "feedback_experience_bins", index_col="experience")
+    experience = _table(out, "feedback_experience_bins_ja", index_col="experience")
     assert experience["sessions"].sum() == len(dialogues)
-    flags = _table(out, "feedback_flags", index_col="flag")
+    flags = _table(out, "feedback_flags_ja", index_col="flag")
     for flag in schema.FLAG_KEYS:
         assert flags.loc[flag, "sessions"] == int(dialogues[flag].sum())
-    keyness = _table(out, "feedback_counselor_keyness")
+    keyness = _table(out, "feedback_counselor_keyness_ja")
     assert set(keyness["direction"]) <= {"high", "low"}
 
     log = json.loads((out / "reports" / "parts" / f"{NOTEBOOK}.json").read_text(encoding="utf-8"))
     rows = {row["key"]: row for row in log["rows"]}
     assert "subsets.test.dialogues" not in rows  # owned by notebook 04 (one owner per reported key)
     assert sessions["test"] == int((dialogues["score"] >= 99).sum())
-    assert rows["feedback.score_rule.sum"]["status"] == "not reported"
+    assert rows["feedback.score_rule.sum"]["status"] == "measured"
     assert rows["feedback.score_median"]["ours"] == pytest.approx(dialogues["score"].median())
 
 

@@ -100,8 +100,7 @@ def test_notebook_04_on_synthetic_data(run_notebook, synthetic_dir, tmp_path):
     assert rows["finetune.score_prediction.jsai_slud105.llama31_kokorochat.mae"]["ours"] is None
     assert rows["finetune.measured.generation.oracle.bleu_1"]["ours"] == pytest.approx(100)
     assert (
-        rows["finetune.measured.generation.tf_idf_retrieval_full.rouge_l"]["status"]
-        == "not reported"
+        rows["finetune.measured.generation.tf_idf_retrieval_full.rouge_l"]["status"] == "measured"
     )
     assert (
         rows["finetune.measured.generation.tf_idf_retrieval_full.rouge_l"]["expect"] == "measured"
@@ -126,7 +125,7 @@ def test_notebook_04_subset_sample_japanese(run_notebook, synthetic_dir, tmp_pat
         lang="ja",
         predictions_dir=str(empty),
     )
-    generation = read(out, "finetuning_generation_high").set_index("Model")
+    generation = read(out, "finetuning_generation_high_ja").set_index("Model")
     measured = generation[generation["Source"] == "measured here"].index.tolist()
     assert measured == [
         "Human reference (test targets)",
@@ -134,7 +133,7 @@ def test_notebook_04_subset_sample_japanese(run_notebook, synthetic_dir, tmp_pat
         "Most frequent counselor turn (high)",
         "TF-IDF retrieval (high)",
     ]
-    tex = (out / "tables" / "finetuning_generation_high.tex").read_text(encoding="utf-8")
+    tex = (out / "tables" / "finetuning_generation_high_ja.tex").read_text(encoding="utf-8")
     assert "応答生成" in tex and "テスト文脈10件（全" in tex and "シード" in tex
     rows = report_rows(out, f"{NOTEBOOK}_high")
     assert (
@@ -159,7 +158,7 @@ def test_notebook_04_on_real_data(run_notebook, real_data_dir, tmp_path):
     # measured here (regression values of this implementation; see the notebook for definitions)
     assert generation.loc[
         "TF-IDF retrieval (full)", ["BLEU-1", "BLEU-4", "ROUGE-L"]
-    ].tolist() == pytest.approx([23.18, 4.56, 18.16], abs=0.005)
+    ].tolist() == pytest.approx([23.17, 4.56, 18.16], abs=0.005)
     assert generation.loc[
         "Human reference (test targets)", ["Dist-1", "Dist-2"]
     ].tolist() == pytest.approx([3.18, 18.77], abs=0.005)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -73,3 +74,56 @@ def test_a_failing_notebook_is_named_and_the_others_still_run(tmp_path, syntheti
     assert result.returncode == 1
     assert "failed notebook(s): 01_corpus_statistics 02_topic_distribution" in result.stderr
     assert result.stdout.count("FAILED") == 2
+    assert "non-default parameters: lang=klingon" in result.stdout
+    assert "klingon" in (out / "logs" / "01_corpus_statistics.log").read_text(encoding="utf-8")
+
+
+def test_version_and_bad_job_counts(tmp_path):
+    from kokoro_analysis import __version__
+
+    version = run_all("--version", tmp_path=tmp_path)
+    assert version.returncode == 0 and version.stdout.strip() == f"kokoro-analysis {__version__}"
+    for bad in ("0", "two"):
+        result = run_all("-j", bad, tmp_path=tmp_path)
+        assert result.returncode == 2 and "-j needs a number of notebooks" in result.stderr
+
+
+def test_parallel_run_matches_a_serial_run(tmp_path, synthetic_dir):
+    """Notebooks run side by side write the same figures and tables, byte for byte, as one by one;
+    the terminal gets one line per notebook with its time, the full output goes to logs/."""
+    outputs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}"
+        result = run_all(
+            "--data",
+            str(synthetic_dir),
+            "--only",
+            "02",
+            "--only",
+            "05",
+            "-j",
+            jobs,
+            "--output-dir",
+            str(out),
+            tmp_path=tmp_path,
+        )
+        assert "failed notebook(s)" not in result.stderr, (
+            result.stdout[-2000:] + result.stderr[-2000:]
+        )
+        assert f"2 notebook(s), {jobs} at a time" in result.stdout
+        assert re.search(r"\[\d/2\] 05_explore_sessions: ok in \d+ s", result.stdout)
+        assert f"logs: {out / 'logs'}/" in result.stdout
+        assert (
+            "Executing notebook" not in result.stdout + result.stderr
+        )  # papermill's output is in the log
+        assert "Executing" in (out / "logs" / "05_explore_sessions.log").read_text(encoding="utf-8")
+        outputs[jobs] = {
+            p.relative_to(out): p.read_bytes()
+            for folder in ("figures", "tables")
+            for p in sorted((out / folder).rglob("*"))
+            if p.is_file()
+        }
+    assert len(outputs["1"]) > 10 and any(p.suffix == ".pdf" for p in outputs["1"])
+    assert outputs["1"].keys() == outputs["2"].keys()
+    differ = [str(p) for p in outputs["1"] if outputs["1"][p] != outputs["2"][p]]
+    assert not differ, f"outputs differ between serial and parallel runs: {differ}"

@@ -21,7 +21,7 @@ LAYERS = [
     {"finetune"},
     {"charts"},
     {"publish"},
-    {"notebook", "cli", "__init__"},
+    {"notebook", "cli", "__init__", "explorer_ui"},
 ]
 """Each room may import only from its own layer and the layers above it in this list."""
 

@@ -33,7 +33,7 @@ def test_default_run_compares_with_the_paper(corpus, tmp_path):
         "stats.dialogues.total": ("differs", ""),
         "peers.esconv.dialogues": ("match", ""),
         "peers.augesc.dialogues": ("not reproducible", "data not obtainable"),
-        "stats.people_both_roles": ("not reported", "n"),
+        "stats.people_both_roles": ("measured", "n"),
     }
 
 
@@ -45,7 +45,7 @@ def test_subset_and_topic_runs_log_corpus_numbers_as_measured(corpus, tmp_path):
         "stats.dialogues.total": ("measured", scope),
         "peers.esconv.dialogues": ("match", ""),
         "peers.augesc.dialogues": ("not reproducible", "data not obtainable"),
-        "stats.people_both_roles": ("not reported", f"n {scope}"),
+        "stats.people_both_roles": ("measured", f"n {scope}"),
     }
     assert run.record("stats.dialogues.total", 60).status == "measured"
     assert [row.key for row in run.log.rows].count("stats.dialogues.total") == 1

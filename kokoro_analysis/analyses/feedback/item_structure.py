@@ -311,3 +311,13 @@ def retention_records(retention: pd.DataFrame) -> list[Record]:
             unit="alpha",
         )
     ]
+
+
+TABLES: dict[str, dict] = {
+    "feedback_eigenvalues": {"number_format": "{:.3f}"},
+    "feedback_loadings": {"number_format": "{:.3f}"},
+    "feedback_item_correlations": {"number_format": "{:.3f}"},
+    "feedback_item_pairs": {"number_format": "{:.3f}"},
+}
+"""How each table of this module is published (fields of
+:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""

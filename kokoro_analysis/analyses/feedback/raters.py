@@ -433,3 +433,44 @@ def variance_component_records(components: VarianceComponents) -> list[Record]:
         )
         for name, share in shares.items()
     ]
+
+
+TABLES: dict[str, dict] = {
+    "feedback_icc": {
+        "headers_ja": {
+            "ci_low": "95% CI 下限",
+            "ci_high": "上限",
+            "groups": "グループ数",
+            "observations": "セッション数",
+        },
+        "width": "full",
+        "index": False,
+        "thousands": True,
+        "formats": {
+            **{c: "{:.3f}" for c in ("icc", "ci_low", "ci_high", "F", "k0")},
+            "p_value": "{:.1e}",
+            "ms_between": "{:.1f}",
+            "ms_within": "{:.1f}",
+            "sessions_per_group": "{:.2f}",
+        },
+        "columns": ["label_en", "icc", "ci_low", "ci_high", "F", "groups", "observations"],
+        "columns_ja": ["label_ja", "icc", "ci_low", "ci_high", "F", "groups", "observations"],
+        "headers": {
+            "label_en": "Grouping",
+            "label_ja": "グループ",
+            "icc": "ICC(1)",
+            "ci_low": "95% CI low",
+            "ci_high": "high",
+            "groups": "Groups",
+            "observations": "Sessions",
+        },
+    },
+    "feedback_variance_components": {"number_format": "{:.3f}", "thousands": True},
+    "feedback_experience_bins": {"number_format": "{:.2f}", "thousands": True},
+    "feedback_experience_correlation": {
+        "thousands": True,
+        "formats": {"r": "{:.3f}", "ci_low": "{:.3f}", "ci_high": "{:.3f}", "p_value": "{:.1e}"},
+    },
+}
+"""How each table of this module is published (fields of
+:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""

@@ -439,3 +439,34 @@ def spearman_records(reported: dict[str, float]) -> list[Record]:
         for feature, key in REPORTED_FEATURES.items()
         if pd.notna(reported[key])
     ]
+
+
+TABLES: dict[str, dict] = {
+    "feedback_feature_correlations": {
+        "headers_ja": {
+            "unit": "単位",
+            "n": "セッション数",
+            "r": "相関",
+            "ci_low": "95% CI 下限",
+            "ci_high": "上限",
+        },
+        "width": "full",
+        "index": False,
+        "thousands": True,
+        "formats": {"r": "{:.3f}", "ci_low": "{:.3f}", "ci_high": "{:.3f}"},
+        "columns": ["label_en", "unit", "n", "r", "ci_low", "ci_high"],
+        "columns_ja": ["label_ja", "unit", "n", "r", "ci_low", "ci_high"],
+        "headers": {
+            "label_en": "Feature",
+            "label_ja": "特徴量",
+            "unit": "Unit",
+            "n": "Sessions",
+            "r": "Correlation",
+            "ci_low": "95% CI low",
+            "ci_high": "high",
+        },
+    },
+    "feedback_response_time_definitions": {"number_format": "{:.4f}", "thousands": True},
+}
+"""How each table of this module is published (fields of
+:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""

@@ -45,6 +45,7 @@ from kokoro_analysis.stats import (
     standardized_alpha,
     t_interval,
 )
+from kokoro_analysis.text.glossary import gloss_of
 from kokoro_analysis.text.keyness import log_odds_dirichlet
 from kokoro_analysis.text.lexical import message_positions
 from kokoro_analysis.text.mecab import Tokens
@@ -564,6 +565,7 @@ def keyness_table(
         counselor_lemma_counts(corpus, tokens, threshold=threshold), min_count=min_count
     )
     table = top_keywords(scores, top, min_counselors=min_counselors)
+    table["gloss_en"] = [gloss_of(str(w), f) for w, f in zip(table["lemma"], table["surface"])]
     return table, scores
 
 
@@ -650,3 +652,59 @@ def alpha_records(alpha: pd.DataFrame) -> list[Record]:
             unit="alpha",
         )
     ]
+
+
+TABLES: dict[str, dict] = {
+    "feedback_score_summary": {"formats": {"value": "{:,.2f}"}},
+    "feedback_score_rule": {"number_format": "{:.2f}"},
+    "feedback_item_distribution": {"thousands": True},
+    "feedback_item_statistics": {
+        "headers_ja": {
+            "mean": "平均",
+            "r_item_rest": "項目–残余 r",
+            "alpha_if_deleted": "削除時の α",
+        },
+        "width": "full",
+        "number_format": "{:.3f}",
+        "thousands": True,
+        "index": False,
+        "formats": {"mean": "{:.2f}", "ci_low": "{:.2f}", "ci_high": "{:.2f}"},
+        "columns": ["number", "label_en", "mean", "r_item_rest", "alpha_if_deleted"],
+        "columns_ja": ["number", "label_ja", "mean", "r_item_rest", "alpha_if_deleted"],
+        "headers": {
+            "number": "Q",
+            "label_en": "Item",
+            "label_ja": "項目",
+            "mean": "Mean",
+            "ci_low": "95% CI low",
+            "ci_high": "high",
+            "r_item_rest": "Item–rest r",
+            "alpha_if_deleted": "α if deleted",
+        },
+    },
+    "feedback_alpha": {
+        "headers_ja": {"items": "項目数", "ci_low": "95% CI 下限", "ci_high": "上限"},
+        "width": "full",
+        "number_format": "{:.3f}",
+        "thousands": True,
+        "index": False,
+        "columns": ["block_en", "items", "alpha", "ci_low", "ci_high"],
+        "columns_ja": ["block_ja", "items", "alpha", "ci_low", "ci_high"],
+        "headers": {
+            "block_en": "Items",
+            "block_ja": "項目",
+            "items": "n",
+            "alpha": "α",
+            "ci_low": "95% CI low",
+            "ci_high": "high",
+        },
+    },
+    "feedback_subset_statistics": {
+        "formats": {name: whole_or_two_decimals for name in SUBSET_ORDER}
+    },
+    "feedback_counselor_keyness": {"number_format": "{:.3f}", "thousands": True},
+    "feedback_flags": {"number_format": "{:.2f}", "thousands": True},
+    "feedback_flag_topics": {"thousands": True},
+}
+"""How each table of this module is published (fields of
+:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""

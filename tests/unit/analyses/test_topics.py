@@ -406,7 +406,7 @@ def test_distinguishing_words_by_topic_rows_per_topic():
         },
         index=pd.Index(["上司", "学校", "思う", "栗鼠"], name="lemma"),
     )
-    surfaces = pd.Series({"上司": "上司", "学校": "学校", "思う": "思っ", "栗鼠": "リス"})
+    surfaces = pd.Series({"上司": "上司", "学校": "学校", "思う": "思う", "栗鼠": "リス"})
     words = topics.distinguishing_words_by_topic(counts, top=2, min_count=1, surfaces=surfaces)
     assert set(words["main_en"]) == {
         "Workplace Issues",
@@ -420,7 +420,7 @@ def test_distinguishing_words_by_topic_rows_per_topic():
         "School Issues": "学校",
         "Mental Health Issues": "栗鼠",
     }
-    assert words.set_index("lemma").loc["栗鼠", "display"] == "栗鼠（リス）"
+    assert words.set_index("lemma").loc["栗鼠", "display"] == "リス"  # the usual written form
     assert words.set_index("lemma").loc["上司", "display"] == "上司"
     row = words[(words["main_en"] == "Workplace Issues") & (words["rank"] == 1)].iloc[0]
     assert (row["count_topic"], row["count_other"]) == (50, 10)
@@ -433,20 +433,21 @@ def test_distinguishing_words_display_from_usual_surfaces():
         pd.DataFrame(
             {
                 "utterance": range(6),
-                "lemma": pd.Categorical(["栗鼠", "栗鼠", "栗鼠", "死ぬ", "死ぬ", "上司"]),
-                "surface": pd.Categorical(["リス", "リス", "栗鼠", "死に", "死ん", "上司"]),
+                "lemma": pd.Categorical(["迚も", "迚も", "迚も", "死ぬ", "死ぬ", "上司"]),
+                "surface": pd.Categorical(["とても", "とても", "迚も", "死に", "死ん", "上司"]),
+                "base": pd.Categorical(["とても", "とても", "迚も", "死ぬ", "死ぬ", "上司"]),
             }
         )
     )
     counts = pd.DataFrame(
         {"Workplace Issues": [1, 1, 30], "School Issues": [30, 30, 1]},
-        index=pd.Index(["栗鼠", "死ぬ", "上司"], name="lemma"),
+        index=pd.Index(["迚も", "死ぬ", "上司"], name="lemma"),
     )
     words = topics.distinguishing_words_by_topic(
         counts, top=3, min_count=1, surfaces=tokens.usual_surfaces(counts.index)
     )
     display = words.drop_duplicates("lemma").set_index("lemma")["display"].to_dict()
-    assert display == {"栗鼠": "栗鼠（リス）", "死ぬ": "死ぬ", "上司": "上司"}
+    assert display == {"迚も": "とても", "死ぬ": "死ぬ", "上司": "上司"}  # base forms, not 死に
     assert (
         topics.distinguishing_words_by_topic(counts, top=3, min_count=1)["display"].tolist()
         == words["lemma"].tolist()

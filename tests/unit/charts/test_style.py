@@ -140,3 +140,31 @@ def test_save_figure_close_flag(tmp_path):
 def test_public_constants():
     assert plotting.COLUMN_WIDTH_IN == 3.0
     assert plotting.FULL_WIDTH_IN == 6.3
+
+
+def test_save_figure_refuses_text_under_6_pt_and_writes_nothing(tmp_path):
+    with paper_style():
+        fig = _japanese_figure()
+        fig.axes[0].text(0, 0, "tiny", fontsize=5)
+        with pytest.raises(
+            ValueError, match=r"figure small: 1 text\(s\) under 6 pt \('tiny' 5 pt\)"
+        ):
+            save_figure(fig, "small", tmp_path)
+    assert not (tmp_path / "figures").exists()
+
+
+def test_save_figure_refuses_missing_glyphs(tmp_path):
+    with paper_style():
+        fig = _japanese_figure()
+        fig.axes[0].set_xlabel("\U0001f600 \u0f00")
+        with pytest.raises(ValueError, match="figure g: no glyph"):
+            save_figure(fig, "g", tmp_path)
+
+
+def test_pdf_text_sizes_are_printed_sizes(tmp_path):
+    with paper_style():
+        fig = _japanese_figure()
+        paths = save_figure(fig, "sizes", tmp_path, formats=("pdf",))
+    sizes = plotting.pdf_text_sizes(paths["pdf"])
+    assert ("主トピック", 8.0) in [(text, size) for size, text in sizes]
+    assert min(size for size, _ in sizes) >= plotting.MIN_TEXT_PT

@@ -206,11 +206,16 @@ def test_export_score_prediction_files(hand_corpus, tmp_path):
     held_out = score_split(hand_corpus.dialogues)
     train = read_jsonl(tmp_path / FILES["score_train"])
     test = read_jsonl(tmp_path / FILES["score_test"])
-    assert [line["id"] for line in test] == sorted(held_out.index[held_out])
+    assert [line["id"] for line in test] == [str(i) for i in sorted(held_out.index[held_out])]
+    assert all(
+        line["id"] == str(line["dialogue_id"]) for line in train + test
+    )  # one id type everywhere
     full = hand_corpus.subset("full").dialogues.index
-    assert [line["id"] for line in train] == sorted(set(full) - set(held_out.index[held_out]))
+    assert [line["dialogue_id"] for line in train] == sorted(
+        set(full) - set(held_out.index[held_out])
+    )
     for line in train:
-        value = HAND_SESSIONS[line["id"]][0]
+        value = HAND_SESSIONS[line["dialogue_id"]][0]
         assert line["items"] == [value] * 20 and line["score"] == 20 * value
         system, user, answer = line["messages"]
         assert system["content"] == SCORE_SYSTEM_PROMPT

@@ -161,14 +161,18 @@ def test_text_cells_compare_as_text(tmp_path):
     assert log.record("peers.esconv.dialogues", "1300 dialogues").status == "differs"
 
 
-def test_not_reported_needs_quantity(tmp_path):
+def test_unreported_number_needs_quantity_and_is_measured(tmp_path):
     log = ReproductionLog("01_stats", tmp_path)
     with pytest.raises(KeyError):
         log.record("stats.turns.avg_per_dialogue", 71.63)
     row = log.record(
         "stats.turns.avg_per_dialogue", 71.63, quantity="Mean merged turns per dialogue"
     )
-    assert row.status == "not reported" and row.reported == ""
+    assert row.status == "measured" and row.reported == "" and row.rule == "no reported value"
+    assert row.ours_display == "71.63"
+    assert log.record("stats.people", 0.6247063, quantity="Dist-1").ours_display == "0.6247"
+    year = log.record("stats.first_year", 2020, quantity="First year", unit="year")
+    assert year.ours_display == "2020"  # no thousands separator in a year
 
 
 def test_measured_and_not_reproducible_never_match(tmp_path):
@@ -234,14 +238,19 @@ def test_gather_writes_markdown_and_html_with_counts(tmp_path):
     report = gather_report(tmp_path)
     assert report.counts["match"] == 1
     assert report.counts["differs"] == 1
-    assert report.counts["not reported"] == 1
-    assert report.counts["measured"] == 1
+    assert "not reported" not in report.counts
+    assert report.counts["measured"] == 2
     assert report.counts["not checked"] == len(load_reported()) - 3
     assert report.failed["key"].tolist() == ["stats.avg_utterances_per_dialogue.total"]
     assert not report.ok
     md = report.markdown_path.read_text(encoding="utf-8")
     assert report.markdown_path == tmp_path / "reports" / "reproduction.md"
-    assert "1 match, 1 differs, 1 not reported, 1 measured" in md
+    assert "1 match, 1 differs, 2 measured, 0 not reproducible" in md
+    statuses = [
+        line.split(" | ")[0].strip("| ") for line in md.splitlines() if line.startswith("| ")
+    ]
+    assert statuses[2:] == ["match", "differs", "measured", "measured"]  # report order
+    assert "- **measured**: computed here" in md  # every status defined at the top
     assert "| differs | 01_stats | stats.avg_utterances_per_dialogue.total |" in md
     assert "25.69 †" in md  # secondary source marked
     assert "half a unit of the last printed digit" in md
@@ -295,3 +304,18 @@ def test_runs_of_one_notebook_with_other_parameters_share_the_owner(tmp_path):
         log.record("subsets.test.dialogues", 118)
         log.save()
     assert gather_report(tmp_path).counts["match"] == 2
+
+
+def test_match_within_tolerance_reads_as_such_and_differences_are_plain(tmp_path):
+    log = ReproductionLog("02_topics", tmp_path)
+    log.record("topics.share.interpersonal_issues", 4.64, tolerance=0.1)
+    log.save()
+    md = gather_report(tmp_path).markdown_path.read_text(encoding="utf-8")
+    row = next(line for line in md.splitlines() if "topics.share.interpersonal_issues" in line)
+    assert row.startswith("| match (±0.1) | 02_topics |")
+    assert "\u22120.06" in row and "e-" not in row
+
+
+def test_years_have_no_thousands_separator(tmp_path):
+    row = ReproductionLog("01_stats", tmp_path).record("stats.collection.first_year", 2020)
+    assert row.status == "match" and row.reported == "2020" and row.ours_display == "2020"

@@ -4,7 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kokoro_analysis.publish.tables import escape_latex, format_frame, write_table
+from kokoro_analysis.publish.tables import (
+    TableSpec,
+    escape_latex,
+    format_frame,
+    formatted,
+    write_table,
+)
 
 
 @pytest.fixture
@@ -24,31 +30,77 @@ def _md_rows(text: str) -> list[list[str]]:
     return [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines]
 
 
-def test_write_table_writes_three_files(tmp_path, stats):
+PAPER = TableSpec(width="column", formats={"Total": "{:,.2f}"}, headers={"n_items": "Items"})
+
+
+def test_data_table_is_csv_and_markdown_only(tmp_path, stats):
     paths = write_table(stats, "corpus_stats", tmp_path)
-    assert set(paths) == {"csv", "tex", "md"}
+    assert set(paths) == {"csv", "md"}
+    assert not (tmp_path / "tables" / "corpus_stats.tex").exists()
     for fmt, path in paths.items():
         assert path == tmp_path / "tables" / f"corpus_stats.{fmt}"
-        assert path.read_text(encoding="utf-8")
     round_trip = pd.read_csv(paths["csv"])
     assert list(round_trip.columns) == ["Category", "Total", "Counselor", "n_items"]
     assert round_trip["Total"].tolist() == [6589.0, 91.2, 28.39]  # full precision
     assert round_trip["Category"][2] == "家族問題 & 職場 (50%)"
 
 
-def test_latex_booktabs_and_escaping(tmp_path, stats):
-    tex = write_table(stats, "t", tmp_path, caption="KokoroChat の統計", label="tab:stats")["tex"]
-    text = tex.read_text(encoding="utf-8")
-    lines = text.splitlines()
+def test_paper_table_latex_caption_below_label_and_booktabs(tmp_path, stats):
+    english = stats.iloc[:2]
+    paths = write_table(english, "t", tmp_path, spec=PAPER, caption="Counts (%) & shares")
+    assert set(paths) == {"csv", "md", "tex"}
+    lines = paths["tex"].read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("% Compiles with pdflatex")
+    assert lines[1] == r"\begin{table}[t]" and lines[-1] == r"\end{table}"
     assert lines.index(r"\toprule") < lines.index(r"\midrule") < lines.index(r"\bottomrule")
-    assert r"\begin{tabular}{lrrr}" in text
-    assert r"\caption{KokoroChat の統計}" in text and r"\label{tab:stats}" in text
-    assert r"\# Dialogues" in text
-    assert r"家族問題 \& 職場 (50\%)" in text  # Japanese unchanged, specials escaped
-    assert r"n\_items" in text  # header escaped
-    assert r"6589.00 &  & 6589 \\" in text  # one precision per column, NaN blank
-    body = lines[lines.index(r"\midrule") + 1 : lines.index(r"\bottomrule")]
-    assert len(body) == 3 and all(line.count(" & ") == 3 for line in body)
+    assert lines.index(r"\end{tabular}") < lines.index(r"\caption{Counts (\%) \& shares}")
+    assert lines[-2] == r"\label{tab:t}"
+    assert r"\begin{tabular}{@{}lrrr@{}}" in lines
+    assert r"Category & Total & Counselor & Items \\" in lines  # readable header from the spec
+    assert r"\# Dialogues & 6,589.00 &  & 6589 \\" in lines  # one format per column, NaN blank
+
+
+def test_full_width_table_is_a_table_star(tmp_path, stats):
+    spec = TableSpec(width="full")
+    text = write_table(stats.iloc[:2], "w", tmp_path, spec=spec)["tex"].read_text(encoding="utf-8")
+    assert r"\begin{table*}[t]" in text and r"\end{table*}" in text
+
+
+def test_english_paper_table_refuses_japanese_and_writes_nothing(tmp_path, stats):
+    with pytest.raises(ValueError, match=r"U\+5BB6.*pdflatex"):
+        write_table(stats, "ja_in_en", tmp_path, spec=PAPER)
+    assert not (tmp_path / "tables" / "ja_in_en.csv").exists()
+
+
+def test_japanese_paper_table_says_lualatex(tmp_path, stats):
+    text = write_table(stats, "t_ja", tmp_path, spec=PAPER, lang="ja")["tex"].read_text(
+        encoding="utf-8"
+    )
+    assert text.startswith("% Japanese table: compile with LuaLaTeX and \\usepackage{luatexja}")
+    assert r"家族問題 \& 職場 (50\%)" in text
+
+
+def test_true_minus_and_symbols(tmp_path):
+    frame = pd.DataFrame({"feature": ["gap ≥ 5 s"], "ρ": [-0.21]})
+    spec = TableSpec(width="column", formats={"ρ": "{:.2f}"})
+    paths = write_table(frame, "m", tmp_path, spec=spec)
+    tex = paths["tex"].read_text(encoding="utf-8")
+    assert r"gap $\geq$ 5 s & $-$0.21 \\" in tex and r"feature & $\rho$ \\" in tex
+    assert "| gap ≥ 5 s | \u22120.21 |" in paths["md"].read_text(encoding="utf-8")
+
+
+def test_columns_per_language_and_formatted_view(stats):
+    spec = TableSpec(
+        formats={"Total": "{:.1f}"},
+        columns=["Category", "Total"],
+        columns_ja=["Total"],
+        headers={"Total": "All"},
+    )
+    view = formatted(stats, spec)
+    assert list(view.columns) == ["Category", "All"]
+    assert view["All"].tolist() == ["6589.0", "91.2", "28.4"]
+    assert list(formatted(stats, spec, lang="ja").columns) == ["All"]
+    assert formatted(stats, {"number_format": "{:.0f}"})["Counselor"].tolist() == ["", "47", "36"]
 
 
 def test_escape_latex_all_specials():
@@ -58,15 +110,9 @@ def test_escape_latex_all_specials():
     assert escape_latex("心理的問題") == "心理的問題"
 
 
-def test_latex_without_caption_is_bare_tabular(tmp_path, stats):
-    text = write_table(stats, "t", tmp_path)["tex"].read_text(encoding="utf-8")
-    assert text.startswith(r"\begin{tabular}") and r"\begin{table}" not in text
-
-
 def test_markdown_table_shape(tmp_path, stats):
-    text = write_table(stats, "t", tmp_path, float_format="{:.1f}", thousands=True)["md"].read_text(
-        encoding="utf-8"
-    )
+    spec = TableSpec(number_format="{:.1f}", thousands=True)
+    text = write_table(stats, "t", tmp_path, spec=spec)["md"].read_text(encoding="utf-8")
     rows = _md_rows(text)
     assert len(rows) == 2 + len(stats)
     assert all(len(row) == 4 for row in rows)
@@ -109,9 +155,33 @@ def test_output_is_deterministic(tmp_path, stats):
 
 
 def test_caption_is_escaped_unless_marked_as_latex(tmp_path, stats):
-    text = write_table(stats, "c", tmp_path, caption="Share (%) of A & B")["tex"].read_text(
-        encoding="utf-8"
-    )
-    assert r"\caption{Share (\%) of A \& B}" in text
-    raw = write_table(stats, "r", tmp_path, caption=r"$\rho$ 0--100", caption_is_latex=True)["tex"]
+    english = stats.iloc[:2]
+    text = write_table(english, "c", tmp_path, spec=PAPER, caption="Share (%) of A & B")["tex"]
+    assert r"\caption{Share (\%) of A \& B}" in text.read_text(encoding="utf-8")
+    raw = write_table(
+        english, "r", tmp_path, spec=PAPER, caption=r"$\rho$ 0--100", caption_is_latex=True
+    )["tex"]
     assert r"\caption{$\rho$ 0--100}" in raw.read_text(encoding="utf-8")
+
+
+def test_japanese_headers_fall_back_to_the_english_ones(stats):
+    spec = TableSpec(headers={"Total": "All", "n_items": "Items"}, headers_ja={"Total": "全体"})
+    assert list(formatted(stats, spec, lang="ja").columns) == [
+        "Category",
+        "全体",
+        "Counselor",
+        "Items",
+    ]
+    assert list(formatted(stats, spec).columns) == ["Category", "All", "Counselor", "Items"]
+
+
+def test_numbers_formatted_as_text_are_right_aligned():
+    frame = pd.DataFrame(
+        {
+            "Category": ["# Dialogues", "Avg."],
+            "Total": ["6,589", "91.20"],
+            "Client": ["–", "44.69"],
+            "Note": ["a", "2 items"],
+        }
+    )
+    assert format_frame(frame)[2] == [False, True, True, False]

@@ -208,22 +208,22 @@ def test_usual_surfaces_tie_goes_to_the_first_form_by_code_point_whatever_the_ca
     assert Tokens(plain).usual_surfaces().to_dict() == {"死ぬ": "死ん"}
 
 
-def test_usual_surfaces_on_real_tokens():
+def test_usual_forms_on_real_tokens_are_written_base_forms():
     tokens = tokenize_corpus(
-        frame(["とてもいいと言う", "リスがとても好き", "そういうことです"]), progress=False
+        frame(["とてもいいと言う", "きっと大丈夫と思った", "そういうことです", "思っている"]),
+        progress=False,
     )
-    surfaces = tokens.usual_surfaces()
-    assert surfaces["迚も"] == "とても" and surfaces["栗鼠"] == "リス"
-    assert tokenize.lemma_label("迚も", surfaces["迚も"]) == "迚も（とても）"
+    forms = tokens.usual_surfaces()
+    assert forms["迚も"] == "とても" and forms["急度"] == "きっと"
+    assert forms["思う"] == "思う"  # the base form, not the inflected 思っ
+    assert tokenize.lemma_label("迚も", forms["迚も"]) == "とても"
 
 
 @pytest.mark.parametrize(
-    ("lemma", "surface", "label"),
+    ("lemma", "form", "label"),
     [
-        ("迚も", "とても", "迚も（とても）"),
-        ("栗鼠", "リス", "栗鼠（リス）"),
-        ("言う", "いう", "言う（いう）"),
-        ("思う", "思っ", "思う"),  # an inflection starts like the lemma
+        ("迚も", "とても", "とても"),
+        ("急度", "きっと", "きっと"),
         ("学校", "学校", "学校"),
         ("学校", None, "学校"),
         ("学校", "", "学校"),
@@ -231,5 +231,20 @@ def test_usual_surfaces_on_real_tokens():
         ("学校", 3, "学校"),
     ],
 )
-def test_lemma_label(lemma, surface, label):
-    assert tokenize.lemma_label(lemma, surface) == label
+def test_lemma_label(lemma, form, label):
+    assert tokenize.lemma_label(lemma, form) == label
+
+
+def test_the_token_table_carries_dialogue_ids(synthetic_dir):
+    from kokoro_analysis import load_corpus
+    from kokoro_analysis.text.mecab import tokenize_corpus
+
+    corpus = load_corpus(synthetic_dir)
+    for _ in range(2):  # tokenized, then read from the cache
+        table = tokenize_corpus(corpus, progress=False).table
+        assert table.columns[:2].tolist() == ["utterance", "dialogue_id"]
+        expected = corpus.utterances.loc[table["utterance"], "dialogue_id"].to_numpy()
+        assert (table["dialogue_id"].to_numpy() == expected).all()
+    part = corpus.restrict(corpus.dialogues.index[5:9])
+    table = tokenize_corpus(part, progress=False).table
+    assert set(table["dialogue_id"]) == set(corpus.dialogues.index[5:9])

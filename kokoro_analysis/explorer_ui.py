@@ -1,0 +1,291 @@
+"""The session explorer in JupyterLab: HTML transcripts and a thin ipywidgets front end.
+
+Every widget only gathers input and shows what :mod:`kokoro_analysis.analyses.explorer` and
+:mod:`kokoro_analysis.text.concordance` compute; results are ``HTML`` widgets (no output capture), so the
+interface also works, and is tested, outside a kernel.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from kokoro_analysis.analyses import explorer
+from kokoro_analysis.corpus import schema
+from kokoro_analysis.text import concordance as kwic
+
+ROWS_SHOWN = 200
+"""Most rows a widget table shows (the CSV export has all)."""
+
+STYLE = """<style>
+.ka-transcript{max-width:56em;font-size:0.95em}
+.ka-msg{margin:0.35em 0;padding:0.35em 0.6em;border-radius:6px;max-width:80%}
+.ka-counselor{background:#e8e8e8;border-left:4px solid #444;margin-right:auto}
+.ka-client{background:#fff;border:1px solid #888;border-right:4px solid #888;margin-left:auto}
+.ka-meta{font-size:0.8em;color:#555}
+.ka-translation{font-size:0.85em;color:#444;font-style:italic;margin-top:0.2em}
+.ka-gap{font-size:0.75em;color:#777;text-align:center}
+.ka-kwic td.ka-left{text-align:right;color:#444}
+.ka-kwic td.ka-hit{font-weight:bold;text-align:center}
+</style>"""
+
+LONG_GAP_S = 300
+"""Pauses of at least this many seconds get a separator line in the transcript."""
+
+
+def transcript_html(frame: pd.DataFrame, *, lang: str = "en") -> str:
+    """A transcript (:func:`explorer.transcript`) as HTML: counselor messages grey with a dark left
+    bar, client messages white with a right bar (distinct in greyscale too), each with its role, time
+    and the gap since the previous message; the translation, when present, in italics under the text;
+    pauses of :data:`LONG_GAP_S` or more marked between messages."""
+    parts = [STYLE, '<div class="ka-transcript">']
+    for row in frame.itertuples():
+        gap = "" if pd.isna(row.gap_s) else f" (+{_duration(row.gap_s)})"
+        if not pd.isna(row.gap_s) and row.gap_s >= LONG_GAP_S:
+            parts.append(
+                f'<div class="ka-gap">— {_duration(row.gap_s)} {schema.pick("の間", "pause", lang=lang)} —</div>'
+            )
+        label = schema.pick(*schema.ROLE_LABELS[row.role], lang=lang)
+        translation = getattr(row, "translation", None)
+        extra = (
+            ""
+            if translation is None or pd.isna(translation)
+            else f'<div class="ka-translation">{html.escape(str(translation))}</div>'
+        )
+        parts.append(
+            f'<div class="ka-msg ka-{row.role}"><div class="ka-meta"><b>{label}</b> {row.time}{gap}</div>'
+            f"<div>{html.escape(row.text)}</div>{extra}</div>"
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def kwic_html(hits: pd.DataFrame, limit: int = ROWS_SHOWN) -> str:
+    """Concordance hits as an HTML table: left context right-aligned, the hit in bold, right context."""
+    rows = "".join(
+        f"<tr><td>{row.dialogue_id}</td><td>{row.role}</td><td class='ka-left'>{html.escape(row.left)}</td>"
+        f"<td class='ka-hit'>{html.escape(row.hit)}</td><td>{html.escape(row.right)}</td></tr>"
+        for row in hits.head(limit).itertuples()
+    )
+    more = (
+        f"<p>… {len(hits) - limit:,} more (export the CSV for all)</p>" if len(hits) > limit else ""
+    )
+    return (
+        f"{STYLE}<table class='ka-kwic'><tr><th>dialogue_id</th><th>role</th><th>left</th><th>hit</th>"
+        f"<th>right</th></tr>{rows}</table>{more}"
+    )
+
+
+def frame_html(frame: pd.DataFrame, limit: int = ROWS_SHOWN) -> str:
+    """A DataFrame as an HTML table, at most ``limit`` rows."""
+    more = f"<p>… {len(frame) - limit:,} more rows</p>" if len(frame) > limit else ""
+    return frame.head(limit).to_html(escape=True, na_rep="") + more
+
+
+class Explorer:
+    """Three tabs: *Sessions* (filters and the matching sessions), *Transcript* (one session with its
+    scores) and *Concordance* (KWIC, counts by role, topic and band, collocates, CSV export).
+
+    ``translations`` (optional) is aligned to ``corpus.utterances`` and shown under each message;
+    exports go to ``export_dir``. Display :attr:`widget` in a notebook.
+    """
+
+    def __init__(
+        self,
+        corpus,
+        tokens,
+        *,
+        translations=None,
+        lang: str = "en",
+        export_dir: str | Path = ".",
+        session_id=None,
+        query: str = "",
+    ) -> None:
+        import ipywidgets as w
+
+        self.corpus, self.tokens, self.translations, self.lang = corpus, tokens, translations, lang
+        self.export_dir = Path(export_dir)
+        self.hits = pd.DataFrame(columns=list(kwic.HIT_COLUMNS))
+        dialogues = corpus.dialogues
+        topics = sorted(set(dialogues[schema.pick("topic_main_jp", "topic_main_en", lang=lang)]))
+        years = dialogues["year"].dropna()
+        year_range = (int(years.min()), int(years.max())) if len(years) else (2020, 2020)
+        longest = int(dialogues["n_messages"].max()) if len(dialogues) else 1
+
+        self.topics = w.SelectMultiple(
+            options=topics, description="topics", rows=min(len(topics), 6) or 1
+        )
+        self.band = w.Dropdown(
+            options=[("any", None), *[(b, b) for b in explorer.SCORE_BANDS]], description="band"
+        )
+        self.score = w.IntRangeSlider(value=(0, 100), min=0, max=100, description="score")
+        self.years = w.IntRangeSlider(
+            value=year_range, min=year_range[0], max=year_range[1], description="year"
+        )
+        self.messages = w.IntRangeSlider(
+            value=(0, longest), min=0, max=longest, description="messages"
+        )
+        self.flags = w.Dropdown(
+            options=[("any", ()), ("none set", ("none",)), *[(f, (f,)) for f in schema.FLAG_KEYS]],
+            description="flags",
+        )
+        self.matches = w.HTML()
+        self.session = w.Dropdown(options=[], description="session")
+        self.transcript = w.HTML()
+        self.scores = w.HTML()
+        self.query = w.Text(
+            value=query,
+            description="query",
+            placeholder="surface or lemma, e.g. 不安",
+            continuous_update=False,
+        )
+        self.match = w.Dropdown(options=list(kwic.MATCH_MODES), description="match")
+        self.pos = w.Dropdown(
+            options=[("any", None), *[(p, p) for p in _parts_of_speech(tokens)]], description="POS"
+        )
+        self.role = w.Dropdown(
+            options=[("both", None), ("counselor", "counselor"), ("client", "client")],
+            description="role",
+        )
+        self.search = w.Button(description="Search", button_style="primary")
+        self.export = w.Button(description="Export CSV", disabled=True)
+        self.results = w.HTML()
+        for name in ("query", "search", "export", "results", "session", "matches", "transcript"):
+            getattr(self, name).add_class(f"ka-{name}")
+
+        for control in (self.topics, self.band, self.score, self.years, self.messages, self.flags):
+            control.observe(lambda _: self.refresh_sessions(), names="value")
+        self.session.observe(lambda _: self.show_session(), names="value")
+        self.search.on_click(lambda _: self.run_query())
+        self.query.observe(lambda _: self.run_query(), names="value")
+        self.export.on_click(lambda _: self.export_hits())
+
+        sessions = w.VBox(
+            [
+                w.HBox([self.topics, w.VBox([self.band, self.flags])]),
+                self.score,
+                self.years,
+                self.messages,
+                self.matches,
+            ]
+        )
+        reading = w.VBox([self.session, w.HBox([self.transcript, self.scores])])
+        search = w.VBox(
+            [
+                w.HBox([self.query, self.match]),
+                w.HBox([self.pos, self.role]),
+                w.HBox([self.search, self.export]),
+                self.results,
+            ]
+        )
+        self.widget = w.Tab(children=[sessions, reading, search])
+        for index, title in enumerate(("Sessions", "Transcript", "Concordance")):
+            self.widget.set_title(index, title)
+        self.refresh_sessions()
+        if session_id is not None:
+            self.session.value = explorer.check_session(corpus, session_id)
+        if query:
+            self.run_query()
+
+    def criteria(self) -> explorer.SessionFilter:
+        """The filter the controls describe."""
+        low, high = self.score.value
+        return explorer.SessionFilter(
+            topics=tuple(self.topics.value),
+            score_band=self.band.value,
+            score_min=low,
+            score_max=high,
+            flags=self.flags.value,
+            year_min=self.years.value[0],
+            year_max=self.years.value[1],
+            messages_min=self.messages.value[0],
+            messages_max=self.messages.value[1],
+        )
+
+    def refresh_sessions(self) -> None:
+        table = explorer.find_sessions(self.corpus, self.criteria(), lang=self.lang)
+        self.matches.value = f"<p><b>{len(table):,}</b> matching sessions</p>" + frame_html(table)
+        current = self.session.value
+        self.session.options = [int(i) for i in table.index]
+        if self.session.options:
+            self.session.value = (
+                current if current in self.session.options else self.session.options[0]
+            )
+
+    def show_session(self) -> None:
+        if self.session.value is None:
+            self.transcript.value = self.scores.value = ""
+            return
+        frame = explorer.transcript(self.corpus, self.session.value, self.translations)
+        self.transcript.value = transcript_html(frame, lang=self.lang)
+        self.scores.value = frame_html(
+            explorer.session_scores(self.corpus, self.session.value, lang=self.lang)
+        )
+
+    def run_query(self) -> None:
+        try:
+            hits = kwic.concordance(
+                self.tokens,
+                self.corpus.utterances,
+                self.query.value,
+                match=self.match.value,
+                pos=self.pos.value,
+                role=self.role.value,
+            )
+        except ValueError as error:
+            self.results.value = f"<p><b>{html.escape(str(error))}</b></p>"
+            return
+        hits = (
+            hits[hits["dialogue_id"].isin(self.session.options)]
+            if self.session.options
+            else hits.iloc[:0]
+        )
+        self.hits = hits
+        self.export.disabled = hits.empty
+        topic = self.corpus.dialogues[schema.pick("topic_main_jp", "topic_main_en", lang=self.lang)]
+        band = pd.Series(
+            explorer.score_band(self.corpus.dialogues["score"]), index=self.corpus.dialogues.index
+        )
+        parts = [
+            f"<p><b>{len(hits):,}</b> hits for {html.escape(self.query.value.strip())} "
+            f"in {hits['dialogue_id'].nunique():,} of the {len(self.session.options):,} matching sessions</p>"
+        ]
+        if len(hits):
+            parts += [
+                frame_html(kwic.hit_counts(hits, "role")),
+                frame_html(kwic.hit_counts(hits, "topic", topic)),
+                frame_html(kwic.hit_counts(hits, "band", band)),
+                "<p>collocates (log-Dice)</p>",
+                frame_html(kwic.collocates(self.tokens, hits)),
+                kwic_html(hits),
+            ]
+        self.results.value = "".join(parts)
+
+    def export_hits(self) -> Path:
+        path = kwic.write_csv(self.hits, self.export_dir / export_name(self.query.value))
+        self.results.value = (
+            f"<p>saved {len(self.hits):,} hits to {html.escape(str(path))}</p>" + self.results.value
+        )
+        return path
+
+
+def export_name(query: str) -> str:
+    """File name of an exported concordance: ``concordance_<query>.csv`` (letters and digits of the
+    query only, Japanese included)."""
+    return f"concordance_{''.join(c for c in query.strip() if c.isalnum()) or 'query'}.csv"
+
+
+def _parts_of_speech(tokens) -> list[str]:
+    pos = tokens.table["pos"]
+    return (
+        sorted(pos.cat.categories.astype(str))
+        if isinstance(pos.dtype, pd.CategoricalDtype)
+        else sorted(set(pos))
+    )

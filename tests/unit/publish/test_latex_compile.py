@@ -1,0 +1,86 @@
+"""Paper tables compile in an ACL-sized two-column document (column 219.09 pt, text 455.24 pt):
+English ones under pdflatex, ``_ja`` ones under LuaLaTeX with luatexja, with no error and no overfull
+box over 1 pt. The notebook tests run the same check on every table the notebooks write
+(``tests/conftest.py``: ``run_notebook``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from kokoro_analysis.publish.latex import acl_document, check_tables, parse_log
+from kokoro_analysis.publish.tables import TableSpec, write_table
+
+
+@pytest.fixture
+def correlations() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "feature": ["Client characters", "Response time ≥ 5 s"],
+            "rho": [0.1234, -0.0456],
+            "sessions": [6589, 1200],
+        }
+    )
+
+
+SPEC = TableSpec(
+    formats={"rho": "{:.3f}"},
+    headers={"feature": "Feature", "rho": "ρ", "sessions": "Sessions"},
+    width="column",
+    thousands=True,
+)
+
+
+def test_column_table_compiles_with_pdflatex(tmp_path, correlations):
+    paths = write_table(
+        correlations, "correlations", tmp_path, spec=SPEC, caption="Correlations (ρ)."
+    )
+    assert check_tables(paths["tex"].parent) == []
+
+
+def test_wide_table_is_reported_as_overfull(tmp_path):
+    wide = pd.DataFrame({f"a long column header {i}": [1.5] for i in range(12)})
+    write_table(wide, "wide", tmp_path, spec=TableSpec(width="column"), caption="Too wide.")
+    problems = check_tables(tmp_path / "tables")
+    assert [(p.table, p.kind) for p in problems] == [("wide", "overfull")]
+
+
+def test_full_width_table_uses_table_star_and_fits(tmp_path):
+    frame = pd.DataFrame({f"Column {i}": [1.25, -2.5] for i in range(8)})
+    tex = write_table(frame, "full", tmp_path, spec=TableSpec(width="full"), caption="Eight.")[
+        "tex"
+    ]
+    assert r"\begin{table*}[t]" in tex.read_text(encoding="utf-8")
+    assert check_tables(tex.parent) == []
+
+
+def test_japanese_table_compiles_with_lualatex(tmp_path, correlations):
+    japanese = correlations.assign(feature=["クライアントの文字数", "応答時間 ≥ 5 秒"])
+    tex = write_table(
+        japanese, "correlations_ja", tmp_path, spec=SPEC, caption="相関（ρ）", lang="ja"
+    )["tex"]
+    assert tex.read_text(encoding="utf-8").startswith("% Japanese table: compile with LuaLaTeX")
+    assert check_tables(tex.parent) == []
+
+
+def test_errors_are_attributed_to_their_table(tmp_path):
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    (folder / "good.tex").write_text("\\begin{tabular}{r}1\\\\\\end{tabular}\n", encoding="utf-8")
+    (folder / "broken.tex").write_text(
+        "\\begin{tabular}{r}\\undefinedmacro\\end{tabular}\n", encoding="utf-8"
+    )
+    problems = check_tables(folder)
+    assert problems and {p.table for p in problems} == {"broken"}
+    assert problems[0].kind == "error" and "Undefined control sequence" in problems[0].message
+
+
+def test_document_has_acl_geometry(tmp_path):
+    document = acl_document([tmp_path / "t.tex"], "pdflatex")
+    assert r"\documentclass[10pt,twocolumn]{article}" in document
+    assert "textwidth=455.24pt,columnsep=17.07pt" in document  # (455.24 - 17.07) / 2 = 219.085 pt
+
+
+def test_small_overfull_boxes_are_tolerated():
+    log = "KOKORO-TABLE:t\nOverfull \\hbox (0.5pt too wide) in paragraph\nOverfull \\hbox (3.2pt too wide)\n"
+    assert [(p.table, p.message) for p in parse_log(log)] == [("t", "3.2 pt too wide")]

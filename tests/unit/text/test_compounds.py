@@ -1,0 +1,64 @@
+"""Slang and compounds unidic-lite splits (リスカ -> 栗鼠 + か) are merged back into one token."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from kokoro_analysis.text.compounds import COMPOUNDS, find_compounds, merge_compounds
+from kokoro_analysis.text.mecab import tokenize_corpus
+
+
+def frame(texts: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"text": texts}, index=pd.RangeIndex(len(texts)))
+
+
+@pytest.mark.parametrize(
+    "text", ["リスカをしてしまう", "リスカした", "昨日リスカ", "アムカ", "希死念慮がある"]
+)
+def test_tokenizer_keeps_the_compound_whole(text):
+    table = tokenize_corpus(frame([text]), progress=False).table
+    lemmas = table["lemma"].astype(str).tolist()
+    word = next(w for w in COMPOUNDS if w in text)
+    assert word in lemmas and "栗鼠" not in lemmas
+    row = table[table["lemma"].astype(str) == word].iloc[0]
+    assert (row["surface"], row["base"], row["pos"]) == (word, word, "名詞")
+
+
+def test_squirrel_stays_a_squirrel():
+    lemmas = tokenize_corpus(frame(["リスが好き"]), progress=False).table["lemma"].astype(str)
+    assert "栗鼠" in set(lemmas)
+
+
+def _table(rows: list[tuple[int, str]]) -> pd.DataFrame:
+    utterances, surfaces = zip(*rows)
+    table = pd.DataFrame(
+        {
+            "utterance": utterances,
+            "surface": surfaces,
+            "pos": ["名詞"] * len(rows),
+            "pos2": ["x"] * len(rows),
+            "lemma": [f"L{s}" for s in surfaces],
+        }
+    )
+    return table.astype({c: "category" for c in ("surface", "pos", "pos2", "lemma")})
+
+
+def test_merge_never_crosses_utterances():
+    table = _table([(1, "リス"), (2, "カ"), (3, "リ"), (3, "スカ")])
+    merged = merge_compounds(table)
+    assert merged["surface"].astype(str).tolist() == ["リス", "カ", "リスカ"]
+    assert merged["lemma"].astype(str).tolist() == ["Lリス", "Lカ", "リスカ"]
+    assert merged["utterance"].tolist() == [1, 2, 3]
+    assert merged["pos2"].astype(str).tolist() == ["x", "x", "普通名詞"]
+
+
+def test_find_compounds_positions():
+    table = _table([(1, "毒"), (1, "親"), (1, "と"), (1, "毒"), (2, "親")])
+    assert find_compounds(table) == ([0], [2], ["毒親"])
+    assert merge_compounds(_table([(1, "と")])).equals(_table([(1, "と")]))
+
+
+def test_kamoshirenai_is_not_a_content_word():
+    content = tokenize_corpus(frame(["そうかもしれない"]), progress=False).content()
+    assert "知れる" not in set(content.table["lemma"].astype(str))
