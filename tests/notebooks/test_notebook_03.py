@@ -154,15 +154,15 @@ def test_notebook_on_synthetic_data(run_notebook, synthetic_dir):
     assert "r_within_rater" in features
     tex = (out / "tables" / "feedback_feature_correlations_ja.tex").read_text(encoding="utf-8")
     assert "resample whole raters" in tex  # the method statement is the caption
-    robustness = _table(out, "feedback_correlation_robustness")
+    robustness = _table(out, "feedback_correlation_robustness_ja")
     assert set(robustness["resampled"]) == {"sessions", "raters", "counselors"}
-    means = _table(out, "feedback_score_means")
+    means = _table(out, "feedback_score_means_ja")
     assert set(means["kind"]) == {"subset", "tier", "topic"}
-    outcomes = _table(out, "feedback_rater_effects_by_outcome", index_col="outcome")
+    outcomes = _table(out, "feedback_rater_effects_by_outcome_ja", index_col="outcome")
     assert list(outcomes.index) == ["score", "item_sum"]
-    retention = _table(out, "feedback_retention_comparison", index_col="method")
+    retention = _table(out, "feedback_retention_comparison_ja", index_col="method")
     assert list(retention.index) == ["spearman", "pearson", "polychoric"]
-    phases = _table(out, "feedback_phase_correlations")
+    phases = _table(out, "feedback_phase_correlations_ja")
     assert set(phases["phase"]) <= {"early", "middle", "late"}
 
     subsets = _table(out, "feedback_subset_statistics_ja", index_col="statistic")
