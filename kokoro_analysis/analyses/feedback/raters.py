@@ -77,12 +77,16 @@ def icc_table(
             }
         )
     out = pd.DataFrame(rows).set_index("grouping")
-    out.attrs["method"] = (
+    return out
+
+
+def icc_table_method(value: str = "score") -> str:
+    """The method statement (caption) of :func:`icc_table`."""
+    return (
         f"ICC(1) of the {value} (one-way random-effects model, each grouping alone): icc = ANOVA "
         "estimator (MSB-MSW)/(MSB+(k0-1)MSW) with the size-adjusted group size k0 and F-based 95% CI; "
         "icc_reml = REML variance share."
     )
-    return out
 
 
 def rater_effects_by_outcome(
@@ -103,13 +107,17 @@ def rater_effects_by_outcome(
         row["crossed_share_residual"] = components.loc["residual", "share"]
         rows.append(row)
     out = pd.DataFrame(rows).set_index("outcome")
-    out.attrs["method"] = (
+    return out
+
+
+def rater_effects_by_outcome_method() -> str:
+    """The method statement (caption) of :func:`rater_effects_by_outcome`."""
+    return (
         "Rater (client_id) and counselor (counselor_id) effects on each outcome: one-way ICC(1) by "
         "ANOVA and by REML (each grouping alone) and variance shares of the crossed REML model "
         "outcome = mu + rater + counselor + residual (both random, no fixed effect but the mean). "
         "score: the released total (flags halve or zero it); item_sum: plain sum of the 20 items."
     )
-    return out
 
 
 @dataclass(frozen=True)
@@ -240,13 +248,8 @@ class _CrossedModel:
 def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> VarianceComponents:
     """:func:`crossed_variance_components` of ``value`` with the rater (``client_id``) and the counselor
     (``counselor_id``) as crossed random factors. When the data cannot identify the model (too few
-    sessions or levels) the variances are NaN and ``note`` says why. ``table.attrs["method"]``
-    states the model (the table's caption)."""
-    statement = (
-        f"REML variance components of the crossed model {value} = mu + rater (client_id) + counselor "
-        "(counselor_id) + residual: fixed effect the mean only, both factors random, residual "
-        "independent; share = component / sum of the three. No interval."
-    )
+    sessions or levels) the variances are NaN and ``note`` says why;
+    :func:`variance_components_method` states the model (the table's caption)."""
     try:
         fit = crossed_variance_components(
             dialogues[value],
@@ -254,7 +257,6 @@ def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> 
             dialogues["counselor_id"],
             names=("client_id", "counselor_id"),
         )
-        fit.table.attrs["method"] = statement
         return fit
     except ValueError as error:
         out = pd.DataFrame(
@@ -269,10 +271,18 @@ def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> 
             },
             index=pd.Index(["client_id", "counselor_id", "residual"], name="component"),
         )
-        out.attrs["method"] = statement
         return VarianceComponents(
             out, np.nan, converged=False, reml_criterion=np.nan, note=f"not estimable: {error}"
         )
+
+
+def variance_components_method(value: str = "score") -> str:
+    """The method statement (caption) of :func:`score_variance_components`."""
+    return (
+        f"REML variance components of the crossed model {value} = mu + rater (client_id) + counselor "
+        "(counselor_id) + residual: fixed effect the mean only, both factors random, residual "
+        "independent; share = component / sum of the three. No interval."
+    )
 
 
 def counselor_experience(dialogues: pd.DataFrame) -> pd.Series:
@@ -334,12 +344,16 @@ def experience_bins(
     for column in ("ci_low_counselor", "ci_high_counselor"):
         out[column] = clustered[column].reindex(out.index)
     out.index.name = "experience"
-    out.attrs["method"] = (
+    return out
+
+
+def experience_bins_method(*, n_bootstrap: int = 1000) -> str:
+    """The method statement (caption) of :func:`experience_bins`."""
+    return (
         f"Mean score by experience bin. {EXPERIENCE_DEFINITION} ci_low/ci_high: Student-t (sessions "
         f"independent); ci_*_counselor: 95% percentile bootstrap, {n_bootstrap} resamples of the bin's "
         "counselors."
     )
-    return out
 
 
 EXPERIENCE_DEFINITION = (
@@ -390,14 +404,18 @@ def experience_correlation(
                 row.update(p_value=np.nan, df=np.nan)
         rows.append(row)
     out = pd.DataFrame(rows).set_index("estimate")
-    out.attrs["method"] = (
+    return out
+
+
+def experience_correlation_method(*, method: str = "spearman", n_bootstrap: int = 1000) -> str:
+    """The method statement (caption) of :func:`experience_correlation`."""
+    return (
         f"{EXPERIENCE_DEFINITION} Pooled: {method} correlation, p assumes independent sessions "
         "(df = n - 2). Within counselor: fixed-effects regression score ~ experience + one intercept "
         "per counselor; r = within-counselor Pearson r, t test with df = n - counselors - 1. "
         f"95% percentile bootstrap, {n_bootstrap} resamples: ci_low/ci_high resample sessions, "
         "ci_*_counselor whole counselors."
     )
-    return out
 
 
 # --------------------------------------------------------------------------- reproduction records

@@ -20,12 +20,12 @@ Conventions used throughout (in all four modules):
   counts (one row per resample), so every statistic is computed for all resamples at once; Spearman ρ of
   a resample uses the ranks *within that resample* (mid-ranks of tied values), i.e. exactly what
   ``scipy.stats.spearmanr`` gives on the resampled rows. Tables state their methods in
-  ``attrs["method"]`` (used as the caption).
+  a ``*_method(...)`` function next to each table function (used as the caption).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -216,7 +216,7 @@ def alpha_table(
     ``clusters``: whole clusters resampled), the mean inter-item correlation (``method``), and the
     items read as ordinal: the mean inter-item polychoric correlation and *ordinal alpha*
     (standardised alpha of the polychoric matrix, :func:`stats.standardized_alpha`).
-    ``attrs["method"]`` states the methods."""
+    :func:`alpha_table_method` states the methods."""
     check_method(method)
     table = schema.item_table()
     groups = [(block, list(table.index[table["block"] == block])) for block in schema.BLOCKS]
@@ -262,14 +262,21 @@ def alpha_table(
         row["ordinal_alpha"] = standardized_alpha(block) if np.isfinite(block_off).any() else np.nan
         rows.append(row)
     out = pd.DataFrame(rows).set_index("block")
-    out.attrs["method"] = (
+    return out
+
+
+def alpha_table_method(
+    *, method: str = "spearman", n_bootstrap: int = 1000, clusters: Iterable[str] = ()
+) -> str:
+    """The method statement (caption) of :func:`alpha_table` (``clusters``: the names of its resampled
+    clusters)."""
+    return (
         "Cronbach's alpha with 95% percentile bootstrap CIs, "
         f"{n_bootstrap} resamples: ci_low/ci_high resample sessions"
         + "".join(f"; ci_*_{c} resample whole {CLUSTER_NOUNS.get(c, c)}s" for c in clusters or {})
         + f". mean_inter_item_r: mean off-diagonal {_method_name(method)}. Ordinal alpha: "
         "standardised alpha k*r/(1+(k-1)*r) of the polychoric correlations (two-step ML)."
     )
-    return out
 
 
 def _method_name(method: str) -> str:
@@ -290,7 +297,7 @@ def item_statistics(
     correlation (``method``; the item against the sum of the other 19 items) and Cronbach's alpha of
     the 20 items without it. For every ``name → labels`` of ``clusters`` the mean also gets a
     percentile bootstrap CI resampling whole clusters (``ci_low_<name>``/``ci_high_<name>``,
-    ``n_bootstrap`` resamples). ``attrs["method"]`` states the methods."""
+    ``n_bootstrap`` resamples). :func:`item_statistics_method` states the methods."""
     matrix = schema.item_matrix(dialogues, dtype=float)
     n = len(matrix)
     mean, sd = (
@@ -316,7 +323,15 @@ def item_statistics(
         frame[f"ci_low_{name}"], frame[f"ci_high_{name}"] = bounds
     frame["r_item_rest"] = rest_r
     frame["alpha_if_deleted"] = alpha_without
-    frame.attrs["method"] = (
+    return frame
+
+
+def item_statistics_method(
+    *, method: str = "spearman", n_bootstrap: int = 1000, clusters: Iterable[str] = ()
+) -> str:
+    """The method statement (caption) of :func:`item_statistics` (``clusters``: the names of its resampled
+    clusters)."""
+    return (
         "Item means with Student-t 95% CI (ci_low/ci_high, sessions independent)"
         + "".join(
             f"; ci_*_{c}: 95% percentile bootstrap, {n_bootstrap} resamples of whole "
@@ -326,7 +341,6 @@ def item_statistics(
         + f". r_item_rest: {_method_name(method)} of the item with the sum of the other items; "
         "alpha_if_deleted: Cronbach's alpha without the item."
     )
-    return frame
 
 
 # --------------------------------------------------------------------------- 5. subsets
@@ -416,8 +430,8 @@ def score_means(
     (``kind``, ``group``) with ``n``, ``sd``, the Student-t interval (``ci_low``/``ci_high``: sessions
     independent) and percentile cluster-bootstrap intervals that resample the raters and the counselors
     *of the group* (:func:`stats.group_mean_intervals`), with their numbers (``raters``,
-    ``counselors``). Topics are sorted by mean; ``attrs["method"]`` states the methods and the tier
-    cut-offs (:func:`tier_cutoffs`)."""
+    ``counselors``). Topics are sorted by mean; :func:`score_means_method` states the methods and the
+    tier cut-offs (:func:`tier_cutoffs`)."""
     dialogues = corpus.dialogues
     clusters = cluster_labels(dialogues)
     options = dict(n_bootstrap=n_bootstrap, seed=seed, confidence=confidence)
@@ -438,14 +452,18 @@ def score_means(
     parts.append(table.sort_values("mean", ascending=False, kind="mergesort").assign(kind="topic"))
     out = pd.concat(parts).rename_axis("group").reset_index()
     out.insert(0, "kind", out.pop("kind"))
+    return out
+
+
+def score_means_method(dialogues: pd.DataFrame, *, n_bootstrap: int = 1000) -> str:
+    """The method statement (caption) of :func:`score_means`, with the tier cut-offs of ``dialogues``."""
     cutoffs = ", ".join(f"{c:g}" for c in tier_cutoffs(dialogues["score"]).values())
-    out.attrs["method"] = (
+    return (
         "Mean score (0-100) by subset, tier and main topic. ci_low/ci_high: Student-t interval "
         f"(sessions independent); ci_*_rater, ci_*_counselor: 95% percentile bootstrap, {n_bootstrap} "
         "resamples of the group's raters or counselors, each with all its sessions in the group. "
         f"Tiers: cut-offs {cutoffs} (33rd and 67th percentiles); a cut-off belongs to the upper tier."
     )
-    return out
 
 
 # --------------------------------------------------------------------------- 7. keyness
