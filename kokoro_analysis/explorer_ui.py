@@ -35,7 +35,7 @@ LONG_GAP_S = 300
 """Pauses of at least this many seconds get a separator line in the transcript."""
 
 
-def transcript_html(frame: pd.DataFrame, lang: str = "en") -> str:
+def transcript_html(frame: pd.DataFrame, *, lang: str = "en") -> str:
     """A transcript (:func:`explorer.transcript`) as HTML: counselor messages grey with a dark left
     bar, client messages white with a right bar (distinct in greyscale too), each with its role, time
     and the gap since the previous message; the translation, when present, in italics under the text;
@@ -45,9 +45,9 @@ def transcript_html(frame: pd.DataFrame, lang: str = "en") -> str:
         gap = "" if pd.isna(row.gap_s) else f" (+{_duration(row.gap_s)})"
         if not pd.isna(row.gap_s) and row.gap_s >= LONG_GAP_S:
             parts.append(
-                f'<div class="ka-gap">— {_duration(row.gap_s)} {schema.pick(lang, "の間", "pause")} —</div>'
+                f'<div class="ka-gap">— {_duration(row.gap_s)} {schema.pick("の間", "pause", lang=lang)} —</div>'
             )
-        label = schema.pick(lang, *schema.ROLE_LABELS[row.role])
+        label = schema.pick(*schema.ROLE_LABELS[row.role], lang=lang)
         translation = getattr(row, "translation", None)
         extra = (
             ""
@@ -114,7 +114,7 @@ class Explorer:
         self.export_dir = Path(export_dir)
         self.hits = pd.DataFrame(columns=list(kwic.HIT_COLUMNS))
         dialogues = corpus.dialogues
-        topics = sorted(set(dialogues[schema.pick(lang, "topic_main_jp", "topic_main_en")]))
+        topics = sorted(set(dialogues[schema.pick("topic_main_jp", "topic_main_en", lang=lang)]))
         years = dialogues["year"].dropna()
         year_range = (int(years.min()), int(years.max())) if len(years) else (2020, 2020)
         longest = int(dialogues["n_messages"].max()) if len(dialogues) else 1
@@ -210,7 +210,7 @@ class Explorer:
         )
 
     def refresh_sessions(self) -> None:
-        table = explorer.find_sessions(self.corpus, self.criteria(), self.lang)
+        table = explorer.find_sessions(self.corpus, self.criteria(), lang=self.lang)
         self.matches.value = f"<p><b>{len(table):,}</b> matching sessions</p>" + frame_html(table)
         current = self.session.value
         self.session.options = [int(i) for i in table.index]
@@ -224,9 +224,9 @@ class Explorer:
             self.transcript.value = self.scores.value = ""
             return
         frame = explorer.transcript(self.corpus, self.session.value, self.translations)
-        self.transcript.value = transcript_html(frame, self.lang)
+        self.transcript.value = transcript_html(frame, lang=self.lang)
         self.scores.value = frame_html(
-            explorer.session_scores(self.corpus, self.session.value, self.lang)
+            explorer.session_scores(self.corpus, self.session.value, lang=self.lang)
         )
 
     def run_query(self) -> None:
@@ -249,7 +249,7 @@ class Explorer:
         )
         self.hits = hits
         self.export.disabled = hits.empty
-        topic = self.corpus.dialogues[schema.pick(self.lang, "topic_main_jp", "topic_main_en")]
+        topic = self.corpus.dialogues[schema.pick("topic_main_jp", "topic_main_en", lang=self.lang)]
         band = pd.Series(
             explorer.score_band(self.corpus.dialogues["score"]), index=self.corpus.dialogues.index
         )

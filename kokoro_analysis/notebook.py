@@ -7,8 +7,8 @@ A notebook's ``parameters`` cell holds ``data_dir``, ``output_dir``, ``subset``,
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,8 @@ from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, load_corpus
 from kokoro_analysis.paths import PROJECT_ROOT, OutputDirs, output_dirs
 from kokoro_analysis.publish import tables
-from kokoro_analysis.publish.reproduction import ReproductionLog
+from kokoro_analysis.publish.reproduction import ReproductionLog, ReproductionRow
+from kokoro_analysis.reported import Record
 from kokoro_analysis.text.mecab import Tokens, tokenize_corpus
 
 
@@ -77,7 +78,7 @@ class NotebookRun:
 
     def label(self, ja: str, en: str) -> str:
         """The Japanese or the English label, by the run's ``lang``."""
-        return schema.pick(self.lang, ja, en)
+        return schema.pick(ja, en, lang=self.lang)
 
     def name(self, stem: str, *, per_lang: bool = False) -> str:
         """Output file name: ``<stem><subset/topic suffix>`` (+ ``_ja`` for Japanese-labelled figures)."""
@@ -109,18 +110,25 @@ class NotebookRun:
         )
         return tables.formatted(frame, spec, lang=self.lang)
 
-    def record(self, key: str, ours: Any, **kwargs: Any):
-        """Record a reproduced number. Outside the default run (a subset or a topic) the paper's value
-        does not apply, so a ``match`` expectation becomes ``measured``."""
-        if not self.is_default and kwargs.get("expect", "match") == "match":
-            kwargs["expect"] = "measured"
-            kwargs["note"] = (
-                kwargs.get("note", "")
-                + f" (run on {self.corpus.subset_name}"
-                + (f", topic {self.topic}" if self.topic else "")
-                + ")"
-            ).strip()
-        return self.log.record(key, ours, **kwargs)
+    def record(self, key: str, ours: Any, **options: Any) -> ReproductionRow:
+        """Record one reproduced number: ``options`` are the fields of :class:`Record` (``expect``,
+        ``quantity``, ``unit``, ``note``, ``tolerance``, ``from_corpus``); see :meth:`record_all`."""
+        return self.record_all([Record(key, ours, **options)])[0]
+
+    def record_all(self, records: Iterable[Record]) -> list[ReproductionRow]:
+        """Record reproduced numbers (an analysis module's ``*_records(...)``). Outside the default run
+        (a subset or a topic) the paper's values do not apply, so a ``match`` expectation of a number
+        computed from the corpus becomes ``measured``, its note naming the run."""
+        return [self.log.add(self._in_scope(record)) for record in records]
+
+    def _in_scope(self, record: Record) -> Record:
+        if self.is_default or record.expect != "match" or not record.from_corpus:
+            return record
+        scope = self.corpus.subset_name
+        if self.topic:
+            scope += f", topic {self.topic}"
+        note = " ".join(part for part in (record.note.strip(), f"(run on {scope})") if part)
+        return replace(record, expect="measured", note=note)
 
     def finish(self) -> pd.DataFrame:
         """Save the reproduction log and return it for display."""

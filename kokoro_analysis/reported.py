@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -29,6 +30,30 @@ REPORTED_COLUMNS = [
     "source",
 ]
 SOURCE_KINDS = ("authors", "secondary")
+EXPECTATIONS = ("match", "measured", "not_reproducible")
+Expect = Literal["match", "measured", "not_reproducible"]
+
+
+@dataclass(frozen=True)
+class Record:
+    """One number an analysis reproduces or measures, for the reproduction log.
+
+    ``expect``: ``"match"`` (compared with the reported value of ``key``), ``"measured"`` (shown for
+    comparison, e.g. results obtained here with other models) or ``"not_reproducible"`` (``value``
+    ``None``). ``quantity`` and ``unit`` describe keys that are not in ``reported.csv``;
+    ``tolerance`` (absolute, in the reported unit) replaces the printed-precision rule.
+    ``from_corpus=False`` marks numbers not computed from the KokoroChat corpus (e.g. ESConv), which
+    a run on a subset or a topic leaves as they are.
+    """
+
+    key: str
+    value: Any
+    expect: Expect = "match"
+    quantity: str | None = None
+    unit: str = ""
+    note: str = ""
+    tolerance: float | None = None
+    from_corpus: bool = True
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import pandas as pd
 from kokoro_analysis import stats
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, turn_starts
-from kokoro_analysis.reported import format_number, load_reported
+from kokoro_analysis.reported import Record, format_number, load_reported
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -31,6 +31,7 @@ __all__ = [
     "PEERS",
     "STAT_ROWS",
     "TABLES",
+    "additional_records",
     "additional_statistics",
     "characters_per_message",
     "comparison_display",
@@ -40,6 +41,7 @@ __all__ = [
     "distribution_values",
     "kokorochat_comparison_row",
     "messages_per_session",
+    "peer_records",
     "people_roles",
     "response_times",
     "response_times_by_role",
@@ -49,6 +51,7 @@ __all__ = [
     "statistics_table",
     "statistics_vs_reported",
     "turns_per_session",
+    "vocabulary_records",
 ]
 
 """Columns of the statistics table: all messages, then each role (``schema.ROLES`` order)."""
@@ -111,30 +114,29 @@ def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator) / denominator if denominator else np.nan
 
 
-def statistics_records(table: pd.DataFrame) -> dict[str, int | float]:
-    """The reported-value keys of the statistics table (``stats.<row>.<column>``) → our value (counts as
-    ``int``); the "–" cells are left out."""
-    records: dict[str, int | float] = {}
-    for statistic, values in table.iterrows():
-        decimals = STAT_ROWS[str(statistic)][2]
-        for role, value in values.items():
-            if pd.notna(value):
-                records[f"stats.{statistic}.{role}"] = int(value) if decimals == 0 else float(value)
-    return records
+def statistics_records(table: pd.DataFrame) -> list[Record]:
+    """The reported numbers of the statistics table (keys ``stats.<row>.<column>``, counts as ``int``);
+    the "–" cells are left out."""
+    return [
+        Record(f"stats.{statistic}.{role}", int(value) if STAT_ROWS[statistic][2] == 0 else value)
+        for statistic, values in table.iterrows()
+        for role, value in values.items()
+        if pd.notna(value)
+    ]
 
 
-def corpus_summary(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+def corpus_summary(table: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     """The statistics table as the paper prints it: labelled rows, counts with thousands separators,
     averages with two decimals, "–" for cells the authors leave empty (text cells)."""
     rows = []
     for key, values in table.iterrows():
         label_ja, label_en, decimals = STAT_ROWS[str(key)]
         cells = ["–" if pd.isna(v) else f"{v:,.{decimals}f}" for v in values]
-        rows.append([schema.pick(lang, label_ja, label_en), *cells])
+        rows.append([schema.pick(label_ja, label_en, lang=lang), *cells])
     header = [
-        schema.pick(lang, "区分", "Category"),
-        schema.pick(lang, "全体", "Total"),
-        *(schema.pick(lang, *schema.ROLE_LABELS[role]) for role in schema.ROLE_COLUMNS[1:]),
+        schema.pick("区分", "Category", lang=lang),
+        schema.pick("全体", "Total", lang=lang),
+        *(schema.pick(*schema.ROLE_LABELS[role], lang=lang) for role in schema.ROLE_COLUMNS[1:]),
     ]
     return pd.DataFrame(rows, columns=header)
 
@@ -245,6 +247,33 @@ def additional_statistics(corpus: Corpus) -> pd.DataFrame:
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=["quantity", "value"])
     frame.index.name = "key"
     return frame
+
+
+ADDITIONAL_RECORDS: dict[str, tuple[type, str | None, str]] = {
+    "people_both_roles": (
+        int,
+        "People who played both roles (id in counselor_id and client_id)",
+        "count",
+    ),
+    "avg_turns_per_dialogue.total": (
+        float,
+        "Mean merged turns per dialogue (consecutive messages of one speaker merged)",
+        "turns",
+    ),
+    "collection.first_year": (int, None, ""),
+    "collection.last_year": (int, None, ""),
+    "feedback_items": (int, None, ""),
+}
+"""Rows of :func:`additional_statistics` recorded as ``stats.<row>`` → (value type, quantity, unit);
+quantity ``None`` for the numbers the authors report (described in reported.csv)."""
+
+
+def additional_records(additional: pd.DataFrame) -> list[Record]:
+    """The recorded rows of :func:`additional_statistics` (:data:`ADDITIONAL_RECORDS`)."""
+    return [
+        Record(f"stats.{row}", kind(additional.loc[row, "value"]), quantity=quantity, unit=unit)
+        for row, (kind, quantity, unit) in ADDITIONAL_RECORDS.items()
+    ]
 
 
 # --------------------------------------------------------------------------- people
@@ -488,7 +517,7 @@ COMPARISON_LABELS = {
 """Display labels (Japanese, English) of the :func:`comparison_table` columns."""
 
 
-def comparison_display(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+def comparison_display(table: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     """:func:`comparison_table` for the paper: labelled columns and numbers as text, reported cells at
     the precision the source prints (e.g. 26.7), measured averages with two decimals, "–" where there
     is no value."""
@@ -517,7 +546,9 @@ def comparison_display(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
         row["length_unit"] = record["length_unit"] or "–"
         rows.append(row)
     frame = pd.DataFrame(rows, columns=table.columns)
-    return frame.rename(columns={k: schema.pick(lang, *v) for k, v in COMPARISON_LABELS.items()})
+    return frame.rename(
+        columns={k: schema.pick(*v, lang=lang) for k, v in COMPARISON_LABELS.items()}
+    )
 
 
 def _cell(value: object, decimals: int) -> str:
@@ -525,10 +556,10 @@ def _cell(value: object, decimals: int) -> str:
 
 
 def _comparison_source(key: str, ours: Mapping[str, object]) -> str:
+    if not ours and key == "esconv":
+        return "reported (secondary source); ESConv data not found"
     if not ours:
-        return "reported (secondary source)" + (
-            "; ESConv data not found" if key == "esconv" else ""
-        )
+        return "reported (secondary source)"
     if "rating_items" not in ours:
         return "computed from the data (manual, rating items, language: reported)"
     return "computed from the data (manual, language: reported)"
@@ -548,6 +579,99 @@ def kokorochat_comparison_row(
         "avg_length_counselor": table.loc["avg_chars_per_utterance", "counselor"],
         "avg_length_client": table.loc["avg_chars_per_utterance", "client"],
     }
+
+
+NOT_OBTAINABLE_PEERS = ("augesc", "client_reactions")
+"""Peer datasets whose data is not obtainable here (every number logged as not reproducible)."""
+
+
+def peer_records(measured: Mapping[str, Mapping[str, object]]) -> list[Record]:
+    """The reproduction records of the comparison table (keys ``peers.<dataset>.<field>``) from the
+    ``measured`` cells given to :func:`comparison_table`: KokoroChat's numbers; ESConv's when its data
+    was found (not computed from KokoroChat, so a subset run leaves them as matches); every other
+    number, and the qualitative cells (manual, language), as not reproducible."""
+    kokoro = measured["kokorochat"]
+    records = [
+        Record("peers.kokorochat.dialogues", int(kokoro["dialogues"])),
+        Record(
+            "peers.kokorochat.avg_turns",
+            float(kokoro["avg_utterances_per_dialogue"]),
+            note="stored utterances per dialogue",
+        ),
+        Record("peers.kokorochat.rating_items", int(kokoro["rating_items"])),
+    ]
+    if "esconv" in measured:
+        esconv = measured["esconv"]
+        records += [
+            Record("peers.esconv.dialogues", int(esconv["dialogues"]), from_corpus=False),
+            Record(
+                "peers.esconv.avg_turns",
+                float(esconv["avg_utterances_per_dialogue"]),
+                note="stored utterances per dialogue, from the Hugging Face conversion",
+                from_corpus=False,
+            ),
+        ]
+    else:
+        records += _not_reproducible(
+            ["peers.esconv.dialogues", "peers.esconv.avg_turns"],
+            "ESConv data not found (peers_dir / KOKORO_PEERS_DIR)",
+        )
+    records += _not_reproducible(
+        ["peers.esconv.rating_items"], "which survey fields the authors count is not stated"
+    )
+    records += _not_reproducible(
+        [
+            f"peers.{peer}.{field}"
+            for peer in NOT_OBTAINABLE_PEERS
+            for field in ("dialogues", "avg_turns", "rating_items")
+        ],
+        "data not obtainable",
+    )
+    records += _not_reproducible(
+        [f"peers.{peer}.{field}" for peer in PEERS for field in ("manual", "language")],
+        "qualitative property, shown as reported",
+    )
+    return records
+
+
+def _not_reproducible(keys: list[str], note: str) -> list[Record]:
+    return [Record(key, None, expect="not_reproducible", note=note) for key in keys]
+
+
+# --------------------------------------------------------------------------- lexical statistics
+
+VOCABULARY_QUANTITIES = {
+    "tokens": ("MeCab tokens", "tokens"),
+    "surfaces": ("distinct surface forms", "types"),
+    "lemmas": ("distinct lemmas", "types"),
+}
+"""Recorded totals of :func:`kokoro_analysis.text.lexical.vocabulary_table` → (quantity, unit)."""
+
+
+def vocabulary_records(vocabulary: pd.DataFrame) -> list[Record]:
+    """The records of :func:`kokoro_analysis.text.lexical.vocabulary_table`: token and vocabulary
+    totals (``lexical.<column>.total``) and Dist-1/Dist-2 by role (``lexical.dist_<n>.<role>``, 0-100);
+    none is reported by the authors."""
+    totals = [
+        Record(
+            f"lexical.{column}.total",
+            int(vocabulary.loc["total", column]),
+            quantity=f"{quantity} (all messages)",
+            unit=unit,
+        )
+        for column, (quantity, unit) in VOCABULARY_QUANTITIES.items()
+    ]
+    distinct = [
+        Record(
+            f"lexical.dist_{n}.{role}",
+            float(vocabulary.loc[role, f"dist_{n}"]),
+            quantity=f"Corpus-level Dist-{n} of {role} messages (MeCab surfaces, 0-100)",
+            unit="x100",
+        )
+        for role in schema.ROLES
+        for n in (1, 2)
+    ]
+    return totals + distinct
 
 
 TABLES: dict[str, dict] = {

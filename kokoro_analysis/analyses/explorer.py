@@ -129,7 +129,7 @@ def _within(values: np.ndarray, low, high) -> np.ndarray:
     return keep
 
 
-def session_table(dialogues: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+def session_table(dialogues: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     """One row per session (by ``dialogue_id``): start time, year, main topic (in ``lang``), score,
     band, stored messages, duration in minutes and the flags that are set (comma-separated)."""
     flags = dialogues[list(schema.FLAG_KEYS)].to_numpy(dtype=bool)
@@ -138,7 +138,7 @@ def session_table(dialogues: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
         {
             "start_time": dialogues["start_time"].dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
             "year": dialogues["year"].to_numpy(),
-            "topic": dialogues[schema.pick(lang, "topic_main_jp", "topic_main_en")].to_numpy(),
+            "topic": dialogues[schema.pick("topic_main_jp", "topic_main_en", lang=lang)].to_numpy(),
             "score": dialogues["score"].to_numpy(),
             "band": score_band(dialogues["score"]),
             "messages": dialogues["n_messages"].to_numpy(),
@@ -149,9 +149,9 @@ def session_table(dialogues: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     )
 
 
-def find_sessions(corpus, criteria: SessionFilter, lang: str = "en") -> pd.DataFrame:
+def find_sessions(corpus, criteria: SessionFilter, *, lang: str = "en") -> pd.DataFrame:
     """:func:`session_table` of the sessions of ``corpus`` that meet ``criteria``, by ``dialogue_id``."""
-    return session_table(corpus.dialogues[filter_mask(corpus.dialogues, criteria)], lang)
+    return session_table(corpus.dialogues[filter_mask(corpus.dialogues, criteria)], lang=lang)
 
 
 def check_session(corpus, session_id) -> int:
@@ -195,7 +195,7 @@ def transcript(corpus, session_id, translations=None) -> pd.DataFrame:
     return frame
 
 
-def session_scores(corpus, session_id, lang: str = "en") -> pd.DataFrame:
+def session_scores(corpus, session_id, *, lang: str = "en") -> pd.DataFrame:
     """The 20 feedback items of one session (``number``, ``item`` label in ``lang``, ``block``,
     ``score`` 0–5) followed by the three flags (``score`` 1 when set, 0 when not) and the total."""
     key = check_session(corpus, session_id)
@@ -203,8 +203,8 @@ def session_scores(corpus, session_id, lang: str = "en") -> pd.DataFrame:
     items = [
         {
             "number": item.number,
-            "item": schema.pick(lang, item.label_ja, item.label_en),
-            "block": schema.pick(lang, *schema.BLOCKS[item.block]),
+            "item": schema.pick(item.label_ja, item.label_en, lang=lang),
+            "block": schema.pick(*schema.BLOCKS[item.block], lang=lang),
             "score": int(row[item.key]),
         }
         for item in schema.ITEMS
@@ -212,8 +212,8 @@ def session_scores(corpus, session_id, lang: str = "en") -> pd.DataFrame:
     flags = [
         {
             "number": None,
-            "item": schema.pick(lang, flag.label_ja, flag.label_en),
-            "block": schema.pick(lang, "フラグ", "flag"),
+            "item": schema.pick(flag.label_ja, flag.label_en, lang=lang),
+            "block": schema.pick("フラグ", "flag", lang=lang),
             "score": int(bool(row[flag.key])),
         }
         for flag in schema.FLAGS
@@ -221,8 +221,8 @@ def session_scores(corpus, session_id, lang: str = "en") -> pd.DataFrame:
     total = [
         {
             "number": None,
-            "item": schema.pick(lang, "点数", "score"),
-            "block": schema.pick(lang, "合計", "total"),
+            "item": schema.pick("点数", "score", lang=lang),
+            "block": schema.pick("合計", "total", lang=lang),
             "score": int(row["score"]),
         }
     ]
@@ -240,13 +240,13 @@ def choose_session(corpus, sessions: pd.DataFrame, session_id=None) -> int | Non
 
 
 def concordance_counts(
-    hits: pd.DataFrame, dialogues: pd.DataFrame, lang: str = "en"
+    hits: pd.DataFrame, dialogues: pd.DataFrame, *, lang: str = "en"
 ) -> pd.DataFrame:
     """Hits by role, by main topic (in ``lang``) and by score band, stacked: columns ``by`` (role,
     topic, band), ``group``, ``hits``, ``sessions`` and ``share`` (of all hits, 0–1)."""
     from kokoro_analysis.text.concordance import hit_counts
 
-    topic = dialogues[schema.pick(lang, "topic_main_jp", "topic_main_en")]
+    topic = dialogues[schema.pick("topic_main_jp", "topic_main_en", lang=lang)]
     band = pd.Series(score_band(dialogues["score"]), index=dialogues.index)
     parts = [
         hit_counts(hits, "role"),

@@ -24,7 +24,13 @@ import pandas as pd
 
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.paths import PACKAGE_DATA_DIR
-from kokoro_analysis.reported import format_number, load_reported, round_half_up, topic_key
+from kokoro_analysis.reported import (
+    Record,
+    format_number,
+    load_reported,
+    round_half_up,
+    topic_key,
+)
 from kokoro_analysis.stats import describe, t_interval
 from kokoro_analysis.text import keyness
 from kokoro_analysis.text.glossary import gloss_of
@@ -41,6 +47,7 @@ __all__ = [
     "WORD_ROLES",
     "MainTopic",
     "assign_subtopics",
+    "common_denominators",
     "distinguishing_words_by_topic",
     "length_by_topic",
     "load_subtopic_rules",
@@ -49,6 +56,7 @@ __all__ = [
     "reported_share_comparison",
     "rounding_summary",
     "rule_coverage",
+    "rule_coverage_records",
     "score_by_topic",
     "share_records",
     "subtopic_counts",
@@ -120,12 +128,12 @@ CI_METHODS = ("t", "bootstrap")
 # --------------------------------------------------------------------------- labels and order
 
 
-def topic_label(main_en: str, lang: str = "en") -> str:
+def topic_label(main_en: str, *, lang: str = "en") -> str:
     """Short figure label of a main topic (``lang`` "en" or "ja"); unknown topics keep their name."""
     topic = _BY_EN.get(main_en)
     if topic is None:
         return main_en
-    return schema.pick(lang, topic.label_ja, topic.label_en)
+    return schema.pick(topic.label_ja, topic.label_en, lang=lang)
 
 
 def topic_order(main_en_values) -> list[str]:
@@ -160,8 +168,8 @@ def topic_shares(dialogues: pd.DataFrame) -> pd.DataFrame:
         {
             "main_jp": counts["topic_main_jp"].to_numpy(),
             "main_en": order,
-            "label_en": [topic_label(t, "en") for t in order],
-            "label_ja": [topic_label(t, "ja") for t in order],
+            "label_en": [topic_label(t, lang="en") for t in order],
+            "label_ja": [topic_label(t, lang="ja") for t in order],
             "sessions": counts[0].to_numpy(dtype=np.int64),
         }
     )
@@ -197,11 +205,10 @@ def reported_share_comparison(shares: pd.DataFrame) -> pd.DataFrame:
         )
         note = ""
         if units_off:
+            units = "one unit" if abs(units_off) == 1 else f"{abs(units_off)} units"
             note = (
                 f"figure prints {printed:.{decimals}f}; data gives {row.share_pct:.2f} "
-                f"({row.sessions:,}/{total:,}); rounding differs by "
-                + ("one unit" if abs(units_off) == 1 else f"{abs(units_off)} units")
-                + " of the last digit"
+                f"({row.sessions:,}/{total:,}); rounding differs by {units} of the last digit"
             )
         rows.append(
             {
@@ -221,15 +228,29 @@ def reported_share_comparison(shares: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def share_records(comparison: pd.DataFrame) -> list[tuple[str, float, dict]]:
-    """``(key, share_pct, options)`` for ``NotebookRun.record`` from :func:`reported_share_comparison`:
-    the known rounding exceptions get their ``tolerance``, every row its ``note``."""
-    records = []
-    for row in comparison.itertuples(index=False):
-        options: dict = {"note": row.note}
-        if not math.isnan(row.tolerance):
-            options["tolerance"] = float(row.tolerance)
-        records.append((topic_key(row.main_en), float(row.share_pct), options))
+def share_records(comparison: pd.DataFrame, shares: pd.DataFrame) -> list[Record]:
+    """The records of :func:`reported_share_comparison` (each share with its ``note``; the known
+    rounding exceptions with their ``tolerance``) and the sessions of the unlabelled topic "Others"
+    in :func:`topic_shares` ``shares`` (measured)."""
+    records = [
+        Record(
+            topic_key(row.main_en),
+            float(row.share_pct),
+            note=row.note,
+            tolerance=None if math.isnan(row.tolerance) else float(row.tolerance),
+        )
+        for row in comparison.itertuples(index=False)
+    ]
+    others = shares.loc[shares["main_en"] == OTHERS, "sessions"]
+    records.append(
+        Record(
+            "topics.sessions.others",
+            int(others.sum()),
+            expect="measured",
+            unit="sessions",
+            quantity='Sessions with topic.main_en = "Others" (not labelled in the authors\' figure)',
+        )
+    )
     return records
 
 
@@ -239,8 +260,8 @@ def printed_share_consistency(comparison: pd.DataFrame, *, decimals: int = 1) ->
     ``comparison`` is :func:`reported_share_comparison`. For each reported topic: ``sessions_min``/``sessions_max``, the session counts that round
     (half-up, ``decimals``) to the printed share with the observed total, and
     ``denominator_min``/``denominator_max``, the totals N for which the observed count / N rounds
-    to it. ``common_denominators`` (in ``attrs``) is the range of N that works for every topic
-    (``None`` when empty). Exact integer arithmetic.
+    to it (``math.inf``: any larger total). :func:`common_denominators` is the range of N that works
+    for every topic. Exact integer arithmetic.
     """
     scale = 10**decimals
     rows = []
@@ -261,11 +282,16 @@ def printed_share_consistency(comparison: pd.DataFrame, *, decimals: int = 1) ->
                 "denominator_max": (denom * count) // lo_num if lo_num > 0 else math.inf,
             }
         )
-    table = pd.DataFrame(rows)
-    if len(table):
-        low, high = table["denominator_min"].max(), table["denominator_max"].min()
-        table.attrs["common_denominators"] = (int(low), int(high)) if low <= high else None
-    return table
+    return pd.DataFrame(rows)
+
+
+def common_denominators(consistency: pd.DataFrame) -> tuple[int, int | float] | None:
+    """The totals N (``(low, high)``, ``high`` may be ``math.inf``) for which every row of
+    :func:`printed_share_consistency` rounds to its printed share; ``None`` when there is none."""
+    if consistency.empty:
+        return None
+    low, high = consistency["denominator_min"].max(), consistency["denominator_max"].min()
+    return (int(low), high if math.isinf(high) else int(high)) if low <= high else None
 
 
 def rounding_summary(comparison: pd.DataFrame, consistency: pd.DataFrame) -> str:
@@ -278,59 +304,64 @@ def rounding_summary(comparison: pd.DataFrame, consistency: pd.DataFrame) -> str
         return "No topic of these sessions has a share printed in the authors' figure."
     total = int(comparison["total"].iloc[0])
     off = comparison["units_off"] != 0
-    parts = [
+    ranges = consistency.set_index("main_en")
+    printed_total = int(comparison["sessions"].sum())
+    sentences = [
         f"{int((~off).sum())} of the {len(comparison)} printed shares are the plain half-up rounding of "
         f"the data ({total:,} sessions)."
     ]
-    ranges = consistency.set_index("main_en")
-    reported = load_reported()
-    printed_total = int(comparison["sessions"].sum())
-    for row in comparison[off].itertuples(index=False):
-        span = ranges.loc[row.main_en]
-        decimals = int(reported.at[topic_key(row.main_en), "decimals"])
-        printed = f"{row.reported_pct:.{decimals}f}"
-        counts = (
-            f"{int(span.sessions_min):,}–{int(span.sessions_max):,} sessions out of {total:,}"
-            if span.sessions_min <= span.sessions_max
-            else f"no session count out of {total:,}"
-        )
-        high = (
-            "any larger total"
-            if math.isinf(span.denominator_max)
-            else f"{int(span.denominator_max):,}"
-        )
-        recorded = (
-            f"recorded with a tolerance of {format_number(row.tolerance, 1)} percentage point"
-            + ("" if row.tolerance <= 1 else "s")
-            if not math.isnan(row.tolerance)
-            else "recorded as a mismatch"
-        )
-        parts.append(
-            f"**{row.label_en}**: {row.sessions:,} / {total:,} = {row.share_pct:.2f} %, which rounds to "
-            f"{format_number(row.share_pct, decimals)}, but the figure prints {printed} ({recorded}). "
-            f"{printed} needs {counts}; {row.sessions:,} sessions give it for totals "
-            f"{int(span.denominator_min):,} to {high}"
-            + (
-                f", so not for {printed_total:,}, the sessions of the printed topics alone."
-                if printed_total != total
-                and not span.denominator_min <= printed_total <= span.denominator_max
-                else "."
-            )
-        )
-    common = consistency.attrs.get("common_denominators")
+    sentences += [
+        _rounding_exception(row, ranges.loc[row.main_en], printed_total)
+        for row in comparison[off].itertuples(index=False)
+    ]
+    common = common_denominators(consistency)
     if common:
-        parts.append(f"Totals that reproduce all printed shares: {common[0]:,}–{common[1]:,}.")
+        sentences.append(
+            f"Totals that reproduce all printed shares: {common[0]:,}–{_total_text(common[1])}."
+        )
+        return " ".join(sentences)
+    sentences.append("No total reproduces all printed shares.")
+    others = consistency[~consistency["main_en"].isin(comparison.loc[off, "main_en"])]
+    agreed = common_denominators(others) if off.any() else None
+    if agreed:
+        sentences.append(
+            f"The other {len(others)} agree with any total from {agreed[0]:,} to "
+            f"{_total_text(agreed[1])}."
+        )
+    return " ".join(sentences)
+
+
+def _rounding_exception(row, span: pd.Series, printed_total: int) -> str:
+    """The :func:`rounding_summary` sentences on one printed share that is not the rounding of the data
+    (``row`` of :func:`reported_share_comparison`, ``span`` of :func:`printed_share_consistency`)."""
+    total = int(row.total)
+    decimals = int(load_reported().at[topic_key(row.main_en), "decimals"])
+    printed = f"{row.reported_pct:.{decimals}f}"
+    if span.sessions_min <= span.sessions_max:
+        counts = f"{int(span.sessions_min):,}–{int(span.sessions_max):,} sessions out of {total:,}"
     else:
-        parts.append("No total reproduces all printed shares.")
-        others = consistency[~consistency["main_en"].isin(comparison.loc[off, "main_en"])]
-        if off.any() and len(others):
-            low, high = int(others["denominator_min"].max()), others["denominator_max"].min()
-            if low <= high:
-                parts.append(
-                    f"The other {len(others)} agree with any total from {low:,} to "
-                    + ("any larger total." if math.isinf(high) else f"{int(high):,}.")
-                )
-    return " ".join(parts)
+        counts = f"no session count out of {total:,}"
+    if math.isnan(row.tolerance):
+        recorded = "recorded as a mismatch"
+    else:
+        points = "percentage point" if row.tolerance <= 1 else "percentage points"
+        recorded = f"recorded with a tolerance of {format_number(row.tolerance, 1)} {points}"
+    totals = f"{int(span.denominator_min):,} to {_total_text(span.denominator_max)}"
+    printed_total_excluded = printed_total != total and not (
+        span.denominator_min <= printed_total <= span.denominator_max
+    )
+    if printed_total_excluded:
+        totals += f", so not for {printed_total:,}, the sessions of the printed topics alone"
+    return (
+        f"**{row.label_en}**: {row.sessions:,} / {total:,} = {row.share_pct:.2f} %, which rounds to "
+        f"{format_number(row.share_pct, decimals)}, but the figure prints {printed} ({recorded}). "
+        f"{printed} needs {counts}; {row.sessions:,} sessions give it for totals {totals}."
+    )
+
+
+def _total_text(total: int | float) -> str:
+    """A total with thousands separators; ``math.inf`` as "any larger total"."""
+    return "any larger total" if math.isinf(total) else f"{int(total):,}"
 
 
 # --------------------------------------------------------------------------- sub-topic rules
@@ -456,6 +487,20 @@ def rule_coverage(assignment: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def rule_coverage_records(coverage: pd.DataFrame) -> list[Record]:
+    """The overall share of :func:`rule_coverage` (measured: the rules approximate ``topic.sub``)."""
+    return [
+        Record(
+            "topics.subtopic_rules.assigned_pct",
+            float(coverage.iloc[-1]["assigned_pct"]),
+            expect="measured",
+            unit="percent",
+            quantity="Sessions assigned a sub-topic label by the keyword rules over topic.sub "
+            "(approximation)",
+        )
+    ]
+
+
 # --------------------------------------------------------------------------- score, year, length
 
 
@@ -513,8 +558,8 @@ def score_by_topic(
         rows.append(
             {
                 "main_en": main,
-                "label_en": topic_label(main, "en"),
-                "label_ja": topic_label(main, "ja"),
+                "label_en": topic_label(main, lang="en"),
+                "label_ja": topic_label(main, lang="ja"),
                 "sessions": int(scores.size),
                 "mean": mean,
                 "ci_low": low,
@@ -528,11 +573,11 @@ def score_by_topic(
     )
 
 
-def topic_share_by_year(dialogues: pd.DataFrame) -> pd.DataFrame:
+def topic_share_by_year(dialogues: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     """Share of each year's sessions per main topic (percent; each year column sums to 100).
 
-    Rows: main topics (figure order), columns: years (session start year). ``attrs["sessions"]``
-    holds the session counts per year.
+    Returns the shares (rows: main topics in figure order, columns: years of the session start) and
+    the sessions per year they are shares of (Series indexed by year).
     """
     _require(dialogues, ["topic_main_en", "year"])
     counts = pd.crosstab(dialogues["topic_main_en"], dialogues["year"])
@@ -540,8 +585,9 @@ def topic_share_by_year(dialogues: pd.DataFrame) -> pd.DataFrame:
     counts.columns = [int(c) for c in counts.columns]
     shares = counts / counts.sum(axis=0) * 100
     shares.index.name, shares.columns.name = "main_en", "year"
-    shares.attrs["sessions"] = counts.sum(axis=0).to_dict()
-    return shares
+    sessions = counts.sum(axis=0).rename("sessions")
+    sessions.index.name = "year"
+    return shares, sessions
 
 
 def length_by_topic(dialogues: pd.DataFrame) -> pd.DataFrame:
@@ -553,8 +599,8 @@ def length_by_topic(dialogues: pd.DataFrame) -> pd.DataFrame:
     for main, group in dialogues.groupby("topic_main_en", sort=False):
         row = {
             "main_en": main,
-            "label_en": topic_label(main, "en"),
-            "label_ja": topic_label(main, "ja"),
+            "label_en": topic_label(main, lang="en"),
+            "label_ja": topic_label(main, lang="ja"),
             "sessions": len(group),
         }
         for column, name in (("duration_min", "duration_min"), ("n_messages", "messages")):
@@ -657,8 +703,8 @@ def distinguishing_words_by_topic(
             "rate_group": "rate_topic",
         }
     )
-    table.insert(1, "label_en", table["main_en"].map(lambda t: topic_label(t, "en")))
-    table.insert(2, "label_ja", table["main_en"].map(lambda t: topic_label(t, "ja")))
+    table.insert(1, "label_en", table["main_en"].map(lambda t: topic_label(t, lang="en")))
+    table.insert(2, "label_ja", table["main_en"].map(lambda t: topic_label(t, lang="ja")))
     surface_of = surfaces if surfaces is not None else pd.Series(dtype=object)
     table["display"] = [lemma_label(str(w), surface_of.get(w)) for w in table["lemma"]]
     table["gloss_en"] = [gloss_of(str(w), d) for w, d in zip(table["lemma"], table["display"])]

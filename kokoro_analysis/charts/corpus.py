@@ -21,14 +21,14 @@ from kokoro_analysis.text.glossary import word_label
 
 __all__ = [
     "ROLE_COLORS",
-    "both_roles_figure",
-    "distribution_figure",
+    "both_roles_chart",
+    "distribution_chart",
     "role_label",
-    "session_length_figure",
-    "sessions_per_person_figure",
-    "sessions_per_year_figure",
-    "top_lemmas_figure",
-    "type_token_figure",
+    "session_length_chart",
+    "sessions_per_person_chart",
+    "sessions_per_year_chart",
+    "top_lemmas_chart",
+    "type_token_chart",
 ]
 
 ROLE_COLORS = {"counselor": "#0173B2", "client": "#DE8F05", "total": "#222222"}
@@ -41,9 +41,9 @@ _DECADE_LABEL = ("0.1 桁あたりの割合 (%)", "Share per tenth of a decade (
 """Log-x histograms show the share per 0.1 decade (a share per whole decade reads above 100 %)."""
 
 
-def role_label(role: str, lang: str = "en") -> str:
+def role_label(role: str, *, lang: str = "en") -> str:
     """Display name of a role (``counselor``, ``client`` or ``total``)."""
-    return pick(lang, *ROLE_LABELS[role])
+    return pick(*ROLE_LABELS[role], lang=lang)
 
 
 def _thousands(value: float, _pos=None) -> str:
@@ -66,7 +66,7 @@ def _log_bins(values: Sequence[np.ndarray], per_decade: int, low: float = 1.0) -
     return np.geomspace(low, top * 1.0001, count)
 
 
-def distribution_figure(
+def distribution_chart(
     values_by_role: Mapping[str, object],
     xlabel: tuple[str, str],
     *,
@@ -112,7 +112,7 @@ def distribution_figure(
             share,
             edges,
             color=color,
-            label=role_label(role, lang) if role in ROLE_LABELS else role,
+            label=role_label(role, lang=lang) if role in ROLE_LABELS else role,
             linewidth=1.0,
         )
         ax.axvline(float(np.median(array)), color=color, linestyle=":", linewidth=0.8)
@@ -120,8 +120,8 @@ def distribution_figure(
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
         ax.xaxis.set_minor_formatter(_minor_log_labels(edges[0], edges[-1]))
-    ax.set_xlabel(pick(lang, *xlabel))
-    ax.set_ylabel(pick(lang, *(_DECADE_LABEL if log_x else _SHARE_LABEL)))
+    ax.set_xlabel(pick(*xlabel, lang=lang))
+    ax.set_ylabel(pick(*(_DECADE_LABEL if log_x else _SHARE_LABEL), lang=lang))
     ax.set_ylim(bottom=0)
     if len(arrays) > 1:
         ax.legend(loc="best")
@@ -142,12 +142,12 @@ def _minor_log_labels(low: float, high: float) -> FuncFormatter:
     return FuncFormatter(label)
 
 
-def session_length_figure(minutes, *, lang: str = "en") -> Figure:
+def session_length_chart(minutes, *, lang: str = "en") -> Figure:
     """Histogram of session length (first to last message, minutes; 2-minute bins), median dotted."""
     minutes = np.asarray(minutes, dtype=float)
     minutes = minutes[np.isfinite(minutes)]
     top = float(np.ceil(minutes.max() / 10.0) * 10) if minutes.size else 10.0
-    return distribution_figure(
+    return distribution_chart(
         {"total": minutes},
         ("対話時間（分）", "Session length (minutes)"),
         lang=lang,
@@ -155,24 +155,24 @@ def session_length_figure(minutes, *, lang: str = "en") -> Figure:
     )
 
 
-def sessions_per_year_figure(per_year: pd.Series, *, lang: str = "en") -> Figure:
+def sessions_per_year_chart(per_year: pd.Series, *, lang: str = "en") -> Figure:
     """Bar chart of sessions per calendar year (year of the first message), counts printed on the bars."""
     fig, ax = new_figure("column")
     years = [str(y) for y in per_year.index]
     bars = ax.bar(years, per_year.to_numpy(), color=ROLE_COLORS["total"], width=0.7)
     ax.bar_label(bars, labels=[f"{v:,}" for v in per_year.to_numpy()], fontsize=6, padding=1)
-    ax.set_xlabel(pick(lang, "年（対話開始）", "Year (session start)"))
-    ax.set_ylabel(pick(lang, "対話数", "Sessions"))
+    ax.set_xlabel(pick("年（対話開始）", "Year (session start)", lang=lang))
+    ax.set_ylabel(pick("対話数", "Sessions", lang=lang))
     ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
     ax.set_ylim(0, per_year.max() * 1.15 if len(per_year) else 1)
     return fig
 
 
-def sessions_per_person_figure(per_role: Mapping[str, pd.Series], *, lang: str = "en") -> Figure:
+def sessions_per_person_chart(per_role: Mapping[str, pd.Series], *, lang: str = "en") -> Figure:
     """Distribution of sessions per person id, one line per role (counselor ids, client ids; n in the
     legend): share of the ids per tenth of a decade of session count (logarithmic bins), medians
     dotted."""
-    fig = distribution_figure(
+    fig = distribution_chart(
         per_role,
         ("ID あたりの対話数", "Sessions per person id"),
         lang=lang,
@@ -184,7 +184,7 @@ def sessions_per_person_figure(per_role: Mapping[str, pd.Series], *, lang: str =
     handles, _ = ax.get_legend_handles_labels()
     ax.legend(
         handles,
-        [f"{role_label(role, lang)} (n = {len(v):,})" for role, v in per_role.items()],
+        [f"{role_label(role, lang=lang)} (n = {len(v):,})" for role, v in per_role.items()],
         loc="lower center",
         bbox_to_anchor=(0.5, 1.0),
         ncols=2,
@@ -192,7 +192,7 @@ def sessions_per_person_figure(per_role: Mapping[str, pd.Series], *, lang: str =
     return fig
 
 
-def both_roles_figure(people: pd.DataFrame, *, lang: str = "en") -> Figure:
+def both_roles_chart(people: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Sessions as counselor vs sessions as client for the people who played both roles (log–log;
     a point per person, semi-transparent), with the diagonal."""
     both = people[(people["as_counselor"] > 0) & (people["as_client"] > 0)]
@@ -214,9 +214,11 @@ def both_roles_figure(people: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.set_xlim(0.8, top * 1.3)
     ax.set_ylim(0.8, top * 1.3)
     ax.set_aspect("equal")
-    ax.set_xlabel(pick(lang, f"{ROLE_LABELS['client'][0]}としての対話数", "Sessions as client"))
+    ax.set_xlabel(
+        pick(f"{ROLE_LABELS['client'][0]}としての対話数", "Sessions as client", lang=lang)
+    )
     ax.set_ylabel(
-        pick(lang, f"{ROLE_LABELS['counselor'][0]}としての対話数", "Sessions as counselor")
+        pick(f"{ROLE_LABELS['counselor'][0]}としての対話数", "Sessions as counselor", lang=lang)
     )
     return fig
 
@@ -229,7 +231,7 @@ def _compact(value: float) -> str:
     return f"{value:g}"
 
 
-def type_token_figure(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
+def type_token_chart(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Vocabulary size vs tokens read (corpus order), log–log; colour = role, solid = surface forms,
     dashed = lemmas (``growth`` from :func:`kokoro_analysis.text.lexical.type_token_growth`)."""
     fig, ax = new_figure("column", 2.4)
@@ -248,10 +250,10 @@ def type_token_figure(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
         axis.set_major_formatter(FuncFormatter(lambda value, _: _compact(value)))
         axis.set_minor_formatter(NullFormatter())
     ax.xaxis.set_major_locator(LogLocator(base=10, numticks=9))
-    ax.set_xlabel(pick(lang, "読んだトークン数", "Tokens read"))
-    ax.set_ylabel(pick(lang, "異なり語数", "Vocabulary size (types)"))
+    ax.set_xlabel(pick("読んだトークン数", "Tokens read", lang=lang))
+    ax.set_ylabel(pick("異なり語数", "Vocabulary size (types)", lang=lang))
     handles = [
-        ax.plot([], [], color=ROLE_COLORS[r], label=role_label(r, lang))[0]
+        ax.plot([], [], color=ROLE_COLORS[r], label=role_label(r, lang=lang))[0]
         for r in ROLE_COLORS
         if r in set(growth["role"])
     ]
@@ -261,9 +263,9 @@ def type_token_figure(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
             [],
             color="black",
             linestyle=styles[u],
-            label=pick(lang, "表層形", "surface forms")
+            label=pick("表層形", "surface forms", lang=lang)
             if u == "surface"
-            else pick(lang, "語彙素", "lemmas"),
+            else pick("語彙素", "lemmas", lang=lang),
         )[0]
         for u in styles
         if u in set(growth["unit"])
@@ -272,7 +274,7 @@ def type_token_figure(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
     return fig
 
 
-def top_lemmas_figure(top: pd.DataFrame, *, lang: str = "en", n: int | None = None) -> Figure:
+def top_lemmas_chart(top: pd.DataFrame, *, lang: str = "en", n: int | None = None) -> Figure:
     """Horizontal bars of the most frequent content lemmas, one panel per role (frequency per 1,000
     content tokens; ``top`` from :func:`kokoro_analysis.text.lexical.top_content_lemmas`). Lemmas are shown
     by their usual written form, with an English gloss in English
@@ -287,10 +289,13 @@ def top_lemmas_figure(top: pd.DataFrame, *, lang: str = "en", n: int | None = No
         ax.barh(positions, part["per_1000"], color=ROLE_COLORS.get(role), height=0.7)
         ax.set_yticks(
             positions,
-            [word_label(lemma, form, lang) for lemma, form in zip(part["lemma"], part["surface"])],
+            [
+                word_label(lemma, form, lang=lang)
+                for lemma, form in zip(part["lemma"], part["surface"])
+            ],
         )
         ax.tick_params(axis="y", length=0)
-        ax.set_title(role_label(role, lang))
-        ax.set_xlabel(pick(lang, "内容語 1,000 語あたりの頻度", "Per 1,000 content tokens"))
+        ax.set_title(role_label(role, lang=lang))
+        ax.set_xlabel(pick("内容語 1,000 語あたりの頻度", "Per 1,000 content tokens", lang=lang))
         ax.set_ylim(-0.6, len(part) - 0.4)
     return fig

@@ -28,31 +28,29 @@ ANSWER_COLORS = ("#00204d", "#31446b", "#666970", "#958f78", "#cbba69", "#ffea46
 HIGH_COLOR, LOW_COLOR = "#2166ac", "#b2182b"
 
 
-HIGH_FROM, TEST_FROM = schema.SUBSETS["high"][0], schema.SUBSETS["test"][0]
-"""Lowest score of the "high" subset (70; also the keyness split) and of the "test" pool (99)."""
-
-
 def _symbol(method: str) -> str:
     """ρ for Spearman, r for Pearson."""
     return "ρ" if method == "spearman" else "r"
 
 
-def item_label(row: pd.Series, lang: str, *, numbered: bool = True) -> str:
+def item_label(row: pd.Series, *, lang: str, numbered: bool = True) -> str:
     """``Q<n> <label>`` in the chosen language (long Japanese labels shortened)."""
     number = int(row["number"])
-    label = schema.pick(lang, SHORT_LABELS_JA.get(number, row["label_ja"]), row["label_en"])
+    label = schema.pick(SHORT_LABELS_JA.get(number, row["label_ja"]), row["label_en"], lang=lang)
     return f"Q{number} {label}" if numbered else label
 
 
 def _block_label(block: str, lang: str) -> str:
     ja, en = schema.BLOCKS[block]
-    return schema.pick(lang, ja, en)
+    return schema.pick(ja, en, lang=lang)
 
 
 # --------------------------------------------------------------------------- 1. total score
 
 
-def score_histogram(dialogues: pd.DataFrame, lang: str = "en", *, bin_width: int = 2) -> Figure:
+def score_distribution_chart(
+    dialogues: pd.DataFrame, *, lang: str = "en", bin_width: int = 2
+) -> Figure:
     """Density histogram of the score (sessions whose score a flag changed stacked separately), a
     Gaussian KDE of all scores, mean and median, and the subset bounds (70 and 99, :data:`schema.SUBSETS`)."""
     fig, ax = new_figure("column", 2.1)
@@ -69,8 +67,8 @@ def score_histogram(dialogues: pd.DataFrame, lang: str = "en", *, bin_width: int
         edgecolor="white",
         linewidth=0.2,
         label=[
-            schema.pick(lang, "項目の合計", "Item sum"),
-            schema.pick(lang, "フラグで減点（半減・0点）", "Changed by a flag"),
+            schema.pick("項目の合計", "Item sum", lang=lang),
+            schema.pick("フラグで減点（半減・0点）", "Changed by a flag", lang=lang),
         ],
     )
     if len(scores) > 2 and np.ptp(scores) > 0:
@@ -82,25 +80,28 @@ def score_histogram(dialogues: pd.DataFrame, lang: str = "en", *, bin_width: int
         color="black",
         linestyle="--",
         linewidth=0.7,
-        label=schema.pick(lang, f"平均 {mean:.2f}", f"Mean {mean:.2f}"),
+        label=schema.pick(f"平均 {mean:.2f}", f"Mean {mean:.2f}", lang=lang),
     )
     ax.axvline(
         median,
         color="black",
         linestyle=":",
         linewidth=0.9,
-        label=schema.pick(lang, f"中央値 {median:g}", f"Median {median:g}"),
+        label=schema.pick(f"中央値 {median:g}", f"Median {median:g}", lang=lang),
     )
-    for bound in (HIGH_FROM, TEST_FROM):
+    for bound in (schema.HIGH_SCORE, schema.TEST_SCORE):
         ax.axvline(bound, color="0.6", linewidth=0.5)
     above = ax.get_xaxis_transform()  # x in data, y in axes coordinates
     for subset in ("low", "high", "test"):  # names at the middle of each subset's range
         low, high, _ = schema.SUBSETS[subset]
-        x, name = (low + min(high + 1, 100)) / 2, schema.pick(lang, *SUBSET_BAND_LABELS[subset])
+        x, name = (
+            (low + min(high + 1, 100)) / 2,
+            schema.pick(*SUBSET_BAND_LABELS[subset], lang=lang),
+        )
         ax.text(x, 1.01, name, transform=above, ha="center", va="bottom", fontsize=6, color="0.4")
     ax.set_xlim(0, 100)
-    ax.set_xlabel(schema.pick(lang, "評価点（0–100）", "Score (0–100)"))
-    ax.set_ylabel(schema.pick(lang, "密度", "Density"))
+    ax.set_xlabel(schema.pick("評価点（0–100）", "Score (0–100)", lang=lang))
+    ax.set_ylabel(schema.pick("密度", "Density", lang=lang))
     ax.legend(loc="upper left", fontsize=6, handlelength=1.5)
     return fig
 
@@ -122,7 +123,7 @@ def _items_with_gaps(table: pd.DataFrame) -> tuple[list[float], list[tuple[str, 
     return positions, headings
 
 
-def item_distribution_chart(distribution: pd.DataFrame, lang: str = "en") -> Figure:
+def item_distribution_chart(distribution: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Diverging stacked bars of the answers 0–5 per item (percent of sessions), centred between 2
     and 3: answers 0–2 extend left, 3–5 right. Items grouped by block, in questionnaire order."""
     table = distribution.sort_values("number")
@@ -169,7 +170,7 @@ def item_distribution_chart(distribution: pd.DataFrame, lang: str = "en") -> Fig
             fontsize=7,
             color="0.2",
         )
-    ax.set_yticks(positions, [item_label(row, lang) for _, row in table.iterrows()])
+    ax.set_yticks(positions, [item_label(row, lang=lang) for _, row in table.iterrows()])
     ax.set_ylim(max(positions) + 0.7, -0.7)
     left_end = 25 * np.ceil(max(shares[:, :3].sum(axis=1).max(), 1) / 25)
     right_end = 25 * np.ceil(max(shares[:, 3:].sum(axis=1).max(), 1) / 25)
@@ -178,15 +179,15 @@ def item_distribution_chart(distribution: pd.DataFrame, lang: str = "en") -> Fig
     ax.set_xticks(ticks, [f"{abs(t):.0f}" for t in ticks])
     ax.set_xlabel(
         schema.pick(
-            lang,
             "セッションの割合（%）：左 0–2、右 3–5",
             "Share of sessions (%): answers 0–2 left, 3–5 right",
+            lang=lang,
         )
     )
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
     ax.legend(
-        title=schema.pick(lang, "回答", "Answer"),
+        title=schema.pick("回答", "Answer", lang=lang),
         ncols=6,
         loc="lower center",
         bbox_to_anchor=(0.5, 1.0),
@@ -198,7 +199,7 @@ def item_distribution_chart(distribution: pd.DataFrame, lang: str = "en") -> Fig
     return fig
 
 
-def item_statistics_chart(statistics: pd.DataFrame, lang: str = "en") -> Figure:
+def item_statistics_chart(statistics: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Two panels sharing the item axis: item mean with its 95 % CI, and the corrected item–total
     correlation (item against the sum of the other 19 items)."""
     table = statistics.sort_values("number")
@@ -213,10 +214,14 @@ def item_statistics_chart(statistics: pd.DataFrame, lang: str = "en") -> Figure:
         left.errorbar(
             m, y, xerr=[[e0], [e1]], fmt="o", color=c, markersize=2.5, capsize=1.5, elinewidth=0.7
         )
-    left.set_xlabel(schema.pick(lang, "平均（0–5）と95%信頼区間", "Mean answer (0–5) with 95% CI"))
+    left.set_xlabel(
+        schema.pick("平均（0–5）と95%信頼区間", "Mean answer (0–5) with 95% CI", lang=lang)
+    )
     right.barh(positions, table["r_item_rest"], color=colors, height=0.7)
     right.set_xlim(0, 1)
-    right.set_xlabel(schema.pick(lang, "修正済み項目–全体相関", "Corrected item–total correlation"))
+    right.set_xlabel(
+        schema.pick("修正済み項目–全体相関", "Corrected item–total correlation", lang=lang)
+    )
     for value, y in zip(table["r_item_rest"], positions):
         if np.isfinite(value):
             right.text(value + 0.01, y, f"{value:.2f}", va="center", fontsize=6)
@@ -231,7 +236,7 @@ def item_statistics_chart(statistics: pd.DataFrame, lang: str = "en") -> Figure:
             fontsize=7,
             color="0.2",
         )
-    left.set_yticks(positions, [item_label(row, lang) for _, row in table.iterrows()])
+    left.set_yticks(positions, [item_label(row, lang=lang) for _, row in table.iterrows()])
     left.set_ylim(max(positions) + 0.7, -0.7)
     left.tick_params(axis="y", length=0)
     lo = np.nanmin(table["ci_low"]) if table["ci_low"].notna().any() else np.nanmin(mean)
@@ -245,7 +250,7 @@ def item_statistics_chart(statistics: pd.DataFrame, lang: str = "en") -> Figure:
     return fig
 
 
-def scree_chart(eigen: pd.DataFrame, lang: str = "en") -> Figure:
+def scree_chart(eigen: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Eigenvalues of the item correlation matrix (log scale) against the parallel-analysis threshold
     (95th percentile of eigenvalues of column-permuted data) and the Kaiser line at 1."""
     fig, ax = new_figure("column", 2.0)
@@ -256,7 +261,7 @@ def scree_chart(eigen: pd.DataFrame, lang: str = "en") -> Figure:
         "o-",
         color="black",
         markersize=3,
-        label=schema.pick(lang, "観測データ", "Observed"),
+        label=schema.pick("観測データ", "Observed", lang=lang),
     )
     threshold = next(c for c in eigen.columns if c.startswith("null_q"))
     ax.plot(
@@ -265,20 +270,22 @@ def scree_chart(eigen: pd.DataFrame, lang: str = "en") -> Figure:
         "s--",
         color="#d95f02",
         markersize=2.5,
-        label=schema.pick(lang, "並行分析（95パーセンタイル）", "Parallel analysis (95th pct.)"),
+        label=schema.pick(
+            "並行分析（95パーセンタイル）", "Parallel analysis (95th pct.)", lang=lang
+        ),
     )
     ax.axhline(1, color="0.6", linewidth=0.5, linestyle=":")
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xticks(components[::2] if len(components) > 10 else components)
-    ax.set_xlabel(schema.pick(lang, "主成分", "Component"))
-    ax.set_ylabel(schema.pick(lang, "固有値", "Eigenvalue"))
+    ax.set_xlabel(schema.pick("主成分", "Component", lang=lang))
+    ax.set_ylabel(schema.pick("固有値", "Eigenvalue", lang=lang))
     first = eigen.iloc[0]
     ax.annotate(
         schema.pick(
-            lang,
             f"第1主成分 {first['share_pct']:.1f}%",
             f"PC1: {first['share_pct']:.1f}% of variance",
+            lang=lang,
         ),
         (components[0], first["eigenvalue"]),
         xytext=(6, -4),
@@ -290,7 +297,7 @@ def scree_chart(eigen: pd.DataFrame, lang: str = "en") -> Figure:
     return fig
 
 
-def loadings_chart(loadings: pd.DataFrame, lang: str = "en") -> Figure:
+def loadings_chart(loadings: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Heatmap of component loadings (items × components, values printed); sequential colours when
     every loading is ≥ 0, diverging otherwise."""
     table = loadings.sort_values("number")
@@ -312,15 +319,15 @@ def loadings_chart(loadings: pd.DataFrame, lang: str = "en") -> Figure:
         )
     names = {
         c: (
-            schema.pick(lang, "第1主成分\n（回転なし）", "PC1\n(unrotated)")
+            schema.pick("第1主成分\n（回転なし）", "PC1\n(unrotated)", lang=lang)
             if c == "C1"
-            else schema.pick(lang, f"バリマックス\n{c}", f"Varimax\n{c}")
+            else schema.pick(f"バリマックス\n{c}", f"Varimax\n{c}", lang=lang)
         )
         for c in columns
     }
     ax.set_xticks(range(len(columns)), [names[c] for c in columns], fontsize=6.5)
     ax.xaxis.tick_top()
-    ax.set_yticks(range(len(table)), [item_label(row, lang) for _, row in table.iterrows()])
+    ax.set_yticks(range(len(table)), [item_label(row, lang=lang) for _, row in table.iterrows()])
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -329,14 +336,15 @@ def loadings_chart(loadings: pd.DataFrame, lang: str = "en") -> Figure:
         ax.axhline(b + 0.5, color="black", linewidth=0.6)
     if "C1" in columns and len(columns) > 1:
         ax.axvline(columns.index("C1") + 0.5, color="white", linewidth=2)
-    fig.colorbar(image, ax=ax, shrink=0.6, label=schema.pick(lang, "負荷量", "Loading"))
+    fig.colorbar(image, ax=ax, shrink=0.6, label=schema.pick("負荷量", "Loading", lang=lang))
     return fig
 
 
-def correlation_heatmap(
+def item_correlation_chart(
     corr: pd.DataFrame,
     link: np.ndarray,
     items: pd.DataFrame,
+    *,
     lang: str = "en",
     method: str = "spearman",
 ) -> Figure:
@@ -380,14 +388,16 @@ def correlation_heatmap(
             )
     ax.set_xlim(-0.5, n - 0.5)
     rows = items.loc[[keys[i] for i in order]]
-    ax.set_yticks(range(n), [item_label(row, lang) for _, row in rows.iterrows()], fontsize=6)
+    ax.set_yticks(range(n), [item_label(row, lang=lang) for _, row in rows.iterrows()], fontsize=6)
     ax.set_xticks(range(n), [f"Q{int(k)}" for k in rows["number"]], fontsize=6, rotation=90)
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
     symbol = _symbol(method)
     fig.colorbar(
-        image, cax=bar_ax, label=schema.pick(lang, f"相関（{symbol}）", f"Correlation ({symbol})")
+        image,
+        cax=bar_ax,
+        label=schema.pick(f"相関（{symbol}）", f"Correlation ({symbol})", lang=lang),
     )
     return fig
 
@@ -399,8 +409,8 @@ def hexbin_chart(
     features: pd.DataFrame,
     feature: str,
     correlation: pd.Series | None,
-    lang: str = "en",
     *,
+    lang: str = "en",
     log_x: bool = True,
     method: str = "spearman",
 ) -> Figure:
@@ -424,7 +434,7 @@ def hexbin_chart(
             bins="log",
         )
         bar = fig.colorbar(
-            hexes, ax=ax, label=schema.pick(lang, "セッション数", "Sessions"), pad=0.01
+            hexes, ax=ax, label=schema.pick("セッション数", "Sessions", lang=lang), pad=0.01
         )
         bar.ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         bar.ax.yaxis.set_minor_formatter(ticker.NullFormatter())
@@ -437,15 +447,14 @@ def hexbin_chart(
             *medians,
             color="#d95f02",
             linewidth=1.0,
-            label=schema.pick(lang, "区間ごとの中央値", "Binned median"),
+            label=schema.pick("区間ごとの中央値", "Binned median", lang=lang),
         )
         ax.legend(loc="lower right", fontsize=6)
     label_ja, label_en, _ = FEATURES.get(feature, (feature, feature, ""))
-    ax.set_xlabel(
-        schema.pick(lang, label_ja, label_en)
-        + (schema.pick(lang, "・対数軸", " – log scale") if log_x else "")
-    )
-    ax.set_ylabel(schema.pick(lang, "評価点", "Score"))
+    if log_x:
+        label_ja, label_en = f"{label_ja}・対数軸", f"{label_en} – log scale"
+    ax.set_xlabel(schema.pick(label_ja, label_en, lang=lang))
+    ax.set_ylabel(schema.pick("評価点", "Score", lang=lang))
     ax.set_ylim(-2, 102)
     if correlation is not None and np.isfinite(correlation["r"]):
         ax.text(
@@ -479,8 +488,8 @@ def _binned_medians(
     return xs, ys
 
 
-def correlation_forest(
-    correlations: pd.DataFrame, lang: str = "en", method: str = "spearman"
+def feature_correlation_chart(
+    correlations: pd.DataFrame, *, lang: str = "en", method: str = "spearman"
 ) -> Figure:
     """Correlation of each per-session feature with the score, with bootstrap 95 % CIs, sorted: the
     session interval as a thin line and, when the table has them, the rater interval
@@ -505,7 +514,7 @@ def correlation_forest(
     )
     ax.scatter(table["r"], y, color=colors, s=9, zorder=3)
     ax.axvline(0, color="black", linewidth=0.5)
-    labels = table["label_" + schema.pick(lang, "ja", "en")]
+    labels = table["label_" + schema.pick("ja", "en", lang=lang)]
     ax.set_yticks(  # wrapped, so the labels leave the plot most of the column
         y,
         [
@@ -523,13 +532,15 @@ def correlation_forest(
         ticker.FuncFormatter(lambda v, _: f"{v:.1f}".replace("-", "\u2212"))
     )
     symbol = _symbol(method)
+    legend_ja, legend_en = "", ""
+    if clustered:
+        legend_ja = "\n太い灰色：評価者単位、細線：セッション単位"
+        legend_en = "\nwide grey: raters resampled; thin: sessions resampled"
     fig.supxlabel(
         schema.pick(
-            lang,
-            f"評価点との相関（{symbol}）と95%ブートストラップCI\n* 論文に報告あり"
-            + ("\n太い灰色：評価者単位、細線：セッション単位" if clustered else ""),
-            f"Correlation with score ({symbol}), 95% bootstrap CI\n* reported in the paper"
-            + ("\nwide grey: raters resampled; thin: sessions resampled" if clustered else ""),
+            f"評価点との相関（{symbol}）と95%ブートストラップCI\n* 論文に報告あり{legend_ja}",
+            f"Correlation with score ({symbol}), 95% bootstrap CI\n* reported in the paper{legend_en}",
+            lang=lang,
         ),
         fontsize=7,
     )
@@ -541,7 +552,7 @@ def correlation_forest(
 # --------------------------------------------------------------------------- 6. counselor experience
 
 
-def experience_chart(bins: pd.DataFrame, lang: str = "en") -> Figure:
+def experience_chart(bins: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Mean score with 95 % CI by the counselor's experience (the n-th session of that counselor)."""
     fig, ax = new_figure("column", 2.0)
     x = np.arange(len(bins))
@@ -569,9 +580,11 @@ def experience_chart(bins: pd.DataFrame, lang: str = "en") -> Figure:
             )
     ax.set_xticks(x, bins.index)
     ax.set_xlabel(
-        schema.pick(lang, "カウンセラーにとって何回目のセッションか", "Counselor's n-th session")
+        schema.pick(
+            "カウンセラーにとって何回目のセッションか", "Counselor's n-th session", lang=lang
+        )
     )
-    ax.set_ylabel(schema.pick(lang, "平均評価点（95%CI）", "Mean score (95% CI)"))
+    ax.set_ylabel(schema.pick("平均評価点（95%CI）", "Mean score (95% CI)", lang=lang))
     ax.margins(y=0.15)
     return fig
 
@@ -579,7 +592,7 @@ def experience_chart(bins: pd.DataFrame, lang: str = "en") -> Figure:
 # --------------------------------------------------------------------------- 7. keyness
 
 
-def keyness_chart(keywords: pd.DataFrame, lang: str = "en") -> Figure:
+def keyness_chart(keywords: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Diverging bars of log-odds z: lemmas over-used by counselors in low-scored sessions (left) and in
     high-scored sessions (right); labels meet in the middle."""
     fig, (left, right) = new_figure("full", 0.7 + 0.16 * max(len(keywords) // 2, 5), ncols=2)
@@ -588,7 +601,8 @@ def keyness_chart(keywords: pd.DataFrame, lang: str = "en") -> Figure:
         y = np.arange(len(part))
         ax.barh(y, part["z"], color=color, height=0.7)
         ax.set_yticks(
-            y, [word_label(lem, form, lang) for lem, form in zip(part["lemma"], part["surface"])]
+            y,
+            [word_label(lem, form, lang=lang) for lem, form in zip(part["lemma"], part["surface"])],
         )
         ax.set_ylim(len(part) - 0.5 if len(part) else 0.5, -0.5)
         ax.tick_params(axis="y", length=0)
@@ -602,21 +616,25 @@ def keyness_chart(keywords: pd.DataFrame, lang: str = "en") -> Figure:
     right.spines["left"].set_visible(True)
     left.set_title(
         schema.pick(
-            lang, f"低評価（<{HIGH_FROM}）で多い", f"More in low-scored sessions (< {HIGH_FROM})"
+            f"低評価（<{schema.HIGH_SCORE}）で多い",
+            f"More in low-scored sessions (< {schema.HIGH_SCORE})",
+            lang=lang,
         ),
         fontsize=7,
     )
     right.set_title(
         schema.pick(
-            lang, f"高評価（≥{HIGH_FROM}）で多い", f"More in high-scored sessions (≥ {HIGH_FROM})"
+            f"高評価（≥{schema.HIGH_SCORE}）で多い",
+            f"More in high-scored sessions (≥ {schema.HIGH_SCORE})",
+            lang=lang,
         ),
         fontsize=7,
     )
     fig.supxlabel(
         schema.pick(
-            lang,
             "対数オッズ比の z 値（情報事前分布つき）",
             "Log-odds z (informative Dirichlet prior)",
+            lang=lang,
         ),
         fontsize=7,
     )
@@ -624,16 +642,16 @@ def keyness_chart(keywords: pd.DataFrame, lang: str = "en") -> Figure:
 
 
 __all__ = [
-    "correlation_forest",
-    "correlation_heatmap",
     "experience_chart",
+    "feature_correlation_chart",
     "hexbin_chart",
+    "item_correlation_chart",
     "item_distribution_chart",
     "item_label",
     "item_statistics_chart",
     "keyness_chart",
     "loadings_chart",
-    "score_histogram",
+    "score_distribution_chart",
     "scree_chart",
 ]
 

@@ -18,10 +18,10 @@ from kokoro_analysis.text.glossary import gloss_label
 
 __all__ = [
     "BOX_COLOR",
-    "distinguishing_words_panels",
-    "length_boxes",
-    "score_boxes",
-    "share_by_year_heatmap",
+    "distinguishing_words_chart",
+    "length_by_topic_chart",
+    "score_by_topic_chart",
+    "share_by_year_chart",
     "topic_levels_chart",
 ]
 
@@ -54,14 +54,14 @@ def topic_levels_chart(
     values: list[float] = []
     is_main: list[bool] = []
     for row in shares.itertuples(index=False):
-        labels.append(topic_label(row.main_en, lang))
+        labels.append(topic_label(row.main_en, lang=lang))
         values.append(float(row.share_pct))
         is_main.append(True)
         subs = subtopics[
             (subtopics["main_en"] == row.main_en) & (subtopics["subtopic_en"] != OTHER_SUBTOPIC)
         ].nlargest(per_topic, "sessions")
         for sub in subs.itertuples(index=False):
-            labels.append("   " + pick(lang, sub.subtopic_ja, sub.subtopic_en))
+            labels.append("   " + pick(sub.subtopic_ja, sub.subtopic_en, lang=lang))
             values.append(float(sub.share_pct))
             is_main.append(False)
     fig, ax = new_figure(width, height)
@@ -74,7 +74,7 @@ def topic_levels_chart(
     ax.set_ylim(len(values) - 0.4, -0.6)
     ax.set_xlim(0, max(values, default=1.0) * 1.12)
     ax.tick_params(axis="y", length=0)
-    ax.set_xlabel(pick(lang, "全セッションに占める割合（%）", "Share of all sessions (%)"))
+    ax.set_xlabel(pick("全セッションに占める割合（%）", "Share of all sessions (%)", lang=lang))
     return fig
 
 
@@ -97,7 +97,7 @@ _FLIERS = {
 }
 
 
-def score_boxes(
+def score_by_topic_chart(
     dialogues: pd.DataFrame,
     score_table: pd.DataFrame,
     *,
@@ -123,13 +123,15 @@ def score_boxes(
         elinewidth=0.8,
         capsize=1.5,
         zorder=5,
-        label=pick(lang, "平均（95% CI）", "mean (95% CI)"),
+        label=pick("平均（95% CI）", "mean (95% CI)", lang=lang),
     )
     ax.set_yticks(
         positions,
-        [f"{topic_label(t, lang)} ({n:,})" for t, n in zip(order, score_table["sessions"])],
+        [f"{topic_label(t, lang=lang)} ({n:,})" for t, n in zip(order, score_table["sessions"])],
     )
-    ax.set_xlabel(pick(lang, "クライアント評価スコア（0–100）", "Client feedback score (0–100)"))
+    ax.set_xlabel(
+        pick("クライアント評価スコア（0–100）", "Client feedback score (0–100)", lang=lang)
+    )
     ax.set_xlim(-2, 102)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=1, borderaxespad=0.2)
     return fig
@@ -156,29 +158,32 @@ def _topic_boxes(ax, dialogues: pd.DataFrame, column: str, order: list[str]) -> 
     return positions
 
 
-def share_by_year_heatmap(
+def share_by_year_chart(
     shares_by_year: pd.DataFrame,
+    sessions_per_year: pd.Series | None = None,
     *,
     lang: str = "en",
     width: str | float = "column",
     height: float | None = None,
 ) -> Figure:
-    """Heatmap of each topic's share of a year's sessions (percent, columns sum to 100), annotated."""
+    """Heatmap of each topic's share of a year's sessions (percent, columns sum to 100), annotated;
+    ``sessions_per_year`` (both from :func:`kokoro_analysis.analyses.topics.topic_share_by_year`) is
+    shown under each year."""
     fig, ax = new_figure(width, height or 2.8)
     values = shares_by_year.to_numpy(float)
     image = ax.imshow(
         values, aspect="auto", cmap="Blues", vmin=0, vmax=max(25.0, float(np.nanmax(values)))
     )
-    sessions = shares_by_year.attrs.get("sessions", {})
+    sessions = {} if sessions_per_year is None else sessions_per_year.to_dict()
     years = list(shares_by_year.columns)
     ax.set_xticks(
         range(len(years)),
         [f"{y}\n{sessions[y]:,}" if y in sessions else str(y) for y in years],
         fontsize=6,
     )
-    ax.set_xlabel(pick(lang, "年（セッション数）", "year (sessions)"))
+    ax.set_xlabel(pick("年（セッション数）", "year (sessions)", lang=lang))
     ax.set_yticks(
-        range(len(shares_by_year.index)), [topic_label(t, lang) for t in shares_by_year.index]
+        range(len(shares_by_year.index)), [topic_label(t, lang=lang) for t in shares_by_year.index]
     )
     threshold = image.norm.vmax * 0.6
     for i in range(values.shape[0]):
@@ -197,13 +202,13 @@ def share_by_year_heatmap(
         spine.set_visible(False)
     colorbar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
     colorbar.set_label(
-        pick(lang, "その年のセッションに占める割合（%）", "share of the year's sessions (%)")
+        pick("その年のセッションに占める割合（%）", "share of the year's sessions (%)", lang=lang)
     )
     colorbar.ax.tick_params(labelsize=6)
     return fig
 
 
-def length_boxes(
+def length_by_topic_chart(
     dialogues: pd.DataFrame,
     order: list[str],
     *,
@@ -215,20 +220,20 @@ def length_boxes(
     minutes and stored messages per session."""
     fig, axes = new_figure(width, height or 2.6, ncols=2, sharey=True)
     panels = (
-        ("duration_min", pick(lang, "セッション時間（分）", "Session duration (min)")),
-        ("n_messages", pick(lang, "セッションあたりのメッセージ数", "Messages per session")),
+        ("duration_min", pick("セッション時間（分）", "Session duration (min)", lang=lang)),
+        ("n_messages", pick("セッションあたりのメッセージ数", "Messages per session", lang=lang)),
     )
     for ax, (column, xlabel) in zip(axes, panels):
         positions = _topic_boxes(ax, dialogues, column, order)
         ax.set_xlabel(xlabel)
-    axes[0].set_yticks(positions, [topic_label(t, lang) for t in order])
+    axes[0].set_yticks(positions, [topic_label(t, lang=lang) for t in order])
     return fig
 
 
 # --------------------------------------------------------------------------- distinguishing words
 
 
-def distinguishing_words_panels(
+def distinguishing_words_chart(
     words: pd.DataFrame,
     *,
     lang: str = "en",
@@ -267,15 +272,15 @@ def distinguishing_words_panels(
             labels = [gloss_label(word, lemma) for word, lemma in zip(labels, best["lemma"])]
         ax.set_yticks(positions, labels, fontsize=6)
         # wrapped: constrained layout ignores a title's width, and the lemma labels (栗鼠（リス）) narrow the panels
-        ax.set_title(_wrap(topic_label(topic, lang), 12), fontsize=6.5, pad=2)
+        ax.set_title(_wrap(topic_label(topic, lang=lang), 12), fontsize=6.5, pad=2)
         ax.tick_params(axis="x", labelsize=6)
         ax.tick_params(axis="y", length=0, pad=1)
         ax.set_xlim(0, z_max)
     fig.supxlabel(
         pick(
-            lang,
             "z値（情報事前分布つき対数オッズ比）",
             "z (log-odds ratio, informative Dirichlet prior)",
+            lang=lang,
         ),
         fontsize=7,
     )

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 from matplotlib.figure import Figure
 
-from kokoro_analysis.charts.corpus import distribution_figure
+from kokoro_analysis.charts.corpus import distribution_chart
 
 RATIO_LABEL = (
     "訳文／原文の文字数比（メッセージごと）",
@@ -15,7 +15,7 @@ RATIO_LABEL = (
 )
 
 
-def length_ratio_figure(
+def length_ratio_chart(
     ratios_by_role: Mapping[str, object], *, lang: str = "en", per_decade: int = 12
 ) -> Figure:
     """Per-message length ratio (translation characters / original characters) by role: step
@@ -28,6 +28,6 @@ def length_ratio_figure(
     edges = np.logspace(
         np.log10(low), np.log10(high) + 1e-9, int(np.ceil(decades * per_decade)) + 1
     )
-    return distribution_figure(
+    return distribution_chart(
         ratios_by_role, RATIO_LABEL, lang=lang, log_x=True, bins=edges, clip_low=low
     )

@@ -28,7 +28,7 @@ LANGS = ("en", "ja")
 """Label languages of tables and figures."""
 
 
-def pick(lang: str, ja: str, en: str) -> str:
+def pick(ja: str, en: str, *, lang: str) -> str:
     """The Japanese or the English text, by ``lang`` ("ja" or "en")."""
     if lang not in LANGS:
         raise ValueError(f"lang must be 'en' or 'ja', not {lang!r}")
@@ -240,12 +240,29 @@ def score_rule_branch(harmful, unethical, unwilling) -> np.ndarray:
     return np.where(zeroed, "zeroed", np.where(halved, "halved", "sum"))
 
 
+HIGH_SCORE = 70
+"""Lowest score of the "high" subset; sessions scored at least this are "high-scored" (keyness)."""
+TEST_SCORE = 99
+"""Lowest score of the authors' held-out test pool ("test"); the training subsets stay below it."""
+
 SUBSETS: dict[str, tuple[int, int, str]] = {
     "all": (0, 100, "all sessions"),
-    "low": (0, 69, "score < 70 (training data of Llama-3.1-KokoroChat-Low)"),
-    "high": (70, 98, "70 ≤ score ≤ 98 (training data of Llama-3.1-KokoroChat-High)"),
-    "full": (0, 98, "score ≤ 98 (training data of Llama-3.1-KokoroChat-Full)"),
-    "test": (99, 100, "score ≥ 99 (the authors' held-out test pool)"),
+    "low": (
+        0,
+        HIGH_SCORE - 1,
+        f"score < {HIGH_SCORE} (training data of Llama-3.1-KokoroChat-Low)",
+    ),
+    "high": (
+        HIGH_SCORE,
+        TEST_SCORE - 1,
+        f"{HIGH_SCORE} ≤ score ≤ {TEST_SCORE - 1} (training data of Llama-3.1-KokoroChat-High)",
+    ),
+    "full": (
+        0,
+        TEST_SCORE - 1,
+        f"score ≤ {TEST_SCORE - 1} (training data of Llama-3.1-KokoroChat-Full)",
+    ),
+    "test": (TEST_SCORE, 100, f"score ≥ {TEST_SCORE} (the authors' held-out test pool)"),
 }
 """Score subsets of the paper: name → (lowest score, highest score, description), bounds inclusive."""
 

@@ -144,15 +144,10 @@ def retrieval_responses(
     lemmas = np.flatnonzero(idf_counts.getnnz(axis=0))
     tfidf = TfidfTransformer(sublinear_tf=True).fit(idf_counts[:, lemmas])
     names = list(train)
-    pool_rows = np.unique(np.concatenate([t["row"].to_numpy() for t in train.values()]))
-    membership = np.zeros(len(pool_rows), dtype=np.int64)
-    for bit, name in enumerate(names):
-        membership[np.isin(pool_rows, train[name]["row"].to_numpy())] |= 1 << bit
     groups = []
-    for signature in np.unique(membership):
-        rows = pool_rows[membership == signature]  # corpus order
+    for owners, rows in _key_groups({name: train[name]["row"].to_numpy() for name in names}):
         keys = tfidf.transform(counts[rows - 1][:, lemmas]).astype(np.float32).tocsr()
-        groups.append((int(signature), rows, keys))
+        groups.append((owners, rows, keys))
     queries = (
         tfidf.transform(counts[test["row"].to_numpy() - 1][:, lemmas]).astype(np.float32).tocsr()
     )
@@ -161,22 +156,13 @@ def retrieval_responses(
     best_sim = {name: np.full(n, -1.0) for name in names}
     for start in range(0, n, block):
         dense = np.asfortranarray(queries[start : start + block].toarray().T)  # lemmas x block
-        span = np.arange(dense.shape[1])
-        for signature, rows, keys in groups:
+        window = slice(start, start + dense.shape[1])
+        for owners, rows, keys in groups:
             sims = keys @ dense  # keys x block
-            top = sims.argmax(axis=0)
-            top_sim = sims[top, span].astype(np.float64)
-            top_row = rows[top]
-            for bit, name in enumerate(names):
-                if not signature >> bit & 1:
-                    continue
-                current_sim = best_sim[name][start : start + len(span)]
-                current_row = best_row[name][start : start + len(span)]
-                better = (top_sim > current_sim) | (
-                    (top_sim == current_sim) & (top_row < current_row)
-                )
-                current_sim[better] = top_sim[better]
-                current_row[better] = top_row[better]
+            top = sims.argmax(axis=0)  # ties: the first = earliest row of the group
+            top_sim = sims[top, np.arange(dense.shape[1])].astype(np.float64)
+            for name in owners:
+                _keep_better(best_sim[name][window], best_row[name][window], top_sim, rows[top])
     result = {}
     for name in names:
         examples = train[name].set_index("row")["target"]
@@ -192,6 +178,29 @@ def retrieval_responses(
             float(best_sim[name][matched].mean()) if matched.any() else float("nan"),
         )
     return result
+
+
+def _key_groups(pools: Mapping[str, np.ndarray]) -> list[tuple[list[str], np.ndarray]]:
+    """Split the key rows of all pools (name -> rows) into groups of rows that belong to the same
+    pools: ``(names of those pools, rows in corpus order)``, so each key is scored once."""
+    names = list(pools)
+    rows = np.unique(np.concatenate(list(pools.values())))
+    member = np.column_stack([np.isin(rows, pools[name]) for name in names])  # rows x pools
+    groups = []
+    for pattern in np.unique(member, axis=0):
+        owners = [name for name, inside in zip(names, pattern) if inside]
+        groups.append((owners, rows[(member == pattern).all(axis=1)]))
+    return groups
+
+
+def _keep_better(
+    best_sim: np.ndarray, best_row: np.ndarray, sim: np.ndarray, row: np.ndarray
+) -> None:
+    """Update the best (similarity, row) per test context in place: a higher similarity wins, a tie
+    goes to the earlier row."""
+    better = (sim > best_sim) | ((sim == best_sim) & (row < best_row))
+    best_sim[better] = sim[better]
+    best_row[better] = row[better]
 
 
 def generation_baselines(

@@ -262,7 +262,9 @@ def score_split_summary(corpus: Corpus, seed: int = 0) -> pd.DataFrame:
         mask = schema.subset_mask(dialogues["score"], name) & ~held_out
         rows[f"train ({name})"] = mask
     rows["test (held-out)"] = held_out
-    rows["test pool (score ≥ 99)"] = schema.subset_mask(dialogues["score"], TEST_SUBSET)
+    rows[f"test pool (score ≥ {schema.TEST_SCORE})"] = schema.subset_mask(
+        dialogues["score"], TEST_SUBSET
+    )
     frame = pd.DataFrame(
         {
             "sessions": {k: int(m.sum()) for k, m in rows.items()},

@@ -122,7 +122,9 @@ class ResponseTestSet:
         turns = corpus.turns() if turns is None else turns
         everything = sample_test_contexts(corpus, None, seed, turns=turns)
         if everything.empty:
-            raise ValueError("the corpus has no test context (no session with score ≥ 99)")
+            raise ValueError(
+                f"the corpus has no test context (no session with score ≥ {schema.TEST_SCORE})"
+            )
         examples = sample_examples(everything, test_samples, seed).reset_index(drop=True)
         tokens = surfaces(examples["target"].tolist(), workers=workers)
         return cls(examples, tokens, test_samples, seed, len(everything))
@@ -131,8 +133,8 @@ class ResponseTestSet:
     def ids(self) -> list[str]:
         return self.examples["id"].tolist()
 
-    def describe(self, lang: str = "en") -> str:
-        """E.g. ``"4,631 test contexts (all) from 118 test-pool sessions (score ≥ 99)"``; ``lang="ja"``
+    def describe(self, *, lang: str = "en") -> str:
+        """E.g. ``"4,631 test contexts (all) from 118 test-pool sessions (score ≥ {schema.TEST_SCORE})"``; ``lang="ja"``
         gives the same in Japanese."""
         contexts, sessions = len(self.examples), self.examples["dialogue_id"].nunique()
         if lang == "ja":
@@ -141,13 +143,13 @@ class ResponseTestSet:
                 if self.test_samples is None
                 else f"全{self.total_contexts:,}件からシード{self.seed}で抽出"
             )
-            return f"テスト文脈{contexts:,}件（{sample}）、テストプール{sessions:,}セッション（評価点99以上）"
+            return f"テスト文脈{contexts:,}件（{sample}）、テストプール{sessions:,}セッション（評価点{schema.TEST_SCORE}以上）"
         sample = (
             "all"
             if self.test_samples is None
             else f"seeded sample of {self.total_contexts:,}, seed {self.seed}"
         )
-        return f"{contexts:,} test contexts ({sample}) from {sessions:,} test-pool sessions (score ≥ 99)"
+        return f"{contexts:,} test contexts ({sample}) from {sessions:,} test-pool sessions (score ≥ {schema.TEST_SCORE})"
 
     def score(
         self,
@@ -232,7 +234,7 @@ def score_test_sets(
         ),
         "test_pool": ScoreTestSet(
             "test_pool",
-            f"test pool ({len(pool):,} sessions with score ≥ 99{sample})",
+            f"test pool ({len(pool):,} sessions with score ≥ {schema.TEST_SCORE}{sample})",
             items.loc[np.sort(pool)],
         ),
     }

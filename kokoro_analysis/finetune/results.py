@@ -4,14 +4,14 @@ predictions files) in the paper's layout, their number formats and their reprodu
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from kokoro_analysis.corpus.loading import Corpus
+from kokoro_analysis.finetune.data import TEST_SUBSET, TRAIN_SUBSETS
 from kokoro_analysis.finetune.predictions import (
     GENERATION_COLUMNS,
     SCORE_COLUMNS,
@@ -23,7 +23,7 @@ from kokoro_analysis.finetune.predictions import (
     score_test_sets,
 )
 from kokoro_analysis.paths import PROJECT_ROOT
-from kokoro_analysis.reported import load_reported, snake_key
+from kokoro_analysis.reported import Record, load_reported, snake_key
 
 REPORTED_SOURCE = "reported (secondary source)"
 MEASURED_SOURCE = "measured here"
@@ -46,6 +46,29 @@ def reported_rows(prefix: str) -> pd.DataFrame:
     table["model"] = table["label"].str.split(" / ").str[0]
     table["metric"] = table.index.str.rsplit(".", n=1).str[1]
     return table
+
+
+UNAVAILABLE_NOTE = (
+    "8B fine-tuned models and GPT-4o outputs are not available here; see the measured baselines"
+)
+
+
+def unavailable_records() -> list[Record]:
+    """Every fine-tuning number the paper reports (``finetune.*``), as not reproducible: the models
+    and outputs behind them are not available (:data:`UNAVAILABLE_NOTE`)."""
+    return [
+        Record(key, None, expect="not_reproducible", note=UNAVAILABLE_NOTE)
+        for key in reported_rows("finetune.").index
+    ]
+
+
+def data_records(summary: pd.DataFrame) -> list[Record]:
+    """The sessions of each training subset and of the test pool (``subsets.<name>.dialogues``) from
+    :func:`kokoro_analysis.finetune.data.data_summary`."""
+    return [
+        Record(f"subsets.{name}.dialogues", int(summary.loc[name, "sessions"]))
+        for name in (*TRAIN_SUBSETS, TEST_SUBSET)
+    ]
 
 
 def reported_generation_table() -> pd.DataFrame:
@@ -210,15 +233,6 @@ def evaluate_folder(
     ]
 
 
-class MeasuredRecord(NamedTuple):
-    """One measured number for the reproduction log (``run.record(key, value, unit=..., quantity=...)``)."""
-
-    key: str
-    value: float
-    unit: str
-    quantity: str
-
-
 SCORE_UNITS = {
     "acc": "fraction",
     "acc_soft": "fraction",
@@ -229,7 +243,7 @@ SCORE_UNITS = {
 
 def measured_records(
     measured: pd.DataFrame, kind: str, *, test_contexts: int | None = None
-) -> Iterator[MeasuredRecord]:
+) -> list[Record]:
     """The records of measured rows (baselines and predictions files): ``kind="generation"`` (keys
     ``finetune.measured.generation.<model>.<metric>``, x 100; ``test_contexts`` = how many were scored)
     or ``"score"`` (keys ``finetune.measured.score_prediction.<model>[.<split>].<metric>``). Missing
@@ -239,6 +253,7 @@ def measured_records(
         raise ValueError(f"kind must be 'generation' or 'score', not {kind!r}")
     if kind == "generation" and test_contexts is None:
         raise ValueError("generation records need test_contexts")
+    records = []
     for row in measured.to_dict("records"):
         model = row["model"]
         if kind == "generation":
@@ -247,17 +262,23 @@ def measured_records(
             where = f"Response generation, {model} (measured here, {test_contexts:,} test contexts, MeCab surfaces)"
         else:
             split = row.get("split")
-            slug = f"score_prediction.{snake_key(model)}" + (
-                f".{snake_key(split)}" if isinstance(split, str) else ""
-            )
+            parts = [snake_key(model), *([snake_key(split)] if isinstance(split, str) else [])]
+            slug = ".".join(["score_prediction", *parts])
             columns, units = SCORE_COLUMNS, SCORE_UNITS
             where = f"Score prediction, {model} on the {row['test_set']}"
         for key, label in columns.items():
             value = row.get(key, float("nan"))
             if pd.notna(value):
-                yield MeasuredRecord(
-                    f"finetune.measured.{slug}.{key}", float(value), units[key], f"{where}: {label}"
+                records.append(
+                    Record(
+                        f"finetune.measured.{slug}.{key}",
+                        float(value),
+                        expect="measured",
+                        quantity=f"{where}: {label}",
+                        unit=units[key],
+                    )
                 )
+    return records
 
 
 TABLES: dict[str, dict] = {

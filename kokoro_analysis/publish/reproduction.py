@@ -26,14 +26,17 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
 from kokoro_analysis.paths import output_dirs
 from kokoro_analysis.publish.tables import to_markdown
 from kokoro_analysis.reported import (
+    EXPECTATIONS,
     REPORTED_CSV,
+    Expect,
+    Record,
     ReportedValue,
     _reported_values,
     format_number,
@@ -50,7 +53,6 @@ __all__ = [
     "gather_report",
 ]
 
-EXPECTATIONS = ("match", "measured", "not_reproducible")
 STATUSES = ("match", "differs", "measured", "not reproducible")
 """Row statuses, in report order. ``not checked`` (reported but recorded by no notebook) is
 counted separately."""
@@ -64,7 +66,6 @@ STATUS_DEFINITIONS = {
     "not checked": "reported, but recorded by no notebook in this run",
 }
 """What each status means (printed at the top of the report)."""
-Expect = Literal["match", "measured", "not_reproducible"]
 
 
 # --------------------------------------------------------------------------- comparison
@@ -192,6 +193,18 @@ class ReproductionLog:
         )
         self._rows[key] = row
         return row
+
+    def add(self, record: Record) -> ReproductionRow:
+        """:meth:`record` for a :class:`~kokoro_analysis.reported.Record`."""
+        return self.record(
+            record.key,
+            record.value,
+            tolerance=record.tolerance,
+            expect=record.expect,
+            note=record.note,
+            quantity=record.quantity,
+            unit=record.unit,
+        )
 
     def _known(
         self,

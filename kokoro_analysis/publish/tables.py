@@ -74,7 +74,7 @@ class TableSpec:
             return cls()
         return spec if isinstance(spec, TableSpec) else cls(**spec)
 
-    def shown(self, df: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    def shown(self, df: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
         """The columns Markdown and LaTeX show (``columns``, or ``columns_ja`` for ``lang="ja"``;
         all when unset); the CSV keeps every column."""
         columns = self.columns_ja if lang == "ja" and self.columns_ja is not None else self.columns
@@ -426,7 +426,7 @@ def _render(
     df: pd.DataFrame, spec: TableSpec, lang: str
 ) -> tuple[list[str], list[list[str]], list[bool]]:
     """Header, formatted rows and numeric flags of the shown part of ``df``."""
-    shown = spec.shown(df, lang)
+    shown = spec.shown(df, lang=lang)
     formats = dict(spec.formats)
     if spec.number_format is not None:
         for name in shown.columns:

@@ -74,7 +74,7 @@ def gloss_label(display: str, lemma: str | None = None, *, separator: str = "\n"
     return f"{display}{separator}{gloss}" if gloss else display
 
 
-def word_label(lemma: str, form, lang: str = "en", *, separator: str = " ") -> str:
+def word_label(lemma: str, form, *, lang: str = "en", separator: str = " ") -> str:
     """How a figure shows a lemma: its usual written form (:func:`~kokoro_analysis.text.mecab.lemma_label`),
     followed in English (``lang="en"``) by its JMdict gloss after ``separator``."""
     shown = lemma_label(lemma, form)

@@ -56,8 +56,8 @@ def test_notebook_01_on_synthetic_data(run_notebook, synthetic_dir, tmp_path):
     versus = read(out, "corpus_statistics_vs_reported")
     assert len(versus) == 15 and versus["key"].notna().sum() == 13
     ours = versus.dropna(subset=["key"]).set_index("key")["ours"]
-    for key, value in cs.statistics_records(expected).items():
-        assert ours[key] == pytest.approx(value)
+    for record in cs.statistics_records(expected):
+        assert ours[record.key] == pytest.approx(record.value)
 
     extra = read(out, "corpus_additional_statistics", index_col="key")["value"]
     assert extra["avg_turns_per_dialogue.total"] == pytest.approx(len(corpus.turns()) / 60)

@@ -39,5 +39,4 @@ def test_experience_df_icc_estimators_and_tiers(real_corpus):
     assert raters.icc_table(dialogues, "item_sum").loc["client_id", "icc"] == pytest.approx(
         0.332, abs=0.001
     )
-    tiers = scores.score_tiers(dialogues["score"])
-    assert tiers.attrs["cutoffs"] == {33.0: 55.0, 67.0: 74.0}
+    assert scores.tier_cutoffs(dialogues["score"]) == {33.0: 55.0, 67.0: 74.0}

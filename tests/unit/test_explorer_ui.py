@@ -25,7 +25,7 @@ def test_transcript_html_sets_the_roles_apart_and_shows_translations(corpus):
     assert html.count('class="ka-msg ka-counselor"') == (frame["role"] == "counselor").sum()
     assert html.count('class="ka-msg ka-client"') == (frame["role"] == "client").sum()
     assert html.count('class="ka-translation"') == len(frame)
-    assert "Counselor" in html and "カウンセラー" in transcript_html(frame, "ja")
+    assert "Counselor" in html and "カウンセラー" in transcript_html(frame, lang="ja")
 
 
 def test_the_widgets_filter_read_search_and_export(corpus, tmp_path):

@@ -26,6 +26,7 @@ from scipy.spatial.distance import squareform
 
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ITEM_KEYS
+from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import (
     check_method,
     correlation_matrix,
@@ -121,12 +122,16 @@ def eigen_table(
     above = frame["eigenvalue"] > frame["null_q95"]
     frame["retained_parallel"] = above & above.cumprod().astype(bool)
     frame["retained_kaiser"] = frame["eigenvalue"] > 1
-    frame.attrs["method"] = (
+    return frame
+
+
+def eigen_table_method(method: str = "spearman", *, n_iter: int = 100) -> str:
+    """The method statement (caption) of :func:`eigen_table`."""
+    return (
         f"Eigenvalues of the {METHOD_NAMES[method]} item correlation matrix. Parallel analysis: null = "
         f"each item column shuffled independently ({n_iter} shuffles, same correlation type), "
         "threshold = 95th percentile of the null eigenvalues; Kaiser rule: eigenvalue > 1."
     )
-    return frame
 
 
 def retention_comparison(
@@ -154,13 +159,17 @@ def retention_comparison(
         row["standardized_alpha"] = standardized_alpha(item_correlation_matrix(matrix, method))
         rows.append(row)
     out = pd.DataFrame(rows).set_index("method")
-    out.attrs["method"] = (
+    return out
+
+
+def retention_comparison_method(*, n_iter: int = 100) -> str:
+    """The method statement (caption) of :func:`retention_comparison`."""
+    return (
         "Eigenvalues of the item correlation matrix by correlation type; null_q95: 95th percentile of "
         f"the eigenvalues of {n_iter} data sets with each item column shuffled independently (same "
         "correlation type); retained: components above the threshold (parallel analysis) or above 1 "
         "(Kaiser). standardized_alpha: k*r/(1+(k-1)*r) of the matrix (ordinal alpha for polychoric)."
     )
-    return out
 
 
 def varimax(
@@ -221,16 +230,20 @@ def loadings_table(
 ) -> pd.DataFrame:
     """Unrotated loadings on the first principal component (``C1``, the general factor) next to the
     varimax-rotated loadings of the first ``n_rotated`` components (``RC1``…) and their communality.
-    ``attrs["method"]`` states the correlation type and the rotation."""
+    :func:`loadings_table_method` states the correlation type and the rotation."""
     first = component_loadings(dialogues, method, 1, rotate=False)
     rotated = component_loadings(dialogues, method, n_rotated, rotate=True)
     rotated.insert(4, "C1", first["C1"])
-    rotated.attrs["method"] = (
+    return rotated
+
+
+def loadings_table_method(method: str = "spearman", n_rotated: int = 3) -> str:
+    """The method statement (caption) of :func:`loadings_table`: correlation type and rotation."""
+    return (
         f"Principal components of the {METHOD_NAMES[method]} item correlation matrix: C1 unrotated; "
         f"RC1-RC{n_rotated} varimax-rotated (Kaiser normalisation), shown descriptively (parallel "
         "analysis retains the number in the eigenvalue table)."
     )
-    return rotated
 
 
 def cluster_order(
@@ -275,6 +288,41 @@ def extreme_pairs(corr: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     out.insert(0, "rank", np.r_[np.arange(1, len(strongest) + 1), np.arange(1, len(weakest) + 1)])
     out.insert(0, "which", out.pop("which"))
     return out
+
+
+# --------------------------------------------------------------------------- reproduction records
+
+
+def eigen_records(eigen: pd.DataFrame) -> list[Record]:
+    """The first component's share of item variance and the components parallel analysis retains,
+    from :func:`eigen_table` (not reported by the authors)."""
+    return [
+        Record(
+            "feedback.items.pc1_share_pct",
+            float(eigen.loc[1, "share_pct"]),
+            quantity="Share of item variance on the first principal component (%)",
+            unit="percent",
+        ),
+        Record(
+            "feedback.items.components_parallel_analysis",
+            int(eigen["retained_parallel"].sum()),
+            quantity="Components retained by parallel analysis (95th percentile)",
+            unit="count",
+        ),
+    ]
+
+
+def retention_records(retention: pd.DataFrame) -> list[Record]:
+    """The ordinal (polychoric) standardized alpha from :func:`retention_comparison` (not reported by
+    the authors)."""
+    return [
+        Record(
+            "feedback.items.ordinal_alpha",
+            float(retention.loc["polychoric", "standardized_alpha"]),
+            quantity="Ordinal alpha of the 20 feedback items (polychoric)",
+            unit="alpha",
+        )
+    ]
 
 
 TABLES: dict[str, dict] = {

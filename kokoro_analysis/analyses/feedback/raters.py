@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
@@ -25,6 +26,7 @@ import pandas as pd
 from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import minimize
 
+from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import (
     bootstrap_correlation,
     group_mean_intervals,
@@ -75,12 +77,16 @@ def icc_table(
             }
         )
     out = pd.DataFrame(rows).set_index("grouping")
-    out.attrs["method"] = (
+    return out
+
+
+def icc_table_method(value: str = "score") -> str:
+    """The method statement (caption) of :func:`icc_table`."""
+    return (
         f"ICC(1) of the {value} (one-way random-effects model, each grouping alone): icc = ANOVA "
         "estimator (MSB-MSW)/(MSB+(k0-1)MSW) with the size-adjusted group size k0 and F-based 95% CI; "
         "icc_reml = REML variance share."
     )
-    return out
 
 
 def rater_effects_by_outcome(
@@ -92,7 +98,7 @@ def rater_effects_by_outcome(
     rows = []
     for value in values:
         icc = icc_table(dialogues, value)
-        components = score_variance_components(dialogues, value)
+        components = score_variance_components(dialogues, value).table
         row = {"outcome": value}
         for grouping, name in (("client_id", "rater"), ("counselor_id", "counselor")):
             row[f"icc_anova_{name}"] = icc.loc[grouping, "icc"]
@@ -101,18 +107,38 @@ def rater_effects_by_outcome(
         row["crossed_share_residual"] = components.loc["residual", "share"]
         rows.append(row)
     out = pd.DataFrame(rows).set_index("outcome")
-    out.attrs["method"] = (
+    return out
+
+
+def rater_effects_by_outcome_method() -> str:
+    """The method statement (caption) of :func:`rater_effects_by_outcome`."""
+    return (
         "Rater (client_id) and counselor (counselor_id) effects on each outcome: one-way ICC(1) by "
         "ANOVA and by REML (each grouping alone) and variance shares of the crossed REML model "
         "outcome = mu + rater + counselor + residual (both random, no fixed effect but the mean). "
         "score: the released total (flags halve or zero it); item_sum: plain sum of the 20 items."
     )
-    return out
+
+
+@dataclass(frozen=True)
+class VarianceComponents:
+    """A crossed random-effects fit (:func:`crossed_variance_components`)."""
+
+    table: pd.DataFrame
+    """One row per component (the two factors, then ``residual``): ``variance``, ``share`` (of their
+    sum), ``levels``; NaN variances when the model is not estimable."""
+    mean: float
+    """Fitted (GLS) mean of the values (NaN when not estimable)."""
+    converged: bool
+    reml_criterion: float
+    """Profiled −2 REML log-likelihood without constants at the optimum."""
+    note: str = ""
+    """Why the model is not estimable (``""`` when it is)."""
 
 
 def crossed_variance_components(
     values, factor_a, factor_b, *, names: tuple[str, str] = ("a", "b")
-) -> pd.DataFrame:
+) -> VarianceComponents:
     """REML variance components of the crossed random-effects model
 
         y = μ + a_(factor_a) + b_(factor_b) + e,   a ~ N(0, σ²_a), b ~ N(0, σ²_b), e ~ N(0, σ²_e)
@@ -128,8 +154,8 @@ def crossed_variance_components(
     and M is split into its diagonal block (factor a) and the Schur complement of the other block.
     The criterion is minimised over √γ_a, √γ_b ≥ 0 (L-BFGS-B, so a zero component is allowed). For a
     balanced design with positive ANOVA estimates REML equals the ANOVA estimator. Returns one row per
-    component (``names`` and ``residual``) with ``variance``, ``share`` (of their sum) and ``levels``;
-    ``attrs`` hold the fitted mean and whether the optimiser converged."""
+    component (``names`` and ``residual``) with ``variance``, ``share`` (of their sum) and ``levels``,
+    with the fitted mean and whether the optimiser converged (:class:`VarianceComponents`)."""
     frame = pd.DataFrame(
         {"y": np.asarray(values, dtype=float), "a": np.asarray(factor_a), "b": np.asarray(factor_b)}
     ).dropna()
@@ -163,8 +189,7 @@ def crossed_variance_components(
         }
     )
     out.index.name = "component"
-    out.attrs.update(mean=float(mean), converged=bool(best.success), reml_criterion=float(best.fun))
-    return out
+    return VarianceComponents(out, float(mean), bool(best.success), float(best.fun))
 
 
 def _single_blas_thread():
@@ -220,25 +245,19 @@ class _CrossedModel:
         return float((self.n - 1) * np.log(rss / (self.n - 1)) + logdet + np.log(one_h1))
 
 
-def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> pd.DataFrame:
+def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> VarianceComponents:
     """:func:`crossed_variance_components` of ``value`` with the rater (``client_id``) and the counselor
     (``counselor_id``) as crossed random factors. When the data cannot identify the model (too few
-    sessions or levels) the variances are NaN and ``attrs["note"]`` says why. ``attrs["method"]``
-    states the model."""
-    statement = (
-        f"REML variance components of the crossed model {value} = mu + rater (client_id) + counselor "
-        "(counselor_id) + residual: fixed effect the mean only, both factors random, residual "
-        "independent; share = component / sum of the three. No interval."
-    )
+    sessions or levels) the variances are NaN and ``note`` says why;
+    :func:`variance_components_method` states the model (the table's caption)."""
     try:
-        out = crossed_variance_components(
+        fit = crossed_variance_components(
             dialogues[value],
             dialogues["client_id"],
             dialogues["counselor_id"],
             names=("client_id", "counselor_id"),
         )
-        out.attrs["method"] = statement
-        return out
+        return fit
     except ValueError as error:
         out = pd.DataFrame(
             {
@@ -252,9 +271,18 @@ def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> 
             },
             index=pd.Index(["client_id", "counselor_id", "residual"], name="component"),
         )
-        out.attrs["note"] = f"not estimable: {error}"
-        out.attrs["method"] = statement
-        return out
+        return VarianceComponents(
+            out, np.nan, converged=False, reml_criterion=np.nan, note=f"not estimable: {error}"
+        )
+
+
+def variance_components_method(value: str = "score") -> str:
+    """The method statement (caption) of :func:`score_variance_components`."""
+    return (
+        f"REML variance components of the crossed model {value} = mu + rater (client_id) + counselor "
+        "(counselor_id) + residual: fixed effect the mean only, both factors random, residual "
+        "independent; share = component / sum of the three. No interval."
+    )
 
 
 def counselor_experience(dialogues: pd.DataFrame) -> pd.Series:
@@ -316,12 +344,16 @@ def experience_bins(
     for column in ("ci_low_counselor", "ci_high_counselor"):
         out[column] = clustered[column].reindex(out.index)
     out.index.name = "experience"
-    out.attrs["method"] = (
+    return out
+
+
+def experience_bins_method(*, n_bootstrap: int = 1000) -> str:
+    """The method statement (caption) of :func:`experience_bins`."""
+    return (
         f"Mean score by experience bin. {EXPERIENCE_DEFINITION} ci_low/ci_high: Student-t (sessions "
         f"independent); ci_*_counselor: 95% percentile bootstrap, {n_bootstrap} resamples of the bin's "
         "counselors."
     )
-    return out
 
 
 EXPERIENCE_DEFINITION = (
@@ -372,14 +404,53 @@ def experience_correlation(
                 row.update(p_value=np.nan, df=np.nan)
         rows.append(row)
     out = pd.DataFrame(rows).set_index("estimate")
-    out.attrs["method"] = (
+    return out
+
+
+def experience_correlation_method(*, method: str = "spearman", n_bootstrap: int = 1000) -> str:
+    """The method statement (caption) of :func:`experience_correlation`."""
+    return (
         f"{EXPERIENCE_DEFINITION} Pooled: {method} correlation, p assumes independent sessions "
         "(df = n - 2). Within counselor: fixed-effects regression score ~ experience + one intercept "
         "per counselor; r = within-counselor Pearson r, t test with df = n - counselors - 1. "
         f"95% percentile bootstrap, {n_bootstrap} resamples: ci_low/ci_high resample sessions, "
         "ci_*_counselor whole counselors."
     )
-    return out
+
+
+# --------------------------------------------------------------------------- reproduction records
+
+
+def icc_records(icc: pd.DataFrame) -> list[Record]:
+    """ICC(1) of the score per grouping from :func:`icc_table` (the estimable ones; not reported by
+    the authors)."""
+    return [
+        Record(
+            f"feedback.icc1.{grouping}",
+            float(value),
+            quantity=f"ICC(1) of the score grouped by {grouping} (one-way random effects, ANOVA)",
+            unit="ICC",
+        )
+        for grouping, value in icc["icc"].items()
+        if pd.notna(value)
+    ]
+
+
+def variance_component_records(components: VarianceComponents) -> list[Record]:
+    """The rater's and the counselor's share of score variance from :func:`score_variance_components`
+    (none when the model is not estimable; not reported by the authors)."""
+    if components.note:
+        return []
+    shares = components.table.loc[["client_id", "counselor_id"], "share"]
+    return [
+        Record(
+            f"feedback.reml_share.{name}",
+            float(share),
+            quantity=f"Share of score variance due to {name} (crossed REML)",
+            unit="fraction",
+        )
+        for name, share in shares.items()
+    ]
 
 
 TABLES: dict[str, dict] = {

@@ -18,7 +18,7 @@ Conventions as in :mod:`kokoro_analysis.analyses.feedback.scores`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ from scipy import stats
 from kokoro_analysis.analyses.corpus_stats import response_times
 from kokoro_analysis.analyses.feedback.scores import CLUSTER_NOUNS
 from kokoro_analysis.corpus.loading import turn_starts
+from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import (
     bootstrap_correlation,
     check_method,
@@ -192,8 +193,8 @@ def feature_correlations(
     correlation within the clusters named ``within`` (:func:`stats.within_cluster_correlation`).
     Pairs with a missing feature are dropped; ``p_value`` assumes independent sessions. Rows in
     :data:`FEATURES` order with labels; ``reported_key`` names the paper's value where there is one
-    (Spearman only); ``attrs["method"]`` states the methods. Each resampling scheme draws its resample
-    weights once and ranks ``target`` once (same numbers as separate
+    (Spearman only); :func:`feature_correlations_method` states the methods. Each resampling scheme
+    draws its resample weights once and ranks ``target`` once (same numbers as separate
     :func:`stats.bootstrap_correlation` calls)."""
     check_method(method)
     columns = [c for c in (columns or FEATURES) if c in features and c != target]
@@ -227,14 +228,19 @@ def feature_correlations(
             }
         )
     table = pd.DataFrame(rows).set_index("feature")
-    table.attrs["method"] = correlation_statement(method, n_bootstrap, list(clusters), within)
     return table
 
 
-def correlation_statement(
-    method: str, n_bootstrap: int, clusters: Sequence[str], within: str | None
+def feature_correlations_method(
+    *,
+    method: str = "spearman",
+    n_bootstrap: int = 1000,
+    clusters: Iterable[str] = (),
+    within: str | None = "rater",
 ) -> str:
-    """The method sentence of a :func:`feature_correlations` table."""
+    """The method statement (caption) of :func:`feature_correlations` (``clusters``: the names of its
+    resampled clusters)."""
+    clusters = list(clusters)
     name = "Spearman rho (Pearson r of mid-ranks)" if method == "spearman" else "Pearson r"
     parts = [f"{name} with the score; 95% percentile bootstrap CIs, {n_bootstrap} resamples: "
              "ci_low/ci_high resample sessions"]  # fmt: skip
@@ -278,14 +284,24 @@ def correlation_robustness(
             result.pop("p_value")
             rows.append({"feature": column, "estimate": estimate, "resampled": resampled, **result})
     out = pd.DataFrame(rows)
-    out.attrs["method"] = (
+    return out
+
+
+def correlation_robustness_method(
+    *,
+    target: str = "score",
+    method: str = "spearman",
+    n_bootstrap: int = 1000,
+    within: str = "rater",
+) -> str:
+    """The method statement (caption) of :func:`correlation_robustness`."""
+    return (
         f"{'Spearman rho' if method == 'spearman' else 'Pearson r'} with the {target}; 95% percentile "
         f"bootstrap CI, {n_bootstrap} resamples of the unit in 'resampled' (a rater or counselor with "
         f"all its sessions). Within {within}: values"
         f"{' ranked over all sessions, then' if method == 'spearman' else ''} centred on each "
         f"{within}'s mean."
     )
-    return out
 
 
 # --------------------------------------------------------------------------- phases of a session
@@ -382,12 +398,21 @@ def phase_correlations(
     out = pd.concat(parts, ignore_index=True)
     out.insert(0, "phase", out.pop("phase"))
     out = out.drop(columns=["reported_key", "p_value"])
-    out.attrs["method"] = (
+    return out
+
+
+def phase_correlations_method(
+    *, method: str = "spearman", n_bootstrap: int = 1000, clusters: Iterable[str] = ()
+) -> str:
+    """The method statement (caption) of :func:`phase_correlations` (``clusters``: the names of its
+    resampled clusters)."""
+    return (
         "Per phase (early/middle/late third of each session's messages) the feature computed on that "
         "phase's messages against the session's score. "
-        + correlation_statement(method, n_bootstrap, list(clusters or {}), None)
+        + feature_correlations_method(
+            method=method, n_bootstrap=n_bootstrap, clusters=clusters, within=None
+        )
     )
-    return out
 
 
 def reported_spearman(
@@ -425,6 +450,19 @@ def response_time_definitions(corpus) -> pd.DataFrame:
         rho = stats.spearmanr(pair["x"], pair["score"])[0] if len(pair) > 2 else np.nan
         rows.append({"definition": name, "sessions": len(pair), "spearman_rho": float(rho)})
     return pd.DataFrame(rows).set_index("definition")
+
+
+# --------------------------------------------------------------------------- reproduction records
+
+
+def spearman_records(reported: dict[str, float]) -> list[Record]:
+    """The paper's Spearman ρ from :func:`reported_spearman` (the estimable ones), each with its note
+    (:data:`REPORTED_NOTES`)."""
+    return [
+        Record(key, reported[key], note=REPORTED_NOTES[feature])
+        for feature, key in REPORTED_FEATURES.items()
+        if pd.notna(reported[key])
+    ]
 
 
 TABLES: dict[str, dict] = {

@@ -20,12 +20,12 @@ Conventions used throughout (in all four modules):
   counts (one row per resample), so every statistic is computed for all resamples at once; Spearman ρ of
   a resample uses the ranks *within that resample* (mid-ranks of tied values), i.e. exactly what
   ``scipy.stats.spearmanr`` gives on the resampled rows. Tables state their methods in
-  ``attrs["method"]`` (used as the caption).
+  a ``*_method(...)`` function next to each table function (used as the caption).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,7 @@ from scipy import stats
 from kokoro_analysis.analyses.corpus_stats import turns_per_session
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ITEM_KEYS
+from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import (
     check_method,
     correlation_matrix,
@@ -59,11 +60,6 @@ def cluster_labels(dialogues: pd.DataFrame) -> dict[str, pd.Series]:
     """The rater (``client_id``) and the counselor (``counselor_id``) of each session, keyed as in
     :data:`CLUSTERS`."""
     return {name: dialogues[column] for name, column in CLUSTERS.items()}
-
-
-HIGH_SCORE = schema.SUBSETS["high"][0]
-"""Sessions with score ≥ 70 ("high" 70–98 plus the "test" pool ≥ 99) against score < 70 ("low"): the
-lowest score of :data:`schema.SUBSETS` ``"high"``."""
 
 
 # --------------------------------------------------------------------------- 1. total score
@@ -220,7 +216,7 @@ def alpha_table(
     ``clusters``: whole clusters resampled), the mean inter-item correlation (``method``), and the
     items read as ordinal: the mean inter-item polychoric correlation and *ordinal alpha*
     (standardised alpha of the polychoric matrix, :func:`stats.standardized_alpha`).
-    ``attrs["method"]`` states the methods."""
+    :func:`alpha_table_method` states the methods."""
     check_method(method)
     table = schema.item_table()
     groups = [(block, list(table.index[table["block"] == block])) for block in schema.BLOCKS]
@@ -266,14 +262,21 @@ def alpha_table(
         row["ordinal_alpha"] = standardized_alpha(block) if np.isfinite(block_off).any() else np.nan
         rows.append(row)
     out = pd.DataFrame(rows).set_index("block")
-    out.attrs["method"] = (
+    return out
+
+
+def alpha_table_method(
+    *, method: str = "spearman", n_bootstrap: int = 1000, clusters: Iterable[str] = ()
+) -> str:
+    """The method statement (caption) of :func:`alpha_table` (``clusters``: the names of its resampled
+    clusters)."""
+    return (
         "Cronbach's alpha with 95% percentile bootstrap CIs, "
         f"{n_bootstrap} resamples: ci_low/ci_high resample sessions"
         + "".join(f"; ci_*_{c} resample whole {CLUSTER_NOUNS.get(c, c)}s" for c in clusters or {})
         + f". mean_inter_item_r: mean off-diagonal {_method_name(method)}. Ordinal alpha: "
         "standardised alpha k*r/(1+(k-1)*r) of the polychoric correlations (two-step ML)."
     )
-    return out
 
 
 def _method_name(method: str) -> str:
@@ -294,7 +297,7 @@ def item_statistics(
     correlation (``method``; the item against the sum of the other 19 items) and Cronbach's alpha of
     the 20 items without it. For every ``name → labels`` of ``clusters`` the mean also gets a
     percentile bootstrap CI resampling whole clusters (``ci_low_<name>``/``ci_high_<name>``,
-    ``n_bootstrap`` resamples). ``attrs["method"]`` states the methods."""
+    ``n_bootstrap`` resamples). :func:`item_statistics_method` states the methods."""
     matrix = schema.item_matrix(dialogues, dtype=float)
     n = len(matrix)
     mean, sd = (
@@ -320,7 +323,15 @@ def item_statistics(
         frame[f"ci_low_{name}"], frame[f"ci_high_{name}"] = bounds
     frame["r_item_rest"] = rest_r
     frame["alpha_if_deleted"] = alpha_without
-    frame.attrs["method"] = (
+    return frame
+
+
+def item_statistics_method(
+    *, method: str = "spearman", n_bootstrap: int = 1000, clusters: Iterable[str] = ()
+) -> str:
+    """The method statement (caption) of :func:`item_statistics` (``clusters``: the names of its resampled
+    clusters)."""
+    return (
         "Item means with Student-t 95% CI (ci_low/ci_high, sessions independent)"
         + "".join(
             f"; ci_*_{c}: 95% percentile bootstrap, {n_bootstrap} resamples of whole "
@@ -330,7 +341,6 @@ def item_statistics(
         + f". r_item_rest: {_method_name(method)} of the item with the sum of the other items; "
         "alpha_if_deleted: Cronbach's alpha without the item."
     )
-    return frame
 
 
 # --------------------------------------------------------------------------- 5. subsets
@@ -390,23 +400,27 @@ TIER_LABELS = ("low", "middle", "high")
 sessions split at the 33rd and 67th score percentiles."""
 
 
+def tier_cutoffs(scores, percentiles: Sequence[float] = TIER_PERCENTILES) -> dict[float, float]:
+    """Percentile → cut-off: the ``percentiles`` of the scores (linear interpolation,
+    ``numpy.percentile``; missing scores ignored)."""
+    values = pd.Series(scores, dtype=float).dropna()
+    if values.empty:
+        raise ValueError("no scores to split into tiers")
+    return {float(p): float(c) for p, c in zip(percentiles, np.percentile(values, percentiles))}
+
+
 def score_tiers(
     scores, percentiles: Sequence[float] = TIER_PERCENTILES, labels: Sequence[str] = TIER_LABELS
 ) -> pd.Series:
-    """The tier of each score: cut-offs at the ``percentiles`` of the scores (linear interpolation,
-    ``numpy.percentile``); a session is in the first tier below the first cut-off and a cut-off belongs
-    to the tier above it (tiers [min, c₁), [c₁, c₂), [c₂, max]). Returns an ordered categorical
-    (index of ``scores``) with ``attrs["cutoffs"]``: percentile → cut-off."""
+    """The tier of each score: cut-offs at the ``percentiles`` of the scores (:func:`tier_cutoffs`); a
+    session is in the first tier below the first cut-off and a cut-off belongs to the tier above it
+    (tiers [min, c₁), [c₁, c₂), [c₂, max]). Returns an ordered categorical (index of ``scores``)."""
     values = pd.Series(scores, dtype=float)
     if len(labels) != len(percentiles) + 1:
         raise ValueError(f"need {len(percentiles) + 1} tier labels, got {len(labels)}")
-    if values.dropna().empty:
-        raise ValueError("no scores to split into tiers")
-    cuts = np.percentile(values.dropna(), percentiles)
+    cuts = list(tier_cutoffs(values, percentiles).values())
     tiers = pd.cut(values, [-np.inf, *cuts, np.inf], right=False, labels=list(labels))
-    tiers = tiers.rename("tier")
-    tiers.attrs["cutoffs"] = {float(p): float(c) for p, c in zip(percentiles, cuts)}
-    return tiers
+    return tiers.rename("tier")
 
 
 def score_means(
@@ -416,7 +430,8 @@ def score_means(
     (``kind``, ``group``) with ``n``, ``sd``, the Student-t interval (``ci_low``/``ci_high``: sessions
     independent) and percentile cluster-bootstrap intervals that resample the raters and the counselors
     *of the group* (:func:`stats.group_mean_intervals`), with their numbers (``raters``,
-    ``counselors``). Topics are sorted by mean; ``attrs["method"]`` and ``attrs["cutoffs"]``."""
+    ``counselors``). Topics are sorted by mean; :func:`score_means_method` states the methods and the
+    tier cut-offs (:func:`tier_cutoffs`)."""
     dialogues = corpus.dialogues
     clusters = cluster_labels(dialogues)
     options = dict(n_bootstrap=n_bootstrap, seed=seed, confidence=confidence)
@@ -437,21 +452,24 @@ def score_means(
     parts.append(table.sort_values("mean", ascending=False, kind="mergesort").assign(kind="topic"))
     out = pd.concat(parts).rename_axis("group").reset_index()
     out.insert(0, "kind", out.pop("kind"))
-    cutoffs = ", ".join(f"{c:g}" for c in tiers.attrs["cutoffs"].values())
-    out.attrs["cutoffs"] = tiers.attrs["cutoffs"]
-    out.attrs["method"] = (
+    return out
+
+
+def score_means_method(dialogues: pd.DataFrame, *, n_bootstrap: int = 1000) -> str:
+    """The method statement (caption) of :func:`score_means`, with the tier cut-offs of ``dialogues``."""
+    cutoffs = ", ".join(f"{c:g}" for c in tier_cutoffs(dialogues["score"]).values())
+    return (
         "Mean score (0-100) by subset, tier and main topic. ci_low/ci_high: Student-t interval "
         f"(sessions independent); ci_*_rater, ci_*_counselor: 95% percentile bootstrap, {n_bootstrap} "
         "resamples of the group's raters or counselors, each with all its sessions in the group. "
         f"Tiers: cut-offs {cutoffs} (33rd and 67th percentiles); a cut-off belongs to the upper tier."
     )
-    return out
 
 
 # --------------------------------------------------------------------------- 7. keyness
 
 
-def counselor_lemma_counts(corpus, tokens, *, threshold: int = HIGH_SCORE) -> pd.DataFrame:
+def counselor_lemma_counts(corpus, tokens, *, threshold: int = schema.HIGH_SCORE) -> pd.DataFrame:
     """Content-word lemma counts of counselor messages in sessions with score ≥ ``threshold`` (column
     ``high``) and < ``threshold`` (``low``), with ``counselors`` (distinct counselor_ids using the
     lemma) and ``surface`` (its most frequent written form in these messages,
@@ -554,7 +572,7 @@ def keyness_table(
     top: int = 15,
     min_count: int = 20,
     min_counselors: int | None = None,
-    threshold: int = HIGH_SCORE,
+    threshold: int = schema.HIGH_SCORE,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Counselor lemmas of high- (score ≥ ``threshold``) against low-scored sessions: returns (the
     ``top`` lemmas each way, see :func:`top_keywords`; the full log-odds table). ``min_counselors``
@@ -566,7 +584,6 @@ def keyness_table(
     )
     table = top_keywords(scores, top, min_counselors=min_counselors)
     table["gloss_en"] = [gloss_of(str(w), f) for w, f in zip(table["lemma"], table["surface"])]
-    table.attrs["min_counselors"] = min_counselors
     return table, scores
 
 
@@ -606,6 +623,53 @@ def flag_topics(dialogues: pd.DataFrame) -> pd.DataFrame:
     table = table[table.sum(axis=1) > 0]
     table.index.name = "topic"
     return table.sort_values(list(schema.FLAG_KEYS), ascending=False)
+
+
+# --------------------------------------------------------------------------- reproduction records
+
+
+def score_summary_records(summary: pd.DataFrame) -> list[Record]:
+    """The paper's mean and median score from :func:`score_summary`."""
+    return [
+        Record(f"feedback.score_{statistic}", float(summary.loc[statistic, "value"]))
+        for statistic in ("mean", "median")
+    ]
+
+
+def score_rule_records(rule: pd.DataFrame) -> list[Record]:
+    """Sessions per branch of the score rule and sessions a plain item sum gets wrong, from
+    :func:`score_rule_table` (not reported by the authors)."""
+    branches = [
+        Record(
+            f"feedback.score_rule.{branch}",
+            int(rule.loc[branch, "sessions"]),
+            quantity=f"Sessions in score-rule branch '{branch}'",
+            unit="count",
+        )
+        for branch in ("sum", "halved", "zeroed")
+    ]
+    wrong = Record(
+        "feedback.score_rule.plain_sum_wrong",
+        int(rule.loc["all", "plain_sum_wrong"]),
+        quantity="Sessions whose score differs from the plain sum of the 20 items",
+        unit="count",
+    )
+    return [*branches, wrong]
+
+
+def alpha_records(alpha: pd.DataFrame) -> list[Record]:
+    """Cronbach's alpha over all 20 items from :func:`alpha_table` (none when not estimable)."""
+    value = alpha.loc["all", "alpha"]
+    if pd.isna(value):
+        return []
+    return [
+        Record(
+            "feedback.items.cronbach_alpha",
+            float(value),
+            quantity="Cronbach's alpha of the 20 feedback items",
+            unit="alpha",
+        )
+    ]
 
 
 TABLES: dict[str, dict] = {

@@ -77,7 +77,7 @@ def test_statistics_table_by_hand(hand_corpus):
 
 def test_statistics_records_and_paper_layout(hand_corpus):
     table = cs.statistics_table(hand_corpus)
-    records = cs.statistics_records(table)
+    records = {record.key: record.value for record in cs.statistics_records(table)}
     assert len(records) == 13
     assert records["stats.speakers.total"] == 4 and isinstance(
         records["stats.utterances.client"], int
@@ -90,7 +90,7 @@ def test_statistics_records_and_paper_layout(hand_corpus):
         "2.80",
         "2.50",
     ]
-    assert cs.corpus_summary(table, "ja").columns[0] == "区分"
+    assert cs.corpus_summary(table, lang="ja").columns[0] == "区分"
 
 
 def test_statistics_vs_reported_has_15_cells(hand_corpus):
@@ -249,12 +249,12 @@ def test_comparison_table_reported_and_measured(hand_corpus):
     ] == pytest.approx(7 / 3)
     assert row["avg_length_counselor"] == pytest.approx(2.8) and row["length_unit"] == "characters"
     assert measured.loc["AugESC", "dialogues"] == 65000
-    labelled = cs.comparison_display(measured.reset_index(), "en").set_index("Dataset")
+    labelled = cs.comparison_display(measured.reset_index(), lang="en").set_index("Dataset")
     assert labelled.loc["AugESC", "# Dialogues"] == "65,000"
     assert labelled.loc["AugESC", "Avg. utterances / dialogue"] == "26.7"  # reported precision
     assert labelled.loc["KokoroChat", "Avg. utterances / dialogue"] == "3.00"
     assert labelled.loc["AugESC", "Avg. length / utterance (client)"] == "–"
-    assert cs.comparison_display(reported_only, "ja").columns[0] == "データセット"
+    assert cs.comparison_display(reported_only, lang="ja").columns[0] == "データセット"
 
 
 def test_subset_table(synthetic_dir):
@@ -274,27 +274,27 @@ def test_figures_render_japanese(hand_corpus, synthetic_dir, lang):
     corpus = load_corpus(synthetic_dir)
     with paper_style():
         figures = [
-            charts.distribution_figure(
+            charts.distribution_chart(
                 cs.messages_per_session(corpus),
                 ("対話あたりのメッセージ数", "Messages"),
                 lang=lang,
                 bins=range(0, 50, 5),
             ),
-            charts.distribution_figure(
+            charts.distribution_chart(
                 cs.response_times_by_role(corpus),
                 ("応答時間（秒）", "Seconds"),
                 lang=lang,
                 log_x=True,
             ),
-            charts.session_length_figure(corpus.dialogues["duration_min"], lang=lang),
-            charts.sessions_per_year_figure(cs.sessions_per_year(corpus), lang=lang),
-            charts.sessions_per_person_figure(cs.sessions_per_person(corpus), lang=lang),
-            charts.both_roles_figure(cs.people_roles(corpus), lang=lang),
+            charts.session_length_chart(corpus.dialogues["duration_min"], lang=lang),
+            charts.sessions_per_year_chart(cs.sessions_per_year(corpus), lang=lang),
+            charts.sessions_per_person_chart(cs.sessions_per_person(corpus), lang=lang),
+            charts.both_roles_chart(cs.people_roles(corpus), lang=lang),
         ]
         for fig in figures:
             assert check_japanese_glyphs(fig) == []
     labels = [t.get_text() for t in figures[0].axes[0].get_legend().get_texts()]
-    assert labels == ([charts.role_label(r, lang) for r in ("total", "counselor", "client")])
+    assert labels == ([charts.role_label(r, lang=lang) for r in ("total", "counselor", "client")])
 
 
 def test_log_bins_hold_integers():
@@ -312,7 +312,7 @@ def test_statistics_table_on_real_data(real_corpus):
     table = cs.statistics_table(real_corpus)
     printed = {
         key: f"{value:,.{cs.STAT_ROWS[key.split('.')[1]][2]}f}"
-        for key, value in cs.statistics_records(table).items()
+        for key, value in ((r.key, r.value) for r in cs.statistics_records(table))
     }
     assert printed == {
         "stats.dialogues.total": "6,589",

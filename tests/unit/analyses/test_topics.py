@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from kokoro_analysis.analyses import topics
+from kokoro_analysis.charts import topics as topic_charts
 from kokoro_analysis.corpus.synthetic import TOPICS
 from kokoro_analysis.reported import topic_key
 from kokoro_analysis.text.mecab import Tokens
@@ -110,14 +111,16 @@ def test_comparison_fails_when_a_count_is_off():
 
 
 def test_share_records_carry_tolerance_only_for_the_known_exception():
-    comparison = topics.reported_share_comparison(
-        topics.topic_shares(dialogues_from_counts(RELEASED_COUNTS))
-    )
-    records = {key: (value, options) for key, value, options in topics.share_records(comparison)}
-    value, options = records[topic_key("Interpersonal Issues")]
-    assert value == pytest.approx(306 / 6589 * 100) and options["tolerance"] == 0.1
-    assert options["note"].startswith("figure prints 4.7")
-    assert "tolerance" not in records[topic_key("Workplace Issues")][1]
+    shares = topics.topic_shares(dialogues_from_counts(RELEASED_COUNTS))
+    comparison = topics.reported_share_comparison(shares)
+    records = {record.key: record for record in topics.share_records(comparison, shares)}
+    interpersonal = records[topic_key("Interpersonal Issues")]
+    assert interpersonal.value == pytest.approx(306 / 6589 * 100)
+    assert interpersonal.tolerance == 0.1 and interpersonal.expect == "match"
+    assert interpersonal.note.startswith("figure prints 4.7")
+    assert records[topic_key("Workplace Issues")].tolerance is None
+    others = records["topics.sessions.others"]
+    assert others.expect == "measured" and others.value == 7
 
 
 def test_printed_share_consistency_released_counts():
@@ -129,7 +132,7 @@ def test_printed_share_consistency_released_counts():
     # 4.7 % of 6,589 is [306.39, 312.98): 307..312 sessions; 306 / N rounds to 4.7 for N in 6,443..6,580
     assert (inter["sessions_min"], inter["sessions_max"]) == (307, 312)
     assert (inter["denominator_min"], inter["denominator_max"]) == (6443, 6580)
-    assert table.attrs["common_denominators"] is None
+    assert topics.common_denominators(table) is None
     nine = table[table["main_en"] != "Interpersonal Issues"]
     assert (nine["denominator_min"].max(), nine["denominator_max"].min()) == (6587, 6593)
     summary = topics.rounding_summary(comparison, table)
@@ -155,7 +158,7 @@ def test_printed_share_consistency_finds_the_common_denominator():
     comparison = topics.reported_share_comparison(shares)
     assert comparison["units_off"].eq(0).all()
     consistency = topics.printed_share_consistency(comparison)
-    low, high = consistency.attrs["common_denominators"]
+    low, high = topics.common_denominators(consistency)
     assert low <= 6591 <= high
     assert topics.rounding_summary(comparison, consistency) == (
         f"10 of the 10 printed shares are the plain half-up rounding of the data (6,591 sessions). "
@@ -323,11 +326,13 @@ def test_share_by_year_and_length_tables():
     frame["year"] = pd.array([2020, 2021, 2021, 2021], dtype="Int64")
     frame["duration_min"] = [60.0, 70.0, 80.0, 90.0]
     frame["n_messages"] = [50, 70, 90, 100]
-    by_year = topics.topic_share_by_year(frame)
+    by_year, per_year = topics.topic_share_by_year(frame)
     assert by_year.index.tolist() == ["Workplace Issues", "School Issues", "Others"]
     assert by_year.sum(axis=0).tolist() == pytest.approx([100.0, 100.0])
     assert by_year.loc["School Issues", 2021] == pytest.approx(100 / 3)
-    assert by_year.attrs["sessions"] == {2020: 1, 2021: 3}
+    assert per_year.to_dict() == {2020: 1, 2021: 3}
+    heatmap = topic_charts.share_by_year_chart(by_year, per_year)
+    assert [t.get_text() for t in heatmap.axes[0].get_xticklabels()] == ["2020\n1", "2021\n3"]
     lengths = topics.length_by_topic(frame).set_index("main_en")
     assert lengths.loc["School Issues", "duration_min_median"] == 65.0
     assert lengths.loc["School Issues", "messages_mean"] == 60.0

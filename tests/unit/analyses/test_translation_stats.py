@@ -8,7 +8,7 @@ import pytest
 
 from kokoro_analysis import load_corpus
 from kokoro_analysis.analyses import translation_stats as ts
-from kokoro_analysis.charts.translations import length_ratio_figure
+from kokoro_analysis.charts.translations import length_ratio_chart
 from kokoro_analysis.corpus import esconv
 from kokoro_analysis.corpus.synthetic import make_corpus, make_translations, write_translations
 from kokoro_analysis.stats import chi2_permutation_test
@@ -108,7 +108,7 @@ def test_ratio_summary_and_figure(frame):
     ratios = ts.ratios_by_role(frame)
     assert summary.loc["client", "n"] == len(ratios["client"])
     assert summary.loc["counselor", "median"] == pytest.approx(ratios["counselor"].median())
-    figure = length_ratio_figure(ratios, lang="ja")
+    figure = length_ratio_chart(ratios, lang="ja")
     assert figure.axes[0].get_xscale() == "log"
 
 

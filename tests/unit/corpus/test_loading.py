@@ -201,6 +201,9 @@ def test_turn_starts_and_subset_ids(synthetic_dir):
     starts = turn_starts(corpus.utterances)
     assert starts.sum() == len(corpus.turns())
     assert list(corpus.subset_ids("high")) == list(corpus.subset("high").dialogues.index)
-    assert schema.pick("ja", "はい", "yes") == "はい" and schema.pick("en", "はい", "yes") == "yes"
+    assert (
+        schema.pick("はい", "yes", lang="ja") == "はい"
+        and schema.pick("はい", "yes", lang="en") == "yes"
+    )
     with pytest.raises(ValueError, match="lang"):
-        schema.pick("fr", "はい", "yes")
+        schema.pick("はい", "yes", lang="fr")

@@ -402,9 +402,9 @@ def test_sampled_test_set_requires_the_same_sample(synthetic_dir, tmp_path):
     corpus = load_corpus(synthetic_dir)
     sample = ResponseTestSet.from_corpus(corpus, test_samples=5, seed=4)
     assert len(sample.ids) == 5 and "seeded sample" in sample.describe()
-    assert sample.describe("ja").startswith(
+    assert sample.describe(lang="ja").startswith(
         "テスト文脈5件（全"
-    ) and "シード4で抽出" in sample.describe("ja")
+    ) and "シード4で抽出" in sample.describe(lang="ja")
     path = write_jsonl(tmp_path / "five.jsonl", [{"id": i, "response": "はい"} for i in sample.ids])
     assert evaluate_generation(read_predictions(path), sample).scores["n_responses"] == 5
     with pytest.raises(PredictionsError, match="have no prediction"):
@@ -424,7 +424,8 @@ def test_measured_records():
             }
         ]
     )
-    records = list(measured_records(generation, "generation", test_contexts=4631))
+    records = measured_records(generation, "generation", test_contexts=4631)
+    assert {r.expect for r in records} == {"measured"}
     assert [r.key for r in records][:2] == [
         "finetune.measured.generation.echo_last_client_turn.bleu_1",
         "finetune.measured.generation.echo_last_client_turn.rouge_l",
@@ -464,4 +465,4 @@ def test_measured_records():
         == "Score prediction, file on the test pool: Spearman ρ"
     )
     with pytest.raises(ValueError):
-        list(measured_records(generation, "generation"))
+        measured_records(generation, "generation")

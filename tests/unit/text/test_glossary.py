@@ -35,6 +35,6 @@ def test_glosses_are_short_and_cited():
 def test_word_label_by_language():
     from kokoro_analysis.text.glossary import word_label
 
-    assert word_label("迚も", "とても", "en") == "とても very"
-    assert word_label("迚も", "とても", "ja") == "とても"
-    assert word_label("ｘｙｚ", None, "en") == "ｘｙｚ"
+    assert word_label("迚も", "とても", lang="en") == "とても very"
+    assert word_label("迚も", "とても", lang="ja") == "とても"
+    assert word_label("ｘｙｚ", None, lang="en") == "ｘｙｚ"

@@ -54,14 +54,15 @@ def test_crossed_reml_equals_anova_on_balanced_design():
     resid = y - y.mean(axis=1, keepdims=True) - y.mean(axis=0, keepdims=True) + grand
     ms_e = (resid**2).sum() / ((n_a - 1) * (n_b - 1))
     a_codes, b_codes = np.meshgrid(np.arange(n_a), np.arange(n_b), indexing="ij")
-    table = raters.crossed_variance_components(
+    fit = raters.crossed_variance_components(
         y.ravel(), a_codes.ravel(), b_codes.ravel(), names=("a", "b")
     )
+    table = fit.table
     assert table.loc["residual", "variance"] == pytest.approx(ms_e, rel=1e-4)
     assert table.loc["a", "variance"] == pytest.approx((ms_a - ms_e) / n_b, rel=1e-3)
     assert table.loc["b", "variance"] == pytest.approx((ms_b - ms_e) / n_a, rel=1e-3)
     assert table["share"].sum() == pytest.approx(1)
-    assert table.attrs["mean"] == pytest.approx(grand)
+    assert fit.mean == pytest.approx(grand) and fit.converged and fit.note == ""
 
 
 def test_crossed_reml_criterion_matches_dense_formula():
@@ -82,8 +83,9 @@ def test_crossed_reml_criterion_matches_dense_formula():
 
 def test_score_variance_components_reports_unidentifiable_data():
     dialogues = _dialogues([1, 2, 3], [10, 20, 30], client_id=[1, 2, 3], counselor_id=[1, 2, 1])
-    table = raters.score_variance_components(dialogues)
-    assert table["variance"].isna().all() and "not estimable" in table.attrs["note"]
+    fit = raters.score_variance_components(dialogues)
+    assert fit.table["variance"].isna().all() and fit.note.startswith("not estimable")
+    assert raters.variance_component_records(fit) == []
 
 
 def test_counselor_experience_orders_by_start_time_then_id():

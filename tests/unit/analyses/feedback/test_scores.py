@@ -258,16 +258,16 @@ def test_figures_render_every_glyph(synthetic_corpus, lang):
         }
     )
     figures = [
-        charts.score_histogram(dialogues, lang),
-        charts.item_distribution_chart(feedback.item_distribution(dialogues), lang),
-        charts.item_statistics_chart(feedback.item_statistics(dialogues), lang),
-        charts.scree_chart(item_structure.eigen_table(dialogues, n_iter=10), lang),
-        charts.loadings_chart(item_structure.loadings_table(dialogues), lang),
-        charts.correlation_heatmap(corr, link, corpus.items, lang),
-        charts.hexbin_chart(features, "client_chars", correlations.loc["client_chars"], lang),
-        charts.correlation_forest(correlations, lang),
-        charts.experience_chart(raters.experience_bins(dialogues), lang),
-        charts.keyness_chart(keywords, lang),
+        charts.score_distribution_chart(dialogues, lang=lang),
+        charts.item_distribution_chart(feedback.item_distribution(dialogues), lang=lang),
+        charts.item_statistics_chart(feedback.item_statistics(dialogues), lang=lang),
+        charts.scree_chart(item_structure.eigen_table(dialogues, n_iter=10), lang=lang),
+        charts.loadings_chart(item_structure.loadings_table(dialogues), lang=lang),
+        charts.item_correlation_chart(corr, link, corpus.items, lang=lang),
+        charts.hexbin_chart(features, "client_chars", correlations.loc["client_chars"], lang=lang),
+        charts.feature_correlation_chart(correlations, lang=lang),
+        charts.experience_chart(raters.experience_bins(dialogues), lang=lang),
+        charts.keyness_chart(keywords, lang=lang),
     ]
     for fig in figures:
         assert check_japanese_glyphs(fig) == []

@@ -24,7 +24,8 @@ def test_score_tiers_cut_at_percentiles_and_cutoff_goes_up():
     scores_ = pd.Series([10, 20, 30, 40, 50, 60, 70, 80, 90, 100], dtype=float)
     tiers = scores.score_tiers(scores_)
     cuts = np.percentile(scores_, [33, 67])
-    assert tiers.attrs["cutoffs"] == {33.0: pytest.approx(cuts[0]), 67.0: pytest.approx(cuts[1])}
+    cutoffs = scores.tier_cutoffs(scores_)
+    assert cutoffs == {33.0: pytest.approx(cuts[0]), 67.0: pytest.approx(cuts[1])}
     assert list(tiers.astype(str)) == ["low"] * 3 + ["middle"] * 4 + ["high"] * 3
     exact = scores.score_tiers(
         pd.Series([1, 2, 3, 4, 5, 6, 7]), percentiles=(50,), labels=("a", "b")
@@ -85,7 +86,9 @@ def test_feature_correlations_add_cluster_intervals_equal_to_separate_calls():
     assert row["r_within_rater"] == pytest.approx(
         ka_stats.within_cluster_correlation(features["client_chars"], score, raters_)
     )
-    assert "rater" in table.attrs["method"] and "200 resamples" in table.attrs["method"]
+    statement = score_features.feature_correlations_method(n_bootstrap=200, clusters=clusters)
+    assert "resample whole raters" in statement and "200 resamples" in statement
+    assert table.attrs == {}  # the method statement is returned by its own function
 
 
 def test_correlation_robustness_rows(corpus):
@@ -143,7 +146,8 @@ def test_alpha_table_ordinal_alpha_and_cluster_columns(corpus):
     off = np.corrcoef(items, rowvar=False)[np.triu_indices(20, 1)]
     assert table.loc["all", "mean_inter_item_r"] == pytest.approx(off.mean())
     assert {"ci_low_rater", "ci_high_counselor"} <= set(table.columns)
-    assert "Pearson" in table.attrs["method"]
+    statement = scores.alpha_table_method(method="pearson", n_bootstrap=40, clusters=["rater"])
+    assert "Pearson" in statement and "resample whole raters" in statement
 
 
 def test_retention_comparison_has_every_correlation_type(corpus):
@@ -189,4 +193,5 @@ def test_item_statistics_cluster_interval_of_the_mean(corpus):
     low, high = ka_stats.percentile_interval(means)
     row = table.loc[schema.ITEM_KEYS[0]]
     assert (row["ci_low_rater"], row["ci_high_rater"]) == pytest.approx((low, high))
-    assert "raters" in table.attrs["method"]
+    assert "raters" in scores.item_statistics_method(n_bootstrap=200, clusters=clusters)
+    assert "raters" not in scores.item_statistics_method(n_bootstrap=200)

@@ -1,0 +1,51 @@
+"""NotebookRun.record_all: the paper's values apply only to the default run; a subset or topic run
+logs corpus numbers as measured and leaves numbers not computed from the corpus as they are."""
+
+from __future__ import annotations
+
+import pytest
+
+from kokoro_analysis.corpus.loading import load_corpus
+from kokoro_analysis.notebook import NotebookRun
+from kokoro_analysis.paths import output_dirs
+from kokoro_analysis.reported import Record
+
+RECORDS = [
+    Record("stats.dialogues.total", 60),
+    Record("peers.esconv.dialogues", 1300, from_corpus=False),
+    Record("peers.augesc.dialogues", None, expect="not_reproducible", note="data not obtainable"),
+    Record("stats.people_both_roles", 3, quantity="People in both roles", unit="count", note="n"),
+]
+
+
+@pytest.fixture(scope="module")
+def corpus(synthetic_dir):
+    return load_corpus(synthetic_dir)
+
+
+def rows(run: NotebookRun) -> dict[str, tuple[str, str]]:
+    return {row.key: (row.status, row.note) for row in run.record_all(RECORDS)}
+
+
+def test_default_run_compares_with_the_paper(corpus, tmp_path):
+    run = NotebookRun("01_test", corpus, corpus, output_dirs(tmp_path))
+    assert rows(run) == {
+        "stats.dialogues.total": ("differs", ""),
+        "peers.esconv.dialogues": ("match", ""),
+        "peers.augesc.dialogues": ("not reproducible", "data not obtainable"),
+        "stats.people_both_roles": ("measured", "n"),
+    }
+
+
+def test_subset_and_topic_runs_log_corpus_numbers_as_measured(corpus, tmp_path):
+    high = corpus.subset("high")
+    run = NotebookRun("01_test", corpus, high, output_dirs(tmp_path), subset="high", topic="X")
+    scope = f"(run on {high.subset_name}, topic X)"
+    assert rows(run) == {
+        "stats.dialogues.total": ("measured", scope),
+        "peers.esconv.dialogues": ("match", ""),
+        "peers.augesc.dialogues": ("not reproducible", "data not obtainable"),
+        "stats.people_both_roles": ("measured", f"n {scope}"),
+    }
+    assert run.record("stats.dialogues.total", 60).status == "measured"
+    assert [row.key for row in run.log.rows].count("stats.dialogues.total") == 1
