@@ -22,7 +22,8 @@ def run_all(*args: str, tmp_path) -> subprocess.CompletedProcess:
         "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
     }
     env.pop("KOKOROCHAT_DATA", None)
-    env.pop("KOKOROCHAT_TRANSLATIONS", None)  # the real translations do not align with synthetic data
+    # the real translations (CI sets KOKOROCHAT_TRANSLATIONS) do not align with synthetic data
+    env.pop("KOKOROCHAT_TRANSLATIONS", None)
     return subprocess.run(
         [str(PROJECT_ROOT / "run_all.sh"), *args],
         cwd=tmp_path,
