@@ -184,6 +184,19 @@ done
 LOG_DIR="$OUTPUT_DIR/logs"
 mkdir -p "$OUTPUT_DIR/executed" "$LOG_DIR"
 rm -f "$LOG_DIR"/*.status
+
+# Longest first (by the seconds each took last time, in logs/durations.tsv; never run: first, by name),
+# so that -j N packs the notebooks tightly: a long one started last would finish alone.
+declare -A previous=()
+if [[ -f "$LOG_DIR/durations.tsv" ]]; then
+  while read -r name secs; do [[ "$secs" =~ ^[0-9]+$ ]] && previous[$name]=$secs; done <"$LOG_DIR/durations.tsv"
+fi
+queue=()
+while read -r _ notebook; do queue+=("$notebook"); done < <(
+  for notebook in "${selected[@]}"; do
+    echo "${previous[$(basename "$notebook" .ipynb)]:-999999} $notebook"
+  done | sort -k1,1nr -k2,2 -s
+)
 [[ ${#LENIENT[@]} -gt 0 ]] && PARAMS+=(-p lenient True)
 JOBS="${JOBS:-$("$PYTHON" -c 'from kokoro_analysis.workers import available_cores; print(available_cores())' 2>/dev/null || echo 1)}"
 echo "==> logs: $LOG_DIR/"
@@ -212,8 +225,8 @@ declare -A running=()
 next=0; finished=0; started_all=$SECONDS; last_tick=0
 while ((next < total || ${#running[@]} > 0)); do
   while ((next < total && ${#running[@]} < JOBS)); do
-    name="$(basename "${selected[$next]}" .ipynb)"
-    run_notebook "${selected[$next]}" &
+    name="$(basename "${queue[$next]}" .ipynb)"
+    run_notebook "${queue[$next]}" &
     running[$name]=$!
     next=$((next + 1))
   done
@@ -249,7 +262,10 @@ for notebook in "${selected[@]}"; do
   read -r status secs <"$LOG_DIR/$name.status"
   printf '%-32s %8s  %s\n' "$name" "$secs" "$status"
   [[ $status == ok ]] || failed+=("$name")
+  previous[$name]=$secs
 done
+for name in "${!previous[@]}"; do echo "$name ${previous[$name]}"; done | sort >"$LOG_DIR/durations.tsv.tmp"
+mv "$LOG_DIR/durations.tsv.tmp" "$LOG_DIR/durations.tsv"
 cat "$LOG_DIR/report.log"
 if [[ ${#PARAMS[@]} -gt 0 ]]; then
   settings=(); for ((i = 0; i < ${#PARAMS[@]}; i += 3)); do settings+=("${PARAMS[i+1]}=${PARAMS[i+2]}"); done

@@ -191,25 +191,32 @@ def _weighted_midranks(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     order = np.argsort(values, kind="stable")
     sorted_values = values[order]
     starts = np.r_[True, sorted_values[1:] != sorted_values[:-1]]
-    group = np.cumsum(starts) - 1
+    group = np.cumsum(starts) - 1  # tie group of each sorted value
     ends = np.r_[np.flatnonzero(starts)[1:], len(values)] - 1
-    cumulative = np.cumsum(weights[:, order], axis=1, dtype=float)[:, ends]
-    before = np.concatenate([np.zeros((len(weights), 1)), cumulative[:, :-1]], axis=1)
-    midrank = before + (cumulative - before + 1) / 2
-    ranks = np.empty(weights.shape)
-    ranks[:, order] = midrank[:, group]
-    return ranks
+    cumulative = np.cumsum(weights[:, order], axis=1, dtype=float)[:, ends]  # drawn up to the group
+    before = np.empty_like(cumulative)  # drawn before the group
+    before[:, 0] = 0
+    before[:, 1:] = cumulative[:, :-1]
+    midrank = (before + cumulative + 1) / 2
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order))  # where each value sits in the sorted order
+    return np.take(midrank, group[position], axis=1)
 
 
 def _weighted_pearson(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Pearson r per row of ``weights``; ``x``/``y`` are vectors or (rows × n) matrices."""
-    total = weights.sum(axis=1, keepdims=True)
-    mx = (weights * x).sum(axis=1, keepdims=True) / total
-    my = (weights * y).sum(axis=1, keepdims=True) / total
-    dx, dy = x - mx, y - my
+    total = weights.sum(axis=1)
+
+    def weighted_mean(values: np.ndarray) -> np.ndarray:
+        sums = weights @ values if values.ndim == 1 else np.einsum("ij,ij->i", weights, values)
+        return sums / total
+
+    dx = x - weighted_mean(x)[:, None]
+    dy = y - weighted_mean(y)[:, None]
+    weighted_dx = weights * dx
     with np.errstate(invalid="ignore", divide="ignore"):
-        spread = (weights * dx**2).sum(axis=1) * (weights * dy**2).sum(axis=1)
-        return (weights * dx * dy).sum(axis=1) / np.sqrt(spread)
+        spread = np.einsum("ij,ij->i", weighted_dx, dx) * np.einsum("ij,ij,ij->i", weights, dy, dy)
+        return np.einsum("ij,ij->i", weighted_dx, dy) / np.sqrt(spread)
 
 
 def centred_within(values: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:

@@ -159,8 +159,7 @@ def retrieval_responses(
         window = slice(start, start + dense.shape[1])
         for owners, rows, keys in groups:
             sims = keys @ dense  # keys x block
-            top = sims.argmax(axis=0)  # ties: the first = earliest row of the group
-            top_sim = sims[top, np.arange(dense.shape[1])].astype(np.float64)
+            top, top_sim = _column_argmax(sims)  # ties: the first = earliest row of the group
             for name in owners:
                 _keep_better(best_sim[name][window], best_row[name][window], top_sim, rows[top])
     result = {}
@@ -178,6 +177,18 @@ def retrieval_responses(
             float(best_sim[name][matched].mean()) if matched.any() else float("nan"),
         )
     return result
+
+
+def _column_argmax(sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of ``sims`` (keys x queries, non-negative): the first row holding the column's
+    maximum, and that maximum (float64). Same as ``sims.argmax(axis=0)``, but several times faster on
+    a C-ordered array (numpy's argmax along axis 0 copies the array; a max reduction does not)."""
+    top_sim = sims.max(axis=0)
+    rows, cols = np.nonzero(sims == np.where(top_sim > 0, top_sim, np.inf).astype(sims.dtype))
+    columns, first = np.unique(cols, return_index=True)  # nonzero is row-major: first = lowest row
+    top = np.zeros(sims.shape[1], dtype=np.int64)  # a column of zeros: row 0, as argmax
+    top[columns] = rows[first]
+    return top, top_sim.astype(np.float64)
 
 
 def _key_groups(pools: Mapping[str, np.ndarray]) -> list[tuple[list[str], np.ndarray]]:

@@ -14,6 +14,7 @@ from kokoro_analysis.corpus import schema
 from kokoro_analysis.finetune import metrics
 from kokoro_analysis.finetune.baselines import (
     RidgeScoreModel,
+    _column_argmax,
     dialogue_features,
     echo_responses,
     generation_baselines,
@@ -163,6 +164,18 @@ def test_grouped_retrieval_equals_brute_force(synthetic):
             ]  # earliest of the ties
             best.append(pool["target"].iloc[top])
         assert result[name].responses == best, name
+
+
+def test_column_argmax_equals_numpy_argmax_with_ties_and_empty_columns():
+    rng = np.random.default_rng(0)
+    sims = rng.integers(0, 4, size=(50, 9)).astype(np.float32) / 3  # many ties
+    sims[:, 3] = 0  # a context with no match
+    sims[[5, 40], 6] = 2.0  # a tie at the maximum: the first row wins
+    top, top_sim = _column_argmax(sims)
+    assert top.tolist() == sims.argmax(axis=0).tolist()
+    assert top[3] == 0 and top[6] == 5
+    assert top_sim.dtype == np.float64
+    assert top_sim.tolist() == sims.max(axis=0).astype(np.float64).tolist()
 
 
 def test_generation_baselines_on_synthetic_data(synthetic):
