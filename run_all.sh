@@ -198,13 +198,27 @@ while read -r _ notebook; do queue+=("$notebook"); done < <(
   done | sort -k1,1nr -k2,2 -s
 )
 [[ ${#LENIENT[@]} -gt 0 ]] && PARAMS+=(-p lenient True)
-JOBS="${JOBS:-$("$PYTHON" -c 'from kokoro_analysis.workers import available_cores; print(available_cores())' 2>/dev/null || echo 1)}"
+CORES="$("$PYTHON" -c 'from kokoro_analysis.workers import available_cores; print(available_cores())' 2>/dev/null || echo 1)"
+JOBS="${JOBS:-$CORES}"
 echo "==> logs: $LOG_DIR/"
 
-step "checking the data" "$LOG_DIR/validate.log" "$PYTHON" -m kokoro_analysis.cli validate --show 10 "${LENIENT[@]}" \
+# The raw-file check and the token cache run side by side (the cache loads the data strictly too); the
+# check's verdict is reported first. Without any data the check runs alone first, as it clones the data.
+validate=("$PYTHON" -m kokoro_analysis.cli validate --show 10 "${LENIENT[@]}")
+validate_pid=""
+if [[ -z "${KOKOROCHAT_DATA:-}" && ! -e data/KokoroChat ]]; then
+  step "checking the data (cloning it first)" "$LOG_DIR/validate.log" "${validate[@]}"; validate_status=$?
+else
+  "${validate[@]}" >"$LOG_DIR/validate.log" 2>&1 &
+  validate_pid=$!
+fi
+step "warming the token cache" "$LOG_DIR/tokenize.log" "$PYTHON" -m kokoro_analysis.cli tokenize "${LENIENT[@]}"
+tokenize_status=$?
+[[ -z "$validate_pid" ]] || { wait "$validate_pid"; validate_status=$?; }
+((validate_status == 0)) \
   || { cat "$LOG_DIR/validate.log" >&2; die "the data did not validate (see above); fix it, pass --data, or --lenient to skip bad sessions"; }
-echo "==> checked the data in ${STEP_SECONDS} s: $(grep -m1 -iE 'sessions|skipped' "$LOG_DIR/validate.log")"
-step "warming the token cache" "$LOG_DIR/tokenize.log" "$PYTHON" -m kokoro_analysis.cli tokenize "${LENIENT[@]}" \
+echo "==> checked the data: $(grep -m1 -iE 'sessions|skipped' "$LOG_DIR/validate.log")"
+((tokenize_status == 0)) \
   || { tail -n 20 "$LOG_DIR/tokenize.log" >&2; die "tokenization failed (full log: $LOG_DIR/tokenize.log)"; }
 echo "==> token cache ready in ${STEP_SECONDS} s: $(tail -n 1 "$LOG_DIR/tokenize.log" | tr '\r' '\n' | tail -n 1)"
 
@@ -220,7 +234,14 @@ run_notebook() {
 }
 
 total=${#selected[@]}
-echo "==> running $total notebook(s), $JOBS at a time"
+# Each notebook gets its share of the cores, for its worker processes and its BLAS/OpenMP threads: N
+# notebooks each using every core would oversubscribe the machine (a user's own settings are kept).
+share=$((CORES / (JOBS < total ? JOBS : total))); ((share >= 1)) || share=1
+export KOKORO_CORES="$share"
+for variable in OMP_NUM_THREADS OPENBLAS_NUM_THREADS MKL_NUM_THREADS; do
+  [[ -n "${!variable:-}" ]] || export "$variable=$share"
+done
+echo "==> running $total notebook(s), $JOBS at a time ($share core(s) each)"
 declare -A running=()
 next=0; finished=0; started_all=$SECONDS; last_tick=0
 while ((next < total || ${#running[@]} > 0)); do

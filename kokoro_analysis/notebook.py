@@ -86,8 +86,12 @@ class NotebookRun:
         return f"{stem}{self.suffix}{lang}"
 
     def save_figure(self, fig, stem: str) -> dict[str, Path]:
-        """Save a figure as PDF + PNG under ``figures/`` (name suffixed with ``_ja`` in Japanese)."""
-        return plotting.save_figure(fig, self.name(stem, per_lang=True), self.out.root)
+        """Save a figure as PDF + PNG under ``figures/`` (name suffixed with ``_ja`` in Japanese), show
+        the saved PNG at the figure's on-screen size and close the figure: what the notebook shows is
+        the file, and the figure is drawn once."""
+        paths = plotting.save_figure(fig, self.name(stem, per_lang=True), self.out.root, close=True)
+        _show_png(paths["png"], width_in=fig.get_figwidth())
+        return paths
 
     def write_table(
         self,
@@ -220,3 +224,13 @@ def strip_outputs_before_save(model: dict, path: str, contents_manager: Any, **_
         if cell.get("cell_type") == "code":
             cell["outputs"] = []
             cell["execution_count"] = None
+
+
+def _show_png(path: Path, *, width_in: float) -> None:
+    """Display a saved PNG in the notebook, ``width_in`` inches wide at matplotlib's screen dpi."""
+    import matplotlib
+    from IPython.display import Image, display
+
+    display(
+        Image(data=path.read_bytes(), width=round(width_in * matplotlib.rcParams["figure.dpi"]))
+    )

@@ -266,14 +266,15 @@ def bootstrap_correlation(
     confidence: float = 0.95,
     clusters=None,
     within=None,
-    chunk: int = 200,
+    chunk: int = 50,
     cache: dict | None = None,
 ) -> dict[str, float]:
     """Correlation (``method``) of x and y with a percentile bootstrap CI (pairs with a NaN dropped).
     ``clusters=None`` resamples pairs (:func:`bootstrap_counts`); otherwise whole clusters, each with
     all its pairs (:func:`cluster_bootstrap_counts`). ``within`` (cluster labels): the statistic is
     :func:`within_cluster_correlation` for those clusters, recomputed in every resample. All resamples
-    are evaluated at once, in chunks of ``chunk``; a Spearman resample ranks the drawn values afresh.
+    are evaluated at once, in chunks of ``chunk`` resamples (small enough for a core's cache: 50 x 6,589
+    sessions x 8 bytes is 2.6 MB; 200 was about 1.7x slower); a Spearman resample ranks the drawn values afresh.
     Resamples with an undefined r (a constant variable) are dropped. ``cache``: a dict shared by calls
     with the same ``y``, ``clusters``, ``n_bootstrap`` and ``seed`` (the resample weights and the ranks
     of ``y`` are reused when no pair is dropped). Returns ``n``, ``r``, ``ci_low``, ``ci_high``,

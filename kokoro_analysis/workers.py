@@ -8,13 +8,24 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+CORES_VARIABLE = "KOKORO_CORES"
+"""Environment variable limiting the cores one process uses (``run_all.sh -j N`` gives each of its N
+notebooks its share, so parallel notebooks do not oversubscribe the machine)."""
+
 
 def available_cores() -> int:
-    """CPU cores this process may use (its affinity mask where the OS has one)."""
+    """CPU cores this process may use: its affinity mask (where the OS has one), at most
+    ``$KOKORO_CORES`` when that is set."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    limit = os.environ.get(CORES_VARIABLE, "").strip()
+    if not limit:
+        return cores
+    if not limit.isdigit() or int(limit) < 1:
+        raise ValueError(f"{CORES_VARIABLE}={limit!r}: expected a whole number of cores, 1 or more")
+    return min(cores, int(limit))
 
 
 class WorkerDiedError(RuntimeError):

@@ -46,6 +46,7 @@ __all__ = [
     "new_figure",
     "paper_style",
     "pdf_text_sizes",
+    "png_from_pdf",
     "save_figure",
     "use_japanese_font",
 ]
@@ -205,14 +206,20 @@ def save_figure(
     close: bool = False,
 ) -> dict[str, Path]:
     """Write ``<figures>/<name>.pdf`` and ``.png`` (300 dpi), byte-identical across runs
-    (no dates, fixed producer, no version strings). Returns ``{format: path}``.
+    (no dates, fixed producer, no version strings). Returns ``{format: path}``. The PNG is the PDF
+    rasterised (:func:`png_from_pdf`), so both show the same drawing and the figure is drawn once.
 
     Refuses (:class:`ValueError`, nothing written) a figure with a character none of its fonts can
     draw (:func:`check_japanese_glyphs`) or a text smaller than :data:`MIN_TEXT_PT` in its PDF
     (:func:`pdf_text_sizes`). The figure stays open unless ``close`` (notebooks display it)."""
     rendered: dict[str, bytes] = {}
+    # constrained layout settles after one draw: without this the first save differs from a second
+    fig.draw_without_rendering()
     with _no_source_date_epoch():
         for fmt in dict.fromkeys(("pdf", *formats)):
+            if fmt == "png":
+                rendered[fmt] = png_from_pdf(rendered["pdf"])
+                continue
             buffer = io.BytesIO()
             fig.savefig(buffer, format=fmt, dpi=SAVE_DPI, metadata=_metadata(fmt))
             rendered[fmt] = buffer.getvalue()
@@ -237,6 +244,17 @@ def save_figure(
     if close:
         plt.close(fig)
     return paths
+
+
+def png_from_pdf(pdf: bytes, dpi: int = SAVE_DPI) -> bytes:
+    """The first page of a PDF (its bytes) as a PNG at ``dpi`` dots per inch (white background, the
+    resolution recorded in the file), rendered with PyMuPDF; deterministic."""
+    import pymupdf
+
+    with pymupdf.open(stream=pdf, filetype="pdf") as document:
+        pixmap = document[0].get_pixmap(dpi=dpi, alpha=False)
+        pixmap.set_dpi(dpi, dpi)
+        return pixmap.tobytes("png")
 
 
 def pdf_text_sizes(pdf: bytes | str | os.PathLike) -> list[tuple[float, str]]:

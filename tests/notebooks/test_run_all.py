@@ -129,3 +129,24 @@ def test_parallel_run_matches_a_serial_run(tmp_path, synthetic_dir):
     assert outputs["1"].keys() == outputs["2"].keys()
     differ = [str(p) for p in outputs["1"] if outputs["1"][p] != outputs["2"][p]]
     assert not differ, f"outputs differ between serial and parallel runs: {differ}"
+
+
+def test_notebooks_run_longest_first_by_their_last_durations(tmp_path, synthetic_dir):
+    """With -j N a long notebook started last would finish alone: the notebooks start in the order of
+    the seconds they took last time (logs/durations.tsv), which each run updates; each notebook gets
+    its share of the cores."""
+    out = tmp_path / "out"
+    (out / "logs").mkdir(parents=True)
+    (out / "logs" / "durations.tsv").write_text("02_topic_distribution 1\n05_explore_sessions 99\n")
+    args = ("--data", str(synthetic_dir), "--only", "02", "--only", "05", "--output-dir", str(out))
+    result = run_all(*args, "-j", "1", tmp_path=tmp_path)
+    assert "failed notebook(s)" not in result.stderr, result.stdout[-2000:] + result.stderr[-2000:]
+    order = re.findall(r"\[\d/2\] (\w+): ok", result.stdout)
+    assert order == ["05_explore_sessions", "02_topic_distribution"]
+    assert re.search(r"2 notebook\(s\), 1 at a time \(\d+ core\(s\) each\)", result.stdout)
+    durations = dict(
+        line.split() for line in (out / "logs" / "durations.tsv").read_text().splitlines()
+    )
+    assert durations.keys() == {"02_topic_distribution", "05_explore_sessions"}
+    assert all(seconds.isdigit() for seconds in durations.values())
+    assert durations["05_explore_sessions"] != "99"  # this run's time replaced the old one

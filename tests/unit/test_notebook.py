@@ -49,3 +49,21 @@ def test_subset_and_topic_runs_log_corpus_numbers_as_measured(corpus, tmp_path):
     }
     assert run.record("stats.dialogues.total", 60).status == "measured"
     assert [row.key for row in run.log.rows].count("stats.dialogues.total") == 1
+
+
+def test_save_figure_shows_the_saved_png_and_closes_the_figure(corpus, tmp_path, monkeypatch):
+    import IPython.display
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    run = NotebookRun("01_test", corpus, corpus, output_dirs(tmp_path))
+    fig = plt.figure(figsize=(3, 2))
+    fig.add_subplot().plot([0, 1], [1, 0])
+    paths = run.save_figure(fig, "line")
+    assert paths["png"] == tmp_path / "figures" / "line.png"
+    assert not plt.fignum_exists(fig.number)
+    (image,) = shown
+    assert image.data == paths["png"].read_bytes()
+    assert image.width == round(3 * matplotlib.rcParams["figure.dpi"])

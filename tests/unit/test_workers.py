@@ -1,4 +1,5 @@
-"""Worker processes fail loudly (issue 13, item 6): a dead worker ends the run with a message."""
+"""Worker processes fail loudly (issue 13, item 6): a dead worker ends the run with a message; the
+cores a process may use can be limited with KOKORO_CORES (run_all.sh -j N)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import signal
 
 import pytest
 
-from kokoro_analysis.workers import WorkerDiedError, map_in_processes
+from kokoro_analysis.workers import WorkerDiedError, available_cores, map_in_processes
 
 
 def _square_or_die(value: int) -> int:
@@ -28,3 +29,16 @@ def test_results_come_back_in_order():
 def test_a_killed_worker_raises_instead_of_hanging():
     with pytest.raises(WorkerDiedError, match="a worker process died while squaring"):
         list(map_in_processes(_square_or_die, [1, 2, 3, 4], 2, what="squaring"))
+
+
+def test_kokoro_cores_limits_the_cores(monkeypatch):
+    monkeypatch.delenv("KOKORO_CORES", raising=False)
+    machine = available_cores()
+    monkeypatch.setenv("KOKORO_CORES", "1")
+    assert available_cores() == 1
+    monkeypatch.setenv("KOKORO_CORES", str(machine + 5))
+    assert available_cores() == machine  # never more than the process may use
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("KOKORO_CORES", bad)
+        with pytest.raises(ValueError, match="KOKORO_CORES"):
+            available_cores()

@@ -112,6 +112,22 @@ def test_save_figure_embeds_truetype_and_png_is_300_dpi(tmp_path):
         assert "Software" not in image.info
 
 
+def test_png_is_the_pdf_drawing_at_300_dpi(tmp_path):
+    import numpy as np
+
+    apply_paper_style()
+    fig = plt.figure(figsize=(2, 1))
+    fig.patches.append(
+        plt.Rectangle((0, 0), 0.5, 1, transform=fig.transFigure, color="black", figure=fig)
+    )
+    paths = save_figure(fig, "half", tmp_path, close=True)
+    with Image.open(paths["png"]) as image:
+        assert image.size == (600, 300)
+        pixels = np.asarray(image.convert("L"), dtype=float)
+    assert pixels[:, :295].mean() < 5  # the black left half
+    assert pixels[:, 305:].mean() > 250  # the white right half (no transparency)
+
+
 def test_save_figure_is_byte_identical(tmp_path, monkeypatch):
     apply_paper_style()
     fig = _japanese_figure("full")
