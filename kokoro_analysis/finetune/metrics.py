@@ -93,6 +93,14 @@ def bleu(hypotheses: Iterable[Tokens], references: Iterable[Tokens], max_n: int 
     """
     _check_order(max_n, "max_n")
     hyps, refs = _as_pairs(hypotheses, references)
+    return _bleu(hyps, refs, *_clipped_counts(hyps, refs, max_n))
+
+
+def _clipped_counts(
+    hyps: list[tuple[str, ...]], refs: list[tuple[str, ...]], max_n: int
+) -> tuple[list[int], list[int]]:
+    """Per order n = 1..max_n: clipped n-gram matches and hypothesis n-grams, summed over the corpus
+    (the counts of order n do not depend on ``max_n``)."""
     matches = [0] * max_n
     totals = [0] * max_n
     for hyp, ref in zip(hyps, refs):
@@ -103,12 +111,19 @@ def bleu(hypotheses: Iterable[Tokens], references: Iterable[Tokens], max_n: int 
             ref_counts = Counter(_ngrams(ref, n))
             matches[n - 1] += sum(min(c, ref_counts[g]) for g, c in hyp_counts.items())
             totals[n - 1] += max(len(hyp) - n + 1, 0)
+    return matches, totals
+
+
+def _bleu(
+    hyps: list[tuple[str, ...]], refs: list[tuple[str, ...]], matches: list[int], totals: list[int]
+) -> float:
+    """BLEU (0-100) from the clipped counts of orders 1..len(matches) (see :func:`bleu`)."""
     if min(matches) == 0:  # also covers totals == 0
         return 0.0
     c = sum(map(len, hyps))
     r = sum(map(len, refs))
     bp = 1.0 if c > r else math.exp(1.0 - r / c)
-    log_p = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
+    log_p = sum(math.log(m / t) for m, t in zip(matches, totals)) / len(matches)
     return 100.0 * bp * math.exp(log_p)
 
 
@@ -160,7 +175,10 @@ def rouge_l(hypotheses: Iterable[Tokens], references: Iterable[Tokens]) -> float
     Per response: P = LCS/len(hyp), R = LCS/len(ref), F = 2PR/(P+R), and F = 0 when LCS = 0.
     Returns the unweighted mean of F over responses, x 100 (0 for an empty corpus).
     """
-    hyps, refs = _as_pairs(hypotheses, references)
+    return _rouge_l(*_as_pairs(hypotheses, references))
+
+
+def _rouge_l(hyps: list[tuple[str, ...]], refs: list[tuple[str, ...]]) -> float:
     if not hyps:
         return 0.0
     total = 0.0
@@ -182,7 +200,10 @@ def distinct_n(responses: Iterable[Tokens], n: int) -> float:
     response boundaries. 0 when there are no n-grams.
     """
     _check_order(n, "n")
-    corpus = _as_corpus(responses, "responses")
+    return _distinct_n(_as_corpus(responses, "responses"), n)
+
+
+def _distinct_n(corpus: list[tuple[str, ...]], n: int) -> float:
     distinct: set[tuple[str, ...]] = set()
     total = 0
     for toks in corpus:
@@ -210,12 +231,13 @@ def generation_scores(
     for i, hyp in enumerate(hyps):
         if not hyp:
             raise ValueError(f"hypothesis {i} is empty (0 tokens)")
+    matches, totals = _clipped_counts(hyps, refs, 4)
     return {
-        "bleu_1": bleu(hyps, refs, max_n=1),
-        "bleu_4": bleu(hyps, refs, max_n=4),
-        "rouge_l": rouge_l(hyps, refs),
-        "dist_1": distinct_n(hyps, 1),
-        "dist_2": distinct_n(hyps, 2),
+        "bleu_1": _bleu(hyps, refs, matches[:1], totals[:1]),
+        "bleu_4": _bleu(hyps, refs, matches, totals),
+        "rouge_l": _rouge_l(hyps, refs),
+        "dist_1": _distinct_n(hyps, 1),
+        "dist_2": _distinct_n(hyps, 2),
         "mean_hyp_tokens": sum(map(len, hyps)) / len(hyps),
         "n_responses": len(hyps),
     }

@@ -216,6 +216,7 @@ def test_generation_scores_combines_metrics():
     }
     assert scores["bleu_1"] == pytest.approx(sacrebleu_score(hyps, refs, 1), rel=1e-9)
     assert scores["bleu_4"] == pytest.approx(sacrebleu_score(hyps, refs, 4), rel=1e-9)
+    assert (scores["bleu_1"], scores["bleu_4"]) == (M.bleu_1(hyps, refs), M.bleu_4(hyps, refs))
     assert scores["rouge_l"] == M.rouge_l(hyps, refs)
     assert scores["dist_2"] == M.distinct_n(hyps, 2)
     assert scores["mean_hyp_tokens"] == pytest.approx(np.mean([len(h) for h in hyps]))
