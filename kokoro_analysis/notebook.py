@@ -85,8 +85,18 @@ class NotebookRun:
         lang = "_ja" if per_lang and self.lang == "ja" else ""
         return f"{stem}{self.suffix}{lang}"
 
+    @property
+    def scope_note(self) -> str:
+        """The line a figure of a subset or topic run carries (:func:`plotting.scope_note`); empty
+        for the default run."""
+        sessions = len(self.corpus.dialogues)
+        return plotting.scope_note(self.subset, sessions, topic=self.topic, lang=self.lang)
+
     def save_figure(self, fig, stem: str) -> dict[str, Path]:
-        """Save a figure as PDF + PNG under ``figures/`` (name suffixed with ``_ja`` in Japanese)."""
+        """Save a figure as PDF + PNG under ``figures/`` (name suffixed with ``_ja`` in Japanese); a
+        subset or topic run's figure says which sessions it shows (:attr:`scope_note`)."""
+        if not self.is_default:
+            plotting.add_scope_note(fig, self.scope_note)
         return plotting.save_figure(fig, self.name(stem, per_lang=True), self.out.root)
 
     def write_table(
