@@ -8,13 +8,13 @@ import textwrap
 
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects, ticker
 from matplotlib import pyplot as plt
-from matplotlib import ticker
 from matplotlib.figure import Figure
 from scipy import stats
 from scipy.cluster import hierarchy
 
-from kokoro_analysis.charts.style import new_figure
+from kokoro_analysis.charts.style import new_figure, score_limits
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.text.glossary import word_label
 
@@ -51,17 +51,24 @@ def _block_label(block: str, lang: str) -> str:
 def score_distribution_chart(
     dialogues: pd.DataFrame, *, lang: str = "en", bin_width: int = 2
 ) -> Figure:
-    """Density histogram of the score (sessions whose score a flag changed stacked separately), a
-    Gaussian KDE of all scores, mean and median, and the subset bounds (70 and 99, :data:`schema.SUBSETS`)."""
-    fig, ax = new_figure("column", 2.1)
+    """Density histogram of the score (sessions whose score a flag changed stacked separately;
+    ``bin_width`` points per bin, 1 when the scores span under 20 points), a Gaussian KDE of all
+    scores, mean and median, and the subset bounds (70 and 99, :data:`schema.SUBSETS`) with the
+    subsets' names above the axes. The score axis covers the data (:func:`score_limits`: 0–100 for
+    the full corpus); the legend sits below the axes, covering no bar."""
+    fig, ax = new_figure("column", 2.5)
     scores = dialogues["score"].to_numpy(dtype=float)
     flagged = dialogues["score_branch"].to_numpy() != "sum"
-    edges = np.arange(0, 100 + bin_width, bin_width)
-    weights = np.full(len(scores), 1 / (max(len(scores), 1) * bin_width))
+    lo, hi = score_limits(scores, pad=False)
+    if hi - lo < 20:  # a narrow subset: one bin per score
+        bin_width = 1
+    # integer scores: bins of ``bin_width`` whole points centred on them (the last one narrower when
+    # the range holds a number of points not divisible by it), no bin holding more points than another
+    edges = np.append(np.arange(lo - 0.5, hi + 0.5, bin_width), hi + 0.5)
     ax.hist(
         [scores[~flagged], scores[flagged]],
         bins=edges,
-        weights=[weights[~flagged], weights[flagged]],
+        density=True,  # stacked: the two parts together integrate to 1
         stacked=True,
         color=["#a6bddb", "#cc4c02"],  # light and dark: distinct in greyscale
         edgecolor="white",
@@ -71,38 +78,40 @@ def score_distribution_chart(
             schema.pick("フラグで減点（半減・0点）", "Changed by a flag", lang=lang),
         ],
     )
-    if len(scores) > 2 and np.ptp(scores) > 0:
-        grid = np.linspace(0, 100, 401)
+    if len(np.unique(scores)) >= 5:  # a density estimate needs a few distinct scores
+        grid = np.linspace(lo, hi, 401)
         ax.plot(grid, stats.gaussian_kde(scores)(grid), color="black", linewidth=0.8, label="KDE")
-    mean, median = scores.mean(), np.median(scores)
-    ax.axvline(
-        mean,
-        color="black",
-        linestyle="--",
-        linewidth=0.7,
-        label=schema.pick(f"平均 {mean:.2f}", f"Mean {mean:.2f}", lang=lang),
-    )
-    ax.axvline(
-        median,
-        color="black",
-        linestyle=":",
-        linewidth=0.9,
-        label=schema.pick(f"中央値 {median:g}", f"Median {median:g}", lang=lang),
-    )
-    for bound in (schema.HIGH_SCORE, schema.TEST_SCORE):
-        ax.axvline(bound, color="0.6", linewidth=0.5)
-    above = ax.get_xaxis_transform()  # x in data, y in axes coordinates
-    for subset in ("low", "high", "test"):  # names at the middle of each subset's range
-        low, high, _ = schema.SUBSETS[subset]
-        x, name = (
-            (low + min(high + 1, 100)) / 2,
-            schema.pick(*SUBSET_BAND_LABELS[subset], lang=lang),
+    if len(scores):
+        mean, median = scores.mean(), np.median(scores)
+        ax.axvline(
+            mean,
+            color="black",
+            linestyle="--",
+            linewidth=0.7,
+            label=schema.pick(f"平均 {mean:.2f}", f"Mean {mean:.2f}", lang=lang),
         )
-        ax.text(x, 1.01, name, transform=above, ha="center", va="bottom", fontsize=6, color="0.4")
-    ax.set_xlim(0, 100)
+        ax.axvline(
+            median,
+            color="black",
+            linestyle=":",
+            linewidth=0.9,
+            label=schema.pick(f"中央値 {median:g}", f"Median {median:g}", lang=lang),
+        )
+    for bound in (schema.HIGH_SCORE, schema.TEST_SCORE):  # between the bins of bound - 1 and bound
+        if lo < bound <= hi:
+            ax.axvline(bound - 0.5, color="0.6", linewidth=0.5)
+    above = ax.get_xaxis_transform()  # x in data, y in axes coordinates
+    for subset in ("low", "high", "test"):  # names at the middle of the visible part of each range
+        low, high = max(schema.SUBSETS[subset][0], lo), min(schema.SUBSETS[subset][1], hi)
+        if high >= low:
+            name = schema.pick(*SUBSET_BAND_LABELS[subset], lang=lang)
+            ax.text((low + high) / 2, 1.01, name, transform=above, ha="center", va="bottom",
+                    fontsize=6, color="0.4")  # fmt: skip
+    ax.set_xlim(lo - 0.5, hi + 0.5)
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     ax.set_xlabel(schema.pick("評価点（0–100）", "Score (0–100)", lang=lang))
     ax.set_ylabel(schema.pick("密度", "Density", lang=lang))
-    ax.legend(loc="upper left", fontsize=6, handlelength=1.5)
+    fig.legend(loc="outside lower center", ncols=3, fontsize=6, handlelength=1.5, columnspacing=1.0)
     return fig
 
 
@@ -414,8 +423,9 @@ def hexbin_chart(
     log_x: bool = True,
     method: str = "spearman",
 ) -> Figure:
-    """Hexbin density of one per-session feature (x, log scale by default) against the score, with the
-    correlation and its bootstrap CI in the corner."""
+    """Hexbin density of one per-session feature (x, log scale by default) against the score (axis
+    limited to the scores present, :func:`score_limits`) with the binned median as a black line
+    outlined in white; the correlation with its bootstrap CI and the legend above the axes."""
     from kokoro_analysis.analyses.feedback.score_features import FEATURES
 
     data = features[[feature, "score"]].dropna()
@@ -443,31 +453,33 @@ def hexbin_chart(
             ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
             ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         medians = _binned_medians(data[feature].to_numpy(), data["score"].to_numpy())
-        ax.plot(
+        ax.plot(  # black with a white outline: stands out of any blue, in colour and in grey
             *medians,
-            color="#d95f02",
-            linewidth=1.0,
+            color="black",
+            linewidth=1.1,
+            marker="o",
+            markersize=2.2,
+            path_effects=[patheffects.withStroke(linewidth=2.6, foreground="white")],
             label=schema.pick("区間ごとの中央値", "Binned median", lang=lang),
         )
-        ax.legend(loc="lower right", fontsize=6)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=6, borderaxespad=0.1)
     label_ja, label_en, _ = FEATURES.get(feature, (feature, feature, ""))
     if log_x:
         label_ja, label_en = f"{label_ja}・対数軸", f"{label_en} – log scale"
     ax.set_xlabel(schema.pick(label_ja, label_en, lang=lang))
     ax.set_ylabel(schema.pick("評価点", "Score", lang=lang))
-    ax.set_ylim(-2, 102)
+    ax.set_ylim(*score_limits(data["score"]))
     if correlation is not None and np.isfinite(correlation["r"]):
-        ax.text(
-            0.02,
-            0.98,
+        ax.text(  # above the axes: the hexagons reach every corner
+            0.0,
+            1.02,
             f"{_symbol(method)} = {_signed(correlation['r'])} [{_signed(correlation['ci_low'])}, "
             f"{_signed(correlation['ci_high'])}]"
             f"\nn = {int(correlation['n']):,}",
             transform=ax.transAxes,
             ha="left",
-            va="top",
+            va="bottom",
             fontsize=6,
-            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
         )
     return fig
 
@@ -553,8 +565,11 @@ def feature_correlation_chart(
 
 
 def experience_chart(bins: pd.DataFrame, *, lang: str = "en") -> Figure:
-    """Mean score with 95 % CI by the counselor's experience (the n-th session of that counselor)."""
+    """Mean score with 95 % CI by the counselor's experience (the n-th session of that counselor); the
+    number of sessions of each bin under its tick label, so no text sits among the error bars; bins
+    without sessions left out."""
     fig, ax = new_figure("column", 2.0)
+    bins = bins[bins["sessions"] > 0]  # a subset may leave the last bins empty
     x = np.arange(len(bins))
     mean = bins["mean_score"].to_numpy()
     ax.errorbar(
@@ -568,24 +583,18 @@ def experience_chart(bins: pd.DataFrame, *, lang: str = "en") -> Figure:
         elinewidth=0.7,
         linewidth=0.7,
     )
-    for xi, (m, hi, n) in enumerate(zip(mean, bins["ci_high"], bins["sessions"])):
-        if np.isfinite(m):
-            ax.text(
-                xi,
-                (hi if np.isfinite(hi) else m) + 0.4,
-                f"n={n:,}",
-                ha="center",
-                va="bottom",
-                fontsize=6,
-            )
-    ax.set_xticks(x, bins.index)
+    ticks = [f"{label}\n({n:,})" for label, n in zip(bins.index, bins["sessions"])]
+    ax.set_xticks(x, ticks, fontsize=6)
+    ax.set_xlim(-0.5, len(bins) - 0.5)
     ax.set_xlabel(
         schema.pick(
-            "カウンセラーにとって何回目のセッションか", "Counselor's n-th session", lang=lang
+            "カウンセラーにとって何回目のセッションか（セッション数）",
+            "Counselor's n-th session (sessions)",
+            lang=lang,
         )
     )
     ax.set_ylabel(schema.pick("平均評価点（95%CI）", "Mean score (95% CI)", lang=lang))
-    ax.margins(y=0.15)
+    ax.margins(y=0.08)
     return fig
 
 

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
@@ -50,6 +51,7 @@ __all__ = [
     "pdf_text_sizes",
     "save_figure",
     "scope_note",
+    "score_limits",
     "use_japanese_font",
 ]
 
@@ -239,6 +241,26 @@ def add_scope_note(fig: Figure, text: str) -> None:
         return
     note = fig.suptitle(text, x=0.995, ha="right", fontsize=6.5, color="0.3")
     note.set_gid(SCOPE_NOTE_GID)
+
+
+SCALE_END_SNAP = 20
+"""A score axis reaches the end of the 0–100 scale when the data come within this many points of it."""
+
+
+def score_limits(scores, *, pad: bool = True) -> tuple[float, float]:
+    """Limits of a score axis (0–100 points) that cover the data and no wide empty band: the range
+    of the scores, extended to 0 or 100 when they come within :data:`SCALE_END_SNAP` points of it
+    (so the full corpus keeps 0–100, the High subset 70–100, the Low subset 0–69); with ``pad``,
+    widened by 2 % of the range (at least 1 point) so markers at the ends are not cut."""
+    values = np.asarray(scores, dtype=float)
+    values = values[np.isfinite(values)]
+    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 100.0)
+    low = 0.0 if low <= SCALE_END_SNAP else low
+    high = 100.0 if high >= 100 - SCALE_END_SNAP else high
+    if not pad:
+        return low, high
+    margin = max(1.0, 0.02 * (high - low))
+    return low - margin, high + margin
 
 
 MIN_TEXT_PT = 6.0
