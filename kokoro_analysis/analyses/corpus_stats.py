@@ -665,7 +665,7 @@ def vocabulary_records(vocabulary: pd.DataFrame) -> list[Record]:
         Record(
             f"lexical.dist_{n}.{role}",
             float(vocabulary.loc[role, f"dist_{n}"]),
-            quantity=f"Corpus-level Dist-{n} of {role} messages (MeCab surfaces, 0-100)",
+            quantity=f"Corpus-level Dist-{n} of {role} messages (MeCab surfaces)",
             unit="x100",
         )
         for role in schema.ROLES

@@ -248,7 +248,7 @@ def share_records(comparison: pd.DataFrame, shares: pd.DataFrame) -> list[Record
             int(others.sum()),
             expect="measured",
             unit="sessions",
-            quantity='Sessions with topic.main_en = "Others" (not labelled in the authors\' figure)',
+            quantity='Sessions with main topic "Others" (not labelled in the authors\' figure)',
         )
     )
     return records

@@ -300,7 +300,7 @@ def eigen_records(eigen: pd.DataFrame) -> list[Record]:
         Record(
             "feedback.items.pc1_share_pct",
             float(eigen.loc[1, "share_pct"]),
-            quantity="Share of item variance on the first principal component (%)",
+            quantity="Share of item variance on the first principal component",
             unit="percent",
         ),
         Record(

@@ -421,6 +421,10 @@ def experience_correlation_method(*, method: str = "spearman", n_bootstrap: int 
 # --------------------------------------------------------------------------- reproduction records
 
 
+_READER_NAMES = {"client_id": "client", "counselor_id": "counselor"}
+"""How the report names a grouping column."""
+
+
 def icc_records(icc: pd.DataFrame) -> list[Record]:
     """ICC(1) of the score per grouping from :func:`icc_table` (the estimable ones; not reported by
     the authors)."""
@@ -428,7 +432,8 @@ def icc_records(icc: pd.DataFrame) -> list[Record]:
         Record(
             f"feedback.icc1.{grouping}",
             float(value),
-            quantity=f"ICC(1) of the score grouped by {grouping} (one-way random effects, ANOVA)",
+            quantity=f"ICC(1) of the score grouped by {_READER_NAMES.get(grouping, grouping)} "
+            "(one-way random effects, ANOVA)",
             unit="ICC",
         )
         for grouping, value in icc["icc"].items()
@@ -446,7 +451,8 @@ def variance_component_records(components: VarianceComponents) -> list[Record]:
         Record(
             f"feedback.reml_share.{name}",
             float(share),
-            quantity=f"Share of score variance due to {name} (crossed REML)",
+            quantity=f"Share of score variance due to the {_READER_NAMES.get(name, name)} "
+            "(crossed REML)",
             unit="fraction",
         )
         for name, share in shares.items()
