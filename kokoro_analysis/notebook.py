@@ -141,9 +141,9 @@ class NotebookRun:
         return replace(record, expect="measured", note=note)
 
     def finish(self) -> pd.DataFrame:
-        """Save the reproduction log and return it for display."""
+        """Save the reproduction log and return it formatted as the report shows it, for display."""
         self.log.save()
-        return self.log.to_frame()
+        return self.log.to_display()
 
 
 START_DEFAULTS = {

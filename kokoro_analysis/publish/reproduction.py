@@ -271,8 +271,17 @@ class ReproductionLog:
         return [self._rows[k] for k in sorted(self._rows)]
 
     def to_frame(self) -> pd.DataFrame:
-        """The recorded rows as a DataFrame indexed by key (for display in the notebook)."""
+        """The recorded rows as a DataFrame indexed by key (raw values)."""
         return _rows_frame(self.rows).set_index("key")
+
+    def to_display(self) -> pd.DataFrame:
+        """The recorded rows as the report shows them (formatted text, percent for fractions, no
+        notebook column), in report order, for display in the notebook."""
+        frame = _rows_frame(self.rows)
+        rank = frame["status"].map({status: i for i, status in enumerate(STATUSES)})
+        frame = frame.assign(_rank=rank).sort_values(["_rank", "key"], kind="stable")
+        shown = pd.DataFrame(_table_cells(frame), columns=TABLE_COLUMNS)
+        return shown.drop(columns="Notebook").reset_index(drop=True)
 
     def save(self) -> Path:
         """Write ``<reports>/parts/<notebook>.json`` (sorted, no timestamps). Returns the path."""
@@ -358,8 +367,9 @@ def _in_percent(row: Any) -> tuple[str, str, float | None, str]:
         printed = Decimal(reported.replace(",", ""))
         decimals = max(0, -printed.as_tuple().exponent - 2)
         reported = format_number(float(printed * 100), decimals)
-    if isinstance(row.ours, (int, float)) and not isinstance(row.ours, bool):
-        ours = _display_ours(100 * row.ours, decimals, "percent")
+    value = _plain(row.ours)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        ours = _display_ours(100 * value, decimals, "percent")
     if difference is not None and not pd.isna(difference):
         difference = _difference(100 * difference, 0)
     if rule.startswith("rounds to printed") and decimals is not None:

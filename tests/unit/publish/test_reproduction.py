@@ -360,7 +360,11 @@ def test_fractions_are_shown_in_percent_and_tiny_values_plainly():
         quantity="ACC_soft", unit="fraction", ours=0.41967, ours_display="0.4197"
     )
     tiny = _display_row(quantity="BLEU-1", unit="x100", ours=2.46e-12, ours_display="—")
-    first, second, third = _cells(accuracy, measured, tiny)
+    missing = _display_row(
+        quantity="ACC", unit="fraction", reported="0.3535", status="not reproducible"
+    )
+    first, second, third, fourth = _cells(accuracy, measured, tiny, missing)
+    assert (fourth["Reported"], fourth["Ours"]) == ("35.35", "—")
     assert (first["Unit"], first["Reported"], first["Ours"]) == ("%", "28.7", "29.1 (29.12)")
     assert first["Δ"] == "+0.420" and first["Rule"] == "rounds to printed (1 dp, in %)"
     assert second["Ours"] == "41.97"
