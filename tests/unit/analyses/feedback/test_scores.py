@@ -294,3 +294,12 @@ def test_real_score_distribution_and_rule(real_corpus):
 def test_real_subset_counts(real_corpus):
     sessions = feedback.subset_statistics(real_corpus).loc["sessions"]
     assert sessions.to_dict() == {"low": 3870, "high": 2601, "full": 6471, "test": 118, "all": 6589}
+
+
+def test_item_correlations_caption_names_the_method_and_says_data_table():
+    from kokoro_analysis.analyses.feedback import item_structure
+
+    caption = item_structure.item_correlations_method("spearman")
+    assert "Spearman ρ" in caption and "data table (CSV and Markdown only)" in caption
+    assert "spearman" not in caption  # no code name
+    assert item_structure.TABLES["feedback_item_correlations"].get("width") is None
