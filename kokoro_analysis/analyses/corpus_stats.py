@@ -254,7 +254,7 @@ def additional_statistics(corpus: Corpus) -> pd.DataFrame:
 ADDITIONAL_RECORDS: dict[str, tuple[type, str | None, str]] = {
     "people_both_roles": (
         int,
-        "People who played both roles (id in counselor_id and client_id)",
+        "People who played both roles (the same person id as counselor and as client)",
         "count",
     ),
     "avg_turns_per_dialogue.total": (
@@ -700,8 +700,8 @@ def _not_reproducible(keys: list[str], note: str) -> list[Record]:
 
 VOCABULARY_QUANTITIES = {
     "tokens": ("MeCab tokens", "tokens"),
-    "surfaces": ("distinct surface forms", "types"),
-    "lemmas": ("distinct lemmas", "types"),
+    "surfaces": ("Distinct surface forms", "types"),
+    "lemmas": ("Distinct lemmas", "types"),
 }
 """Recorded totals of :func:`kokoro_analysis.text.lexical.vocabulary_table` → (quantity, unit)."""
 

@@ -495,7 +495,7 @@ def rule_coverage_records(coverage: pd.DataFrame) -> list[Record]:
             float(coverage.iloc[-1]["assigned_pct"]),
             expect="measured",
             unit="percent",
-            quantity="Sessions assigned a sub-topic label by the keyword rules over topic.sub "
+            quantity="Sessions assigned a sub-topic label by the keyword rules over the sub-topic text "
             "(approximation)",
         )
     ]

@@ -352,6 +352,11 @@ def _signed(value: float) -> str:
     return ("+" if value > 0 else "\u2212") + text
 
 
+def _true_minus(text: str) -> str:
+    """A number shown with the minus sign (U+2212), not a hyphen."""
+    return re.sub(r"(?<![\w.])-(?=\d)", "\u2212", text)
+
+
 def _unit_label(unit: str) -> str:
     """The Unit cell of a row: ``%`` (fractions too, shown in percent), ``×100``, nothing for
     coefficients the quantity names (ρ, α, ICC)."""
@@ -554,6 +559,7 @@ def _table_cells(rows: pd.DataFrame) -> list[list[str]]:
             if row.unit == "fraction"
             else (row.reported, row.ours_display, row.difference, row.rule)
         )
+        reported, ours = _true_minus(reported), _true_minus(ours)
         reported_text = reported + (" †" if reported and row.source_kind == "secondary" else "")
         difference = "" if difference is None or pd.isna(difference) else _signed(difference)
         source = f"{row.source_kind}: {row.source}" if row.source else ""

@@ -77,7 +77,7 @@ REPORTED_FEATURES = {
 REPORTED_NOTES = {
     "client_chars": "Spearman",
     "counselor_response_time_s": "Spearman; counselor response time = mean per session of the gaps "
-    "client message -> next counselor message",
+    "client message → next counselor message",
 }
 """The note recorded with each reported ρ (feature key → note)."""
 

@@ -365,6 +365,9 @@ def test_fractions_are_shown_in_percent_and_tiny_values_plainly():
     )
     first, second, third, fourth = _cells(accuracy, measured, tiny, missing)
     assert (fourth["Reported"], fourth["Ours"]) == ("35.35", "—")
+    negative = _display_row(reported="-0.21", ours=-0.2092, ours_display="-0.21 (-0.2092)")
+    assert _cells(negative)[0]["Reported"] == "\u22120.21"
+    assert _cells(negative)[0]["Ours"] == "\u22120.21 (\u22120.2092)"
     assert (first["Unit"], first["Reported"], first["Ours"]) == ("%", "28.7", "29.1 (29.12)")
     assert first["Δ"] == "+0.420" and first["Rule"] == "rounds to printed (1 dp, in %)"
     assert second["Ours"] == "41.97"
