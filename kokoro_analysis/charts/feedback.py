@@ -108,7 +108,7 @@ def score_distribution_chart(
             ax.text((low + high) / 2, 1.01, name, transform=above, ha="center", va="bottom",
                     fontsize=6, color="0.4")  # fmt: skip
     ax.set_xlim(lo - 0.5, hi + 0.5)
-    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     ax.set_xlabel(schema.pick("評価点（0–100）", "Score (0–100)", lang=lang))
     ax.set_ylabel(schema.pick("密度", "Density", lang=lang))
     fig.legend(loc="outside lower center", ncols=3, fontsize=6, handlelength=1.5, columnspacing=1.0)

@@ -108,3 +108,9 @@ def test_topic_score_axis_follows_the_subset(high):
     ax = topic_charts.score_by_topic_chart(high.dialogues, table).axes[0]
     assert ax.get_xlim() == score_limits(high.dialogues["score"])
     assert ax.get_xlim()[0] > 60
+
+
+def test_score_histogram_ticks_are_round_numbers(synthetic_corpus):
+    ax = charts.score_distribution_chart(synthetic_corpus.dialogues).axes[0]
+    ticks = [t for t in ax.get_xticks() if 0 <= t <= 100]
+    assert ticks == [0, 20, 40, 60, 80, 100]
