@@ -285,7 +285,11 @@ def scree_chart(eigen: pd.DataFrame, *, lang: str = "en") -> Figure:
     )
     ax.axhline(1, color="0.6", linewidth=0.5, linestyle=":")
     ax.set_yscale("log")
+    # 1-2-5 ticks labelled plainly: a subset's eigenvalues may span less than a decade, where the
+    # default minor labels (10^-1 as mathtext) would be printed under 6 pt
+    ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1, 2, 5)))
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xticks(components[::2] if len(components) > 10 else components)
     ax.set_xlabel(schema.pick("主成分", "Component", lang=lang))
     ax.set_ylabel(schema.pick("固有値", "Eigenvalue", lang=lang))

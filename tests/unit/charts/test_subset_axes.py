@@ -114,3 +114,20 @@ def test_score_histogram_ticks_are_round_numbers(synthetic_corpus):
     ax = charts.score_distribution_chart(synthetic_corpus.dialogues).axes[0]
     ticks = [t for t in ax.get_xticks() if 0 <= t <= 100]
     assert ticks == [0, 20, 40, 60, 80, 100]
+
+
+def test_scree_within_a_decade_prints_no_tiny_exponents(tmp_path):
+    from kokoro_analysis.charts.style import save_figure
+
+    eigen = pd.DataFrame(
+        {
+            "eigenvalue": np.linspace(7.4, 0.32, 20),
+            "null_q95": np.linspace(1.2, 0.88, 20),
+            "share_pct": np.linspace(36.8, 1.6, 20),
+        },
+        index=pd.RangeIndex(1, 21, name="component"),
+    )
+    fig = charts.scree_chart(eigen)
+    save_figure(fig, "scree", tmp_path)  # refuses text under 6 pt (the 10^-1 exponents were 4.9 pt)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
+    assert "1" in labels and not any("$" in label for label in labels)
