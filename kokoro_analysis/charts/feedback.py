@@ -181,11 +181,12 @@ def item_distribution_chart(distribution: pd.DataFrame, *, lang: str = "en") -> 
         )
     ax.set_yticks(positions, [item_label(row, lang=lang) for _, row in table.iterrows()])
     ax.set_ylim(max(positions) + 0.7, -0.7)
-    left_end = 25 * np.ceil(max(shares[:, :3].sum(axis=1).max(), 1) / 25)
-    right_end = 25 * np.ceil(max(shares[:, 3:].sum(axis=1).max(), 1) / 25)
+    # each side as far as its data (to 5 %): a subset answered 3–5 leaves no 25 % band empty
+    left_end = 5 * np.ceil(max(shares[:, :3].sum(axis=1).max(), 1) / 5)
+    right_end = 5 * np.ceil(max(shares[:, 3:].sum(axis=1).max(), 1) / 5)
     ax.set_xlim(-left_end, right_end)
-    ticks = np.arange(-left_end, right_end + 1, 25)
-    ax.set_xticks(ticks, [f"{abs(t):.0f}" for t in ticks])
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(steps=[1, 2, 2.5, 5, 10]))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{abs(v):.0f}"))
     ax.set_xlabel(
         schema.pick(
             "セッションの割合（%）：左 0–2、右 3–5",
@@ -227,13 +228,14 @@ def item_statistics_chart(statistics: pd.DataFrame, *, lang: str = "en") -> Figu
         schema.pick("平均（0–5）と95%信頼区間", "Mean answer (0–5) with 95% CI", lang=lang)
     )
     right.barh(positions, table["r_item_rest"], color=colors, height=0.7)
-    right.set_xlim(0, 1)
+    lowest = float(np.nanmin(table["r_item_rest"])) if table["r_item_rest"].notna().any() else 0.0
+    right.set_xlim(min(0.0, np.floor(lowest * 10) / 10), 1)  # negative correlations stay visible
     right.set_xlabel(
         schema.pick("修正済み項目–全体相関", "Corrected item–total correlation", lang=lang)
     )
     for value, y in zip(table["r_item_rest"], positions):
         if np.isfinite(value):
-            right.text(value + 0.01, y, f"{value:.2f}", va="center", fontsize=6)
+            right.text(max(value, 0) + 0.01, y, _signed(value), va="center", fontsize=6)
     for block, y in headings:
         left.text(
             0.01,
@@ -252,6 +254,7 @@ def item_statistics_chart(statistics: pd.DataFrame, *, lang: str = "en") -> Figu
     hi = np.nanmax(table["ci_high"]) if table["ci_high"].notna().any() else np.nanmax(mean)
     pad = max(0.05, (hi - lo) * 0.08)
     left.set_xlim(max(0, lo - pad), min(5, hi + pad))
+    left.xaxis.set_major_locator(ticker.MaxNLocator(nbins=4))  # narrow ranges: no crowded labels
     right.tick_params(axis="y", length=0)
     for ax in (left, right):
         ax.grid(axis="x", linewidth=0.3, color="0.85")
@@ -294,17 +297,18 @@ def scree_chart(eigen: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.set_xlabel(schema.pick("主成分", "Component", lang=lang))
     ax.set_ylabel(schema.pick("固有値", "Eigenvalue", lang=lang))
     first = eigen.iloc[0]
-    ax.annotate(
+    ax.text(  # above the axes: where the first eigenvalue lies depends on the data
+        1.0,
+        1.02,
         schema.pick(
             f"第1主成分 {first['share_pct']:.1f}%",
             f"PC1: {first['share_pct']:.1f}% of variance",
             lang=lang,
         ),
-        (components[0], first["eigenvalue"]),
-        xytext=(6, -4),
-        textcoords="offset points",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
         fontsize=6,
-        va="center",
     )
     ax.legend(loc="lower left", fontsize=6)
     return fig
@@ -473,6 +477,7 @@ def hexbin_chart(
     ax.set_xlabel(schema.pick(label_ja, label_en, lang=lang))
     ax.set_ylabel(schema.pick("評価点", "Score", lang=lang))
     ax.set_ylim(*score_limits(data["score"]))
+    ax.yaxis.set_major_locator(ticker.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     if correlation is not None and np.isfinite(correlation["r"]):
         ax.text(  # above the axes: the hexagons reach every corner
             0.0,

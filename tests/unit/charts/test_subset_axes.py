@@ -131,3 +131,36 @@ def test_scree_within_a_decade_prints_no_tiny_exponents(tmp_path):
     save_figure(fig, "scree", tmp_path)  # refuses text under 6 pt (the 10^-1 exponents were 4.9 pt)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
     assert "1" in labels and not any("$" in label for label in labels)
+
+
+@pytest.fixture(scope="module")
+def test_pool(synthetic_corpus):
+    return synthetic_corpus.subset("test")
+
+
+def test_item_charts_of_a_top_scored_subset_leave_no_wide_empty_band(test_pool):
+    from kokoro_analysis.analyses.feedback import scores as feedback
+
+    ax = charts.item_distribution_chart(feedback.item_distribution(test_pool.dialogues)).axes[0]
+    left, right = ax.get_xlim()
+    assert -10 <= left < 0 < right <= 100  # answers 0–2 are rare: no 25 % band on the left
+    assert all(not t.get_text().startswith(("-", "\u2212")) for t in ax.get_xticklabels())
+    table = feedback.item_statistics(test_pool.dialogues)
+    table.loc[table.index[0], "r_item_rest"] = -0.3
+    right_panel = charts.item_statistics_chart(table).axes[1]
+    assert right_panel.get_xlim()[0] <= -0.3  # a negative correlation stays on the axis
+
+
+def test_scree_statistic_sits_above_the_axes():
+    eigen = pd.DataFrame(
+        {
+            "eigenvalue": np.linspace(1.1, 0.3, 20),
+            "null_q95": np.linspace(2.1, 0.3, 20),
+            "share_pct": np.linspace(5.5, 1.0, 20),
+        },
+        index=pd.RangeIndex(1, 21, name="component"),
+    )
+    fig = charts.scree_chart(eigen)
+    fig.draw_without_rendering()
+    (note,) = fig.axes[0].texts
+    assert note.get_text() == "PC1: 5.5% of variance" and _outside_axes(note, fig.axes[0])
