@@ -58,6 +58,7 @@ def assert_shown_tables_formatted(executed) -> None:
     for text in shown:
         assert not re.search(r"\d\.?\d*e[-+]\d\d", text), text[:400]
         assert not re.search(r"\bNaN\b", text), text[:400]
+        assert "ReproductionRow(" not in text, text[:400]  # records are logged, not shown raw
 
 
 def test_notebook_04_on_synthetic_data(run_notebook, synthetic_dir, tmp_path):
