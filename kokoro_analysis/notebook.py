@@ -85,10 +85,20 @@ class NotebookRun:
         lang = "_ja" if per_lang and self.lang == "ja" else ""
         return f"{stem}{self.suffix}{lang}"
 
+    @property
+    def scope_note(self) -> str:
+        """The line a figure of a subset or topic run carries (:func:`plotting.scope_note`); empty
+        for the default run."""
+        sessions = len(self.corpus.dialogues)
+        return plotting.scope_note(self.subset, sessions, topic=self.topic, lang=self.lang)
+
     def save_figure(self, fig, stem: str) -> dict[str, Path]:
-        """Save a figure as PDF + PNG under ``figures/`` (name suffixed with ``_ja`` in Japanese), show
-        the saved PNG at the figure's on-screen size and close the figure: what the notebook shows is
-        the file, and the figure is drawn once."""
+        """Save a figure as PDF + PNG under ``figures/`` (name suffixed with ``_ja`` in Japanese); a
+        subset or topic run's figure says which sessions it shows (:attr:`scope_note`). Shows the
+        saved PNG at the figure's on-screen size and closes the figure: what the notebook shows is the
+        file, and the figure is drawn once."""
+        if not self.is_default:
+            plotting.add_scope_note(fig, self.scope_note)
         paths = plotting.save_figure(fig, self.name(stem, per_lang=True), self.out.root, close=True)
         _show_png(paths["png"], width_in=fig.get_figwidth())
         return paths
@@ -135,9 +145,9 @@ class NotebookRun:
         return replace(record, expect="measured", note=note)
 
     def finish(self) -> pd.DataFrame:
-        """Save the reproduction log and return it for display."""
+        """Save the reproduction log and return it formatted as the report shows it, for display."""
         self.log.save()
-        return self.log.to_frame()
+        return self.log.to_display()
 
 
 START_DEFAULTS = {

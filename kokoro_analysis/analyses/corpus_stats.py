@@ -35,6 +35,8 @@ __all__ = [
     "additional_statistics",
     "characters_per_message",
     "comparison_display",
+    "comparison_paper",
+    "comparison_paper_caption",
     "comparison_table",
     "corpus_summary",
     "distribution_summary",
@@ -252,7 +254,7 @@ def additional_statistics(corpus: Corpus) -> pd.DataFrame:
 ADDITIONAL_RECORDS: dict[str, tuple[type, str | None, str]] = {
     "people_both_roles": (
         int,
-        "People who played both roles (id in counselor_id and client_id)",
+        "People who played both roles (the same person id as counselor and as client)",
         "count",
     ),
     "avg_turns_per_dialogue.total": (
@@ -551,6 +553,62 @@ def comparison_display(table: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame
     )
 
 
+PAPER_COMPARISON_LABELS = {
+    "dataset": ("データセット", "Dataset"),
+    "language": ("言語", "Language"),
+    "manual": ("人手", "Manual"),
+    "rating_items": ("評価項目", "Items"),
+    "dialogues": ("対話数", "Dialogues"),
+    "avg_utterances_per_dialogue": ("発話／対話", "Utt./dial."),
+    "avg_turns_per_dialogue": ("ターン／対話", "Turns/dial."),
+    "avg_length_counselor": ("長さ（カ）", "Len. co."),
+    "avg_length_client": ("長さ（ク）", "Len. cl."),
+}
+"""Short headers (Japanese, English) of :func:`comparison_paper`, explained by
+:func:`comparison_paper_caption`."""
+
+
+def comparison_paper(table: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
+    """The corpus comparison as a paper table (fits the text width of an ACL paper): one row per
+    dataset, short headers (:data:`PAPER_COMPARISON_LABELS`), numbers formatted as in
+    :func:`comparison_display`; the length unit and the source of each row go to the caption."""
+    shown = comparison_display(table, lang="en")
+    shown.columns = list(table.columns)
+    shown = shown[list(PAPER_COMPARISON_LABELS)]
+    return shown.rename(
+        columns={k: schema.pick(*v, lang=lang) for k, v in PAPER_COMPARISON_LABELS.items()}
+    )
+
+
+def comparison_paper_caption(table: pd.DataFrame, *, lang: str = "en") -> str:
+    """The caption of :func:`comparison_paper`: what the short headers mean, each dataset's length
+    unit and which rows are reported rather than computed."""
+    reported = [d for d, s in zip(table["dataset"], table["source"]) if s.startswith("reported")]
+    units = [
+        f"{d}: {u}"
+        for d, u in zip(table["dataset"], table["length_unit"])
+        if isinstance(u, str) and u
+    ]
+    if lang == "ja":
+        text = (
+            "対話コーパスの比較。発話／対話：対話あたりの保存発話数、ターン／対話：同じ話者の連続発話を"
+            "結合したターン数、長さ（カ／ク）：カウンセラー／クライアントの発話あたり平均長"
+            f"（{'、'.join(units)}）。人手収集・評価項目・言語は報告値。"
+        )
+        if reported:
+            text += f"{'、'.join(reported)} の行は二次資料の報告値。"
+        return text + "–：値なし。"
+    text = (
+        "Dialogue corpora compared. Utt./dial.: stored utterances per dialogue; Turns/dial.: "
+        "turns per dialogue with consecutive messages of one speaker merged; Len. co./cl.: mean "
+        f"length of a counselor / client utterance ({'; '.join(units)}). Manual, items and language "
+        "are as reported."
+    )
+    if reported:
+        text += f" Rows {', '.join(reported)}: as reported by a secondary source."
+    return text + " –: not available."
+
+
 def _cell(value: object, decimals: int) -> str:
     return "–" if value is None or pd.isna(value) else f"{float(value):,.{decimals}f}"
 
@@ -642,8 +700,8 @@ def _not_reproducible(keys: list[str], note: str) -> list[Record]:
 
 VOCABULARY_QUANTITIES = {
     "tokens": ("MeCab tokens", "tokens"),
-    "surfaces": ("distinct surface forms", "types"),
-    "lemmas": ("distinct lemmas", "types"),
+    "surfaces": ("Distinct surface forms", "types"),
+    "lemmas": ("Distinct lemmas", "types"),
 }
 """Recorded totals of :func:`kokoro_analysis.text.lexical.vocabulary_table` → (quantity, unit)."""
 
@@ -665,7 +723,7 @@ def vocabulary_records(vocabulary: pd.DataFrame) -> list[Record]:
         Record(
             f"lexical.dist_{n}.{role}",
             float(vocabulary.loc[role, f"dist_{n}"]),
-            quantity=f"Corpus-level Dist-{n} of {role} messages (MeCab surfaces, 0-100)",
+            quantity=f"Corpus-level Dist-{n} of {role} messages (MeCab surfaces)",
             unit="x100",
         )
         for role in schema.ROLES
@@ -680,6 +738,7 @@ TABLES: dict[str, dict] = {
     "corpus_additional_statistics": {"formats": {"value": "{:,.2f}"}},
     "corpus_comparison_values": {"thousands": True, "number_format": "{:.2f}"},
     "corpus_comparison": {},
+    "corpus_comparison_paper": {"width": "full"},
     "corpus_distributions": {"number_format": "{:,.2f}"},
     "corpus_tokens_per_message": {"number_format": "{:,.2f}"},
     "corpus_sessions_per_year": {"formats": {"year": "{:d}"}},

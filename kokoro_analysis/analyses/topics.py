@@ -248,7 +248,7 @@ def share_records(comparison: pd.DataFrame, shares: pd.DataFrame) -> list[Record
             int(others.sum()),
             expect="measured",
             unit="sessions",
-            quantity='Sessions with topic.main_en = "Others" (not labelled in the authors\' figure)',
+            quantity='Sessions with main topic "Others" (not labelled in the authors\' figure)',
         )
     )
     return records
@@ -495,7 +495,7 @@ def rule_coverage_records(coverage: pd.DataFrame) -> list[Record]:
             float(coverage.iloc[-1]["assigned_pct"]),
             expect="measured",
             unit="percent",
-            quantity="Sessions assigned a sub-topic label by the keyword rules over topic.sub "
+            quantity="Sessions assigned a sub-topic label by the keyword rules over the sub-topic text "
             "(approximation)",
         )
     ]

@@ -8,13 +8,13 @@ import textwrap
 
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects, ticker
 from matplotlib import pyplot as plt
-from matplotlib import ticker
 from matplotlib.figure import Figure
 from scipy import stats
 from scipy.cluster import hierarchy
 
-from kokoro_analysis.charts.style import new_figure
+from kokoro_analysis.charts.style import new_figure, score_limits
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.text.glossary import word_label
 
@@ -51,17 +51,24 @@ def _block_label(block: str, lang: str) -> str:
 def score_distribution_chart(
     dialogues: pd.DataFrame, *, lang: str = "en", bin_width: int = 2
 ) -> Figure:
-    """Density histogram of the score (sessions whose score a flag changed stacked separately), a
-    Gaussian KDE of all scores, mean and median, and the subset bounds (70 and 99, :data:`schema.SUBSETS`)."""
-    fig, ax = new_figure("column", 2.1)
+    """Density histogram of the score (sessions whose score a flag changed stacked separately;
+    ``bin_width`` points per bin, 1 when the scores span under 20 points), a Gaussian KDE of all
+    scores, mean and median, and the subset bounds (70 and 99, :data:`schema.SUBSETS`) with the
+    subsets' names above the axes. The score axis covers the data (:func:`score_limits`: 0–100 for
+    the full corpus); the legend sits below the axes, covering no bar."""
+    fig, ax = new_figure("column", 2.5)
     scores = dialogues["score"].to_numpy(dtype=float)
     flagged = dialogues["score_branch"].to_numpy() != "sum"
-    edges = np.arange(0, 100 + bin_width, bin_width)
-    weights = np.full(len(scores), 1 / (max(len(scores), 1) * bin_width))
+    lo, hi = score_limits(scores, pad=False)
+    if hi - lo < 20:  # a narrow subset: one bin per score
+        bin_width = 1
+    # integer scores: bins of ``bin_width`` whole points centred on them (the last one narrower when
+    # the range holds a number of points not divisible by it), no bin holding more points than another
+    edges = np.append(np.arange(lo - 0.5, hi + 0.5, bin_width), hi + 0.5)
     ax.hist(
         [scores[~flagged], scores[flagged]],
         bins=edges,
-        weights=[weights[~flagged], weights[flagged]],
+        density=True,  # stacked: the two parts together integrate to 1
         stacked=True,
         color=["#a6bddb", "#cc4c02"],  # light and dark: distinct in greyscale
         edgecolor="white",
@@ -71,38 +78,40 @@ def score_distribution_chart(
             schema.pick("フラグで減点（半減・0点）", "Changed by a flag", lang=lang),
         ],
     )
-    if len(scores) > 2 and np.ptp(scores) > 0:
-        grid = np.linspace(0, 100, 401)
+    if len(np.unique(scores)) >= 5:  # a density estimate needs a few distinct scores
+        grid = np.linspace(lo, hi, 401)
         ax.plot(grid, stats.gaussian_kde(scores)(grid), color="black", linewidth=0.8, label="KDE")
-    mean, median = scores.mean(), np.median(scores)
-    ax.axvline(
-        mean,
-        color="black",
-        linestyle="--",
-        linewidth=0.7,
-        label=schema.pick(f"平均 {mean:.2f}", f"Mean {mean:.2f}", lang=lang),
-    )
-    ax.axvline(
-        median,
-        color="black",
-        linestyle=":",
-        linewidth=0.9,
-        label=schema.pick(f"中央値 {median:g}", f"Median {median:g}", lang=lang),
-    )
-    for bound in (schema.HIGH_SCORE, schema.TEST_SCORE):
-        ax.axvline(bound, color="0.6", linewidth=0.5)
-    above = ax.get_xaxis_transform()  # x in data, y in axes coordinates
-    for subset in ("low", "high", "test"):  # names at the middle of each subset's range
-        low, high, _ = schema.SUBSETS[subset]
-        x, name = (
-            (low + min(high + 1, 100)) / 2,
-            schema.pick(*SUBSET_BAND_LABELS[subset], lang=lang),
+    if len(scores):
+        mean, median = scores.mean(), np.median(scores)
+        ax.axvline(
+            mean,
+            color="black",
+            linestyle="--",
+            linewidth=0.7,
+            label=schema.pick(f"平均 {mean:.2f}", f"Mean {mean:.2f}", lang=lang),
         )
-        ax.text(x, 1.01, name, transform=above, ha="center", va="bottom", fontsize=6, color="0.4")
-    ax.set_xlim(0, 100)
+        ax.axvline(
+            median,
+            color="black",
+            linestyle=":",
+            linewidth=0.9,
+            label=schema.pick(f"中央値 {median:g}", f"Median {median:g}", lang=lang),
+        )
+    for bound in (schema.HIGH_SCORE, schema.TEST_SCORE):  # between the bins of bound - 1 and bound
+        if lo < bound <= hi:
+            ax.axvline(bound - 0.5, color="0.6", linewidth=0.5)
+    above = ax.get_xaxis_transform()  # x in data, y in axes coordinates
+    for subset in ("low", "high", "test"):  # names at the middle of the visible part of each range
+        low, high = max(schema.SUBSETS[subset][0], lo), min(schema.SUBSETS[subset][1], hi)
+        if high >= low:
+            name = schema.pick(*SUBSET_BAND_LABELS[subset], lang=lang)
+            ax.text((low + high) / 2, 1.01, name, transform=above, ha="center", va="bottom",
+                    fontsize=6, color="0.4")  # fmt: skip
+    ax.set_xlim(lo - 0.5, hi + 0.5)
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     ax.set_xlabel(schema.pick("評価点（0–100）", "Score (0–100)", lang=lang))
     ax.set_ylabel(schema.pick("密度", "Density", lang=lang))
-    ax.legend(loc="upper left", fontsize=6, handlelength=1.5)
+    fig.legend(loc="outside lower center", ncols=3, fontsize=6, handlelength=1.5, columnspacing=1.0)
     return fig
 
 
@@ -172,11 +181,12 @@ def item_distribution_chart(distribution: pd.DataFrame, *, lang: str = "en") -> 
         )
     ax.set_yticks(positions, [item_label(row, lang=lang) for _, row in table.iterrows()])
     ax.set_ylim(max(positions) + 0.7, -0.7)
-    left_end = 25 * np.ceil(max(shares[:, :3].sum(axis=1).max(), 1) / 25)
-    right_end = 25 * np.ceil(max(shares[:, 3:].sum(axis=1).max(), 1) / 25)
+    # each side as far as its data (to 5 %): a subset answered 3–5 leaves no 25 % band empty
+    left_end = 5 * np.ceil(max(shares[:, :3].sum(axis=1).max(), 1) / 5)
+    right_end = 5 * np.ceil(max(shares[:, 3:].sum(axis=1).max(), 1) / 5)
     ax.set_xlim(-left_end, right_end)
-    ticks = np.arange(-left_end, right_end + 1, 25)
-    ax.set_xticks(ticks, [f"{abs(t):.0f}" for t in ticks])
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(steps=[1, 2, 2.5, 5, 10]))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{abs(v):.0f}"))
     ax.set_xlabel(
         schema.pick(
             "セッションの割合（%）：左 0–2、右 3–5",
@@ -218,13 +228,14 @@ def item_statistics_chart(statistics: pd.DataFrame, *, lang: str = "en") -> Figu
         schema.pick("平均（0–5）と95%信頼区間", "Mean answer (0–5) with 95% CI", lang=lang)
     )
     right.barh(positions, table["r_item_rest"], color=colors, height=0.7)
-    right.set_xlim(0, 1)
+    lowest = float(np.nanmin(table["r_item_rest"])) if table["r_item_rest"].notna().any() else 0.0
+    right.set_xlim(min(0.0, np.floor(lowest * 10) / 10), 1)  # negative correlations stay visible
     right.set_xlabel(
         schema.pick("修正済み項目–全体相関", "Corrected item–total correlation", lang=lang)
     )
     for value, y in zip(table["r_item_rest"], positions):
         if np.isfinite(value):
-            right.text(value + 0.01, y, f"{value:.2f}", va="center", fontsize=6)
+            right.text(max(value, 0) + 0.01, y, _signed(value), va="center", fontsize=6)
     for block, y in headings:
         left.text(
             0.01,
@@ -243,6 +254,7 @@ def item_statistics_chart(statistics: pd.DataFrame, *, lang: str = "en") -> Figu
     hi = np.nanmax(table["ci_high"]) if table["ci_high"].notna().any() else np.nanmax(mean)
     pad = max(0.05, (hi - lo) * 0.08)
     left.set_xlim(max(0, lo - pad), min(5, hi + pad))
+    left.xaxis.set_major_locator(ticker.MaxNLocator(nbins=4))  # narrow ranges: no crowded labels
     right.tick_params(axis="y", length=0)
     for ax in (left, right):
         ax.grid(axis="x", linewidth=0.3, color="0.85")
@@ -276,22 +288,27 @@ def scree_chart(eigen: pd.DataFrame, *, lang: str = "en") -> Figure:
     )
     ax.axhline(1, color="0.6", linewidth=0.5, linestyle=":")
     ax.set_yscale("log")
+    # 1-2-5 ticks labelled plainly: a subset's eigenvalues may span less than a decade, where the
+    # default minor labels (10^-1 as mathtext) would be printed under 6 pt
+    ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1, 2, 5)))
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xticks(components[::2] if len(components) > 10 else components)
     ax.set_xlabel(schema.pick("主成分", "Component", lang=lang))
     ax.set_ylabel(schema.pick("固有値", "Eigenvalue", lang=lang))
     first = eigen.iloc[0]
-    ax.annotate(
+    ax.text(  # above the axes: where the first eigenvalue lies depends on the data
+        1.0,
+        1.02,
         schema.pick(
             f"第1主成分 {first['share_pct']:.1f}%",
             f"PC1: {first['share_pct']:.1f}% of variance",
             lang=lang,
         ),
-        (components[0], first["eigenvalue"]),
-        xytext=(6, -4),
-        textcoords="offset points",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
         fontsize=6,
-        va="center",
     )
     ax.legend(loc="lower left", fontsize=6)
     return fig
@@ -414,8 +431,9 @@ def hexbin_chart(
     log_x: bool = True,
     method: str = "spearman",
 ) -> Figure:
-    """Hexbin density of one per-session feature (x, log scale by default) against the score, with the
-    correlation and its bootstrap CI in the corner."""
+    """Hexbin density of one per-session feature (x, log scale by default) against the score (axis
+    limited to the scores present, :func:`score_limits`) with the binned median as a black line
+    outlined in white; the correlation with its bootstrap CI and the legend above the axes."""
     from kokoro_analysis.analyses.feedback.score_features import FEATURES
 
     data = features[[feature, "score"]].dropna()
@@ -443,31 +461,34 @@ def hexbin_chart(
             ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
             ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         medians = _binned_medians(data[feature].to_numpy(), data["score"].to_numpy())
-        ax.plot(
+        ax.plot(  # black with a white outline: stands out of any blue, in colour and in grey
             *medians,
-            color="#d95f02",
-            linewidth=1.0,
+            color="black",
+            linewidth=1.1,
+            marker="o",
+            markersize=2.2,
+            path_effects=[patheffects.withStroke(linewidth=2.6, foreground="white")],
             label=schema.pick("区間ごとの中央値", "Binned median", lang=lang),
         )
-        ax.legend(loc="lower right", fontsize=6)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=6, borderaxespad=0.1)
     label_ja, label_en, _ = FEATURES.get(feature, (feature, feature, ""))
     if log_x:
         label_ja, label_en = f"{label_ja}・対数軸", f"{label_en} – log scale"
     ax.set_xlabel(schema.pick(label_ja, label_en, lang=lang))
     ax.set_ylabel(schema.pick("評価点", "Score", lang=lang))
-    ax.set_ylim(-2, 102)
+    ax.set_ylim(*score_limits(data["score"]))
+    ax.yaxis.set_major_locator(ticker.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     if correlation is not None and np.isfinite(correlation["r"]):
-        ax.text(
-            0.02,
-            0.98,
+        ax.text(  # above the axes: the hexagons reach every corner
+            0.0,
+            1.02,
             f"{_symbol(method)} = {_signed(correlation['r'])} [{_signed(correlation['ci_low'])}, "
             f"{_signed(correlation['ci_high'])}]"
             f"\nn = {int(correlation['n']):,}",
             transform=ax.transAxes,
             ha="left",
-            va="top",
+            va="bottom",
             fontsize=6,
-            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
         )
     return fig
 
@@ -553,8 +574,11 @@ def feature_correlation_chart(
 
 
 def experience_chart(bins: pd.DataFrame, *, lang: str = "en") -> Figure:
-    """Mean score with 95 % CI by the counselor's experience (the n-th session of that counselor)."""
+    """Mean score with 95 % CI by the counselor's experience (the n-th session of that counselor); the
+    number of sessions of each bin under its tick label, so no text sits among the error bars; bins
+    without sessions left out."""
     fig, ax = new_figure("column", 2.0)
+    bins = bins[bins["sessions"] > 0]  # a subset may leave the last bins empty
     x = np.arange(len(bins))
     mean = bins["mean_score"].to_numpy()
     ax.errorbar(
@@ -568,24 +592,18 @@ def experience_chart(bins: pd.DataFrame, *, lang: str = "en") -> Figure:
         elinewidth=0.7,
         linewidth=0.7,
     )
-    for xi, (m, hi, n) in enumerate(zip(mean, bins["ci_high"], bins["sessions"])):
-        if np.isfinite(m):
-            ax.text(
-                xi,
-                (hi if np.isfinite(hi) else m) + 0.4,
-                f"n={n:,}",
-                ha="center",
-                va="bottom",
-                fontsize=6,
-            )
-    ax.set_xticks(x, bins.index)
+    ticks = [f"{label}\n({n:,})" for label, n in zip(bins.index, bins["sessions"])]
+    ax.set_xticks(x, ticks, fontsize=6)
+    ax.set_xlim(-0.5, len(bins) - 0.5)
     ax.set_xlabel(
         schema.pick(
-            "カウンセラーにとって何回目のセッションか", "Counselor's n-th session", lang=lang
+            "カウンセラーにとって何回目のセッションか（セッション数）",
+            "Counselor's n-th session (sessions)",
+            lang=lang,
         )
     )
     ax.set_ylabel(schema.pick("平均評価点（95%CI）", "Mean score (95% CI)", lang=lang))
-    ax.margins(y=0.15)
+    ax.margins(y=0.08)
     return fig
 
 

@@ -28,11 +28,13 @@ from typing import Any, Literal
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
 
+from kokoro_analysis.corpus import schema
 from kokoro_analysis.paths import output_dirs
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "JAPANESE_FONT",
     "MIN_TEXT_PT",
     "PAPER_RC",
+    "add_scope_note",
     "apply_paper_style",
     "check_japanese_glyphs",
     "new_figure",
@@ -48,6 +51,8 @@ __all__ = [
     "pdf_text_sizes",
     "png_from_pdf",
     "save_figure",
+    "scope_note",
+    "score_limits",
     "use_japanese_font",
 ]
 
@@ -191,6 +196,72 @@ def new_figure(
     inches, default_height = _resolve_width(width)
     kw.setdefault("layout", "constrained")
     return plt.subplots(nrows, ncols, figsize=(inches, height or default_height), **kw)
+
+
+SCOPE_NOTE_GID = "kokoro-scope-note"
+"""``gid`` of the note :func:`add_scope_note` draws (found again, so it is drawn once)."""
+
+
+def scope_note(
+    subset: str = "all", sessions: int | None = None, *, topic: str | None = None, lang: str = "en"
+) -> str:
+    """The line naming the sessions a figure shows, e.g. ``Subset: high (score 70–98), 2,601
+    sessions``; empty for the whole corpus (``subset`` "all", no ``topic``). Bounds from
+    :data:`schema.SUBSETS`, inclusive."""
+    parts: list[str] = []
+    if subset != "all":
+        low, high, _ = schema.SUBSETS[subset]
+        parts.append(
+            schema.pick(
+                f"サブセット {subset}（評価点 {low}–{high}）",
+                f"Subset: {subset} (score {low}–{high})",
+                lang=lang,
+            )
+        )
+    if topic:
+        parts.append(schema.pick(f"トピック {topic}", f"topic {topic}", lang=lang))
+    if not parts:
+        return ""
+    if sessions is not None:
+        parts.append(schema.pick(f"{sessions:,}セッション", f"{sessions:,} sessions", lang=lang))
+    text = schema.pick("、", ", ", lang=lang).join(parts)
+    return text[0].upper() + text[1:]
+
+
+def add_scope_note(fig: Figure, text: str) -> None:
+    """Write ``text`` (e.g. :func:`scope_note`) in small grey type (6.5 pt) above the top-right of the
+    figure, in a strip the constrained layout reserves for it, so it covers no data. Replaces an
+    earlier note; an empty ``text`` removes it."""
+    current = fig.get_suptitle() and fig._suptitle
+    if current and current.get_gid() != SCOPE_NOTE_GID:
+        raise ValueError(f"the figure has a title ({current.get_text()!r}): captions carry titles")
+    if current:
+        current.remove()
+        fig._suptitle = None
+    if not text:
+        return
+    note = fig.suptitle(text, x=0.995, ha="right", fontsize=6.5, color="0.3")
+    note.set_gid(SCOPE_NOTE_GID)
+
+
+SCALE_END_SNAP = 20
+"""A score axis reaches the end of the 0–100 scale when the data come within this many points of it."""
+
+
+def score_limits(scores, *, pad: bool = True) -> tuple[float, float]:
+    """Limits of a score axis (0–100 points) that cover the data and no wide empty band: the range
+    of the scores, extended to 0 or 100 when they come within :data:`SCALE_END_SNAP` points of it
+    (so the full corpus keeps 0–100, the High subset 70–100, the Low subset 0–69); with ``pad``,
+    widened by 2 % of the range (at least 1 point) so markers at the ends are not cut."""
+    values = np.asarray(scores, dtype=float)
+    values = values[np.isfinite(values)]
+    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 100.0)
+    low = 0.0 if low <= SCALE_END_SNAP else low
+    high = 100.0 if high >= 100 - SCALE_END_SNAP else high
+    if not pad:
+        return low, high
+    margin = max(1.0, 0.02 * (high - low))
+    return low - margin, high + margin
 
 
 MIN_TEXT_PT = 6.0

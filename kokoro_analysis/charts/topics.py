@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kokoro_analysis.analyses.topics import OTHER_SUBTOPIC, topic_label
-from kokoro_analysis.charts.style import new_figure
+from kokoro_analysis.charts.style import new_figure, score_limits
 from kokoro_analysis.corpus.schema import pick
 from kokoro_analysis.text.glossary import gloss_label
 
@@ -132,7 +132,7 @@ def score_by_topic_chart(
     ax.set_xlabel(
         pick("クライアント評価スコア（0–100）", "Client feedback score (0–100)", lang=lang)
     )
-    ax.set_xlim(-2, 102)
+    ax.set_xlim(*score_limits(dialogues["score"]))  # 0–100 for the corpus, the range of a subset
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=1, borderaxespad=0.2)
     return fig
 

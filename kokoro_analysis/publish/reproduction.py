@@ -271,8 +271,17 @@ class ReproductionLog:
         return [self._rows[k] for k in sorted(self._rows)]
 
     def to_frame(self) -> pd.DataFrame:
-        """The recorded rows as a DataFrame indexed by key (for display in the notebook)."""
+        """The recorded rows as a DataFrame indexed by key (raw values)."""
         return _rows_frame(self.rows).set_index("key")
+
+    def to_display(self) -> pd.DataFrame:
+        """The recorded rows as the report shows them (formatted text, percent for fractions, no
+        notebook column), in report order, for display in the notebook."""
+        frame = _rows_frame(self.rows)
+        rank = frame["status"].map({status: i for i, status in enumerate(STATUSES)})
+        frame = frame.assign(_rank=rank).sort_values(["_rank", "key"], kind="stable")
+        shown = pd.DataFrame(_table_cells(frame), columns=TABLE_COLUMNS)
+        return shown.drop(columns="Notebook").reset_index(drop=True)
 
     def save(self) -> Path:
         """Write ``<reports>/parts/<notebook>.json`` (sorted, no timestamps). Returns the path."""
@@ -288,6 +297,20 @@ class ReproductionLog:
 
 SIGNIFICANT_DIGITS = 4
 """Significant digits of a value shown without a reported precision."""
+SMALLEST_SHOWN = 0.0001
+"""Values closer to 0 than this (without a reported precision) are shown as ``< 0.0001``."""
+UNIT_LABELS = {
+    "percent": "%",
+    "fraction": "%",  # shown in percent (:func:`_in_percent`)
+    "x100": "×100",
+    "points": "points",
+    "rho": "",  # dimensionless coefficients: the quantity names them
+    "alpha": "",
+    "ICC": "",
+    "flag": "",
+    "text": "",
+}
+"""How the report names a row's unit after its quantity (``""``: no unit label)."""
 
 
 def _display_ours(ours: Any, decimals: int | None, unit: str = "") -> str:
@@ -299,6 +322,8 @@ def _display_ours(ours: Any, decimals: int | None, unit: str = "") -> str:
     if isinstance(ours, bool) or not isinstance(ours, (int, float)):
         return _as_text(ours)
     thousands = unit != "year"
+    if decimals is None and 0 < abs(ours) < SMALLEST_SHOWN:  # e.g. a BLEU of 1e-12
+        return ("< " if ours > 0 else "> \u2212") + f"{SMALLEST_SHOWN:g}"
     if decimals is None:
         if isinstance(ours, int):
             return format_number(ours, 0, thousands=thousands)
@@ -321,8 +346,42 @@ def _signed(value: float) -> str:
     """A difference with its sign (true minus), 3 significant digits, no scientific notation."""
     if value == 0:
         return "0"
+    if abs(value) < SMALLEST_SHOWN:
+        return ("+" if value > 0 else "\u2212") + f"<{SMALLEST_SHOWN:g}"
     text = format_number(abs(value), _decimals_for(value, 3))
     return ("+" if value > 0 else "\u2212") + text
+
+
+def _true_minus(text: str) -> str:
+    """A number shown with the minus sign (U+2212), not a hyphen."""
+    return re.sub(r"(?<![\w.])-(?=\d)", "\u2212", text)
+
+
+def _unit_label(unit: str) -> str:
+    """The Unit cell of a row: ``%`` (fractions too, shown in percent), ``×100``, nothing for
+    coefficients the quantity names (ρ, α, ICC)."""
+    return UNIT_LABELS.get(unit, unit)
+
+
+def _in_percent(row: Any) -> tuple[str, str, float | None, str]:
+    """(reported, ours, difference, rule) of a row whose unit is ``fraction``, in percent: the report
+    shows every share and accuracy in percent (two decimals fewer than the fraction printed)."""
+    reported, ours, difference, rule = row.reported, row.ours_display, row.difference, row.rule
+    decimals = None
+    if reported:
+        printed = Decimal(reported.replace(",", ""))
+        decimals = max(0, -printed.as_tuple().exponent - 2)
+        reported = format_number(float(printed * 100), decimals)
+    value = _plain(row.ours)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        ours = _display_ours(100 * value, decimals, "percent")
+    if difference is not None and not pd.isna(difference):
+        difference = _difference(100 * difference, 0)
+    if rule.startswith("rounds to printed") and decimals is not None:
+        rule = f"rounds to printed ({decimals} dp, in %)"
+    elif rule.startswith("|Δ| ≤ "):
+        rule = f"|Δ| ≤ {100 * float(rule.removeprefix('|Δ| ≤ ')):g}"
+    return reported, ours, difference, rule
 
 
 def _status_text(status: str, rule: str) -> str:
@@ -470,45 +529,53 @@ RULE_TEXT = (
     "tolerance stated in its row. *measured* rows (e.g. fine-tuning results obtained here with other "
     "models or settings) and *not reproducible* rows are shown for comparison and never count as "
     "matches. † = reported by a secondary source only (third-party summary, not verified against "
-    "the paper)."
+    "the paper). Shares and accuracies are shown in percent throughout (a source printing a fraction, "
+    "e.g. 0.287, is shown as 28.7); ×100 marks metrics on a 0–100 scale (BLEU, ROUGE-L, Dist-n)."
 )
 TABLE_COLUMNS = [
     "Status",
     "Notebook",
-    "Key",
     "Quantity",
+    "Unit",
     "Reported",
     "Ours",
     "Δ",
     "Rule",
     "Source",
     "Note",
+    "Key",
 ]
 NUMERIC_COLUMNS = {4, 5, 6}  # right-aligned
+KEY_COLUMN = 10
+"""The record key (an identifier, set as code) comes last: readers scan the quantity."""
 
 
 def _table_cells(rows: pd.DataFrame) -> list[list[str]]:
     """Report table cells, one list per row."""
     cells = []
     for row in rows.itertuples(index=False):
-        reported_text = row.reported + (" †" if row.source_kind == "secondary" else "")
-        difference = (
-            "" if row.difference is None or pd.isna(row.difference) else _signed(row.difference)
+        reported, ours, difference, rule = (
+            _in_percent(row)
+            if row.unit == "fraction"
+            else (row.reported, row.ours_display, row.difference, row.rule)
         )
+        reported, ours = _true_minus(reported), _true_minus(ours)
+        reported_text = reported + (" †" if reported and row.source_kind == "secondary" else "")
+        difference = "" if difference is None or pd.isna(difference) else _signed(difference)
         source = f"{row.source_kind}: {row.source}" if row.source else ""
-        quantity = f"{row.quantity} ({row.unit})" if row.unit else row.quantity
         cells.append(
             [
-                _status_text(row.status, row.rule),
+                _status_text(row.status, rule),
                 row.notebook,
-                row.key,
-                quantity,
+                row.quantity,
+                _unit_label(row.unit),
                 reported_text,
-                row.ours_display,
+                ours,
                 difference,
-                row.rule,
+                rule,
                 source,
                 row.note,
+                row.key,
             ]
         )
     return cells
@@ -533,7 +600,8 @@ def _markdown(
         ]
     if len(rows):
         numeric = [i in NUMERIC_COLUMNS for i in range(len(TABLE_COLUMNS))]
-        lines.append(to_markdown(TABLE_COLUMNS, _table_cells(rows), numeric))
+        cells = [[*row[:KEY_COLUMN], f"`{row[KEY_COLUMN]}`"] for row in _table_cells(rows)]
+        lines.append(to_markdown(TABLE_COLUMNS, cells, numeric))
     else:
         lines += ["No notebook has recorded any number yet.", ""]
     if unchecked:
@@ -570,7 +638,11 @@ def _html(
     body = []
     for cells in _table_cells(rows):
         tds = "".join(
-            f'<td class="num">{esc(c)}</td>' if i in NUMERIC_COLUMNS else f"<td>{esc(c)}</td>"
+            f'<td class="num">{esc(c)}</td>'
+            if i in NUMERIC_COLUMNS
+            else f"<td><code>{esc(c)}</code></td>"
+            if i == KEY_COLUMN
+            else f"<td>{esc(c)}</td>"
             for i, c in enumerate(cells)
         )
         body.append(f'<tr class="{_css(cells[0])}">{tds}</tr>')

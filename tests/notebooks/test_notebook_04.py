@@ -5,7 +5,9 @@ and once on the real data (skips unless KOKOROCHAT_DATA is set)."""
 from __future__ import annotations
 
 import json
+import re
 
+import nbformat
 import pandas as pd
 import pytest
 
@@ -42,6 +44,23 @@ def write_jsonl(path, records) -> None:
     )
 
 
+def assert_shown_tables_formatted(executed) -> None:
+    """Every table the notebook shows is the formatted view: no scientific notation, no NaN."""
+    notebook = nbformat.read(executed, as_version=4)
+    shown = [
+        output["data"].get("text/html", "") + output["data"].get("text/plain", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output["output_type"] in ("execute_result", "display_data")
+    ]
+    assert shown
+    for text in shown:
+        assert not re.search(r"\d\.?\d*e[-+]\d\d", text), text[:400]
+        assert not re.search(r"\bNaN\b", text), text[:400]
+        assert "ReproductionRow(" not in text, text[:400]  # records are logged, not shown raw
+
+
 def test_notebook_04_on_synthetic_data(run_notebook, synthetic_dir, tmp_path):
     corpus = load_corpus(synthetic_dir)
     contexts = sample_test_contexts(corpus)
@@ -60,6 +79,7 @@ def test_notebook_04_on_synthetic_data(run_notebook, synthetic_dir, tmp_path):
         ],
     )
     out = run_notebook(NOTEBOOK, data_dir=str(synthetic_dir), predictions_dir=str(predictions))
+    assert_shown_tables_formatted(out / f"{NOTEBOOK}.ipynb")
 
     generation = read(out, "finetuning_generation").set_index("Model")
     assert generation.index[:5].tolist() == REPORTED_MODELS

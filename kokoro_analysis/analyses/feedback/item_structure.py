@@ -38,7 +38,7 @@ from kokoro_analysis.stats import (
 
 ITEM_METHODS = ("spearman", "pearson", "polychoric")
 """Correlation types of the item analyses."""
-METHOD_NAMES = {"spearman": "Spearman rho", "pearson": "Pearson r", "polychoric": "polychoric r"}
+METHOD_NAMES = {"spearman": "Spearman ρ", "pearson": "Pearson r", "polychoric": "polychoric r"}
 
 
 def item_correlation_matrix(values: np.ndarray, method: str = "spearman") -> np.ndarray:
@@ -123,6 +123,15 @@ def eigen_table(
     frame["retained_parallel"] = above & above.cumprod().astype(bool)
     frame["retained_kaiser"] = frame["eigenvalue"] > 1
     return frame
+
+
+def item_correlations_method(method: str = "spearman") -> str:
+    """The caption of :func:`item_correlations`: a data table (CSV and Markdown only)."""
+    return (
+        f"Inter-item correlations ({METHOD_NAMES[method]}), 20 × 20 items in questionnaire order. A "
+        "data table (CSV and Markdown only): too wide for a paper page; the lower-triangle heatmap "
+        "(figure feedback_item_correlation_heatmap) is the paper version."
+    )
 
 
 def eigen_table_method(method: str = "spearman", *, n_iter: int = 100) -> str:
@@ -300,7 +309,7 @@ def eigen_records(eigen: pd.DataFrame) -> list[Record]:
         Record(
             "feedback.items.pc1_share_pct",
             float(eigen.loc[1, "share_pct"]),
-            quantity="Share of item variance on the first principal component (%)",
+            quantity="Share of item variance on the first principal component",
             unit="percent",
         ),
         Record(

@@ -381,8 +381,8 @@ def experience_correlation(
     options = dict(n_bootstrap=n_bootstrap, seed=seed)
     rows = []
     for name, within, kind in (
-        (f"pooled ({method})", None, method),
-        ("within counselor (fixed effects, pearson)", counselors, "pearson"),
+        (f"pooled ({_METHOD_LABELS.get(method, method)})", None, method),
+        ("within counselor (fixed effects, Pearson r)", counselors, "pearson"),
     ):
         result = bootstrap_correlation(experience, score, method=kind, within=within, **options)
         clustered = bootstrap_correlation(
@@ -421,6 +421,18 @@ def experience_correlation_method(*, method: str = "spearman", n_bootstrap: int 
 # --------------------------------------------------------------------------- reproduction records
 
 
+_READER_NAMES = {"client_id": "client", "counselor_id": "counselor"}
+_METHOD_LABELS = {"spearman": "Spearman ρ", "pearson": "Pearson r"}
+
+
+def p_value_text(p: float) -> str:
+    """A p-value as tables print it: three decimals, ``< 0.001`` below that (no scientific notation)."""
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+"""How the report names a grouping column."""
+
+
 def icc_records(icc: pd.DataFrame) -> list[Record]:
     """ICC(1) of the score per grouping from :func:`icc_table` (the estimable ones; not reported by
     the authors)."""
@@ -428,7 +440,8 @@ def icc_records(icc: pd.DataFrame) -> list[Record]:
         Record(
             f"feedback.icc1.{grouping}",
             float(value),
-            quantity=f"ICC(1) of the score grouped by {grouping} (one-way random effects, ANOVA)",
+            quantity=f"ICC(1) of the score grouped by {_READER_NAMES.get(grouping, grouping)} "
+            "(one-way random effects, ANOVA)",
             unit="ICC",
         )
         for grouping, value in icc["icc"].items()
@@ -446,7 +459,8 @@ def variance_component_records(components: VarianceComponents) -> list[Record]:
         Record(
             f"feedback.reml_share.{name}",
             float(share),
-            quantity=f"Share of score variance due to {name} (crossed REML)",
+            quantity=f"Share of score variance due to the {_READER_NAMES.get(name, name)} "
+            "(crossed REML)",
             unit="fraction",
         )
         for name, share in shares.items()
@@ -466,7 +480,7 @@ TABLES: dict[str, dict] = {
         "thousands": True,
         "formats": {
             **{c: "{:.3f}" for c in ("icc", "ci_low", "ci_high", "F", "k0")},
-            "p_value": "{:.1e}",
+            "p_value": p_value_text,
             "ms_between": "{:.1f}",
             "ms_within": "{:.1f}",
             "sessions_per_group": "{:.2f}",
@@ -487,7 +501,12 @@ TABLES: dict[str, dict] = {
     "feedback_experience_bins": {"number_format": "{:.2f}", "thousands": True},
     "feedback_experience_correlation": {
         "thousands": True,
-        "formats": {"r": "{:.3f}", "ci_low": "{:.3f}", "ci_high": "{:.3f}", "p_value": "{:.1e}"},
+        "formats": {
+            "r": "{:.3f}",
+            "ci_low": "{:.3f}",
+            "ci_high": "{:.3f}",
+            "p_value": p_value_text,
+        },
     },
 }
 """How each table of this module is published (fields of

@@ -77,7 +77,7 @@ REPORTED_FEATURES = {
 REPORTED_NOTES = {
     "client_chars": "Spearman",
     "counselor_response_time_s": "Spearman; counselor response time = mean per session of the gaps "
-    "client message -> next counselor message",
+    "client message → next counselor message",
 }
 """The note recorded with each reported ρ (feature key → note)."""
 
@@ -241,7 +241,7 @@ def feature_correlations_method(
     """The method statement (caption) of :func:`feature_correlations` (``clusters``: the names of its
     resampled clusters)."""
     clusters = list(clusters)
-    name = "Spearman rho (Pearson r of mid-ranks)" if method == "spearman" else "Pearson r"
+    name = "Spearman ρ (Pearson r of mid-ranks)" if method == "spearman" else "Pearson r"
     parts = [f"{name} with the score; 95% percentile bootstrap CIs, {n_bootstrap} resamples: "
              "ci_low/ci_high resample sessions"]  # fmt: skip
     parts += [f"ci_*_{c} resample whole {CLUSTER_NOUNS.get(c, c)}s with all their sessions"
@@ -296,7 +296,7 @@ def correlation_robustness_method(
 ) -> str:
     """The method statement (caption) of :func:`correlation_robustness`."""
     return (
-        f"{'Spearman rho' if method == 'spearman' else 'Pearson r'} with the {target}; 95% percentile "
+        f"{'Spearman ρ' if method == 'spearman' else 'Pearson r'} with the {target}; 95% percentile "
         f"bootstrap CI, {n_bootstrap} resamples of the unit in 'resampled' (a rater or counselor with "
         f"all its sessions). Within {within}: values"
         f"{' ranked over all sessions, then' if method == 'spearman' else ''} centred on each "

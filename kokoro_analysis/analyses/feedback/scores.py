@@ -281,7 +281,7 @@ def alpha_table_method(
 
 def _method_name(method: str) -> str:
     """How a table states the correlation method."""
-    return "Spearman rho" if method == "spearman" else "Pearson r"
+    return "Spearman ρ" if method == "spearman" else "Pearson r"
 
 
 def item_statistics(

@@ -348,3 +348,37 @@ def test_response_times_on_real_data(real_corpus):
     roles = real_corpus.utterances["role"]
     assert (roles.loc[counselor.index] == "counselor").all()
     assert (roles.loc[counselor.index - 1] == "client").all()  # RangeIndex: the previous message
+
+
+def test_comparison_paper_table_fits_an_acl_page(tmp_path):
+    from kokoro_analysis.publish.latex import check_tables
+    from kokoro_analysis.publish.tables import write_table
+
+    measured = {
+        "kokorochat": {
+            "dialogues": 6589,
+            "avg_utterances_per_dialogue": 91.2034,
+            "avg_turns_per_dialogue": 71.63,
+            "length_unit": "characters",
+            "avg_length_counselor": 35.84,
+            "avg_length_client": 20.63,
+            "rating_items": 20,
+        }
+    }
+    table = cs.comparison_table(measured)
+    paper = cs.comparison_paper(table, lang="en").set_index("Dataset")
+    assert list(paper.columns)[:3] == ["Language", "Manual", "Items"]
+    assert paper.loc["KokoroChat", "Dialogues"] == "6,589"
+    assert paper.loc["AugESC", "Utt./dial."] == "26.7" and paper.loc["AugESC", "Len. co."] == "–"
+    caption = cs.comparison_paper_caption(table)
+    assert "KokoroChat: characters" in caption
+    assert "Rows AugESC, ESConv, Client-Reactions: as reported" in caption
+    spec = cs.TABLES["corpus_comparison_paper"]
+    paths = write_table(paper.reset_index(), "comparison", tmp_path, spec=spec, caption=caption)
+    assert check_tables(paths["tex"].parent) == []  # pdflatex, table*, no overfull box
+    tex = paths["tex"].read_text(encoding="utf-8")
+    assert r"\begin{table*}" in tex and r"\label{tab:" in tex
+    assert "{@{}lllrrrrrr@{}}" in tex  # numbers right-aligned
+    japanese = cs.comparison_paper(table, lang="ja")
+    assert japanese.columns[0] == "データセット"
+    assert "二次資料" in cs.comparison_paper_caption(table, lang="ja")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -11,6 +12,8 @@ from kokoro_analysis.cli import main
 from kokoro_analysis.publish.reproduction import (
     DuplicateRecordError,
     ReproductionLog,
+    ReproductionRow,
+    _reported_values,
     gather_report,
 )
 from kokoro_analysis.reported import REPORTED_CSV, ReportedValue, load_reported, reported, topic_key
@@ -251,7 +254,8 @@ def test_gather_writes_markdown_and_html_with_counts(tmp_path):
     ]
     assert statuses[2:] == ["match", "differs", "measured", "measured"]  # report order
     assert "- **measured**: computed here" in md  # every status defined at the top
-    assert "| differs | 01_stats | stats.avg_utterances_per_dialogue.total |" in md
+    assert "| differs | 01_stats | Mean utterances per dialogue" in md
+    assert "| `stats.avg_utterances_per_dialogue.total` |" in md  # the key last, as code
     assert "25.69 †" in md  # secondary source marked
     assert "half a unit of the last printed digit" in md
     page = report.html_path.read_text(encoding="utf-8")
@@ -319,3 +323,56 @@ def test_match_within_tolerance_reads_as_such_and_differences_are_plain(tmp_path
 def test_years_have_no_thousands_separator(tmp_path):
     row = ReproductionLog("01_stats", tmp_path).record("stats.collection.first_year", 2020)
     assert row.status == "match" and row.reported == "2020" and row.ours_display == "2020"
+
+
+def _display_row(**fields):
+    base = dict(
+        notebook="04", key="k", quantity="q", unit="", reported="", ours=None, ours_display="—",
+        difference=None, rule="no reported value", expect="measured", status="measured",
+        source_kind="", source="", note="",
+    )  # fmt: skip
+    return ReproductionRow(**{**base, **fields})
+
+
+def _cells(*rows):
+    from kokoro_analysis.publish.reproduction import TABLE_COLUMNS, _rows_frame, _table_cells
+
+    return [dict(zip(TABLE_COLUMNS, cells)) for cells in _table_cells(_rows_frame(rows))]
+
+
+def test_report_names_units_once_and_no_code():
+    from kokoro_analysis.publish.reproduction import _unit_label
+
+    assert [_unit_label(u) for u in ("x100", "fraction", "percent", "rho", "count")] == [
+        "×100", "%", "%", "", "count",
+    ]  # fmt: skip
+    for ref in _reported_values().values():  # the reported quantities read as text, not code
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b|\.main_|\+-|<=|>=|\brho\b", ref.quantity)
+        assert not re.search(r"\((%|x100|×100|rho|percent|fraction)\)", ref.quantity)
+
+
+def test_fractions_are_shown_in_percent_and_tiny_values_plainly():
+    accuracy = _display_row(
+        quantity="ACC", unit="fraction", reported="0.287", ours=0.2912, ours_display="0.291",
+        difference=0.0042, rule="rounds to printed (3 dp)", status="differs", expect="match",
+    )  # fmt: skip
+    measured = _display_row(
+        quantity="ACC_soft", unit="fraction", ours=0.41967, ours_display="0.4197"
+    )
+    tiny = _display_row(quantity="BLEU-1", unit="x100", ours=2.46e-12, ours_display="—")
+    missing = _display_row(
+        quantity="ACC", unit="fraction", reported="0.3535", status="not reproducible"
+    )
+    first, second, third, fourth = _cells(accuracy, measured, tiny, missing)
+    assert (fourth["Reported"], fourth["Ours"]) == ("35.35", "—")
+    negative = _display_row(reported="-0.21", ours=-0.2092, ours_display="-0.21 (-0.2092)")
+    assert _cells(negative)[0]["Reported"] == "\u22120.21"
+    assert _cells(negative)[0]["Ours"] == "\u22120.21 (\u22120.2092)"
+    assert (first["Unit"], first["Reported"], first["Ours"]) == ("%", "28.7", "29.1 (29.12)")
+    assert first["Δ"] == "+0.420" and first["Rule"] == "rounds to printed (1 dp, in %)"
+    assert second["Ours"] == "41.97"
+    from kokoro_analysis.publish.reproduction import _display_ours, _signed
+
+    assert _display_ours(2.46e-12, None, "x100") == "< 0.0001"
+    assert _signed(-3e-9) == "\u2212<0.0001"
+    assert (third["Quantity"], third["Unit"]) == ("BLEU-1", "×100")

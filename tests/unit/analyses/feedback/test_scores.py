@@ -294,3 +294,23 @@ def test_real_score_distribution_and_rule(real_corpus):
 def test_real_subset_counts(real_corpus):
     sessions = feedback.subset_statistics(real_corpus).loc["sessions"]
     assert sessions.to_dict() == {"low": 3870, "high": 2601, "full": 6471, "test": 118, "all": 6589}
+
+
+def test_item_correlations_caption_names_the_method_and_says_data_table():
+    from kokoro_analysis.analyses.feedback import item_structure
+
+    caption = item_structure.item_correlations_method("spearman")
+    assert "Spearman ρ" in caption and "data table (CSV and Markdown only)" in caption
+    assert "spearman" not in caption  # no code name
+    assert item_structure.TABLES["feedback_item_correlations"].get("width") is None
+
+
+def test_p_values_are_printed_without_scientific_notation():
+    from kokoro_analysis.analyses.feedback import raters
+    from kokoro_analysis.publish.tables import formatted
+
+    texts = [raters.p_value_text(p) for p in (0.9912, 0.0004, 1e-40)]
+    assert texts == ["0.991", "< 0.001", "< 0.001"]
+    frame = pd.DataFrame({"estimate": ["pooled (Spearman ρ)"], "p_value": [1.2e-5], "r": [0.1]})
+    shown = formatted(frame, raters.TABLES["feedback_experience_correlation"])
+    assert shown.loc[0, "p_value"] == "< 0.001"

@@ -109,7 +109,7 @@ def test_experience_correlation_within_row_uses_fixed_effects_df():
         np.arange(60), rng.normal(60, 10, 60).round(), counselor_id=counselors, start_time=start
     )
     table = raters.experience_correlation(dialogues, n_bootstrap=50)
-    within = table.loc["within counselor (fixed effects, pearson)"]
+    within = table.loc["within counselor (fixed effects, Pearson r)"]
     fit = ka_stats.within_cluster_regression(
         raters.counselor_experience(dialogues), dialogues["score"], counselors
     )
