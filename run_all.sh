@@ -283,7 +283,7 @@ for notebook in "${selected[@]}"; do
   read -r status secs <"$LOG_DIR/$name.status"
   printf '%-32s %8s  %s\n' "$name" "$secs" "$status"
   [[ $status == ok ]] || failed+=("$name")
-  previous[$name]=$secs
+  [[ $status != ok ]] || previous[$name]=$secs  # a failed run's time says nothing of a full one
 done
 for name in "${!previous[@]}"; do echo "$name ${previous[$name]}"; done | sort >"$LOG_DIR/durations.tsv.tmp"
 mv "$LOG_DIR/durations.tsv.tmp" "$LOG_DIR/durations.tsv"

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from kokoro_analysis.charts.style import new_figure
 from kokoro_analysis.corpus.schema import ROLE_LABELS as _ROLE_NAMES
@@ -37,7 +37,7 @@ ROLE_COLORS = {"counselor": "#0173B2", "client": "#DE8F05", "total": "#222222"}
 ROLE_LABELS = {**_ROLE_NAMES, "total": ("全体", "All")}
 """Display names (Japanese, English) of the roles (``schema.ROLE_LABELS``) and of all messages."""
 _SHARE_LABEL = ("割合 (%)", "Share (%)")
-_DECADE_LABEL = ("0.1 桁あたりの割合 (%)", "Share per tenth of a decade (%)")
+_DECADE_LABEL = ("0.1 桁あたりの割合 (%)", "% per 0.1 decade")
 """Log-x histograms show the share per 0.1 decade (a share per whole decade reads above 100 %)."""
 
 
@@ -123,6 +123,9 @@ def distribution_chart(
     ax.set_xlabel(pick(*xlabel, lang=lang))
     ax.set_ylabel(pick(*(_DECADE_LABEL if log_x else _SHARE_LABEL), lang=lang))
     ax.set_ylim(bottom=0)
+    # round steps (0, 5, 10, 15): labels such as "12.5" were measured narrower by the constrained
+    # layout than printed, and pushed the y label off the figure's left edge
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
     if len(arrays) > 1:
         ax.legend(loc="best")
     return fig

@@ -597,7 +597,7 @@ def experience_chart(bins: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.set_xlim(-0.5, len(bins) - 0.5)
     ax.set_xlabel(
         schema.pick(
-            "カウンセラーにとって何回目のセッションか（セッション数）",
+            "カウンセラーの何回目のセッションか（件数）",
             "Counselor's n-th session (sessions)",
             lang=lang,
         )

@@ -49,6 +49,7 @@ __all__ = [
     "new_figure",
     "paper_style",
     "pdf_text_sizes",
+    "pdf_texts_off_page",
     "png_from_pdf",
     "save_figure",
     "scope_note",
@@ -281,8 +282,8 @@ def save_figure(
     rasterised (:func:`png_from_pdf`), so both show the same drawing and the figure is drawn once.
 
     Refuses (:class:`ValueError`, nothing written) a figure with a character none of its fonts can
-    draw (:func:`check_japanese_glyphs`) or a text smaller than :data:`MIN_TEXT_PT` in its PDF
-    (:func:`pdf_text_sizes`). The figure stays open unless ``close`` (notebooks display it)."""
+    draw (:func:`check_japanese_glyphs`), a text smaller than :data:`MIN_TEXT_PT` in its PDF
+    (:func:`pdf_text_sizes`) or a text cut off at its edge (:func:`pdf_texts_off_page`). The figure stays open unless ``close`` (notebooks display it)."""
     rendered: dict[str, bytes] = {}
     # constrained layout settles after one draw: without this the first save differs from a second
     fig.draw_without_rendering()
@@ -304,6 +305,12 @@ def save_figure(
     if small:
         shown = ", ".join(f"{text!r} {size:g} pt" for size, text in small[:5])
         raise ValueError(f"figure {name}: {len(small)} text(s) under {MIN_TEXT_PT:g} pt ({shown})")
+    cut = pdf_texts_off_page(rendered["pdf"])
+    if cut:
+        shown = ", ".join(repr(text) for text in cut[:5])
+        raise ValueError(
+            f"figure {name}: {len(cut)} text(s) cut off at the figure's edge ({shown})"
+        )
     folder = output_dirs(output_dir).figures
     folder.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -331,22 +338,41 @@ def png_from_pdf(pdf: bytes, dpi: int = SAVE_DPI) -> bytes:
 def pdf_text_sizes(pdf: bytes | str | os.PathLike) -> list[tuple[float, str]]:
     """``(size in pt, text)`` of every non-blank text span of a PDF (a file path or its bytes), read
     with PyMuPDF. Figures are saved at printed size, so these are the printed sizes."""
+    return [(round(span["size"], 2), span["text"]) for span, _ in _pdf_spans(pdf)]
+
+
+def pdf_texts_off_page(pdf: bytes | str | os.PathLike, *, tolerance_pt: float = 0.5) -> list[str]:
+    """The non-blank text spans of a PDF that reach more than ``tolerance_pt`` beyond the page edge:
+    text cut off in the saved figure (e.g. a vertical axis label longer than the figure is high)."""
+    import pymupdf
+
+    off = []
+    for span, page in _pdf_spans(pdf):
+        t = tolerance_pt
+        if not pymupdf.Rect(page.x0 - t, page.y0 - t, page.x1 + t, page.y1 + t).contains(
+            pymupdf.Rect(span["bbox"])
+        ):
+            off.append(span["text"])
+    return off
+
+
+def _pdf_spans(pdf: bytes | str | os.PathLike) -> Iterator[tuple[dict, Any]]:
+    """``(span, page rectangle)`` of every non-blank text span of a PDF, text beyond the page
+    included (PyMuPDF leaves it out by default)."""
     import pymupdf
 
     document = (
         pymupdf.open(stream=pdf, filetype="pdf") if isinstance(pdf, bytes) else pymupdf.open(pdf)
     )
-    sizes: list[tuple[float, str]] = []
+    flags = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_MEDIABOX_CLIP
     with document:
         for page in document:
-            for block in page.get_text("dict")["blocks"]:
+            text = page.get_text("dict", flags=flags, clip=pymupdf.INFINITE_RECT())
+            for block in text["blocks"]:
                 for line in block.get("lines", []):
-                    sizes += [
-                        (round(span["size"], 2), span["text"])
-                        for span in line["spans"]
-                        if span["text"].strip()
-                    ]
-    return sizes
+                    for span in line["spans"]:
+                        if span["text"].strip():
+                            yield span, page.rect
 
 
 def _metadata(fmt: str) -> dict[str, Any] | None:

@@ -128,6 +128,19 @@ def test_png_is_the_pdf_drawing_at_300_dpi(tmp_path):
     assert pixels[:, 305:].mean() > 250  # the white right half (no transparency)
 
 
+def test_a_text_cut_off_at_the_edge_is_refused(tmp_path):
+    apply_paper_style()
+    fig, ax = new_figure("column")
+    ax.set_ylabel("A vertical label much longer than the figure is high (%)")
+    with pytest.raises(ValueError, match=r"cut off at the figure's edge.*much longer"):
+        save_figure(fig, "cut", tmp_path)
+    assert not (tmp_path / "figures" / "cut.pdf").exists()
+    ax.set_ylabel("Share (%)")
+    paths = save_figure(fig, "fits", tmp_path)
+    assert plotting.pdf_texts_off_page(paths["pdf"]) == []
+    assert "Share (%)" in [text for _, text in plotting.pdf_text_sizes(paths["pdf"])]
+
+
 def test_save_figure_is_byte_identical(tmp_path, monkeypatch):
     apply_paper_style()
     fig = _japanese_figure("full")
