@@ -158,6 +158,14 @@ def resample_weights(n: int, n_bootstrap: int, seed: int, clusters=None) -> np.n
     return cluster_bootstrap_counts(clusters, n_bootstrap, seed)
 
 
+def p_value_text(p: float) -> str:
+    """A p-value as tables and prose print it: three decimals, ``< 0.001`` below that (no scientific
+    notation); ``—`` when undefined."""
+    if not np.isfinite(p):
+        return "—"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
 def percentile_interval(values, confidence: float = 0.95) -> tuple[float, float]:
     """Percentile interval of the finite ``values`` (NaN, NaN when there are none)."""
     values = np.asarray(values, dtype=float)

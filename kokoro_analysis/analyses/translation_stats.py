@@ -17,7 +17,7 @@ from scipy import stats as sps
 
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.esconv import whitespace_word_counts
-from kokoro_analysis.stats import chi2_permutation_test, describe_many
+from kokoro_analysis.stats import chi2_permutation_test, describe_many, p_value_text
 
 KOKOROCHAT_EN = "KokoroChat (English)"
 """Row label of the translated corpus in :func:`english_comparison_table`."""
@@ -252,6 +252,12 @@ def example_messages(frame: pd.DataFrame, n: int = 6, seed: int = 0) -> pd.DataF
     return mine.iloc[np.sort(chosen)][["dialogue_id", "position", "role", "text", "translation"]]
 
 
+def _p_relation(p: float) -> str:
+    """``= 0.012`` or ``< 0.001``: what follows "p" in a sentence."""
+    text = p_value_text(p)
+    return text if text.startswith("<") else f"= {text}"
+
+
 def gap_findings(tests: pd.DataFrame, alpha: float = 0.05) -> str:
     """One sentence per row of :func:`gap_tests` with ``p_value < alpha`` (with the medians for the
     Mann-Whitney rows), or a sentence saying no test is below ``alpha``."""
@@ -267,7 +273,7 @@ def gap_findings(tests: pd.DataFrame, alpha: float = 0.05) -> str:
         )
         lines.append(
             f"Sessions with gap '{row.gap}' differ in {row.variable}{medians}: {row.test}, "
-            f"p = {row.p_value:.2g}."
+            f"p {_p_relation(row.p_value)}."
         )
     rest = len(tests) - len(significant)
     lines.append(f"The other {rest} test(s) find no dependence at the {alpha:.0%} level.")
@@ -279,7 +285,12 @@ TABLES: dict[str, dict] = {
     "corpus_translation_lengths": {"thousands": True, "number_format": "{:,.2f}"},
     "corpus_translation_length_ratio": {"thousands": True, "number_format": "{:,.2f}"},
     "corpus_translation_gaps_by_topic": {"thousands": True, "number_format": "{:.2f}"},
-    "corpus_translation_gap_tests": {"index": False, "number_format": "{:.3g}"},
+    "corpus_translation_gap_tests": {
+        "index": False,
+        "number_format": "{:.3g}",
+        "formats": {"p": p_value_text},
+    },
+    "corpus_translation_empty": {"index": False},
 }
 """How each table of this module is published (fields of
 :class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""

@@ -32,6 +32,7 @@ from kokoro_analysis.stats import (
     group_mean_intervals,
     icc_oneway,
     icc_oneway_reml,
+    p_value_text,
     t_interval,
     within_cluster_regression,
 )
@@ -423,11 +424,6 @@ def experience_correlation_method(*, method: str = "spearman", n_bootstrap: int 
 
 _READER_NAMES = {"client_id": "client", "counselor_id": "counselor"}
 _METHOD_LABELS = {"spearman": "Spearman ρ", "pearson": "Pearson r"}
-
-
-def p_value_text(p: float) -> str:
-    """A p-value as tables print it: three decimals, ``< 0.001`` below that (no scientific notation)."""
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 """How the report names a grouping column."""

@@ -20,7 +20,7 @@ from kokoro_analysis.analyses.feedback import (
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.corpus.validation import ValidationReport
-from kokoro_analysis.stats import bootstrap_counts
+from kokoro_analysis.stats import bootstrap_counts, p_value_text
 from kokoro_analysis.text.mecab import Tokens
 
 # --------------------------------------------------------------------------- helpers
@@ -309,7 +309,7 @@ def test_p_values_are_printed_without_scientific_notation():
     from kokoro_analysis.analyses.feedback import raters
     from kokoro_analysis.publish.tables import formatted
 
-    texts = [raters.p_value_text(p) for p in (0.9912, 0.0004, 1e-40)]
+    texts = [p_value_text(p) for p in (0.9912, 0.0004, 1e-40)]
     assert texts == ["0.991", "< 0.001", "< 0.001"]
     frame = pd.DataFrame({"estimate": ["pooled (Spearman ρ)"], "p_value": [1.2e-5], "r": [0.1]})
     shown = formatted(frame, raters.TABLES["feedback_experience_correlation"])
