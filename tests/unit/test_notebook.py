@@ -59,8 +59,11 @@ def test_save_figure_shows_the_saved_png_and_closes_the_figure(corpus, tmp_path,
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
     run = NotebookRun("01_test", corpus, corpus, output_dirs(tmp_path))
-    fig = plt.figure(figsize=(3, 2))
-    fig.add_subplot().plot([0, 1], [1, 0])
+    from kokoro_analysis.charts.style import apply_paper_style, new_figure
+
+    apply_paper_style()  # a laid-out figure: plain matplotlib defaults put tick labels off the edge
+    fig, ax = new_figure("column", height=2.0)
+    ax.plot([0, 1], [1, 0])
     paths = run.save_figure(fig, "line")
     assert paths["png"] == tmp_path / "figures" / "line.png"
     assert not plt.fignum_exists(fig.number)
