@@ -21,7 +21,7 @@ import io
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -299,13 +299,12 @@ def save_figure(
     missing = check_japanese_glyphs(fig, draw=False)
     if missing:
         raise ValueError(f"figure {name}: no glyph for {''.join(missing)!r} in its fonts")
-    small = [
-        (size, text) for size, text in pdf_text_sizes(rendered["pdf"]) if size < MIN_TEXT_PT - 0.01
-    ]
+    spans = list(_pdf_spans(rendered["pdf"]))  # read once for both checks
+    small = [(size, text) for size, text in _span_sizes(spans) if size < MIN_TEXT_PT - 0.01]
     if small:
         shown = ", ".join(f"{text!r} {size:g} pt" for size, text in small[:5])
         raise ValueError(f"figure {name}: {len(small)} text(s) under {MIN_TEXT_PT:g} pt ({shown})")
-    cut = pdf_texts_off_page(rendered["pdf"])
+    cut = _spans_off_page(spans)
     if cut:
         shown = ", ".join(repr(text) for text in cut[:5])
         raise ValueError(
@@ -338,22 +337,30 @@ def png_from_pdf(pdf: bytes, dpi: int = SAVE_DPI) -> bytes:
 def pdf_text_sizes(pdf: bytes | str | os.PathLike) -> list[tuple[float, str]]:
     """``(size in pt, text)`` of every non-blank text span of a PDF (a file path or its bytes), read
     with PyMuPDF. Figures are saved at printed size, so these are the printed sizes."""
-    return [(round(span["size"], 2), span["text"]) for span, _ in _pdf_spans(pdf)]
+    return _span_sizes(_pdf_spans(pdf))
 
 
 def pdf_texts_off_page(pdf: bytes | str | os.PathLike, *, tolerance_pt: float = 0.5) -> list[str]:
     """The non-blank text spans of a PDF that reach more than ``tolerance_pt`` beyond the page edge:
     text cut off in the saved figure (e.g. a vertical axis label longer than the figure is high)."""
+    return _spans_off_page(_pdf_spans(pdf), tolerance_pt)
+
+
+def _span_sizes(spans: Iterable[tuple[dict, Any]]) -> list[tuple[float, str]]:
+    return [(round(span["size"], 2), span["text"]) for span, _ in spans]
+
+
+def _spans_off_page(spans: Iterable[tuple[dict, Any]], tolerance_pt: float = 0.5) -> list[str]:
     import pymupdf
 
-    off = []
-    for span, page in _pdf_spans(pdf):
-        t = tolerance_pt
+    t = tolerance_pt
+    return [
+        span["text"]
+        for span, page in spans
         if not pymupdf.Rect(page.x0 - t, page.y0 - t, page.x1 + t, page.y1 + t).contains(
             pymupdf.Rect(span["bbox"])
-        ):
-            off.append(span["text"])
-    return off
+        )
+    ]
 
 
 def _pdf_spans(pdf: bytes | str | os.PathLike) -> Iterator[tuple[dict, Any]]:
