@@ -8,6 +8,7 @@ status 1 (2 for wrong usage), never a Python traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -589,6 +590,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its status. Standard output closed early (``| head``) ends quietly with
+    status 141, as a shell reports SIGPIPE; standard output full (``> /dev/full``) in one line."""
+    try:
+        status = _run(argv)
+        sys.stdout.flush()
+        return status
+    except OSError as error:
+        if isinstance(error, BrokenPipeError):
+            _detach_stdout()
+            return 141
+        _detach_stdout()
+        print(
+            f"kokoro-analysis: cannot write to standard output: {_os_error_text(error)}",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
@@ -596,11 +616,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KokoroDataError as error:
         print(f"kokoro-analysis: {error}", file=sys.stderr)
         return 1
-    except (ValueError, FileNotFoundError, WorkerDiedError) as error:
+    except (ValueError, WorkerDiedError) as error:
         print(f"kokoro-analysis {args.command}: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a missing file, permission, full disk, read-only or name too long
+        if error.filename is None and _stdout_unusable():
+            raise
+        print(f"kokoro-analysis {args.command}: {_os_error_text(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _os_error_text(error: OSError) -> str:
+    """``path: reason`` for an error of the operating system, else the message as raised."""
+    if error.errno is None or not error.strerror:
+        return str(error)
+    paths = [str(p) for p in (error.filename, error.filename2) if p is not None]
+    return f"{' -> '.join(paths)}: {error.strerror}" if paths else error.strerror
+
+
+def _stdout_unusable() -> bool:
+    """Whether writing to standard output fails (closed pipe, full device): the cause of an error
+    that names no file."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return False
+
+
+def _detach_stdout() -> None:
+    """Point standard output at /dev/null, so nothing fails again when Python flushes it at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

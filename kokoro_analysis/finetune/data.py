@@ -492,7 +492,8 @@ def export_sft(
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
     out = Path(out_dir).expanduser().absolute()
     names = list(FILES.values())
-    state = check_output_folder(out, names, data_folders=_data_folders(corpus), force=force)
+    data_folders = _data_folders(corpus)
+    check_output_folder(out, names, data_folders=data_folders, force=force)  # refuse before working
     original, prompts, skipped = corpus, PROMPTS["ja"], None
     if translations is not None:
         corpus, skipped = translated_corpus(original, translations)
@@ -510,7 +511,7 @@ def export_sft(
             skipped,
             translations,
         )
-        install(tmp, out, state, names)
+        install(tmp, out, names, data_folders=data_folders, force=force)  # checks again
     return manifest
 
 
