@@ -592,20 +592,53 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; its status. Standard output closed early (``| head``) ends quietly with
     status 141, as a shell reports SIGPIPE; standard output full (``> /dev/full``) in one line."""
+    stdout = sys.stdout
+    sys.stdout = _GuardedOutput(stdout)
     try:
         status = _run(argv)
         sys.stdout.flush()
         return status
-    except OSError as error:
-        if isinstance(error, BrokenPipeError):
-            _detach_stdout()
+    except _OutputError as error:
+        _detach_stdout(stdout)
+        if isinstance(error.cause, BrokenPipeError):
             return 141
-        _detach_stdout()
         print(
-            f"kokoro-analysis: cannot write to standard output: {_os_error_text(error)}",
+            f"kokoro-analysis: cannot write to standard output: {_os_error_text(error.cause)}",
             file=sys.stderr,
         )
         return 1
+    finally:
+        sys.stdout = stdout
+
+
+class _OutputError(Exception):
+    """Writing to standard output failed (kept apart from errors writing the user's files)."""
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class _GuardedOutput:
+    """Standard output whose failures raise :class:`_OutputError`."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as error:
+            raise _OutputError(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise _OutputError(error) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 def _run(argv: Sequence[str] | None) -> int:
@@ -620,8 +653,6 @@ def _run(argv: Sequence[str] | None) -> int:
         print(f"kokoro-analysis {args.command}: {error}", file=sys.stderr)
         return 1
     except OSError as error:  # a missing file, permission, full disk, read-only or name too long
-        if error.filename is None and _stdout_unusable():
-            raise
         print(f"kokoro-analysis {args.command}: {_os_error_text(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -636,21 +667,11 @@ def _os_error_text(error: OSError) -> str:
     return f"{' -> '.join(paths)}: {error.strerror}" if paths else error.strerror
 
 
-def _stdout_unusable() -> bool:
-    """Whether writing to standard output fails (closed pipe, full device): the cause of an error
-    that names no file."""
-    try:
-        sys.stdout.flush()
-    except OSError:
-        return True
-    return False
-
-
-def _detach_stdout() -> None:
+def _detach_stdout(stdout) -> None:
     """Point standard output at /dev/null, so nothing fails again when Python flushes it at exit."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, stdout.fileno())
         os.close(devnull)
     except (OSError, ValueError):
         pass
