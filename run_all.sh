@@ -28,6 +28,25 @@ cd "$ROOT"
 die() { echo "run_all.sh: $*" >&2; exit 2; }
 usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 
+# output_folder DIR: DIR made absolute, created if missing; refuses (exit 2) a file, a path under a
+# file, a folder that cannot be created or written, before anything runs.
+output_folder() {
+  local dir="$1" probe
+  [[ -n "$dir" ]] || die "--output-dir needs a folder"
+  [[ ! -e "$dir" || -d "$dir" ]] || die "--output-dir $dir is not a folder (a file of that name exists)"
+  mkdir -p -- "$dir" 2>/dev/null || die "--output-dir $dir cannot be created ($(mkdir -p -- "$dir" 2>&1 | sed 's/^mkdir: //'))"
+  probe="$dir/.run_all-write-test-$$"
+  { : >"$probe"; } 2>/dev/null || die "--output-dir $dir is not writable; choose a folder you can write to"
+  rm -f -- "$probe"
+  (cd -- "$dir" && pwd)
+}
+
+# failure_reason LOG: the last error line of a failed notebook's log (the exception and its message)
+failure_reason() {
+  sed 's/\x1b\[[0-9;]*m//g' "$1" 2>/dev/null \
+    | grep -E '^[A-Za-z_][A-Za-z0-9_.]*(Error|Exception|Interrupt|Exit)\b' | tail -n 1 | cut -c1-300
+}
+
 # step LABEL LOG COMMAND...: run COMMAND with its output in LOG, showing the elapsed seconds meanwhile
 # (a live counter on a terminal, a line every 15 s otherwise); sets STEP_SECONDS, returns its status.
 step() {
@@ -142,7 +161,7 @@ while [[ $# -gt 0 ]]; do
     --test) MODE=test; shift; PYTEST_ARGS=("$@"); break ;;
     --data) [[ $# -ge 2 ]] || die "--data needs a path"; export KOKOROCHAT_DATA="$(cd "$2" 2>/dev/null && pwd || echo "$2")"; shift 2 ;;
     --only) [[ $# -ge 2 ]] || die "--only needs a name"; ONLY+=("$2"); shift 2 ;;
-    --output-dir) [[ $# -ge 2 ]] || die "--output-dir needs a folder"; mkdir -p "$2"; OUTPUT_DIR="$(cd "$2" && pwd)"; shift 2 ;;
+    --output-dir) [[ $# -ge 2 ]] || die "--output-dir needs a folder"; OUTPUT_DIR="$(output_folder "$2")" || exit 2; shift 2 ;;
     -p|--parameters) [[ $# -ge 3 ]] || die "-p needs NAME VALUE"; PARAMS+=(-p "$2" "$3"); shift 3 ;;
     -j|--jobs) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 needs a number of notebooks (1 or more)"; JOBS="$2"; shift 2 ;;
     --lenient) LENIENT=(--lenient); shift ;;
@@ -261,7 +280,8 @@ while ((next < total || ${#running[@]} > 0)); do
     if [[ $status == ok ]]; then
       echo "    [$finished/$total] $name: ok in $secs s"
     else
-      echo "    [$finished/$total] $name: failed after $secs s (log: $LOG_DIR/$name.log)"
+      reason="$(failure_reason "$LOG_DIR/$name.log")"
+      echo "    [$finished/$total] $name: failed after $secs s${reason:+: $reason} (log: $LOG_DIR/$name.log)"
     fi
   done
   elapsed=$((SECONDS - started_all))
@@ -298,7 +318,9 @@ if [[ ${#failed[@]} -gt 0 ]]; then
   echo "run_all.sh: failed notebook(s): ${failed[*]} (executed copies with the error are in $OUTPUT_DIR/executed/)" >&2
   exit 1
 fi
-if [[ $report_status -ne 0 ]]; then
+if [[ $report_status -eq 2 ]]; then
+  echo "no reproduction report: the notebook(s) run write no number the paper reports"
+elif [[ $report_status -ne 0 ]]; then
   echo "run_all.sh: the reproduction report has quantities that should match but do not (see $OUTPUT_DIR/reports/reproduction.md)" >&2
   exit 1
 fi

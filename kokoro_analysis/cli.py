@@ -31,7 +31,7 @@ from kokoro_analysis.finetune.predictions import (
     tokenizer_label,
 )
 from kokoro_analysis.finetune.results import GENERATION_FLOAT_FORMAT, SCORE_FLOAT_FORMAT
-from kokoro_analysis.paths import usable_cache_dir
+from kokoro_analysis.paths import PROJECT_ROOT, OutputDirs, usable_cache_dir
 from kokoro_analysis.publish.reproduction import gather_report
 from kokoro_analysis.publish.tables import format_frame, to_markdown
 from kokoro_analysis.text.mecab import tokenize_corpus
@@ -117,15 +117,22 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Gather the notebooks' reproduction logs into reports/reproduction.{md,html}; exit 1 if a number
-    expected to match differs, 2 if no notebook wrote a part, else 0."""
-    report = gather_report(args.output_dir)
+    expected to match differs, 2 if no notebook wrote a part (then nothing is written), else 0."""
+    root = Path(args.output_dir).expanduser() if args.output_dir else PROJECT_ROOT
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"--output-dir {root} is not a folder")
+    parts = OutputDirs(root).reports / "parts"
+    if not any(parts.glob("*.json")):
+        print(
+            f"no report parts in {parts}: run the notebooks first (nothing written)",
+            file=sys.stderr,
+        )
+        return 2
+    report = gather_report(root)
     print(f"reproduction report: {report.summary}")
     print(f"  {report.markdown_path}\n  {report.html_path}")
     if report.parameters_line:
         print(f"{report.parameters_line} (the paper's numbers assume the defaults)")
-    if not report.parts:
-        print("no report parts found: run the notebooks first", file=sys.stderr)
-        return 2
     if not report.ok:
         print(
             f"{len(report.failed)} reproduced number(s) differ from the reported value:",

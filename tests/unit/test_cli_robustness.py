@@ -241,7 +241,13 @@ def test_a_full_or_closed_standard_output_is_no_traceback(tmp_path, synthetic_di
     args = {
         "validate": ["validate", str(synthetic_dir)],
         "export-sft": ["export-sft", "--data", str(synthetic_dir), "--out", str(tmp_path / "x")],
-        "evaluate": ["evaluate", "--data", str(synthetic_dir), "--predictions", str(tmp_path / "p")],
+        "evaluate": [
+            "evaluate",
+            "--data",
+            str(synthetic_dir),
+            "--predictions",
+            str(tmp_path / "p"),
+        ],
     }[command]
     if command == "evaluate":
         ids = sample_test_contexts(load_corpus(synthetic_dir), None, 0)["id"]
