@@ -231,7 +231,7 @@ def test_a_name_of_the_export_taken_by_a_folder_is_refused_even_with_force(tmp_p
     out = tmp_path / "mine"
     (out / "train.jsonl").mkdir(parents=True)
     (out / "notes.txt").write_text("keep me")
-    with pytest.raises(ExportFolderError, match="train.jsonl is not a file"):
+    with pytest.raises(ExportFolderError, match=r"train\.jsonl is not a file"):
         export_sft(corpus, "full", out, force=True)
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "train.jsonl"]
 
@@ -239,7 +239,7 @@ def test_a_name_of_the_export_taken_by_a_folder_is_refused_even_with_force(tmp_p
 def test_a_dangling_link_as_target_is_named(tmp_path, corpus, capsys):
     out = tmp_path / "link"
     out.symlink_to(tmp_path / "nowhere")
-    with pytest.raises(ExportFolderError, match="a link to .*nowhere, which does not exist"):
+    with pytest.raises(ExportFolderError, match=r"a link to .*nowhere, which does not exist"):
         export_sft(corpus, "full", out)
     assert out.is_symlink() and not (tmp_path / "nowhere").exists()
 
