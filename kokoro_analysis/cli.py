@@ -19,7 +19,7 @@ import pandas as pd
 from kokoro_analysis import __version__
 from kokoro_analysis.corpus import translations
 from kokoro_analysis.corpus.loading import load_corpus
-from kokoro_analysis.corpus.validation import KokoroDataError
+from kokoro_analysis.corpus.validation import DataNotFoundError, KokoroDataError
 from kokoro_analysis.finetune.data import FILES, LICENCE_NOTE, export_sft
 from kokoro_analysis.finetune.export_folder import holds_export
 from kokoro_analysis.finetune.predictions import (
@@ -653,6 +653,10 @@ def _run(argv: Sequence[str] | None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
+    except DataNotFoundError as error:
+        origin = _data_origin(args) if str(error).startswith("KokoroChat data") else ""
+        print(f"kokoro-analysis {args.command}: {origin}{error}", file=sys.stderr)
+        return 1
     except KokoroDataError as error:
         print(f"kokoro-analysis: {error}", file=sys.stderr)
         return 1
@@ -664,6 +668,13 @@ def _run(argv: Sequence[str] | None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _data_origin(args: argparse.Namespace) -> str:
+    """Which option gave the data location, as a prefix for a not-found message ("" for none)."""
+    if getattr(args, "path", None) and args.command == "validate":
+        return ""
+    return f"--data {args.data}: " if getattr(args, "data", None) else ""
 
 
 def _os_error_text(error: OSError) -> str:

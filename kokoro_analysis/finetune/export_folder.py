@@ -39,7 +39,7 @@ JOURNAL = ".kokoro-export-pending.json"
 FORMAT = "kokoro-analysis SFT export, version 1"
 """The manifest's ``format`` line: what marks a folder as an export of ours."""
 STAGING_MARK = ".kokoro-export-"
-_OPTION_HINT = "--force (force=True in Python)"
+_OPTION_HINT = "--force"
 
 
 class ExportFolderError(ValueError):
