@@ -569,7 +569,7 @@ def _parse_times(values: list) -> np.ndarray:
         parsed = np.array(values, dtype="datetime64[s]")
     except ValueError:  # an impossible date (2020-02-30) somewhere: judge each value
         parsed = np.array([_parse_time(value) for value in values], dtype="datetime64[s]")
-    parsed[parsed < FIRST_TIME] = np.datetime64("NaT")  # year 0000 exists in NumPy, not in a calendar
+    parsed[parsed < FIRST_TIME] = np.datetime64("NaT")  # NumPy's year 0000: no calendar's
     return parsed.astype("datetime64[us]")
 
 

@@ -156,7 +156,9 @@ def test_missing_data_says_how_to_provide_it(tmp_path, monkeypatch):
         find_data(clone=False)
     with pytest.raises(DataNotFoundError) as mistyped:  # a wrong path: one line naming it
         load_corpus(tmp_path / "nowhere")
-    assert str(mistyped.value) == f"KokoroChat data not found: {tmp_path / 'nowhere'} does not exist"
+    assert (
+        str(mistyped.value) == f"KokoroChat data not found: {tmp_path / 'nowhere'} does not exist"
+    )
     with pytest.raises(DataNotFoundError, match="holds no KokoroChat sessions"):
         load_corpus(tmp_path)
 
