@@ -173,7 +173,9 @@ def response_examples(turns: pd.DataFrame) -> pd.DataFrame:
 def sample_examples(
     examples: pd.DataFrame, test_samples: int | None, seed: int = 0
 ) -> pd.DataFrame:
-    """A seeded sample of ``test_samples`` examples without replacement, in corpus order (all when None)."""
+    """A seeded sample of ``test_samples`` examples without replacement, in corpus order (all when None).
+    Drawn over the examples ordered by ``dialogue_id`` and ``turn``, so the same sessions in another
+    table order give the same sample."""
     if test_samples is None:
         return examples
     if (
@@ -187,8 +189,9 @@ def sample_examples(
             f"test_samples={test_samples:,} exceeds the {len(examples):,} test contexts"
         )
     rng = np.random.default_rng(seed)
-    chosen = np.sort(rng.choice(len(examples), size=int(test_samples), replace=False))
-    return examples.iloc[chosen]
+    canonical = np.lexsort((examples["turn"].to_numpy(), examples["dialogue_id"].to_numpy()))
+    chosen = canonical[rng.choice(len(examples), size=int(test_samples), replace=False)]
+    return examples.iloc[np.sort(chosen)]
 
 
 def sample_test_contexts(
@@ -442,12 +445,13 @@ def _write_score_file(
 
 def corpus_content_hash(corpus: Corpus) -> str:
     """SHA-256 over what the export depends on: session ids, scores and items, and every message's
-    session, role and text (unlike the load cache's fingerprint, it ignores file times)."""
+    session, role and text (unlike the load cache's fingerprint, it ignores file times). Sessions in
+    id order and messages in session order, so the table order does not matter."""
     digest = hashlib.sha256()
-    dialogues = corpus.dialogues.sort_index()
+    dialogues = corpus.dialogues.sort_index(kind="stable")
     digest.update(dialogues.index.to_numpy(dtype=np.int64).tobytes())
     digest.update(dialogues[["score", *schema.ITEM_KEYS]].to_numpy(dtype=np.int64).tobytes())
-    utterances = corpus.utterances
+    utterances = corpus.utterances.sort_values(["dialogue_id", "position"], kind="stable")
     digest.update(utterances["dialogue_id"].to_numpy(dtype=np.int64).tobytes())
     digest.update(utterances["role"].cat.codes.to_numpy(dtype=np.int8).tobytes())
     digest.update("\x00".join(utterances["text"].tolist()).encode("utf-8"))
