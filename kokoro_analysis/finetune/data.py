@@ -174,8 +174,8 @@ def sample_examples(
     examples: pd.DataFrame, test_samples: int | None, seed: int = 0
 ) -> pd.DataFrame:
     """A seeded sample of ``test_samples`` examples without replacement, in corpus order (all when None).
-    Drawn over the examples ordered by ``dialogue_id`` and ``turn``, so the same sessions in another
-    table order give the same sample."""
+    Drawn over the rows ordered by ``dialogue_id`` and ``turn`` (when there is one), so the same
+    sessions in another table order give the same sample."""
     if test_samples is None:
         return examples
     if (
@@ -189,7 +189,8 @@ def sample_examples(
             f"test_samples={test_samples:,} exceeds the {len(examples):,} test contexts"
         )
     rng = np.random.default_rng(seed)
-    canonical = np.lexsort((examples["turn"].to_numpy(), examples["dialogue_id"].to_numpy()))
+    keys = [examples[c].to_numpy() for c in ("turn", "dialogue_id") if c in examples]
+    canonical = np.lexsort(keys)
     chosen = canonical[rng.choice(len(examples), size=int(test_samples), replace=False)]
     return examples.iloc[np.sort(chosen)]
 

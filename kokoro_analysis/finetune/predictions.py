@@ -353,7 +353,40 @@ def _parse_meta(line: str, where: str) -> dict:
         ) from None
     if not isinstance(meta, dict) or meta.get("task") not in TASKS:
         raise PredictionsError(f'{where}: the header needs "task": one of {", ".join(TASKS)}')
+    if "contexts" in meta:
+        _check_contexts(meta["contexts"], meta["task"], where)
     return meta
+
+
+CONTEXT_SETS = {"generation": ("test_contexts",), "score": ("held_out", "test_pool")}
+"""The header's ``contexts.set`` per task."""
+
+
+def _check_contexts(contexts, task: str, where: str) -> None:
+    """The header's ``contexts``: ``set`` of the task, ``limit`` (positive or null), ``seed``
+    (0 or more) and, when present, ``count`` (0 or more) and ``ids_sha256`` (text)."""
+
+    def count(value, least: int) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+    if not isinstance(contexts, dict):
+        raise PredictionsError(
+            f'{where}: header field "contexts" must be an object, got {contexts!r}'
+        )
+    get = contexts.get
+    checks = {
+        "set": (get("set") in CONTEXT_SETS[task], f"one of {', '.join(CONTEXT_SETS[task])}"),
+        "limit": (get("limit") is None or count(get("limit"), 1), "null or 1 or more"),
+        "seed": (count(get("seed"), 0), "an integer, 0 or more"),
+        "count": ("count" not in contexts or count(get("count"), 0), "an integer, 0 or more"),
+        "ids_sha256": (isinstance(get("ids_sha256", ""), str), "a SHA-256 in hex"),
+    }
+    for name, (ok, expected) in checks.items():
+        if not ok:
+            raise PredictionsError(
+                f'{where}: header field "contexts.{name}" must be {expected}, '
+                f"got {contexts.get(name)!r}"
+            )
 
 
 def ids_digest(ids: Iterable) -> str:
@@ -389,7 +422,8 @@ class PredictionsWriter:
                 handle.truncate(end)
                 os.fsync(handle.fileno())
                 self.repaired = True
-        lines = data[:end].decode("utf-8", errors="replace").splitlines()
+        # "\n" only: str.splitlines() also splits at U+2028, U+0085 ... inside a response
+        lines = data[:end].decode("utf-8", errors="replace").split("\n")[:-1]
         if not lines or not lines[0].startswith(META_PREFIX):
             raise PredictionsError(
                 f"{self.path} exists and was not written by kokoro-analysis generate / predict-scores: "
@@ -506,7 +540,8 @@ def _parse_id(record: dict, kind: str, where: str):
             )
         return raw.strip()
     if isinstance(raw, bool) or not (
-        isinstance(raw, int) or (isinstance(raw, str) and raw.strip().isdigit())
+        isinstance(raw, int)
+        or (isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit())
     ):
         raise PredictionsError(f"{where}: id must be a dialogue id (integer), got {raw!r}")
     return int(raw)
