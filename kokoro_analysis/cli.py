@@ -67,6 +67,13 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate every record; print a summary; exit 1 when anything is wrong (with --lenient: only
     when no session is valid)."""
@@ -385,13 +392,23 @@ def _add_model_run_options(
     parser.add_argument(
         "--out", required=True, metavar="FILE", help="predictions file (JSON lines)"
     )
-    parser.add_argument("--limit", type=int, default=None, help="seeded sample of N (default: all)")
     parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the sample and the held-out split"
+        "--limit", type=_positive_int, default=None, help="seeded sample of N (default: all)"
     )
-    parser.add_argument("--batch-size", type=int, default=batch_size, help=f"default {batch_size}")
     parser.add_argument(
-        "--max-new-tokens", type=int, default=max_new_tokens, help=f"default {max_new_tokens}"
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of the sample and the held-out split",
+    )
+    parser.add_argument(
+        "--batch-size", type=_positive_int, default=batch_size, help=f"default {batch_size}"
+    )
+    parser.add_argument(
+        "--max-new-tokens",
+        type=_positive_int,
+        default=max_new_tokens,
+        help=f"default {max_new_tokens}",
     )
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument(
@@ -428,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_option(tokenize)
     tokenize.add_argument(
-        "--workers", type=int, default=None, help="MeCab processes (default: all cores)"
+        "--workers", type=_positive_int, default=None, help="MeCab processes (default: all cores)"
     )
     tokenize.add_argument(
         "--quiet", action="store_true", help="no progress bar (the summary line is still printed)"
@@ -464,12 +481,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--test-samples",
-        type=int,
+        type=_positive_int,
         default=None,
         help="seeded sample of test contexts (default: all)",
     )
     export.add_argument(
-        "--seed", type=int, default=0, help="seed of the test-context sample (default: 0)"
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of the test-context sample (default: 0)",
     )
     export.add_argument(
         "--layout",
@@ -505,13 +525,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--test-samples",
-        type=int,
+        type=_positive_int,
         default=None,
         help="the seeded sample of test contexts the file answers (as in export-sft)",
     )
     evaluate.add_argument(
         "--seed",
-        type=int,
+        type=_non_negative_int,
         default=None,
         help="seed of that sample (as in export-sft; default: the export's, else 0)",
     )
@@ -553,7 +573,9 @@ def build_parser() -> argparse.ArgumentParser:
         "smoke-model", help="build a tiny random causal LM to try the model commands (no download)"
     )
     smoke.add_argument("--out", required=True, metavar="DIR", help="new folder")
-    smoke.add_argument("--seed", type=int, default=0, help="seed of the random weights")
+    smoke.add_argument(
+        "--seed", type=_non_negative_int, default=0, help="seed of the random weights"
+    )
     smoke.set_defaults(handler=cmd_smoke_model)
 
     finetune = commands.add_parser(
@@ -570,14 +592,18 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.add_argument("--task", choices=["generation", "score"], default="generation")
     finetune.add_argument("--out", required=True, metavar="DIR", help="adapter folder")
     finetune.add_argument(
-        "--max-steps", type=int, default=-1, help="stop after N steps (default: 1 epoch)"
+        "--max-steps", type=_positive_int, default=-1, help="stop after N steps (default: 1 epoch)"
     )
     finetune.add_argument(
         "--quantize", choices=["4bit", "none"], default="4bit", help="4bit: QLoRA, CUDA only"
     )
-    finetune.add_argument("--limit", type=int, default=None, help="seeded sample of N examples")
-    finetune.add_argument("--seed", type=int, default=0)
-    finetune.add_argument("--save-steps", type=int, default=500, help="checkpoint every N steps")
+    finetune.add_argument(
+        "--limit", type=_positive_int, default=None, help="seeded sample of N examples"
+    )
+    finetune.add_argument("--seed", type=_non_negative_int, default=0)
+    finetune.add_argument(
+        "--save-steps", type=_positive_int, default=500, help="checkpoint every N steps"
+    )
     finetune.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     finetune.set_defaults(handler=cmd_finetune)
 

@@ -394,6 +394,19 @@ def ids_digest(ids: Iterable) -> str:
     return hashlib.sha256("\n".join(str(i) for i in ids).encode("utf-8")).hexdigest()
 
 
+def _check_out_file(path: Path) -> None:
+    """Refuse an ``--out`` that is a folder or another non-file, or lies under a file."""
+    if path.exists() and not path.is_file():
+        raise PredictionsError(
+            f"{path} is not a file (a folder or device); choose a file for --out"
+        )
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise PredictionsError(
+            f"{path} cannot be created: {blocker} is a file; choose another --out"
+        )
+
+
 class PredictionsWriter:
     """Appends lines to a ``generate`` / ``predict-scores`` predictions file so that an interrupted run
     continues where it stopped: each line is flushed and fsynced when written; on reopening, a
@@ -406,6 +419,7 @@ class PredictionsWriter:
         self.done: set = set()
         self.repaired = False
         self.meta = json.loads(json.dumps(meta, ensure_ascii=False))
+        _check_out_file(self.path)
         if self.path.exists() and self.path.stat().st_size:
             self._resume(must_match)
         else:

@@ -261,3 +261,24 @@ def test_a_full_or_closed_standard_output_is_no_traceback(tmp_path, synthetic_di
         )
     else:
         assert result.returncode == 141 and result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["export-sft", "--out", "x", "--seed", "-1"], "--seed"),
+        (["export-sft", "--out", "x", "--test-samples", "0"], "--test-samples"),
+        (["evaluate", "--predictions", "p", "--seed", "-1"], "--seed"),
+        (["generate", "--model", "m", "--out", "p", "--limit", "0"], "--limit"),
+        (["predict-scores", "--model", "m", "--out", "p", "--batch-size", "0"], "--batch-size"),
+        (["tokenize", "--workers", "-2"], "--workers"),
+        (["finetune", "--out", "o", "--max-steps", "0"], "--max-steps"),
+        (["finetune", "--out", "o", "--save-steps", "0"], "--save-steps"),
+        (["smoke-model", "--out", "o", "--seed", "-3"], "--seed"),
+    ],
+)
+def test_out_of_range_numbers_are_refused_naming_the_option(args, option, capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(args)
+    assert raised.value.code == 2
+    assert f"argument {option}: must be" in capsys.readouterr().err

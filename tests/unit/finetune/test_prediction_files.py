@@ -61,3 +61,27 @@ def test_an_id_of_digits_that_are_not_ascii_is_named(tmp_path):
     path.write_text('{"id": 5, "items": null, "error": "x"}\n{"id": "²", "items": null}\n')
     with pytest.raises(PredictionsError, match=r"p\.jsonl:2: id must be a dialogue id"):
         read_predictions(path)
+
+
+@pytest.mark.parametrize("where", ["folder", "under-file"])
+def test_an_out_that_is_a_folder_or_under_a_file_is_refused(tmp_path, where):
+    blocker = tmp_path / "x"
+    if where == "folder":
+        blocker.mkdir()
+        out, expected = blocker, "is not a file"
+    else:
+        blocker.write_text("mine")
+        out, expected = blocker / "p.jsonl", "is a file"
+    with pytest.raises(PredictionsError, match=expected):
+        PredictionsWriter(out, META, must_match=("task",))
+    assert blocker.is_dir() or blocker.read_text() == "mine"
+
+
+def test_finetune_into_an_existing_file_is_one_line(tmp_path, synthetic_dir, capsys):
+    out = tmp_path / "adapter"
+    out.write_text("mine")
+    args = ["finetune", "--data", str(synthetic_dir), "--out", str(out), "--quantize", "none"]
+    assert main([*args, "--base-model", str(tmp_path / "no-model")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"{out} is a file" in err
+    assert out.read_text() == "mine"
