@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 import xxhash
 
-from kokoro_analysis.corpus.validation import DataNotFoundError, KokoroDataError
+from kokoro_analysis.corpus.validation import DataNotFoundError, KokoroDataError, printable
 from kokoro_analysis.paths import PROJECT_ROOT
 
 UPSTREAM_URL = "https://github.com/UEC-InabaLab/KokoroChat"
@@ -53,7 +53,8 @@ class DataSource:
         combined = xxhash.xxh3_128(self.kind.encode())
         for file in self.files:
             label = self.label(file)
-            combined.update(f"{label}\0{digests.get(label, 'missing')}\n".encode())
+            line = f"{label}\0{digests.get(label, 'missing')}\n"
+            combined.update(line.encode("utf-8", "surrogateescape"))  # names need not be UTF-8
         return combined.hexdigest()[:24]
 
     def label(self, file: Path) -> str:
@@ -219,19 +220,20 @@ def iter_records(source: DataSource, digests: dict[str, str] | None = None) -> I
 
 def _iter_json(source: DataSource, digests: dict[str, str]) -> Iterator[RawRecord]:
     for file in source.files:
+        name = printable(str(file))  # a file name that is not UTF-8 is shown with \x escapes
         try:
             raw = read_bytes(file)
         except OSError as error:
             digests[file.name] = f"unreadable:{error.errno}"
             data = KokoroDataError(f"cannot be read ({read_error_reason(error)})")
-            yield RawRecord(str(file), file.stem, data)
+            yield RawRecord(name, file.stem, data)
             continue
         digests[file.name] = content_digest(raw)
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
             data = KokoroDataError(not_utf8_reason(raw) or f"not valid JSON ({error})")
-        yield RawRecord(str(file), file.stem, data)
+        yield RawRecord(name, file.stem, data)
 
 
 def _kind(mode: int) -> str:

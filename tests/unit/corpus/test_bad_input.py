@@ -409,3 +409,15 @@ def test_an_unreadable_data_folder_is_one_line(tmp_path, monkeypatch, capsys):
     assert main(["validate", str(folder)]) == 1
     err = capsys.readouterr().err
     assert err.strip() == f"kokoro-analysis validate: {folder}: Permission denied"
+
+
+def test_a_file_name_that_is_not_utf8_is_named_with_escapes(tmp_path, capsys):
+    from kokoro_analysis.cli import main
+
+    folder = _folder(tmp_path)
+    with open(os.fsencode(folder) + b"/\xff\xfe.json", "wb") as handle:
+        handle.write(b"{}")
+    assert main(["validate", str(folder)]) == 1
+    captured = capsys.readouterr()
+    assert f"{folder}/\\xff\\xfe.json: field 'session'" in captured.out
+    assert captured.err.count("\n") <= 1 and "codec" not in captured.err
