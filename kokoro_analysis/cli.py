@@ -245,6 +245,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"scored exactly the {covered['count']:,} contexts the file covers ({sample})")
     print(format_row(evaluation))
     if predictions.kind == "score":
+        _print_undefined_rho(evaluation, predictions)
         _print_score_details(predictions, corpus, seed or 0)
     return 0
 
@@ -268,6 +269,26 @@ def cmd_translations(args: argparse.Namespace) -> int:
     return 1 if misaligned else 0
 
 
+def _print_undefined_rho(evaluation: Evaluation, predictions) -> None:
+    """Say why Spearman ρ is blank (it is undefined when either side's item sums are constant)."""
+    if not pd.isna(evaluation.scores["spearman_total"]):
+        return
+    sums = {sum(items) for items in predictions.values.values()}
+    why = (
+        f"every scored session has the same predicted item sum ({sums.pop()})"
+        if len(sums) == 1
+        else "the true item sums are all equal, or fewer than 2 sessions were scored"
+    )
+    print(f"Spearman ρ is blank: undefined, as {why}")
+
+
+SCORE_DETAIL_FORMAT = {
+    name: "{:.4f}" if name.endswith("mae") else "{:.2f}"
+    for name in ("acc", "acc_soft", "mae", *(f"baseline_{k}" for k in ("acc", "acc_soft", "mae")))
+}
+"""Precision of the per-item and pooled tables: as the result row (MAE 4 dp, shares 2 dp)."""
+
+
 def _print_score_details(predictions, corpus, seed: int) -> None:
     """Unparseable answers, per-item metrics beside the most-common-value baseline, confusion matrices."""
     for key, reason in list(predictions.unparsed.items())[:5]:
@@ -280,11 +301,13 @@ def _print_score_details(predictions, corpus, seed: int) -> None:
     print(f"\nbaseline: {details.baseline_definition}; {details.scored_sessions:,} sessions scored")
     pooled = pd.DataFrame(details.pooled).T
     pooled[["acc", "acc_soft"]] *= 100
-    print(to_markdown(*format_frame(pooled.rename_axis("pooled"), "{:.2f}")).rstrip("\n"))
+    print(
+        to_markdown(*format_frame(pooled.rename_axis("pooled"), SCORE_DETAIL_FORMAT)).rstrip("\n")
+    )
     per_item = details.per_item.copy()
     percent = ["acc", "acc_soft", "baseline_acc", "baseline_acc_soft"]
     per_item[percent] *= 100
-    print(to_markdown(*format_frame(per_item, "{:.2f}")).rstrip("\n"))
+    print(to_markdown(*format_frame(per_item, SCORE_DETAIL_FORMAT)).rstrip("\n"))
     print("\nconfusion matrices (rows: true score 0-5, columns: predicted 0-5)")
     for number, matrix in details.confusion.items():
         rows = " | ".join(" ".join(f"{v}" for v in row) for row in matrix.to_numpy().tolist())

@@ -85,3 +85,24 @@ def test_finetune_into_an_existing_file_is_one_line(tmp_path, synthetic_dir, cap
     err = capsys.readouterr().err
     assert "Traceback" not in err and f"{out} is a file" in err
     assert out.read_text() == "mine"
+
+
+def test_constant_score_predictions_say_why_rho_is_blank_and_keep_one_mae_precision(
+    tmp_path, synthetic_dir, capsys
+):
+    out = tmp_path / "export"
+    assert main(["export-sft", "--data", str(synthetic_dir), "--out", str(out)]) == 0
+    lines = (out / "score_prediction_test.jsonl").read_text(encoding="utf-8").splitlines()
+    ids = [json.loads(line)["id"] for line in lines]
+    path = out / "constant.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "items": [3] * 20}) + "\n" for i in ids))
+    capsys.readouterr()
+    assert main(["evaluate", "--data", str(synthetic_dir), "--predictions", str(path)]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "Spearman ρ is blank: undefined, as every scored session has the same predicted item sum (60)"
+        in printed
+    )
+    row_mae = next(line for line in printed.splitlines() if line.startswith("| constant |"))
+    pooled_mae = next(line for line in printed.splitlines() if line.startswith("| model |"))
+    assert row_mae.split("|")[4].strip() == pooled_mae.split("|")[4].strip()
