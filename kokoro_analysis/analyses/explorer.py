@@ -176,6 +176,8 @@ def find_sessions(corpus, criteria: SessionFilter, *, lang: str = "en") -> pd.Da
 def check_session(corpus, session_id) -> int:
     """``session_id`` as the corpus's id type; a clear error when the corpus has no such session."""
     try:
+        if isinstance(session_id, bool) or not isinstance(session_id, (int, np.integer, str)):
+            raise TypeError  # 605.5 is no id (int() would truncate it to 605)
         key = int(session_id)
     except (TypeError, ValueError):
         raise ValueError(

@@ -35,3 +35,14 @@ def test_filters_given_as_json_text_are_read():
 def test_filters_of_the_wrong_shape_or_type_are_named(value, message):
     with pytest.raises(ValueError, match=message):
         SessionFilter.from_mapping(value)
+
+
+@pytest.mark.parametrize("session_id", [1.5, 1.0, True, "1.5", None])
+def test_a_session_id_that_is_not_an_integer_is_refused(synthetic_dir, session_id):
+    from kokoro_analysis import load_corpus
+    from kokoro_analysis.analyses.explorer import transcript
+
+    corpus = load_corpus(synthetic_dir)
+    assert len(transcript(corpus, 1)) == len(transcript(corpus, "1"))
+    with pytest.raises(ValueError, match="session_id must be a dialogue id"):
+        transcript(corpus, session_id)
