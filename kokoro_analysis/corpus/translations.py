@@ -621,10 +621,11 @@ def release_readme_statistics(readme: str | os.PathLike) -> pd.DataFrame:
     Empty when the file or the table is missing."""
     rows = {}
     path = Path(readme)
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    text = _readme_text(path)
     pattern = re.compile(
         r"^\|\s*(\w+)[^|]*\|\s*([\d,]+)\s*\|\s*(\d+(?:\.(\d+))?)\s*\|", re.MULTILINE
     )
+    _check_table_rows(path, text, pattern)
     for name, dialogues, average, fraction in pattern.findall(text):
         if name in README_LANGUAGES:
             rows[README_LANGUAGES[name]] = {
@@ -637,6 +638,30 @@ def release_readme_statistics(readme: str | os.PathLike) -> pd.DataFrame:
     )
     frame.index.name = "lang"
     return frame
+
+
+def _readme_text(path: Path) -> str:
+    """The README's text ("" when there is none); a clear error naming it when it is not UTF-8."""
+    if not path.is_file():
+        return ""
+    raw = read_bytes(path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path}: not UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})"
+        ) from None
+
+
+def _check_table_rows(path: Path, text: str, pattern: re.Pattern) -> None:
+    """Every table row naming a language must read ``| <language> | <dialogues> | <average> |``."""
+    for number, line in enumerate(text.splitlines(), 1):
+        first = re.match(r"^\|\s*(\w+)", line)
+        if first and first.group(1) in README_LANGUAGES and not pattern.match(line):
+            raise ValueError(
+                f"{path}:{number}: statistics row not understood (expected "
+                f"| {first.group(1)} | <dialogues> | <average utterances per dialogue> |): {line.strip()}"
+            )
 
 
 def release_file_statistics(root: str | os.PathLike) -> pd.DataFrame:

@@ -359,3 +359,28 @@ def test_an_unusable_cache_folder_is_one_line_for_the_translations_too(
     err = capsys.readouterr().err
     assert "Traceback" not in err and "translations is not usable" in err
     assert (out / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(
+    "readme, message",
+    [
+        (b"| English | 57 | 9\xff.1 |\n", r"README\.md: not UTF-8 \(byte 0xff at offset 18\)"),
+        (
+            b"## Dataset Statistics\n| English | many | 9.1 |\n",
+            r"README\.md:2: statistics row not understood .*\| English \| many \| 9\.1 \|",
+        ),
+    ],
+)
+def test_a_release_readme_that_cannot_be_read_is_named(
+    synthetic_dir, release, tmp_path, capsys, readme, message
+):
+    import shutil
+
+    copy = tmp_path / "release"
+    shutil.copytree(release, copy)
+    (copy / "README.md").write_bytes(readme)
+    with pytest.raises(ValueError, match=message):
+        tr.release_readme_statistics(copy / "README.md")
+    assert main(["translations", str(copy), "--data", str(synthetic_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "release README check skipped: " in out and "README.md" in out
