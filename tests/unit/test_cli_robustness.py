@@ -277,7 +277,10 @@ def test_a_full_or_closed_standard_output_is_no_traceback(tmp_path, synthetic_di
         (["smoke-model", "--out", "o", "--seed", "-3"], "--seed"),
     ],
 )
-def test_out_of_range_numbers_are_refused_naming_the_option(args, option, capsys):
+def test_out_of_range_numbers_are_refused_naming_the_option(
+    args, option, capsys, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # the relative --out names never land in the checkout
     with pytest.raises(SystemExit) as raised:
         main(args)
     assert raised.value.code == 2

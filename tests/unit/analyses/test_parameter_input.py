@@ -37,7 +37,7 @@ def test_filters_of_the_wrong_shape_or_type_are_named(value, message):
         SessionFilter.from_mapping(value)
 
 
-@pytest.mark.parametrize("session_id", [1.5, 1.0, True, "1.5", None])
+@pytest.mark.parametrize("session_id", [1.5, 1.0, True])
 def test_a_session_id_that_is_not_an_integer_is_refused(synthetic_dir, session_id):
     from kokoro_analysis import load_corpus
     from kokoro_analysis.analyses.explorer import transcript
