@@ -513,12 +513,18 @@ def check_export(
         raise PredictionsError(
             "the export does not match its manifest:\n  " + "\n  ".join(problems)
         )
-    if manifest["corpus"]["content_sha256"] != corpus_content_hash(corpus):
+    try:
+        exported_hash = manifest["corpus"]["content_sha256"]
+        exported = (manifest["test_pool"]["test_samples"], manifest["seed"])
+    except (KeyError, TypeError) as error:
+        raise PredictionsError(
+            f"{folder / 'manifest.json'}: field {error} missing or malformed; export the data again"
+        ) from None
+    if exported_hash != corpus_content_hash(corpus):
         raise PredictionsError(
             f"{folder}: the export was made from other data (its corpus hash differs from the "
             "data loaded now)"
         )
-    exported = (manifest["test_pool"]["test_samples"], manifest["seed"])
     given = (
         test_samples if test_samples is not None else exported[0],
         exported[1] if seed is None else seed,

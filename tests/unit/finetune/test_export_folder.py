@@ -282,3 +282,17 @@ def test_a_manifest_whose_files_is_not_a_map_is_a_problem_not_a_crash(tmp_path, 
         manifest["files"] = files
         (out / "manifest.json").write_text(json.dumps(manifest))
         assert "is not a map" in verify_manifest(out)[1][0]
+
+
+def test_evaluate_names_a_malformed_manifest_field(tmp_path, synthetic_dir, capsys):
+    out = tmp_path / "export"
+    assert main(["export-sft", "--data", str(synthetic_dir), "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["test_pool"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    predictions = out / "p.jsonl"
+    predictions.write_text('{"id": "1-2", "response": "はい"}\n')
+    capsys.readouterr()
+    assert main(["evaluate", "--data", str(synthetic_dir), "--predictions", str(predictions)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "manifest.json: field 'test_pool' missing" in err
