@@ -307,7 +307,7 @@ for notebook in "${selected[@]}"; do
 done
 for name in "${!previous[@]}"; do echo "$name ${previous[$name]}"; done | sort >"$LOG_DIR/durations.tsv.tmp"
 mv "$LOG_DIR/durations.tsv.tmp" "$LOG_DIR/durations.tsv"
-cat "$LOG_DIR/report.log"
+[[ $report_status -eq 2 ]] || cat "$LOG_DIR/report.log"  # 2: no part to gather (said below)
 if [[ ${#PARAMS[@]} -gt 0 ]]; then
   settings=(); for ((i = 0; i < ${#PARAMS[@]}; i += 3)); do settings+=("${PARAMS[i+1]}=${PARAMS[i+2]}"); done
   echo "non-default parameters: ${settings[*]} (the paper's numbers assume the defaults)"

@@ -296,3 +296,20 @@ def test_evaluate_names_a_malformed_manifest_field(tmp_path, synthetic_dir, caps
     assert main(["evaluate", "--data", str(synthetic_dir), "--predictions", str(predictions)]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and "manifest.json: field 'test_pool' missing" in err
+
+
+def test_a_file_put_into_our_export_just_before_the_swap_is_kept(tmp_path, corpus, monkeypatch):
+    from kokoro_analysis.finetune import export_folder
+
+    out = tmp_path / "export"
+    export_sft(corpus, "full", out)
+    original = export_folder._exchange
+
+    def user_meanwhile(a, b):
+        (out / "notes.txt").write_text("mine")  # after the commit-point check, before the swap
+        return original(a, b)
+
+    monkeypatch.setattr(export_folder, "_exchange", user_meanwhile)
+    export_sft(corpus, "high", out)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert verify_manifest(out)[1] == []
