@@ -163,6 +163,34 @@ def test_an_unusable_output_folder_is_refused_before_anything_runs(tmp_path, whe
     assert blocker.read_text() == "x" and not (tmp_path / "logs").exists()
 
 
+@pytest.mark.parametrize("where", ["read-only", "under-read-only"])
+def test_an_output_folder_that_cannot_be_written_is_refused_up_front(where):
+    """Not blamed on the data later: refused before anything runs. As root (who may write anywhere)
+    the script runs as nobody, so the permission applies."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    base = Path(tempfile.mkdtemp())  # not tmp_path: private to its user, and nobody needs a way in
+    try:
+        base.chmod(0o755)
+        folder = base / "ro"
+        folder.mkdir()
+        folder.chmod(0o555)
+        out = folder if where == "read-only" else folder / "sub"
+        script = shutil.copy(PROJECT_ROOT / "run_all.sh", base)  # readable wherever the clone is
+        command = [str(script), "--output-dir", str(out), "--only", "01"]
+        if os.geteuid() == 0:
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        result = subprocess.run(command, cwd=base, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert f"--output-dir {out}" in result.stderr
+        assert ("is not writable" if where == "read-only" else "cannot be created") in result.stderr
+        assert list(folder.iterdir()) == []
+    finally:
+        shutil.rmtree(base)
+
+
 def test_a_notebook_writing_no_report_part_exits_0_and_a_failure_says_why(tmp_path, synthetic_dir):
     out = tmp_path / "new"
     result = run_all(
