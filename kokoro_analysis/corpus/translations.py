@@ -641,10 +641,14 @@ def release_readme_statistics(readme: str | os.PathLike) -> pd.DataFrame:
 
 
 def _readme_text(path: Path) -> str:
-    """The README's text ("" when there is none); a clear error naming it when it is not UTF-8."""
-    if not path.is_file():
+    """The README's text ("" when there is none); a clear error naming it when it cannot be read
+    (a FIFO, a folder ...) or is not UTF-8."""
+    if not (path.exists() or path.is_symlink()):
         return ""
-    raw = read_bytes(path)
+    try:
+        raw = read_bytes(path)
+    except OSError as error:
+        raise ValueError(f"{path}: cannot be read ({read_error_reason(error)})") from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -374,6 +374,7 @@ def test_an_unusable_cache_folder_is_one_line_for_the_translations_too(
             b"## Dataset Statistics\n| English | many | 9.1 |\n",
             r"README\.md:2: statistics row not understood .*\| English \| many \| 9\.1 \|",
         ),
+        (b"FIFO", r"README\.md: cannot be read \(a FIFO \(named pipe\), not a regular file\)"),
     ],
 )
 def test_a_release_readme_that_cannot_be_read_is_named(
@@ -383,7 +384,11 @@ def test_a_release_readme_that_cannot_be_read_is_named(
 
     copy = tmp_path / "release"
     shutil.copytree(release, copy)
-    (copy / "README.md").write_bytes(readme)
+    if readme == b"FIFO":
+        (copy / "README.md").unlink()
+        os.mkfifo(copy / "README.md")
+    else:
+        (copy / "README.md").write_bytes(readme)
     with pytest.raises(ValueError, match=message):
         tr.release_readme_statistics(copy / "README.md")
     assert main(["translations", str(copy), "--data", str(synthetic_dir)]) == 0
