@@ -136,6 +136,11 @@ def source_from_path(path: str | os.PathLike) -> DataSource:
         raise DataNotFoundError(
             f"{path} is a file, not KokoroChat data (expected a folder or a .parquet file)."
         )
+    if not path.is_dir():
+        raise DataNotFoundError(
+            f"KokoroChat data not found: {path} is neither a folder nor a file (a device, FIFO or "
+            "socket); expected a folder or a .parquet file"
+        )
     if (path / DIALOGUES_FOLDER).is_dir():
         path = path / DIALOGUES_FOLDER
     json_files = _session_files(path)

@@ -64,3 +64,12 @@ def test_messages_name_commands_and_options_not_python_attributes(tmp_path, caps
     text = printed.out + printed.err
     assert "corpus.report" not in text and "force=True" not in text
     assert "`kokoro-analysis validate` lists them" in text and "--force" in text
+
+
+def test_a_device_as_data_is_named(capsys):
+    from kokoro_analysis.cli import main
+
+    assert main(["validate", "--data", "/dev/zero"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("kokoro-analysis validate: --data /dev/zero: KokoroChat data not found: ")
+    assert "neither a folder nor a file" in err
