@@ -193,10 +193,16 @@ def staging_folder(out: Path) -> Iterator[Path]:
     when the block ends (after a successful install it holds nothing of value). Leftovers of killed
     runs (their process gone) are removed first."""
     out = out.absolute()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_staging(out)
     tmp = out.parent / f"{_staging_prefix(out)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_staging(out)
+        tmp.mkdir()
+    except OSError as error:
+        raise ExportFolderError(
+            f"{out}: cannot write there ({error.strerror or error}: the export is first written "
+            f"into a temporary folder in {out.parent})"
+        ) from None
     try:
         yield tmp
     finally:

@@ -313,3 +313,8 @@ def test_a_file_put_into_our_export_just_before_the_swap_is_kept(tmp_path, corpu
     export_sft(corpus, "high", out)
     assert (out / "notes.txt").read_text() == "mine"
     assert verify_manifest(out)[1] == []
+
+
+def test_a_place_where_nothing_can_be_written_is_named(corpus):
+    with pytest.raises(ExportFolderError, match=r"^/proc/x: cannot write there \("):
+        export_sft(corpus, "full", Path("/proc/x"))
