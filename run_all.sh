@@ -159,7 +159,8 @@ SHOW_VERSION=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --test) MODE=test; shift; PYTEST_ARGS=("$@"); break ;;
-    --data) [[ $# -ge 2 ]] || die "--data needs a path"; export KOKOROCHAT_DATA="$(cd "$2" 2>/dev/null && pwd || echo "$2")"; shift 2 ;;
+    --data) [[ $# -ge 2 ]] || die "--data needs a path"; [[ -e "$2" ]] || die "--data $2: KokoroChat data not found: $2 does not exist"
+      export KOKOROCHAT_DATA="$(cd "$2" 2>/dev/null && pwd || echo "$2")"; shift 2 ;;
     --only) [[ $# -ge 2 ]] || die "--only needs a name"; ONLY+=("$2"); shift 2 ;;
     --output-dir) [[ $# -ge 2 ]] || die "--output-dir needs a folder"; OUTPUT_DIR="$(output_folder "$2")" || exit 2; shift 2 ;;
     -p|--parameters) [[ $# -ge 3 ]] || die "-p needs NAME VALUE"; PARAMS+=(-p "$2" "$3"); shift 3 ;;

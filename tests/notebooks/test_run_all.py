@@ -191,6 +191,15 @@ def test_an_output_folder_that_cannot_be_written_is_refused_up_front(where):
         shutil.rmtree(base)
 
 
+def test_a_missing_data_path_is_named_as_given_with_data(tmp_path):
+    result = run_all("--data", str(tmp_path / "KokoroCaht"), "--only", "01", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"run_all.sh: --data {tmp_path / 'KokoroCaht'}: KokoroChat data not found: "
+        f"{tmp_path / 'KokoroCaht'} does not exist"
+    )
+
+
 def test_a_notebook_writing_no_report_part_exits_0_and_a_failure_says_why(tmp_path, synthetic_dir):
     out = tmp_path / "new"
     result = run_all(
