@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -587,6 +587,83 @@ def _within_resample_correlations(x, y, weights, method, within_labels) -> np.nd
         return _weighted_pearson(centred(x), centred(y), weights)
 
 
+def partial_correlation(x, y, z, method: str = "spearman") -> float:
+    """Partial correlation of x and y given z (Spearman: of their ranks), from the three pairwise
+    correlations: (r_xy − r_xz r_yz) / √((1 − r_xz²)(1 − r_yz²)). Triples with a NaN are dropped."""
+    matrix = np.column_stack([np.asarray(v, dtype=float) for v in (x, y, z)])
+    matrix = matrix[np.isfinite(matrix).all(axis=1)]
+    corr = correlation_matrix(matrix, method)
+    return float(_partial(corr[0, 1], corr[0, 2], corr[1, 2]))
+
+
+def _partial(r_xy, r_xz, r_yz):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (r_xy - r_xz * r_yz) / np.sqrt((1 - r_xz**2) * (1 - r_yz**2))
+
+
+def resampled_partial_correlations(
+    x, y, z, weights: np.ndarray, *, method: str = "spearman", chunk: int = 50
+) -> np.ndarray:
+    """:func:`partial_correlation` in every resample given by the rows of ``weights`` (no NaN allowed;
+    Spearman: each resample ranked afresh)."""
+    boot = []
+    for start in range(0, len(weights), chunk):
+        block = weights[start : start + chunk].astype(float)
+        values = [np.asarray(v, dtype=float) for v in (x, y, z)]
+        if check_method(method) == "spearman":
+            values = [_weighted_midranks(v, block) for v in values]
+        else:
+            values = [np.broadcast_to(v, block.shape) for v in values]
+        r_xy, r_xz, r_yz = (
+            _weighted_pearson(values[i], values[j], block) for i, j in ((0, 1), (0, 2), (1, 2))
+        )
+        boot.append(_partial(r_xy, r_xz, r_yz))
+    return np.concatenate(boot) if boot else np.empty(0)
+
+
+def two_way_residuals(values, first, second, *, tolerance: float = 1e-10) -> np.ndarray:
+    """``values`` minus their least-squares fit on one effect per level of ``first`` and one per level
+    of ``second`` (the two-way fixed-effects residuals), by alternating projections (demean by
+    ``first``, then by ``second``, until the largest change is below ``tolerance`` times the spread;
+    at most 1,000 rounds)."""
+    residual = np.asarray(values, dtype=float).copy()
+    (codes_a, size_a), (codes_b, size_b) = cluster_codes(first), cluster_codes(second)
+    scale = max(float(np.ptp(residual)), 1e-300)
+    for _ in range(1000):
+        before = residual.copy()
+        residual = centred_within(residual, codes_a, size_a)
+        residual = centred_within(residual, codes_b, size_b)
+        if np.abs(residual - before).max() < tolerance * scale:
+            break
+    return residual
+
+
+def within_correlation_definitions(x, y, first, second, method: str = "spearman") -> dict:
+    """Three ways to correlate x and y *within* the clusters of ``first`` (pairs with a NaN dropped):
+    ``rank_then_centre`` (:func:`within_cluster_correlation`: ranks over all pairs, centred on each
+    cluster's mean), ``rank_within`` (ranks within each cluster of ``first``, then centred), and
+    ``both_removed`` (ranks over all pairs, two-way fixed effects of ``first`` and ``second`` removed,
+    :func:`two_way_residuals`). Pearson: the values themselves instead of ranks (``rank_within`` then
+    equals ``rank_then_centre``)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    first = np.asarray(first, dtype=object)[keep]
+    second = np.asarray(second, dtype=object)[keep]
+    spearman = check_method(method) == "spearman"
+    out = {"rank_then_centre": within_cluster_correlation(x, y, first, method)}
+    if spearman:
+        frame = pd.DataFrame({"x": x, "y": y, "g": first})
+        ranked = frame.groupby("g")[["x", "y"]].rank()
+        out["rank_within"] = within_cluster_correlation(ranked["x"], ranked["y"], first, "pearson")
+        x, y = stats.rankdata(x), stats.rankdata(y)
+    else:
+        out["rank_within"] = out["rank_then_centre"]
+    rx, ry = two_way_residuals(x, first, second), two_way_residuals(y, first, second)
+    out["both_removed"] = float((rx * ry).sum() / np.sqrt((rx**2).sum() * (ry**2).sum()))
+    return out
+
+
 def within_cluster_regression(x, y, clusters) -> dict[str, float]:
     """Fixed-effects (within) regression y = α_cluster + β x + e: one intercept per cluster, so β uses
     only variation inside clusters. β and its OLS standard error come from the cluster-centred data;
@@ -615,6 +692,64 @@ def within_cluster_regression(x, y, clusters) -> dict[str, float]:
         "df": df,
         "p_value": float(2 * stats.t.sf(abs(t), df)),
         "r_partial": float(t / np.sqrt(t * t + df)),
+    }
+
+
+def fixed_effects_slope(
+    x, y, absorb: Sequence, clusters: Sequence, *, confidence: float = 0.95
+) -> dict[str, float]:
+    """Slope of y on x with fixed effects (one intercept per level) of every labelling in ``absorb``
+    and cluster-robust standard errors clustered by every labelling in ``clusters`` (one: Liang-Zeger;
+    two: Cameron-Gelbach-Miller two-way, statsmodels' ``cov_type="cluster"``). The fixed effects are
+    removed first (:func:`two_way_residuals`; Frisch-Waugh-Lovell: the same slope and residuals as the
+    regression with dummies), and the covariance is scaled by (N − 1)/(N − K), K = 1 + the rank of the
+    dummies, so the SE equals statsmodels' OLS with all dummies (small-sample factor
+    G/(G − 1) · (N − 1)/(N − K)). Test and interval: t with G − 1 degrees of freedom, G the fewest
+    clusters of a labelling. Rows with a NaN are dropped. Returns ``n``, ``slope``, ``se``, ``t``,
+    ``df``, ``p_value``, ``ci_low``, ``ci_high``, ``clusters`` (G)."""
+    import warnings
+
+    import statsmodels.api as sm
+    from scipy.sparse.csgraph import connected_components
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    absorb = [cluster_codes(np.asarray(a, dtype=object)[keep]) for a in absorb]
+    groups = [cluster_codes(np.asarray(c, dtype=object)[keep])[0] for c in clusters]
+    x, y = x[keep], y[keep]
+    if len(absorb) == 1:
+        rank = absorb[0][1]
+        x, y = (centred_within(v, *absorb[0]) for v in (x, y))
+    elif len(absorb) == 2:
+        (codes_a, size_a), (codes_b, size_b) = absorb
+        graph = sparse.csr_matrix(
+            (np.ones(len(x)), (codes_a, size_a + codes_b)), shape=(size_a + size_b,) * 2
+        )
+        rank = size_a + size_b - connected_components(graph, directed=False)[0]
+        x, y = (two_way_residuals(v, codes_a, codes_b) for v in (x, y))
+    else:
+        raise ValueError("absorb one or two labellings")
+    n = len(x)
+    group_array = groups[0] if len(groups) == 1 else np.column_stack(groups)
+    with warnings.catch_warnings():  # statsmodels' two-way sandwich may warn on other entries
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = sm.OLS(y, x[:, None]).fit(cov_type="cluster", cov_kwds={"groups": group_array})
+    slope = float(fit.params[0])
+    se = float(np.sqrt(fit.cov_params()[0, 0] * (n - 1) / (n - 1 - rank)))
+    n_clusters = min(int(g.max()) + 1 for g in groups)
+    df = n_clusters - 1
+    t = slope / se
+    half = stats.t.ppf(0.5 + confidence / 2, df) * se
+    return {
+        "n": n,
+        "slope": slope,
+        "se": se,
+        "t": float(t),
+        "df": df,
+        "p_value": float(2 * stats.t.sf(abs(t), df)),
+        "ci_low": slope - half,
+        "ci_high": slope + half,
+        "clusters": n_clusters,
     }
 
 

@@ -259,6 +259,28 @@ def test_within_cluster_regression_matches_statsmodels_ols_with_dummies():
     assert naive_p < result["p_value"]
 
 
+@pytest.mark.parametrize("two_way_effects", [False, True])
+def test_fixed_effects_slope_matches_statsmodels_with_dummies(two_way_effects):
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(13)
+    counselors, raters = rng.integers(0, 12, 150), rng.integers(0, 9, 150)
+    x = rng.normal(size=150) + counselors * 0.3
+    y = 0.2 * x + rng.normal(size=150) + rng.normal(size=12)[counselors] + raters * 0.1
+    absorb = [counselors, raters] if two_way_effects else [counselors]
+    dummies = [pd.get_dummies(counselors).to_numpy(float)]
+    if two_way_effects:
+        dummies.append(pd.get_dummies(raters).to_numpy(float)[:, 1:])
+    model = sm.OLS(y, np.column_stack([x, *dummies]))
+    for clusters in ([counselors], [counselors, raters]):
+        groups = clusters[0] if len(clusters) == 1 else np.column_stack(clusters)
+        reference = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+        result = stats.fixed_effects_slope(x, y, absorb, clusters)
+        assert result["slope"] == pytest.approx(reference.params[0])
+        assert result["se"] == pytest.approx(reference.bse[0], rel=1e-6)
+        assert result["df"] == min(len(set(c)) for c in clusters) - 1
+
+
 # --------------------------------------------------------------------------- ICC by REML
 
 

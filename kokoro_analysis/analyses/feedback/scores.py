@@ -36,6 +36,7 @@ from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ITEM_KEYS
 from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import (
+    TwoWay,
     check_method,
     correlation_matrix,
     group_mean_intervals,
@@ -52,14 +53,37 @@ from kokoro_analysis.text.mecab import Tokens
 
 CLUSTERS = {"rater": "client_id", "counselor": "counselor_id"}
 """The two ways sessions cluster: name used in column suffixes → column of ``corpus.dialogues``."""
-CLUSTER_NOUNS = {"rater": "rater", "counselor": "counselor"}
-"""How a method statement names one cluster of :data:`CLUSTERS`."""
+HEADLINE = "two_way"
+"""Name (column suffix) of the headline resampling scheme: raters and counselors resampled
+independently (:func:`two_way_clusters`)."""
+CLUSTER_NOUNS = {
+    "rater": "rater",
+    "counselor": "counselor",
+    "two_way": "rater and counselor (crossed: the two drawn independently)",
+    "persons": "person (one draw per person for both roles)",
+}
+"""How a method statement names one resampling scheme of :func:`cluster_labels`."""
 
 
-def cluster_labels(dialogues: pd.DataFrame) -> dict[str, pd.Series]:
-    """The rater (``client_id``) and the counselor (``counselor_id``) of each session, keyed as in
-    :data:`CLUSTERS`."""
-    return {name: dialogues[column] for name, column in CLUSTERS.items()}
+def two_way_clusters(dialogues: pd.DataFrame, *, persons: bool = False) -> TwoWay:
+    """The rater (``client_id``) and the counselor (``counselor_id``) of each session for the two-way
+    cluster bootstrap (:func:`stats.two_way_bootstrap_counts`). The headline scheme is crossed
+    (``persons=False``): the two are resampled independently, the established bootstrap for crossed
+    factors; it reduces to the one-way cluster bootstrap when one factor is constant (a run of one
+    counselor). The person-level scheme (``persons=True``: each person drawn once for both roles, since
+    most ids play both) gives nearly the same intervals on the release (ρ of client characters:
+    [0.335, 0.507] against [0.326, 0.505], 1,000 resamples) and is shown as a check."""
+    return TwoWay(dialogues["client_id"], dialogues["counselor_id"], persons=persons)
+
+
+def cluster_labels(dialogues: pd.DataFrame) -> dict[str, object]:
+    """The resampling schemes of the notebooks' intervals, keyed by column suffix: ``two_way``
+    (:data:`HEADLINE`, :func:`two_way_clusters`), then the rater (``client_id``) and the counselor
+    (``counselor_id``) alone, each with all its sessions."""
+    return {
+        HEADLINE: two_way_clusters(dialogues),
+        **{name: dialogues[column] for name, column in CLUSTERS.items()},
+    }
 
 
 # --------------------------------------------------------------------------- 1. total score
