@@ -588,15 +588,16 @@ TABLES: dict[str, dict] = {
     },
     "feedback_variance_components": {"number_format": "{:.3f}", "thousands": True},
     "feedback_experience_bins": {"number_format": "{:.2f}", "thousands": True},
-    "feedback_experience_correlation": {
+    "feedback_experience_test": {
         "thousands": True,
         "formats": {
-            "r": "{:.3f}",
-            "ci_low": "{:.3f}",
-            "ci_high": "{:.3f}",
+            **{c: "{:.4f}" for c in ("slope", "se", "ci_low", "ci_high")},
+            "t": "{:.2f}",
             "p_value": p_value_text,
         },
     },
+    "feedback_rater_influence": {"number_format": "{:.3f}", "thousands": True},
+    "feedback_cluster_sizes": {"number_format": "{:.2f}", "thousands": True},
 }
 """How each table of this module is published (fields of
 :class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""

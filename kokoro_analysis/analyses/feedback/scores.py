@@ -45,6 +45,7 @@ from kokoro_analysis.stats import (
     resample_weights,
     standardized_alpha,
     t_interval,
+    take_clusters,
 )
 from kokoro_analysis.text.glossary import gloss_of
 from kokoro_analysis.text.keyness import log_odds_dirichlet
@@ -463,7 +464,7 @@ def score_means(
     for name in SUBSET_ORDER:
         mask = dialogues.index.isin(corpus.subset_ids(name))
         if mask.any():
-            part = {k: v[mask] for k, v in clusters.items()}
+            part = {k: take_clusters(v, mask) for k, v in clusters.items()}
             labels = np.full(int(mask.sum()), name, dtype=object)
             table = group_mean_intervals(dialogues.loc[mask, "score"], labels, part, **options)
             parts.append(table.assign(kind="subset"))
