@@ -480,6 +480,17 @@ def rater_influence(
     return out
 
 
+def rater_influence_method(*, method: str = "spearman", feature: str = "client_chars") -> str:
+    """The method statement (caption) of :func:`rater_influence`."""
+    return (
+        f"Leave-one-rater-out influence on the {'Spearman ρ' if method == 'spearman' else 'Pearson r'}"
+        f" of {feature} with the score: the raters whose removal changes it most; sessions, share of "
+        "all sessions (%), mean score and mean feature of the rater left out; r_without and change: the "
+        "correlation without the rater; icc_*_without: rater ICC(1) of the score without the rater "
+        "(ANOVA, REML). First row: all raters."
+    )
+
+
 def _influence_row(name, removed, kept, r, r_all, total) -> dict:
     """One row of :func:`rater_influence`: the ``removed`` sessions' description and the values on the
     ``kept`` dialogues."""

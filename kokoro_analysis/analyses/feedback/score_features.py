@@ -34,6 +34,7 @@ from kokoro_analysis.stats import (
     bootstrap_correlation,
     bootstrap_summary,
     check_method,
+    p_value_text,
     partial_correlation,
     resample_weights,
     resampled_correlations,
@@ -277,13 +278,13 @@ def feature_correlations_method(
     name = "Spearman ρ (Pearson r of mid-ranks)" if method == "spearman" else "Pearson r"
     parts = [f"{name} with the score; 95% percentile bootstrap CIs, {n_bootstrap} resamples: "
              "ci_low/ci_high resample sessions"]  # fmt: skip
-    parts += [f"ci_*_{c} resample whole {CLUSTER_NOUNS.get(c, c)}s with all their sessions"
+    parts += [f"ci_*_{c} resample {CLUSTER_NOUNS.get(c, c)}, each with all their sessions"
               for c in clusters]  # fmt: skip
     text = "; ".join(parts)
     if within in clusters:
         text += (f". r_within_{within}: the correlation of the values"
                  f"{' (ranked over all sessions)' if method == 'spearman' else ''} centred on each "
-                 f"{CLUSTER_NOUNS.get(within, within)}'s mean")  # fmt: skip
+                 f"{within}'s mean")  # fmt: skip
     if HEADLINE in clusters:
         text += (
             f". Headline: the two-way interval; p: Wald test of zero with the two-way bootstrap SE, "
@@ -710,24 +711,65 @@ TABLES: dict[str, dict] = {
             "unit": "単位",
             "n": "セッション数",
             "r": "相関",
-            "ci_low": "95% CI 下限",
-            "ci_high": "上限",
+            "ci_low_two_way": "95% CI 下限",
+            "ci_high_two_way": "上限",
+            "bca_low": "BCa 下限",
+            "bca_high": "上限",
+            "p_adjusted": "調整済み p",
         },
         "width": "full",
         "index": False,
         "thousands": True,
-        "formats": {"r": "{:.3f}", "ci_low": "{:.3f}", "ci_high": "{:.3f}"},
-        "columns": ["label_en", "unit", "n", "r", "ci_low", "ci_high"],
-        "columns_ja": ["label_ja", "unit", "n", "r", "ci_low", "ci_high"],
+        "formats": {
+            **{c: "{:.3f}" for c in ("r", "ci_low_two_way", "ci_high_two_way")},
+            **{c: "{:.3f}" for c in ("bca_low", "bca_high")},
+            "p_adjusted": p_value_text,
+        },
+        "columns": [
+            "label_en",
+            "unit",
+            "n",
+            "r",
+            "ci_low_two_way",
+            "ci_high_two_way",
+            "bca_low",
+            "bca_high",
+            "p_adjusted",
+        ],
+        "columns_ja": [
+            "label_ja",
+            "unit",
+            "n",
+            "r",
+            "ci_low_two_way",
+            "ci_high_two_way",
+            "bca_low",
+            "bca_high",
+            "p_adjusted",
+        ],
         "headers": {
             "label_en": "Feature",
             "label_ja": "特徴量",
             "unit": "Unit",
             "n": "Sessions",
             "r": "Correlation",
-            "ci_low": "95% CI low",
-            "ci_high": "high",
+            "ci_low_two_way": "95% CI low",
+            "ci_high_two_way": "high",
+            "bca_low": "BCa low",
+            "bca_high": "high",
+            "p_adjusted": "Adjusted p",
         },
+    },
+    "feedback_correlation_sensitivity": {"number_format": "{:.3f}", "thousands": True},
+    "feedback_phase_correlations": {
+        "number_format": "{:.3f}",
+        "thousands": True,
+        "formats": {"p_boot": p_value_text, "p_adjusted": p_value_text},
+    },
+    "feedback_phase_trend": {
+        "number_format": "{:.3f}",
+        "thousands": True,
+        "formats": {"p_boot": p_value_text, "p_adjusted": p_value_text},
     },
     "feedback_response_time_definitions": {"number_format": "{:.4f}", "thousands": True},
 }

@@ -58,12 +58,12 @@ HEADLINE = "two_way"
 """Name (column suffix) of the headline resampling scheme: raters and counselors resampled
 independently (:func:`two_way_clusters`)."""
 CLUSTER_NOUNS = {
-    "rater": "rater",
-    "counselor": "counselor",
-    "two_way": "rater and counselor (crossed: the two drawn independently)",
-    "persons": "person (one draw per person for both roles)",
+    "rater": "whole raters",
+    "counselor": "whole counselors",
+    "two_way": "raters and counselors drawn independently (two-way; the headline)",
+    "persons": "persons, each drawn once for both roles",
 }
-"""How a method statement names one resampling scheme of :func:`cluster_labels`."""
+"""What a method statement says each resampling scheme of :func:`cluster_labels` resamples."""
 
 
 def two_way_clusters(dialogues: pd.DataFrame, *, persons: bool = False) -> TwoWay:
@@ -298,7 +298,7 @@ def alpha_table_method(
     return (
         "Cronbach's alpha with 95% percentile bootstrap CIs, "
         f"{n_bootstrap} resamples: ci_low/ci_high resample sessions"
-        + "".join(f"; ci_*_{c} resample whole {CLUSTER_NOUNS.get(c, c)}s" for c in clusters or {})
+        + "".join(f"; ci_*_{c} resample {CLUSTER_NOUNS.get(c, c)}" for c in clusters or {})
         + f". mean_inter_item_r: mean off-diagonal {_method_name(method)}. Ordinal alpha: "
         "standardised alpha k*r/(1+(k-1)*r) of the polychoric correlations (two-step ML)."
     )
@@ -359,8 +359,8 @@ def item_statistics_method(
     return (
         "Item means with Student-t 95% CI (ci_low/ci_high, sessions independent)"
         + "".join(
-            f"; ci_*_{c}: 95% percentile bootstrap, {n_bootstrap} resamples of whole "
-            f"{CLUSTER_NOUNS.get(c, c)}s"
+            f"; ci_*_{c}: 95% percentile bootstrap, {n_bootstrap} resamples of "
+            f"{CLUSTER_NOUNS.get(c, c)}"
             for c in clusters or {}
         )
         + f". r_item_rest: {_method_name(method)} of the item with the sum of the other items; "
@@ -453,9 +453,9 @@ def score_means(
 ) -> pd.DataFrame:
     """Mean score of every subset (:data:`SUBSET_ORDER`), tier (:func:`score_tiers`) and main topic
     (``kind``, ``group``) with ``n``, ``sd``, the Student-t interval (``ci_low``/``ci_high``: sessions
-    independent) and percentile cluster-bootstrap intervals that resample the raters and the counselors
-    *of the group* (:func:`stats.group_mean_intervals`), with their numbers (``raters``,
-    ``counselors``). Topics are sorted by mean; :func:`score_means_method` states the methods and the
+    independent) and percentile cluster-bootstrap intervals of every scheme of :func:`cluster_labels`
+    (two-way, the headline; raters; counselors) over the raters and counselors *of the group*
+    (:func:`stats.group_mean_intervals`), with their numbers (``raters``, ``counselors``). Topics are sorted by mean; :func:`score_means_method` states the methods and the
     tier cut-offs (:func:`tier_cutoffs`)."""
     dialogues = corpus.dialogues
     clusters = cluster_labels(dialogues)
@@ -485,8 +485,10 @@ def score_means_method(dialogues: pd.DataFrame, *, n_bootstrap: int = 1000) -> s
     cutoffs = ", ".join(f"{c:g}" for c in tier_cutoffs(dialogues["score"]).values())
     return (
         "Mean score (0-100) by subset, tier and main topic. ci_low/ci_high: Student-t interval "
-        f"(sessions independent); ci_*_rater, ci_*_counselor: 95% percentile bootstrap, {n_bootstrap} "
-        "resamples of the group's raters or counselors, each with all its sessions in the group. "
+        f"(sessions independent); 95% percentile bootstrap, {n_bootstrap} resamples: ci_*_two_way "
+        "(headline) the group's raters and counselors drawn independently, a session weighted by the "
+        "product of their draws; ci_*_rater, ci_*_counselor the group's raters or counselors alone, "
+        "each with all its sessions in the group. "
         f"Tiers: cut-offs {cutoffs} (33rd and 67th percentiles); a cut-off belongs to the upper tier."
     )
 
