@@ -567,8 +567,8 @@ def feature_correlation_chart(
     symbol = _symbol(method)
     legend_ja, legend_en = "", ""
     if scheme == "two_way":
-        legend_ja = "\n太い灰色：評価者とカウンセラー単位、細線：セッション単位"
-        legend_en = "\nwide grey: raters and counselors resampled; thin: sessions resampled"
+        legend_ja = "\n太い灰色：評価者×カウンセラー単位、細線：セッション単位"
+        legend_en = "\nwide grey: raters × counselors resampled; thin: sessions"
     elif scheme:
         legend_ja = "\n太い灰色：評価者単位、細線：セッション単位"
         legend_en = "\nwide grey: raters resampled; thin: sessions resampled"

@@ -502,9 +502,18 @@ def _influence_row(name, removed, kept, r, r_all, total) -> dict:
         "mean_feature": float(removed["x"].mean()),
         "r_without": r,
         "change": r - r_all,
-        "icc_anova_without": icc_oneway(kept["score"], kept["client_id"])["icc"],
-        "icc_reml_without": icc_oneway_reml(kept["score"], kept["client_id"])["icc"],
+        **_rater_icc(kept, "without"),
     }
+
+
+def _rater_icc(dialogues: pd.DataFrame, suffix: str) -> dict[str, float]:
+    """Rater ICC(1) of the score by ANOVA and REML (NaN when too few sessions per rater)."""
+    try:
+        anova = icc_oneway(dialogues["score"], dialogues["client_id"])["icc"]
+        reml = icc_oneway_reml(dialogues["score"], dialogues["client_id"])["icc"]
+    except ValueError:
+        anova = reml = np.nan
+    return {f"icc_anova_{suffix}": anova, f"icc_reml_{suffix}": reml}
 
 
 def cluster_sizes(dialogues: pd.DataFrame) -> pd.DataFrame:

@@ -222,7 +222,7 @@ def feature_correlations(
         x, y = features[column], features[target]
         options = dict(method=method, n_bootstrap=n_bootstrap, seed=seed)
         result = bootstrap_correlation(x, y, **options, cache=caches[None])
-        result = {key: result[key] for key in ("n", "r", "ci_low", "ci_high")}
+        result = {key: result[key] for key in ("n", "r", "ci_low", "ci_high", "n_bootstrap")}
         for name, labels in clusters.items():
             clustered = bootstrap_correlation(
                 x, y, **options, clusters=labels, cache=caches[name],
@@ -725,28 +725,8 @@ TABLES: dict[str, dict] = {
             **{c: "{:.3f}" for c in ("bca_low", "bca_high")},
             "p_adjusted": p_value_text,
         },
-        "columns": [
-            "label_en",
-            "unit",
-            "n",
-            "r",
-            "ci_low_two_way",
-            "ci_high_two_way",
-            "bca_low",
-            "bca_high",
-            "p_adjusted",
-        ],
-        "columns_ja": [
-            "label_ja",
-            "unit",
-            "n",
-            "r",
-            "ci_low_two_way",
-            "ci_high_two_way",
-            "bca_low",
-            "bca_high",
-            "p_adjusted",
-        ],
+        "columns": ["label_en", "n", "r", "ci_low_two_way", "ci_high_two_way", "p_adjusted"],
+        "columns_ja": ["label_ja", "n", "r", "ci_low_two_way", "ci_high_two_way", "p_adjusted"],
         "headers": {
             "label_en": "Feature",
             "label_ja": "特徴量",

@@ -144,5 +144,5 @@ def test_feature_correlations_equal_separate_bootstraps(method):
         alone = ka_stats.bootstrap_correlation(
             features[column], features["score"], method=method, n_bootstrap=300, seed=3
         )
-        keys = ["n", "r", "ci_low", "ci_high"]
+        keys = ["n", "r", "ci_low", "ci_high", "n_bootstrap"]
         assert table.loc[column, keys].to_dict() == {k: alone[k] for k in keys}
