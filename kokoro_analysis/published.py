@@ -74,6 +74,7 @@ __all__ = [
     "TableSpec",
     "Words",
     "headline",
+    "headline_bounds",
     "interval_columns",
     "name_headline",
     "register",
@@ -151,6 +152,16 @@ def headline(frame: pd.DataFrame) -> Interval:
     return interval
 
 
+def headline_bounds(data: pd.DataFrame | pd.Series) -> tuple[str, str]:
+    """The columns (or Series labels) of the headline interval of ``data`` (a frame or one of its
+    rows, which keeps its attrs): the one the analysis named, else ``ci_low``/``ci_high``. For
+    figure labels and error bars."""
+    interval = data.attrs.get(HEADLINE)
+    return (
+        (interval.low, interval.high) if isinstance(interval, Interval) else ("ci_low", "ci_high")
+    )
+
+
 @dataclass(frozen=True)
 class Column:
     """One printed column: frame column ``key`` (``key_ja`` in Japanese tables), ``header`` per
@@ -174,12 +185,11 @@ class Column:
             return interval.low if self.bound == "low" else interval.high
         return self.key_ja if lang == "ja" and self.key_ja is not None else self.key
 
-    def caption_name(self, lang: str = "en") -> str:
+    def caption_name(self, lang: str = "en", values: Mapping[str, Any] | None = None) -> str:
         """How the caption names this column: its spanning header for an interval bound, else its
-        header."""
-        if self.bound is not None and self.group is not None:
-            return self.group.pick(lang)
-        return self.header.pick(lang)
+        header (``{placeholders}`` filled from ``values``)."""
+        name = self.group if self.bound is not None and self.group is not None else self.header
+        return name.format(lang, values or {})
 
     def meaning(self, frame: pd.DataFrame) -> Words | None:
         """What the caption says of this column (a headline bound: what the interval is)."""
@@ -262,11 +272,14 @@ class TableSpec:
             return dict(self.formats)
         return {i: c.format for i, c in enumerate(self.columns) if c.format is not None}
 
-    def column_headers(self, lang: str = "en") -> dict[Any, str]:
-        """Printed column (position or name) -> header in ``lang`` (index levels by name)."""
+    def column_headers(
+        self, lang: str = "en", values: Mapping[str, Any] | None = None
+    ) -> dict[Any, str]:
+        """Printed column (position or name) -> header in ``lang`` (index levels by name);
+        ``{placeholders}`` filled from ``values`` (the frame's attrs)."""
         names = {**self.headers, **self.headers_ja} if lang == "ja" else dict(self.headers)
         for position, column in enumerate(self.columns or ()):
-            names[position] = column.header.pick(lang)
+            names[position] = _text(column.header, lang, values or {}, self.name)
         return names
 
     def column_groups(self, lang: str = "en") -> list[str | None]:
@@ -281,7 +294,7 @@ class TableSpec:
         filled = {**frame.attrs, **values}
         parts = [_text(self.title, lang, filled, self.name)]
         meanings = [
-            (column.caption_name(lang), meaning.format(lang, filled))
+            (column.caption_name(lang, filled), meaning.format(lang, filled))
             for column in self.columns or ()
             if (meaning := column.meaning(frame)) is not None
         ]

@@ -436,7 +436,7 @@ def _render(
     keys = list(shown.index.names) if _include_index(shown, spec.index) else []
     n_index = len(keys)
     keys += list(shown.columns)
-    headers = spec.column_headers(lang)
+    headers = spec.column_headers(lang, frame.attrs)
     groups = [None] * n_index + (spec.column_groups(lang) or [None] * len(shown.columns))
     return [headers.get(k, text) for k, text in zip(keys, header)], rows, numeric, groups
 
