@@ -103,7 +103,7 @@ class Words:
         return self.pick(lang).format(**picked)
 
 
-CI95 = Words("95% CI", "95% 信頼区間")
+CI95 = Words("95% CI", "95%信頼区間")
 """Header of a 95% confidence interval (spanning its two bound columns)."""
 CI_LOW = Words("low", "下限")
 CI_HIGH = Words("high", "上限")
@@ -220,7 +220,8 @@ class TableSpec:
     ``formats`` / ``headers`` / ``headers_ja``: formats and headers of columns not declared in
     ``columns`` (data tables); ``number_format``: format of every other float column; ``thousands``:
     ``,`` separators; ``index``: print the index (``None``: when it is named or not 0..n-1);
-    ``records``: frame -> the reproduced numbers it holds."""
+    ``records``: frame -> the reproduced numbers it holds; ``missing``: the text of a missing value
+    (paper tables: ``"–"``, typeset ``--``)."""
 
     name: str
     title: TextSource | None = None
@@ -234,6 +235,7 @@ class TableSpec:
     thousands: bool = False
     index: bool | None = None
     records: Callable[[pd.DataFrame], Sequence[Record]] | None = None
+    missing: str = ""
 
     def __post_init__(self) -> None:
         if self.width is not None and (self.title is None or self.columns is None):
@@ -254,11 +256,14 @@ class TableSpec:
         """The printed part of ``frame`` in ``lang``: declared columns by position (0, 1, ...), their
         text cells in ``lang``; undeclared tables print every column under its name."""
         keys = self.shown_keys(frame, lang)
-        missing = [key for key in keys if key not in frame.columns]
+        present = {*frame.columns, *frame.index.names}
+        missing = [key for key in keys if key not in present]
         if missing:
             raise KeyError(f"table {self.name}: the frame has no column {missing}")
         if self.columns is None:
             return frame
+        if any(key not in frame.columns for key in keys):  # declared index levels
+            frame = frame.reset_index()
         part = frame.loc[:, keys].copy()
         part.columns = pd.RangeIndex(len(keys))
         for position, column in enumerate(self.columns):

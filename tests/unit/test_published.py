@@ -70,7 +70,7 @@ def test_caption_names_printed_columns_and_what_the_interval_resamples(means):
         "resamples of whole raters. Flagged: any check flag set."
     )
     assert SPEC.caption(means, "ja") == (
-        "役割別の平均回答。平均：回答の平均；95% 信頼区間：評価者ごとの再標本化 1,000 回の"
+        "役割別の平均回答。平均：回答の平均；95%信頼区間：評価者ごとの再標本化 1,000 回の"
         "パーセンタイル・ブートストラップ。フラグ：確認フラグのいずれかが立つ。"
     )
 
@@ -91,8 +91,8 @@ def test_japanese_table_translates_text_cells(means):
     assert list(view.columns) == [
         "役割",
         "平均",
-        "95% 信頼区間 下限",
-        "95% 信頼区間 上限",
+        "95%信頼区間 下限",
+        "95%信頼区間 上限",
         "フラグ",
     ]
     assert view["役割"].tolist() == ["カウンセラー", "クライアント"]

@@ -729,7 +729,7 @@ ITEM_STATISTICS = TableSpec(
         *interval_columns("{:.2f}"),
         Column(
             "r_item_rest",
-            Words("Item–rest {symbol}", "項目–残余 {symbol}"),
+            Words("Item–rest {symbol}", "対残余 {symbol}"),
             "{:.3f}",
             means=Words(
                 "{correlation} of the item with the sum of the other 19 items",
@@ -738,7 +738,7 @@ ITEM_STATISTICS = TableSpec(
         ),
         Column(
             "alpha_if_deleted",
-            Words("α if deleted", "削除時の α"),
+            Words("α if deleted", "除外時 α"),
             "{:.3f}",
             means=Words("Cronbach's α of the other 19 items", "他の19項目の Cronbach の α"),
         ),
