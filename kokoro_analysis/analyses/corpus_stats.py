@@ -782,7 +782,7 @@ COMPARISON_PAPER = TableSpec(
         ),
         Column(
             "rating_items",
-            Words("Items", "評価項目"),
+            Words("Items", "項目"),
             "{:,.0f}",
             means=Words("rating items per dialogue", "対話ごとの評価項目の数"),
         ),
@@ -794,13 +794,13 @@ COMPARISON_PAPER = TableSpec(
         ),
         Column(
             "avg_utterances_per_dialogue",
-            Words("Utts.", "発話／対話"),
+            Words("Utts.", "発話数"),
             "{:.1f}",
             means=Words("stored utterances per dialogue", "対話あたりの保存発話数"),
         ),
         Column(
             "avg_turns_per_dialogue",
-            Words("Turns", "ターン／対話"),
+            Words("Turns", "ターン数"),
             "{:.1f}",
             means=Words(
                 "turns per dialogue, consecutive messages of one speaker merged",

@@ -351,7 +351,7 @@ def test_response_times_on_real_data(real_corpus):
 
 
 def test_comparison_paper_table_fits_an_acl_page(tmp_path):
-    from kokoro_analysis.publish.latex import check_tables
+    from kokoro_analysis.publish.latex import caption_problems, check_tables
     from kokoro_analysis.publish.tables import formatted, write_table
 
     measured = {
@@ -379,7 +379,9 @@ def test_comparison_paper_table_fits_an_acl_page(tmp_path):
     assert "Unit: unit of the two lengths" in caption
     assert "Rows AugESC, ESConv, Client-Reactions: as reported" in caption
     paths = write_table(paper, spec, tmp_path)
-    assert check_tables(paths["tex"].parent) == []  # pdflatex, table*, no overfull box
+    write_table(paper, spec, tmp_path, name=f"{spec.name}_ja", lang="ja")
+    assert check_tables(paths["tex"].parent) == []  # both languages, table*, no overfull box
+    assert caption_problems(paths["tex"].parent) == []
     tex = paths["tex"].read_text(encoding="utf-8")
     assert r"\begin{table*}" in tex and r"\label{tab:" in tex
     assert "{@{}lllrrrrlrr@{}}" in tex  # numbers right-aligned
