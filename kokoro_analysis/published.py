@@ -9,7 +9,7 @@ writers.
 
 How to declare a table::
 
-    from kokoro_analysis.published import CI95, Column, TableSpec, Words, interval_columns, register
+    from kokoro_analysis.published import ROLE_CELLS, Column, TableSpec, Words, interval_columns, register
 
     ITEM_STATISTICS = TableSpec(
         "feedback_item_statistics",
@@ -20,11 +20,13 @@ How to declare a table::
             Column("mean", Words("Mean", "平均"), "{:.2f}",                  # format
                    means=Words("mean answer (0–5)", "回答の平均（0〜5）")),    # defined in the caption
             *interval_columns("{:.2f}"),       # the headline 95% CI the analysis names (see below)
-            Column("role", Words("Role", "役割"), cells=ROLES),              # cells shown per language
+            Column("r_item_rest", Words("Item–rest {symbol}", "対残余 {symbol}"), "{:.3f}"),  # attrs
+            Column("role", Words("Role", "役割"), cells=ROLE_CELLS),         # cells shown per language
         ),
         method=Words("{correlation} throughout.", "相関はすべて{correlation}。"),
         width="full",                          # paper table: "column" (219 pt) or "full"; None: data table
         thousands=True,
+        missing="–",                           # text of a missing value (default: empty)
         records=item_records,                  # frame -> [Record]: run.write_table logs them
     )
     TABLES = register(ITEM_STATISTICS, ...)    # name -> spec; a name may be declared only once
@@ -32,7 +34,7 @@ How to declare a table::
 * **Columns**: ``columns`` are the columns Markdown and LaTeX print, in order (``None``: every column,
   formats from ``formats`` / ``number_format``); the CSV keeps every column at full precision. A
   :class:`Column` names its frame column (``key``; ``key_ja`` when Japanese tables print another),
-  its header in both languages, its format (``"{:.2f}"``, ``".2f"`` or a callable; a unit belongs in
+  its header in both languages (``{placeholders}`` from ``frame.attrs``), its format (``"{:.2f}"``, ``".2f"`` or a callable; a unit belongs in
   the header, e.g. ``"Share (%)"``), an optional spanning ``group`` header (``\\cmidrule`` in LaTeX)
   and ``cells``: value -> :class:`Words` for text cells (roles, yes/no) so Japanese tables read
   Japanese throughout. :data:`CI95`, :data:`ROLE_CELLS`, :data:`YES_NO` are the shared vocabulary.
