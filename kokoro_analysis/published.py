@@ -164,11 +164,16 @@ def headline_bounds(data: pd.DataFrame | pd.Series) -> tuple[str, str]:
     )
 
 
+Cells = Mapping[Any, Words] | Callable[[Any], "Words | None"]
+"""Text cells of a column in words: value -> :class:`Words` (a mapping, or a function returning
+``None`` for a value shown as it is)."""
+
+
 @dataclass(frozen=True)
 class Column:
     """One printed column: frame column ``key`` (``key_ja`` in Japanese tables), ``header`` per
     language, ``format``, ``means`` (its definition in the caption), a spanning ``group`` header and
-    ``cells`` (value -> words, for text cells). ``bound`` (``"low"``/``"high"``) makes it a bound of
+    ``cells`` (value -> words, for text cells: a mapping or a function). ``bound`` (``"low"``/``"high"``) makes it a bound of
     the frame's headline interval (:func:`interval_columns`); ``key`` is then ignored."""
 
     key: str
@@ -177,7 +182,7 @@ class Column:
     means: Words | None = None
     key_ja: str | None = None
     group: Words | None = None
-    cells: Mapping[Any, Words] | None = None
+    cells: Cells | None = None
     bound: Literal["low", "high"] | None = None
 
     def frame_key(self, frame: pd.DataFrame, lang: str) -> str:
@@ -326,7 +331,10 @@ def _text(source: TextSource, lang: str, values: Mapping[str, Any], name: str) -
         ) from None
 
 
-def _cell(value: Any, cells: Mapping[Any, Words], lang: str) -> Any:
+def _cell(value: Any, cells: Cells, lang: str) -> Any:
+    if callable(cells):
+        words = cells(value)
+        return value if words is None else words.pick(lang)
     try:
         words = cells.get(value)
     except TypeError:  # unhashable

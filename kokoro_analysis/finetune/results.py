@@ -282,10 +282,17 @@ def measured_records(
     return records
 
 
-SOURCE_CELLS = {
-    REPORTED_SOURCE: Words("reported", "報告値"),
-    MEASURED_SOURCE: Words("measured", "計測値"),
-}
+def source_cell(source: str) -> Words | None:
+    """The Source cell of a result row: reported, or measured (here, or from a predictions file)."""
+    for prefix, words in (
+        (REPORTED_SOURCE.split(" (")[0], Words("reported", "報告値")),
+        (MEASURED_SOURCE, Words("measured", "計測値")),
+    ):
+        if isinstance(source, str) and source.startswith(prefix):
+            return words
+    return None
+
+
 MODEL_CELLS = {
     "Llama-3.1-Swallow-8B-Instruct (not fine-tuned)": Words(
         "Llama-3.1-Swallow-8B-Instruct (not fine-tuned)",
@@ -355,7 +362,7 @@ GENERATION = TableSpec(
         Column(
             "Source",
             Words("Source", "出典"),
-            cells=SOURCE_CELLS,
+            cells=source_cell,
             means=Words(
                 "reported by a secondary source (unknown test contexts, tokenizer and decoding, so "
                 "not comparable digit by digit with the measured rows) or measured here on "
