@@ -159,7 +159,10 @@ def test_notebook_on_synthetic_data(run_notebook, synthetic_dir):
     assert "r_within_rater" in features
     assert (features["p_adjusted"].dropna() >= features["p_two_way"].dropna()).all()
     tex = (out / "tables" / "feedback_feature_correlations_ja.tex").read_text(encoding="utf-8")
-    assert "Holm" in tex  # the method statement is the caption: it names the correction
+    assert (
+        "評価者とカウンセラーを独立に 50 回再標本化" in tex
+    )  # the caption says what the interval resamples
+    assert "Holm" in tex  # and names the correction of the printed p-values
     robustness = _table(out, "feedback_correlation_robustness_ja")
     assert set(robustness["resampled"]) == {
         "sessions",

@@ -26,6 +26,16 @@ import pandas as pd
 from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import minimize
 
+from kokoro_analysis.analyses.feedback.scores import CORRELATIONS, two_way_interval
+from kokoro_analysis.published import (
+    Column,
+    Interval,
+    TableSpec,
+    Words,
+    interval_columns,
+    name_headline,
+    register,
+)
 from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import (
     TwoWay,
@@ -99,17 +109,21 @@ def icc_table(
         )
     out = pd.DataFrame(rows).set_index("grouping")
     out.attrs["n_bootstrap"] = n_bootstrap
-    return out
-
-
-def icc_table_method(value: str = "score", *, n_bootstrap: int = 1000) -> str:
-    """The method statement (caption) of :func:`icc_table`."""
-    return (
-        f"ICC(1) of the {value} (one-way random-effects model, each grouping alone): icc = ANOVA "
-        "estimator (MSB-MSW)/(MSB+(k0-1)MSW) with the size-adjusted group size k0; icc_reml = REML "
-        f"variance share. 95% percentile intervals from {n_bootstrap} resamples of whole groups (raters "
-        "for the rater row, counselors for the counselor row)."
+    out.attrs["outcome"] = OUTCOMES.get(value, Words(value, value))
+    means = Words(
+        f"percentile bootstrap over {n_bootstrap:,} resamples of whole groups (raters for the rater "
+        "row, counselors for the counselor row)",
+        f"グループ（評価者の行は評価者、カウンセラーの行はカウンセラー）を単位に {n_bootstrap:,} 回"
+        "再標本化したパーセンタイル・ブートストラップ",
     )
+    return name_headline(out, Interval("ci_low", "ci_high", means))
+
+
+OUTCOMES = {
+    "score": Words("client score", "クライアント評価スコア"),
+    "item_sum": Words("item sum", "項目合計"),
+}
+"""How tables name an outcome of :func:`icc_table`."""
 
 
 def rater_effects_by_outcome(
@@ -131,16 +145,6 @@ def rater_effects_by_outcome(
         rows.append(row)
     out = pd.DataFrame(rows).set_index("outcome")
     return out
-
-
-def rater_effects_by_outcome_method() -> str:
-    """The method statement (caption) of :func:`rater_effects_by_outcome`."""
-    return (
-        "Rater (client_id) and counselor (counselor_id) effects on each outcome: one-way ICC(1) by "
-        "ANOVA and by REML (each grouping alone) and variance shares of the crossed REML model "
-        "outcome = mu + rater + counselor + residual (both random, no fixed effect but the mean). "
-        "score: the released total (flags halve or zero it); item_sum: plain sum of the 20 items."
-    )
 
 
 @dataclass(frozen=True)
@@ -271,8 +275,8 @@ class _CrossedModel:
 def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> VarianceComponents:
     """:func:`crossed_variance_components` of ``value`` with the rater (``client_id``) and the counselor
     (``counselor_id``) as crossed random factors. When the data cannot identify the model (too few
-    sessions or levels) the variances are NaN and ``note`` says why;
-    :func:`variance_components_method` states the model (the table's caption)."""
+    sessions or levels) the variances are NaN and ``note`` says why; the table's
+    declaration (:data:`VARIANCE_COMPONENTS`) states the model."""
     try:
         fit = crossed_variance_components(
             dialogues[value],
@@ -297,15 +301,6 @@ def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> 
         return VarianceComponents(
             out, np.nan, converged=False, reml_criterion=np.nan, note=f"not estimable: {error}"
         )
-
-
-def variance_components_method(value: str = "score") -> str:
-    """The method statement (caption) of :func:`score_variance_components`."""
-    return (
-        f"REML variance components of the crossed model {value} = mu + rater (client_id) + counselor "
-        "(counselor_id) + residual: fixed effect the mean only, both factors random, residual "
-        "independent; share = component / sum of the three. No interval."
-    )
 
 
 def counselor_experience(dialogues: pd.DataFrame) -> pd.Series:
@@ -374,22 +369,16 @@ def experience_bins(
             out[column] = clustered[column].reindex(out.index)
     out.index.name = "experience"
     out.attrs["n_bootstrap"] = n_bootstrap
-    return out
-
-
-def experience_bins_method(*, n_bootstrap: int = 1000) -> str:
-    """The method statement (caption) of :func:`experience_bins`."""
-    return (
-        f"Mean score by experience bin. {EXPERIENCE_DEFINITION} ci_low/ci_high: Student-t (sessions "
-        f"independent); ci_*_two_way (headline): 95% percentile bootstrap, {n_bootstrap} resamples of "
-        "the bin's raters and counselors drawn independently; ci_*_counselor: the bin's counselors "
-        "alone."
+    return name_headline(
+        out, Interval("ci_low_two_way", "ci_high_two_way", two_way_interval(n_bootstrap))
     )
 
 
-EXPERIENCE_DEFINITION = (
-    "Experience = the how-many-th session of the counselor within the corpus (sessions before the "
-    "corpus are unknown), ordered by session start time (ties by dialogue_id)."
+EXPERIENCE_DEFINITION = Words(
+    "Experience: the how-many-th session of the counselor within the corpus (sessions before the "
+    "corpus are unknown), ordered by session start time (ties by session ID).",
+    "経験：コーパス内でそのカウンセラーの何回目のセッションか（コーパス以前のセッションは不明）、開始時刻順"
+    "（同時刻はセッション ID 順）。",
 )
 
 
@@ -430,17 +419,6 @@ def experience_test(dialogues: pd.DataFrame, *, confidence: float = 0.95) -> pd.
     return pd.DataFrame(rows).set_index("model")
 
 
-def experience_test_method() -> str:
-    """The method statement (caption) of :func:`experience_test`."""
-    return (
-        f"{EXPERIENCE_DEFINITION} Regression of the score on experience with one intercept per "
-        "counselor (and per rater where stated); slope in points per session; cluster-robust SE "
-        "(two clusterings: Cameron-Gelbach-Miller) with the small-sample factor of the dummy "
-        "regression; 95% CI and two-sided p from t with G - 1 degrees of freedom (G = fewest "
-        "clusters). One test reported (the first row); the others are sensitivity rows."
-    )
-
-
 # --------------------------------------------------------------------------- influence
 
 
@@ -476,19 +454,8 @@ def rater_influence(
             )
         )  # fmt: skip
     out = pd.DataFrame(rows).set_index("rater")
-    out.attrs.update(feature=feature, raters=len(leave_out))
+    out.attrs.update(feature=feature, raters=len(leave_out), correlation=CORRELATIONS[method])
     return out
-
-
-def rater_influence_method(*, method: str = "spearman", feature: str = "client_chars") -> str:
-    """The method statement (caption) of :func:`rater_influence`."""
-    return (
-        f"Leave-one-rater-out influence on the {'Spearman ρ' if method == 'spearman' else 'Pearson r'}"
-        f" of {feature} with the score: the raters whose removal changes it most; sessions, share of "
-        "all sessions (%), mean score and mean feature of the rater left out; r_without and change: the "
-        "correlation without the rater; icc_*_without: rater ICC(1) of the score without the rater "
-        "(ANOVA, REML). First row: all raters."
-    )
 
 
 def _influence_row(name, removed, kept, r, r_all, total) -> dict:
@@ -576,48 +543,181 @@ def variance_component_records(components: VarianceComponents) -> list[Record]:
     ]
 
 
-TABLES: dict[str, dict] = {
-    "feedback_icc": {
-        "headers_ja": {
-            "ci_low": "95% CI 下限",
-            "ci_high": "上限",
-            "groups": "グループ数",
-            "observations": "セッション数",
-        },
-        "width": "full",
-        "index": False,
-        "thousands": True,
-        "formats": {
-            **{c: "{:.3f}" for c in ("icc", "ci_low", "ci_high", "F", "k0")},
-            "p_value": p_value_text,
-            "ms_between": "{:.1f}",
-            "ms_within": "{:.1f}",
-            "sessions_per_group": "{:.2f}",
-        },
-        "columns": ["label_en", "icc", "ci_low", "ci_high", "F", "groups", "observations"],
-        "columns_ja": ["label_ja", "icc", "ci_low", "ci_high", "F", "groups", "observations"],
-        "headers": {
-            "label_en": "Grouping",
-            "label_ja": "グループ",
-            "icc": "ICC(1)",
-            "ci_low": "95% CI low",
-            "ci_high": "high",
-            "groups": "Groups",
-            "observations": "Sessions",
-        },
+ICC = TableSpec(
+    "feedback_icc",
+    title=Words(
+        "Intraclass correlation ICC(1) of the {outcome} within raters and within counselors, each "
+        "grouping fitted alone (one-way random effects).",
+        "評価者内・カウンセラー内の{outcome}の級内相関 ICC(1)（一元配置変量効果モデル、グループ分けごとに"
+        "別々に推定）。",
+    ),
+    columns=(
+        Column(
+            "label_en",
+            Words("Grouping", "グループ"),
+            key_ja="label_ja",
+            means=Words("what the sessions are grouped by", "セッションのまとめ方"),
+        ),
+        Column(
+            "icc",
+            Words("ICC(1)", "ICC(1)"),
+            "{:.3f}",
+            means=Words(
+                "share of the variance between groups, ANOVA estimator with the size-adjusted "
+                "group size",
+                "グループ間分散の割合（グループの大きさを調整した ANOVA 推定量）",
+            ),
+        ),
+        *interval_columns("{:.3f}"),
+        Column(
+            "icc_reml",
+            Words("REML", "REML"),
+            "{:.3f}",
+            means=Words(
+                "the same variance share estimated by REML", "同じ分散の割合の REML 推定値"
+            ),
+        ),
+        Column(
+            "ci_low_reml",
+            Words("low", "下限"),
+            "{:.3f}",
+            group=Words("REML 95% CI", "REML 95% 信頼区間"),
+            means=Words(
+                "the same bootstrap for the REML estimate", "REML 推定値の同じブートストラップ区間"
+            ),
+        ),
+        Column(
+            "ci_high_reml",
+            Words("high", "上限"),
+            "{:.3f}",
+            group=Words("REML 95% CI", "REML 95% 信頼区間"),
+        ),
+        Column(
+            "groups", Words("Groups", "グループ数"), means=Words("number of groups", "グループの数")
+        ),
+        Column(
+            "observations",
+            Words("Sessions", "セッション数"),
+            means=Words("sessions analysed", "分析したセッションの数"),
+        ),
+    ),
+    width="full",
+    index=False,
+    thousands=True,
+    formats={
+        **{c: "{:.3f}" for c in ("icc", "ci_low", "ci_high", "F", "k0")},
+        "p_value": p_value_text,
+        "ms_between": "{:.1f}",
+        "ms_within": "{:.1f}",
+        "sessions_per_group": "{:.2f}",
     },
-    "feedback_variance_components": {"number_format": "{:.3f}", "thousands": True},
-    "feedback_experience_bins": {"number_format": "{:.2f}", "thousands": True},
-    "feedback_experience_test": {
-        "thousands": True,
-        "formats": {
-            **{c: "{:.4f}" for c in ("slope", "se", "ci_low", "ci_high")},
-            "t": "{:.2f}",
-            "p_value": p_value_text,
-        },
+    records=icc_records,
+)
+RATER_EFFECTS_BY_OUTCOME = TableSpec(
+    "feedback_rater_effects_by_outcome",
+    title=Words(
+        "Rater and counselor effects on the score and on the plain item sum.",
+        "スコアと項目の単純合計に対する評価者・カウンセラーの効果。",
+    ),
+    method=Words(
+        "One-way ICC(1) by ANOVA and by REML (each grouping alone) and the variance shares of the "
+        "crossed REML model (rater and counselor random, the mean the only fixed effect). Score: the "
+        "released total (the check flags halve or zero it); item sum: the plain sum of the 20 items.",
+        "一元配置の ICC(1)（ANOVA と REML、グループ分けごとに別々）と、交差 REML モデル（評価者と"
+        "カウンセラーが変量効果、固定効果は平均のみ）の分散の割合。スコア：公開された合計（確認フラグで半減"
+        "または0）；項目合計：20項目の単純合計。",
+    ),
+)
+VARIANCE_COMPONENTS = TableSpec(
+    "feedback_variance_components",
+    title=Words(
+        "Variance components of the client score: rater, counselor and residual.",
+        "クライアント評価スコアの分散成分：評価者、カウンセラー、残差。",
+    ),
+    method=Words(
+        "REML fit of the crossed model score = μ + rater + counselor + residual (the mean the only "
+        "fixed effect, both factors random, residuals independent); share: the component over the "
+        "sum of the three. No interval.",
+        "交差モデル スコア = μ + 評価者 + カウンセラー + 残差 の REML 推定（固定効果は平均のみ、"
+        "両因子は変量効果、残差は独立）。割合：3成分の合計に対する各成分。区間なし。",
+    ),
+    number_format="{:.3f}",
+    thousands=True,
+)
+EXPERIENCE_BINS_TABLE = TableSpec(
+    "feedback_experience_bins",
+    title=Words("Mean score by counselor experience.", "カウンセラーの経験別の平均スコア。"),
+    method=Words(
+        EXPERIENCE_DEFINITION.en + " Student-t interval (sessions independent); percentile "
+        "bootstraps over {n_bootstrap:,} resamples of the bin's raters and counselors drawn "
+        "independently (two-way, the headline) and of the bin's counselors alone.",
+        EXPERIENCE_DEFINITION.ja
+        + "t 区間（セッションを独立とみなす）と、区分内の評価者とカウンセラーを独立に（二元、主要な区間）、"
+        "またはカウンセラーだけを {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ区間。",
+    ),
+    number_format="{:.2f}",
+    thousands=True,
+)
+EXPERIENCE_TEST = TableSpec(
+    "feedback_experience_test",
+    title=Words(
+        "Does the score rise with counselor experience? Fixed-effects regressions.",
+        "スコアはカウンセラーの経験とともに上がるか：固定効果回帰。",
+    ),
+    method=Words(
+        EXPERIENCE_DEFINITION.en
+        + " Score regressed on experience with one intercept per counselor "
+        "(and per rater where the model says so); slope in points per session; cluster-robust "
+        "standard errors (two clusterings: Cameron–Gelbach–Miller) with the small-sample factor of "
+        "the dummy regression; 95% interval and two-sided p from t with G − 1 degrees of freedom "
+        "(G: the fewest clusters). One test (the first row, one family of one, no correction); the "
+        "other rows are sensitivity checks.",
+        EXPERIENCE_DEFINITION.ja
+        + "カウンセラーごと（モデルによっては評価者ごとも）の切片をもつ、経験へのスコアの回帰。傾きは"
+        "1セッションあたりの点数。クラスター頑健標準誤差（二元は Cameron–Gelbach–Miller）、ダミー回帰と"
+        "同じ小標本補正。95% 区間と両側 p は自由度 G − 1 の t（G：最少のクラスター数）。検定は1つ（1行目、"
+        "多重性の補正なし）で、他の行は感度の確認。",
+    ),
+    thousands=True,
+    formats={
+        **{c: "{:.4f}" for c in ("slope", "se", "ci_low", "ci_high")},
+        "t": "{:.2f}",
+        "p_value": p_value_text,
     },
-    "feedback_rater_influence": {"number_format": "{:.3f}", "thousands": True},
-    "feedback_cluster_sizes": {"number_format": "{:.2f}", "thousands": True},
-}
-"""How each table of this module is published (fields of
-:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""
+)
+RATER_INFLUENCE = TableSpec(
+    "feedback_rater_influence",
+    title=Words(
+        "Leave-one-rater-out influence on the client-characters correlation.",
+        "評価者を1人除いたときのクライアント文字数の相関への影響。",
+    ),
+    method=Words(
+        "The raters whose removal changes the {correlation} of client characters with the score "
+        "most (rater jackknife): their sessions, share of all sessions (%), mean score and mean "
+        "client characters; the correlation without them and its change; the rater ICC(1) of the "
+        "score without them (ANOVA and REML). First row: all raters.",
+        "除くとクライアント文字数とスコアの{correlation}が最も変わる評価者（評価者ジャックナイフ）："
+        "そのセッション数、全体に占める割合（%）、平均スコア、平均クライアント文字数；除いたときの相関と"
+        "その変化；除いたときのスコアの評価者 ICC(1)（ANOVA と REML）。1行目：全評価者。",
+    ),
+    number_format="{:.3f}",
+    thousands=True,
+)
+CLUSTER_SIZES = TableSpec(
+    "feedback_cluster_sizes",
+    title=Words(
+        "Sessions per rater and per counselor.", "評価者ごと・カウンセラーごとのセッション数。"
+    ),
+    number_format="{:.2f}",
+    thousands=True,
+)
+TABLES = register(
+    ICC,
+    RATER_EFFECTS_BY_OUTCOME,
+    VARIANCE_COMPONENTS,
+    EXPERIENCE_BINS_TABLE,
+    EXPERIENCE_TEST,
+    RATER_INFLUENCE,
+    CLUSTER_SIZES,
+)
+"""The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""

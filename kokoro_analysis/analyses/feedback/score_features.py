@@ -25,8 +25,22 @@ import pandas as pd
 from scipy import stats
 
 from kokoro_analysis.analyses.corpus_stats import response_times
-from kokoro_analysis.analyses.feedback.scores import CLUSTER_NOUNS, HEADLINE, two_way_clusters
+from kokoro_analysis.analyses.feedback.scores import (
+    HEADLINE_CLUSTER,
+    describe_run,
+    two_way_clusters,
+    two_way_interval,
+)
 from kokoro_analysis.corpus.loading import turn_starts
+from kokoro_analysis.published import (
+    Column,
+    Interval,
+    TableSpec,
+    Words,
+    interval_columns,
+    name_headline,
+    register,
+)
 from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import (
     P_ADJUSTMENTS,
@@ -194,7 +208,7 @@ def feature_correlations(
     columns: Sequence[str] | None = None,
     clusters: Mapping[str, object] | None = None,
     within: str | None = "rater",
-    headline: str = HEADLINE,
+    headline: str = HEADLINE_CLUSTER,
     correction: str = "holm",
     bca: Iterable[str] = tuple(REPORTED_FEATURES),
 ) -> pd.DataFrame:
@@ -257,41 +271,28 @@ def feature_correlations(
     table = pd.DataFrame(rows).set_index("feature")
     if f"p_{headline}" in table:
         table["p_adjusted"] = adjust_p_values(table[f"p_{headline}"], correction)
-    table.attrs.update(
-        n_bootstrap=n_bootstrap, headline=headline, correction=correction, family_size=len(table)
+    describe_run(
+        table,
+        method=method,
+        n_bootstrap=n_bootstrap,
+        session_interval=_session_bootstrap(n_bootstrap),
     )
-    return table
+    return describe_family(table, correction)
 
 
-def feature_correlations_method(
-    *,
-    method: str = "spearman",
-    n_bootstrap: int = 1000,
-    clusters: Iterable[str] = (),
-    within: str | None = "rater",
-    correction: str = "holm",
-    family: int | None = None,
-) -> str:
-    """The method statement (caption) of :func:`feature_correlations` (``clusters``: the names of its
-    resampled schemes; ``family``: how many p-values the correction counts)."""
-    clusters = list(clusters)
-    name = "Spearman ρ (Pearson r of mid-ranks)" if method == "spearman" else "Pearson r"
-    parts = [f"{name} with the score; 95% percentile bootstrap CIs, {n_bootstrap} resamples: "
-             "ci_low/ci_high resample sessions"]  # fmt: skip
-    parts += [f"ci_*_{c} resample {CLUSTER_NOUNS.get(c, c)}, each with all their sessions"
-              for c in clusters]  # fmt: skip
-    text = "; ".join(parts)
-    if within in clusters:
-        text += (f". r_within_{within}: the correlation of the values"
-                 f"{' (ranked over all sessions)' if method == 'spearman' else ''} centred on each "
-                 f"{within}'s mean")  # fmt: skip
-    if HEADLINE in clusters:
-        text += (
-            f". Headline: the two-way interval; p: Wald test of zero with the two-way bootstrap SE, "
-            f"{P_ADJUSTMENTS[correction]}-adjusted over the "
-            f"{family if family is not None else 'listed'} features of the table (one family)"
-        )
-    return text + "."
+def describe_family(frame: pd.DataFrame, correction: str) -> pd.DataFrame:
+    """Record in ``frame.attrs`` how its p-values were adjusted (for the caption): ``correction``
+    (the method's name) and ``family_size`` (the rows with a p-value: one family)."""
+    size = int(frame["p_adjusted"].notna().sum()) if "p_adjusted" in frame else len(frame)
+    frame.attrs.update(correction=P_ADJUSTMENTS[correction], family_size=size)
+    return frame
+
+
+def _session_bootstrap(n_bootstrap: int) -> Words:
+    return Words(
+        f"percentile bootstrap over {n_bootstrap:,} resamples of sessions",
+        f"セッションを {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ",
+    )
 
 
 def correlation_robustness(
@@ -323,7 +324,7 @@ def correlation_robustness(
         plans = [("pooled", "sessions", None, None)]
         plans += [("pooled", _scheme_noun(name), labels, None) for name, labels in schemes.items()]
         if within in clusters:
-            unit = HEADLINE if HEADLINE in clusters else within
+            unit = HEADLINE_CLUSTER if HEADLINE_CLUSTER in clusters else within
             plans.append((f"within {within}", _scheme_noun(unit), clusters[unit], clusters[within]))
         for estimate, resampled, labels, within_labels in plans:
             result = bootstrap_correlation(x, y, **options, clusters=labels, within=within_labels)
@@ -337,33 +338,13 @@ def correlation_robustness(
                 }
             )
     out = pd.DataFrame(rows)
-    out.attrs["n_bootstrap"] = n_bootstrap
-    return out
+    return describe_run(out, method=method, n_bootstrap=n_bootstrap)
 
 
 def _scheme_noun(name: str) -> str:
     """How the robustness table names what a scheme resamples."""
     return {"two_way": "raters and counselors", "persons": "persons (both roles)"}.get(
         name, f"{name}s"
-    )
-
-
-def correlation_robustness_method(
-    *,
-    target: str = "score",
-    method: str = "spearman",
-    n_bootstrap: int = 1000,
-    within: str = "rater",
-) -> str:
-    """The method statement (caption) of :func:`correlation_robustness`."""
-    return (
-        f"{'Spearman ρ' if method == 'spearman' else 'Pearson r'} with the {target}; 95% percentile "
-        f"bootstrap CI, {n_bootstrap} resamples of the unit in 'resampled' (a rater or counselor with "
-        "all its sessions; raters and counselors: both drawn independently and a session weighted by "
-        "the product of its rater's and its counselor's draws; persons: one draw per person for both "
-        f"roles); mc_se: Monte Carlo error of the CI ends. Within {within}: values"
-        f"{' ranked over all sessions, then' if method == 'spearman' else ''} centred on each "
-        f"{within}'s mean."
     )
 
 
@@ -438,8 +419,7 @@ def correlation_sensitivity(
                 }
             )
     out = pd.DataFrame(rows)
-    out.attrs["n_bootstrap"] = n_bootstrap
-    return out
+    return describe_run(out, method=method, n_bootstrap=n_bootstrap)
 
 
 def _partial_row(x, y, z, clusters, *, method, n_bootstrap, seed) -> dict:
@@ -449,17 +429,6 @@ def _partial_row(x, y, z, clusters, *, method, n_bootstrap, seed) -> dict:
     weights = resample_weights(int(keep.sum()), n_bootstrap, seed, clusters.take(keep))
     values = resampled_partial_correlations(x[keep], y[keep], z[keep], weights, method=method)
     return {"n": int(keep.sum()), "r": r, **bootstrap_summary(values, r)}
-
-
-def correlation_sensitivity_method(*, method: str = "spearman", n_bootstrap: int = 1000) -> str:
-    """The method statement (caption) of :func:`correlation_sensitivity`."""
-    variants = "; ".join(f"{name}: {what}" for name, what in SENSITIVITY_ROWS.items())
-    return (
-        f"{'Spearman ρ' if method == 'spearman' else 'Pearson r'} of each feature with the score "
-        f"under alternative choices ({variants}). 95% percentile two-way bootstrap CI ({n_bootstrap} "
-        "resamples of raters and counselors, drawn independently) where given; the two alternative "
-        "within-rater definitions are point estimates."
-    )
 
 
 # --------------------------------------------------------------------------- phases of a session
@@ -563,7 +532,11 @@ def phase_resamples(
 
 
 def phase_correlations(
-    resamples: Mapping[tuple[str, str], dict], *, correction: str = "holm"
+    resamples: Mapping[tuple[str, str], dict],
+    *,
+    correction: str = "holm",
+    method: str = "spearman",
+    n_bootstrap: int = 1000,
 ) -> pd.DataFrame:
     """One row per phase and feature of :func:`phase_resamples`: ``n``, ``r``, the percentile interval
     of its resamples (``ci_low``/``ci_high``), ``se``, ``mc_se``, ``p_boot`` (Wald test of r = 0 with
@@ -586,8 +559,9 @@ def phase_correlations(
         )
     out = pd.DataFrame(rows)
     out["p_adjusted"] = adjust_p_values(out["p_boot"], correction)
-    out.attrs.update(correction=correction, family_size=len(out))
-    return out
+    out = describe_run(out, method=method, n_bootstrap=n_bootstrap)
+    name_headline(out, Interval("ci_low", "ci_high", two_way_interval(n_bootstrap)))
+    return describe_family(out, correction)
 
 
 def phase_trend(
@@ -596,6 +570,8 @@ def phase_trend(
     first: str = PHASES[0],
     last: str = PHASES[-1],
     correction: str = "holm",
+    method: str = "spearman",
+    n_bootstrap: int = 1000,
 ) -> pd.DataFrame:
     """The change of each feature's correlation with the score from the ``first`` to the ``last``
     phase, tested directly: ``difference`` = r(last) − r(first), its percentile interval from the same
@@ -621,38 +597,8 @@ def phase_trend(
     out = pd.DataFrame(rows)
     if len(out):
         out["p_adjusted"] = adjust_p_values(out["p_boot"], correction)
-    out.attrs.update(correction=correction, family_size=len(out))
-    return out
-
-
-def phase_correlations_method(
-    *, method: str = "spearman", n_bootstrap: int = 1000, correction: str = "holm", family: int = 18
-) -> str:
-    """The method statement (caption) of :func:`phase_correlations`."""
-    return (
-        "Per phase (early/middle/late third of each session's messages) the feature computed on that "
-        f"phase's messages against the session's score; {_method_label(method)}. 95% percentile "
-        f"two-way bootstrap CI ({n_bootstrap} resamples of raters and counselors drawn independently, "
-        "the same resamples for every phase); p: Wald test of zero with the bootstrap SE, "
-        f"{P_ADJUSTMENTS[correction]}-adjusted over the {family} phase × feature rows (one family)."
-    )
-
-
-def phase_trend_method(
-    *, method: str = "spearman", n_bootstrap: int = 1000, correction: str = "holm", family: int = 6
-) -> str:
-    """The method statement (caption) of :func:`phase_trend`."""
-    return (
-        f"Late minus early {_method_label(method)} of each feature with the score (the feature "
-        "computed on the last and on the first third of each session's messages). 95% percentile "
-        f"two-way bootstrap CI of the difference ({n_bootstrap} resamples of raters and counselors, "
-        "both phases from the same resamples); p: Wald test of no change with the bootstrap SE, "
-        f"{P_ADJUSTMENTS[correction]}-adjusted over the {family} features (one family)."
-    )
-
-
-def _method_label(method: str) -> str:
-    return "Spearman ρ" if method == "spearman" else "Pearson r"
+    out = describe_run(out, method=method, n_bootstrap=n_bootstrap)
+    return describe_family(out, correction)
 
 
 def reported_spearman(
@@ -705,53 +651,160 @@ def spearman_records(reported: dict[str, float]) -> list[Record]:
     ]
 
 
-TABLES: dict[str, dict] = {
-    "feedback_feature_correlations": {
-        "headers_ja": {
-            "unit": "単位",
-            "n": "セッション数",
-            "r": "相関",
-            "ci_low_two_way": "95% CI 下限",
-            "ci_high_two_way": "上限",
-            "bca_low": "BCa 下限",
-            "bca_high": "上限",
-            "p_adjusted": "調整済み p",
-        },
-        "width": "full",
-        "index": False,
-        "thousands": True,
-        "formats": {
-            **{c: "{:.3f}" for c in ("r", "ci_low_two_way", "ci_high_two_way")},
-            **{c: "{:.3f}" for c in ("bca_low", "bca_high")},
-            "p_adjusted": p_value_text,
-        },
-        "columns": ["label_en", "n", "r", "ci_low_two_way", "ci_high_two_way", "p_adjusted"],
-        "columns_ja": ["label_ja", "n", "r", "ci_low_two_way", "ci_high_two_way", "p_adjusted"],
-        "headers": {
-            "label_en": "Feature",
-            "label_ja": "特徴量",
-            "unit": "Unit",
-            "n": "Sessions",
-            "r": "Correlation",
-            "ci_low_two_way": "95% CI low",
-            "ci_high_two_way": "high",
-            "bca_low": "BCa low",
-            "bca_high": "high",
-            "p_adjusted": "Adjusted p",
-        },
-    },
-    "feedback_correlation_sensitivity": {"number_format": "{:.3f}", "thousands": True},
-    "feedback_phase_correlations": {
-        "number_format": "{:.3f}",
-        "thousands": True,
-        "formats": {"p_boot": p_value_text, "p_adjusted": p_value_text},
-    },
-    "feedback_phase_trend": {
-        "number_format": "{:.3f}",
-        "thousands": True,
-        "formats": {"p_boot": p_value_text, "p_adjusted": p_value_text},
-    },
-    "feedback_response_time_definitions": {"number_format": "{:.4f}", "thousands": True},
+ADJUSTED_P = Words(
+    "two-sided Wald test of zero with the two-way bootstrap standard error, {correction}-adjusted "
+    "within the table's family",
+    "二元ブートストラップ標準誤差による0の両側 Wald 検定、表内の族で {correction} 法により調整",
+)
+"""What an adjusted p column is (its family size and correction come from ``frame.attrs``)."""
+
+UNIT_CELLS = {
+    "characters": Words("characters", "文字"),
+    "messages": Words("messages", "メッセージ"),
+    "turns": Words("turns", "ターン"),
+    "minutes": Words("minutes", "分"),
+    "seconds": Words("seconds", "秒"),
+    "fraction": Words("fraction", "割合"),
 }
-"""How each table of this module is published (fields of
-:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""
+"""The units of :data:`FEATURES` as table cells."""
+
+FEATURE_CORRELATIONS = TableSpec(
+    "feedback_feature_correlations",
+    title=Words(
+        "Session features against the client score (0–100).",
+        "セッションの特徴量とクライアント評価スコア（0〜100）。",
+    ),
+    columns=(
+        Column(
+            "label_en",
+            Words("Feature", "特徴量"),
+            key_ja="label_ja",
+            means=Words("a measure of each session", "セッションごとの量"),
+        ),
+        Column(
+            "unit", Words("Unit", "単位"), cells=UNIT_CELLS, means=Words("its unit", "その単位")
+        ),
+        Column(
+            "n",
+            Words("Sessions", "セッション数"),
+            means=Words("sessions with a value", "値のあるセッション"),
+        ),
+        Column(
+            "r",
+            Words("{correlation}", "{correlation}"),
+            "{:.3f}",
+            means=Words("correlation with the score", "スコアとの相関"),
+        ),
+        *interval_columns("{:.3f}"),
+        Column("p_adjusted", Words("p", "p"), p_value_text, means=ADJUSTED_P),
+    ),
+    method=Words(
+        "Rows: one family of {family_size} tests.", "行：{family_size} 個の検定で1つの族。"
+    ),
+    width="full",
+    index=False,
+    thousands=True,
+)
+CORRELATION_ROBUSTNESS = TableSpec(
+    "feedback_correlation_robustness",
+    title=Words(
+        "The reported correlations under each uncertainty model.",
+        "報告された相関の、不確かさのモデルごとの区間。",
+    ),
+    method=Words(
+        "{correlation} with the score; 95% percentile bootstrap interval over {n_bootstrap:,} "
+        "resamples of the unit named: sessions; a rater or counselor with all its sessions; raters "
+        "and counselors drawn independently, a session weighted by the product of their draws "
+        "(two-way, the headline); persons drawn once for both roles. mc_se: Monte Carlo error of the "
+        "interval's ends. Within rater: the values centred on each rater's mean (Spearman: ranked "
+        "over all sessions first).",
+        "スコアとの{correlation}。95% 区間は示した単位を {n_bootstrap:,} 回再標本化したパーセンタイル・"
+        "ブートストラップ：セッション；評価者またはカウンセラーとその全セッション；評価者とカウンセラーを独立に"
+        "抽出し、各セッションを両者の抽出回数の積で重み付け（二元、主要な区間）；両方の役割で1回抽出する人。"
+        "mc_se：区間の端のモンテカルロ誤差。評価者内：各評価者の平均を引いた値（スピアマンでは全セッションで"
+        "順位化してから）。",
+    ),
+)
+CORRELATION_SENSITIVITY = TableSpec(
+    "feedback_correlation_sensitivity",
+    title=Words(
+        "The reported correlations under alternative choices.",
+        "報告された相関の、別の選択のもとでの値。",
+    ),
+    method=Words(
+        "{correlation} with the score: on all sessions (headline); on the sessions no check flag "
+        "changed; with the plain sum of the 20 items; partial given the number of messages; within "
+        "raters as ranks over all sessions centred on each rater's mean (headline definition), as "
+        "ranks within each rater, and with rater and counselor effects both removed. 95% percentile "
+        "two-way bootstrap over {n_bootstrap:,} resamples where given; the two alternative "
+        "within-rater definitions are point estimates.",
+        "スコアとの{correlation}：全セッション（主要）；確認フラグで変わらなかったセッション；20項目の単純"
+        "合計；メッセージ数を与えた偏相関；評価者内は全セッションの順位を各評価者の平均で中心化（主要な定義）、"
+        "評価者内での順位、評価者とカウンセラーの効果を両方除いたもの。95% 区間は {n_bootstrap:,} 回の"
+        "二元パーセンタイル・ブートストラップ（ある行のみ）；評価者内の2つの別定義は点推定。",
+    ),
+    number_format="{:.3f}",
+    thousands=True,
+)
+RESPONSE_TIME_DEFINITIONS = TableSpec(
+    "feedback_response_time_definitions",
+    title=Words(
+        "Counselor response time against the score under two per-session aggregations "
+        "(Spearman ρ).",
+        "セッションごとの2つの集計によるカウンセラー応答時間とスコア（スピアマンの ρ）。",
+    ),
+    number_format="{:.4f}",
+    thousands=True,
+)
+PHASE_CORRELATIONS = TableSpec(
+    "feedback_phase_correlations",
+    title=Words(
+        "Session features per phase against the score.", "セッションの段階ごとの特徴量とスコア。"
+    ),
+    method=Words(
+        "Per phase (early, middle and late third of each session's messages) the feature computed "
+        "on that phase's messages against the session's score: {correlation}; 95% percentile "
+        "two-way bootstrap interval over {n_bootstrap:,} resamples of raters and counselors drawn "
+        "independently (the same resamples for every phase); p_boot: two-sided Wald test of zero "
+        "with the bootstrap standard error; p_adjusted: {correction}-adjusted over the "
+        "{family_size} phase × feature rows (one family).",
+        "段階（各セッションのメッセージの前・中・後の3分の1）ごとに、その段階のメッセージで計算した特徴量と"
+        "セッションのスコアとの{correlation}。95% 区間は評価者とカウンセラーを独立に {n_bootstrap:,} 回"
+        "再標本化した二元パーセンタイル・ブートストラップ（全段階で同じ再標本）。p_boot：ブートストラップ"
+        "標準誤差による0の両側 Wald 検定；p_adjusted：{family_size} 行（段階 × 特徴量）を1つの族として "
+        "{correction} 法で調整。",
+    ),
+    number_format="{:.3f}",
+    thousands=True,
+    formats={"p_boot": p_value_text, "p_adjusted": p_value_text},
+)
+PHASE_TREND = TableSpec(
+    "feedback_phase_trend",
+    title=Words(
+        "Change of each feature's correlation with the score from the early to the late third.",
+        "各特徴量とスコアの相関の、前半3分の1から後半3分の1への変化。",
+    ),
+    method=Words(
+        "Late minus early {correlation} (the feature computed on the last and on the first third "
+        "of each session's messages); 95% percentile two-way bootstrap interval of the difference "
+        "over {n_bootstrap:,} resamples (both thirds from the same resamples); p_boot: two-sided "
+        "Wald test of no change with the bootstrap standard error; p_adjusted: {correction}-adjusted "
+        "over the {family_size} features (one family).",
+        "後半と前半の{correlation}の差（各セッションのメッセージの最後と最初の3分の1で計算した特徴量）。"
+        "95% 区間は差の二元パーセンタイル・ブートストラップ（{n_bootstrap:,} 回、両段階で同じ再標本）。"
+        "p_boot：ブートストラップ標準誤差による変化なしの両側 Wald 検定；p_adjusted：{family_size} 個の"
+        "特徴量を1つの族として {correction} 法で調整。",
+    ),
+    number_format="{:.3f}",
+    thousands=True,
+    formats={"p_boot": p_value_text, "p_adjusted": p_value_text},
+)
+TABLES = register(
+    FEATURE_CORRELATIONS,
+    CORRELATION_ROBUSTNESS,
+    CORRELATION_SENSITIVITY,
+    RESPONSE_TIME_DEFINITIONS,
+    PHASE_CORRELATIONS,
+    PHASE_TREND,
+)
+"""The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""
