@@ -574,23 +574,9 @@ ICC = TableSpec(
             Words("REML", "REML"),
             "{:.3f}",
             means=Words(
-                "the same variance share estimated by REML", "同じ分散の割合の REML 推定値"
+                "the same variance share estimated by REML (its bootstrap interval is in the CSV)",
+                "同じ分散の割合の REML 推定値（ブートストラップ区間は CSV に）",
             ),
-        ),
-        Column(
-            "ci_low_reml",
-            Words("low", "下限"),
-            "{:.3f}",
-            group=Words("REML 95% CI", "REML 95% 信頼区間"),
-            means=Words(
-                "the same bootstrap for the REML estimate", "REML 推定値の同じブートストラップ区間"
-            ),
-        ),
-        Column(
-            "ci_high_reml",
-            Words("high", "上限"),
-            "{:.3f}",
-            group=Words("REML 95% CI", "REML 95% 信頼区間"),
         ),
         Column(
             "groups", Words("Groups", "グループ数"), means=Words("number of groups", "グループの数")
