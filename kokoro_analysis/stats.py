@@ -864,13 +864,9 @@ def icc_oneway(values, groups, *, confidence: float = 0.95) -> dict[str, float]:
     }
 
 
-def icc_oneway_reml(values, groups) -> dict[str, float]:
-    """ICC of the one-way random-effects model y = μ + u_group + e (u ~ N(0, σ²_u), e ~ N(0, σ²_e)) with
-    the variances estimated by REML: ICC = σ²_u / (σ²_u + σ²_e). With γ = σ²_u / σ²_e the profiled
-    criterion is −2ℓ_R = (N − 1) log σ̂²_e + Σ_g log(1 + γ n_g) + log Σ_g n_g / (1 + γ n_g) (+ const),
-    minimised over γ ≥ 0 (bounded scalar search on √γ). Unlike the ANOVA estimator it cannot be negative
-    and weights groups by their information, so the two differ for unbalanced groups. Returns ``icc``,
-    ``between_variance``, ``within_variance``, ``groups``, ``observations``."""
+def _group_moments(values, groups) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Size, sum and sum of squares of ``values`` per group (order of first appearance; pairs with a
+    missing value dropped). Raises ValueError with fewer than 2 groups or no more values than groups."""
     frame = pd.DataFrame(
         {"y": np.asarray(values, dtype=float), "g": np.asarray(groups, dtype=object)}
     ).dropna()
@@ -880,12 +876,22 @@ def icc_oneway_reml(values, groups) -> dict[str, float]:
         raise ValueError(
             f"need at least 2 groups and more observations than groups (got {n_groups}, {len(y)})"
         )
-    sizes = np.bincount(codes, minlength=n_groups).astype(float)
-    sums, squares = (
+    return (
+        np.bincount(codes, minlength=n_groups).astype(float),
         np.bincount(codes, weights=y, minlength=n_groups),
         np.bincount(codes, weights=y * y, minlength=n_groups),
     )
-    n = len(y)
+
+
+def icc_oneway_reml(values, groups) -> dict[str, float]:
+    """ICC of the one-way random-effects model y = μ + u_group + e (u ~ N(0, σ²_u), e ~ N(0, σ²_e)) with
+    the variances estimated by REML: ICC = σ²_u / (σ²_u + σ²_e). With γ = σ²_u / σ²_e the profiled
+    criterion is −2ℓ_R = (N − 1) log σ̂²_e + Σ_g log(1 + γ n_g) + log Σ_g n_g / (1 + γ n_g) (+ const),
+    minimised over γ ≥ 0 (bounded scalar search on √γ). Unlike the ANOVA estimator it cannot be negative
+    and weights groups by their information, so the two differ for unbalanced groups. Returns ``icc``,
+    ``between_variance``, ``within_variance``, ``groups``, ``observations``."""
+    sizes, sums, squares = _group_moments(values, groups)
+    n_groups, n = len(sizes), int(sizes.sum())
 
     def parts(root: float) -> tuple[float, float, float]:
         shrink = root * root / (1 + root * root * sizes)  # γ / (1 + γ n_g)
@@ -925,18 +931,8 @@ def icc_cluster_bootstrap(
     ICC up to 0.96, 60 steps, against γ = 0). Returns ``icc``/``icc_reml`` (the estimates),
     ``ci_low``/``ci_high`` (ANOVA), ``ci_low_reml``/``ci_high_reml``, ``mc_se`` (largest Monte Carlo
     error of the four ends, :func:`quantile_mc_se`) and ``n_bootstrap``."""
-    frame = pd.DataFrame(
-        {"y": np.asarray(values, dtype=float), "g": np.asarray(groups, dtype=object)}
-    ).dropna()
-    codes, n_groups = cluster_codes(frame["g"])
-    y = frame["y"].to_numpy()
-    if n_groups < 2 or len(y) <= n_groups:
-        raise ValueError(
-            f"need at least 2 groups and more observations than groups (got {n_groups}, {len(y)})"
-        )
-    sizes = np.bincount(codes, minlength=n_groups).astype(float)
-    sums = np.bincount(codes, weights=y, minlength=n_groups)
-    squares = np.bincount(codes, weights=y * y, minlength=n_groups)
+    sizes, sums, squares = _group_moments(values, groups)
+    n_groups = len(sizes)
     draws = np.vstack(
         [np.ones(n_groups), bootstrap_counts(n_groups, n_bootstrap, seed).astype(float)]
     )  # row 0: the data themselves
