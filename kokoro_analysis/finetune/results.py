@@ -295,8 +295,7 @@ def source_cell(source: str) -> Words | None:
 
 MODEL_CELLS = {
     "Llama-3.1-Swallow-8B-Instruct (not fine-tuned)": Words(
-        "Llama-3.1-Swallow-8B-Instruct (not fine-tuned)",
-        "Llama-3.1-Swallow-8B-Instruct（ファインチューニングなし）",
+        "Llama-3.1-Swallow-8B-Instruct, untuned", "Llama-3.1-Swallow-8B-Instruct（未調整）"
     ),
     "Human reference (test targets)": Words(
         "Human reference (test targets)", "人間の応答（テストの正解）"
@@ -366,7 +365,7 @@ GENERATION = TableSpec(
             means=Words(
                 "reported by a secondary source (unknown test contexts, tokenizer and decoding, so "
                 "not comparable digit by digit with the measured rows) or measured here on "
-                "{test_set} with {tokenizer} tokens",
+                "{test_set} with {tokenizer}",
                 "二次資料の報告値（テスト文脈・トークナイザ・デコード設定が不明のため、計測値と桁単位では"
                 "比較できない）、または本表での計測値（{test_set}、トークン：{tokenizer}）",
             ),

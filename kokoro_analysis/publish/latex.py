@@ -138,7 +138,7 @@ def parse_log(log: str) -> list[LatexProblem]:
 
 _HEADER_CELL = re.compile(r"\\multicolumn\{\d+\}\{\w+\}\{(.*)\}")
 _ASCII_FORMULA = re.compile(
-    r"[A-Za-z0-9)]\s*[*/^]\s*[A-Za-z0-9(]|>=|<=|!=|\b[xX] ?100\b|\bmu\b|\(\w{1,3}\s*[-+]\s*\w{1,3}\)"
+    r"[A-Za-z0-9)]\s*[*^]\s*[A-Za-z0-9(]|>=|<=|!=|\b[xX] ?100\b|\bmu\b|\(\w{1,3}\s*[-+]\s*\w{1,3}\)"
 )
 _ENGLISH_WORD = re.compile(r"(?<![A-Za-z\\-])[a-z]{3,}(?![A-Za-z-])")
 ALLOWED_IN_JAPANESE = frozenset({"seed", "low", "high", "full", "all", "test", "chars", "words"})
@@ -149,7 +149,7 @@ def caption_problems(folder: str | os.PathLike) -> list[LatexProblem]:
     """Check what every paper table in ``folder`` says about itself (``kind`` ``caption``): the
     caption names every printed column (its header, or the spanning header of an interval), holds
     no code name (no ``_``, no unprinted CSV column name with a digit or an upper-case letter) and
-    no ASCII formula (``*``, ``/``, ``^`` between terms, ``>=``, ``x 100``, ``mu``); a ``_ja``
+    no ASCII formula (``*`` or ``^`` between terms, ``(a-b)``, ``>=``, ``x 100``, ``mu``); a ``_ja``
     table's caption and text cells hold no English word (but :data:`ALLOWED_IN_JAPANESE`)."""
     problems = []
     for tex in sorted(Path(folder).glob("*.tex")):

@@ -125,3 +125,32 @@ def test_a_name_is_declared_once():
     for name in ("test_published_once", "test_published_twice"):
         published.REGISTRY.pop(name, None)
         published._DECLARED_IN.pop(name, None)
+
+
+PAPER_TABLES = {
+    "corpus_statistics",
+    "corpus_vocabulary",
+    "corpus_comparison_paper",
+    "topic_shares",
+    "topic_score_ci",
+    "feedback_item_statistics",
+    "feedback_alpha",
+    "feedback_feature_correlations",
+    "feedback_icc",
+    "finetuning_generation",
+}
+
+
+def test_every_published_table_is_declared_once_with_both_languages():
+    from kokoro_analysis.publish.tables import published_tables
+
+    tables = published_tables()
+    assert {name for name, spec in tables.items() if spec.is_paper} == PAPER_TABLES
+    assert all(name == spec.name for name, spec in tables.items())
+    for spec in tables.values():
+        if spec.is_paper:
+            assert spec.title.en and spec.title.ja and spec.title.en != spec.title.ja
+            for column in spec.columns:
+                assert column.header.en and column.header.ja, (spec.name, column.key)
+                if column.means is not None:
+                    assert column.means.en != column.means.ja, (spec.name, column.key)

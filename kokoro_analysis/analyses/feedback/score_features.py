@@ -28,6 +28,7 @@ from kokoro_analysis.analyses.corpus_stats import response_times
 from kokoro_analysis.analyses.feedback.scores import (
     HEADLINE_CLUSTER,
     describe_run,
+    session_bootstrap,
     two_way_clusters,
     two_way_interval,
 )
@@ -275,7 +276,7 @@ def feature_correlations(
         table,
         method=method,
         n_bootstrap=n_bootstrap,
-        session_interval=_session_bootstrap(n_bootstrap),
+        session_interval=session_bootstrap(n_bootstrap),
     )
     return describe_family(table, correction)
 
@@ -286,13 +287,6 @@ def describe_family(frame: pd.DataFrame, correction: str) -> pd.DataFrame:
     size = int(frame["p_adjusted"].notna().sum()) if "p_adjusted" in frame else len(frame)
     frame.attrs.update(correction=P_ADJUSTMENTS[correction], family_size=size)
     return frame
-
-
-def _session_bootstrap(n_bootstrap: int) -> Words:
-    return Words(
-        f"percentile bootstrap over {n_bootstrap:,} resamples of sessions",
-        f"セッションを {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ",
-    )
 
 
 def correlation_robustness(

@@ -115,6 +115,14 @@ def describe_run(
     return frame
 
 
+def session_bootstrap(n_bootstrap: int) -> Words:
+    """What the session bootstrap interval is, in words."""
+    return Words(
+        f"percentile bootstrap over {n_bootstrap:,} resamples of sessions",
+        f"セッションを {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ",
+    )
+
+
 STUDENT_T = Words(
     "Student-t interval, sessions taken as independent", "t 区間（セッションを独立とみなす）"
 )
@@ -341,11 +349,9 @@ def alpha_table(
         row["ordinal_alpha"] = standardized_alpha(block) if np.isfinite(block_off).any() else np.nan
         rows.append(row)
     out = pd.DataFrame(rows).set_index("block")
-    session = Words(
-        f"percentile bootstrap over {n_bootstrap:,} resamples of sessions",
-        f"セッションを {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ",
+    return describe_run(
+        out, method=method, n_bootstrap=n_bootstrap, session_interval=session_bootstrap(n_bootstrap)
     )
-    return describe_run(out, method=method, n_bootstrap=n_bootstrap, session_interval=session)
 
 
 def item_statistics(
