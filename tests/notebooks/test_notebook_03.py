@@ -154,7 +154,7 @@ def test_notebook_on_synthetic_data(run_notebook, synthetic_dir):
     assert "r_within_rater" in features
     tex = (out / "tables" / "feedback_feature_correlations_ja.tex").read_text(encoding="utf-8")
     assert (
-        "評価者を単位に 50 回再標本化" in tex
+        "評価者（各評価者の全セッション）を単位に 50 回再標本化" in tex
     )  # the caption says what the printed interval resamples
     robustness = _table(out, "feedback_correlation_robustness_ja")
     assert set(robustness["resampled"]) == {"sessions", "raters", "counselors"}

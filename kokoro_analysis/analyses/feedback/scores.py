@@ -65,6 +65,16 @@ CLUSTERS = {"rater": "client_id", "counselor": "counselor_id"}
 """The two ways sessions cluster: name used in column suffixes → column of ``corpus.dialogues``."""
 CLUSTER_NOUNS = {"rater": "rater", "counselor": "counselor"}
 """How a method statement names one cluster of :data:`CLUSTERS`."""
+CLUSTER_RESAMPLES = {
+    "rater": Words(
+        "whole raters, each with all their sessions", "評価者（各評価者の全セッション）"
+    ),
+    "counselor": Words(
+        "whole counselors, each with all their sessions",
+        "カウンセラー（各カウンセラーの全セッション）",
+    ),
+}
+"""What a cluster interval resamples (``ci_low_<name>``), as a caption says it."""
 HEADLINE_CLUSTER = "rater"
 """The interval the paper tables and figure labels print (the README's headline): the percentile
 bootstrap that resamples whole raters with all their sessions (``ci_low_rater``/``ci_high_rater``)."""
@@ -92,11 +102,10 @@ def describe_run(
         frame.attrs["n_bootstrap"] = n_bootstrap
     low, high = f"ci_low_{HEADLINE_CLUSTER}", f"ci_high_{HEADLINE_CLUSTER}"
     if low in frame.columns and n_bootstrap is not None:
+        unit = CLUSTER_RESAMPLES[HEADLINE_CLUSTER]
         means = Words(
-            f"percentile bootstrap over {n_bootstrap:,} resamples of whole raters, each with all "
-            "their sessions",
-            f"評価者を単位に {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ"
-            "（各評価者の全セッションを含む）",
+            f"percentile bootstrap over {n_bootstrap:,} resamples of {unit.en}",
+            f"{unit.ja}を単位に {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ",
         )
         name_headline(frame, Interval(low, high, means))
     elif session_interval is not None:
