@@ -759,10 +759,8 @@ ITEM_STATISTICS = TableSpec(
         ),
     ),
     width="full",
-    number_format="{:.3f}",
     thousands=True,
     index=False,
-    formats={"ci_low": "{:.2f}", "ci_high": "{:.2f}"},
 )
 ALPHA = TableSpec(
     "feedback_alpha",
@@ -789,7 +787,6 @@ ALPHA = TableSpec(
         *interval_columns("{:.3f}"),
     ),
     width="full",
-    number_format="{:.3f}",
     thousands=True,
     index=False,
     records=alpha_records,
