@@ -884,7 +884,6 @@ SCORE_CI = TableSpec(
     width="full",
     index=False,
     thousands=True,
-    formats={c: "{:.2f}" for c in ("sd", "q1", "q3")},
 )
 SHARE_BY_YEAR = TableSpec(
     "topic_share_by_year",

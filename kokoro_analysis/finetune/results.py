@@ -377,7 +377,6 @@ GENERATION = TableSpec(
         "BLEU-1、BLEU-4、ROUGE-L、Dist-1、Dist-2 は ×100。–：値なし。",
     ),
     width="full",
-    formats=GENERATION_FLOAT_FORMAT,
     missing="–",
 )
 SCORE_PREDICTION = TableSpec(

@@ -160,8 +160,9 @@ def test_notebook_on_synthetic_data(run_notebook, synthetic_dir):
     assert (features["p_adjusted"].dropna() >= features["p_two_way"].dropna()).all()
     tex = (out / "tables" / "feedback_feature_correlations_ja.tex").read_text(encoding="utf-8")
     assert (
-        "評価者とカウンセラーを独立に 50 回再標本化" in tex
-    )  # the caption says what the interval resamples
+        "評価者とカウンセラーを独立に（二元：各セッションの重みは両者の抽出回数の積） 50 回再標本化"
+        in tex
+    )  # the caption says what the printed interval resamples
     assert "Holm" in tex  # and names the correction of the printed p-values
     robustness = _table(out, "feedback_correlation_robustness_ja")
     assert set(robustness["resampled"]) == {

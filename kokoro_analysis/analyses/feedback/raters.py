@@ -590,13 +590,6 @@ ICC = TableSpec(
     width="full",
     index=False,
     thousands=True,
-    formats={
-        **{c: "{:.3f}" for c in ("icc", "ci_low", "ci_high", "F", "k0")},
-        "p_value": p_value_text,
-        "ms_between": "{:.1f}",
-        "ms_within": "{:.1f}",
-        "sessions_per_group": "{:.2f}",
-    },
     records=icc_records,
 )
 RATER_EFFECTS_BY_OUTCOME = TableSpec(

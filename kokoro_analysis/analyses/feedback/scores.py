@@ -75,6 +75,21 @@ CLUSTER_NOUNS = {
     "persons": "persons, each drawn once for both roles",
 }
 """What a method statement says each resampling scheme of :func:`cluster_labels` resamples."""
+CLUSTER_RESAMPLES = {
+    "rater": Words(
+        "whole raters, each with all their sessions", "評価者（各評価者の全セッション）を単位に"
+    ),
+    "counselor": Words(
+        "whole counselors, each with all their sessions",
+        "カウンセラー（各カウンセラーの全セッション）を単位に",
+    ),
+    "two_way": Words(
+        "raters and, independently, counselors (two-way: each session weighted by the product of "
+        "their draws)",
+        "評価者とカウンセラーを独立に（二元：各セッションの重みは両者の抽出回数の積）",
+    ),
+}
+"""What a cluster interval (``ci_low_<name>``) resamples, as a caption says it."""
 CORRELATIONS = {
     "spearman": Words("Spearman ρ", "スピアマンの ρ"),
     "pearson": Words("Pearson r", "ピアソンの r"),
@@ -83,14 +98,19 @@ CORRELATIONS = {
 CORRELATION_SYMBOLS = {"spearman": "ρ", "pearson": "r"}
 
 
-def two_way_interval(n_bootstrap: int) -> Words:
-    """What the headline two-way interval is, in words (a caption's meaning of its CI columns)."""
+def cluster_interval(name: str, n_bootstrap: int) -> Words:
+    """What the percentile bootstrap interval of the resampling scheme ``name`` is, in words (the
+    caption's meaning of its CI columns; :data:`CLUSTER_RESAMPLES`)."""
+    unit = CLUSTER_RESAMPLES[name]
     return Words(
-        f"percentile two-way cluster bootstrap over {n_bootstrap:,} resamples: raters and counselors "
-        "drawn independently, each session weighted by the product of their draws",
-        f"評価者とカウンセラーを独立に {n_bootstrap:,} 回再標本化したパーセンタイル二元クラスター・"
-        "ブートストラップ（各セッションの重みは両者の抽出回数の積）",
+        f"percentile bootstrap over {n_bootstrap:,} resamples of {unit.en}",
+        f"{unit.ja} {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ",
     )
+
+
+def two_way_interval(n_bootstrap: int) -> Words:
+    """What the headline two-way interval is, in words (:func:`cluster_interval`)."""
+    return cluster_interval("two_way", n_bootstrap)
 
 
 def describe_run(
@@ -109,7 +129,7 @@ def describe_run(
         frame.attrs["n_bootstrap"] = n_bootstrap
     low, high = f"ci_low_{HEADLINE_CLUSTER}", f"ci_high_{HEADLINE_CLUSTER}"
     if low in frame.columns and n_bootstrap is not None:
-        name_headline(frame, Interval(low, high, two_way_interval(n_bootstrap)))
+        name_headline(frame, Interval(low, high, cluster_interval(HEADLINE_CLUSTER, n_bootstrap)))
     elif session_interval is not None:
         name_headline(frame, Interval("ci_low", "ci_high", session_interval))
     return frame
@@ -777,10 +797,8 @@ ITEM_STATISTICS = TableSpec(
         ),
     ),
     width="full",
-    number_format="{:.3f}",
     thousands=True,
     index=False,
-    formats={"ci_low": "{:.2f}", "ci_high": "{:.2f}"},
 )
 ALPHA = TableSpec(
     "feedback_alpha",
@@ -807,7 +825,6 @@ ALPHA = TableSpec(
         *interval_columns("{:.3f}"),
     ),
     width="full",
-    number_format="{:.3f}",
     thousands=True,
     index=False,
     records=alpha_records,

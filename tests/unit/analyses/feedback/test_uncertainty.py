@@ -198,7 +198,7 @@ def test_alpha_table_ordinal_alpha_and_cluster_columns(corpus):
     assert table.loc["all", "mean_inter_item_r"] == pytest.approx(off.mean())
     assert {"ci_low_two_way", "ci_low_rater", "ci_high_counselor"} <= set(table.columns)
     caption = scores.ALPHA.caption(table)
-    assert "two-way cluster bootstrap over 40 resamples" in caption
+    assert "over 40 resamples of raters and, independently, counselors" in caption
     assert "polychoric" not in caption
 
 
@@ -249,6 +249,6 @@ def test_item_statistics_cluster_interval_of_the_mean(corpus):
     low, high = ka_stats.percentile_interval(means)
     row = table.loc[schema.ITEM_KEYS[0]]
     assert (row["ci_low_rater"], row["ci_high_rater"]) == pytest.approx((low, high))
-    assert "two-way cluster bootstrap over 200 resamples" in scores.ITEM_STATISTICS.caption(table)
+    assert "200 resamples of raters and, independently" in scores.ITEM_STATISTICS.caption(table)
     unclustered = scores.item_statistics(dialogues, n_bootstrap=200)
     assert "Student-t" in scores.ITEM_STATISTICS.caption(unclustered)
