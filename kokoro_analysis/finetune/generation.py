@@ -29,6 +29,7 @@ from kokoro_analysis.finetune.data import (
     sample_test_contexts,
 )
 from kokoro_analysis.finetune.models import (
+    adapter_source,
     effective_quantization,
     library_versions,
     load_model,
@@ -38,6 +39,14 @@ from kokoro_analysis.finetune.models import (
     resolve_device,
 )
 from kokoro_analysis.finetune.predictions import PredictionsWriter, ids_digest
+from kokoro_analysis.finetune.prompts import (
+    TooLong,
+    batches,
+    chat_length,
+    fit_to_length,
+    longest_first,
+    text_counter,
+)
 from kokoro_analysis.finetune.training import MANIFEST
 
 RESUME_KEYS = (
@@ -60,6 +69,9 @@ class Decoding:
     max_new_tokens: int = 256
     min_new_tokens: int = 1
     strategy: str = "greedy"
+    max_length: int = 4096
+    """Prompt + new tokens fit this many tokens: a longer prompt is cut as in training
+    (``prompts.fit_to_length``); the line records ``"prompt_cut"``."""
 
 
 @dataclass
@@ -79,11 +91,14 @@ class RunSummary:
 
 
 def adapter_record(adapter: str | os.PathLike | None) -> dict | None:
-    """The adapter folder (absolute) and, when ``finetune`` wrote it, its task, subset, base model and
-    data hash from the manifest."""
+    """The adapter folder (absolute) or hub id (``{"hub_id": ...}``) and, when ``finetune`` wrote
+    it, its task, subset, base model and data hash from the manifest."""
     if adapter is None:
         return None
-    folder = Path(adapter).expanduser().resolve()
+    source = adapter_source(adapter)
+    if not Path(source).is_dir():
+        return {"hub_id": source}
+    folder = Path(source)
     record: dict = {"path": str(folder)}
     manifest = folder / MANIFEST
     if manifest.is_file():
@@ -174,31 +189,59 @@ def run_prompts(
 ) -> int:
     """Generate for every prompt (id -> messages) whose id is not yet in ``writer``, longest first in
     batches of ``batch_size``, writing ``to_record(id, text)`` per prompt; returns lines written. The
-    model is loaded only when something is left to do."""
-    pending = [key for key in prompts if key not in writer.done]
+    model is loaded only when something is left to do, and the file is created only once it has
+    loaded (a failed load leaves no file behind)."""
+    pending = longest_first(prompts, [key for key in prompts if key not in writer.done])
     if not pending:
         return 0
-    pending.sort(key=lambda key: -sum(len(m["content"]) for m in prompts[key]))
     tokenizer = load_tokenizer(
         model_name if adapter is None else _tokenizer_source(model_name, adapter)
     )
     model = load_model(model_name, adapter=adapter, device=device, quantize=quantize)
+    writer.begin()
+    fit = prompt_fitter(tokenizer, decoding)
     written = 0
     with tqdm(total=len(pending), disable=not progress, unit="prompt") as bar:
-        for start in range(0, len(pending), batch_size):
-            keys = pending[start : start + batch_size]
+        for keys in batches(pending, batch_size):
+            fitted = {key: fit(prompts[key]) for key in keys}
             with memory_guard(batch_size):
-                texts = generate_batch(model, tokenizer, [prompts[k] for k in keys], decoding)
+                texts = generate_batch(model, tokenizer, [fitted[k][0] for k in keys], decoding)
             for key, text in zip(keys, texts):
-                writer.write(to_record(key, text))
+                record = to_record(key, text)
+                if fitted[key][1]:
+                    record["prompt_cut"] = fitted[key][1].as_dict()
+                writer.write(record)
                 written += 1
             bar.update(len(keys))
     return written
 
 
+def prompt_fitter(tokenizer, decoding: Decoding):
+    """``messages -> (messages, Cut)``: the prompt with its generation header cut to
+    ``max_length - max_new_tokens`` tokens (the training rule, ``prompts.fit_to_length``)."""
+    budget = decoding.max_length - decoding.max_new_tokens
+    if budget < 1:
+        raise ValueError(
+            f"--max-length {decoding.max_length} leaves no room for a prompt beside "
+            f"--max-new-tokens {decoding.max_new_tokens}"
+        )
+    count = text_counter(tokenizer)
+
+    def length(messages: list[dict]) -> int:
+        return chat_length(tokenizer, messages, generation_prompt=True)
+
+    def fit(messages: list[dict]):
+        try:
+            return fit_to_length(messages, [], budget, length, count)
+        except TooLong as error:
+            raise ValueError(f"a prompt cannot be fitted: {error}") from None
+
+    return fit
+
+
 def _tokenizer_source(model_name: str, adapter: str | os.PathLike) -> str:
     """The adapter folder when ``finetune`` saved the tokenizer there (same chat template), else the model."""
-    folder = Path(adapter).expanduser()
+    folder = Path(adapter_source(adapter))
     return str(folder) if (folder / "tokenizer_config.json").is_file() else model_name
 
 
@@ -212,6 +255,7 @@ def generate_predictions(
     seed: int = 0,
     batch_size: int = 8,
     max_new_tokens: int = 256,
+    max_length: int = 4096,
     device: str = "auto",
     quantize: str = "none",
     progress: bool = True,
@@ -242,7 +286,7 @@ def generate_predictions(
         model=model,
         adapter=adapter,
         system_prompt=SYSTEM_PROMPT,
-        decoding=Decoding(max_new_tokens=max_new_tokens),
+        decoding=Decoding(max_new_tokens=max_new_tokens, max_length=max_length),
         batch_size=batch_size,
         device=device,
         quantize=quantize,

@@ -363,7 +363,8 @@ def ids_digest(ids: Iterable) -> str:
 
 class PredictionsWriter:
     """Appends lines to a ``generate`` / ``predict-scores`` predictions file so that an interrupted run
-    continues where it stopped: each line is flushed and fsynced when written; on reopening, a
+    continues where it stopped: the file is created by :meth:`begin` (after the model loaded) or the
+    first :meth:`write`; each line is flushed and fsynced when written; on reopening, a
     truncated last line (a crash mid-write) is cut off and written again later, the ids already in
     the file are in :attr:`done`, and the header must agree on the keys ``must_match``. A file that
     has no such header (not ours) is never touched."""
@@ -373,9 +374,17 @@ class PredictionsWriter:
         self.done: set = set()
         self.repaired = False
         self.meta = json.loads(json.dumps(meta, ensure_ascii=False))
+        self._handle = None
         if self.path.exists() and self.path.stat().st_size:
             self._resume(must_match)
-        else:
+            self.begin()
+
+    def begin(self) -> None:
+        """Create the file with its header (once the model has loaded) unless it exists; open it for
+        appending."""
+        if self._handle is not None:
+            return
+        if not (self.path.exists() and self.path.stat().st_size):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "wb") as handle:
                 self._write(handle, {"meta": self.meta})
@@ -415,11 +424,13 @@ class PredictionsWriter:
 
     def write(self, record: dict) -> None:
         """Append one prediction (a JSON object with ``id``) durably."""
+        self.begin()
         self._write(self._handle, record)
         self.done.add(record["id"])
 
     def close(self) -> None:
-        self._handle.close()
+        if self._handle is not None:
+            self._handle.close()
 
     def __enter__(self) -> PredictionsWriter:
         return self

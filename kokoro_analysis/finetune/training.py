@@ -4,8 +4,12 @@ training data from ``export-sft``, checkpoints, resume, and a manifest beside th
 Recipe (:class:`Recipe`; lab-affiliated secondary sources, REPORTED.md "Fine-tuning setup", not the
 paper text): QLoRA with 4-bit NF4, LoRA rank 8, alpha 16, dropout 0.05 on the attention and MLP
 projections, 1 epoch, learning rate 1e-3, maximum sequence length 4,096 tokens, batch 1 per device
-with gradient accumulation 2. Not published, chosen here and recorded: the learning-rate schedule
-(transformers' default, linear decay without warm-up), the seed (0), how over-long examples are cut.
+with gradient accumulation 2 on 8 GPUs: a global batch of 16 examples per optimizer step. The
+default here is that global batch (``global_batch_size=16``): the gradient accumulation is derived
+from the number of processes (16 on one GPU, 2 on eight; :meth:`Recipe.batch_plan`). Not published,
+chosen here and recorded: the learning-rate schedule (transformers' default, linear decay without
+warm-up), the seed (0), how over-long examples are cut. Every value is a ``finetune`` flag and is
+written to the manifest.
 
 Data: ``export-sft`` in the ``turn`` layout, one example per counselor turn with the whole earlier
 history (``generation``), or one per training session with the 20 item scores as the answer
@@ -37,9 +41,11 @@ from kokoro_analysis.finetune.models import (
     local_gpu,
     memory_guard,
     model_dtype,
+    process_count,
     require_llm,
     resolve_device,
 )
+from kokoro_analysis.finetune.prompts import TooLong, chat_length, fit_to_length, text_counter
 
 BASE_MODEL = "tokyotech-llm/Llama-3.1-Swallow-8B-Instruct-v0.3"
 """The paper's base model (REPORTED.md §5)."""
@@ -47,9 +53,6 @@ TASKS = ("generation", "score")
 LORA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 """The attention and MLP projections of a Llama model."""
 MANIFEST = "finetune_manifest.json"
-MESSAGE_OVERHEAD_TOKENS = 8
-"""Tokens a chat template adds per message (headers, end of turn), used when cutting long examples;
-an estimate (Llama 3 adds 5); TRL still truncates anything longer."""
 
 
 @dataclass
@@ -69,23 +72,69 @@ class Recipe:
     lr_scheduler: str = "linear"
     warmup_steps: int = 0
     max_length: int = 4096
+    warmup_ratio: float = 0.0
+    max_length: int = 4096
     per_device_batch_size: int = 1
-    gradient_accumulation_steps: int = 2
+    global_batch_size: int | None = 16
+    """Examples per optimizer step over all processes (the recipe's 16); the accumulation follows."""
+    gradient_accumulation_steps: int | None = None
+    """Set instead of ``global_batch_size`` to fix the accumulation (the global batch then follows)."""
     max_steps: int = -1
     """Stop after this many optimizer steps (-1: the whole epoch)."""
     limit: int | None = None
     """Train on a seeded sample of this many examples (None: all)."""
     seed: int = 0
     save_steps: int = 500
+    logging_steps: int = 10
 
     def check(self) -> None:
-        """Raise :class:`LLMError` for an unknown subset or task or a bad limit."""
+        """Raise :class:`LLMError` for an unknown subset or task or a value out of range."""
         if self.subset not in TRAIN_SUBSETS:
             raise LLMError(f"subset must be one of {', '.join(TRAIN_SUBSETS)}, not {self.subset!r}")
         if self.task not in TASKS:
             raise LLMError(f"task must be one of {', '.join(TASKS)}, not {self.task!r}")
         if self.limit is not None and self.limit < 1:
             raise LLMError(f"limit must be a positive number of examples, not {self.limit}")
+        if (self.global_batch_size is None) == (self.gradient_accumulation_steps is None):
+            raise LLMError("give exactly one of --global-batch and --grad-accum")
+        positive = {
+            "per-device batch": self.per_device_batch_size,
+            "global batch": self.global_batch_size,
+            "gradient accumulation": self.gradient_accumulation_steps,
+            "max length": self.max_length,
+            "LoRA rank": self.lora_rank,
+            "logging steps": self.logging_steps,
+        }
+        for name, value in positive.items():
+            if value is not None and value < 1:
+                raise LLMError(f"{name} must be at least 1, not {value}")
+        if not 0 <= self.lora_dropout < 1 or not 0 <= self.warmup_ratio < 1:
+            raise LLMError("LoRA dropout and warm-up ratio must be in [0, 1)")
+        if self.learning_rate <= 0 or self.epochs <= 0:
+            raise LLMError("learning rate and epochs must be positive")
+        if not self.target_modules:
+            raise LLMError("LoRA needs at least one target module")
+
+    def batch_plan(self, processes: int) -> dict[str, int]:
+        """Per-device batch, gradient accumulation, processes and global batch for ``processes``
+        data-parallel processes; an :class:`LLMError` when the global batch does not divide."""
+        per_step = self.per_device_batch_size * processes
+        if self.gradient_accumulation_steps is not None:
+            accumulation = self.gradient_accumulation_steps
+        elif self.global_batch_size % per_step:
+            raise LLMError(
+                f"global batch {self.global_batch_size} is not a multiple of per-device batch "
+                f"{self.per_device_batch_size} x {processes} process(es); change --global-batch "
+                f"or --per-device-batch"
+            )
+        else:
+            accumulation = self.global_batch_size // per_step
+        return {
+            "per_device_batch_size": self.per_device_batch_size,
+            "gradient_accumulation_steps": accumulation,
+            "processes": processes,
+            "global_batch_size": per_step * accumulation,
+        }
 
     def as_dict(self) -> dict:
         return {
@@ -106,8 +155,10 @@ RESUME_KEYS = (
     "learning_rate",
     "lr_scheduler",
     "warmup_steps",
+    "warmup_ratio",
     "max_length",
     "per_device_batch_size",
+    "global_batch_size",
     "gradient_accumulation_steps",
     "limit",
     "seed",
@@ -129,29 +180,6 @@ def prompt_completion(messages: list[dict]) -> dict:
     counselor turn, or the item-score answer) the completion; export-sft's ``weight`` keys dropped."""
     clean = [{"role": m["role"], "content": m["content"]} for m in messages]
     return {"prompt": clean[:-1], "completion": clean[-1:]}
-
-
-def fit_to_length(example: dict, count_tokens, max_length: int) -> tuple[dict, bool]:
-    """Drop the oldest context messages (never the system prompt or the completion) until the example's
-    estimated length (``count_tokens`` of each content + :data:`MESSAGE_OVERHEAD_TOKENS` per message)
-    fits ``max_length``; a prompt reduced to one user message loses its first lines instead. Returns
-    the example and whether it was cut."""
-    prompt, completion = list(example["prompt"]), example["completion"]
-    sizes = [count_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS for m in prompt + completion]
-    total, cut = sum(sizes), False
-    first = 1 if prompt and prompt[0]["role"] == "system" else 0
-    while total > max_length and len(prompt) - first > 1:
-        total -= sizes.pop(first)
-        prompt.pop(first)
-        cut = True
-    if total > max_length and len(prompt) > first:
-        message = prompt[-1]
-        lines = message["content"].split("\n")
-        while total > max_length and len(lines) > 1:
-            total -= count_tokens(lines.pop(0) + "\n")
-            cut = True
-        prompt[-1] = {**message, "content": "\n".join(lines)}
-    return {"prompt": prompt, "completion": completion}, cut
 
 
 def _write_json(path: Path, value: dict) -> None:
@@ -184,8 +212,9 @@ def _check_out(out: Path, recipe: Recipe) -> dict | None:
 
 def training_dataset(export_dir: Path, recipe: Recipe, tokenizer):
     """The prompt-completion dataset of ``recipe.task`` from the export in ``export_dir`` (a seeded
-    sample of ``recipe.limit`` examples when set), cut to ``max_length``; returns it and the number
-    of examples that were cut."""
+    sample of ``recipe.limit`` examples when set), each fitted to ``max_length`` tokens of the chat
+    template (:func:`~kokoro_analysis.finetune.prompts.fit_to_length`). Returns it and the counts:
+    ``examples`` (trained), ``cut`` (lost context), ``dropped_too_long`` (target alone too long)."""
     from datasets import Dataset
 
     source = export_dir / (FILES["train"] if recipe.task == "generation" else FILES["score_train"])
@@ -200,22 +229,27 @@ def training_dataset(export_dir: Path, recipe: Recipe, tokenizer):
         lines = [lines[i] for i in chosen]
     if not lines:
         raise LLMError(f"{source}: no training example for subset {recipe.subset!r}")
+    count = text_counter(tokenizer)
 
-    sizes: dict[str, int] = {}  # turns recur in every later example of their session
+    def length(messages: list[dict]) -> int:
+        return chat_length(tokenizer, messages)
 
-    def count(text: str) -> int:
-        if text not in sizes:
-            sizes[text] = len(tokenizer(text, add_special_tokens=False)["input_ids"])
-        return sizes[text]
-
-    examples, cut = [], 0
+    examples, cut, dropped = [], 0, 0
     for line in lines:
-        example, was_cut = fit_to_length(
-            prompt_completion(json.loads(line)["messages"]), count, recipe.max_length
-        )
-        examples.append(example)
-        cut += was_cut
-    return Dataset.from_list(examples), cut
+        example = prompt_completion(json.loads(line)["messages"])
+        try:
+            prompt, was_cut = fit_to_length(
+                example["prompt"], example["completion"], recipe.max_length, length, count
+            )
+        except TooLong:
+            dropped += 1
+            continue
+        examples.append({"prompt": prompt, "completion": example["completion"]})
+        cut += bool(was_cut)
+    if not examples:
+        raise LLMError(f"{source}: every example is longer than --max-length {recipe.max_length}")
+    counts = {"examples": len(examples), "cut": cut, "dropped_too_long": dropped}
+    return Dataset.from_list(examples), counts
 
 
 def finetune(
@@ -224,31 +258,44 @@ def finetune(
     """Fine-tune ``recipe.base_model`` with LoRA (TRL ``SFTTrainer``, completion-only loss) on the
     ``export-sft`` data of ``recipe.subset`` / ``recipe.task``; write the adapter, the tokenizer and
     :data:`MANIFEST` to ``out`` (checkpoints in ``out/checkpoints``, the export in ``out/data``).
-    An unfinished run of the same recipe in ``out`` resumes from its last checkpoint."""
+    An unfinished run of the same recipe in ``out`` resumes from its last checkpoint.
+
+    Under ``accelerate launch`` (DDP, one process per GPU; gloo on CPUs) every process trains on its
+    share of each global batch; the main process writes the export and the manifest first."""
     require_llm()
     recipe.check()
+    from accelerate import PartialState
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM
     from transformers.trainer_utils import get_last_checkpoint
     from trl import SFTConfig, SFTTrainer
 
+    plan = recipe.batch_plan(process_count())
     out = Path(out).expanduser()
     previous = _check_out(out, recipe)
     device = resolve_device(device)
     quantize = effective_quantization(recipe.quantize, device)
-    out.mkdir(parents=True, exist_ok=True)
+    dtype = model_dtype(device)
+    state = PartialState(cpu=device == "cpu")
     export_dir = out / "data"
-    export = export_sft(corpus, recipe.subset, export_dir, seed=recipe.seed, layout="turn")
+    with state.main_process_first():
+        if state.is_main_process:
+            out.mkdir(parents=True, exist_ok=True)
+            export = export_sft(corpus, recipe.subset, export_dir, seed=recipe.seed, layout="turn")
+        else:
+            export = json.loads((export_dir / FILES["manifest"]).read_text(encoding="utf-8"))
     if previous and previous["data"]["train_sha256"] != _train_hash(export, recipe.task):
         raise LLMError(f"{out}: the data changed since the run started; choose another --out")
     tokenizer = load_tokenizer(recipe.base_model, padding_side="right")
-    dataset, cut = training_dataset(export_dir, recipe, tokenizer)
+    dataset, counts = training_dataset(export_dir, recipe, tokenizer)
     manifest = {
         "status": "running",
         "recipe": recipe.as_dict(),
         "effective": {
             "device": device,
             "quantize": quantize,
+            "dtype": str(dtype).removeprefix("torch."),
+            **plan,
             "loss": "completion only (target turn)",
         },
         "data": {
@@ -256,17 +303,21 @@ def finetune(
             "corpus_sha256": export["corpus"]["content_sha256"],
             "train_file": FILES["train"] if recipe.task == "generation" else FILES["score_train"],
             "train_sha256": _train_hash(export, recipe.task),
-            "examples": len(dataset),
-            "examples_cut_to_max_length": cut,
+            "examples": counts["examples"],
+            "examples_cut_to_max_length": counts["cut"],
+            "examples_dropped_target_too_long": counts["dropped_too_long"],
+            "length_rule": "chat-template tokens of the real tokenizer; oldest context turns "
+            "dropped first, the target never cut",
         },
         "versions": library_versions(),
         "started": (previous or {}).get("started")
         or datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    _write_json(out / MANIFEST, manifest)
-    kwargs = {"dtype": model_dtype(device)}
+    if state.is_main_process:
+        _write_json(out / MANIFEST, manifest)
+    kwargs = {"dtype": dtype}
     if quantize == "4bit":
-        kwargs.update(quantization_config=bnb_config(), device_map={"": local_gpu()})
+        kwargs.update(quantization_config=bnb_config(dtype), device_map={"": local_gpu()})
     model = load_pretrained(AutoModelForCausalLM, recipe.base_model, "model", **kwargs)
     checkpoints = out / "checkpoints"
     config = SFTConfig(
@@ -275,17 +326,18 @@ def finetune(
         max_steps=recipe.max_steps,
         learning_rate=recipe.learning_rate,
         lr_scheduler_type=recipe.lr_scheduler,
-        warmup_steps=recipe.warmup_steps,
-        per_device_train_batch_size=recipe.per_device_batch_size,
-        gradient_accumulation_steps=recipe.gradient_accumulation_steps,
+        warmup_steps=recipe.warmup_steps or recipe.warmup_ratio,
+        per_device_train_batch_size=plan["per_device_batch_size"],
+        gradient_accumulation_steps=plan["gradient_accumulation_steps"],
         max_length=recipe.max_length,
         completion_only_loss=True,
         save_strategy="steps",
         save_steps=recipe.save_steps,
         save_total_limit=2,
-        logging_steps=10,
+        logging_steps=recipe.logging_steps,
         seed=recipe.seed,
-        bf16=device == "cuda",
+        bf16=str(dtype) == "torch.bfloat16",
+        fp16=str(dtype) == "torch.float16",
         gradient_checkpointing=device == "cuda",
         use_cpu=device == "cpu",
         report_to=[],
@@ -317,10 +369,16 @@ def finetune(
             "steps": int(result.global_step),
             "train_loss": float(result.training_loss),
             "seconds": round(time.perf_counter() - started, 1),
+            "loss_curve": [
+                {"step": entry["step"], "loss": entry["loss"]}
+                for entry in trainer.state.log_history
+                if "loss" in entry
+            ],
         },
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    _write_json(out / MANIFEST, manifest)
+    if state.is_main_process:
+        _write_json(out / MANIFEST, manifest)
     return FinetuneResult(out, manifest, last)
 
 

@@ -45,7 +45,8 @@ def pipeline(tmp_path_factory, synthetic_dir):
             run(
                 "finetune", *data, "--base-model", str(root / "smoke"), "--task", task,
                 "--subset", subset, "--out", str(root / f"adapter-{task}"), "--max-steps", "2",
-                "--limit", limit,
+                "--limit", limit, "--logging-steps", "1",
+                *(["--global-batch", "4"] if task == "score" else []),
             )  # fmt: skip
         predictions = root / "predictions"
         run(
@@ -76,18 +77,28 @@ def test_smoke_model_is_built_locally_and_never_overwritten(pipeline, capsys):
 
 @pytest.mark.parametrize("task", ["generation", "score"])
 def test_finetune_writes_adapter_and_manifest_with_the_paper_recipe(pipeline, task):
+    limit = {"generation": 8, "score": 4}[task]
     out = pipeline / f"adapter-{task}"
     manifest = json.loads((out / "finetune_manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "complete" and manifest["training"]["steps"] == 2
     recipe = manifest["recipe"]
     assert (recipe["lora_rank"], recipe["lora_alpha"], recipe["lora_dropout"]) == (8, 16, 0.05)
     assert (recipe["learning_rate"], recipe["max_length"], recipe["epochs"]) == (1e-3, 4096, 1.0)
-    assert (recipe["per_device_batch_size"], recipe["gradient_accumulation_steps"]) == (1, 2)
-    assert recipe["quantize"] == "4bit" and manifest["effective"]["quantize"] == "none"  # CPU
+    effective = manifest["effective"]
+    assert (recipe["per_device_batch_size"], recipe["global_batch_size"]) == (1, 16)
+    if task == "generation":  # the defaults: the recipe's global batch 16 on one process
+        assert (effective["gradient_accumulation_steps"], effective["processes"]) == (16, 1)
+    else:  # --global-batch 4
+        assert (effective["gradient_accumulation_steps"], effective["global_batch_size"]) == (4, 4)
+    assert recipe["quantize"] == "4bit" and effective["quantize"] == "none"  # CPU
+    assert effective["dtype"] == "float32"  # CPU; CUDA: bfloat16 where supported, else float16
+    assert [point["step"] for point in manifest["training"]["loss_curve"]] == [1, 2]
+    data = manifest["data"]
+    assert data["examples"] + data["examples_dropped_target_too_long"] == int(limit)
     export = json.loads((out / "data" / FILES["manifest"]).read_text(encoding="utf-8"))
     train_file = FILES["train"] if task == "generation" else FILES["score_train"]
     assert manifest["data"]["train_sha256"] == export["files"][train_file]["sha256"]
-    assert manifest["versions"]["trl"] and manifest["versions"]["torch"].startswith("2.13")
+    assert manifest["versions"]["trl"] and manifest["versions"]["torch"]
     adapter = json.loads((out / "adapter_config.json").read_text(encoding="utf-8"))
     assert adapter["r"] == 8 and set(adapter["target_modules"]) >= {"q_proj", "down_proj"}
     assert (out / "adapter_model.safetensors").is_file()
@@ -104,7 +115,7 @@ def test_finetune_resumes_from_its_last_checkpoint(pipeline, synthetic_dir, caps
     out = pipeline / "adapter-resumed"
     argv = ["finetune", "--data", str(synthetic_dir), "--base-model", str(pipeline / "smoke"),
             "--task", "score", "--subset", "full", "--out", str(out), "--limit", "4",
-            "--save-steps", "1", "--quantize", "none"]  # fmt: skip
+            "--save-steps", "1", "--quantize", "none", "--global-batch", "2"]  # fmt: skip
     run(*argv, "--max-steps", "1")
     assert (out / "checkpoints" / "checkpoint-1").is_dir()
     capsys.readouterr()
@@ -183,6 +194,41 @@ def test_a_model_that_is_not_available_offline_is_one_line(pipeline, synthetic_d
     assert main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert "hf download nobody/no-such-model" in err[-1]
+    assert not out.exists()  # the file is created only once the model has loaded
+    adapter = [*argv[:5], str(pipeline / "smoke"), "--adapter", "nobody/no-such-adapter", *argv[6:]]
+    assert main(adapter) == 1
+    assert "LoRA adapter 'nobody/no-such-adapter'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_examples_fit_max_length_by_the_real_tokenizer(pipeline):
+    """Training: every example fits --max-length in chat-template tokens with its target whole;
+    inference cuts a prompt by the same rule into max_length - max_new_tokens."""
+    from kokoro_analysis.finetune.generation import Decoding, prompt_fitter
+    from kokoro_analysis.finetune.models import load_tokenizer
+    from kokoro_analysis.finetune.prompts import chat_length
+    from kokoro_analysis.finetune.training import Recipe, prompt_completion, training_dataset
+
+    tokenizer = load_tokenizer(str(pipeline / "smoke"), padding_side="right")
+    export = pipeline / "adapter-generation" / "data"
+    recipe = Recipe(subset="high", limit=8, max_length=300)
+    dataset, counts = training_dataset(export, recipe, tokenizer)
+    originals = [
+        prompt_completion(json.loads(line)["messages"])
+        for line in (export / FILES["train"]).read_text(encoding="utf-8").splitlines()
+    ]
+    targets = [o["completion"] for o in originals]
+    assert counts["cut"] > 0 and counts["examples"] + counts["dropped_too_long"] == 8
+    for example in dataset:
+        messages = example["prompt"] + example["completion"]
+        assert chat_length(tokenizer, messages) <= 300
+        assert example["completion"] in targets and example["prompt"][0]["role"] == "system"
+    decoding = Decoding(max_new_tokens=50, max_length=250)
+    fit = prompt_fitter(tokenizer, decoding)
+    longest = max(originals, key=lambda o: len(o["prompt"]))["prompt"]
+    fitted, cut = fit(longest)
+    assert cut and chat_length(tokenizer, fitted, generation_prompt=True) <= 200
+    assert fitted[-1] == longest[-1] and fitted[0] == longest[0]
 
 
 @pytest.mark.notebook
