@@ -211,7 +211,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.export or holds_export(export):
         test_samples, seed = check_export(export, corpus, test_samples, seed)
         print(f"export {export}: every file matches its manifest")
-    evaluation = evaluate(predictions, corpus, test_samples=test_samples, seed=seed or 0)
+    evaluation = evaluate(
+        predictions, corpus, test_samples=test_samples, seed=seed or 0, incomplete_ok=True
+    )
+    if not evaluation.complete:
+        print(
+            f"{path}: {evaluation.test_set}: the run that writes it has not finished; run the "
+            f"same command again to complete it (metrics left blank)"
+        )
+        print(format_row(evaluation))
+        return 0
     if predictions.kind == "generation":
         print(f"{path}: response generation, {evaluation.test_set}")
         print(
