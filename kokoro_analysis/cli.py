@@ -376,6 +376,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     )
     corpus = load_corpus(args.data)
     result = finetune(corpus, recipe, args.out, device=args.device)
+    if not result.main_process:
+        return 0
     training, data = result.manifest["training"], result.manifest["data"]
     resumed = f" (resumed from {result.resumed_from})" if result.resumed_from else ""
     effective = result.manifest["effective"]

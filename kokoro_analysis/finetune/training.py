@@ -173,6 +173,8 @@ class FinetuneResult:
     out: Path
     manifest: dict
     resumed_from: str | None
+    main_process: bool = True
+    """False in the other processes of a multi-process (``accelerate launch``) run."""
 
 
 def prompt_completion(messages: list[dict]) -> dict:
@@ -379,7 +381,7 @@ def finetune(
     )
     if state.is_main_process:
         _write_json(out / MANIFEST, manifest)
-    return FinetuneResult(out, manifest, last)
+    return FinetuneResult(out, manifest, last, state.is_main_process)
 
 
 def _train_hash(export: dict, task: str) -> str:

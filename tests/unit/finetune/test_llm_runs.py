@@ -85,8 +85,8 @@ def test_finetune_writes_adapter_and_manifest_with_the_paper_recipe(pipeline, ta
     assert (recipe["lora_rank"], recipe["lora_alpha"], recipe["lora_dropout"]) == (8, 16, 0.05)
     assert (recipe["learning_rate"], recipe["max_length"], recipe["epochs"]) == (1e-3, 4096, 1.0)
     effective = manifest["effective"]
-    assert (recipe["per_device_batch_size"], recipe["global_batch_size"]) == (1, 16)
     if task == "generation":  # the defaults: the recipe's global batch 16 on one process
+        assert (recipe["per_device_batch_size"], recipe["global_batch_size"]) == (1, 16)
         assert (effective["gradient_accumulation_steps"], effective["processes"]) == (16, 1)
     else:  # --global-batch 4
         assert (effective["gradient_accumulation_steps"], effective["global_batch_size"]) == (4, 4)
@@ -132,7 +132,12 @@ def test_generate_records_model_settings_and_covered_contexts(pipeline, syntheti
     header, *records = lines(path)
     meta = header["meta"]
     assert meta["model"].endswith("smoke") and meta["adapter"]["subset"] == "high"
-    assert meta["decoding"] == {"max_new_tokens": 8, "min_new_tokens": 1, "strategy": "greedy"}
+    assert meta["decoding"] == {
+        "max_new_tokens": 8,
+        "min_new_tokens": 1,
+        "strategy": "greedy",
+        "max_length": 4096,
+    }
     assert meta["contexts"]["count"] == 5 and meta["contexts"]["limit"] == 5
     assert meta["versions"]["transformers"] and meta["device"] == "cpu"
     assert len(records) == 5 and len({r["id"] for r in records}) == 5
@@ -263,3 +268,49 @@ def test_out_of_memory_and_a_missing_gpu_are_one_line_errors(capsys):
             resolve_device("cuda")
         assert resolve_device("auto") == "cpu"
         assert "no CUDA GPU: running on the CPU" in capsys.readouterr().err
+
+
+def test_two_processes_with_the_same_global_batch_follow_the_same_loss_curve(
+    pipeline, synthetic_dir, tmp_path
+):
+    """DDP through ``accelerate launch`` (two CPU processes, gloo): each process trains on half of
+    every global batch of 4 (accumulation 2 instead of 4); the loss curve is one process's."""
+    import os
+    import subprocess
+    import sys
+
+    argv = ["finetune", "--data", str(synthetic_dir), "--base-model", str(pipeline / "smoke"),
+            "--subset", "high", "--limit", "12", "--max-steps", "3", "--global-batch", "4",
+            "--learning-rate", "0.05", "--lora-dropout", "0", "--logging-steps", "1",
+            "--device", "cpu", "--quantize", "none"]  # fmt: skip
+    run(*argv, "--out", str(tmp_path / "one"))
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
+              "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+              "--dynamo_backend", "no", "-m", "kokoro_analysis.cli"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run(
+        [*launch, *argv, "--out", str(tmp_path / "two")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("adapter written") == 1  # the main process reports
+    one, two = (
+        json.loads((tmp_path / name / "finetune_manifest.json").read_text(encoding="utf-8"))
+        for name in ("one", "two")
+    )
+    assert (one["effective"]["processes"], one["effective"]["gradient_accumulation_steps"]) == (
+        1,
+        4,
+    )
+    assert (two["effective"]["processes"], two["effective"]["gradient_accumulation_steps"]) == (
+        2,
+        2,
+    )
+    curve_one = [point["loss"] for point in one["training"]["loss_curve"]]
+    curve_two = [point["loss"] for point in two["training"]["loss_curve"]]
+    assert len(curve_one) == len(curve_two) == 3
+    assert curve_one[0] != pytest.approx(curve_one[-1], abs=1e-3)  # the curve moves
+    assert curve_two == pytest.approx(curve_one, abs=2e-3)

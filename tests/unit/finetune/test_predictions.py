@@ -133,8 +133,12 @@ def test_strict_metrics_count_an_unparseable_answer_as_wrong(tmp_path):
     unparsed = {"items": None, "answer": "5", "error": "a list of 1 values, not 20"}
     path = write_jsonl(
         tmp_path / "s.jsonl",
-        [{"id": 10, "items": [5] * 20}, {"id": 20, "items": [4] * 20}]
-        + [{"id": 30, **unparsed}, {"id": 40, **unparsed}],
+        [
+            {"id": 10, "items": [5] * 20},
+            {"id": 20, "items": [4] * 20},
+            {"id": 30, **unparsed},
+            {"id": 40, **unparsed},
+        ],
     )
     scores = evaluate_score_prediction(read_predictions(path), sets).scores
     # parsed only: session 10 exact, session 20 off by 1
