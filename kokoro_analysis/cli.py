@@ -316,6 +316,7 @@ def _model_run_arguments(args: argparse.Namespace) -> dict:
         max_length=args.max_length,
         device=args.device,
         quantize=args.quantize,
+        engine=args.engine,
         progress=not args.quiet,
     )
 
@@ -447,6 +448,13 @@ def _add_model_run_options(
         "--device", choices=["auto", "cpu", "cuda"], default="auto", help=DEVICE_HELP
     )
     parser.add_argument("--quantize", choices=["4bit", "none"], default="none", help=QUANTIZE_HELP)
+    parser.add_argument(
+        "--engine",
+        choices=["hf", "vllm"],
+        default="hf",
+        help="hf: transformers generate (CPU or GPU); vllm: vLLM on a CUDA GPU (the vllm extra), "
+        "same prompts and file (default: %(default)s)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

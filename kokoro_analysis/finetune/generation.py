@@ -12,6 +12,7 @@ interrupted run continues where it stopped (``predictions.PredictionsWriter``).
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ from kokoro_analysis.finetune.data import (
     sample_test_contexts,
 )
 from kokoro_analysis.finetune.models import (
+    LLMError,
     adapter_source,
     effective_quantization,
     library_versions,
@@ -58,6 +60,7 @@ RESUME_KEYS = (
     "contexts",
     "data_sha256",
     "quantize",
+    "engine",
 )
 """Header keys a resumed run must share with the file (batch size, device and versions may change)."""
 
@@ -125,6 +128,7 @@ def predictions_meta(
     quantize: str,
     device: str,
     batch_size: int,
+    engine: str = "hf",
 ) -> dict:
     """The header of a predictions file (see ``predictions``; :data:`RESUME_KEYS` must not change)."""
     return {
@@ -136,6 +140,7 @@ def predictions_meta(
         "contexts": contexts,
         "data_sha256": corpus_content_hash(corpus),
         "quantize": quantize,
+        "engine": engine,
         "device": device,
         "batch_size": batch_size,
         "versions": library_versions(),
@@ -174,6 +179,74 @@ def generate_batch(
     return [text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
 
 
+class HFEngine:
+    """Generation with transformers ``generate`` (:func:`generate_batch`): CPU or CUDA, LoRA through
+    PEFT, 4-bit through bitsandbytes."""
+
+    def __init__(self, model_name: str, adapter, *, device: str, quantize: str, decoding: Decoding):
+        self.model = load_model(model_name, adapter=adapter, device=device, quantize=quantize)
+        self.decoding = decoding
+
+    def generate(self, tokenizer, conversations: Sequence[list[dict]]) -> list[str]:
+        return generate_batch(self.model, tokenizer, conversations, self.decoding)
+
+
+class VLLMEngine:
+    """Generation with vLLM (``LLM.chat``, greedy ``SamplingParams``; the adapter as a
+    ``LoRARequest``; 4-bit through vLLM's bitsandbytes loader). Needs a CUDA GPU and the ``vllm``
+    extra; the prompts, their length rule and the batches are the ones the HF engine gets."""
+
+    def __init__(self, model_name: str, adapter, *, device: str, quantize: str, decoding: Decoding):
+        require_vllm()
+        if device != "cuda":
+            raise LLMError("--engine vllm needs a CUDA GPU; use --engine hf on the CPU")
+        from vllm import LLM, SamplingParams
+        from vllm.lora.request import LoRARequest
+
+        source = adapter_source(adapter) if adapter else None
+        self.llm = LLM(
+            model=model_name,
+            dtype="auto",
+            max_model_len=decoding.max_length,
+            quantization="bitsandbytes" if quantize == "4bit" else None,
+            enable_lora=source is not None,
+            max_lora_rank=_adapter_rank(source),
+            seed=0,
+        )
+        self.params = SamplingParams(
+            temperature=0.0,
+            max_tokens=decoding.max_new_tokens,
+            min_tokens=decoding.min_new_tokens,
+            skip_special_tokens=True,
+        )
+        self.lora = LoRARequest("adapter", 1, source) if source else None
+
+    def generate(self, tokenizer, conversations: Sequence[list[dict]]) -> list[str]:
+        outputs = self.llm.chat(
+            [list(c) for c in conversations], self.params, lora_request=self.lora, use_tqdm=False
+        )
+        return [output.outputs[0].text.strip() for output in outputs]
+
+
+ENGINES = {"hf": HFEngine, "vllm": VLLMEngine}
+"""``--engine``: transformers (default; CPU or GPU) or vLLM (GPU, batch throughput)."""
+VLLM_INSTALL = 'pip install -e ".[vllm]" (vLLM, CUDA only)'
+
+
+def require_vllm() -> None:
+    """Raise :class:`LLMError` naming the install when vLLM is missing."""
+    if importlib.util.find_spec("vllm") is None:
+        raise LLMError(f"--engine vllm needs vLLM, which is not installed: {VLLM_INSTALL}")
+
+
+def _adapter_rank(source: str | None) -> int:
+    """The LoRA rank vLLM must allow: the adapter's ``r`` when its folder is local, else 16."""
+    config = Path(source) / "adapter_config.json" if source else None
+    if config is not None and config.is_file():
+        return max(8, int(json.loads(config.read_text(encoding="utf-8")).get("r", 16)))
+    return 16
+
+
 def run_prompts(
     prompts: dict,
     writer: PredictionsWriter,
@@ -185,10 +258,12 @@ def run_prompts(
     quantize: str,
     decoding: Decoding,
     batch_size: int,
+    engine: str = "hf",
     progress: bool = True,
 ) -> int:
     """Generate for every prompt (id -> messages) whose id is not yet in ``writer``, longest first in
-    batches of ``batch_size``, writing ``to_record(id, text)`` per prompt; returns lines written. The
+    batches of ``batch_size``, each prompt cut by :func:`prompt_fitter`, with the ``engine`` of
+    :data:`ENGINES`; writes ``to_record(id, text)`` per prompt and returns the lines written. The
     model is loaded only when something is left to do, and the file is created only once it has
     loaded (a failed load leaves no file behind)."""
     pending = longest_first(prompts, [key for key in prompts if key not in writer.done])
@@ -197,7 +272,9 @@ def run_prompts(
     tokenizer = load_tokenizer(
         model_name if adapter is None else _tokenizer_source(model_name, adapter)
     )
-    model = load_model(model_name, adapter=adapter, device=device, quantize=quantize)
+    runner = ENGINES[engine](
+        model_name, adapter, device=device, quantize=quantize, decoding=decoding
+    )
     writer.begin()
     fit = prompt_fitter(tokenizer, decoding)
     written = 0
@@ -205,7 +282,7 @@ def run_prompts(
         for keys in batches(pending, batch_size):
             fitted = {key: fit(prompts[key]) for key in keys}
             with memory_guard(batch_size):
-                texts = generate_batch(model, tokenizer, [fitted[k][0] for k in keys], decoding)
+                texts = runner.generate(tokenizer, [fitted[k][0] for k in keys])
             for key, text in zip(keys, texts):
                 record = to_record(key, text)
                 if fitted[key][1]:
@@ -258,6 +335,7 @@ def generate_predictions(
     max_length: int = 4096,
     device: str = "auto",
     quantize: str = "none",
+    engine: str = "hf",
     progress: bool = True,
 ) -> RunSummary:
     """Write (or continue) the generation predictions file ``out`` for the test contexts of ``corpus``
@@ -290,6 +368,7 @@ def generate_predictions(
         batch_size=batch_size,
         device=device,
         quantize=quantize,
+        engine=engine,
         progress=progress,
     )
 
@@ -310,10 +389,15 @@ def run_task(
     device: str,
     quantize: str,
     progress: bool,
+    engine: str = "hf",
 ) -> RunSummary:
     """Shared by ``generate`` and ``predict-scores``: header, resume, run, summary."""
     if batch_size < 1:
         raise ValueError(f"batch size must be at least 1, got {batch_size}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "vllm":
+        require_vllm()
     device = resolve_device(device)
     quantize = effective_quantization(quantize, device)
     meta = predictions_meta(
@@ -327,6 +411,7 @@ def run_task(
         quantize=quantize,
         device=device,
         batch_size=batch_size,
+        engine=engine,
     )
     with PredictionsWriter(out, meta, must_match=RESUME_KEYS) as writer:
         before = len(writer.done)
@@ -340,6 +425,7 @@ def run_task(
             quantize=quantize,
             decoding=decoding,
             batch_size=batch_size,
+            engine=engine,
             progress=progress,
         )
         return RunSummary(

@@ -122,6 +122,7 @@ def predict_scores(
     max_length: int = 4096,
     device: str = "auto",
     quantize: str = "none",
+    engine: str = "hf",
     progress: bool = True,
 ) -> RunSummary:
     """Write (or continue) the score-prediction file ``out``: the model's answer for each session of
@@ -154,5 +155,6 @@ def predict_scores(
         batch_size=batch_size,
         device=device,
         quantize=quantize,
+        engine=engine,
         progress=progress,
     )

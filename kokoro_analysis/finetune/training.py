@@ -212,46 +212,128 @@ def _check_out(out: Path, recipe: Recipe) -> dict | None:
     return None
 
 
-def training_dataset(export_dir: Path, recipe: Recipe, tokenizer):
-    """The prompt-completion dataset of ``recipe.task`` from the export in ``export_dir`` (a seeded
-    sample of ``recipe.limit`` examples when set), each fitted to ``max_length`` tokens of the chat
-    template (:func:`~kokoro_analysis.finetune.prompts.fit_to_length`). Returns it and the counts:
-    ``examples`` (trained), ``cut`` (lost context), ``dropped_too_long`` (target alone too long)."""
-    from datasets import Dataset
+def training_export(corpus: Corpus, recipe: Recipe, fallback: Path, *, write: bool) -> Path:
+    """The folder of the ``turn``-layout export of ``recipe.subset`` (``export-sft``): in the cache,
+    keyed by the corpus content, subset and seed, and reused while its files match its manifest, so
+    no copy of the data goes into an adapter folder; ``fallback`` when the cache is not usable.
+    ``write=False`` (the other processes of a multi-process run) only names the folder."""
+    from kokoro_analysis.finetune.data import corpus_content_hash
+    from kokoro_analysis.finetune.export_folder import verify_manifest
+    from kokoro_analysis.paths import usable_cache_dir
 
-    source = export_dir / (FILES["train"] if recipe.task == "generation" else FILES["score_train"])
-    with open(source, encoding="utf-8") as handle:
-        lines = [line for line in handle if line.strip()]
-    if recipe.limit is not None and recipe.limit < len(lines):
-        import numpy as np
+    cache = usable_cache_dir("sft-exports")
+    key = f"{recipe.subset}-turn-seed{recipe.seed}-{corpus_content_hash(corpus)[:16]}"
+    folder = fallback if cache is None else cache / key
+    if write:
+        manifest, problems = verify_manifest(folder)
+        if manifest is None or problems:
+            export_sft(corpus, recipe.subset, folder, seed=recipe.seed, layout="turn", force=True)
+    return folder
 
-        chosen = np.sort(
-            np.random.default_rng(recipe.seed).choice(len(lines), recipe.limit, replace=False)
-        )
-        lines = [lines[i] for i in chosen]
-    if not lines:
-        raise LLMError(f"{source}: no training example for subset {recipe.subset!r}")
+
+def line_offsets(path: Path) -> list[int]:
+    """Byte offset of every non-blank line of ``path`` (read in blocks; memory: the offsets only)."""
+    offsets, position = [], 0
+    with open(path, "rb") as handle:
+        for line in handle:
+            if line.strip():
+                offsets.append(position)
+            position += len(line)
+    return offsets
+
+
+def _fitted_examples(
+    offsets: list[int], source: str, tokenizer_name: str, max_length: int, key: str
+):
+    """Examples at ``offsets`` of ``source`` fitted to ``max_length`` (``datasets`` generator; ``key``
+    only names the cache entry). One worker per shard of ``offsets``."""
+    tokenizer = load_tokenizer(tokenizer_name, padding_side="right")
     count = text_counter(tokenizer)
 
     def length(messages: list[dict]) -> int:
         return chat_length(tokenizer, messages)
 
-    examples, cut, dropped = [], 0, 0
-    for line in lines:
-        example = prompt_completion(json.loads(line)["messages"])
-        try:
-            prompt, was_cut = fit_to_length(
-                example["prompt"], example["completion"], recipe.max_length, length, count
-            )
-        except TooLong:
-            dropped += 1
-            continue
-        examples.append({"prompt": prompt, "completion": example["completion"]})
-        cut += bool(was_cut)
-    if not examples:
+    with open(source, "rb") as handle:
+        for offset in offsets:
+            handle.seek(offset)
+            example = prompt_completion(json.loads(handle.readline())["messages"])
+            try:
+                prompt, cut = fit_to_length(
+                    example["prompt"], example["completion"], max_length, length, count
+                )
+            except TooLong:
+                continue
+            yield {"prompt": prompt, "completion": example["completion"], "cut": bool(cut)}
+
+
+PARALLEL_FROM = 2000
+"""Examples from which fitting runs in one worker process per core."""
+
+
+def training_dataset(export_dir: Path, recipe: Recipe, tokenizer, *, workers: int | None = None):
+    """The prompt-completion dataset of ``recipe.task`` from the export in ``export_dir`` (a seeded
+    sample of ``recipe.limit`` examples when set), each fitted to ``max_length`` tokens of the chat
+    template (:func:`~kokoro_analysis.finetune.prompts.fit_to_length`). Returns it and the counts:
+    ``examples`` (trained), ``cut`` (lost context), ``dropped_too_long`` (target alone too long).
+
+    Streamed: lines are read one at a time by ``workers`` processes (default: one per core from
+    :data:`PARALLEL_FROM` examples) into an on-disk Arrow dataset in the cache, keyed by the file's
+    SHA-256, the tokenizer and ``max_length`` (and the sample), so a resumed or repeated run reads
+    it at once instead of fitting again."""
+    from datasets import Dataset
+
+    from kokoro_analysis.paths import usable_cache_dir
+
+    name = FILES["train"] if recipe.task == "generation" else FILES["score_train"]
+    source = export_dir / name
+    offsets = line_offsets(source)
+    if recipe.limit is not None and recipe.limit < len(offsets):
+        import numpy as np
+
+        chosen = np.sort(
+            np.random.default_rng(recipe.seed).choice(len(offsets), recipe.limit, replace=False)
+        )
+        offsets = [offsets[i] for i in chosen]
+    if not offsets:
+        raise LLMError(f"{source}: no training example for subset {recipe.subset!r}")
+    manifest = json.loads((export_dir / FILES["manifest"]).read_text(encoding="utf-8"))
+    key = "|".join(
+        [manifest["files"][name]["sha256"], tokenizer_key(tokenizer), str(recipe.max_length)]
+    )
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(offsets) >= PARALLEL_FROM else 1
+    workers = max(1, min(workers, len(offsets)))
+    cache = usable_cache_dir("datasets")
+    dataset = Dataset.from_generator(
+        _fitted_examples,
+        gen_kwargs={
+            # datasets gives each worker a contiguous part of this list: the dataset keeps the
+            # file's order whatever the worker count
+            "offsets": offsets,
+            "source": str(source),
+            "tokenizer_name": tokenizer.name_or_path,
+            "max_length": recipe.max_length,
+            "key": key,
+        },
+        cache_dir=str(cache) if cache else None,
+        num_proc=workers if workers > 1 else None,
+    )
+    if not len(dataset):
         raise LLMError(f"{source}: every example is longer than --max-length {recipe.max_length}")
-    counts = {"examples": len(examples), "cut": cut, "dropped_too_long": dropped}
-    return Dataset.from_list(examples), counts
+    counts = {
+        "examples": len(dataset),
+        "cut": int(sum(dataset["cut"])),
+        "dropped_too_long": len(offsets) - len(dataset),
+    }
+    return dataset.remove_columns("cut"), counts
+
+
+def tokenizer_key(tokenizer) -> str:
+    """What identifies a tokenizer for the cache: its name or folder, vocabulary and chat template."""
+    import hashlib
+
+    text = f"{tokenizer.name_or_path}|{len(tokenizer)}|{tokenizer.chat_template}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def finetune(
@@ -259,7 +341,8 @@ def finetune(
 ) -> FinetuneResult:
     """Fine-tune ``recipe.base_model`` with LoRA (TRL ``SFTTrainer``, completion-only loss) on the
     ``export-sft`` data of ``recipe.subset`` / ``recipe.task``; write the adapter, the tokenizer and
-    :data:`MANIFEST` to ``out`` (checkpoints in ``out/checkpoints``, the export in ``out/data``).
+    :data:`MANIFEST` to ``out`` (checkpoints in ``out/checkpoints``; the export and the fitted
+    dataset in the cache, :func:`training_export`, :func:`training_dataset`).
     An unfinished run of the same recipe in ``out`` resumes from its last checkpoint.
 
     Under ``accelerate launch`` (DDP, one process per GPU; gloo on CPUs) every process trains on its
@@ -279,17 +362,15 @@ def finetune(
     quantize = effective_quantization(recipe.quantize, device)
     dtype = model_dtype(device)
     state = PartialState(cpu=device == "cpu")
-    export_dir = out / "data"
+    tokenizer = load_tokenizer(recipe.base_model, padding_side="right")
     with state.main_process_first():
         if state.is_main_process:
             out.mkdir(parents=True, exist_ok=True)
-            export = export_sft(corpus, recipe.subset, export_dir, seed=recipe.seed, layout="turn")
-        else:
-            export = json.loads((export_dir / FILES["manifest"]).read_text(encoding="utf-8"))
-    if previous and previous["data"]["train_sha256"] != _train_hash(export, recipe.task):
-        raise LLMError(f"{out}: the data changed since the run started; choose another --out")
-    tokenizer = load_tokenizer(recipe.base_model, padding_side="right")
-    dataset, counts = training_dataset(export_dir, recipe, tokenizer)
+        export_dir = training_export(corpus, recipe, out / "data", write=state.is_main_process)
+        export = json.loads((export_dir / FILES["manifest"]).read_text(encoding="utf-8"))
+        if previous and previous["data"]["train_sha256"] != _train_hash(export, recipe.task):
+            raise LLMError(f"{out}: the data changed since the run started; choose another --out")
+        dataset, counts = training_dataset(export_dir, recipe, tokenizer)
     manifest = {
         "status": "running",
         "recipe": recipe.as_dict(),

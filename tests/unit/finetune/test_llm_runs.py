@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -95,7 +96,10 @@ def test_finetune_writes_adapter_and_manifest_with_the_paper_recipe(pipeline, ta
     assert [point["step"] for point in manifest["training"]["loss_curve"]] == [1, 2]
     data = manifest["data"]
     assert data["examples"] + data["examples_dropped_target_too_long"] == int(limit)
-    export = json.loads((out / "data" / FILES["manifest"]).read_text(encoding="utf-8"))
+    assert not (out / "data").exists()  # no copy of the data in the adapter folder
+    export_dir = Path(manifest["data"]["export"])
+    assert export_dir.is_relative_to(pipeline / "cache")
+    export = json.loads((export_dir / FILES["manifest"]).read_text(encoding="utf-8"))
     train_file = FILES["train"] if task == "generation" else FILES["score_train"]
     assert manifest["data"]["train_sha256"] == export["files"][train_file]["sha256"]
     assert manifest["versions"]["trl"] and manifest["versions"]["torch"]
@@ -200,7 +204,7 @@ def test_a_model_that_is_not_available_offline_is_one_line(pipeline, synthetic_d
     err = capsys.readouterr().err.strip().splitlines()
     assert "hf download nobody/no-such-model" in err[-1]
     assert not out.exists()  # the file is created only once the model has loaded
-    adapter = [*argv[:5], str(pipeline / "smoke"), "--adapter", "nobody/no-such-adapter", *argv[6:]]
+    adapter = [*argv[:4], str(pipeline / "smoke"), "--adapter", "nobody/no-such-adapter", *argv[5:]]
     assert main(adapter) == 1
     assert "LoRA adapter 'nobody/no-such-adapter'" in capsys.readouterr().err
     assert not out.exists()
@@ -215,7 +219,10 @@ def test_examples_fit_max_length_by_the_real_tokenizer(pipeline):
     from kokoro_analysis.finetune.training import Recipe, prompt_completion, training_dataset
 
     tokenizer = load_tokenizer(str(pipeline / "smoke"), padding_side="right")
-    export = pipeline / "adapter-generation" / "data"
+    manifest = json.loads(
+        (pipeline / "adapter-generation" / "finetune_manifest.json").read_text(encoding="utf-8")
+    )
+    export = Path(manifest["data"]["export"])
     recipe = Recipe(subset="high", limit=8, max_length=300)
     dataset, counts = training_dataset(export, recipe, tokenizer)
     originals = [
@@ -228,6 +235,13 @@ def test_examples_fit_max_length_by_the_real_tokenizer(pipeline):
         messages = example["prompt"] + example["completion"]
         assert chat_length(tokenizer, messages) <= 300
         assert example["completion"] in targets and example["prompt"][0]["role"] == "system"
+    # two worker processes give the same dataset in the same order; a repeat reads the cache
+    parallel, parallel_counts = training_dataset(export, recipe, tokenizer, workers=2)
+    assert parallel_counts == counts and parallel.to_list() == dataset.to_list()
+    again, _ = training_dataset(export, recipe, tokenizer)
+    assert {f["filename"] for f in again.cache_files} == {
+        f["filename"] for f in dataset.cache_files
+    }
     decoding = Decoding(max_new_tokens=50, max_length=250)
     fit = prompt_fitter(tokenizer, decoding)
     longest = max(originals, key=lambda o: len(o["prompt"]))["prompt"]
