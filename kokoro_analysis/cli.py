@@ -1,5 +1,5 @@
 """The ``kokoro-analysis`` command: validate, tokenize, report, export-sft, evaluate, and the model runs
-smoke-model, finetune, generate, predict-scores (argparse lives only here).
+smoke-model, finetune, generate, predict-scores, reproduce-models (argparse lives only here).
 
 A user's mistake (wrong path, broken file, another dataset) ends in one readable message and exit
 status 1 (2 for wrong usage), never a Python traceback.
@@ -344,6 +344,28 @@ def cmd_predict_scores(args: argparse.Namespace) -> int:
         f"{len(unparsed):,} of {summary.covered:,} answers could not be parsed into 20 item scores"
     )
     print(f"score it with: kokoro-analysis evaluate --predictions {summary.path}")
+    return 0
+
+
+def cmd_reproduce_models(args: argparse.Namespace) -> int:
+    """The released models' predictions files (resumable), for notebook 04's tables."""
+    from kokoro_analysis.finetune.released import reproduce_models
+
+    corpus = load_corpus(args.data)
+    options = {"batch_size": args.batch_size} if args.batch_size else {}
+    paths = reproduce_models(
+        corpus,
+        args.predictions_dir,
+        limit=args.limit,
+        device=args.device,
+        seed=args.seed,
+        quantize=args.quantize,
+        engine=args.engine,
+        progress=not args.quiet,
+        **options,
+    )
+    print(f"{len(paths)} predictions files in {Path(args.predictions_dir).expanduser()}")
+    print("the tables: ./run_all.sh --only 04 (./run_all.sh --models runs both)")
     return 0
 
 
@@ -762,6 +784,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_run_options(predict, batch_size=4, max_new_tokens=128)
     predict.set_defaults(handler=cmd_predict_scores)
+
+    reproduce = commands.add_parser(
+        "reproduce-models",
+        help="generate / predict-scores with every released model into predictions/ (resumable)",
+    )
+    _add_data_option(reproduce)
+    reproduce.add_argument(
+        "--predictions-dir",
+        default="predictions",
+        metavar="DIR",
+        help="where the files go; notebook 04 reads predictions/ (default: %(default)s)",
+    )
+    reproduce.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="seeded sample of N contexts / sessions per model; required on the CPU (default: all)",
+    )
+    reproduce.add_argument(
+        "--seed", type=int, default=0, help="seed of the sample (default: %(default)s)"
+    )
+    reproduce.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="prompts per batch (default: generate's 8, predict-scores' 4)",
+    )
+    reproduce.add_argument(
+        "--device", choices=["auto", "cpu", "cuda"], default="auto", help=DEVICE_HELP
+    )
+    reproduce.add_argument(
+        "--quantize", choices=["4bit", "none"], default="none", help=QUANTIZE_HELP
+    )
+    reproduce.add_argument(
+        "--engine",
+        choices=["hf", "vllm"],
+        default="hf",
+        help="hf: transformers; vllm: vLLM on a CUDA GPU (default: %(default)s)",
+    )
+    reproduce.add_argument("--quiet", action="store_true", help="no progress bars")
+    reproduce.set_defaults(handler=cmd_reproduce_models)
     return parser
 
 

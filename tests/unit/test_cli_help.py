@@ -18,6 +18,7 @@ COMMANDS = (
     "finetune",
     "generate",
     "predict-scores",
+    "reproduce-models",
 )
 
 

@@ -328,3 +328,30 @@ def test_two_processes_with_the_same_global_batch_follow_the_same_loss_curve(
     assert len(curve_one) == len(curve_two) == 3
     assert curve_one[0] != pytest.approx(curve_one[-1], abs=1e-3)  # the curve moves
     assert curve_two == pytest.approx(curve_one, abs=2e-3)
+
+
+def test_reproduce_models_runs_every_model_once_and_refuses_the_cpu_without_a_limit(
+    pipeline, synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    from kokoro_analysis.finetune import released
+
+    smoke = str(pipeline / "smoke")
+    monkeypatch.setattr(
+        released,
+        "RELEASED",
+        (
+            released.ReleasedModel("smoke-gen", smoke, "generation"),
+            released.ReleasedModel("smoke-score", smoke, "score"),
+        ),
+    )
+    argv = ["reproduce-models", "--data", str(synthetic_dir), "--predictions-dir",
+            str(tmp_path), "--device", "cpu", "--quiet"]  # fmt: skip
+    assert main(argv) == 1
+    assert "give --limit N" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+    run(*argv, "--limit", "2")
+    out = capsys.readouterr().out
+    assert "smoke-gen: 2 written" in out and "smoke-score: 2 written" in out
+    assert read_predictions(tmp_path / "smoke-gen.jsonl").meta["contexts"]["count"] == 2
+    run(*argv, "--limit", "2")  # finished files are kept; no model is loaded
+    assert "0 written, 2 already there" in capsys.readouterr().out
