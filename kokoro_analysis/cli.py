@@ -466,6 +466,11 @@ def _add_model_run_options(
         help="prompt + answer in tokens: a longer prompt loses its oldest turns, as in finetune "
         "(default: %(default)s)",
     )
+    _add_engine_options(parser)
+
+
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """Where and how generation runs (generate, predict-scores, reproduce-models)."""
     parser.add_argument(
         "--device", choices=["auto", "cpu", "cuda"], default="auto", help=DEVICE_HELP
     )
@@ -811,19 +816,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="prompts per batch (default: generate's 8, predict-scores' 4)",
     )
-    reproduce.add_argument(
-        "--device", choices=["auto", "cpu", "cuda"], default="auto", help=DEVICE_HELP
-    )
-    reproduce.add_argument(
-        "--quantize", choices=["4bit", "none"], default="none", help=QUANTIZE_HELP
-    )
-    reproduce.add_argument(
-        "--engine",
-        choices=["hf", "vllm"],
-        default="hf",
-        help="hf: transformers; vllm: vLLM on a CUDA GPU (default: %(default)s)",
-    )
-    reproduce.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_engine_options(reproduce)
     reproduce.set_defaults(handler=cmd_reproduce_models)
     return parser
 

@@ -52,6 +52,22 @@ def stub_engine(monkeypatch, tmp_path):
     return batches_seen
 
 
+def run_stub(prompts: dict, writer: PredictionsWriter, decoding: Decoding) -> int:
+    return run_prompts(
+        prompts,
+        writer,
+        lambda key, text: {"id": key, "response": text},
+        model_name="m",
+        adapter=None,
+        device="cpu",
+        quantize="none",
+        decoding=decoding,
+        batch_size=2,
+        engine="stub",
+        progress=False,
+    )
+
+
 def test_prompts_go_longest_first_in_batches_cut_by_the_training_rule(stub_engine, tmp_path):
     prompts = {
         "a": conversation("short"),
@@ -62,19 +78,7 @@ def test_prompts_go_longest_first_in_batches_cut_by_the_training_rule(stub_engin
     writer = PredictionsWriter(path, {"task": "generation"}, must_match=("task",))
     decoding = Decoding(max_new_tokens=10, max_length=70)  # prompts get 60 tokens
     with writer:
-        written = run_prompts(
-            prompts,
-            writer,
-            lambda key, text: {"id": key, "response": text},
-            model_name="m",
-            adapter=None,
-            device="cpu",
-            quantize="none",
-            decoding=decoding,
-            batch_size=2,
-            engine="stub",
-            progress=False,
-        )
+        written = run_stub(prompts, writer, decoding)
     assert written == 3
     assert [len(batch) for batch in stub_engine] == [2, 1]
     first = stub_engine[0][0]  # "b" (83 tokens), cut: its oldest turn dropped (50 tokens)
@@ -86,22 +90,7 @@ def test_prompts_go_longest_first_in_batches_cut_by_the_training_rule(stub_engin
     assert "prompt_cut" not in lines[2]
 
     with PredictionsWriter(path, {"task": "generation"}, must_match=("task",)) as again:
-        assert (
-            run_prompts(
-                prompts,
-                again,
-                lambda key, text: {"id": key, "response": text},
-                model_name="m",
-                adapter=None,
-                device="cpu",
-                quantize="none",
-                decoding=decoding,
-                batch_size=2,
-                engine="stub",
-                progress=False,
-            )
-            == 0
-        )
+        assert run_stub(prompts, again, decoding) == 0
 
 
 def test_batching_helpers():
