@@ -47,6 +47,7 @@ from kokoro_analysis.finetune.prompts import (
     chat_length,
     fit_to_length,
     longest_first,
+    message_sizer,
     text_counter,
 )
 from kokoro_analysis.finetune.training import MANIFEST
@@ -302,14 +303,14 @@ def prompt_fitter(tokenizer, decoding: Decoding):
             f"--max-length {decoding.max_length} leaves no room for a prompt beside "
             f"--max-new-tokens {decoding.max_new_tokens}"
         )
-    count = text_counter(tokenizer)
+    count, size = text_counter(tokenizer), message_sizer(tokenizer)
 
     def length(messages: list[dict]) -> int:
         return chat_length(tokenizer, messages, generation_prompt=True)
 
     def fit(messages: list[dict]):
         try:
-            return fit_to_length(messages, [], budget, length, count)
+            return fit_to_length(messages, [], budget, length, size, count)
         except TooLong as error:
             raise ValueError(f"a prompt cannot be fitted: {error}") from None
 

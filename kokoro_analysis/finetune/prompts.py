@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -42,17 +43,32 @@ def chat_length(tokenizer, messages: Sequence[dict], *, generation_prompt: bool 
     return len(ids)
 
 
-def text_counter(tokenizer) -> Callable[[str], int]:
-    """Tokens of a text without special tokens, memoised (context turns recur in every later example
-    of their session)."""
-    sizes: dict[str, int] = {}
+SIZE_MEMO = 4096
+"""Message sizes remembered (a session's turns recur in every later example of it)."""
 
+
+def text_counter(tokenizer) -> Callable[[str], int]:
+    """Tokens of a text without special tokens (memoised)."""
+
+    @lru_cache(maxsize=SIZE_MEMO)
     def count(text: str) -> int:
-        if text not in sizes:
-            sizes[text] = len(tokenizer(text, add_special_tokens=False)["input_ids"])
-        return sizes[text]
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
     return count
+
+
+def message_sizer(tokenizer) -> Callable[[dict], int]:
+    """Tokens one message adds to a rendered conversation: its rendering after a system message
+    minus that system message's (memoised). Exact for templates that render each message on its
+    own, as Llama 3's (special tokens between messages keep them from merging)."""
+    anchor = [{"role": "system", "content": "s"}]
+    base = chat_length(tokenizer, anchor)
+
+    @lru_cache(maxsize=SIZE_MEMO)
+    def size(role: str, content: str) -> int:
+        return chat_length(tokenizer, [*anchor, {"role": role, "content": content}]) - base
+
+    return lambda message: size(message["role"], message["content"])
 
 
 def fit_to_length(
@@ -60,29 +76,31 @@ def fit_to_length(
     completion: Sequence[dict],
     budget: int,
     length: Callable[[list[dict]], int],
+    size: Callable[[dict], int],
     count: Callable[[str], int],
 ) -> tuple[list[dict], Cut]:
     """``prompt`` cut (see the module docstring) so that ``length(prompt + completion) <= budget``.
 
-    ``length`` is the exact rendered length of a message list (:func:`chat_length`), ``count`` the
-    tokens of one text (:func:`text_counter`). Each round drops the oldest messages until their
-    estimated size (``count`` of the text + the template's overhead per message, measured on the
-    first message) covers the excess, then measures exactly again: a few renderings per example,
-    and no message is dropped that was not needed as long as the estimate is not below the true
-    size. Raises :class:`TooLong` when only the system prompt, the last message and the completion
-    are left and still do not fit."""
+    ``length`` is the exact rendered length of a message list (:func:`chat_length`), ``size`` the
+    tokens one message adds (:func:`message_sizer`), ``count`` the tokens of a text
+    (:func:`text_counter`). The oldest messages go while the first message's rendering plus the
+    others' sizes exceeds the budget; one exact rendering then checks the result (and, for a
+    template that is not additive over messages, more messages go one at a time). A prompt left
+    with one message loses its first lines until the exact length fits. Raises :class:`TooLong`
+    when only the system prompt, the last message and the completion are left and still do not
+    fit."""
     prompt, completion = list(prompt), list(completion)
     first = 1 if prompt and prompt[0]["role"] == "system" else 0
     dropped = lines_dropped = 0
-    total = length(prompt + completion)
-    if total > budget and prompt:
-        # a message's template tokens besides its text (with the start token: an upper bound)
-        overhead = max(0, length(prompt[:1]) - count(prompt[0]["content"]))
-    while total > budget and len(prompt) - first > 1:
-        excess = total - budget
-        while excess > 0 and len(prompt) - first > 1:
-            excess -= count(prompt.pop(first)["content"]) + overhead
+    if prompt:
+        estimate = length(prompt[:1]) + sum(size(m) for m in prompt[1:] + completion)
+        while estimate > budget and len(prompt) - first > 1:
+            estimate -= size(prompt.pop(first))
             dropped += 1
+    total = length(prompt + completion)
+    while total > budget and len(prompt) - first > 1:
+        prompt.pop(first)
+        dropped += 1
         total = length(prompt + completion)
     if total > budget and len(prompt) > first:
         message = prompt[-1]

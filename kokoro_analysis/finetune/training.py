@@ -45,7 +45,13 @@ from kokoro_analysis.finetune.models import (
     require_llm,
     resolve_device,
 )
-from kokoro_analysis.finetune.prompts import TooLong, chat_length, fit_to_length, text_counter
+from kokoro_analysis.finetune.prompts import (
+    TooLong,
+    chat_length,
+    fit_to_length,
+    message_sizer,
+    text_counter,
+)
 
 BASE_MODEL = "tokyotech-llm/Llama-3.1-Swallow-8B-Instruct-v0.3"
 """The paper's base model (REPORTED.md §5)."""
@@ -248,7 +254,7 @@ def _fitted_examples(
     """Examples at ``offsets`` of ``source`` fitted to ``max_length`` (``datasets`` generator; ``key``
     only names the cache entry). One worker per shard of ``offsets``."""
     tokenizer = load_tokenizer(tokenizer_name, padding_side="right")
-    count = text_counter(tokenizer)
+    count, size = text_counter(tokenizer), message_sizer(tokenizer)
 
     def length(messages: list[dict]) -> int:
         return chat_length(tokenizer, messages)
@@ -259,7 +265,7 @@ def _fitted_examples(
             example = prompt_completion(json.loads(handle.readline())["messages"])
             try:
                 prompt, cut = fit_to_length(
-                    example["prompt"], example["completion"], max_length, length, count
+                    example["prompt"], example["completion"], max_length, length, size, count
                 )
             except TooLong:
                 continue

@@ -54,30 +54,38 @@ def rendered_length(messages: list[dict]) -> int:
     return sum(3 + len(m["content"]) for m in messages)
 
 
+def message_size(message: dict) -> int:
+    return rendered_length([message])
+
+
 def test_long_contexts_lose_their_oldest_turns_first_and_fit_exactly():
     prompt = [{"role": "system", "content": "s" * 10}] + [
         {"role": "user" if i % 2 else "assistant", "content": str(i) * 20} for i in range(6)
     ]
     completion = [{"role": "assistant", "content": "t" * 20}]
     budget = 13 + 3 * 23  # system + 2 turns + completion
-    cut, how = fit_to_length(prompt, completion, budget, rendered_length, count_characters)
+    cut, how = fit_to_length(
+        prompt, completion, budget, rendered_length, message_size, count_characters
+    )
     assert how == Cut(messages=4) and how
     assert [m["content"][0] for m in cut] == ["s", "4", "5"]
     assert rendered_length(cut + completion) <= budget
-    same, how = fit_to_length(prompt, completion, 10_000, rendered_length, count_characters)
+    same, how = fit_to_length(
+        prompt, completion, 10_000, rendered_length, message_size, count_characters
+    )
     assert not how and same == prompt
 
 
 def test_the_estimate_is_corrected_by_the_exact_length():
-    """``count`` overestimates (here twice the size): too few turns go at first, the exact length
-    then asks for more, and no turn more than needed is dropped."""
+    """A template that is not additive (here ``size`` says half): too few turns go by the sizes,
+    the exact length then drops more one at a time, and no turn more than needed."""
     prompt = [{"role": "system", "content": "s"}] + [
         {"role": "user", "content": str(i) * 20} for i in range(6)
     ]
     completion = [{"role": "assistant", "content": "t"}]
     budget = 4 + 4 + 2 * 23
     cut, how = fit_to_length(
-        prompt, completion, budget, rendered_length, lambda text: 2 * len(text)
+        prompt, completion, budget, rendered_length, lambda m: len(m["content"]) // 2, len
     )
     assert rendered_length(cut + completion) <= budget and how.messages == 4
     assert [m["content"][0] for m in cut] == ["s", "4", "5"]
@@ -88,7 +96,9 @@ def test_a_single_long_transcript_loses_its_first_lines():
     prompt = [{"role": "system", "content": "s"}, {"role": "user", "content": transcript}]
     completion = [{"role": "assistant", "content": "[5]"}]
     budget = 4 + 6 + 3 + 30
-    cut, how = fit_to_length(prompt, completion, budget, rendered_length, count_characters)
+    cut, how = fit_to_length(
+        prompt, completion, budget, rendered_length, message_size, count_characters
+    )
     kept = cut[1]["content"].split("\n")
     assert how.lines == 10 - len(kept) and how.messages == 0
     assert kept[-1] == "line09" and kept == transcript.split("\n")[-len(kept) :]
@@ -99,7 +109,12 @@ def test_a_target_longer_than_the_budget_is_never_cut():
     prompt = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
     with pytest.raises(TooLong):
         fit_to_length(
-            prompt, [{"role": "assistant", "content": "t" * 50}], 20, rendered_length, len
+            prompt,
+            [{"role": "assistant", "content": "t" * 50}],
+            20,
+            rendered_length,
+            message_size,
+            len,
         )
 
 
