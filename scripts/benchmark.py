@@ -82,10 +82,11 @@ from kokoro_analysis import load_corpus
 from kokoro_analysis.finetune.models import build_smoke_model, load_tokenizer
 from kokoro_analysis.finetune.training import Recipe, training_dataset, training_export
 data, subset, scratch = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+limit = int(sys.argv[4]) if sys.argv[4] != "all" else None
 smoke = str(build_smoke_model(scratch / "smoke"))
 started = time.perf_counter()
 corpus = load_corpus(data)
-recipe = Recipe(base_model=smoke, subset=subset)
+recipe = Recipe(base_model=smoke, subset=subset, limit=limit)
 tokenizer = load_tokenizer(smoke, padding_side="right")
 export = training_export(corpus, recipe, scratch / "export", write=True)
 exported = time.perf_counter()
@@ -94,22 +95,28 @@ fitted = time.perf_counter()
 training_dataset(export, recipe, tokenizer)
 warm = time.perf_counter()
 peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+export_lines = json.loads((export / "manifest.json").read_text())["files"]["train.jsonl"]["lines"]
+tokenized = counts["examples"] + counts["dropped_too_long"]
 print(json.dumps({
-    f"finetune {subset}: load + export (s)": exported - started,
-    f"finetune {subset}: fit + tokenize, cold (s)": fitted - exported,
-    f"finetune {subset}: dataset, warm (s)": warm - fitted,
-    f"finetune {subset}: examples": counts["examples"],
+    f"finetune {subset}: load + export of {export_lines:,} examples (s)": exported - started,
+    f"finetune {subset}: fit + tokenize {tokenized:,} examples, cold (s)": fitted - exported,
+    f"finetune {subset}: fit + tokenize, examples per s": tokenized / (fitted - exported),
+    f"finetune {subset}: the same dataset, warm (s)": warm - fitted,
+    f"finetune {subset}: examples trained": counts["examples"],
     f"finetune {subset}: examples cut": counts["cut"],
     f"finetune {subset}: peak memory (GB)": peak / 1024 / 1024,
 }))
 """
 
 
-def finetune_preprocessing(data: str, subset: str, scratch: Path) -> dict[str, float]:
-    """Peak memory and time of ``finetune --subset SUBSET``'s data preparation (fresh cache)."""
+def finetune_preprocessing(
+    data: str, subset: str, scratch: Path, limit: int | None = None
+) -> dict[str, float]:
+    """Peak memory and time of ``finetune --subset SUBSET``'s data preparation (fresh cache): the
+    whole export, then all examples or a seeded sample of ``limit`` fitted and tokenized."""
     env = {**os.environ, "KOKORO_ANALYSIS_CACHE": str(scratch / "cache"), "HF_HUB_OFFLINE": "1"}
     out = subprocess.run(
-        [sys.executable, "-c", FINETUNE_CHILD, data, subset, str(scratch)],
+        [sys.executable, "-c", FINETUNE_CHILD, data, subset, str(scratch), str(limit or "all")],
         env=env,
         capture_output=True,
         text=True,
@@ -208,12 +215,22 @@ def main() -> int:
         default=None,
         help="measure only finetune's data preparation for SUBSET (llm extra; minutes for full)",
     )
+    parser.add_argument(
+        "--finetune-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --finetune-preprocessing: tokenize a seeded sample of N examples (the export "
+        "stays whole) and report the rate (default: all)",
+    )
     args = parser.parse_args()
     if not args.data:
         parser.error("give --data or set KOKOROCHAT_DATA")
     if args.finetune_preprocessing:
         with tempfile.TemporaryDirectory() as scratch:
-            results = finetune_preprocessing(args.data, args.finetune_preprocessing, Path(scratch))
+            results = finetune_preprocessing(
+                args.data, args.finetune_preprocessing, Path(scratch), args.finetune_limit
+            )
         report(results)
         if args.json:
             args.json.write_text(json.dumps(results, indent=2) + "\n")
@@ -291,7 +308,7 @@ def report(results: dict[str, float]) -> None:
         mark = (
             "" if target is None else (f"≤ {target:g} " + ("ok" if value <= target else "MISSED"))
         )
-        shown = f"{value:,.0f}" if name == "tokens" or "examples" in name else f"{value:.2f}"
+        shown = f"{value:,}" if isinstance(value, int) else f"{value:.2f}"
         print(f"{name:48} {shown:>10}  {mark}")
 
 

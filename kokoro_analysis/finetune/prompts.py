@@ -35,12 +35,17 @@ class TooLong(ValueError):
     """The system prompt and the target alone exceed the budget: nothing can be cut."""
 
 
-def chat_length(tokenizer, messages: Sequence[dict], *, generation_prompt: bool = False) -> int:
-    """Tokens of ``messages`` rendered with the tokenizer's chat template (special tokens included)."""
-    ids = tokenizer.apply_chat_template(
+def chat_ids(tokenizer, messages: Sequence[dict], *, generation_prompt: bool = False) -> list[int]:
+    """Token ids of ``messages`` rendered with the tokenizer's chat template (special tokens
+    included), as TRL's SFTTrainer tokenizes a conversation."""
+    return tokenizer.apply_chat_template(
         list(messages), tokenize=True, add_generation_prompt=generation_prompt, return_dict=True
     )["input_ids"]
-    return len(ids)
+
+
+def chat_length(tokenizer, messages: Sequence[dict], *, generation_prompt: bool = False) -> int:
+    """Tokens of ``messages`` rendered with the tokenizer's chat template (special tokens included)."""
+    return len(chat_ids(tokenizer, messages, generation_prompt=generation_prompt))
 
 
 SIZE_MEMO = 4096

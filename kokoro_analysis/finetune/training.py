@@ -47,7 +47,7 @@ from kokoro_analysis.finetune.models import (
 )
 from kokoro_analysis.finetune.prompts import (
     TooLong,
-    chat_length,
+    chat_ids,
     fit_to_length,
     message_sizer,
     text_counter,
@@ -248,16 +248,21 @@ def line_offsets(path: Path) -> list[int]:
     return offsets
 
 
-def _fitted_examples(
+def _tokenized_examples(
     offsets: list[int], source: str, tokenizer_name: str, max_length: int, key: str
 ):
-    """Examples at ``offsets`` of ``source`` fitted to ``max_length`` (``datasets`` generator; ``key``
-    only names the cache entry). One worker per shard of ``offsets``."""
+    """The examples at ``offsets`` of ``source``, fitted to ``max_length`` and tokenized as TRL does
+    (``input_ids`` of prompt + completion, ``completion_mask`` 1 on the completion's tokens, after
+    the common prefix with the prompt rendered with its generation header); ``cut`` says whether the
+    context was cut. A ``datasets`` generator, one worker per shard of ``offsets``; ``key`` only
+    names the cache entry."""
     tokenizer = load_tokenizer(tokenizer_name, padding_side="right")
     count, size = text_counter(tokenizer), message_sizer(tokenizer)
+    last: dict = {}
 
     def length(messages: list[dict]) -> int:
-        return chat_length(tokenizer, messages)
+        last["messages"], last["ids"] = messages, chat_ids(tokenizer, messages)
+        return len(last["ids"])
 
     with open(source, "rb") as handle:
         for offset in offsets:
@@ -269,7 +274,18 @@ def _fitted_examples(
                 )
             except TooLong:
                 continue
-            yield {"prompt": prompt, "completion": example["completion"], "cut": bool(cut)}
+            messages = prompt + example["completion"]
+            ids = last["ids"] if last["messages"] == messages else chat_ids(tokenizer, messages)
+            prompt_ids = chat_ids(tokenizer, prompt, generation_prompt=True)
+            start = next(
+                (i for i, (a, b) in enumerate(zip(prompt_ids, ids)) if a != b),
+                min(len(prompt_ids), len(ids)),
+            )
+            yield {
+                "input_ids": ids,
+                "completion_mask": [0] * start + [1] * (len(ids) - start),
+                "cut": bool(cut),
+            }
 
 
 PARALLEL_FROM = 2000
@@ -277,15 +293,17 @@ PARALLEL_FROM = 2000
 
 
 def training_dataset(export_dir: Path, recipe: Recipe, tokenizer, *, workers: int | None = None):
-    """The prompt-completion dataset of ``recipe.task`` from the export in ``export_dir`` (a seeded
-    sample of ``recipe.limit`` examples when set), each fitted to ``max_length`` tokens of the chat
-    template (:func:`~kokoro_analysis.finetune.prompts.fit_to_length`). Returns it and the counts:
-    ``examples`` (trained), ``cut`` (lost context), ``dropped_too_long`` (target alone too long).
+    """The tokenized dataset of ``recipe.task`` from the export in ``export_dir`` (a seeded sample of
+    ``recipe.limit`` examples when set): each example fitted to ``max_length`` tokens of the chat
+    template (:func:`~kokoro_analysis.finetune.prompts.fit_to_length`) and tokenized as TRL would
+    (``input_ids``, ``completion_mask``: TRL's SFTTrainer takes it as it is). Returns it and the
+    counts: ``examples`` (trained), ``cut`` (lost context), ``dropped_too_long`` (target alone too
+    long).
 
     Streamed: lines are read one at a time by ``workers`` processes (default: one per core from
     :data:`PARALLEL_FROM` examples) into an on-disk Arrow dataset in the cache, keyed by the file's
     SHA-256, the tokenizer and ``max_length`` (and the sample), so a resumed or repeated run reads
-    it at once instead of fitting again."""
+    it at once instead of tokenizing again."""
     from datasets import Dataset
 
     from kokoro_analysis.paths import usable_cache_dir
@@ -311,7 +329,7 @@ def training_dataset(export_dir: Path, recipe: Recipe, tokenizer, *, workers: in
     workers = max(1, min(workers, len(offsets)))
     cache = usable_cache_dir("datasets")
     dataset = Dataset.from_generator(
-        _fitted_examples,
+        _tokenized_examples,
         gen_kwargs={
             # datasets gives each worker a contiguous part of this list: the dataset keeps the
             # file's order whatever the worker count

@@ -229,12 +229,17 @@ def test_examples_fit_max_length_by_the_real_tokenizer(pipeline):
         prompt_completion(json.loads(line)["messages"])
         for line in (export / FILES["train"]).read_text(encoding="utf-8").splitlines()
     ]
-    targets = [o["completion"] for o in originals]
+    targets = {o["completion"][0]["content"].strip() for o in originals}
     assert counts["cut"] > 0 and counts["examples"] + counts["dropped_too_long"] == 8
+    assert dataset.column_names == ["input_ids", "completion_mask"]  # TRL takes it as it is
     for example in dataset:
-        messages = example["prompt"] + example["completion"]
-        assert chat_length(tokenizer, messages) <= 300
-        assert example["completion"] in targets and example["prompt"][0]["role"] == "system"
+        ids, mask = example["input_ids"], example["completion_mask"]
+        assert len(ids) == len(mask) <= 300 and ids[0] == tokenizer.bos_token_id
+        start = mask.index(1)
+        assert set(mask[start:]) == {1}
+        target = tokenizer.decode(ids[start:], skip_special_tokens=True).strip()
+        assert target in targets  # the target whole, and only the target
+        assert ids[-1] == tokenizer.convert_tokens_to_ids("<|eot_id|>")
     # two worker processes give the same dataset in the same order; a repeat reads the cache
     parallel, parallel_counts = training_dataset(export, recipe, tokenizer, workers=2)
     assert parallel_counts == counts and parallel.to_list() == dataset.to_list()
