@@ -304,7 +304,7 @@ def training_dataset(export_dir: Path, recipe: Recipe, tokenizer, *, workers: in
     :data:`PARALLEL_FROM` examples) into an on-disk Arrow dataset in the cache, keyed by the file's
     SHA-256, the tokenizer and ``max_length`` (and the sample), so a resumed or repeated run reads
     it at once instead of tokenizing again."""
-    from datasets import Dataset
+    from datasets import Dataset, Features, Sequence, Value
 
     from kokoro_analysis.paths import usable_cache_dir
 
@@ -339,6 +339,13 @@ def training_dataset(export_dir: Path, recipe: Recipe, tokenizer, *, workers: in
             "max_length": recipe.max_length,
             "key": key,
         },
+        features=Features(  # int32 token ids, one byte per mask value: a third of the default
+            {
+                "input_ids": Sequence(Value("int32")),
+                "completion_mask": Sequence(Value("int8")),
+                "cut": Value("bool"),
+            }
+        ),
         cache_dir=str(cache) if cache else None,
         num_proc=workers if workers > 1 else None,
     )
