@@ -84,22 +84,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_tokenize(args: argparse.Namespace) -> int:
     """Warm the token cache for the data."""
     from kokoro_analysis.corpus.loading import load_corpus
-    from kokoro_analysis.paths import usable_cache_dir
-    from kokoro_analysis.text.mecab import tokenize_corpus
+    from kokoro_analysis.text.mecab import warm_token_cache
 
     corpus = load_corpus(args.data, strict=not args.lenient)
     started = time.perf_counter()
-    folder = usable_cache_dir("tokens")
-    cached = set(folder.glob("*.parquet")) if folder else set()
-    tokens = tokenize_corpus(corpus, workers=args.workers, progress=not args.quiet)
-    how = (
-        "tokenized"
-        if folder is None or set(folder.glob("*.parquet")) - cached
-        else "read from the cache"
-    )
+    warmed = warm_token_cache(corpus, workers=args.workers, progress=not args.quiet)
+    if warmed.folder is None or warmed.tokenized == warmed.parts:
+        how = "tokenized"
+    elif warmed.tokenized:
+        how = f"tokenized ({warmed.tokenized:,} of {warmed.parts:,} parts; the others read from the cache)"
+    else:
+        how = "read from the cache"
     print(
-        f"{len(tokens):,} tokens for {len(corpus.utterances):,} utterances {how} in "
-        f"{time.perf_counter() - started:.1f} s; cache: {folder or 'none (folder not usable)'}"
+        f"{warmed.tokens:,} tokens for {len(corpus.utterances):,} utterances {how} in "
+        f"{time.perf_counter() - started:.1f} s; cache: {warmed.folder or 'none (folder not usable)'}"
     )
     return 0
 
