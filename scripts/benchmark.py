@@ -5,7 +5,7 @@
     python scripts/benchmark.py --table FILE.json [--readme README.md]
 
 Each comparison runs the project (A) and its baseline (B) alternately, A B A B ..., ``--pairs`` times
-(default 4), so that a machine whose load changes during the benchmark slows both sides alike; the
+(default 4; with ``--before DIR`` a checkout of the code before a change runs third in each round), so that a machine whose load changes during the benchmark slows both sides alike; the
 result is the ratio A / B of each pair with its min, median and max. Every run is a fresh process; wall
 seconds are from start to exit, CPU seconds are user + system of the process and its children.
 
@@ -83,22 +83,27 @@ def spread(values: list[float]) -> dict:
     }
 
 
-def paired(name: str, project, baseline, pairs: int) -> dict:
-    """Run ``project()`` and ``baseline()`` alternately; each returns a dict with wall, cpu (and step)."""
-    runs = {"project": [], "baseline": []}
+def paired(name: str, sides: dict, pairs: int) -> dict:
+    """Run the ``sides`` (name -> function returning wall, cpu and step; "project" first, then
+    "baseline", then any others) in turn, ``pairs`` rounds; every side's ratios to the baseline of
+    the same round."""
+    runs = {side: [] for side in sides}
     for number in range(pairs):
-        for side, run in (("project", project), ("baseline", baseline)):
+        for side, run in sides.items():
             result = run()
             runs[side].append(result)
-            print(f"  {name} pair {number + 1}/{pairs} {side}: {result['wall']:.2f} s", flush=True)
+            print(f"  {name} round {number + 1}/{pairs} {side}: {result['wall']:.2f} s", flush=True)
     result = {}
     for side, measured in runs.items():
         result[side] = {
             key: spread([run[key] for run in measured]) for key in ("wall", "cpu", "step")
         }
-    for key in ("wall", "cpu", "step"):
-        ratios = [a[key] / b[key] for a, b in zip(runs["project"], runs["baseline"], strict=True)]
-        result[f"ratio {key}"] = spread(ratios)
+        if side == "baseline":
+            continue
+        prefix = "ratio" if side == "project" else f"{side} ratio"
+        for key in ("wall", "cpu", "step"):
+            ratios = [a[key] / b[key] for a, b in zip(measured, runs["baseline"], strict=True)]
+            result[f"{prefix} {key}"] = spread(ratios)
     return result
 
 
@@ -107,10 +112,15 @@ def kokoro_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "kokoro_analysis.cli"]
 
 
-def tokenize_run(data: str, scratch: Path, cache: Path | None = None) -> dict:
-    """``kokoro-analysis tokenize`` in a fresh empty cache folder (or ``cache``); step from its summary."""
+def tokenize_run(
+    data: str, scratch: Path, cache: Path | None = None, code: Path | None = None
+) -> dict:
+    """``kokoro-analysis tokenize`` in a fresh empty cache folder (or ``cache``); step from its summary.
+    ``code``: import the package from that checkout instead."""
     folder = cache or Path(tempfile.mkdtemp(dir=scratch))
     env = {**os.environ, "KOKORO_ANALYSIS_CACHE": str(folder)}
+    if code:
+        env["PYTHONPATH"] = os.pathsep.join([str(code), env.get("PYTHONPATH", "")])
     result = timed([*kokoro_command(), "tokenize", "--quiet", "--data", data], env=env)
     if cache is None:
         shutil.rmtree(folder)
@@ -186,6 +196,7 @@ def measure(args: argparse.Namespace) -> dict:
         "translations configured": bool(os.environ.get("KOKOROCHAT_TRANSLATIONS")),
         "peers configured": bool(os.environ.get("KOKORO_PEERS_DIR")),
         "pairs": args.pairs,
+        "before": str(args.before) if args.before else None,
     }
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
@@ -202,9 +213,10 @@ def measure(args: argparse.Namespace) -> dict:
             tokens.append(result.pop("tokens"))
             return result
 
-        results["tokenize"] = paired(
-            "tokenize", project, lambda: native_mecab_run(texts), args.pairs
-        )
+        sides = {"project": project, "baseline": lambda: native_mecab_run(texts)}
+        if args.before:
+            sides["before"] = lambda: tokenize_run(args.data, scratch, code=args.before)
+        results["tokenize"] = paired("tokenize", sides, args.pairs)
         results["tokens"] = tokens[-1]
         cache = scratch / "warm-cache"
         tokenize_run(args.data, scratch, cache)
@@ -212,12 +224,15 @@ def measure(args: argparse.Namespace) -> dict:
         results["warm token load"] = {
             key: spread([run[key] for run in warm]) for key in ("wall", "step")
         }
-        results["--version"] = paired(
-            "--version",
-            lambda: with_step(timed([*kokoro_command(), "--version"])),
-            lambda: with_step(timed([sys.executable, "-c", "pass"])),
-            args.pairs,
-        )
+        version = [*kokoro_command(), "--version"]
+        sides = {
+            "project": lambda: with_step(timed(version)),
+            "baseline": lambda: with_step(timed([sys.executable, "-c", "pass"])),
+        }
+        if args.before:
+            env = {**os.environ, "PYTHONPATH": str(args.before)}
+            sides["before"] = lambda: with_step(timed(version, env=env))
+        results["--version"] = paired("--version", sides, args.pairs)
         if args.run_all:
             results["run_all.sh"] = run_all(args.data, scratch, args.pairs)
     return results
@@ -246,6 +261,17 @@ def table(results: dict) -> str:
         f"| the tokenizing step alone (s; native: its whole run) | "
         f"{median(tok['project']['step']):.2f} | {median(tok['baseline']['step']):.2f} | "
         f"{band(tok['ratio step'])} | |",
+        *(
+            [
+                f"| the same before the change (`{results['before']}`), whole process (s) | "
+                f"{median(tok['before']['wall']):.2f} | {median(tok['baseline']['wall']):.2f} | "
+                f"{band(tok['before ratio wall'])} | |",
+                f"| `--version` before the change (s) | {median(version['before']['wall']):.2f} | "
+                "| | |",
+            ]
+            if results.get("before")
+            else []
+        ),
         f"| warm token load, whole process (s; {results['tokens']:,} tokens) | "
         f"{median(results['warm token load']['wall']):.2f} | | | |",
         f"| `kokoro-analysis --version` (s) vs a bare interpreter | "
@@ -280,6 +306,12 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument(
         "--run-all", action="store_true", help="also time ./run_all.sh, cold once then warm"
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="a checkout of the code before a change: measured in the same rounds (third side)",
     )
     parser.add_argument("--table", type=Path, default=None, help="print the table of this JSON")
     parser.add_argument(
