@@ -89,8 +89,9 @@ def _verified(entry: CacheEntry, expected: dict | None, read):
     if not isinstance(stored, dict) or any(stored.get(k) != v for k, v in wanted.items()):
         _discard(path)
         return None
-    if hasattr(content, "schema"):
-        content = content.replace_schema_metadata(None)
+    if hasattr(content, "schema"):  # the table's own metadata (pandas') is kept
+        kept = {k: v for k, v in content.schema.metadata.items() if k != METADATA_KEY}
+        content = content.replace_schema_metadata(kept or None)
     return content, stored
 
 
@@ -101,7 +102,7 @@ def write_entry(entry: CacheEntry, table, extra: dict | None = None) -> bool:
     import pyarrow.parquet as pq
 
     metadata = json.dumps({**entry.identity(), **(extra or {})}).encode()
-    table = table.replace_schema_metadata({METADATA_KEY: metadata})
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: metadata})
     remove_stale_temporaries(entry.folder)
     temporary = entry.folder / f"{entry.key}.parquet{TEMPORARY_MARK}{os.getpid()}"
     try:
@@ -116,6 +117,66 @@ def write_entry(entry: CacheEntry, table, extra: dict | None = None) -> bool:
         report_unusable_cache(entry.folder, error)
         return False
     return True
+
+
+def texts_digest(texts) -> bytes:
+    """SHA-256 of a sequence of strings (a pandas or Arrow string column, a list), from their Arrow
+    buffers: offsets rebased to 0, then the UTF-8 bytes, so no Python string is made. Missing values
+    are refused."""
+    import numpy as np
+
+    texts = large_string_array(texts)
+    _, offsets_buffer, data = texts.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+        texts.offset : texts.offset + len(texts) + 1
+    ]
+    digest = hashlib.sha256((offsets - offsets[0]).tobytes())
+    if data is not None:
+        digest.update(memoryview(data)[offsets[0] : offsets[-1]])
+    return digest.digest()
+
+
+def large_string_array(texts):
+    """``texts`` (pandas or Arrow strings, a list) as one Arrow large-string array; missing values are
+    refused."""
+    import pyarrow as pa
+
+    if isinstance(texts, pa.LargeStringArray):
+        array = texts
+    else:
+        try:
+            array = pa.array(texts)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            array = pa.array(list(texts), pa.large_string())
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks() if array.num_chunks else pa.array([], pa.large_string())
+    if array.null_count:
+        raise ValueError("texts must not contain missing values")
+    return array.cast(pa.large_string())
+
+
+def cached_frame(kind: str, version: int, key_parts, compute):
+    """``compute()`` (a pandas DataFrame), kept in ``<cache>/<kind>/`` under a key of ``version`` and
+    ``key_parts`` (bytes or strings: digests of the inputs, the parameters): a warm call reads it back
+    (index and dtypes as pandas stores them in Parquet). Without a usable cache folder it is computed.
+    For results that are slow to compute and the same on every run of the same data."""
+    import pyarrow as pa
+
+    from kokoro_analysis.paths import usable_cache_dir
+
+    folder = usable_cache_dir(kind)
+    entry = (
+        CacheEntry(folder, kind, version, cache_key(kind, str(version), *key_parts))
+        if folder
+        else None
+    )
+    found = read_entry(entry) if entry else None
+    if found is not None:
+        return found[0].to_pandas()
+    frame = compute()
+    if entry is not None:
+        write_entry(entry, pa.Table.from_pandas(frame))
+    return frame
 
 
 def remove_stale_temporaries(folder: Path) -> None:

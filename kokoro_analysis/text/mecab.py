@@ -41,7 +41,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from kokoro_analysis.cache import CacheEntry, cache_key, check_entry, read_entry, write_entry
+from kokoro_analysis.cache import (
+    CacheEntry,
+    cache_key,
+    check_entry,
+    large_string_array,
+    read_entry,
+    texts_digest,
+    write_entry,
+)
 from kokoro_analysis.paths import usable_cache_dir
 from kokoro_analysis.text.compounds import COMPOUNDS, merge_compounds
 from kokoro_analysis.workers import available_cores, map_in_processes
@@ -453,7 +461,7 @@ def warm_token_cache(corpus, *, workers: int | None = None, progress: bool = Tru
 def _plan(utterances: pd.DataFrame, cache: bool):
     """The texts as one Arrow array, the parts' row ranges and their cache entries (None without a
     usable cache)."""
-    texts = _as_large_string(utterances["text"])
+    texts = large_string_array(utterances["text"])
     bounds = utterance_parts(utterances) or [(0, 0)]
     folder = usable_cache_dir("tokens") if cache else None
     entries = [
@@ -501,17 +509,8 @@ def utterance_parts(utterances: pd.DataFrame) -> list[tuple[int, int]]:
 
 
 def token_cache_key(texts) -> str:
-    """SHA-256 over the tokenizer identity and the texts (hashed from their Arrow buffers: offsets
-    rebased to 0, then the UTF-8 bytes, so no Python string is made)."""
-    array = _as_large_string(texts)
-    _, offsets_buffer, data = array.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
-        array.offset : array.offset + len(array) + 1
-    ]
-    body = memoryview(data)[offsets[0] : offsets[-1]] if data is not None else b""
-    return cache_key(
-        repr(sorted(tokenizer_identity().items())), (offsets - offsets[0]).tobytes(), body
-    )
+    """SHA-256 over the tokenizer identity and the texts (:func:`kokoro_analysis.cache.texts_digest`)."""
+    return cache_key(repr(sorted(tokenizer_identity().items())), texts_digest(texts))
 
 
 def tokenize_parts(
@@ -622,17 +621,3 @@ def _with_dialogue_ids(table: pd.DataFrame, utterances: pd.DataFrame) -> Tokens:
             rows = index.get_indexer(owners)
         table.insert(1, "dialogue_id", utterances["dialogue_id"].to_numpy()[rows])
     return Tokens(table)
-
-
-def _as_large_string(texts) -> pa.LargeStringArray:
-    if isinstance(texts, pa.LargeStringArray):
-        return texts
-    try:
-        array = pa.array(texts)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        array = pa.array(list(texts), pa.large_string())
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks else pa.array([], pa.large_string())
-    if array.null_count:
-        raise ValueError("texts must not contain missing values")
-    return array.cast(pa.large_string())
