@@ -61,7 +61,9 @@ PY
 
 # venv_install ARGS...: install into .venv with uv (PyPI's uv package: resolves and downloads in parallel,
 # several times faster than pip on a cold cache), installed into .venv with pip when absent; with pip
-# when uv cannot be had or fails. KOKORO_INSTALLER=pip forces pip. pip's index settings are passed on.
+# when uv cannot be had or fails. KOKORO_INSTALLER=pip forces pip. pip's index settings given in the
+# environment are passed on. The optional extras (KOKORO_EXTRAS) stay with pip: the llm extra's CPU
+# build of torch comes from pip's find-links and constraints, which uv does not read.
 venv_install() {
   if [[ "${KOKORO_INSTALLER:-uv}" != pip ]] \
     && { "$PYTHON" -m uv --version >/dev/null 2>&1 || "$PYTHON" -m pip install --quiet uv; }; then
@@ -113,7 +115,7 @@ ensure_environment() {
   local extras="${KOKORO_EXTRAS:-}"
   if [[ -n "$extras" && ! -f "$stamp-${extras//,/-}" ]]; then
     echo "==> installing the optional extra(s) $extras into .venv (log: .venv/install-extras.log)"
-    step "installing $extras" .venv/install-extras.log venv_install -e ".[test,$extras]" \
+    step "installing $extras" .venv/install-extras.log "$PYTHON" -m pip install -e ".[test,$extras]" \
       || { tail -n 20 .venv/install-extras.log >&2; die "installing the extra(s) $extras failed (full log: .venv/install-extras.log)"; }
     echo "    the extra(s) $extras installed in ${STEP_SECONDS} s"
     touch "$stamp-${extras//,/-}"
