@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kokoro_analysis.paths import report_unusable_cache
+from kokoro_analysis.workers import process_running
 
 METADATA_KEY = b"kokoro_analysis.cache"
 TEMPORARY_MARK = ".tmp-"
@@ -187,18 +188,8 @@ def remove_stale_temporaries(folder: Path) -> None:
         return
     for path in candidates:
         pid = path.name.rsplit(TEMPORARY_MARK, 1)[1]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not process_running(int(pid)):
             _discard(path)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _discard(path: Path) -> None:

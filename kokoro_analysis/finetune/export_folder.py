@@ -24,6 +24,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from kokoro_analysis.workers import process_running
+
 MANIFEST = "manifest.json"
 FORMAT = "kokoro-analysis SFT export, version 1"
 """The manifest's ``format`` line: what marks a folder as an export of ours."""
@@ -131,18 +133,8 @@ def _remove_stale_staging(out: Path) -> None:
     prefix = f".{out.name}{STAGING_MARK}"
     for entry in out.parent.glob(f"{prefix}*"):
         pid = entry.name[len(prefix) :].split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_running(int(pid)):
             shutil.rmtree(entry, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def install(tmp: Path, out: Path, state: str, names: Iterable[str]) -> None:
