@@ -412,12 +412,21 @@ def tokenize_corpus(
     The utterances are tokenized in parts of whole sessions (:func:`utterance_parts`), each cached
     under a SHA-256 of its texts and :func:`tokenizer_identity` (:func:`token_cache_key`), so a changed
     input or tokenizer never returns stale tokens, and a changed or skipped session re-tokenizes only
-    its part. Entries are verified when read (:mod:`kokoro_analysis.cache`). Files live in
-    ``<cache>/tokens/``; an unusable cache folder is reported in one line and the tokens are computed
-    without it. The table is the same, category order included, however it was assembled.
+    its part. The assembled table is cached too, under the parts' keys and the utterance labels, so a
+    warm call reads one file. Entries are verified when read (:mod:`kokoro_analysis.cache`). Files live
+    in ``<cache>/tokens/``; an unusable cache folder is reported in one line and the tokens are
+    computed without it. The table is the same, category order included, however it was assembled.
     """
     utterances = corpus.utterances if hasattr(corpus, "utterances") else corpus
     texts, bounds, entries = _plan(utterances, cache)
+    whole = None
+    if entries[0] is not None:
+        labels = utterances.index.to_numpy(dtype=np.int64)
+        key = cache_key("table", *(entry.key for entry in entries), labels.tobytes())
+        whole = CacheEntry(entries[0].folder, "token table", TOKENS_FORMAT, key)
+        found = read_entry(whole, {"utterances": len(labels)})
+        if found is not None:
+            return _with_dialogue_ids(found[0].to_pandas(), utterances)
     parts: list[tuple[pa.Table, dict] | None] = [None] * len(bounds)
     for number, ((a, b), entry) in enumerate(zip(bounds, entries)):
         if entry is not None:
@@ -426,7 +435,10 @@ def tokenize_corpus(
     missing = [number for number, part in enumerate(parts) if part is None]
     for number, part in _tokenize_missing(texts, bounds, entries, missing, workers, progress):
         parts[number] = part
-    return _with_dialogue_ids(_assemble(parts, bounds, utterances.index), utterances)
+    table = _assemble(parts, bounds, utterances.index)
+    if whole is not None:
+        write_entry(whole, pa.Table.from_pandas(table), {"utterances": len(utterances)})
+    return _with_dialogue_ids(table, utterances)
 
 
 @dataclass
