@@ -92,7 +92,11 @@ def paired(name: str, sides: dict, pairs: int) -> dict:
         for side, run in sides.items():
             result = run()
             runs[side].append(result)
-            print(f"  {name} round {number + 1}/{pairs} {side}: {result['wall']:.2f} s", flush=True)
+            print(
+                f"  {name} round {number + 1}/{pairs} {side}: {result['wall']:.2f} s wall, "
+                f"{result['cpu']:.2f} s CPU",
+                flush=True,
+            )
     result = {}
     for side, measured in runs.items():
         result[side] = {
