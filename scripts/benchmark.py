@@ -53,6 +53,14 @@ open(sys.argv[2], "w", encoding="utf-8").write("\n".join(texts) + "\n")
 """
 
 
+WARM_LOAD = r"""
+import sys
+from kokoro_analysis.corpus.loading import load_corpus
+from kokoro_analysis.text.mecab import tokenize_corpus
+print(len(tokenize_corpus(load_corpus(sys.argv[1]), progress=False)))
+"""
+
+
 def timed(command: list[str], env: dict | None = None, stdin: Path | None = None) -> dict:
     """Run ``command`` to its exit: wall and CPU seconds (user + system, children included), stdout."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -210,6 +218,16 @@ def measure(args: argparse.Namespace) -> dict:
             raise SystemExit(
                 "native mecab not found: install it (Debian/Ubuntu: apt-get install mecab)"
             )
+        version = [*kokoro_command(), "--version"]
+        sides = {
+            "project": lambda: with_step(timed(version)),
+            "baseline": lambda: with_step(timed([sys.executable, "-c", "pass"])),
+        }
+        if args.before:
+            env = {**os.environ, "PYTHONPATH": str(args.before)}
+            sides["before"] = lambda: with_step(timed(version, env=env))
+        results["--version"] = paired("--version", sides, args.pairs)
+        save(results, args.json)
         tokens = []
 
         def project() -> dict:
@@ -222,76 +240,92 @@ def measure(args: argparse.Namespace) -> dict:
             sides["before"] = lambda: tokenize_run(args.data, scratch, code=args.before)
         results["tokenize"] = paired("tokenize", sides, args.pairs)
         results["tokens"] = tokens[-1]
-        cache = scratch / "warm-cache"
-        tokenize_run(args.data, scratch, cache)
-        warm = [tokenize_run(args.data, scratch, cache) for _ in range(args.pairs)]
-        results["warm token load"] = {
-            key: spread([run[key] for run in warm]) for key in ("wall", "step")
-        }
-        version = [*kokoro_command(), "--version"]
-        sides = {
-            "project": lambda: with_step(timed(version)),
-            "baseline": lambda: with_step(timed([sys.executable, "-c", "pass"])),
-        }
-        if args.before:
-            env = {**os.environ, "PYTHONPATH": str(args.before)}
-            sides["before"] = lambda: with_step(timed(version, env=env))
-        results["--version"] = paired("--version", sides, args.pairs)
+        save(results, args.json)
+        env = {**os.environ, "KOKORO_ANALYSIS_CACHE": str(scratch / "warm-cache")}
+        load = [sys.executable, "-c", WARM_LOAD, args.data]
+        timed(load, env=env)  # fills the cache
+        results["warm token load"] = spread(
+            [timed(load, env=env)["wall"] for _ in range(args.pairs)]
+        )
+        save(results, args.json)
         if args.run_all:
             results["run_all.sh"] = run_all(args.data, scratch, args.pairs)
     return results
 
 
+def save(results: dict, path: Path | None) -> None:
+    """Write what is measured so far (a long benchmark interrupted still leaves its results)."""
+    if path:
+        path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
+
 def table(results: dict) -> str:
-    """The README's Markdown table of a ``--json`` file."""
-    tok, version = results["tokenize"], results["--version"]
-    median = lambda spread: spread["median"]  # noqa: E731
-    band = lambda s: f"{s['median']:.2f} ({s['min']:.2f}–{s['max']:.2f})"  # noqa: E731
+    """The README's Markdown table of a ``--json`` file (of what it holds, if interrupted)."""
+    machine = results["machine"]
     lines = [
-        f"Measured {results['date']} on {results['machine']['cores']} cores "
-        f"({results['machine']['cpu']}, {results['machine']['memory (GB)']} GB, Python "
-        f"{results['machine']['python']}, load average {results['machine']['load average at start']:.1f} "
-        f"at the start), {results['pairs']} pairs; translations "
-        f"{'configured' if results['translations configured'] else 'not configured'}, peer corpora "
-        f"{'configured' if results['peers configured'] else 'not configured'}. Median (min–max) per pair.",
+        f"Measured {results['date']} on {machine['cores']} cores ({machine['cpu']}, "
+        f"{machine['memory (GB)']} GB, Python {machine['python']}, load average "
+        f"{machine['load average at start']:.1f} at the start), {results['pairs']} round(s); "
+        f"translations {'configured' if results['translations configured'] else 'not configured'}, "
+        f"peer corpora {'configured' if results['peers configured'] else 'not configured'}. "
+        "Median (min–max) over the rounds; ratios per round.",
         "",
         "| measurement | ours | baseline | ratio ours / baseline | goal |",
         "|---|---:|---:|---:|---:|",
-        f"| `kokoro-analysis tokenize`, empty cache, whole process (s) vs native `mecab`, 1 core | "
-        f"{median(tok['project']['wall']):.2f} | {median(tok['baseline']['wall']):.2f} | "
-        f"**{band(tok['ratio wall'])}** | ≤ {TARGETS['tokenize']} |",
-        f"| the same, CPU seconds (user + system) | {median(tok['project']['cpu']):.2f} | "
-        f"{median(tok['baseline']['cpu']):.2f} | {band(tok['ratio cpu'])} | |",
-        f"| the tokenizing step alone (s; native: its whole run) | "
-        f"{median(tok['project']['step']):.2f} | {median(tok['baseline']['step']):.2f} | "
-        f"{band(tok['ratio step'])} | |",
-        *(
-            [
-                f"| the same before the change (`{results['before']}`), whole process (s) | "
-                f"{median(tok['before']['wall']):.2f} | {median(tok['baseline']['wall']):.2f} | "
-                f"{band(tok['before ratio wall'])} | |",
-                f"| `--version` before the change (s) | {median(version['before']['wall']):.2f} | "
-                "| | |",
-            ]
-            if results.get("before")
-            else []
-        ),
-        f"| warm token load, whole process (s; {results['tokens']:,} tokens) | "
-        f"{median(results['warm token load']['wall']):.2f} | | | |",
-        f"| `kokoro-analysis --version` (s) vs a bare interpreter | "
-        f"{median(version['project']['wall']):.2f} | {median(version['baseline']['wall']):.2f} | | "
-        f"≤ {TARGETS['--version']} s |",
     ]
+    tok, version = results.get("tokenize"), results.get("--version")
+    if tok:
+        lines += [
+            f"| `kokoro-analysis tokenize`, empty cache, whole process (s) vs native `mecab`, 1 core | "
+            f"{_median(tok['project']['wall'])} | {_median(tok['baseline']['wall'])} | "
+            f"**{_band(tok['ratio wall'])}** | ≤ {TARGETS['tokenize']} |",
+            f"| the same, CPU seconds (user + system) | {_median(tok['project']['cpu'])} | "
+            f"{_median(tok['baseline']['cpu'])} | {_band(tok['ratio cpu'])} | |",
+            f"| the tokenizing step alone (s; native: its whole run) | "
+            f"{_median(tok['project']['step'])} | {_median(tok['baseline']['step'])} | "
+            f"{_band(tok['ratio step'])} | |",
+        ]
+        if "before" in tok:
+            lines += [
+                f"| the same before the change, whole process (s) | {_median(tok['before']['wall'])} | "
+                f"{_median(tok['baseline']['wall'])} | {_band(tok['before ratio wall'])} | |",
+                f"| before the change, CPU seconds | {_median(tok['before']['cpu'])} | "
+                f"{_median(tok['baseline']['cpu'])} | {_band(tok['before ratio cpu'])} | |",
+            ]
+    if "warm token load" in results:
+        lines.append(
+            f"| warm token load, whole process (s; {results.get('tokens', 0):,} tokens) | "
+            f"{_median(results['warm token load'])} | | | |"
+        )
+    if version:
+        lines.append(
+            f"| `kokoro-analysis --version` (s) vs a bare interpreter | "
+            f"{_median(version['project']['wall'])} | {_median(version['baseline']['wall'])} | "
+            f"{_band(version['ratio wall'])} | ≤ {TARGETS['--version']} s |"
+        )
+        if "before" in version:
+            lines.append(
+                f"| `--version` before the change (s) | {_median(version['before']['wall'])} | "
+                f"{_median(version['baseline']['wall'])} | {_band(version['before ratio wall'])} | |"
+            )
     run = results.get("run_all.sh")
     if run:
-        notebooks = " / ".join(f"{median(s):.0f}" for s in run["notebooks"].values())
+        notebooks = " / ".join(f"{s['median']:.0f}" for s in run["notebooks"].values())
         lines += [
             f"| `./run_all.sh` cold (fresh cache, tokenizing included) (s) | {run['cold']['wall']:.1f} | | | |",
-            f"| **warm `./run_all.sh`** (s) | **{band(run['warm']['wall'])}** | | | "
+            f"| **warm `./run_all.sh`** (s) | **{_band(run['warm']['wall'])}** | | | "
             f"≤ {TARGETS['warm run_all.sh']:g} s |",
             f"| of which notebooks {' / '.join(n[:2] for n in run['notebooks'])} (s) | {notebooks} | | | |",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _median(values: dict) -> str:
+    return f"{values['median']:.2f}"
+
+
+def _band(values: dict) -> str:
+    return f"{values['median']:.2f} ({values['min']:.2f}–{values['max']:.2f})"
 
 
 def replace_block(readme: Path, text: str) -> None:
@@ -333,8 +367,7 @@ def main() -> int:
     if args.pairs < 1:
         parser.error("--pairs must be 1 or more")
     results = measure(args)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    save(results, args.json)
     print(table(results))
     return 0
 
