@@ -17,6 +17,11 @@ seconds are from start to exit, CPU seconds are user + system of the process and
 * ``warm token load``: ``kokoro-analysis tokenize`` again on the filled cache (project only).
 * ``--run-all``: ``./run_all.sh`` once cold (filling a fresh cache), then ``--pairs`` warm runs.
 
+``--finetune-preprocessing SUBSET`` measures only ``finetune``'s data preparation for SUBSET (llm
+extra; the smoke model's tokenizer, nothing downloaded): the cached turn-layout export and the
+streamed, length-fitted dataset, cold and then warm (a resume), with the peak memory of it all
+(``--finetune-limit N``: a seeded sample of N examples beside the whole export).
+
 ``--json`` writes everything, with the date, the machine and whether the translations and peer
 corpora were configured; ``--table`` turns such a file into the README's Markdown table (``--readme``
 replaces the block between the ``benchmark:start`` and ``benchmark:end`` markers in place).
@@ -45,6 +50,9 @@ TARGETS = {  # issue 24's goals, on 2 cores
     "--version": 0.3,  # seconds
     "warm run_all.sh": 40.0,  # seconds
 }
+FINETUNE_PEAK_GB = 4.0
+"""The promise for ``finetune --subset full``'s data preparation (README)."""
+
 WRITE_TEXTS = r"""
 import sys
 from kokoro_analysis.corpus.loading import load_corpus
@@ -59,6 +67,56 @@ from kokoro_analysis.corpus.loading import load_corpus
 from kokoro_analysis.text.mecab import tokenize_corpus
 print(len(tokenize_corpus(load_corpus(sys.argv[1]), progress=False)))
 """
+
+
+FINETUNE_CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+from kokoro_analysis import load_corpus
+from kokoro_analysis.finetune.models import build_smoke_model, load_tokenizer
+from kokoro_analysis.finetune.training import Recipe, training_dataset, training_export
+data, subset, scratch = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+limit = int(sys.argv[4]) if sys.argv[4] != "all" else None
+smoke = str(build_smoke_model(scratch / "smoke"))
+started = time.perf_counter()
+corpus = load_corpus(data)
+recipe = Recipe(base_model=smoke, subset=subset, limit=limit)
+tokenizer = load_tokenizer(smoke, padding_side="right")
+export = training_export(corpus, recipe, scratch / "export", write=True)
+exported = time.perf_counter()
+dataset, counts = training_dataset(export, recipe, tokenizer)
+fitted = time.perf_counter()
+training_dataset(export, recipe, tokenizer)
+warm = time.perf_counter()
+peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+export_lines = json.loads((export / "manifest.json").read_text())["files"]["train.jsonl"]["lines"]
+tokenized = counts["examples"] + counts["dropped_too_long"]
+print(json.dumps({
+    f"finetune {subset}: load + export of {export_lines:,} examples (s)": exported - started,
+    f"finetune {subset}: fit + tokenize {tokenized:,} examples, cold (s)": fitted - exported,
+    f"finetune {subset}: fit + tokenize, examples per s": tokenized / (fitted - exported),
+    f"finetune {subset}: the same dataset, warm (s)": warm - fitted,
+    f"finetune {subset}: examples trained": counts["examples"],
+    f"finetune {subset}: examples cut": counts["cut"],
+    f"finetune {subset}: peak memory (GB)": peak / 1024 / 1024,
+}))
+"""
+
+
+def finetune_preprocessing(
+    data: str, subset: str, scratch: Path, limit: int | None = None
+) -> dict[str, float]:
+    """Peak memory and time of ``finetune --subset SUBSET``'s data preparation (fresh cache): the
+    whole export, then all examples or a seeded sample of ``limit`` fitted and tokenized."""
+    env = {**os.environ, "KOKORO_ANALYSIS_CACHE": str(scratch / "cache"), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", FINETUNE_CHILD, data, subset, str(scratch), str(limit or "all")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def timed(command: list[str], env: dict | None = None, stdin: Path | None = None) -> dict:
@@ -351,6 +409,21 @@ def main() -> int:
         default=None,
         help="a checkout of the code before a change: measured in the same rounds (third side)",
     )
+    parser.add_argument(
+        "--finetune-preprocessing",
+        metavar="SUBSET",
+        choices=["low", "high", "full"],
+        default=None,
+        help="measure only finetune's data preparation for SUBSET (llm extra; minutes for full)",
+    )
+    parser.add_argument(
+        "--finetune-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --finetune-preprocessing: tokenize a seeded sample of N examples (the export "
+        "stays whole) and report the rate (default: all)",
+    )
     parser.add_argument("--table", type=Path, default=None, help="print the table of this JSON")
     parser.add_argument(
         "--readme", type=Path, default=None, help="with --table: replace the README's block"
@@ -366,6 +439,17 @@ def main() -> int:
         parser.error("give --data or set KOKOROCHAT_DATA")
     if args.pairs < 1:
         parser.error("--pairs must be 1 or more")
+    if args.finetune_preprocessing:
+        with tempfile.TemporaryDirectory() as scratch:
+            results = finetune_preprocessing(
+                args.data, args.finetune_preprocessing, Path(scratch), args.finetune_limit
+            )
+        for name, value in results.items():
+            shown = f"{value:,}" if isinstance(value, int) else f"{value:.2f}"
+            print(f"{name:64} {shown:>10}")
+        save(results, args.json)
+        peak = results[f"finetune {args.finetune_preprocessing}: peak memory (GB)"]
+        return 0 if peak <= FINETUNE_PEAK_GB else 1
     results = measure(args)
     save(results, args.json)
     print(table(results))
