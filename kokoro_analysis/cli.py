@@ -13,29 +13,16 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from kokoro_analysis import __version__
-from kokoro_analysis.corpus import translations
-from kokoro_analysis.corpus.loading import load_corpus
-from kokoro_analysis.corpus.validation import DataNotFoundError, KokoroDataError
-from kokoro_analysis.finetune.data import FILES, LICENCE_NOTE, export_sft
-from kokoro_analysis.finetune.export_folder import holds_export
-from kokoro_analysis.finetune.predictions import (
-    Evaluation,
-    check_export,
-    evaluate,
-    read_predictions,
-    score_details,
-    tokenizer_label,
-)
-from kokoro_analysis.finetune.results import GENERATION_FLOAT_FORMAT, SCORE_FLOAT_FORMAT
-from kokoro_analysis.paths import PROJECT_ROOT, OutputDirs, usable_cache_dir
-from kokoro_analysis.publish.reproduction import gather_report
-from kokoro_analysis.publish.tables import format_frame, to_markdown
-from kokoro_analysis.text.mecab import tokenize_corpus
-from kokoro_analysis.workers import WorkerDiedError
+from kokoro_analysis.paths import PROJECT_ROOT, OutputDirs
+
+if TYPE_CHECKING:
+    from kokoro_analysis.finetune.predictions import Evaluation
+
+# Only the standard library and the package's version above: ``--version`` and ``--help`` import nothing
+# heavy (pandas, pyarrow, scipy); each command imports what it uses.
 
 
 def _add_data_option(parser: argparse.ArgumentParser) -> None:
@@ -88,6 +75,7 @@ def _steps_or_all(text: str) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate every record; print a summary; exit 1 when anything is wrong (with --lenient: only
     when no session is valid)."""
+    from kokoro_analysis.corpus.loading import load_corpus
 
     corpus = load_corpus(args.path or args.data, strict=False, cache=False)
     report = corpus.report
@@ -115,20 +103,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_tokenize(args: argparse.Namespace) -> int:
     """Warm the token cache for the data."""
+    from kokoro_analysis.corpus.loading import load_corpus
+    from kokoro_analysis.text.mecab import warm_token_cache
 
     corpus = load_corpus(args.data, strict=not args.lenient)
     started = time.perf_counter()
-    folder = usable_cache_dir("tokens")
-    cached = set(folder.glob("*.parquet")) if folder else set()
-    tokens = tokenize_corpus(corpus, workers=args.workers, progress=not args.quiet)
-    how = (
-        "tokenized"
-        if folder is None or set(folder.glob("*.parquet")) - cached
-        else "read from the cache"
-    )
+    warmed = warm_token_cache(corpus, workers=args.workers, progress=not args.quiet)
+    if warmed.folder is None or warmed.tokenized == warmed.parts:
+        how = "tokenized"
+    elif warmed.tokenized:
+        how = f"tokenized ({warmed.tokenized:,} of {warmed.parts:,} parts; the others read from the cache)"
+    else:
+        how = "read from the cache"
     print(
-        f"{len(tokens):,} tokens for {len(corpus.utterances):,} utterances {how} in "
-        f"{time.perf_counter() - started:.1f} s; cache: {folder or 'none (folder not usable)'}"
+        f"{warmed.tokens:,} tokens for {len(corpus.utterances):,} utterances {how} in "
+        f"{time.perf_counter() - started:.1f} s; cache: {warmed.folder or 'none (folder not usable)'}"
     )
     return 0
 
@@ -136,6 +125,8 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Gather the notebooks' reproduction logs into reports/reproduction.{md,html}; exit 1 if a number
     expected to match differs, 2 if no notebook wrote a part (then nothing is written), else 0."""
+    from kokoro_analysis.publish.reproduction import gather_report
+
     root = Path(args.output_dir).expanduser() if args.output_dir else PROJECT_ROOT
     if root.exists() and not root.is_dir():
         raise ValueError(f"--output-dir {root} is not a folder")
@@ -167,6 +158,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_export_sft(args: argparse.Namespace) -> int:
     """Write the fine-tuning / test / score-prediction files; print the counts and the licence note."""
+    from kokoro_analysis.corpus import translations
+    from kokoro_analysis.corpus.loading import load_corpus
+    from kokoro_analysis.finetune.data import FILES, LICENCE_NOTE, export_sft
+
     corpus = load_corpus(args.data, strict=not args.lenient)
     layout = args.layout
     translated = None
@@ -219,6 +214,11 @@ def cmd_export_sft(args: argparse.Namespace) -> int:
 def format_row(evaluation: Evaluation) -> str:
     """The Markdown header and row, with the precision of the result tables
     (:data:`GENERATION_FLOAT_FORMAT`, :data:`SCORE_FLOAT_FORMAT`; an undefined value is blank)."""
+    import pandas as pd
+
+    from kokoro_analysis.finetune.results import GENERATION_FLOAT_FORMAT, SCORE_FLOAT_FORMAT
+    from kokoro_analysis.publish.tables import format_frame, to_markdown
+
     float_format = (
         GENERATION_FLOAT_FORMAT if evaluation.kind == "generation" else SCORE_FLOAT_FORMAT
     )
@@ -229,6 +229,15 @@ def format_row(evaluation: Evaluation) -> str:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Score a predictions file: print what was scored and the table row."""
+    from kokoro_analysis.corpus.loading import load_corpus
+    from kokoro_analysis.finetune.export_folder import holds_export
+    from kokoro_analysis.finetune.predictions import (
+        check_export,
+        evaluate,
+        read_predictions,
+        tokenizer_label,
+    )
+
     path = Path(args.predictions)
     predictions = read_predictions(path)  # check the file before loading the corpus
     corpus = load_corpus(args.data, strict=not args.lenient)
@@ -274,6 +283,9 @@ def cmd_translations(args: argparse.Namespace) -> int:
     """Align the official translations with the corpus; print the coverage, every mismatch and the
     release README check. Exit 1 on a misalignment (a mismatch, or a file without an original);
     with ``--lenient`` mismatched sessions are skipped and counted instead."""
+    from kokoro_analysis.corpus import translations
+    from kokoro_analysis.corpus.loading import load_corpus
+
     corpus = load_corpus(args.data)
     result = translations.load_translations(corpus, args.lang, args.path, strict=False, cache=False)
     coverage = result.coverage
@@ -294,6 +306,8 @@ def cmd_translations(args: argparse.Namespace) -> int:
 
 def _print_undefined_rho(evaluation: Evaluation, predictions) -> None:
     """Say why Spearman ρ is blank (it is undefined when either side's item sums are constant)."""
+    import pandas as pd
+
     if not pd.isna(evaluation.scores["spearman_total"]):
         return
     sums = {sum(items) for items in predictions.values.values()}
@@ -314,6 +328,11 @@ SCORE_DETAIL_FORMAT = {
 
 def _print_score_details(predictions, corpus, seed: int) -> None:
     """Unparseable answers, per-item metrics beside the most-common-value baseline, confusion matrices."""
+    import pandas as pd
+
+    from kokoro_analysis.finetune.predictions import score_details
+    from kokoro_analysis.publish.tables import format_frame, to_markdown
+
     for key, reason in list(predictions.unparsed.items())[:5]:
         print(f"unparseable answer, session {key}: {reason}")
     if len(predictions.unparsed) > 5:
@@ -375,6 +394,7 @@ def _model_run_arguments(args: argparse.Namespace) -> dict:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Generate the next counselor turn for the test contexts into a predictions file."""
+    from kokoro_analysis.corpus.loading import load_corpus
     from kokoro_analysis.finetune.generation import generate_predictions
 
     corpus = load_corpus(args.data)
@@ -386,6 +406,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_predict_scores(args: argparse.Namespace) -> int:
     """Predict the 20 item scores of held-out sessions into a predictions file."""
+    from kokoro_analysis.corpus.loading import load_corpus
+    from kokoro_analysis.finetune.predictions import read_predictions
     from kokoro_analysis.finetune.score_prediction import predict_scores
 
     corpus = load_corpus(args.data)
@@ -401,6 +423,7 @@ def cmd_predict_scores(args: argparse.Namespace) -> int:
 
 def cmd_reproduce_models(args: argparse.Namespace) -> int:
     """The released models' predictions files (resumable), for notebook 04's tables."""
+    from kokoro_analysis.corpus.loading import load_corpus
     from kokoro_analysis.finetune.released import reproduce_models
 
     corpus = load_corpus(args.data)
@@ -423,6 +446,8 @@ def cmd_reproduce_models(args: argparse.Namespace) -> int:
 
 def cmd_finetune(args: argparse.Namespace) -> int:
     """LoRA fine-tuning with TRL on a subset's export-sft data."""
+    from kokoro_analysis.corpus.loading import load_corpus
+    from kokoro_analysis.finetune.data import LICENCE_NOTE
     from kokoro_analysis.finetune.training import Recipe, finetune
 
     recipe = Recipe(
@@ -943,7 +968,10 @@ class _GuardedOutput:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # --version and --help end here, before any heavy import
+    from kokoro_analysis.corpus.validation import DataNotFoundError, KokoroDataError
+    from kokoro_analysis.workers import WorkerDiedError
+
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -33,6 +33,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from kokoro_analysis.workers import process_running
+
 MANIFEST = "manifest.json"
 JOURNAL = ".kokoro-export-pending.json"
 """Present only while (or after a kill during) a file-by-file install: see the module docstring."""
@@ -218,18 +220,8 @@ def _remove_stale_staging(out: Path) -> None:
     prefix = _staging_prefix(out)
     for entry in out.parent.glob(f"{glob.escape(prefix)}*"):
         pid = entry.name[len(prefix) :].split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_running(int(pid)):
             shutil.rmtree(entry, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def install(
