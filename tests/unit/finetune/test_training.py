@@ -143,6 +143,7 @@ def test_the_global_batch_sets_the_accumulation_from_the_processes():
 def test_finetune_flags_default_to_the_recipe_and_reach_it(monkeypatch):
     """Every recipe flag's default is the Recipe default, and each flag sets its field."""
     from kokoro_analysis import cli
+    from kokoro_analysis.corpus import loading
     from kokoro_analysis.finetune import training
 
     captured = {}
@@ -152,7 +153,7 @@ def test_finetune_flags_default_to_the_recipe_and_reach_it(monkeypatch):
         raise LLMError("stop here")
 
     monkeypatch.setattr(training, "finetune", fake_finetune)
-    monkeypatch.setattr(cli, "load_corpus", lambda data: None)
+    monkeypatch.setattr(loading, "load_corpus", lambda data: None)  # cli imports it per command
     assert cli.main(["finetune", "--out", "x"]) == 1
     assert captured["recipe"] == Recipe()
     argv = ["finetune", "--out", "x", "--per-device-batch", "2", "--grad-accum", "4",
