@@ -734,7 +734,7 @@ def vocabulary_records(vocabulary: pd.DataFrame) -> list[Record]:
 
 TABLES: dict[str, dict] = {
     "corpus_statistics": {"width": "full"},
-    "corpus_statistics_vs_reported": {"formats": {"ours": "{:.4f}"}},
+    "corpus_statistics_vs_reported": {"formats": {"ours": "{:,.6g}"}},  # counts as 6,589
     "corpus_additional_statistics": {"formats": {"value": "{:,.2f}"}},
     "corpus_comparison_values": {"thousands": True, "number_format": "{:.2f}"},
     "corpus_comparison": {},
