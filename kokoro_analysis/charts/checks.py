@@ -234,7 +234,7 @@ def _dashes(artist: Any) -> Any:
     pattern = getattr(artist, "_unscaled_dash_pattern", None)
     if pattern is not None:
         _offset, dashes = pattern
-        return None if dashes is None else tuple(round(d, 2) for d in dashes)
+        return "solid" if dashes is None else tuple(round(d, 2) for d in dashes)
     style = artist.get_linestyle()
     return _LINESTYLES.get(style, style) if isinstance(style, str) else str(style)
 
@@ -268,7 +268,7 @@ def _key(artist: Any) -> tuple | None:
     return None
 
 
-COLOR_TOLERANCE = 0.1
+COLOR_TOLERANCE = 0.15
 """Colours closer than this (largest RGB difference, 0–1) look alike in a legend key."""
 
 

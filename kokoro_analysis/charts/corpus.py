@@ -210,7 +210,7 @@ def sessions_per_person_chart(per_role: Mapping[str, pd.Series], *, lang: str = 
         [f"{label} (n = {people[label]:,})" if label in people else label for label in labels],
         loc="lower center",
         bbox_to_anchor=(0.5, 1.0),
-        ncols=len(labels),
+        ncols=2,
         handlelength=2.2,
     )
     return fig

@@ -52,11 +52,13 @@ def _block_label(block: str, lang: str) -> str:
 def score_distribution_chart(
     dialogues: pd.DataFrame, *, lang: str = "en", bin_width: int = 2
 ) -> Figure:
-    """Density histogram of the score (sessions whose score a flag changed stacked separately;
-    ``bin_width`` points per bin, 1 when the scores span under 20 points), a Gaussian KDE of all
-    scores, mean and median, and the subset bounds (70 and 99, :data:`schema.SUBSETS`) with the
-    subsets' names above the axes. The score axis covers the data (:func:`score_limits`: 0–100 for
-    the full corpus); the legend sits below the axes, covering no bar."""
+    """Density histogram of the score (sessions whose score a flag changed stacked separately, when
+    there are any; ``bin_width`` points per bin, 1 when the scores span under 20 points), a Gaussian
+    KDE of all scores reflected at the ends of the axis (:func:`~kokoro_analysis.stats.reflected_kde`), mean and
+    median (one line naming both when they are too close to tell apart), and the subset bounds (70
+    and 99, :data:`schema.SUBSETS`) with the names of the subsets above the axes when scores fall in
+    more than one. The score axis covers the data (:func:`score_limits`: 0–100 for the full corpus);
+    the legend sits below the axes, covering no bar."""
     fig, ax = new_figure("column", 2.5)
     scores = dialogues["score"].to_numpy(dtype=float)
     flagged = dialogues["score_branch"].to_numpy() != "sum"
@@ -92,10 +94,10 @@ def score_distribution_chart(
     for bound in (schema.HIGH_SCORE, schema.TEST_SCORE):  # between the bins of bound - 1 and bound
         if lo < bound <= hi:
             ax.axvline(bound - 0.5, color="0.6", linewidth=0.5)
-    bands = []  # the subsets the axis shows, each named at the middle of its visible part
+    bands = []  # the subsets holding scores, each named at the middle of its visible part
     for subset in ("low", "high", "test"):
         low, high = max(schema.SUBSETS[subset][0], lo), min(schema.SUBSETS[subset][1], hi)
-        if high >= low:
+        if high >= low and ((scores >= low) & (scores <= high)).any():
             bands.append(((low + high) / 2, schema.pick(*SUBSET_BAND_LABELS[subset], lang=lang)))
     if len(bands) > 1:  # one band alone is the subset the scope note names
         above = ax.get_xaxis_transform()  # x in data, y in axes coordinates

@@ -71,7 +71,11 @@ def topic_levels_chart(
     panels = [[row for group in half for row in group] for half in halves if half]
     rows = max(len(rows) for rows in panels) if panels else 1
     fig, axes = new_figure(
-        width, height or 0.6 + 0.105 * rows, ncols=len(panels) or 1, sharex=True, squeeze=False
+        width,
+        height or max(1.6, 0.75 + 0.11 * rows),
+        ncols=len(panels) or 1,
+        sharex=True,
+        squeeze=False,
     )
     top = max((value for rows_ in panels for _, value, _ in rows_), default=1.0)
     for ax, panel in zip(axes.flat, panels):
