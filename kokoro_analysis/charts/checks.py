@@ -5,7 +5,9 @@
   the figure draws (a hidden or empty series listed in the legend is refused);
 - no text overlaps another text's box (tick labels, annotations, titles, legends as laid out);
 - no stray space around a symbol: no doubled space or space inside brackets, and no character of
-  Latin text drawn with a full-width glyph (IPAexGothic draws ρ as wide as a kanji: "( ρ )").
+  Latin text drawn with a full-width glyph (IPAexGothic draws ρ as wide as a kanji: "( ρ )");
+- labels (axis and colour-bar labels, titles, legend entries) in one capitalisation convention:
+  each begins with a capital letter, unless it begins with a one-letter symbol ("z (log-odds)").
 
 Each check returns readable problem descriptions; an empty list means the figure passes.
 """
@@ -34,6 +36,7 @@ from matplotlib.transforms import Bbox
 
 __all__ = [
     "DrawnText",
+    "capitalisation_problems",
     "figure_problems",
     "legend_problems",
     "overlapping_texts",
@@ -50,7 +53,12 @@ WIDE_GLYPH_EM = 0.9
 def figure_problems(fig: Figure, drawn: list[DrawnText]) -> list[str]:
     """Every problem of the checks above; ``drawn`` are the texts a save of the figure drew
     (:func:`recording_texts`)."""
-    return [*legend_problems(fig), *overlapping_texts(drawn), *spacing_problems(drawn)]
+    return [
+        *legend_problems(fig),
+        *overlapping_texts(drawn),
+        *spacing_problems(drawn),
+        *capitalisation_problems(fig, drawn),
+    ]
 
 
 # --------------------------------------------------------------------------- texts as drawn
@@ -180,6 +188,33 @@ def _advance_em(path: str, char: str) -> float:
     font = FT2Font(path)
     glyph = font.load_char(ord(char), flags=LoadFlags.NO_SCALE)
     return glyph.horiAdvance / font.units_per_EM
+
+
+# --------------------------------------------------------------------------- capitalisation
+
+
+def capitalisation_problems(fig: Figure, drawn: list[DrawnText]) -> list[str]:
+    """Labels (axis and colour-bar labels, titles, legend entries) that begin with a lower-case Latin
+    word: every figure capitalises its labels ("Year (sessions)"); a one-letter symbol may begin one."""
+    labels = {id(text) for text in _label_texts(fig)}
+    problems = []
+    for text in dict.fromkeys(item.text for item in drawn if id(item.text) in labels):
+        string = _outside_math(text).lstrip()
+        word = re.match(r"[A-Za-z]+", string)
+        if word and word.group().islower() and len(word.group()) > 1:
+            problems.append(f"label {_shown(text)} begins in lower case (labels are capitalised)")
+    return problems
+
+
+def _label_texts(fig: Figure) -> Iterator[Text]:
+    for name in ("_supxlabel", "_supylabel", "_suptitle"):
+        if getattr(fig, name, None) is not None:
+            yield getattr(fig, name)
+    for ax in fig.axes:
+        yield from (ax.xaxis.label, ax.yaxis.label, ax.title, ax._left_title, ax._right_title)
+    for legend in _legends(fig):
+        yield from legend.texts
+        yield legend.get_title()
 
 
 # --------------------------------------------------------------------------- legends

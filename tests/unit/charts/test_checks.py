@@ -249,3 +249,20 @@ def test_role_lines_differ_in_pattern_and_type_token_keys_are_unique(tmp_path):
     save_figure(fig, "growth", tmp_path)  # "All" and "Surface forms" no longer look alike
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["Counselor", "Client", "All", "Surface forms", "Lemmas"]
+
+
+# --------------------------------------------------------------------------- capitalisation
+
+
+def test_labels_in_lower_case_are_refused(tmp_path):
+    fig, ax = new_figure("column")
+    ax.set_xlabel("year (sessions)")  # topic_year's label, unlike every other figure
+    _refused(fig, tmp_path, "label 'year \\(sessions\\)' begins in lower case")
+    fig, ax = new_figure("column")
+    ax.plot([1, 2], [1, 2], label="mean (95% CI)")
+    ax.legend()
+    _refused(fig, tmp_path, "label 'mean")
+    fig, ax = new_figure("column")
+    ax.set_xlabel("z (log-odds ratio)")  # a one-letter symbol may begin a label
+    ax.set_ylabel("年（セッション数）")
+    save_figure(fig, "symbol", tmp_path)
