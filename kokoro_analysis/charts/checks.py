@@ -3,7 +3,8 @@
 
 - every legend entry is unique (no label twice, no two entries drawn alike) and stands for something
   the figure draws (a hidden or empty series listed in the legend is refused);
-- no text overlaps another text's box (tick labels, annotations, titles, legends as laid out);
+- no text overlaps another text's box (tick labels, annotations, titles, legends as laid out), and
+  no line of the plot runs through an annotation (a zero line through a group heading);
 - no stray space around a symbol: no doubled space or space inside brackets, and no character of
   Latin text drawn with a full-width glyph (IPAexGothic draws ρ as wide as a kanji: "( ρ )");
 - labels (axis and colour-bar labels, titles, legend entries) in one capitalisation convention:
@@ -26,17 +27,19 @@ import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
-from matplotlib.collections import Collection, PathCollection
+from matplotlib.collections import Collection, LineCollection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.path import Path
 from matplotlib.text import Text
-from matplotlib.transforms import Bbox
+from matplotlib.transforms import Affine2D, Bbox
 
 __all__ = [
     "DrawnText",
     "capitalisation_problems",
+    "crossed_texts",
     "figure_problems",
     "legend_problems",
     "overlapping_texts",
@@ -56,6 +59,7 @@ def figure_problems(fig: Figure, drawn: list[DrawnText]) -> list[str]:
     return [
         *legend_problems(fig),
         *overlapping_texts(drawn),
+        *crossed_texts(fig, drawn),
         *spacing_problems(drawn),
         *capitalisation_problems(fig, drawn),
     ]
@@ -108,6 +112,39 @@ def overlapping_texts(drawn: list[DrawnText]) -> list[str]:
                 names = sorted((_shown(first.text), _shown(second.text)))
                 problems.add(f"text {names[0]} overlaps text {names[1]}")
     return sorted(problems)
+
+
+CROSSING_MARGIN_PT = 0.5
+"""A line may touch an annotation's box by this much (points) without running through it."""
+
+
+def crossed_texts(fig: Figure, drawn: list[DrawnText]) -> list[str]:
+    """Annotations (texts placed in an axes) that a line of the same axes runs through: a plotted or
+    reference line, or the segments of a line collection (error bars, ``vlines``). A text drawn on
+    its own background box covers the line and passes."""
+    to_pixels = Affine2D().scale(fig.dpi / 72)  # boxes were recorded in points (the PDF's units)
+    problems = set()
+    for item in drawn:
+        text, ax = item.text, item.text.axes
+        if ax is None or text not in ax.texts or text.get_bbox_patch() is not None:
+            continue
+        box = item.box.padded(-CROSSING_MARGIN_PT).transformed(to_pixels)
+        for path in _line_paths(ax):
+            if path.intersects_bbox(box, filled=False):
+                problems.add(f"a line of the plot runs through text {_shown(text)}")
+                break
+    return sorted(problems)
+
+
+def _line_paths(ax: Axes) -> Iterator[Path]:
+    """The visible lines of an axes as paths in display coordinates."""
+    for line in ax.lines:
+        if line.get_visible() and line.get_linestyle() not in ("None", "none", "", " "):
+            yield line.get_transform().transform_path(line.get_path())
+    for collection in ax.collections:
+        if isinstance(collection, LineCollection) and collection.get_visible():
+            transform = collection.get_transform()
+            yield from (transform.transform_path(path) for path in collection.get_paths())
 
 
 def _shown(text: Text) -> str:

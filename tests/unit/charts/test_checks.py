@@ -88,6 +88,21 @@ def test_an_annotation_on_another_is_refused_but_neighbours_pass(tmp_path):
     save_figure(fig, "apart", tmp_path)
 
 
+def test_a_line_through_an_annotation_is_refused(tmp_path):
+    fig, ax = new_figure("column")
+    ax.set_xlim(-40, 80)
+    ax.axvline(0, color="black")  # the zero line through a block heading (issue 23)
+    ax.text(0, 0.5, "Overall impression of the conversation", transform=ax.get_yaxis_transform())
+    _refused(fig, tmp_path, "a line of the plot runs through text 'Overall impression")
+    fig, ax = new_figure("column")
+    ax.set_xlim(-40, 80)
+    ax.axvline(0, color="black")
+    ax.text(0, 0.5, "On a white ground", transform=ax.get_yaxis_transform(),
+            bbox={"facecolor": "white", "edgecolor": "none"})  # fmt: skip
+    ax.text(10, 0.2, "Beside the line")
+    save_figure(fig, "beside", tmp_path)
+
+
 # --------------------------------------------------------------------------- stray spaces
 
 
