@@ -160,7 +160,8 @@ def _block_spans(
 
 def item_distribution_chart(distribution: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Diverging stacked bars of the answers 0–5 per item (percent of sessions), centred between 2
-    and 3: answers 0–2 extend left, 3–5 right. Items grouped by block, in questionnaire order."""
+    and 3: answers 0–2 extend left, 3–5 right (the legend lists the answers given). Items grouped by
+    block, in questionnaire order."""
     table = distribution.sort_values("number")
     levels = [str(v) for v in range(schema.ITEM_MIN, schema.ITEM_MAX + 1)]
     shares = table[levels].to_numpy(dtype=float)
@@ -178,7 +179,7 @@ def item_distribution_chart(distribution: pd.DataFrame, *, lang: str = "en") -> 
             color=ANSWER_COLORS[j],
             edgecolor="white",
             linewidth=0.3,
-            label=level,
+            label=level if shares[:, j].any() else "_nolegend_",  # only answers given
         )
         for y, start, width in zip(positions, left, shares[:, j]):
             if width >= 7:
@@ -244,6 +245,7 @@ def item_statistics_chart(statistics: pd.DataFrame, *, lang: str = "en") -> Figu
     fig, (left, right) = new_figure(
         "full", 3.6, ncols=2, sharey=True, gridspec_kw={"width_ratios": [1.3, 1]}
     )
+    fig.get_layout_engine().set(wspace=0.06)  # the panels' end tick labels (5.00, −0.2) apart
     colors = ["#1b9e77" if b == "overall_impression" else "#7570b3" for b in table["block"]]
     mean = table["mean"].to_numpy()
     error = np.vstack([mean - table["ci_low"].to_numpy(), table["ci_high"].to_numpy() - mean])
@@ -426,7 +428,7 @@ def item_correlation_chart(
     image = ax.imshow(values, cmap=cmap, vmin=low, vmax=max(high, low + 0.1), aspect="auto")
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
-            text = f"{value:.2f}"[1:] if 0 <= value < 1 else _signed(value)
+            text = _without_leading_zero(value)
             light = value > low + 0.6 * (high - low)
             ax.text(
                 j,
@@ -532,6 +534,14 @@ def hexbin_chart(
             fontsize=6,
         )
     return fig
+
+
+def _without_leading_zero(value: float) -> str:
+    """A correlation in a heatmap cell: two decimals without the leading zero (.64, −.05), so it
+    fits the cell; 1.00 and −1.00 whole."""
+    value = round(value, 2) + 0.0  # −0.004 prints as .00, not −.00
+    text = _signed(value)
+    return text.replace("0.", ".", 1) if abs(value) < 1 else text
 
 
 def _count_ticks(top: float) -> list[float]:
