@@ -47,7 +47,7 @@ def topic_levels_chart(
     width: str | float = "full",
     height: float | None = None,
 ) -> Figure:
-    """The two topic levels as bars on one scale (percent of all sessions), in two panels side by side
+    """The two topic levels as bars on one scale (percent of the run's sessions), in two panels side by side
     (the topics split where the rows balance): each main topic (``shares`` from
     :func:`kokoro_analysis.analyses.topics.topic_shares`, dark bar) followed by its ``per_topic``
     largest keyword-rule sub-topics (``subtopics`` from
@@ -59,7 +59,9 @@ def topic_levels_chart(
     for row in shares.itertuples(index=False):
         group = [(topic_label(row.main_en, lang=lang), float(row.share_pct), True)]
         subs = subtopics[
-            (subtopics["main_en"] == row.main_en) & (subtopics["subtopic_en"] != OTHER_SUBTOPIC)
+            (subtopics["main_en"] == row.main_en)
+            & (subtopics["subtopic_en"] != OTHER_SUBTOPIC)
+            & (subtopics["sessions"] > 0)  # a subset may hold none of a sub-topic
         ].nlargest(per_topic, "sessions")
         for sub in subs.itertuples(index=False):
             label = "   " + pick(sub.subtopic_ja, sub.subtopic_en, lang=lang)
@@ -89,7 +91,7 @@ def topic_levels_chart(
         ax.set_ylim(rows - 0.4, -0.6)  # both panels on one row pitch
         ax.tick_params(axis="y", length=0)
         ax.set_xlim(0, top * 1.15)
-        ax.set_xlabel(pick("全セッションに占める割合（%）", "Share of all sessions (%)", lang=lang))
+        ax.set_xlabel(pick("セッションに占める割合（%）", "Share of sessions (%)", lang=lang))
     keys = [
         Patch(color=MAIN_BAR_COLOR, label=pick("メイントピック", "Main topic", lang=lang)),
         Patch(
