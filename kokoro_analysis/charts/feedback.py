@@ -54,10 +54,10 @@ def score_distribution_chart(
 ) -> Figure:
     """Density histogram of the score (sessions whose score a flag changed stacked separately, when
     there are any; ``bin_width`` points per bin, 1 when the scores span under 20 points), a Gaussian
-    KDE of all scores reflected at the ends of the axis (:func:`~kokoro_analysis.stats.reflected_kde`), mean and
-    median (one line naming both when they are too close to tell apart), and the subset bounds (70
-    and 99, :data:`schema.SUBSETS`) with the names of the subsets above the axes when scores fall in
-    more than one. The score axis covers the data (:func:`score_limits`: 0–100 for the full corpus);
+    KDE of all scores reflected at the lowest and highest score (:func:`~kokoro_analysis.stats.reflected_kde`),
+    mean and median (one line naming both when they are too close to tell apart), and the subset
+    bounds (70 and 99, :data:`schema.SUBSETS`) that have scores on both sides, with the names of the
+    subsets above the axes when scores fall in more than one. The score axis covers the data (:func:`score_limits`: 0–100 for the full corpus);
     the legend sits below the axes, covering no bar."""
     fig, ax = new_figure("column", 2.5)
     scores = dialogues["score"].to_numpy(dtype=float)
@@ -84,15 +84,16 @@ def score_distribution_chart(
         label=labels,
     )
     if len(np.unique(scores)) >= 5:  # a density estimate needs a few distinct scores
-        grid = np.linspace(lo - 0.5, hi + 0.5, 401)
-        # reflected at the ends of the scores: a plain KDE would fall away where the scale (or the
-        # subset) cuts the distribution off
-        density = reflected_kde(scores, grid, low=lo - 0.5, high=hi + 0.5)
+        # reflected at the ends of the scores present: a plain KDE would fall away where the scale
+        # (0, 100) or a subset (70 and 98 for High) cuts the distribution off
+        first, last = scores.min() - 0.5, scores.max() + 0.5
+        grid = np.linspace(first, last, 401)
+        density = reflected_kde(scores, grid, low=first, high=last)
         ax.plot(grid, density, color="black", linewidth=0.8, label="KDE")
     if len(scores):
         _center_lines(ax, scores, min_gap=max(bin_width, 0.02 * (hi - lo)), lang=lang)
     for bound in (schema.HIGH_SCORE, schema.TEST_SCORE):  # between the bins of bound - 1 and bound
-        if lo < bound <= hi:
+        if (scores < bound).any() and (scores >= bound).any():  # scores on both sides
             ax.axvline(bound - 0.5, color="0.6", linewidth=0.5)
     bands = []  # the subsets holding scores, each named at the middle of its visible part
     for subset in ("low", "high", "test"):
