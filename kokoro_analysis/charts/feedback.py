@@ -586,7 +586,7 @@ def feature_correlation_chart(
         for label, key in zip(labels, table["reported_key"])
     ]
     lines = max((tick.count("\n") + 1 for tick in ticks), default=1)
-    fig, ax = new_figure("column", 0.75 + (0.13 + 0.11 * lines) * max(len(table), 1))
+    fig, ax = new_figure("column", 0.75 + (0.05 + 0.1 * lines) * max(len(table), 1))
     y = np.arange(len(table))
     colors = [HIGH_COLOR if r > 0 else LOW_COLOR for r in table["r"]]
     # a percentile interval need not contain the estimate in tiny samples: clip the whiskers at it
