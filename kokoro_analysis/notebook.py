@@ -7,7 +7,7 @@ A notebook's ``parameters`` cell holds ``data_dir``, ``output_dir``, ``subset``,
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +21,7 @@ from kokoro_analysis.corpus.loading import Corpus, load_corpus
 from kokoro_analysis.paths import PROJECT_ROOT, OutputDirs, output_dirs
 from kokoro_analysis.publish import tables
 from kokoro_analysis.publish.reproduction import ReproductionLog, ReproductionRow
+from kokoro_analysis.published import TableSpec
 from kokoro_analysis.reported import Record
 from kokoro_analysis.text.mecab import Tokens, tokenize_corpus
 
@@ -106,22 +107,27 @@ class NotebookRun:
     def write_table(
         self,
         frame: pd.DataFrame,
-        stem: str,
-        spec: tables.TableSpec | Mapping[str, Any] | None = None,
+        spec: TableSpec,
         *,
-        caption: str | None = None,
+        variant: str | None = None,
+        **values: Any,
     ) -> pd.DataFrame:
-        """Write a table under ``tables/`` as its ``spec`` says (paper tables as LaTeX too; name suffixed
-        with ``_ja`` in Japanese, so the English files are never overwritten) and return it formatted
-        as the files show it, for display."""
+        """Write ``frame`` as ``spec`` declares it under ``tables/`` (paper tables as LaTeX too; name
+        ``spec.name``, ``_<variant>`` when given, the run's suffix, ``_ja`` in Japanese, so the
+        English files are never overwritten), record the spec's reproduced numbers, and return the
+        table formatted as the files show it, for display. ``values`` fill the caption's
+        placeholders (:meth:`TableSpec.caption`)."""
+        stem = spec.name if variant is None else f"{spec.name}_{variant}"
         tables.write_table(
             frame,
-            self.name(stem, per_lang=True),
+            spec,
             self.out.root,
-            spec=spec,
-            caption=caption,
+            name=self.name(stem, per_lang=True),
             lang=self.lang,
+            **values,
         )
+        if spec.records is not None:
+            self.record_all(spec.records(frame))
         return tables.formatted(frame, spec, lang=self.lang)
 
     def record(self, key: str, ours: Any, **options: Any) -> ReproductionRow:

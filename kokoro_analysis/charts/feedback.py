@@ -15,6 +15,7 @@ from scipy.cluster import hierarchy
 
 from kokoro_analysis.charts.style import new_figure, score_limits
 from kokoro_analysis.corpus import schema
+from kokoro_analysis.published import headline_bounds
 from kokoro_analysis.stats import reflected_kde
 from kokoro_analysis.text.glossary import word_label
 
@@ -249,7 +250,8 @@ def item_statistics_chart(statistics: pd.DataFrame, *, lang: str = "en") -> Figu
     fig.get_layout_engine().set(wspace=0.06)  # the panels' end tick labels (5.00, −0.2) apart
     colors = ["#1b9e77" if b == "overall_impression" else "#7570b3" for b in table["block"]]
     mean = table["mean"].to_numpy()
-    error = np.vstack([mean - table["ci_low"].to_numpy(), table["ci_high"].to_numpy() - mean])
+    low, high = headline_bounds(statistics)  # the interval the analysis calls the headline
+    error = np.vstack([mean - table[low].to_numpy(), table[high].to_numpy() - mean])
     for y, m, e0, e1, c in zip(positions, mean, error[0], error[1], colors):
         left.errorbar(
             m, y, xerr=[[e0], [e1]], fmt="o", color=c, markersize=2.5, capsize=1.5, elinewidth=0.7
@@ -281,8 +283,8 @@ def item_statistics_chart(statistics: pd.DataFrame, *, lang: str = "en") -> Figu
     left.set_yticks(positions, [item_label(row, lang=lang) for _, row in table.iterrows()])
     left.set_ylim(max(positions) + 0.7, -0.7)
     left.tick_params(axis="y", length=0)
-    lo = np.nanmin(table["ci_low"]) if table["ci_low"].notna().any() else np.nanmin(mean)
-    hi = np.nanmax(table["ci_high"]) if table["ci_high"].notna().any() else np.nanmax(mean)
+    lo = np.nanmin(table[low]) if table[low].notna().any() else np.nanmin(mean)
+    hi = np.nanmax(table[high]) if table[high].notna().any() else np.nanmax(mean)
     pad = max(0.05, (hi - lo) * 0.08)
     left.set_xlim(max(0, lo - pad), min(5, hi + pad))
     left.xaxis.set_major_locator(ticker.MaxNLocator(nbins=4))  # narrow ranges: no crowded labels
@@ -476,7 +478,8 @@ def hexbin_chart(
 ) -> Figure:
     """Hexbin density of one per-session feature (x, log scale by default) against the score (axis
     limited to the scores present, :func:`score_limits`) with the binned median as a black line
-    outlined in white; the correlation with its bootstrap CI and the legend above the axes."""
+    outlined in white; the correlation with its headline interval (:func:`headline_bounds`) and the
+    legend above the axes."""
     from kokoro_analysis.analyses.feedback.score_features import FEATURES
 
     data = features[[feature, "score"]].dropna()
@@ -523,11 +526,12 @@ def hexbin_chart(
     ax.set_ylim(*score_limits(data["score"]))
     ax.yaxis.set_major_locator(ticker.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     if correlation is not None and np.isfinite(correlation["r"]):
+        low, high = headline_bounds(correlation)  # the interval the analysis calls the headline
         ax.text(  # above the axes: the hexagons reach every corner
             0.0,
             1.02,
-            f"{_symbol(method)} = {_signed(correlation['r'])} [{_signed(correlation['ci_low'])}, "
-            f"{_signed(correlation['ci_high'])}]"
+            f"{_symbol(method)} = {_signed(correlation['r'])} [{_signed(correlation[low])}, "
+            f"{_signed(correlation[high])}]"
             f"\nn = {int(correlation['n']):,}",
             transform=ax.transAxes,
             ha="left",
@@ -576,9 +580,10 @@ def feature_correlation_chart(
     correlations: pd.DataFrame, *, lang: str = "en", method: str = "spearman"
 ) -> Figure:
     """Correlation of each per-session feature with the score, with bootstrap 95 % CIs, sorted: the
-    session interval as a thin line and, when the table has them, the rater interval
-    (``ci_low_rater``/``ci_high_rater``) as a wide grey bar behind it; the legend above the axes
-    names both. Features the paper reports are marked * (the caption says so)."""
+    session interval as a thin line and, when the table has it, the headline interval (two-way,
+    ``ci_low_two_way``/``ci_high_two_way``; else the rater interval) as a wide grey bar behind it;
+    the legend above the axes names both. Features the paper reports are marked * (the caption
+    says so)."""
     table = correlations.dropna(subset=["r"]).sort_values("r")
     labels = table["label_" + schema.pick("ja", "en", lang=lang)]
     ticks = [
@@ -592,14 +597,20 @@ def feature_correlation_chart(
     # a percentile interval need not contain the estimate in tiny samples: clip the whiskers at it
     below = np.clip(table["r"] - table["ci_low"], 0, None)
     above = np.clip(table["ci_high"] - table["r"], 0, None)
-    clustered = {"ci_low_rater", "ci_high_rater"} <= set(table)
-    if clustered:  # the headline interval (raters resampled) as a wide light bar behind
-        rater_below = np.clip(table["r"] - table["ci_low_rater"], 0, None)
-        rater_above = np.clip(table["ci_high_rater"] - table["r"], 0, None)
+    scheme = next(
+        (s for s in ("two_way", "rater") if {f"ci_low_{s}", f"ci_high_{s}"} <= set(table)), None
+    )
+    if scheme:  # the headline interval (raters and counselors resampled) as a wide light bar behind
+        rater_below = np.clip(table["r"] - table[f"ci_low_{scheme}"], 0, None)
+        rater_above = np.clip(table[f"ci_high_{scheme}"] - table["r"], 0, None)
+        resampled = {
+            "two_way": ("評価者×カウンセラーを再抽出", "raters × counselors resampled"),
+            "rater": ("評価者を再抽出", "raters resampled"),
+        }[scheme]
         ax.errorbar(
             table["r"], y, xerr=[rater_below, rater_above], fmt="none", ecolor="0.75",
             elinewidth=3, capsize=0, zorder=1,
-            label=schema.pick("95%CI（評価者を再抽出）", "95% CI, raters resampled", lang=lang),
+            label=schema.pick(f"95%CI（{resampled[0]}）", f"95% CI, {resampled[1]}", lang=lang),
         )  # fmt: skip
     ax.errorbar(
         table["r"], y, xerr=[below, above], fmt="none", ecolor="0.4", elinewidth=0.7, capsize=1.5,
@@ -636,17 +647,19 @@ def feature_correlation_chart(
 
 
 def experience_chart(bins: pd.DataFrame, *, lang: str = "en") -> Figure:
-    """Mean score with 95 % CI by the counselor's experience (the n-th session of that counselor); the
-    number of sessions of each bin under its tick label, so no text sits among the error bars; bins
-    without sessions left out."""
+    """Mean score with the 95 % CI the analysis names as headline (:func:`headline_bounds`) by the
+    counselor's experience (the n-th session of that counselor); the number of
+    sessions of each bin under its tick label, so no text sits among the error bars; bins without
+    sessions left out."""
     fig, ax = new_figure("column", 2.0)
     bins = bins[bins["sessions"] > 0]  # a subset may leave the last bins empty
     x = np.arange(len(bins))
     mean = bins["mean_score"].to_numpy()
+    low, high = headline_bounds(bins)
     ax.errorbar(
         x,
         mean,
-        yerr=[mean - bins["ci_low"], bins["ci_high"] - mean],
+        yerr=[np.clip(mean - bins[low], 0, None), np.clip(bins[high] - mean, 0, None)],
         fmt="o-",
         color="black",
         markersize=3,

@@ -15,6 +15,7 @@ from kokoro_analysis.finetune.data import TEST_SUBSET, TRAIN_SUBSETS
 from kokoro_analysis.finetune.predictions import (
     GENERATION_COLUMNS,
     SCORE_COLUMNS,
+    STRICT_COLUMNS,
     Evaluation,
     ResponseTestSet,
     evaluate,
@@ -23,14 +24,27 @@ from kokoro_analysis.finetune.predictions import (
     score_test_sets,
 )
 from kokoro_analysis.paths import PROJECT_ROOT
+from kokoro_analysis.published import Column, TableSpec, Words, register
 from kokoro_analysis.reported import Record, load_reported, snake_key
 
 REPORTED_SOURCE = "reported (secondary source)"
 MEASURED_SOURCE = "measured here"
 GENERATION_TABLE_COLUMNS = ["Model", *GENERATION_COLUMNS.values(), "Tokens", "Source"]
-SCORE_TABLE_COLUMNS = ["Model", "Test set", *SCORE_COLUMNS.values(), "Source"]
-SCORE_FLOAT_FORMAT = dict(zip(SCORE_COLUMNS.values(), ["{:.2f}", "{:.2f}", "{:.4f}", "{:.3f}"]))
-"""Table precision: ACC and ACC_soft in percent (2 dp), MAE 4 dp (as reported), ρ 3 dp."""
+SCORE_TABLE_COLUMNS = [
+    "Model",
+    "Test set",
+    *SCORE_COLUMNS.values(),
+    *STRICT_COLUMNS.values(),
+    "Source",
+]
+SCORE_FLOAT_FORMAT = dict(
+    zip(
+        [*SCORE_COLUMNS.values(), *STRICT_COLUMNS.values()],
+        ["{:.2f}", "{:.2f}", "{:.4f}", "{:.3f}", "{:.1f}", "{:.2f}", "{:.2f}", "{:.4f}"],
+    )
+)
+"""Table precision: ACC and ACC_soft in percent (2 dp), MAE 4 dp (as reported), ρ 3 dp; the parse
+rate in percent (1 dp) and the strict metrics as their parsed-only counterparts."""
 GENERATION_FLOAT_FORMAT = {
     **{label: "{:.2f}" for label in GENERATION_COLUMNS.values()},
     "Tokens": "{:.1f}",
@@ -121,6 +135,12 @@ def evaluations_frame(evaluations: Sequence[Evaluation], kind: str) -> pd.DataFr
         file = f"predictions/{evaluation.path.name if evaluation.path else evaluation.name}"
         settings = run_settings(evaluation.meta)
         source = f"{MEASURED_SOURCE} ({file}{'; ' + settings if settings else ''})"
+        if not evaluation.complete:
+            done, total = evaluation.coverage
+            source += (
+                f"; INCOMPLETE: {done:,} of {total:,} predicted, not scored (run the same "
+                f"command again to finish the file)"
+            )
         rows.append(
             {
                 "model": model_label(evaluation),
@@ -204,7 +224,7 @@ def score_table(measured: pd.DataFrame, reported: pd.DataFrame | None = None) ->
             "Source": _sources(measured),
         }
     )
-    return pd.concat([reported[SCORE_TABLE_COLUMNS], ours], ignore_index=True)
+    return pd.concat([reported.reindex(columns=SCORE_TABLE_COLUMNS), ours], ignore_index=True)
 
 
 def predictions_folder(predictions_dir: str | os.PathLike | None = None) -> Path:
@@ -217,7 +237,9 @@ def evaluate_folder(
     folder: str | os.PathLike, corpus: Corpus, *, response_test_set: ResponseTestSet, seed: int = 0
 ) -> list[Evaluation]:
     """Score every ``*.jsonl`` in ``folder`` (sorted by name; none when the folder does not exist).
-    A file that cannot be scored raises :class:`PredictionsError` (never skipped silently)."""
+    A file whose ``generate`` / ``predict-scores`` run has not finished gives an unscored row with
+    its coverage (``Evaluation.coverage``); any other file that cannot be scored raises
+    :class:`PredictionsError` (never skipped silently)."""
     folder = Path(folder)
     paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
     sets = score_test_sets(corpus, seed) if paths else None
@@ -228,6 +250,7 @@ def evaluate_folder(
             seed=seed,
             response_test_set=response_test_set,
             score_sets=sets,
+            incomplete_ok=True,
         )
         for path in paths
     ]
@@ -281,17 +304,120 @@ def measured_records(
     return records
 
 
-TABLES: dict[str, dict] = {
-    "finetuning_data": {"thousands": True, "formats": {"mean_context_turns": "{:.1f}"}},
-    "finetuning_score_split": {"thousands": True, "formats": {"mean_item_score": "{:.2f}"}},
-    "finetuning_reported_generation": {"formats": GENERATION_FLOAT_FORMAT},
-    "finetuning_reported_score": {"formats": SCORE_FLOAT_FORMAT},
-    "finetuning_generation": {
-        "width": "full",
-        "formats": GENERATION_FLOAT_FORMAT,
-        "columns": ["Model", *GENERATION_COLUMNS.values()],
+def source_cell(source: str) -> Words | None:
+    """The Source cell of a result row: reported, or measured (here, or from a predictions file)."""
+    for prefix, words in (
+        (REPORTED_SOURCE.split(" (")[0], Words("reported", "報告値")),
+        (MEASURED_SOURCE, Words("measured", "計測値")),
+    ):
+        if isinstance(source, str) and source.startswith(prefix):
+            return words
+    return None
+
+
+MODEL_CELLS = {
+    "Llama-3.1-Swallow-8B-Instruct (not fine-tuned)": Words(
+        "Llama-3.1-Swallow-8B-Instruct, untuned", "Llama-3.1-Swallow-8B-Instruct（未調整）"
+    ),
+    "Human reference (test targets)": Words(
+        "Human reference (test targets)", "人間の応答（テストの正解）"
+    ),
+    "Echo last client turn": Words("Echo last client turn", "直前のクライアント発話の反復"),
+    **{
+        f"Most frequent counselor turn ({subset})": Words(
+            f"Most frequent counselor turn ({subset})", f"最頻のカウンセラー発話（{subset}）"
+        )
+        for subset in TRAIN_SUBSETS
     },
-    "finetuning_score_prediction": {"formats": SCORE_FLOAT_FORMAT},
+    **{
+        f"TF-IDF retrieval ({subset})": Words(
+            f"TF-IDF retrieval ({subset})", f"TF-IDF 検索（{subset}）"
+        )
+        for subset in TRAIN_SUBSETS
+    },
 }
-"""How each table of this module is published (fields of
-:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""
+"""Japanese names of the models and baselines (others are shown as they are)."""
+
+DATA = TableSpec(
+    "finetuning_data",
+    title=Words(
+        "Fine-tuning data per subset: sessions, turns and examples (target counselor turns), "
+        "computed from the data.",
+        "ファインチューニング用データ：部分集合ごとのセッション数と事例数（データから算出）。",
+    ),
+    thousands=True,
+    formats={"mean_context_turns": "{:.1f}"},
+    records=data_records,
+)
+SCORE_SPLIT = TableSpec(
+    "finetuning_score_split",
+    title=Words(
+        "Score-prediction splits (sessions, mean item score 0–5).",
+        "評価スコア予測の分割（セッション数と項目平均、0〜5）。",
+    ),
+    thousands=True,
+    formats={"mean_item_score": "{:.2f}"},
+)
+REPORTED_GENERATION = TableSpec(
+    "finetuning_reported_generation",
+    title=Words(
+        "Response generation as reported (secondary source, not verified); metrics ×100.",
+        "応答生成の報告値（二次資料、未検証）。各指標 ×100。",
+    ),
+    formats=GENERATION_FLOAT_FORMAT,
+)
+REPORTED_SCORE = TableSpec(
+    "finetuning_reported_score",
+    title=Words(
+        "Score prediction as reported (secondary sources, not verified); ACC and ACC_soft in "
+        "percent, MAE in item points.",
+        "評価スコア予測の報告値（二次資料、未検証；ACC は百分率）。",
+    ),
+    formats=SCORE_FLOAT_FORMAT,
+)
+GENERATION = TableSpec(
+    "finetuning_generation",
+    title=Words("Response generation by model.", "モデル別の応答生成。"),
+    columns=(
+        Column("Model", Words("Model", "モデル"), cells=MODEL_CELLS),
+        Column(
+            "Source",
+            Words("Source", "出典"),
+            cells=source_cell,
+            means=Words(
+                "reported by a secondary source (unknown test contexts, tokenizer and decoding, so "
+                "not comparable digit by digit with the measured rows) or measured here on "
+                "{test_set} with {tokenizer}",
+                "二次資料の報告値（テスト文脈・トークナイザ・デコード設定が不明のため、計測値と桁単位では"
+                "比較できない）、または本表での計測値（{test_set}、トークン：{tokenizer}）",
+            ),
+        ),
+        *(Column(label, Words(label, label), "{:.2f}") for label in GENERATION_COLUMNS.values()),
+    ),
+    method=Words(
+        "BLEU-1, BLEU-4, ROUGE-L, Dist-1 and Dist-2 ×100; –: not available.",
+        "BLEU-1、BLEU-4、ROUGE-L、Dist-1、Dist-2 は ×100。–：値なし。",
+    ),
+    width="full",
+    missing="–",
+)
+SCORE_PREDICTION = TableSpec(
+    "finetuning_score_prediction",
+    title=Words(
+        "Score prediction. The reported rows (secondary sources) used an unknown test set and are "
+        "not comparable with the rows measured here; measured baselines are trained on the full "
+        "subset's training sessions. ACC and ACC_soft in percent, on the parsed answers; Parsed % "
+        "is the share of answers that held 20 scores; the strict columns count an unparseable "
+        "answer as wrong (no match, the largest absolute error its true score allows) over every "
+        "session (blank for the baselines, which always answer).",
+        "評価スコア予測。報告値（二次資料）のテスト集合は不明で、本表の計測値とは比較できない。計測値の"
+        "ベースラインは full の学習セッションで学習。ACC・ACC_soft・MAE は解析できた回答のみで計算。"
+        "Parsed % は20項目を解析できた回答の割合、strict は解析できない回答を誤り（一致なし、真の値で最大の"
+        "絶対誤差）として全セッションで計算（常に回答するベースラインは空欄）。",
+    ),
+    formats=SCORE_FLOAT_FORMAT,
+)
+TABLES = register(
+    DATA, SCORE_SPLIT, REPORTED_GENERATION, REPORTED_SCORE, GENERATION, SCORE_PREDICTION
+)
+"""The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""
