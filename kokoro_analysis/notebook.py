@@ -177,12 +177,20 @@ def start(
     seed: int = 0,
     topic: str | None = None,
     lenient: bool = False,
+    ignores_topic: bool = False,
 ) -> NotebookRun:
     """Validate the parameters, load the corpus, apply paper style; return the run context.
 
     ``topic`` restricts every analysis to sessions whose ``topic_main_en`` or ``topic_main_jp`` equals it.
     ``lenient`` skips sessions with problems (counted and printed) instead of stopping with an error.
+    ``ignores_topic``: the notebook is about all topics (``./run_all.sh -p topic …`` passes a topic to
+    every notebook): a topic given says in one printed line that it does not apply, and is ignored.
     """
+    if topic and ignores_topic:
+        print(
+            f"topic {topic!r} does not apply to {notebook}: it covers every topic, as without one"
+        )
+        topic = None
     if subset not in schema.SUBSETS:
         raise ValueError(
             f"parameter subset must be one of {', '.join(schema.SUBSETS)}, not {subset!r}"

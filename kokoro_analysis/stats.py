@@ -1078,3 +1078,15 @@ def standardized_alpha(corr) -> float:
     k = len(corr)
     mean = float(np.nanmean(corr[np.triu_indices(k, 1)]))
     return k * mean / (1 + (k - 1) * mean)
+
+
+def reflected_kde(values, grid, *, low: float, high: float) -> np.ndarray:
+    """Gaussian kernel density of ``values`` (Scott's bandwidth, :func:`scipy.stats.gaussian_kde`)
+    at ``grid``, for data bounded to [low, high]: the mass the kernels put beyond either bound is
+    reflected back inside (Silverman 1986, 3.10), so the estimate does not fall away at a bound that
+    cuts the distribution off, and it integrates to 1 over [low, high]; 0 outside."""
+    values = np.asarray(values, dtype=float)
+    grid = np.asarray(grid, dtype=float)
+    kde = stats.gaussian_kde(values)
+    density = kde(grid) + kde(2 * low - grid) + kde(2 * high - grid)
+    return np.where((grid >= low) & (grid <= high), density, 0.0)

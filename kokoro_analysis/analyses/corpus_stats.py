@@ -734,7 +734,7 @@ STATISTICS_VS_REPORTED = TableSpec(
         "The corpus statistics against the values the authors print.",
         "コーパス統計と著者の印字値の比較。",
     ),
-    formats={"ours": "{:.4f}"},
+    formats={"ours": "{:,.6g}"},  # counts as 6,589, not 6589.0000
 )
 ADDITIONAL_STATISTICS = TableSpec(
     "corpus_additional_statistics",

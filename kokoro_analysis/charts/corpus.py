@@ -21,6 +21,8 @@ from kokoro_analysis.text.glossary import word_label
 
 __all__ = [
     "ROLE_COLORS",
+    "ROLE_LINESTYLES",
+    "ROLE_MARKERS",
     "both_roles_chart",
     "distribution_chart",
     "role_label",
@@ -32,8 +34,15 @@ __all__ = [
 ]
 
 ROLE_COLORS = {"counselor": "#0173B2", "client": "#DE8F05", "total": "#222222"}
-"""Role colours, also distinct in greyscale (lightness about 45, 65 and 13)."""
-"""Colour per role (seaborn colorblind blue / orange; grey for all messages)."""
+"""Colour per role (seaborn colorblind blue and orange; near-black for all messages)."""
+ROLE_LINESTYLES = {"counselor": "-", "client": (0, (4, 1.5)), "total": (0, (6, 1.5, 1.5, 1.5))}
+"""Line pattern per role: colour alone does not survive greyscale printing (the counselor's blue
+and the near-black of all messages print as two dark greys)."""
+ROLE_MARKERS = {"counselor": "o", "client": "s", "total": "^"}
+"""Marker per role, for figures whose line pattern says something else (:func:`type_token_chart`)."""
+ROLE_OFFSETS = {"counselor": 0.0, "client": 0.067, "total": 0.133}
+"""Where along a line (fraction of the axes) a role's markers start, so lines that run together
+do not stack their markers."""
 ROLE_LABELS = {**_ROLE_NAMES, "total": ("全体", "All")}
 """Display names (Japanese, English) of the roles (``schema.ROLE_LABELS``) and of all messages."""
 _SHARE_LABEL = ("割合 (%)", "Share (%)")
@@ -78,8 +87,9 @@ def distribution_chart(
     width: str = "column",
     height: float | None = None,
 ) -> Figure:
-    """Step histograms of one quantity for several roles, as the share (%) of each role's values per bin
-    (so roles with different counts compare), with each role's median marked by a dotted line.
+    """Step histograms of one quantity for several roles (each in its colour and line pattern), as the
+    share (%) of each role's values per bin (so roles with different counts compare), with each role's
+    median marked by a dotted line in its colour (a grey dotted "Median" key in the legend).
 
     ``xlabel``: (Japanese, English). ``log_x``: logarithmic bins and axis (``per_decade`` bins per
     decade; half-integer edges for integer data) and the y axis is the share per tenth of a decade
@@ -112,6 +122,7 @@ def distribution_chart(
             share,
             edges,
             color=color,
+            linestyle=ROLE_LINESTYLES.get(role, "-") if len(arrays) > 1 else "-",
             label=role_label(role, lang=lang) if role in ROLE_LABELS else role,
             linewidth=1.0,
         )
@@ -127,7 +138,15 @@ def distribution_chart(
     # layout than printed, and pushed the y label off the figure's left edge
     ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
     if len(arrays) > 1:
-        ax.legend(loc="best")
+        ax.plot(
+            [],
+            [],
+            color="0.5",
+            linestyle=":",
+            linewidth=0.8,
+            label=pick("中央値", "Median", lang=lang),
+        )
+        ax.legend(loc="upper right", handlelength=2.2)
     return fig
 
 
@@ -177,20 +196,22 @@ def sessions_per_person_chart(per_role: Mapping[str, pd.Series], *, lang: str = 
     dotted."""
     fig = distribution_chart(
         per_role,
-        ("ID あたりの対話数", "Sessions per person id"),
+        ("1人あたりの対話数", "Sessions per person"),
         lang=lang,
         log_x=True,
         per_decade=6,
     )
     ax = fig.axes[0]
     ax.get_legend().remove()
-    handles, _ = ax.get_legend_handles_labels()
+    handles, labels = ax.get_legend_handles_labels()
+    people = {role_label(role, lang=lang): len(v) for role, v in per_role.items()}
     ax.legend(
         handles,
-        [f"{role_label(role, lang=lang)} (n = {len(v):,})" for role, v in per_role.items()],
+        [f"{label} (n = {people[label]:,})" if label in people else label for label in labels],
         loc="lower center",
         bbox_to_anchor=(0.5, 1.0),
         ncols=2,
+        handlelength=2.2,
     )
     return fig
 
@@ -235,8 +256,9 @@ def _compact(value: float) -> str:
 
 
 def type_token_chart(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
-    """Vocabulary size vs tokens read (corpus order), log–log; colour = role, solid = surface forms,
-    dashed = lemmas (``growth`` from :func:`kokoro_analysis.text.lexical.type_token_growth`)."""
+    """Vocabulary size vs tokens read (corpus order), log–log; role = colour and marker, solid =
+    surface forms, dashed = lemmas (``growth`` from :func:`kokoro_analysis.text.lexical.type_token_growth`).
+    The legend keys the roles by their markers and the units by grey line patterns."""
     fig, ax = new_figure("column", 2.4)
     styles = {"surface": "-", "lemma": "--"}
     for (role, unit), part in growth.groupby(["role", "unit"], sort=False):
@@ -246,6 +268,9 @@ def type_token_chart(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
             color=ROLE_COLORS.get(role),
             linestyle=styles.get(unit, ":"),
             linewidth=1.0,
+            marker=ROLE_MARKERS.get(role),
+            markersize=3,
+            markevery=(ROLE_OFFSETS.get(role, 0.0), 0.2),  # evenly along the log axes, staggered
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -255,21 +280,19 @@ def type_token_chart(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.xaxis.set_major_locator(LogLocator(base=10, numticks=9))
     ax.set_xlabel(pick("読んだトークン数", "Tokens read", lang=lang))
     ax.set_ylabel(pick("異なり語数", "Vocabulary size (types)", lang=lang))
+    roles = set(growth["role"])
     handles = [
-        ax.plot([], [], color=ROLE_COLORS[r], label=role_label(r, lang=lang))[0]
+        ax.plot([], [], color=ROLE_COLORS[r], linestyle="none", marker=ROLE_MARKERS[r],
+                markersize=3, label=role_label(r, lang=lang))[0]
         for r in ROLE_COLORS
-        if r in set(growth["role"])
-    ]
+        if r in roles
+    ]  # fmt: skip
+    names = {
+        "surface": pick("表層形", "Surface forms", lang=lang),
+        "lemma": pick("語彙素", "Lemmas", lang=lang),
+    }
     handles += [
-        ax.plot(
-            [],
-            [],
-            color="black",
-            linestyle=styles[u],
-            label=pick("表層形", "surface forms", lang=lang)
-            if u == "surface"
-            else pick("語彙素", "lemmas", lang=lang),
-        )[0]
+        ax.plot([], [], color="0.45", linestyle=styles[u], label=names[u])[0]
         for u in styles
         if u in set(growth["unit"])
     ]

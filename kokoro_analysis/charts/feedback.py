@@ -4,19 +4,19 @@ or :mod:`kokoro_analysis.analyses.feedback.raters` and ``lang`` ("en" or "ja") a
 
 from __future__ import annotations
 
-import textwrap
+import itertools
 
 import numpy as np
 import pandas as pd
 from matplotlib import patheffects, ticker
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
-from scipy import stats
 from scipy.cluster import hierarchy
 
 from kokoro_analysis.charts.style import new_figure, score_limits
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.published import headline_bounds
+from kokoro_analysis.stats import reflected_kde
 from kokoro_analysis.text.glossary import word_label
 
 SHORT_LABELS_JA = {12: "相談終了のタイミング・円滑さ"}
@@ -30,8 +30,9 @@ HIGH_COLOR, LOW_COLOR = "#2166ac", "#b2182b"
 
 
 def _symbol(method: str) -> str:
-    """ρ for Spearman, r for Pearson."""
-    return "ρ" if method == "spearman" else "r"
+    """ρ for Spearman, r for Pearson, as mathtext: the Japanese font draws ρ full-width, which
+    reads as "( ρ )" in Latin text."""
+    return r"$\rho$" if method == "spearman" else "$r$"
 
 
 def item_label(row: pd.Series, *, lang: str, numbered: bool = True) -> str:
@@ -52,11 +53,13 @@ def _block_label(block: str, lang: str) -> str:
 def score_distribution_chart(
     dialogues: pd.DataFrame, *, lang: str = "en", bin_width: int = 2
 ) -> Figure:
-    """Density histogram of the score (sessions whose score a flag changed stacked separately;
-    ``bin_width`` points per bin, 1 when the scores span under 20 points), a Gaussian KDE of all
-    scores, mean and median, and the subset bounds (70 and 99, :data:`schema.SUBSETS`) with the
-    subsets' names above the axes. The score axis covers the data (:func:`score_limits`: 0–100 for
-    the full corpus); the legend sits below the axes, covering no bar."""
+    """Density histogram of the score (sessions whose score a flag changed stacked separately, when
+    there are any; ``bin_width`` points per bin, 1 when the scores span under 20 points), a Gaussian
+    KDE of all scores reflected at the lowest and highest score (:func:`~kokoro_analysis.stats.reflected_kde`),
+    mean and median (one line naming both when they are too close to tell apart), and the subset
+    bounds (70 and 99, :data:`schema.SUBSETS`) that have scores on both sides, with the names of the
+    subsets above the axes when scores fall in more than one. The score axis covers the data (:func:`score_limits`: 0–100 for the full corpus);
+    the legend sits below the axes, covering no bar."""
     fig, ax = new_figure("column", 2.5)
     scores = dialogues["score"].to_numpy(dtype=float)
     flagged = dialogues["score_branch"].to_numpy() != "sum"
@@ -66,54 +69,66 @@ def score_distribution_chart(
     # integer scores: bins of ``bin_width`` whole points centred on them (the last one narrower when
     # the range holds a number of points not divisible by it), no bin holding more points than another
     edges = np.append(np.arange(lo - 0.5, hi + 0.5, bin_width), hi + 0.5)
+    parts = [(scores[~flagged], "#a6bddb", schema.pick("項目の合計", "Item sum", lang=lang))]
+    if flagged.any():  # light and dark: distinct in greyscale
+        label = schema.pick("フラグで減点（半減・0点）", "Changed by a flag", lang=lang)
+        parts.append((scores[flagged], "#cc4c02", label))
+    values, colors, labels = (list(column) for column in zip(*parts))
     ax.hist(
-        [scores[~flagged], scores[flagged]],
+        values,
         bins=edges,
-        density=True,  # stacked: the two parts together integrate to 1
+        density=True,  # stacked: the parts together integrate to 1
         stacked=True,
-        color=["#a6bddb", "#cc4c02"],  # light and dark: distinct in greyscale
+        color=colors,
         edgecolor="white",
         linewidth=0.2,
-        label=[
-            schema.pick("項目の合計", "Item sum", lang=lang),
-            schema.pick("フラグで減点（半減・0点）", "Changed by a flag", lang=lang),
-        ],
+        label=labels,
     )
     if len(np.unique(scores)) >= 5:  # a density estimate needs a few distinct scores
-        grid = np.linspace(lo, hi, 401)
-        ax.plot(grid, stats.gaussian_kde(scores)(grid), color="black", linewidth=0.8, label="KDE")
+        # reflected at the ends of the scores present: a plain KDE would fall away where the scale
+        # (0, 100) or a subset (70 and 98 for High) cuts the distribution off
+        first, last = scores.min() - 0.5, scores.max() + 0.5
+        grid = np.linspace(first, last, 401)
+        density = reflected_kde(scores, grid, low=first, high=last)
+        ax.plot(grid, density, color="black", linewidth=0.8, label="KDE")
     if len(scores):
-        mean, median = scores.mean(), np.median(scores)
-        ax.axvline(
-            mean,
-            color="black",
-            linestyle="--",
-            linewidth=0.7,
-            label=schema.pick(f"平均 {mean:.2f}", f"Mean {mean:.2f}", lang=lang),
-        )
-        ax.axvline(
-            median,
-            color="black",
-            linestyle=":",
-            linewidth=0.9,
-            label=schema.pick(f"中央値 {median:g}", f"Median {median:g}", lang=lang),
-        )
+        _center_lines(ax, scores, min_gap=max(bin_width, 0.02 * (hi - lo)), lang=lang)
     for bound in (schema.HIGH_SCORE, schema.TEST_SCORE):  # between the bins of bound - 1 and bound
-        if lo < bound <= hi:
+        if (scores < bound).any() and (scores >= bound).any():  # scores on both sides
             ax.axvline(bound - 0.5, color="0.6", linewidth=0.5)
-    above = ax.get_xaxis_transform()  # x in data, y in axes coordinates
-    for subset in ("low", "high", "test"):  # names at the middle of the visible part of each range
+    bands = []  # the subsets holding scores, each named at the middle of its visible part
+    for subset in ("low", "high", "test"):
         low, high = max(schema.SUBSETS[subset][0], lo), min(schema.SUBSETS[subset][1], hi)
-        if high >= low:
-            name = schema.pick(*SUBSET_BAND_LABELS[subset], lang=lang)
-            ax.text((low + high) / 2, 1.01, name, transform=above, ha="center", va="bottom",
-                    fontsize=6, color="0.4")  # fmt: skip
+        if high >= low and ((scores >= low) & (scores <= high)).any():
+            bands.append(((low + high) / 2, schema.pick(*SUBSET_BAND_LABELS[subset], lang=lang)))
+    if len(bands) > 1:  # one band alone is the subset the scope note names
+        above = ax.get_xaxis_transform()  # x in data, y in axes coordinates
+        for x, name in bands:
+            ax.text(x, 1.01, name, transform=above, ha="center", va="bottom", fontsize=6,
+                    color="0.4")  # fmt: skip
     ax.set_xlim(lo - 0.5, hi + 0.5)
+    ax.set_ylim(bottom=0)
     ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     ax.set_xlabel(schema.pick("評価点（0–100）", "Score (0–100)", lang=lang))
     ax.set_ylabel(schema.pick("密度", "Density", lang=lang))
-    fig.legend(loc="outside lower center", ncols=3, fontsize=6, handlelength=1.5, columnspacing=1.0)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=6, handlelength=1.5, columnspacing=1.0)
     return fig
+
+
+def _center_lines(ax, scores: np.ndarray, *, min_gap: float, lang: str) -> None:
+    """The mean (dashed) and median (dotted) as vertical lines; one dotted line naming both when
+    they are closer than ``min_gap`` score points (two lines there could not be told apart)."""
+    mean, median = scores.mean(), np.median(scores)
+    median_label = schema.pick(f"中央値 {median:g}", f"Median {median:g}", lang=lang)
+    mean_label = schema.pick(f"平均 {mean:.2f}", f"Mean {mean:.2f}", lang=lang)
+    if abs(mean - median) < min_gap:
+        label = schema.pick(
+            f"{median_label}（{mean_label}）", f"{median_label} (mean {mean:.2f})", lang=lang
+        )
+        ax.axvline(median, color="black", linestyle=":", linewidth=0.9, label=label)
+        return
+    ax.axvline(mean, color="black", linestyle="--", linewidth=0.7, label=mean_label)
+    ax.axvline(median, color="black", linestyle=":", linewidth=0.9, label=median_label)
 
 
 # --------------------------------------------------------------------------- 2. items
@@ -133,9 +148,22 @@ def _items_with_gaps(table: pd.DataFrame) -> tuple[list[float], list[tuple[str, 
     return positions, headings
 
 
+def _block_spans(
+    positions: list[float], headings: list[tuple[str, float]]
+) -> list[tuple[float, float]]:
+    """(first, last) y position of the items of each block (the rows between two headings)."""
+    starts = [y for _, y in headings] + [float("inf")]
+    return [
+        (min(inside), max(inside))
+        for top, bottom in itertools.pairwise(starts)
+        if (inside := [y for y in positions if top < y < bottom])
+    ]
+
+
 def item_distribution_chart(distribution: pd.DataFrame, *, lang: str = "en") -> Figure:
     """Diverging stacked bars of the answers 0–5 per item (percent of sessions), centred between 2
-    and 3: answers 0–2 extend left, 3–5 right. Items grouped by block, in questionnaire order."""
+    and 3: answers 0–2 extend left, 3–5 right (the legend lists the answers given). Items grouped by
+    block, in questionnaire order."""
     table = distribution.sort_values("number")
     levels = [str(v) for v in range(schema.ITEM_MIN, schema.ITEM_MAX + 1)]
     shares = table[levels].to_numpy(dtype=float)
@@ -153,7 +181,7 @@ def item_distribution_chart(distribution: pd.DataFrame, *, lang: str = "en") -> 
             color=ANSWER_COLORS[j],
             edgecolor="white",
             linewidth=0.3,
-            label=level,
+            label=level if shares[:, j].any() else "_nolegend_",  # only answers given
         )
         for y, start, width in zip(positions, left, shares[:, j]):
             if width >= 7:
@@ -168,7 +196,8 @@ def item_distribution_chart(distribution: pd.DataFrame, *, lang: str = "en") -> 
                     color="white" if dark else "black",
                 )
         left = left + shares[:, j]
-    ax.axvline(0, color="black", linewidth=0.6)
+    for start, end in _block_spans(positions, headings):  # not through the block headings
+        ax.vlines(0, start - 0.5, end + 0.5, color="black", linewidth=0.6)
     for block, y in headings:
         ax.text(
             0.0,
@@ -218,6 +247,7 @@ def item_statistics_chart(statistics: pd.DataFrame, *, lang: str = "en") -> Figu
     fig, (left, right) = new_figure(
         "full", 3.6, ncols=2, sharey=True, gridspec_kw={"width_ratios": [1.3, 1]}
     )
+    fig.get_layout_engine().set(wspace=0.06)  # the panels' end tick labels (5.00, −0.2) apart
     colors = ["#1b9e77" if b == "overall_impression" else "#7570b3" for b in table["block"]]
     mean = table["mean"].to_numpy()
     low, high = headline_bounds(statistics)  # the interval the analysis calls the headline
@@ -248,6 +278,7 @@ def item_statistics_chart(statistics: pd.DataFrame, *, lang: str = "en") -> Figu
             va="center",
             fontsize=7,
             color="0.2",
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},  # over the grid lines
         )
     left.set_yticks(positions, [item_label(row, lang=lang) for _, row in table.iterrows()])
     left.set_ylim(max(positions) + 0.7, -0.7)
@@ -367,8 +398,9 @@ def item_correlation_chart(
     lang: str = "en",
     method: str = "spearman",
 ) -> Figure:
-    """Inter-item correlation matrix in hierarchical-clustering order (dendrogram on top, aligned with the
-    columns): the lower triangle, each pair once with its value printed (6 pt)."""
+    """Inter-item correlation matrix in hierarchical-clustering order (dendrogram on top, its leaves
+    over the columns): the lower triangle without the diagonal, each pair once with its value
+    printed (6 pt); so the first item has no row and the last no column."""
     fig = plt.figure(figsize=(6.3, 5.6), layout="constrained")
     grid = fig.add_gridspec(2, 2, height_ratios=[0.8, 6], width_ratios=[40, 1])
     tree_ax, ax, bar_ax = (
@@ -382,11 +414,16 @@ def item_correlation_chart(
     )
     order = dendrogram["leaves"]
     n = len(order)
-    tree_ax.set_xlim(0, 10 * n)  # scipy puts leaf i at x = 10 i + 5
+    # the lower triangle without the diagonal: rows are the leaves but the first, columns the leaves
+    # but the last; leaf i (scipy draws it at x = 10 i + 5) stands over column i, so the last leaf
+    # hangs one column past the matrix, above the colour bar
+    tree_ax.set_xlim(0, 10 * (n - 1))
+    for artist in tree_ax.collections:
+        artist.set_clip_on(False)
     tree_ax.axis("off")
     keys = list(corr.index)
-    values = corr.to_numpy()[np.ix_(order, order)].astype(float)
-    values[np.triu_indices(n)] = np.nan  # lower triangle: each pair once, no diagonal
+    values = corr.to_numpy()[np.ix_(order[1:], order[:-1])].astype(float)
+    values[np.triu_indices(n - 1, k=1)] = np.nan  # each pair once
     finite = values[np.isfinite(values)]
     low = np.floor(finite.min() * 10) / 10 if finite.size else 0.0
     high = np.ceil(finite.max() * 10) / 10 if finite.size else 1.0
@@ -394,7 +431,7 @@ def item_correlation_chart(
     image = ax.imshow(values, cmap=cmap, vmin=low, vmax=max(high, low + 0.1), aspect="auto")
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
-            text = f"{value:.2f}"[1:] if 0 <= value < 1 else _signed(value)
+            text = _without_leading_zero(value)
             light = value > low + 0.6 * (high - low)
             ax.text(
                 j,
@@ -405,10 +442,16 @@ def item_correlation_chart(
                 fontsize=6,
                 color="black" if light else "white",
             )
-    ax.set_xlim(-0.5, n - 0.5)
+    ax.set_xlim(-0.5, n - 1.5)
     rows = items.loc[[keys[i] for i in order]]
-    ax.set_yticks(range(n), [item_label(row, lang=lang) for _, row in rows.iterrows()], fontsize=6)
-    ax.set_xticks(range(n), [f"Q{int(k)}" for k in rows["number"]], fontsize=6, rotation=90)
+    ax.set_yticks(
+        range(n - 1),
+        [item_label(row, lang=lang) for _, row in rows.iloc[1:].iterrows()],
+        fontsize=6,
+    )
+    ax.set_xticks(
+        range(n - 1), [f"Q{int(k)}" for k in rows["number"].iloc[:-1]], fontsize=6, rotation=90
+    )
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -457,6 +500,7 @@ def hexbin_chart(
         bar = fig.colorbar(
             hexes, ax=ax, label=schema.pick("セッション数", "Sessions", lang=lang), pad=0.01
         )
+        bar.set_ticks(_count_ticks(hexes.norm.vmax))  # 1-2-5 steps, the top end labelled
         bar.ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         bar.ax.yaxis.set_minor_formatter(ticker.NullFormatter())
         if log_x:
@@ -497,6 +541,25 @@ def hexbin_chart(
     return fig
 
 
+def _without_leading_zero(value: float) -> str:
+    """A correlation in a heatmap cell: two decimals without the leading zero (.64, −.05), so it
+    fits the cell; 1.00 and −1.00 whole."""
+    value = round(value, 2) + 0.0  # −0.004 prints as .00, not −.00
+    text = _signed(value)
+    return text.replace("0.", ".", 1) if abs(value) < 1 else text
+
+
+def _count_ticks(top: float) -> list[float]:
+    """Ticks of a logarithmic count scale from 1 to ``top``: 1, 2, 5, 10, 20 … and ``top`` itself
+    (replacing the last round tick when that is within a factor 1.5, so their labels do not crowd)."""
+    top = float(top)
+    decades = range(int(np.floor(np.log10(max(top, 1)))) + 1)
+    ticks = [m * 10**d for d in decades for m in (1, 2, 5) if m * 10**d <= top]
+    if top / ticks[-1] < 1.5 and len(ticks) > 1:
+        ticks.pop()
+    return [*ticks, top] if top > ticks[-1] else ticks
+
+
 def _signed(value: float) -> str:
     """Two decimals with a true minus sign."""
     return f"{value:.2f}".replace("-", "\u2212")
@@ -518,9 +581,17 @@ def feature_correlation_chart(
 ) -> Figure:
     """Correlation of each per-session feature with the score, with bootstrap 95 % CIs, sorted: the
     session interval as a thin line and, when the table has it, the headline interval (two-way,
-    ``ci_low_two_way``/``ci_high_two_way``; else the rater interval) as a wide grey bar behind it."""
+    ``ci_low_two_way``/``ci_high_two_way``; else the rater interval) as a wide grey bar behind it;
+    the legend above the axes names both. Features the paper reports are marked * (the caption
+    says so)."""
     table = correlations.dropna(subset=["r"]).sort_values("r")
-    fig, ax = new_figure("column", 0.6 + 0.19 * max(len(table), 1))
+    labels = table["label_" + schema.pick("ja", "en", lang=lang)]
+    ticks = [
+        _wrap_label(label, lang) + (" *" if key else "")
+        for label, key in zip(labels, table["reported_key"])
+    ]
+    lines = max((tick.count("\n") + 1 for tick in ticks), default=1)
+    fig, ax = new_figure("column", 0.75 + (0.05 + 0.1 * lines) * max(len(table), 1))
     y = np.arange(len(table))
     colors = [HIGH_COLOR if r > 0 else LOW_COLOR for r in table["r"]]
     # a percentile interval need not contain the estimate in tiny samples: clip the whiskers at it
@@ -532,24 +603,25 @@ def feature_correlation_chart(
     if scheme:  # the headline interval (raters and counselors resampled) as a wide light bar behind
         rater_below = np.clip(table["r"] - table[f"ci_low_{scheme}"], 0, None)
         rater_above = np.clip(table[f"ci_high_{scheme}"] - table["r"], 0, None)
+        resampled = {
+            "two_way": ("評価者×カウンセラーを再抽出", "raters × counselors resampled"),
+            "rater": ("評価者を再抽出", "raters resampled"),
+        }[scheme]
         ax.errorbar(
             table["r"], y, xerr=[rater_below, rater_above], fmt="none", ecolor="0.75",
             elinewidth=3, capsize=0, zorder=1,
+            label=schema.pick(f"95%CI（{resampled[0]}）", f"95% CI, {resampled[1]}", lang=lang),
         )  # fmt: skip
     ax.errorbar(
-        table["r"], y, xerr=[below, above], fmt="none", ecolor="0.4", elinewidth=0.7, capsize=1.5
-    )
+        table["r"], y, xerr=[below, above], fmt="none", ecolor="0.4", elinewidth=0.7, capsize=1.5,
+        label=schema.pick("95%CI（セッションを再抽出）", "95% CI, sessions resampled", lang=lang),
+    )  # fmt: skip
     ax.scatter(table["r"], y, color=colors, s=9, zorder=3)
     ax.axvline(0, color="black", linewidth=0.5)
-    labels = table["label_" + schema.pick("ja", "en", lang=lang)]
-    ax.set_yticks(  # wrapped, so the labels leave the plot most of the column
-        y,
-        [
-            _wrap_label(label, lang) + (" *" if key else "")
-            for label, key in zip(labels, table["reported_key"])
-        ],
-        fontsize=6.5,
-    )
+    ax.set_yticks(
+        y, ticks, fontsize=6.5
+    )  # wrapped, so the labels leave the plot most of the column
+    ax.set_ylim(-0.6, len(table) - 0.4)
     ax.tick_params(axis="y", length=0)
     low = min(0.0, float(table["ci_low"].min())) if len(table) else -0.1
     high = max(0.0, float(table["ci_high"].max())) if len(table) else 0.1
@@ -559,21 +631,13 @@ def feature_correlation_chart(
         ticker.FuncFormatter(lambda v, _: f"{v:.1f}".replace("-", "\u2212"))
     )
     symbol = _symbol(method)
-    legend_ja, legend_en = "", ""
-    if scheme == "two_way":
-        legend_ja = "\n太い灰色：評価者×カウンセラー単位、細線：セッション単位"
-        legend_en = "\nwide grey: raters × counselors resampled; thin: sessions"
-    elif scheme:
-        legend_ja = "\n太い灰色：評価者単位、細線：セッション単位"
-        legend_en = "\nwide grey: raters resampled; thin: sessions resampled"
-    fig.supxlabel(
-        schema.pick(
-            f"評価点との相関（{symbol}）と95%ブートストラップCI\n* 論文に報告あり{legend_ja}",
-            f"Correlation with score ({symbol}), 95% bootstrap CI\n* reported in the paper{legend_en}",
-            lang=lang,
-        ),
-        fontsize=7,
+    ax.set_xlabel(
+        schema.pick(f"評価点との相関（{symbol}）", f"Correlation with score ({symbol})", lang=lang)
     )
+    ax.legend(
+        loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=1, fontsize=6, borderaxespad=0.2,
+        handlelength=1.5,
+    )  # fmt: skip
     ax.grid(axis="x", linewidth=0.3, color="0.85")
     ax.set_axisbelow(True)
     return fig
@@ -686,14 +750,19 @@ __all__ = [
 
 
 def _wrap_label(label: str, lang: str) -> str:
-    """A tick label on up to two lines: English at spaces after 22 characters, Japanese after 12."""
-    width = 12 if lang == "ja" else 22
+    """A tick label on up to two balanced lines (no word or bracket left alone on the second):
+    English longer than 24 characters at the space nearest the middle, Japanese longer than 12
+    before a bracket or slash nearest the middle, else at the middle."""
+    width = 12 if lang == "ja" else 24
     if len(label) <= width:
         return label
-    if lang != "ja":
-        return "\n".join(textwrap.wrap(label, width, break_on_hyphens=False)[:2])
-    # Japanese: before a bracket or slash nearest the middle, else at the middle
     middle = len(label) // 2
+    if lang != "ja":
+        spaces = [i for i, char in enumerate(label) if char == " "]
+        if not spaces:
+            return label
+        cut = min(spaces, key=lambda i: abs(i - middle))
+        return label[:cut] + "\n" + label[cut + 1 :]
     breaks = [i for i, char in enumerate(label) if char in "（／(" and 0 < i < len(label) - 1]
     cut = min(breaks, key=lambda i: abs(i - middle)) if breaks else middle
     return label[:cut] + "\n" + label[cut:]

@@ -34,6 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
 
+from kokoro_analysis.charts.checks import figure_problems, recording_texts
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.paths import output_dirs
 
@@ -283,22 +284,28 @@ def save_figure(
 
     Refuses (:class:`ValueError`, nothing written) a figure with a character none of its fonts can
     draw (:func:`check_japanese_glyphs`), a text smaller than :data:`MIN_TEXT_PT` in its PDF
-    (:func:`pdf_text_sizes`) or a text cut off at its edge (:func:`pdf_texts_off_page`). The figure stays open unless ``close`` (notebooks display it)."""
+    (:func:`pdf_text_sizes`), a text cut off at its edge (:func:`pdf_texts_off_page`), or one that
+    fails the checks of :mod:`kokoro_analysis.charts.checks` (a legend entry listed twice or standing
+    for nothing drawn, a text overlapping another, a stray space around a symbol). The figure stays
+    open unless ``close`` (notebooks display it)."""
     rendered: dict[str, bytes] = {}
     # constrained layout settles after one draw: without this the first save differs from a second
     fig.draw_without_rendering()
     with _no_source_date_epoch():
-        for fmt in dict.fromkeys(("pdf", *formats)):
-            if fmt == "png":
-                rendered[fmt] = png_from_pdf(rendered["pdf"])
-                continue
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format=fmt, dpi=SAVE_DPI, metadata=_metadata(fmt))
-            rendered[fmt] = buffer.getvalue()
+        with recording_texts() as drawn:  # the texts the PDF draws, with their boxes in points
+            rendered["pdf"] = _saved_bytes(fig, "pdf")
+        for fmt in formats:
+            if fmt not in rendered:
+                rendered[fmt] = (
+                    png_from_pdf(rendered["pdf"]) if fmt == "png" else _saved_bytes(fig, fmt)
+                )
     # after drawing (tick labels exist); an extra draw here would shift the constrained layout
     missing = check_japanese_glyphs(fig, draw=False)
     if missing:
         raise ValueError(f"figure {name}: no glyph for {''.join(missing)!r} in its fonts")
+    problems = figure_problems(fig, drawn)
+    if problems:
+        raise ValueError(f"figure {name}: " + "; ".join(problems))
     spans = list(_pdf_spans(rendered["pdf"]))  # read once for both checks
     small = [(size, text) for size, text in _span_sizes(spans) if size < MIN_TEXT_PT - 0.01]
     if small:
@@ -321,6 +328,12 @@ def save_figure(
     if close:
         plt.close(fig)
     return paths
+
+
+def _saved_bytes(fig: Figure, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=SAVE_DPI, metadata=_metadata(fmt))
+    return buffer.getvalue()
 
 
 def png_from_pdf(pdf: bytes, dpi: int = SAVE_DPI) -> bytes:

@@ -10,6 +10,8 @@ import textwrap
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from kokoro_analysis.analyses.topics import OTHER_SUBTOPIC, topic_label
 from kokoro_analysis.charts.style import new_figure, score_limits
@@ -44,39 +46,67 @@ def topic_levels_chart(
     lang: str = "en",
     per_topic: int = 3,
     width: str | float = "full",
-    height: float = 4.5,
+    height: float | None = None,
 ) -> Figure:
-    """The two topic levels as one bar chart on one scale (percent of all sessions): each main topic
-    (``shares`` from :func:`kokoro_analysis.analyses.topics.topic_shares`, dark bar) followed by its
-    ``per_topic`` largest keyword-rule sub-topics (``subtopics`` from
-    :func:`kokoro_analysis.analyses.topics.subtopic_counts`, light bars; sessions no rule matches are
-    not drawn). Replaces the authors' sunburst, whose small arcs cannot carry readable labels."""
-    labels: list[str] = []
-    values: list[float] = []
-    is_main: list[bool] = []
+    """The two topic levels as bars on one scale (percent of the run's sessions), in two panels side by side
+    (the topics split where the rows balance): each main topic (``shares`` from
+    :func:`kokoro_analysis.analyses.topics.topic_shares`, dark bar) followed by its ``per_topic``
+    largest keyword-rule sub-topics (``subtopics`` from
+    :func:`kokoro_analysis.analyses.topics.subtopic_counts`, light bars, indented; sessions no rule
+    matches are not drawn), the share printed at each bar ("<0.1" for a share under 0.05 %); a legend
+    above names the two levels. Replaces the authors' sunburst, whose small arcs cannot carry
+    readable labels."""
+    groups: list[list[tuple[str, float, bool]]] = []
     for row in shares.itertuples(index=False):
-        labels.append(topic_label(row.main_en, lang=lang))
-        values.append(float(row.share_pct))
-        is_main.append(True)
+        group = [(topic_label(row.main_en, lang=lang), float(row.share_pct), True)]
         subs = subtopics[
-            (subtopics["main_en"] == row.main_en) & (subtopics["subtopic_en"] != OTHER_SUBTOPIC)
+            (subtopics["main_en"] == row.main_en)
+            & (subtopics["subtopic_en"] != OTHER_SUBTOPIC)
+            & (subtopics["sessions"] > 0)  # a subset may hold none of a sub-topic
         ].nlargest(per_topic, "sessions")
         for sub in subs.itertuples(index=False):
-            labels.append("   " + pick(sub.subtopic_ja, sub.subtopic_en, lang=lang))
-            values.append(float(sub.share_pct))
-            is_main.append(False)
-    fig, ax = new_figure(width, height)
-    positions = np.arange(len(values))
-    colors = [MAIN_BAR_COLOR if main else SUB_BAR_COLOR for main in is_main]
-    ax.barh(positions, values, color=colors, height=0.75, linewidth=0)
-    for y, value in zip(positions, values):
-        ax.text(value, y, f" {value:.1f}", va="center", ha="left", fontsize=6)
-    ax.set_yticks(positions, labels, fontsize=6)  # sub-topics indented under their topic
-    ax.set_ylim(len(values) - 0.4, -0.6)
-    ax.set_xlim(0, max(values, default=1.0) * 1.12)
-    ax.tick_params(axis="y", length=0)
-    ax.set_xlabel(pick("全セッションに占める割合（%）", "Share of all sessions (%)", lang=lang))
+            label = "   " + pick(sub.subtopic_ja, sub.subtopic_en, lang=lang)
+            group.append((label, float(sub.share_pct), False))
+        groups.append(group)
+    sizes = np.cumsum([len(group) for group in groups])
+    split = int(np.argmin(np.abs(sizes - sizes[-1] / 2))) + 1 if len(groups) > 1 else 1
+    halves = (groups[:split], groups[split:])
+    panels = [[row for group in half for row in group] for half in halves if half]
+    rows = max(len(rows) for rows in panels) if panels else 1
+    fig, axes = new_figure(
+        width,
+        height or max(1.6, 0.75 + 0.11 * rows),
+        ncols=len(panels) or 1,
+        sharex=True,
+        squeeze=False,
+    )
+    top = max((value for rows_ in panels for _, value, _ in rows_), default=1.0)
+    for ax, panel in zip(axes.flat, panels):
+        labels, values, is_main = (list(column) for column in zip(*panel))
+        positions = np.arange(len(values))
+        colors = [MAIN_BAR_COLOR if main else SUB_BAR_COLOR for main in is_main]
+        ax.barh(positions, values, color=colors, height=0.75, linewidth=0)
+        for y, value in zip(positions, values):
+            ax.text(value, y, " " + _share_text(value), va="center", ha="left", fontsize=6)
+        ax.set_yticks(positions, labels, fontsize=6)  # sub-topics indented under their topic
+        ax.set_ylim(rows - 0.4, -0.6)  # both panels on one row pitch
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlim(0, top * 1.15)
+        ax.set_xlabel(pick("セッションに占める割合（%）", "Share of sessions (%)", lang=lang))
+    keys = [
+        Patch(color=MAIN_BAR_COLOR, label=pick("メイントピック", "Main topic", lang=lang)),
+        Patch(
+            color=SUB_BAR_COLOR,
+            label=pick("サブトピック（キーワード規則）", "Sub-topic (keyword rules)", lang=lang),
+        ),
+    ]
+    axes.flat[-1].legend(handles=keys, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2)
     return fig
+
+
+def _share_text(value: float) -> str:
+    """A share in percent with one decimal; "<0.1" for a share that would print as 0.0 but is not."""
+    return "<0.1" if 0 < value < 0.05 else f"{value:.1f}"
 
 
 def _wrap(label: str, width: int) -> str:
@@ -126,7 +156,7 @@ def score_by_topic_chart(
         elinewidth=0.8,
         capsize=1.5,
         zorder=5,
-        label=pick("平均（95% CI）", "mean (95% CI)", lang=lang),
+        label=pick("平均（95% CI）", "Mean (95% CI)", lang=lang),
     )
     ax.set_yticks(
         positions,
@@ -184,7 +214,7 @@ def share_by_year_chart(
         [f"{y}\n{sessions[y]:,}" if y in sessions else str(y) for y in years],
         fontsize=6,
     )
-    ax.set_xlabel(pick("年（セッション数）", "year (sessions)", lang=lang))
+    ax.set_xlabel(pick("年（セッション数）", "Year (sessions)", lang=lang))
     ax.set_yticks(
         range(len(shares_by_year.index)), [topic_label(t, lang=lang) for t in shares_by_year.index]
     )
@@ -205,7 +235,7 @@ def share_by_year_chart(
         spine.set_visible(False)
     colorbar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
     colorbar.set_label(
-        pick("その年のセッションに占める割合（%）", "share of the year's sessions (%)", lang=lang)
+        pick("その年のセッションに占める割合（%）", "Share of the year's sessions (%)", lang=lang)
     )
     colorbar.ax.tick_params(labelsize=6)
     return fig
@@ -245,13 +275,11 @@ def distinguishing_words_chart(
     width: str | float = "full",
     height: float | None = None,
 ) -> Figure:
-    """Small multiples on one z scale: one panel per topic with its ``top`` lemmas as horizontal bars of
-    z (``words`` from :func:`kokoro_analysis.analyses.topics.distinguishing_words_by_topic`), labelled
+    """Small multiples, each panel on its own z axis (a small topic's bars stay readable): one panel
+    per topic with its ``top`` lemmas as horizontal bars of z (``words`` from :func:`kokoro_analysis.analyses.topics.distinguishing_words_by_topic`), labelled
     by its ``display`` column (the usual written form), else by the lemma; in English each word gets
     its JMdict gloss on a second line (:func:`kokoro_analysis.text.glossary.english_gloss`)."""
     topics = list(dict.fromkeys(words["main_en"]))
-    shown = words.groupby("main_en", sort=False).apply(lambda part: part.nsmallest(top, "rank"))
-    z_max = max(1.0, float(shown["z"].max()) * 1.08) if len(shown) else 1.0
     nrows = max(1, math.ceil(len(topics) / ncols))
     row_height = 2.3 if lang == "en" else 1.75  # English labels take two lines (word and gloss)
     fig, axes = new_figure(
@@ -278,7 +306,8 @@ def distinguishing_words_chart(
         ax.set_title(_wrap(topic_label(topic, lang=lang), 12), fontsize=6.5, pad=2)
         ax.tick_params(axis="x", labelsize=6)
         ax.tick_params(axis="y", length=0, pad=1)
-        ax.set_xlim(0, z_max)
+        ax.set_xlim(0, max(1.0, float(best["z"].max()) * 1.08) if len(best) else 1.0)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
     fig.supxlabel(
         pick(
             "z値（情報事前分布つき対数オッズ比）",

@@ -471,11 +471,21 @@ def _score(test_set: ScoreTestSet, frame: pd.DataFrame) -> dict:
 
 
 def training_subsets(subset: str) -> tuple[str, ...]:
-    """The training subsets a run compares: all three for ``"all"``, else the one named."""
-    if subset == "all":
+    """The training subsets a run compares: the one named, else all three (for ``"all"``, and for a
+    subset of the corpus that is no training subset, such as the test pool: :func:`subset_note`)."""
+    if subset in TRAIN_SUBSETS:
+        return (subset,)
+    if subset in schema.SUBSETS:
         return TRAIN_SUBSETS
-    if subset not in TRAIN_SUBSETS:
-        raise ValueError(
-            f"subset must be 'all' or one of {', '.join(TRAIN_SUBSETS)} here, not {subset!r}"
-        )
-    return (subset,)
+    raise ValueError(f"subset must be one of {', '.join(schema.SUBSETS)}, not {subset!r}")
+
+
+def subset_note(subset: str) -> str:
+    """The line a run prints when its ``subset`` does not apply to the fine-tuning results (a subset
+    that is no training subset, e.g. the test pool); empty otherwise."""
+    if subset == "all" or subset in TRAIN_SUBSETS:
+        return ""
+    return (
+        f"subset {subset!r} does not apply here (the training subsets are "
+        f"{', '.join(TRAIN_SUBSETS)}): all three are compared, as without a subset"
+    )

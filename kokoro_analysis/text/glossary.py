@@ -62,9 +62,10 @@ def _form_rank(entry, word: str) -> tuple[int, int] | None:
 
 
 def _shorten(text: str) -> str:
-    """The gloss without parenthesised notes, cut to :data:`MAX_GLOSS_CHARS` with an ellipsis."""
+    """The gloss without parenthesised notes, cut to :data:`MAX_GLOSS_CHARS` with "..." (three
+    periods: the Japanese font draws "…" full-width, a gap after the word in a figure)."""
     text = re.sub(r"\s*\([^)]*\)", "", text).strip()
-    return text if len(text) <= MAX_GLOSS_CHARS else text[: MAX_GLOSS_CHARS - 1].rstrip() + "…"
+    return text if len(text) <= MAX_GLOSS_CHARS else text[: MAX_GLOSS_CHARS - 3].rstrip() + "..."
 
 
 def gloss_label(display: str, lemma: str | None = None, *, separator: str = "\n") -> str:

@@ -161,6 +161,24 @@ def test_notebook_04_subset_sample_japanese(run_notebook, synthetic_dir, tmp_pat
     )  # a subset run never claims a match
 
 
+def test_notebook_04_says_a_subset_does_not_apply(run_notebook, synthetic_dir, tmp_path):
+    empty = tmp_path / "no_predictions"
+    empty.mkdir()
+    # run_all.sh -p subset test passes the test pool to every notebook: this one is about training
+    # subsets, so it says in one line that the subset does not apply, and runs as without one
+    out = run_notebook(
+        NOTEBOOK, data_dir=str(synthetic_dir), subset="test", test_samples=5,
+        predictions_dir=str(empty),
+    )  # fmt: skip
+    executed = (out / f"{NOTEBOOK}.ipynb").read_text(encoding="utf-8")
+    assert "subset 'test' does not apply here" in executed
+    generation = read(out, "finetuning_generation_test").set_index("Model")
+    assert (
+        "TF-IDF retrieval (low)" in generation.index
+        and "TF-IDF retrieval (full)" in generation.index
+    )
+
+
 @pytest.mark.realdata
 def test_notebook_04_on_real_data(run_notebook, real_data_dir, tmp_path):
     empty = tmp_path / "no_predictions"

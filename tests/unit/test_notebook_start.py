@@ -34,3 +34,20 @@ def test_lenient_skips_a_broken_session(synthetic_dir, tmp_path, capsys):
     run = start("99_check", data_dir=broken, output_dir=tmp_path, lenient=True)
     assert len(run.corpus.dialogues) == 59 and run.non_default["lenient"] is True
     assert "skipped 1 of 60 sessions" in capsys.readouterr().out
+
+
+def test_a_notebook_about_every_topic_says_a_topic_does_not_apply(
+    synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("KOKOROCHAT_DATA", str(synthetic_dir))
+    whole = start("99_check", output_dir=tmp_path)
+    topic = str(whole.corpus.dialogues["topic_main_en"].iloc[0])
+    capsys.readouterr()
+    run = start("99_check", output_dir=tmp_path, topic=topic, ignores_topic=True)
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert printed == [
+        f"topic {topic!r} does not apply to 99_check: it covers every topic, as without one"
+    ]
+    assert run.topic is None and run.is_default and len(run.corpus.dialogues) == 60
+    narrowed = start("99_check", output_dir=tmp_path, topic=topic)
+    assert narrowed.topic == topic and len(narrowed.corpus.dialogues) < 60

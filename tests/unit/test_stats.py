@@ -372,3 +372,12 @@ def test_polychoric_constant_column_is_nan_and_ordinal_alpha():
     assert stats.standardized_alpha(
         np.array([[1, 0.5, 0.5], [0.5, 1, 0.5], [0.5, 0.5, 1]])
     ) == pytest.approx(0.75)
+
+
+def test_reflected_kde_holds_its_level_at_the_bounds_and_integrates_to_one():
+    values = np.linspace(0, 100, 2001)  # uniform on [0, 100]: density 0.01 everywhere inside
+    grid = np.linspace(0, 100, 1001)
+    density = stats.reflected_kde(values, grid, low=0, high=100)
+    assert np.allclose(density, 0.01, atol=0.0005)  # a plain KDE gives about 0.005 at 0 and 100
+    assert np.trapezoid(density, grid) == pytest.approx(1.0, abs=1e-3)
+    assert stats.reflected_kde(values, np.array([-1.0, 101.0]), low=0, high=100).tolist() == [0, 0]

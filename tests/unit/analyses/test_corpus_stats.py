@@ -294,7 +294,10 @@ def test_figures_render_japanese(hand_corpus, synthetic_dir, lang):
         for fig in figures:
             assert check_japanese_glyphs(fig) == []
     labels = [t.get_text() for t in figures[0].axes[0].get_legend().get_texts()]
-    assert labels == ([charts.role_label(r, lang=lang) for r in ("total", "counselor", "client")])
+    median = "中央値" if lang == "ja" else "Median"  # the dotted lines, one grey key
+    assert labels == [charts.role_label(r, lang=lang) for r in ("total", "counselor", "client")] + [
+        median
+    ]
 
 
 def test_log_bins_hold_integers():

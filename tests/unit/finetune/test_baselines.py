@@ -22,6 +22,7 @@ from kokoro_analysis.finetune.baselines import (
     retrieval_responses,
     score_prediction_baselines,
     session_lemma_counts,
+    subset_note,
     training_subsets,
     turn_lemma_counts,
     utterance_turns,
@@ -222,8 +223,12 @@ def test_generation_baselines_on_synthetic_data(synthetic):
 
 def test_training_subsets():
     assert training_subsets("all") == TRAIN_SUBSETS and training_subsets("low") == ("low",)
-    with pytest.raises(ValueError):
-        training_subsets("test")
+    assert subset_note("all") == subset_note("high") == ""
+    # the test pool is no training subset: the run compares all three and says so in one line
+    assert training_subsets("test") == TRAIN_SUBSETS
+    assert "'test' does not apply here" in subset_note("test") and "\n" not in subset_note("test")
+    with pytest.raises(ValueError, match="subset must be one of"):
+        training_subsets("middle")
 
 
 def test_score_prediction_baselines_on_synthetic_data(synthetic):
