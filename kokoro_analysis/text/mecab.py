@@ -43,7 +43,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from kokoro_analysis.paths import report_unusable_cache, usable_cache_dir
-from kokoro_analysis.text.compounds import COMPOUNDS, merge_compounds
+from kokoro_analysis.text.compounds import COMPOUNDS, isolate_compounds, merge_compounds
+from kokoro_analysis.text.marks import non_word_mask
 from kokoro_analysis.workers import available_cores, map_in_processes
 
 TOKENS_FORMAT = 4
@@ -138,7 +139,7 @@ def tokenizer_identity() -> dict[str, str]:
         "dictionary": version_file.read_text().strip() if version_file.exists() else "unknown",
         "sys.dic bytes": str((dictionary / "sys.dic").stat().st_size),
         "options": f"-O '' -F {NODE_FORMAT} -U {UNKNOWN_FORMAT}; whitespace and controls as ASCII space",
-        "compounds": ",".join(sorted(COMPOUNDS)),
+        "compounds": "isolated, merged: " + ",".join(sorted(COMPOUNDS)),
         "format": str(TOKENS_FORMAT),
     }
 
@@ -185,7 +186,7 @@ def split_long_text(text: str, limit: int = MAX_PARSE_CHARS) -> list[str]:
 
 def _parse(parse, text: str) -> str:
     """MeCab's lines for one text, each ending in a newline ("" for a text without tokens)."""
-    text = text.translate(SEPARATORS)
+    text = isolate_compounds(text.translate(SEPARATORS))
     pieces = [text] if len(text) <= MAX_PARSE_CHARS else split_long_text(text)
     # fugashi strips the final newline of MeCab's output; put it back on non-empty results
     return "".join(out + "\n" if out else out for out in map(parse, pieces))
@@ -314,14 +315,15 @@ class Tokens:
         return Tokens(self.table[self.content_mask()])
 
     def content_mask(self) -> np.ndarray:
-        """Boolean mask over ``table`` of the content-word tokens (those :meth:`content` keeps)."""
+        """Boolean mask over ``table`` of the content-word tokens (those :meth:`content` keeps); marks,
+        pseudonym letters and URL fragments are never content words (:mod:`kokoro_analysis.text.marks`)."""
         table = self.table
         mask = (
             table["pos"].isin(CONTENT_POS)
             & ~table["pos2"].isin(NON_CONTENT_POS2)
             & ~table["lemma"].isin(STOP_LEMMAS)
         )
-        return mask.to_numpy(dtype=bool)
+        return mask.to_numpy(dtype=bool) & ~non_word_mask(table)
 
     def counts_per_utterance(self, utterance_index) -> pd.Series:
         """Number of tokens of each utterance in ``utterance_index`` (0 for an utterance with none)."""
