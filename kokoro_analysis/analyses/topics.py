@@ -24,6 +24,15 @@ import pandas as pd
 
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.paths import PACKAGE_DATA_DIR
+from kokoro_analysis.published import (
+    Column,
+    Interval,
+    TableSpec,
+    Words,
+    interval_columns,
+    name_headline,
+    register,
+)
 from kokoro_analysis.reported import (
     Record,
     format_number,
@@ -568,9 +577,25 @@ def score_by_topic(
             }
         )
     table = pd.DataFrame(rows)
-    return table.sort_values(["median", "mean"], ascending=False, kind="mergesort").reset_index(
-        drop=True
-    )
+    table = table.sort_values(["median", "mean"], ascending=False, kind="mergesort")
+    return name_headline(table.reset_index(drop=True), _score_interval(method, n_boot, seed))
+
+
+def _score_interval(method: str, n_boot: int, seed: int) -> Interval:
+    """What the interval of :func:`score_by_topic` is, in words."""
+    if method == "t":
+        means = Words(
+            "Student-t interval of the mean, sessions taken as independent",
+            "平均の t 区間（セッションを独立とみなす）",
+        )
+    else:
+        means = Words(
+            f"percentile bootstrap interval over {n_boot:,} resamples of the topic's sessions "
+            f"(seed {seed})",
+            f"トピックのセッションを {n_boot:,} 回再標本化したパーセンタイル・ブートストラップ区間"
+            f"（seed {seed}）",
+        )
+    return Interval("ci_low", "ci_high", means)
 
 
 def topic_share_by_year(dialogues: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
@@ -736,77 +761,135 @@ def _require(frame: pd.DataFrame, columns: list[str]) -> None:
         raise KeyError(f"missing column(s): {', '.join(missing)}")
 
 
-TABLES: dict[str, dict] = {
-    "topic_shares": {
-        "headers_ja": {"sessions": "セッション数", "share_pct": "割合（%）"},
-        "width": "column",
-        "index": False,
-        "thousands": True,
-        "formats": {"share_pct": "{:.2f}"},
-        "columns": ["label_en", "sessions", "share_pct"],
-        "columns_ja": ["label_ja", "sessions", "share_pct"],
-        "headers": {
-            "label_en": "Main topic",
-            "label_ja": "メイントピック",
-            "sessions": "Sessions",
-            "share_pct": "Share (%)",
-        },
+TOPIC = Column("label_en", Words("Main topic", "メイントピック"), key_ja="label_ja")
+SESSIONS = Column("sessions", Words("Sessions", "セッション数"))
+
+SHARES = TableSpec(
+    "topic_shares",
+    title=Words(
+        "Sessions per main topic and share of all sessions.",
+        "メイントピック別のセッション数と、全セッションに占める割合。",
+    ),
+    columns=(
+        TOPIC,
+        SESSIONS,
+        Column(
+            "share_pct",
+            Words("Share (%)", "割合（%）"),
+            "{:.2f}",
+            means=Words("percent of all sessions", "全セッションに対する百分率"),
+        ),
+    ),
+    width="column",
+    index=False,
+    thousands=True,
+)
+SHARES_VS_REPORTED = TableSpec(
+    "topic_shares_vs_reported",
+    title=Words(
+        "Main-topic shares against the authors' figure (inner ring).",
+        "著者の図（内側の輪）との比較。",
+    ),
+    index=False,
+    thousands=True,
+    formats={
+        "share_pct": "{:.2f}",
+        "reported_pct": "{:.1f}",
+        "rounded_pct": "{:.1f}",
+        "tolerance": "{:.1f}",
     },
-    "topic_shares_vs_reported": {
-        "index": False,
-        "thousands": True,
-        "formats": {
-            "share_pct": "{:.2f}",
-            "reported_pct": "{:.1f}",
-            "rounded_pct": "{:.1f}",
-            "tolerance": "{:.1f}",
-        },
+)
+SHARE_DENOMINATORS = TableSpec(
+    "topic_share_denominators",
+    title=Words(
+        "Session counts and denominators that reproduce each printed share.",
+        "印字された割合を再現するセッション数と分母。",
+    ),
+    index=False,
+    thousands=True,
+)
+RULE_COVERAGE = TableSpec(
+    "subtopic_rule_coverage",
+    title=Words(
+        "Share of sessions the keyword rules assign to a sub-topic label.",
+        "キーワード規則が下位トピックを割り当てたセッションの割合。",
+    ),
+    index=False,
+    thousands=True,
+    formats={"assigned_pct": "{:.1f}"},
+    records=rule_coverage_records,
+)
+SUBTOPIC_COUNTS = TableSpec(
+    "subtopic_counts",
+    title=Words(
+        "Sessions per sub-topic (keyword-rule approximation).",
+        "下位トピック（キーワード規則による近似）別のセッション数。",
+    ),
+    index=False,
+    thousands=True,
+    formats={"share_of_topic_pct": "{:.1f}", "share_pct": "{:.2f}"},
+)
+SCORE_CI = TableSpec(
+    "topic_score_ci",
+    title=Words(
+        "Client feedback score (0–100) per main topic, sorted by median, then mean.",
+        "メイントピック別のクライアント評価スコア（0〜100）。中央値、次に平均の降順。",
+    ),
+    columns=(
+        TOPIC,
+        SESSIONS,
+        Column("median", Words("Median", "中央値"), "{:.2f}"),
+        Column("mean", Words("Mean", "平均"), "{:.2f}"),
+        *interval_columns("{:.2f}"),
+    ),
+    width="full",
+    index=False,
+    thousands=True,
+    formats={c: "{:.2f}" for c in ("sd", "q1", "q3")},
+)
+SHARE_BY_YEAR = TableSpec(
+    "topic_share_by_year",
+    title=Words(
+        "Topic shares per year (% of the year's sessions).",
+        "年ごとのトピック構成（その年のセッションに占める%）。",
+    ),
+    number_format="{:.1f}",
+)
+LENGTH = TableSpec(
+    "topic_length",
+    title=Words(
+        "Session duration (min) and messages per session by topic.",
+        "トピック別のセッション時間（分）とメッセージ数。",
+    ),
+    index=False,
+    thousands=True,
+    number_format="{:.1f}",
+)
+DISTINGUISHING_WORDS = TableSpec(
+    "topic_distinguishing_words",
+    title=Words(
+        "Words distinguishing each topic ({role} utterances, content-word lemmas, log-odds ratio "
+        "with informative Dirichlet prior).",
+        "各トピックを特徴づける語（{role} の発話、内容語の見出し語、情報事前分布つき対数オッズ比）。",
+    ),
+    index=False,
+    thousands=True,
+    formats={
+        "z": "{:.2f}",
+        "delta": "{:.3f}",
+        "rate_topic": "{:.2f}",
+        "rate_other": "{:.2f}",
     },
-    "topic_share_denominators": {"index": False, "thousands": True},
-    "subtopic_rule_coverage": {
-        "index": False,
-        "thousands": True,
-        "formats": {"assigned_pct": "{:.1f}"},
-    },
-    "subtopic_counts": {
-        "index": False,
-        "thousands": True,
-        "formats": {"share_of_topic_pct": "{:.1f}", "share_pct": "{:.2f}"},
-    },
-    "topic_score_ci": {
-        "headers_ja": {
-            "sessions": "セッション数",
-            "mean": "平均",
-            "ci_low": "95% CI 下限",
-            "ci_high": "上限",
-        },
-        "width": "full",
-        "index": False,
-        "thousands": True,
-        "formats": {c: "{:.2f}" for c in ("mean", "ci_low", "ci_high", "sd", "median", "q1", "q3")},
-        "columns": ["label_en", "sessions", "mean", "ci_low", "ci_high"],
-        "columns_ja": ["label_ja", "sessions", "mean", "ci_low", "ci_high"],
-        "headers": {
-            "label_en": "Main topic",
-            "label_ja": "メイントピック",
-            "sessions": "Sessions",
-            "mean": "Mean",
-            "ci_low": "95% CI low",
-            "ci_high": "high",
-        },
-    },
-    "topic_share_by_year": {"number_format": "{:.1f}"},
-    "topic_length": {"index": False, "thousands": True, "number_format": "{:.1f}"},
-    "topic_distinguishing_words": {
-        "index": False,
-        "thousands": True,
-        "formats": {
-            "z": "{:.2f}",
-            "delta": "{:.3f}",
-            "rate_topic": "{:.2f}",
-            "rate_other": "{:.2f}",
-        },
-    },
-}
-"""How each table of notebook 02 is published (fields of
-:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""
+)
+TABLES = register(
+    SHARES,
+    SHARES_VS_REPORTED,
+    SHARE_DENOMINATORS,
+    RULE_COVERAGE,
+    SUBTOPIC_COUNTS,
+    SCORE_CI,
+    SHARE_BY_YEAR,
+    LENGTH,
+    DISTINGUISHING_WORDS,
+)
+"""The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""

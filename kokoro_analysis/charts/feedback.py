@@ -16,6 +16,7 @@ from scipy.cluster import hierarchy
 
 from kokoro_analysis.charts.style import new_figure, score_limits
 from kokoro_analysis.corpus import schema
+from kokoro_analysis.published import headline_bounds
 from kokoro_analysis.text.glossary import word_label
 
 SHORT_LABELS_JA = {12: "相談終了のタイミング・円滑さ"}
@@ -219,7 +220,8 @@ def item_statistics_chart(statistics: pd.DataFrame, *, lang: str = "en") -> Figu
     )
     colors = ["#1b9e77" if b == "overall_impression" else "#7570b3" for b in table["block"]]
     mean = table["mean"].to_numpy()
-    error = np.vstack([mean - table["ci_low"].to_numpy(), table["ci_high"].to_numpy() - mean])
+    low, high = headline_bounds(statistics)  # the interval the analysis calls the headline
+    error = np.vstack([mean - table[low].to_numpy(), table[high].to_numpy() - mean])
     for y, m, e0, e1, c in zip(positions, mean, error[0], error[1], colors):
         left.errorbar(
             m, y, xerr=[[e0], [e1]], fmt="o", color=c, markersize=2.5, capsize=1.5, elinewidth=0.7
@@ -250,8 +252,8 @@ def item_statistics_chart(statistics: pd.DataFrame, *, lang: str = "en") -> Figu
     left.set_yticks(positions, [item_label(row, lang=lang) for _, row in table.iterrows()])
     left.set_ylim(max(positions) + 0.7, -0.7)
     left.tick_params(axis="y", length=0)
-    lo = np.nanmin(table["ci_low"]) if table["ci_low"].notna().any() else np.nanmin(mean)
-    hi = np.nanmax(table["ci_high"]) if table["ci_high"].notna().any() else np.nanmax(mean)
+    lo = np.nanmin(table[low]) if table[low].notna().any() else np.nanmin(mean)
+    hi = np.nanmax(table[high]) if table[high].notna().any() else np.nanmax(mean)
     pad = max(0.05, (hi - lo) * 0.08)
     left.set_xlim(max(0, lo - pad), min(5, hi + pad))
     left.xaxis.set_major_locator(ticker.MaxNLocator(nbins=4))  # narrow ranges: no crowded labels
@@ -433,7 +435,8 @@ def hexbin_chart(
 ) -> Figure:
     """Hexbin density of one per-session feature (x, log scale by default) against the score (axis
     limited to the scores present, :func:`score_limits`) with the binned median as a black line
-    outlined in white; the correlation with its bootstrap CI and the legend above the axes."""
+    outlined in white; the correlation with its headline interval (:func:`headline_bounds`) and the
+    legend above the axes."""
     from kokoro_analysis.analyses.feedback.score_features import FEATURES
 
     data = features[[feature, "score"]].dropna()
@@ -479,11 +482,12 @@ def hexbin_chart(
     ax.set_ylim(*score_limits(data["score"]))
     ax.yaxis.set_major_locator(ticker.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
     if correlation is not None and np.isfinite(correlation["r"]):
+        low, high = headline_bounds(correlation)  # the interval the analysis calls the headline
         ax.text(  # above the axes: the hexagons reach every corner
             0.0,
             1.02,
-            f"{_symbol(method)} = {_signed(correlation['r'])} [{_signed(correlation['ci_low'])}, "
-            f"{_signed(correlation['ci_high'])}]"
+            f"{_symbol(method)} = {_signed(correlation['r'])} [{_signed(correlation[low])}, "
+            f"{_signed(correlation[high])}]"
             f"\nn = {int(correlation['n']):,}",
             transform=ax.transAxes,
             ha="left",

@@ -18,13 +18,13 @@ import numbers
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
 from kokoro_analysis.paths import output_dirs
+from kokoro_analysis.published import REGISTRY, Formatter, TableSpec, TableWidth
 
 __all__ = [
     "TableSpec",
@@ -32,58 +32,13 @@ __all__ = [
     "escape_markdown",
     "format_frame",
     "formatted",
+    "published_tables",
     "to_latex",
     "to_markdown",
     "write_table",
 ]
 
-Formatter = str | Callable[[Any], str]
 FloatFormat = Formatter | Mapping[Any, Formatter] | None
-
-TableWidth = Literal["column", "full"]
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """How one table is published; analysis modules export one per table they make.
-
-    ``formats``: column (or index) name -> number format (``"{:.2f}"``, ``".2f"`` or a callable), one
-    per column; ``headers``: column name -> readable header (CSV keeps the names); ``width``:
-    ``"column"`` or ``"full"`` for a paper table (LaTeX ``table`` / ``table*``), ``None`` for a data
-    table (CSV and Markdown only); ``thousands``: ``,`` separators; ``index``: include the index
-    (``None``: when it is named or not 0..n-1); ``columns`` / ``columns_ja``: the columns Markdown
-    and LaTeX show in English / Japanese (default: all); ``number_format``: the format of every float
-    column without its own entry in ``formats``; ``headers_ja``: Japanese headers (``lang="ja"``,
-    falling back to ``headers``)."""
-
-    formats: Mapping[Any, Formatter] = field(default_factory=dict)
-    headers: Mapping[Any, str] = field(default_factory=dict)
-    width: TableWidth | None = None
-    thousands: bool = False
-    index: bool | None = None
-    columns: Sequence[Any] | None = None
-    columns_ja: Sequence[Any] | None = None
-    number_format: Formatter | None = None
-    headers_ja: Mapping[Any, str] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, spec: TableSpec | Mapping[str, Any] | None) -> TableSpec:
-        """A spec from a spec, a mapping of its fields (what analysis modules export, so they need
-        not import this layer) or ``None`` (automatic formats, a data table)."""
-        if spec is None:
-            return cls()
-        return spec if isinstance(spec, TableSpec) else cls(**spec)
-
-    def shown(self, df: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
-        """The columns Markdown and LaTeX show (``columns``, or ``columns_ja`` for ``lang="ja"``;
-        all when unset); the CSV keeps every column."""
-        columns = self.columns_ja if lang == "ja" and self.columns_ja is not None else self.columns
-        return df if columns is None else df.loc[:, list(columns)]
-
-    @property
-    def is_paper(self) -> bool:
-        """Whether the table is written as LaTeX too."""
-        return self.width is not None
 
 
 MAX_AUTO_DECIMALS = 4
@@ -304,15 +259,18 @@ def to_latex(
     label: str | None = None,
     width: TableWidth | None = None,
     lang: str = "en",
-    caption_is_latex: bool = False,
+    groups: Sequence[str | None] | None = None,
 ) -> str:
     """A booktabs ``tabular``; with ``width`` a ``table`` (``"column"``) or ``table*`` (``"full"``)
-    float with the caption below and the label after it. Cells, headers and the caption are escaped
-    (:func:`escape_latex`), numbers get a true minus sign. English tables (``lang="en"``) must hold no
-    character pdflatex cannot typeset (Japanese): :class:`ValueError` names the first one; a
-    Japanese table starts with a comment asking for LuaLaTeX and ``luatexja``."""
+    float with the caption below and the label after it. ``groups`` (one per column, ``None`` for
+    none) are spanning headers over runs of adjacent columns, ruled with ``\\cmidrule``. Cells,
+    headers and the caption are escaped (:func:`escape_latex`), numbers get a true minus sign.
+    English tables (``lang="en"``) must hold no character pdflatex cannot typeset (Japanese):
+    :class:`ValueError` names the first one; a Japanese table starts with a comment asking for
+    LuaLaTeX and ``luatexja``."""
     columns = "".join("r" if is_num else "l" for is_num in numeric)
     body = [r"\begin{tabular}{@{}" + columns + "@{}}", r"\toprule"]
+    body += _latex_group_rows(groups or [None] * len(header))
     body.append(" & ".join(escape_latex(h) for h in header) + r" \\")
     body.append(r"\midrule")
     for row in rows:
@@ -323,9 +281,7 @@ def to_latex(
         float_name = "table" if width == "column" else "table*"
         tail = []
         if caption is not None:
-            tail.append(
-                r"\caption{" + (caption if caption_is_latex else escape_latex(caption)) + "}"
-            )
+            tail.append(r"\caption{" + escape_latex(caption) + "}")
         if label is not None:
             tail.append(r"\label{" + label + "}")
         body = [rf"\begin{{{float_name}}}[t]", r"\centering", r"\small", *body, *tail]
@@ -338,6 +294,29 @@ def to_latex(
         head = ["% Compiles with pdflatex; needs \\usepackage{booktabs}."]
         _check_pdflatex_text("\n".join(body), label or "table")
     return "\n".join(head + body) + "\n"
+
+
+def _latex_group_rows(groups: Sequence[str | None]) -> list[str]:
+    """The spanning header row and its ``\\cmidrule``s (none without groups)."""
+    runs: list[tuple[str | None, int, int]] = []  # (group, first column, last column), 1-based
+    for position, group in enumerate(groups, 1):
+        if runs and group is not None and runs[-1][0] == group:
+            runs[-1] = (group, runs[-1][1], position)
+        else:
+            runs.append((group, position, position))
+    if all(group is None for group, _, _ in runs):
+        return []
+    cells = [
+        ""
+        if group is None
+        else rf"\multicolumn{{{last - first + 1}}}{{c}}{{{escape_latex(group)}}}"
+        for group, first, last in runs
+        for _ in range(1 if group is not None else last - first + 1)
+    ]
+    rules = [
+        rf"\cmidrule(lr){{{first}-{last}}}" for group, first, last in runs if group is not None
+    ]
+    return [" & ".join(cells) + r" \\", " ".join(rules)]
 
 
 def _check_pdflatex_text(text: str, name: str) -> None:
@@ -365,78 +344,101 @@ def to_markdown(
 
 
 def write_table(
-    df: pd.DataFrame,
-    name: str,
+    frame: pd.DataFrame,
+    spec: TableSpec,
     output_dir: str | os.PathLike | None = None,
     *,
-    spec: TableSpec | Mapping[str, Any] | None = None,
-    caption: str | None = None,
-    label: str | None = None,
+    name: str | None = None,
     lang: str = "en",
-    caption_is_latex: bool = False,
+    **values: Any,
 ) -> dict[str, Path]:
-    """Write ``<tables>/<name>.csv`` and ``.md`` and, for a paper table (``spec.width`` set), ``.tex``.
+    """Write ``<tables>/<name>.csv`` and ``.md`` and, for a paper table (``spec.width`` set), ``.tex``
+    (``name``: ``spec.name`` unless given, e.g. with a run's suffix).
 
     CSV keeps full precision, every column, a named index and the column names (machine-readable,
-    UTF-8, ``\\n`` line ends);
-    Markdown and LaTeX show ``spec``'s formats and headers (see :func:`format_frame`). The LaTeX label
-    is ``label`` or ``tab:<name>``. ``lang="ja"`` tables are LuaLaTeX tables (see :func:`to_latex`);
-    callers give them a ``_ja`` name so they never overwrite the English ones.
+    UTF-8, ``\\n`` line ends); Markdown and LaTeX print the spec's columns, formats and headers in
+    ``lang`` (see :func:`format_frame`). The LaTeX caption is :meth:`TableSpec.caption` (``values``
+    fill its placeholders), the label ``tab:<name>``. ``lang="ja"`` tables are LuaLaTeX tables (see
+    :func:`to_latex`); callers give them a ``_ja`` name so they never overwrite the English ones.
     Returns ``{"csv"|"md"[|"tex"]: path}``.
     """
-    spec = TableSpec.of(spec)
+    name = name or spec.name
     folder = output_dirs(output_dir).tables
-    header, rows, numeric = _render(df, spec, lang)
+    header, rows, numeric, groups = _render(frame, spec, lang)
     kinds = ("csv", "md", "tex") if spec.is_paper else ("csv", "md")
     paths = {kind: folder / f"{name}.{kind}" for kind in kinds}
     paths["csv"].parent.mkdir(parents=True, exist_ok=True)
     latex = None
-    if (
-        spec.is_paper
-    ):  # built first: an English table with Japanese text fails before any file is written
+    if spec.is_paper:  # built first: an English table with Japanese text fails before any file
         latex = to_latex(
             header,
             rows,
             numeric,
-            caption=caption,
-            label=label or f"tab:{name}",
+            caption=spec.caption(frame, lang, **values),
+            label=f"tab:{name}",
             width=spec.width,
             lang=lang,
-            caption_is_latex=caption_is_latex,
+            groups=groups,
         )
     # the CSV keeps a named index whatever the spec shows: it is the machine-readable copy
-    _write_atomically(paths["csv"], df.to_csv(index=_include_index(df, None), lineterminator="\n"))
-    _write_atomically(paths["md"], to_markdown(header, rows, numeric))
+    _write_atomically(
+        paths["csv"], frame.to_csv(index=_include_index(frame, None), lineterminator="\n")
+    )
+    _write_atomically(paths["md"], to_markdown(_grouped_header(header, groups), rows, numeric))
     if latex is not None:
         _write_atomically(paths["tex"], latex)
     return paths
 
 
 def formatted(
-    df: pd.DataFrame, spec: TableSpec | Mapping[str, Any] | None = None, *, lang: str = "en"
+    frame: pd.DataFrame, spec: TableSpec | None = None, *, lang: str = "en"
 ) -> pd.DataFrame:
-    """The table as the Markdown and LaTeX files show it, for display in a notebook: the shown columns
-    under readable headers, every cell formatted text (numbers by the spec's formats, missing values
-    empty)."""
-    header, rows, _ = _render(df, TableSpec.of(spec), lang)
-    return pd.DataFrame(rows, columns=pd.Index(header, dtype=object))
+    """The table as the Markdown and LaTeX files show it, for display in a notebook: the printed
+    columns under readable headers, every cell formatted text (numbers by the spec's formats,
+    missing values empty)."""
+    header, rows, _, groups = _render(frame, spec or TableSpec("table"), lang)
+    return pd.DataFrame(rows, columns=pd.Index(_grouped_header(header, groups), dtype=object))
+
+
+def published_tables() -> dict[str, TableSpec]:
+    """Every declared table by name (imports the modules that declare them)."""
+    from kokoro_analysis.analyses import corpus_stats, topics, translation_stats  # noqa: F401
+    from kokoro_analysis.analyses.feedback import (  # noqa: F401
+        item_structure,
+        raters,
+        score_features,
+        scores,
+    )
+    from kokoro_analysis.corpus import esconv  # noqa: F401
+    from kokoro_analysis.finetune import results  # noqa: F401
+    from kokoro_analysis.text import lexical  # noqa: F401
+
+    return dict(REGISTRY)
+
+
+def _grouped_header(header: Sequence[str], groups: Sequence[str | None]) -> list[str]:
+    """Headers with their spanning header in front (Markdown has no spanning header)."""
+    return [h if g is None else f"{g} {h}" for h, g in zip(header, groups)]
 
 
 def _render(
-    df: pd.DataFrame, spec: TableSpec, lang: str
-) -> tuple[list[str], list[list[str]], list[bool]]:
-    """Header, formatted rows and numeric flags of the shown part of ``df``."""
-    shown = spec.shown(df, lang=lang)
-    formats = dict(spec.formats)
+    frame: pd.DataFrame, spec: TableSpec, lang: str
+) -> tuple[list[str], list[list[str]], list[bool], list[str | None]]:
+    """Header, formatted rows, numeric flags and spanning headers of the printed part of
+    ``frame``."""
+    shown = spec.shown(frame, lang)
+    formats = spec.column_formats(frame, lang)
     if spec.number_format is not None:
-        for name in shown.columns:
-            if name not in formats and pd.api.types.is_float_dtype(shown[name].dtype):
-                formats[name] = spec.number_format
+        for key in shown.columns:
+            if key not in formats and pd.api.types.is_float_dtype(shown[key].dtype):
+                formats[key] = spec.number_format
     header, rows, numeric = format_frame(shown, formats, thousands=spec.thousands, index=spec.index)
     keys = list(shown.index.names) if _include_index(shown, spec.index) else []
+    n_index = len(keys)
     keys += list(shown.columns)
-    headers = {**spec.headers, **spec.headers_ja} if lang == "ja" else spec.headers
-    return [headers.get(k, text) for k, text in zip(keys, header)], rows, numeric
+    headers = spec.column_headers(lang, frame.attrs)
+    groups = [None] * n_index + (spec.column_groups(lang) or [None] * len(shown.columns))
+    return [headers.get(k, text) for k, text in zip(keys, header)], rows, numeric, groups
 
 
 def _write_atomically(path: Path, text: str) -> None:

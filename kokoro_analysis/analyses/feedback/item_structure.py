@@ -26,6 +26,7 @@ from scipy.spatial.distance import squareform
 
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ITEM_KEYS
+from kokoro_analysis.published import TableSpec, Words, register
 from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import (
     check_method,
@@ -38,7 +39,11 @@ from kokoro_analysis.stats import (
 
 ITEM_METHODS = ("spearman", "pearson", "polychoric")
 """Correlation types of the item analyses."""
-METHOD_NAMES = {"spearman": "Spearman ρ", "pearson": "Pearson r", "polychoric": "polychoric r"}
+ITEM_CORRELATIONS = {
+    "spearman": Words("Spearman ρ", "スピアマンの ρ"),
+    "pearson": Words("Pearson r", "ピアソンの r"),
+    "polychoric": Words("polychoric r", "ポリコリック相関"),
+}
 
 
 def item_correlation_matrix(values: np.ndarray, method: str = "spearman") -> np.ndarray:
@@ -50,11 +55,13 @@ def item_correlation_matrix(values: np.ndarray, method: str = "spearman") -> np.
 
 def item_correlations(dialogues: pd.DataFrame, method: str = "spearman") -> pd.DataFrame:
     """Item × item correlation matrix (``method``), indexed by item key in questionnaire order."""
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         item_correlation_matrix(schema.item_matrix(dialogues, dtype=float), method),
         index=list(ITEM_KEYS),
         columns=list(ITEM_KEYS),
     )
+    frame.attrs["correlation"] = ITEM_CORRELATIONS[method]
+    return frame
 
 
 # --------------------------------------------------------------------------- factor structure
@@ -122,25 +129,8 @@ def eigen_table(
     above = frame["eigenvalue"] > frame["null_q95"]
     frame["retained_parallel"] = above & above.cumprod().astype(bool)
     frame["retained_kaiser"] = frame["eigenvalue"] > 1
+    frame.attrs.update(correlation=ITEM_CORRELATIONS[method], n_iter=n_iter)
     return frame
-
-
-def item_correlations_method(method: str = "spearman") -> str:
-    """The caption of :func:`item_correlations`: a data table (CSV and Markdown only)."""
-    return (
-        f"Inter-item correlations ({METHOD_NAMES[method]}), 20 × 20 items in questionnaire order. A "
-        "data table (CSV and Markdown only): too wide for a paper page; the lower-triangle heatmap "
-        "(figure feedback_item_correlation_heatmap) is the paper version."
-    )
-
-
-def eigen_table_method(method: str = "spearman", *, n_iter: int = 100) -> str:
-    """The method statement (caption) of :func:`eigen_table`."""
-    return (
-        f"Eigenvalues of the {METHOD_NAMES[method]} item correlation matrix. Parallel analysis: null = "
-        f"each item column shuffled independently ({n_iter} shuffles, same correlation type), "
-        "threshold = 95th percentile of the null eigenvalues; Kaiser rule: eigenvalue > 1."
-    )
 
 
 def retention_comparison(
@@ -168,17 +158,8 @@ def retention_comparison(
         row["standardized_alpha"] = standardized_alpha(item_correlation_matrix(matrix, method))
         rows.append(row)
     out = pd.DataFrame(rows).set_index("method")
+    out.attrs["n_iter"] = n_iter
     return out
-
-
-def retention_comparison_method(*, n_iter: int = 100) -> str:
-    """The method statement (caption) of :func:`retention_comparison`."""
-    return (
-        "Eigenvalues of the item correlation matrix by correlation type; null_q95: 95th percentile of "
-        f"the eigenvalues of {n_iter} data sets with each item column shuffled independently (same "
-        "correlation type); retained: components above the threshold (parallel analysis) or above 1 "
-        "(Kaiser). standardized_alpha: k*r/(1+(k-1)*r) of the matrix (ordinal alpha for polychoric)."
-    )
 
 
 def varimax(
@@ -239,20 +220,12 @@ def loadings_table(
 ) -> pd.DataFrame:
     """Unrotated loadings on the first principal component (``C1``, the general factor) next to the
     varimax-rotated loadings of the first ``n_rotated`` components (``RC1``…) and their communality.
-    :func:`loadings_table_method` states the correlation type and the rotation."""
+    The table's declaration (:data:`LOADINGS`) states the correlation type and the rotation."""
     first = component_loadings(dialogues, method, 1, rotate=False)
     rotated = component_loadings(dialogues, method, n_rotated, rotate=True)
     rotated.insert(4, "C1", first["C1"])
+    rotated.attrs.update(correlation=ITEM_CORRELATIONS[method], n_rotated=n_rotated)
     return rotated
-
-
-def loadings_table_method(method: str = "spearman", n_rotated: int = 3) -> str:
-    """The method statement (caption) of :func:`loadings_table`: correlation type and rotation."""
-    return (
-        f"Principal components of the {METHOD_NAMES[method]} item correlation matrix: C1 unrotated; "
-        f"RC1-RC{n_rotated} varimax-rotated (Kaiser normalisation), shown descriptively (parallel "
-        "analysis retains the number in the eigenvalue table)."
-    )
 
 
 def cluster_order(
@@ -334,11 +307,66 @@ def retention_records(retention: pd.DataFrame) -> list[Record]:
     ]
 
 
-TABLES: dict[str, dict] = {
-    "feedback_eigenvalues": {"number_format": "{:.3f}"},
-    "feedback_loadings": {"number_format": "{:.3f}"},
-    "feedback_item_correlations": {"number_format": "{:.3f}"},
-    "feedback_item_pairs": {"number_format": "{:.3f}"},
-}
-"""How each table of this module is published (fields of
-:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""
+EIGENVALUES = TableSpec(
+    "feedback_eigenvalues",
+    title=Words(
+        "Eigenvalues of the {correlation} item correlation matrix.",
+        "項目間{correlation}行列の固有値。",
+    ),
+    method=Words(
+        "Parallel analysis: each item column shuffled independently ({n_iter} shuffles, same "
+        "correlation type), threshold the 95th percentile of the shuffled eigenvalues; Kaiser rule: "
+        "eigenvalue above 1.",
+        "平行分析：各項目の列を独立にシャッフル（{n_iter} 回、同じ相関）し、その固有値の95パーセンタイルを"
+        "閾値とする。カイザー基準：固有値が1を超える。",
+    ),
+    number_format="{:.3f}",
+    records=eigen_records,
+)
+LOADINGS = TableSpec(
+    "feedback_loadings",
+    title=Words(
+        "Principal components of the {correlation} item correlation matrix.",
+        "項目間{correlation}行列の主成分。",
+    ),
+    method=Words(
+        "C1 unrotated; RC1 to RC{n_rotated} varimax-rotated (Kaiser normalisation), shown "
+        "descriptively (parallel analysis gives the number of components to retain).",
+        "C1 は回転なし、RC1〜RC{n_rotated} はバリマックス回転（カイザーの正規化）。記述のための表示で、"
+        "保持する成分数は平行分析による。",
+    ),
+    number_format="{:.3f}",
+)
+RETENTION_COMPARISON = TableSpec(
+    "feedback_retention_comparison",
+    title=Words("Components retained by correlation type.", "相関の種類ごとに保持される成分数。"),
+    method=Words(
+        "Eigenvalues of the item correlation matrix and the 95th percentile of the eigenvalues of "
+        "{n_iter} data sets with each item column shuffled independently; retained: components "
+        "above that threshold (parallel analysis) or above 1 (Kaiser); standardised α of the "
+        "matrix (ordinal α for the polychoric one).",
+        "項目相関行列の固有値と、各項目の列を独立にシャッフルした {n_iter} 個のデータの固有値の95"
+        "パーセンタイル。保持数：それを超える成分（平行分析）または1を超える成分（カイザー）。行列の標準化 α"
+        "（ポリコリック相関では順序 α）。",
+    ),
+    records=retention_records,
+)
+ITEM_CORRELATION_TABLE = TableSpec(
+    "feedback_item_correlations",
+    title=Words(
+        "Inter-item correlations ({correlation}), 20 × 20 items in questionnaire order.",
+        "項目間の相関（{correlation}）、質問票順の20 × 20項目。",
+    ),
+    method=Words(
+        "A data table: too wide for a paper page; the lower-triangle heatmap is the paper version.",
+        "データ表（論文には広すぎる）。論文用は下三角のヒートマップ。",
+    ),
+    number_format="{:.3f}",
+)
+ITEM_PAIRS = TableSpec(
+    "feedback_item_pairs",
+    title=Words("Strongest and weakest item pairs.", "相関の最も強い・弱い項目の組。"),
+    number_format="{:.3f}",
+)
+TABLES = register(EIGENVALUES, LOADINGS, RETENTION_COMPARISON, ITEM_CORRELATION_TABLE, ITEM_PAIRS)
+"""The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""

@@ -26,6 +26,16 @@ import pandas as pd
 from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import minimize
 
+from kokoro_analysis.analyses.feedback.scores import CORRELATIONS
+from kokoro_analysis.published import (
+    Column,
+    Interval,
+    TableSpec,
+    Words,
+    interval_columns,
+    name_headline,
+    register,
+)
 from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import (
     bootstrap_correlation,
@@ -78,16 +88,16 @@ def icc_table(
             }
         )
     out = pd.DataFrame(rows).set_index("grouping")
-    return out
+    out.attrs["outcome"] = OUTCOMES.get(value, Words(value, value))
+    return name_headline(out, Interval("ci_low", "ci_high", F_INTERVAL))
 
 
-def icc_table_method(value: str = "score") -> str:
-    """The method statement (caption) of :func:`icc_table`."""
-    return (
-        f"ICC(1) of the {value} (one-way random-effects model, each grouping alone): icc = ANOVA "
-        "estimator (MSB-MSW)/(MSB+(k0-1)MSW) with the size-adjusted group size k0 and F-based 95% CI; "
-        "icc_reml = REML variance share."
-    )
+OUTCOMES = {
+    "score": Words("client score", "クライアント評価スコア"),
+    "item_sum": Words("item sum", "項目合計"),
+}
+"""How tables name an outcome of :func:`icc_table`."""
+F_INTERVAL = Words("F-based interval of the ANOVA estimator", "ANOVA 推定量の F 分布による区間")
 
 
 def rater_effects_by_outcome(
@@ -109,16 +119,6 @@ def rater_effects_by_outcome(
         rows.append(row)
     out = pd.DataFrame(rows).set_index("outcome")
     return out
-
-
-def rater_effects_by_outcome_method() -> str:
-    """The method statement (caption) of :func:`rater_effects_by_outcome`."""
-    return (
-        "Rater (client_id) and counselor (counselor_id) effects on each outcome: one-way ICC(1) by "
-        "ANOVA and by REML (each grouping alone) and variance shares of the crossed REML model "
-        "outcome = mu + rater + counselor + residual (both random, no fixed effect but the mean). "
-        "score: the released total (flags halve or zero it); item_sum: plain sum of the 20 items."
-    )
 
 
 @dataclass(frozen=True)
@@ -249,8 +249,8 @@ class _CrossedModel:
 def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> VarianceComponents:
     """:func:`crossed_variance_components` of ``value`` with the rater (``client_id``) and the counselor
     (``counselor_id``) as crossed random factors. When the data cannot identify the model (too few
-    sessions or levels) the variances are NaN and ``note`` says why;
-    :func:`variance_components_method` states the model (the table's caption)."""
+    sessions or levels) the variances are NaN and ``note`` says why; the table's
+    declaration (:data:`VARIANCE_COMPONENTS`) states the model."""
     try:
         fit = crossed_variance_components(
             dialogues[value],
@@ -275,15 +275,6 @@ def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> 
         return VarianceComponents(
             out, np.nan, converged=False, reml_criterion=np.nan, note=f"not estimable: {error}"
         )
-
-
-def variance_components_method(value: str = "score") -> str:
-    """The method statement (caption) of :func:`score_variance_components`."""
-    return (
-        f"REML variance components of the crossed model {value} = mu + rater (client_id) + counselor "
-        "(counselor_id) + residual: fixed effect the mean only, both factors random, residual "
-        "independent; share = component / sum of the three. No interval."
-    )
 
 
 def counselor_experience(dialogues: pd.DataFrame) -> pd.Series:
@@ -345,21 +336,15 @@ def experience_bins(
     for column in ("ci_low_counselor", "ci_high_counselor"):
         out[column] = clustered[column].reindex(out.index)
     out.index.name = "experience"
+    out.attrs["n_bootstrap"] = n_bootstrap
     return out
 
 
-def experience_bins_method(*, n_bootstrap: int = 1000) -> str:
-    """The method statement (caption) of :func:`experience_bins`."""
-    return (
-        f"Mean score by experience bin. {EXPERIENCE_DEFINITION} ci_low/ci_high: Student-t (sessions "
-        f"independent); ci_*_counselor: 95% percentile bootstrap, {n_bootstrap} resamples of the bin's "
-        "counselors."
-    )
-
-
-EXPERIENCE_DEFINITION = (
-    "Experience = the how-many-th session of the counselor within the corpus (sessions before the "
-    "corpus are unknown), ordered by session start time (ties by dialogue_id)."
+EXPERIENCE_DEFINITION = Words(
+    "Experience: the how-many-th session of the counselor within the corpus (sessions before the "
+    "corpus are unknown), ordered by session start time (ties by session ID).",
+    "経験：コーパス内でそのカウンセラーの何回目のセッションか（コーパス以前のセッションは不明）、開始時刻順"
+    "（同時刻はセッション ID 順）。",
 )
 
 
@@ -405,18 +390,8 @@ def experience_correlation(
                 row.update(p_value=np.nan, df=np.nan)
         rows.append(row)
     out = pd.DataFrame(rows).set_index("estimate")
+    out.attrs.update(n_bootstrap=n_bootstrap, correlation=CORRELATIONS[method])
     return out
-
-
-def experience_correlation_method(*, method: str = "spearman", n_bootstrap: int = 1000) -> str:
-    """The method statement (caption) of :func:`experience_correlation`."""
-    return (
-        f"{EXPERIENCE_DEFINITION} Pooled: {method} correlation, p assumes independent sessions "
-        "(df = n - 2). Within counselor: fixed-effects regression score ~ experience + one intercept "
-        "per counselor; r = within-counselor Pearson r, t test with df = n - counselors - 1. "
-        f"95% percentile bootstrap, {n_bootstrap} resamples: ci_low/ci_high resample sessions, "
-        "ci_*_counselor whole counselors."
-    )
 
 
 # --------------------------------------------------------------------------- reproduction records
@@ -463,47 +438,131 @@ def variance_component_records(components: VarianceComponents) -> list[Record]:
     ]
 
 
-TABLES: dict[str, dict] = {
-    "feedback_icc": {
-        "headers_ja": {
-            "ci_low": "95% CI 下限",
-            "ci_high": "上限",
-            "groups": "グループ数",
-            "observations": "セッション数",
-        },
-        "width": "full",
-        "index": False,
-        "thousands": True,
-        "formats": {
-            **{c: "{:.3f}" for c in ("icc", "ci_low", "ci_high", "F", "k0")},
-            "p_value": p_value_text,
-            "ms_between": "{:.1f}",
-            "ms_within": "{:.1f}",
-            "sessions_per_group": "{:.2f}",
-        },
-        "columns": ["label_en", "icc", "ci_low", "ci_high", "F", "groups", "observations"],
-        "columns_ja": ["label_ja", "icc", "ci_low", "ci_high", "F", "groups", "observations"],
-        "headers": {
-            "label_en": "Grouping",
-            "label_ja": "グループ",
-            "icc": "ICC(1)",
-            "ci_low": "95% CI low",
-            "ci_high": "high",
-            "groups": "Groups",
-            "observations": "Sessions",
-        },
+ICC = TableSpec(
+    "feedback_icc",
+    title=Words(
+        "Intraclass correlation ICC(1) of the {outcome} within raters and within counselors, each "
+        "grouping fitted alone (one-way random effects).",
+        "評価者内・カウンセラー内の{outcome}の級内相関 ICC(1)（一元配置変量効果モデル、グループ分けごとに"
+        "別々に推定）。",
+    ),
+    columns=(
+        Column(
+            "label_en",
+            Words("Grouping", "グループ"),
+            key_ja="label_ja",
+            means=Words("what the sessions are grouped by", "セッションのまとめ方"),
+        ),
+        Column(
+            "icc",
+            Words("ICC(1)", "ICC(1)"),
+            "{:.3f}",
+            means=Words(
+                "share of the variance between groups, ANOVA estimator with the size-adjusted "
+                "group size",
+                "グループ間分散の割合（グループの大きさを調整した ANOVA 推定量）",
+            ),
+        ),
+        *interval_columns("{:.3f}"),
+        Column(
+            "F",
+            Words("F", "F"),
+            "{:.3f}",
+            means=Words("F statistic of the one-way ANOVA", "一元配置分散分析の F 値"),
+        ),
+        Column(
+            "groups", Words("Groups", "グループ数"), means=Words("number of groups", "グループの数")
+        ),
+        Column(
+            "observations",
+            Words("Sessions", "セッション数"),
+            means=Words("sessions analysed", "分析したセッションの数"),
+        ),
+    ),
+    width="full",
+    index=False,
+    thousands=True,
+    formats={
+        **{c: "{:.3f}" for c in ("icc", "ci_low", "ci_high", "F", "k0")},
+        "p_value": p_value_text,
+        "ms_between": "{:.1f}",
+        "ms_within": "{:.1f}",
+        "sessions_per_group": "{:.2f}",
     },
-    "feedback_variance_components": {"number_format": "{:.3f}", "thousands": True},
-    "feedback_experience_bins": {"number_format": "{:.2f}", "thousands": True},
-    "feedback_experience_correlation": {
-        "thousands": True,
-        "formats": {
-            "r": "{:.3f}",
-            "ci_low": "{:.3f}",
-            "ci_high": "{:.3f}",
-            "p_value": p_value_text,
-        },
+    records=icc_records,
+)
+RATER_EFFECTS_BY_OUTCOME = TableSpec(
+    "feedback_rater_effects_by_outcome",
+    title=Words(
+        "Rater and counselor effects on the score and on the plain item sum.",
+        "スコアと項目の単純合計に対する評価者・カウンセラーの効果。",
+    ),
+    method=Words(
+        "One-way ICC(1) by ANOVA and by REML (each grouping alone) and the variance shares of the "
+        "crossed REML model (rater and counselor random, the mean the only fixed effect). Score: the "
+        "released total (the check flags halve or zero it); item sum: the plain sum of the 20 items.",
+        "一元配置の ICC(1)（ANOVA と REML、グループ分けごとに別々）と、交差 REML モデル（評価者と"
+        "カウンセラーが変量効果、固定効果は平均のみ）の分散の割合。スコア：公開された合計（確認フラグで半減"
+        "または0）；項目合計：20項目の単純合計。",
+    ),
+)
+VARIANCE_COMPONENTS = TableSpec(
+    "feedback_variance_components",
+    title=Words(
+        "Variance components of the client score: rater, counselor and residual.",
+        "クライアント評価スコアの分散成分：評価者、カウンセラー、残差。",
+    ),
+    method=Words(
+        "REML fit of the crossed model score = μ + rater + counselor + residual (the mean the only "
+        "fixed effect, both factors random, residuals independent); share: the component over the "
+        "sum of the three. No interval.",
+        "交差モデル スコア = μ + 評価者 + カウンセラー + 残差 の REML 推定（固定効果は平均のみ、"
+        "両因子は変量効果、残差は独立）。割合：3成分の合計に対する各成分。区間なし。",
+    ),
+    number_format="{:.3f}",
+    thousands=True,
+)
+EXPERIENCE_BINS_TABLE = TableSpec(
+    "feedback_experience_bins",
+    title=Words("Mean score by counselor experience.", "カウンセラーの経験別の平均スコア。"),
+    method=Words(
+        EXPERIENCE_DEFINITION.en + " Student-t interval (sessions independent) and a percentile "
+        "bootstrap over {n_bootstrap:,} resamples of the bin's counselors.",
+        EXPERIENCE_DEFINITION.ja
+        + "t 区間（セッションを独立とみなす）と、区分内のカウンセラーを単位に "
+        "{n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ区間。",
+    ),
+    number_format="{:.2f}",
+    thousands=True,
+)
+EXPERIENCE_CORRELATION = TableSpec(
+    "feedback_experience_correlation",
+    title=Words("Score against counselor experience.", "スコアとカウンセラーの経験。"),
+    method=Words(
+        EXPERIENCE_DEFINITION.en + " Pooled: {correlation} over all sessions, p assuming "
+        "independent sessions (df = n − 2). Within counselor: fixed-effects regression of the score "
+        "on experience with one intercept per counselor; r is the within-counselor Pearson r, "
+        "t test with df = n − counselors − 1. 95% percentile bootstrap intervals over "
+        "{n_bootstrap:,} resamples of sessions, and of whole counselors.",
+        EXPERIENCE_DEFINITION.ja
+        + "全体：全セッションの{correlation}（p はセッションを独立とみなす、"
+        "自由度 n − 2）。カウンセラー内：カウンセラーごとの切片をもつ固定効果回帰、r はカウンセラー内の"
+        "ピアソンの r、t 検定の自由度は n − カウンセラー数 − 1。95% 区間はセッション、またはカウンセラー"
+        "全体を単位とする {n_bootstrap:,} 回のパーセンタイル・ブートストラップ。",
+    ),
+    thousands=True,
+    formats={
+        "r": "{:.3f}",
+        "ci_low": "{:.3f}",
+        "ci_high": "{:.3f}",
+        "p_value": p_value_text,
     },
-}
-"""How each table of this module is published (fields of
-:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""
+)
+TABLES = register(
+    ICC,
+    RATER_EFFECTS_BY_OUTCOME,
+    VARIANCE_COMPONENTS,
+    EXPERIENCE_BINS_TABLE,
+    EXPERIENCE_CORRELATION,
+)
+"""The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""

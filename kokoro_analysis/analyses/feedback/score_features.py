@@ -18,15 +18,16 @@ Conventions as in :mod:`kokoro_analysis.analyses.feedback.scores`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from kokoro_analysis.analyses.corpus_stats import response_times
-from kokoro_analysis.analyses.feedback.scores import CLUSTER_NOUNS
+from kokoro_analysis.analyses.feedback.scores import describe_run
 from kokoro_analysis.corpus.loading import turn_starts
+from kokoro_analysis.published import Column, TableSpec, Words, interval_columns, register
 from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import (
     bootstrap_correlation,
@@ -193,7 +194,7 @@ def feature_correlations(
     correlation within the clusters named ``within`` (:func:`stats.within_cluster_correlation`).
     Pairs with a missing feature are dropped; ``p_value`` assumes independent sessions. Rows in
     :data:`FEATURES` order with labels; ``reported_key`` names the paper's value where there is one
-    (Spearman only); :func:`feature_correlations_method` states the methods. Each resampling scheme
+    (Spearman only); the table's declaration (:data:`FEATURE_CORRELATIONS`) states the methods. Each resampling scheme
     draws its resample weights once and ranks ``target`` once (same numbers as separate
     :func:`stats.bootstrap_correlation` calls)."""
     check_method(method)
@@ -228,30 +229,19 @@ def feature_correlations(
             }
         )
     table = pd.DataFrame(rows).set_index("feature")
-    return table
+    return describe_run(
+        table,
+        method=method,
+        n_bootstrap=n_bootstrap,
+        session_interval=_session_bootstrap(n_bootstrap),
+    )
 
 
-def feature_correlations_method(
-    *,
-    method: str = "spearman",
-    n_bootstrap: int = 1000,
-    clusters: Iterable[str] = (),
-    within: str | None = "rater",
-) -> str:
-    """The method statement (caption) of :func:`feature_correlations` (``clusters``: the names of its
-    resampled clusters)."""
-    clusters = list(clusters)
-    name = "Spearman ρ (Pearson r of mid-ranks)" if method == "spearman" else "Pearson r"
-    parts = [f"{name} with the score; 95% percentile bootstrap CIs, {n_bootstrap} resamples: "
-             "ci_low/ci_high resample sessions"]  # fmt: skip
-    parts += [f"ci_*_{c} resample whole {CLUSTER_NOUNS.get(c, c)}s with all their sessions"
-              for c in clusters]  # fmt: skip
-    text = "; ".join(parts)
-    if within in clusters:
-        text += (f". r_within_{within}: the correlation of the values"
-                 f"{' (ranked over all sessions)' if method == 'spearman' else ''} centred on each "
-                 f"{CLUSTER_NOUNS.get(within, within)}'s mean")  # fmt: skip
-    return text + ". p_value assumes independent sessions."
+def _session_bootstrap(n_bootstrap: int) -> Words:
+    return Words(
+        f"percentile bootstrap over {n_bootstrap:,} resamples of sessions",
+        f"セッションを {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ",
+    )
 
 
 def correlation_robustness(
@@ -284,24 +274,7 @@ def correlation_robustness(
             result.pop("p_value")
             rows.append({"feature": column, "estimate": estimate, "resampled": resampled, **result})
     out = pd.DataFrame(rows)
-    return out
-
-
-def correlation_robustness_method(
-    *,
-    target: str = "score",
-    method: str = "spearman",
-    n_bootstrap: int = 1000,
-    within: str = "rater",
-) -> str:
-    """The method statement (caption) of :func:`correlation_robustness`."""
-    return (
-        f"{'Spearman ρ' if method == 'spearman' else 'Pearson r'} with the {target}; 95% percentile "
-        f"bootstrap CI, {n_bootstrap} resamples of the unit in 'resampled' (a rater or counselor with "
-        f"all its sessions). Within {within}: values"
-        f"{' ranked over all sessions, then' if method == 'spearman' else ''} centred on each "
-        f"{within}'s mean."
-    )
+    return describe_run(out, method=method, n_bootstrap=n_bootstrap)
 
 
 # --------------------------------------------------------------------------- phases of a session
@@ -398,21 +371,7 @@ def phase_correlations(
     out = pd.concat(parts, ignore_index=True)
     out.insert(0, "phase", out.pop("phase"))
     out = out.drop(columns=["reported_key", "p_value"])
-    return out
-
-
-def phase_correlations_method(
-    *, method: str = "spearman", n_bootstrap: int = 1000, clusters: Iterable[str] = ()
-) -> str:
-    """The method statement (caption) of :func:`phase_correlations` (``clusters``: the names of its
-    resampled clusters)."""
-    return (
-        "Per phase (early/middle/late third of each session's messages) the feature computed on that "
-        "phase's messages against the session's score. "
-        + feature_correlations_method(
-            method=method, n_bootstrap=n_bootstrap, clusters=clusters, within=None
-        )
-    )
+    return describe_run(out, method=method, n_bootstrap=n_bootstrap)
 
 
 def reported_spearman(
@@ -465,32 +424,90 @@ def spearman_records(reported: dict[str, float]) -> list[Record]:
     ]
 
 
-TABLES: dict[str, dict] = {
-    "feedback_feature_correlations": {
-        "headers_ja": {
-            "unit": "単位",
-            "n": "セッション数",
-            "r": "相関",
-            "ci_low": "95% CI 下限",
-            "ci_high": "上限",
-        },
-        "width": "full",
-        "index": False,
-        "thousands": True,
-        "formats": {"r": "{:.3f}", "ci_low": "{:.3f}", "ci_high": "{:.3f}"},
-        "columns": ["label_en", "unit", "n", "r", "ci_low", "ci_high"],
-        "columns_ja": ["label_ja", "unit", "n", "r", "ci_low", "ci_high"],
-        "headers": {
-            "label_en": "Feature",
-            "label_ja": "特徴量",
-            "unit": "Unit",
-            "n": "Sessions",
-            "r": "Correlation",
-            "ci_low": "95% CI low",
-            "ci_high": "high",
-        },
-    },
-    "feedback_response_time_definitions": {"number_format": "{:.4f}", "thousands": True},
+UNIT_CELLS = {
+    "characters": Words("characters", "文字"),
+    "messages": Words("messages", "メッセージ"),
+    "turns": Words("turns", "ターン"),
+    "minutes": Words("minutes", "分"),
+    "seconds": Words("seconds", "秒"),
+    "fraction": Words("fraction", "割合"),
 }
-"""How each table of this module is published (fields of
-:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""
+"""The units of :data:`FEATURES` as table cells."""
+
+FEATURE_CORRELATIONS = TableSpec(
+    "feedback_feature_correlations",
+    title=Words(
+        "Session features against the client score (0–100).",
+        "セッションの特徴量とクライアント評価スコア（0〜100）。",
+    ),
+    columns=(
+        Column(
+            "label_en",
+            Words("Feature", "特徴量"),
+            key_ja="label_ja",
+            means=Words("a measure of each session", "セッションごとの量"),
+        ),
+        Column(
+            "unit", Words("Unit", "単位"), cells=UNIT_CELLS, means=Words("its unit", "その単位")
+        ),
+        Column(
+            "n",
+            Words("Sessions", "セッション数"),
+            means=Words("sessions with a value", "値のあるセッション"),
+        ),
+        Column(
+            "r",
+            Words("{correlation}", "{correlation}"),
+            "{:.3f}",
+            means=Words("correlation with the score", "スコアとの相関"),
+        ),
+        *interval_columns("{:.3f}"),
+    ),
+    width="full",
+    index=False,
+    thousands=True,
+)
+CORRELATION_ROBUSTNESS = TableSpec(
+    "feedback_correlation_robustness",
+    title=Words(
+        "The reported correlations under each uncertainty model.",
+        "報告された相関の、不確かさのモデルごとの区間。",
+    ),
+    method=Words(
+        "{correlation} with the score; 95% percentile bootstrap interval over {n_bootstrap:,} "
+        "resamples of the unit named (sessions, or a rater or counselor with all its sessions). "
+        "Within rater: the values centred on each rater's mean (Spearman: ranked over all sessions "
+        "first).",
+        "スコアとの{correlation}。95% 区間は示した単位（セッション、または評価者・カウンセラーとその全"
+        "セッション）を {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ。評価者内：各評価者の"
+        "平均を引いた値（スピアマンでは全セッションで順位化してから）。",
+    ),
+)
+RESPONSE_TIME_DEFINITIONS = TableSpec(
+    "feedback_response_time_definitions",
+    title=Words(
+        "Counselor response time against the score under two per-session aggregations "
+        "(Spearman ρ).",
+        "セッションごとの2つの集計によるカウンセラー応答時間とスコア（スピアマンの ρ）。",
+    ),
+    number_format="{:.4f}",
+    thousands=True,
+)
+PHASE_CORRELATIONS = TableSpec(
+    "feedback_phase_correlations",
+    title=Words(
+        "Session features per phase against the score.", "セッションの段階ごとの特徴量とスコア。"
+    ),
+    method=Words(
+        "Per phase (early, middle and late third of each session's messages) the feature computed "
+        "on that phase's messages against the session's score: {correlation}, 95% percentile "
+        "bootstrap intervals over {n_bootstrap:,} resamples of sessions and of whole raters.",
+        "段階（各セッションのメッセージの前・中・後の3分の1）ごとに、その段階のメッセージで計算した特徴量と"
+        "セッションのスコアとの{correlation}。95% 区間はセッション、および評価者全体を単位とする "
+        "{n_bootstrap:,} 回のパーセンタイル・ブートストラップ。",
+    ),
+)
+TABLES = register(
+    FEATURE_CORRELATIONS, CORRELATION_ROBUSTNESS, RESPONSE_TIME_DEFINITIONS, PHASE_CORRELATIONS
+)
+"""The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""

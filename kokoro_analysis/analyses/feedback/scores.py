@@ -19,13 +19,15 @@ Conventions used throughout (in all four modules):
   (``ci_low_rater``, ``ci_low_counselor``, …; :data:`CLUSTERS`). Resamples are drawn as a matrix of
   counts (one row per resample), so every statistic is computed for all resamples at once; Spearman ρ of
   a resample uses the ranks *within that resample* (mid-ranks of tied values), i.e. exactly what
-  ``scipy.stats.spearmanr`` gives on the resampled rows. Tables state their methods in
-  a ``*_method(...)`` function next to each table function (used as the caption).
+  ``scipy.stats.spearmanr`` gives on the resampled rows. Each table function records its parameters
+  in ``frame.attrs`` (:func:`describe_run`: correlation, resamples, the headline interval), and each
+  published table is declared once at the end of its module (:class:`kokoro_analysis.published.TableSpec`,
+  caption and method statement included).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,15 @@ from scipy import stats
 from kokoro_analysis.analyses.corpus_stats import turns_per_session
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ITEM_KEYS
+from kokoro_analysis.published import (
+    Column,
+    Interval,
+    TableSpec,
+    Words,
+    interval_columns,
+    name_headline,
+    register,
+)
 from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import (
     check_method,
@@ -54,6 +65,48 @@ CLUSTERS = {"rater": "client_id", "counselor": "counselor_id"}
 """The two ways sessions cluster: name used in column suffixes → column of ``corpus.dialogues``."""
 CLUSTER_NOUNS = {"rater": "rater", "counselor": "counselor"}
 """How a method statement names one cluster of :data:`CLUSTERS`."""
+HEADLINE_CLUSTER = "rater"
+"""The interval the paper tables and figure labels print (the README's headline): the percentile
+bootstrap that resamples whole raters with all their sessions (``ci_low_rater``/``ci_high_rater``)."""
+CORRELATIONS = {
+    "spearman": Words("Spearman ρ", "スピアマンの ρ"),
+    "pearson": Words("Pearson r", "ピアソンの r"),
+}
+"""How tables name a correlation ``method``."""
+CORRELATION_SYMBOLS = {"spearman": "ρ", "pearson": "r"}
+
+
+def describe_run(
+    frame: pd.DataFrame,
+    *,
+    method: str | None = None,
+    n_bootstrap: int | None = None,
+    session_interval: Words | None = None,
+) -> pd.DataFrame:
+    """Record a table function's parameters in ``frame.attrs`` for its caption (``correlation``,
+    ``symbol``, ``n_bootstrap``) and name its headline interval: the :data:`HEADLINE_CLUSTER`
+    interval when the frame has it, else the session interval ``session_interval`` describes."""
+    if method is not None:
+        frame.attrs.update(correlation=CORRELATIONS[method], symbol=CORRELATION_SYMBOLS[method])
+    if n_bootstrap is not None:
+        frame.attrs["n_bootstrap"] = n_bootstrap
+    low, high = f"ci_low_{HEADLINE_CLUSTER}", f"ci_high_{HEADLINE_CLUSTER}"
+    if low in frame.columns and n_bootstrap is not None:
+        means = Words(
+            f"percentile bootstrap over {n_bootstrap:,} resamples of whole raters, each with all "
+            "their sessions",
+            f"評価者を単位に {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ"
+            "（各評価者の全セッションを含む）",
+        )
+        name_headline(frame, Interval(low, high, means))
+    elif session_interval is not None:
+        name_headline(frame, Interval("ci_low", "ci_high", session_interval))
+    return frame
+
+
+STUDENT_T = Words(
+    "Student-t interval, sessions taken as independent", "t 区間（セッションを独立とみなす）"
+)
 
 
 def cluster_labels(dialogues: pd.DataFrame) -> dict[str, pd.Series]:
@@ -262,26 +315,11 @@ def alpha_table(
         row["ordinal_alpha"] = standardized_alpha(block) if np.isfinite(block_off).any() else np.nan
         rows.append(row)
     out = pd.DataFrame(rows).set_index("block")
-    return out
-
-
-def alpha_table_method(
-    *, method: str = "spearman", n_bootstrap: int = 1000, clusters: Iterable[str] = ()
-) -> str:
-    """The method statement (caption) of :func:`alpha_table` (``clusters``: the names of its resampled
-    clusters)."""
-    return (
-        "Cronbach's alpha with 95% percentile bootstrap CIs, "
-        f"{n_bootstrap} resamples: ci_low/ci_high resample sessions"
-        + "".join(f"; ci_*_{c} resample whole {CLUSTER_NOUNS.get(c, c)}s" for c in clusters or {})
-        + f". mean_inter_item_r: mean off-diagonal {_method_name(method)}. Ordinal alpha: "
-        "standardised alpha k*r/(1+(k-1)*r) of the polychoric correlations (two-step ML)."
+    session = Words(
+        f"percentile bootstrap over {n_bootstrap:,} resamples of sessions",
+        f"セッションを {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ",
     )
-
-
-def _method_name(method: str) -> str:
-    """How a table states the correlation method."""
-    return "Spearman ρ" if method == "spearman" else "Pearson r"
+    return describe_run(out, method=method, n_bootstrap=n_bootstrap, session_interval=session)
 
 
 def item_statistics(
@@ -323,24 +361,7 @@ def item_statistics(
         frame[f"ci_low_{name}"], frame[f"ci_high_{name}"] = bounds
     frame["r_item_rest"] = rest_r
     frame["alpha_if_deleted"] = alpha_without
-    return frame
-
-
-def item_statistics_method(
-    *, method: str = "spearman", n_bootstrap: int = 1000, clusters: Iterable[str] = ()
-) -> str:
-    """The method statement (caption) of :func:`item_statistics` (``clusters``: the names of its resampled
-    clusters)."""
-    return (
-        "Item means with Student-t 95% CI (ci_low/ci_high, sessions independent)"
-        + "".join(
-            f"; ci_*_{c}: 95% percentile bootstrap, {n_bootstrap} resamples of whole "
-            f"{CLUSTER_NOUNS.get(c, c)}s"
-            for c in clusters or {}
-        )
-        + f". r_item_rest: {_method_name(method)} of the item with the sum of the other items; "
-        "alpha_if_deleted: Cronbach's alpha without the item."
-    )
+    return describe_run(frame, method=method, n_bootstrap=n_bootstrap, session_interval=STUDENT_T)
 
 
 # --------------------------------------------------------------------------- 5. subsets
@@ -452,18 +473,11 @@ def score_means(
     parts.append(table.sort_values("mean", ascending=False, kind="mergesort").assign(kind="topic"))
     out = pd.concat(parts).rename_axis("group").reset_index()
     out.insert(0, "kind", out.pop("kind"))
-    return out
-
-
-def score_means_method(dialogues: pd.DataFrame, *, n_bootstrap: int = 1000) -> str:
-    """The method statement (caption) of :func:`score_means`, with the tier cut-offs of ``dialogues``."""
-    cutoffs = ", ".join(f"{c:g}" for c in tier_cutoffs(dialogues["score"]).values())
-    return (
-        "Mean score (0-100) by subset, tier and main topic. ci_low/ci_high: Student-t interval "
-        f"(sessions independent); ci_*_rater, ci_*_counselor: 95% percentile bootstrap, {n_bootstrap} "
-        "resamples of the group's raters or counselors, each with all its sessions in the group. "
-        f"Tiers: cut-offs {cutoffs} (33rd and 67th percentiles); a cut-off belongs to the upper tier."
+    out.attrs.update(
+        n_bootstrap=n_bootstrap,
+        cutoffs=", ".join(f"{c:g}" for c in tier_cutoffs(dialogues["score"]).values()),
     )
+    return out
 
 
 # --------------------------------------------------------------------------- 7. keyness
@@ -679,57 +693,155 @@ def alpha_records(alpha: pd.DataFrame) -> list[Record]:
     ]
 
 
-TABLES: dict[str, dict] = {
-    "feedback_score_summary": {"formats": {"value": "{:,.2f}"}},
-    "feedback_score_rule": {"number_format": "{:.2f}"},
-    "feedback_item_distribution": {"thousands": True},
-    "feedback_item_statistics": {
-        "headers_ja": {
-            "mean": "平均",
-            "r_item_rest": "項目–残余 r",
-            "alpha_if_deleted": "削除時の α",
-        },
-        "width": "full",
-        "number_format": "{:.3f}",
-        "thousands": True,
-        "index": False,
-        "formats": {"mean": "{:.2f}", "ci_low": "{:.2f}", "ci_high": "{:.2f}"},
-        "columns": ["number", "label_en", "mean", "r_item_rest", "alpha_if_deleted"],
-        "columns_ja": ["number", "label_ja", "mean", "r_item_rest", "alpha_if_deleted"],
-        "headers": {
-            "number": "Q",
-            "label_en": "Item",
-            "label_ja": "項目",
-            "mean": "Mean",
-            "ci_low": "95% CI low",
-            "ci_high": "high",
-            "r_item_rest": "Item–rest r",
-            "alpha_if_deleted": "α if deleted",
-        },
-    },
-    "feedback_alpha": {
-        "headers_ja": {"items": "項目数", "ci_low": "95% CI 下限", "ci_high": "上限"},
-        "width": "full",
-        "number_format": "{:.3f}",
-        "thousands": True,
-        "index": False,
-        "columns": ["block_en", "items", "alpha", "ci_low", "ci_high"],
-        "columns_ja": ["block_ja", "items", "alpha", "ci_low", "ci_high"],
-        "headers": {
-            "block_en": "Items",
-            "block_ja": "項目",
-            "items": "n",
-            "alpha": "α",
-            "ci_low": "95% CI low",
-            "ci_high": "high",
-        },
-    },
-    "feedback_subset_statistics": {
-        "formats": {name: whole_or_two_decimals for name in SUBSET_ORDER}
-    },
-    "feedback_counselor_keyness": {"number_format": "{:.3f}", "thousands": True},
-    "feedback_flags": {"number_format": "{:.2f}", "thousands": True},
-    "feedback_flag_topics": {"thousands": True},
-}
-"""How each table of this module is published (fields of
-:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""
+SCORE_SUMMARY = TableSpec(
+    "feedback_score_summary",
+    title=Words(
+        "Distribution of the client feedback score (0–100).",
+        "クライアント評価スコア（0〜100）の分布。",
+    ),
+    formats={"value": "{:,.2f}"},
+    records=score_summary_records,
+)
+SCORE_RULE = TableSpec(
+    "feedback_score_rule",
+    title=Words("Branches of the score rule.", "スコア規則の分岐。"),
+    number_format="{:.2f}",
+    records=score_rule_records,
+)
+ITEM_DISTRIBUTION = TableSpec(
+    "feedback_item_distribution",
+    title=Words(
+        "Sessions giving each answer (0–5) per item.", "項目ごとの各回答（0〜5）のセッション数。"
+    ),
+    thousands=True,
+)
+ITEM_NUMBER = Column("number", Words("Q", "Q"), means=Words("item number", "項目番号"))
+ITEM_STATISTICS = TableSpec(
+    "feedback_item_statistics",
+    title=Words("The 20 client feedback items.", "クライアント評価の20項目。"),
+    columns=(
+        ITEM_NUMBER,
+        Column(
+            "label_en",
+            Words("Item", "項目"),
+            key_ja="label_ja",
+            means=Words("short label", "短い名称"),
+        ),
+        Column(
+            "mean",
+            Words("Mean", "平均"),
+            "{:.2f}",
+            means=Words("mean answer (0–5)", "回答（0〜5）の平均"),
+        ),
+        *interval_columns("{:.2f}"),
+        Column(
+            "r_item_rest",
+            Words("Item–rest {symbol}", "項目–残余 {symbol}"),
+            "{:.3f}",
+            means=Words(
+                "{correlation} of the item with the sum of the other 19 items",
+                "項目と他の19項目の合計との{correlation}",
+            ),
+        ),
+        Column(
+            "alpha_if_deleted",
+            Words("α if deleted", "削除時の α"),
+            "{:.3f}",
+            means=Words("Cronbach's α of the other 19 items", "他の19項目の Cronbach の α"),
+        ),
+    ),
+    width="full",
+    number_format="{:.3f}",
+    thousands=True,
+    index=False,
+    formats={"ci_low": "{:.2f}", "ci_high": "{:.2f}"},
+)
+ALPHA = TableSpec(
+    "feedback_alpha",
+    title=Words(
+        "Internal consistency of the client feedback items.",
+        "クライアント評価項目の内的一貫性。",
+    ),
+    columns=(
+        Column(
+            "block_en",
+            Words("Items", "項目"),
+            key_ja="block_ja",
+            means=Words(
+                "block of the questionnaire, or all 20 items", "質問票のブロック、または全20項目"
+            ),
+        ),
+        Column("items", Words("n", "項目数"), means=Words("number of items", "項目の数")),
+        Column(
+            "alpha",
+            Words("α", "α"),
+            "{:.3f}",
+            means=Words("Cronbach's α of the items", "項目の Cronbach の α"),
+        ),
+        *interval_columns("{:.3f}"),
+    ),
+    width="full",
+    number_format="{:.3f}",
+    thousands=True,
+    index=False,
+    records=alpha_records,
+)
+SUBSET_STATISTICS = TableSpec(
+    "feedback_subset_statistics",
+    title=Words("Corpus statistics of the score subsets.", "スコアによる部分集合のコーパス統計。"),
+    formats={name: whole_or_two_decimals for name in SUBSET_ORDER},
+)
+SCORE_MEANS = TableSpec(
+    "feedback_score_means",
+    title=Words(
+        "Mean score (0–100) by subset, tier and main topic.",
+        "部分集合・層・メイントピック別の平均スコア（0〜100）。",
+    ),
+    method=Words(
+        "The Student-t interval takes sessions as independent; the rater and counselor intervals "
+        "are percentile bootstraps over {n_bootstrap:,} resamples of the group's raters or "
+        "counselors, each with all its sessions in the group. Tiers: cut-offs {cutoffs} (33rd and "
+        "67th percentiles); a cut-off belongs to the upper tier.",
+        "t 区間はセッションを独立とみなす。評価者・カウンセラーの区間は、グループ内の評価者または"
+        "カウンセラーを単位に {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ。層の"
+        "区切りは {cutoffs}（33・67 パーセンタイル）で、区切りの値は上の層に属する。",
+    ),
+)
+COUNSELOR_KEYNESS = TableSpec(
+    "feedback_counselor_keyness",
+    title=Words(
+        f"Counselor lemmas over-used in high- (≥ {schema.HIGH_SCORE}) and low-scored "
+        f"(< {schema.HIGH_SCORE}) sessions.",
+        f"高スコア（{schema.HIGH_SCORE} 以上）と低スコア（{schema.HIGH_SCORE} 未満）のセッションで"
+        "カウンセラーが多用する見出し語。",
+    ),
+    number_format="{:.3f}",
+    thousands=True,
+)
+FLAGS = TableSpec(
+    "feedback_flags",
+    title=Words("Check flags of the client review.", "クライアント評価の確認フラグ。"),
+    number_format="{:.2f}",
+    thousands=True,
+)
+FLAG_TOPICS = TableSpec(
+    "feedback_flag_topics",
+    title=Words(
+        "Sessions with each check flag by main topic.",
+        "メイントピック別の確認フラグのセッション数。",
+    ),
+    thousands=True,
+)
+TABLES = register(
+    SCORE_SUMMARY,
+    SCORE_RULE,
+    ITEM_DISTRIBUTION,
+    ITEM_STATISTICS,
+    ALPHA,
+    SUBSET_STATISTICS,
+    SCORE_MEANS,
+    COUNSELOR_KEYNESS,
+    FLAGS,
+    FLAG_TOPICS,
+)
+"""The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""

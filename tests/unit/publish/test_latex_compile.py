@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from kokoro_analysis.publish.latex import acl_document, check_tables, parse_log
-from kokoro_analysis.publish.tables import TableSpec, write_table
+from kokoro_analysis.publish.tables import write_table
+from kokoro_analysis.published import Column, TableSpec, Words
 
 
 @pytest.fixture
@@ -24,41 +25,45 @@ def correlations() -> pd.DataFrame:
 
 
 SPEC = TableSpec(
-    formats={"rho": "{:.3f}"},
-    headers={"feature": "Feature", "rho": "ρ", "sessions": "Sessions"},
+    "correlations",
+    title=Words("Correlations (ρ).", "相関（ρ）。"),
+    columns=(
+        Column("feature", Words("Feature", "特徴量")),
+        Column("rho", Words("ρ", "ρ"), "{:.3f}"),
+        Column("sessions", Words("Sessions", "セッション数")),
+    ),
     width="column",
     thousands=True,
 )
 
 
+def every_column(name, frame, width):
+    columns = tuple(Column(c, Words(c, c)) for c in frame.columns)
+    return TableSpec(name, title=Words("Caption.", "Caption."), columns=columns, width=width)
+
+
 def test_column_table_compiles_with_pdflatex(tmp_path, correlations):
-    paths = write_table(
-        correlations, "correlations", tmp_path, spec=SPEC, caption="Correlations (ρ)."
-    )
+    paths = write_table(correlations, SPEC, tmp_path)
     assert check_tables(paths["tex"].parent) == []
 
 
 def test_wide_table_is_reported_as_overfull(tmp_path):
     wide = pd.DataFrame({f"a long column header {i}": [1.5] for i in range(12)})
-    write_table(wide, "wide", tmp_path, spec=TableSpec(width="column"), caption="Too wide.")
+    write_table(wide, every_column("wide", wide, "column"), tmp_path)
     problems = check_tables(tmp_path / "tables")
     assert [(p.table, p.kind) for p in problems] == [("wide", "overfull")]
 
 
 def test_full_width_table_uses_table_star_and_fits(tmp_path):
     frame = pd.DataFrame({f"Column {i}": [1.25, -2.5] for i in range(8)})
-    tex = write_table(frame, "full", tmp_path, spec=TableSpec(width="full"), caption="Eight.")[
-        "tex"
-    ]
+    tex = write_table(frame, every_column("full", frame, "full"), tmp_path)["tex"]
     assert r"\begin{table*}[t]" in tex.read_text(encoding="utf-8")
     assert check_tables(tex.parent) == []
 
 
 def test_japanese_table_compiles_with_lualatex(tmp_path, correlations):
     japanese = correlations.assign(feature=["クライアントの文字数", "応答時間 ≥ 5 秒"])
-    tex = write_table(
-        japanese, "correlations_ja", tmp_path, spec=SPEC, caption="相関（ρ）", lang="ja"
-    )["tex"]
+    tex = write_table(japanese, SPEC, tmp_path, name="correlations_ja", lang="ja")["tex"]
     assert tex.read_text(encoding="utf-8").startswith("% Japanese table: compile with LuaLaTeX")
     assert check_tables(tex.parent) == []
 

@@ -5,12 +5,24 @@ import pandas as pd
 import pytest
 
 from kokoro_analysis.publish.tables import (
-    TableSpec,
     escape_latex,
     format_frame,
     formatted,
     write_table,
 )
+from kokoro_analysis.published import Column, TableSpec, Words
+
+
+def paper(name, frame, *, caption="Caption.", headers=None, formats=None, **fields):
+    """A paper table printing every column of ``frame``."""
+    headers, formats = headers or {}, formats or {}
+    columns = tuple(
+        Column(c, Words(headers.get(c, c), headers.get(c, c)), formats.get(c))
+        for c in frame.columns
+    )
+    return TableSpec(
+        name, title=Words(caption, caption), columns=columns, **{"width": "column", **fields}
+    )
 
 
 @pytest.fixture
@@ -30,11 +42,12 @@ def _md_rows(text: str) -> list[list[str]]:
     return [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines]
 
 
-PAPER = TableSpec(width="column", formats={"Total": "{:,.2f}"}, headers={"n_items": "Items"})
+def paper_stats(name, frame, **fields):
+    return paper(name, frame, formats={"Total": "{:,.2f}"}, headers={"n_items": "Items"}, **fields)
 
 
 def test_data_table_is_csv_and_markdown_only(tmp_path, stats):
-    paths = write_table(stats, "corpus_stats", tmp_path)
+    paths = write_table(stats, TableSpec("corpus_stats"), tmp_path)
     assert set(paths) == {"csv", "md"}
     assert not (tmp_path / "tables" / "corpus_stats.tex").exists()
     for fmt, path in paths.items():
@@ -47,7 +60,7 @@ def test_data_table_is_csv_and_markdown_only(tmp_path, stats):
 
 def test_paper_table_latex_caption_below_label_and_booktabs(tmp_path, stats):
     english = stats.iloc[:2]
-    paths = write_table(english, "t", tmp_path, spec=PAPER, caption="Counts (%) & shares")
+    paths = write_table(english, paper_stats("t", english, caption="Counts (%) & shares"), tmp_path)
     assert set(paths) == {"csv", "md", "tex"}
     lines = paths["tex"].read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("% Compiles with pdflatex")
@@ -61,29 +74,27 @@ def test_paper_table_latex_caption_below_label_and_booktabs(tmp_path, stats):
 
 
 def test_full_width_table_is_a_table_star(tmp_path, stats):
-    spec = TableSpec(width="full")
-    text = write_table(stats.iloc[:2], "w", tmp_path, spec=spec)["tex"].read_text(encoding="utf-8")
+    spec = paper("w", stats, width="full")
+    text = write_table(stats.iloc[:2], spec, tmp_path)["tex"].read_text(encoding="utf-8")
     assert r"\begin{table*}[t]" in text and r"\end{table*}" in text
 
 
 def test_english_paper_table_refuses_japanese_and_writes_nothing(tmp_path, stats):
     with pytest.raises(ValueError, match=r"U\+5BB6.*pdflatex"):
-        write_table(stats, "ja_in_en", tmp_path, spec=PAPER)
+        write_table(stats, paper_stats("ja_in_en", stats), tmp_path)
     assert not (tmp_path / "tables" / "ja_in_en.csv").exists()
 
 
 def test_japanese_paper_table_says_lualatex(tmp_path, stats):
-    text = write_table(stats, "t_ja", tmp_path, spec=PAPER, lang="ja")["tex"].read_text(
-        encoding="utf-8"
-    )
+    paths = write_table(stats, paper_stats("t", stats), tmp_path, name="t_ja", lang="ja")
+    text = paths["tex"].read_text(encoding="utf-8")
     assert text.startswith("% Japanese table: compile with LuaLaTeX and \\usepackage{luatexja}")
     assert r"家族問題 \& 職場 (50\%)" in text
 
 
 def test_true_minus_and_symbols(tmp_path):
     frame = pd.DataFrame({"feature": ["gap ≥ 5 s"], "ρ": [-0.21]})
-    spec = TableSpec(width="column", formats={"ρ": "{:.2f}"})
-    paths = write_table(frame, "m", tmp_path, spec=spec)
+    paths = write_table(frame, paper("m", frame, formats={"ρ": "{:.2f}"}), tmp_path)
     tex = paths["tex"].read_text(encoding="utf-8")
     assert r"gap $\geq$ 5 s & $-$0.21 \\" in tex and r"feature & $\rho$ \\" in tex
     assert "| gap ≥ 5 s | \u22120.21 |" in paths["md"].read_text(encoding="utf-8")
@@ -91,16 +102,20 @@ def test_true_minus_and_symbols(tmp_path):
 
 def test_columns_per_language_and_formatted_view(stats):
     spec = TableSpec(
-        formats={"Total": "{:.1f}"},
-        columns=["Category", "Total"],
-        columns_ja=["Total"],
-        headers={"Total": "All"},
+        "v",
+        columns=(
+            Column("Category", Words("Category", "区分")),
+            Column("Total", Words("All", "全体"), "{:.1f}", key_ja="Counselor"),
+        ),
     )
     view = formatted(stats, spec)
     assert list(view.columns) == ["Category", "All"]
     assert view["All"].tolist() == ["6589.0", "91.2", "28.4"]
-    assert list(formatted(stats, spec, lang="ja").columns) == ["All"]
-    assert formatted(stats, {"number_format": "{:.0f}"})["Counselor"].tolist() == ["", "47", "36"]
+    japanese = formatted(stats, spec, lang="ja")
+    assert list(japanese.columns) == ["区分", "全体"]
+    assert japanese["全体"].tolist() == ["", "46.5", "35.8"]
+    rounded = formatted(stats, TableSpec("r", number_format="{:.0f}"))
+    assert rounded["Counselor"].tolist() == ["", "47", "36"]
 
 
 def test_escape_latex_all_specials():
@@ -111,8 +126,8 @@ def test_escape_latex_all_specials():
 
 
 def test_markdown_table_shape(tmp_path, stats):
-    spec = TableSpec(number_format="{:.1f}", thousands=True)
-    text = write_table(stats, "t", tmp_path, spec=spec)["md"].read_text(encoding="utf-8")
+    spec = TableSpec("t", number_format="{:.1f}", thousands=True)
+    text = write_table(stats, spec, tmp_path)["md"].read_text(encoding="utf-8")
     rows = _md_rows(text)
     assert len(rows) == 2 + len(stats)
     assert all(len(row) == 4 for row in rows)
@@ -124,7 +139,7 @@ def test_markdown_table_shape(tmp_path, stats):
 
 def test_markdown_escapes_pipes(tmp_path):
     df = pd.DataFrame({"a|b": ["x|y"], "c": ["line1\nline2"]})
-    text = write_table(df, "p", tmp_path)["md"].read_text(encoding="utf-8")
+    text = write_table(df, TableSpec("p"), tmp_path)["md"].read_text(encoding="utf-8")
     assert r"a\|b" in text and r"x\|y" in text and "line1 line2" in text
     assert len(text.splitlines()) == 3
 
@@ -148,24 +163,24 @@ def test_auto_precision_is_consistent_per_column():
 
 
 def test_output_is_deterministic(tmp_path, stats):
-    first = {k: p.read_bytes() for k, p in write_table(stats, "d", tmp_path).items()}
-    second = {k: p.read_bytes() for k, p in write_table(stats.copy(), "d", tmp_path).items()}
+    spec = TableSpec("d")
+    first = {k: p.read_bytes() for k, p in write_table(stats, spec, tmp_path).items()}
+    second = {k: p.read_bytes() for k, p in write_table(stats.copy(), spec, tmp_path).items()}
     assert first == second
     assert all(b"\r\n" not in content for content in first.values())
 
 
-def test_caption_is_escaped_unless_marked_as_latex(tmp_path, stats):
+def test_caption_is_escaped(tmp_path, stats):
     english = stats.iloc[:2]
-    text = write_table(english, "c", tmp_path, spec=PAPER, caption="Share (%) of A & B")["tex"]
-    assert r"\caption{Share (\%) of A \& B}" in text.read_text(encoding="utf-8")
-    raw = write_table(
-        english, "r", tmp_path, spec=PAPER, caption=r"$\rho$ 0--100", caption_is_latex=True
-    )["tex"]
-    assert r"\caption{$\rho$ 0--100}" in raw.read_text(encoding="utf-8")
+    spec = paper_stats("c", english, caption="Share (%) of A & B, ρ ≥ 0.1")
+    text = write_table(english, spec, tmp_path)["tex"].read_text(encoding="utf-8")
+    assert r"\caption{Share (\%) of A \& B, $\rho$ $\geq$ 0.1}" in text
 
 
 def test_japanese_headers_fall_back_to_the_english_ones(stats):
-    spec = TableSpec(headers={"Total": "All", "n_items": "Items"}, headers_ja={"Total": "全体"})
+    spec = TableSpec(
+        "h", headers={"Total": "All", "n_items": "Items"}, headers_ja={"Total": "全体"}
+    )
     assert list(formatted(stats, spec, lang="ja").columns) == [
         "Category",
         "全体",

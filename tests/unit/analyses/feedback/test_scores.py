@@ -299,10 +299,12 @@ def test_real_subset_counts(real_corpus):
 def test_item_correlations_caption_names_the_method_and_says_data_table():
     from kokoro_analysis.analyses.feedback import item_structure
 
-    caption = item_structure.item_correlations_method("spearman")
-    assert "Spearman ρ" in caption and "data table (CSV and Markdown only)" in caption
+    spec = item_structure.ITEM_CORRELATION_TABLE
+    correlation = item_structure.ITEM_CORRELATIONS["spearman"]
+    caption = spec.caption(pd.DataFrame(), correlation=correlation)
+    assert "Spearman ρ" in caption and "A data table" in caption
     assert "spearman" not in caption  # no code name
-    assert item_structure.TABLES["feedback_item_correlations"].get("width") is None
+    assert not spec.is_paper
 
 
 def test_p_values_are_printed_without_scientific_notation():
@@ -312,5 +314,5 @@ def test_p_values_are_printed_without_scientific_notation():
     texts = [p_value_text(p) for p in (0.9912, 0.0004, 1e-40)]
     assert texts == ["0.991", "< 0.001", "< 0.001"]
     frame = pd.DataFrame({"estimate": ["pooled (Spearman ρ)"], "p_value": [1.2e-5], "r": [0.1]})
-    shown = formatted(frame, raters.TABLES["feedback_experience_correlation"])
+    shown = formatted(frame, raters.EXPERIENCE_CORRELATION)
     assert shown.loc[0, "p_value"] == "< 0.001"

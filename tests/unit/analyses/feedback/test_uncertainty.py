@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kokoro_analysis import load_corpus
+from kokoro_analysis import load_corpus, published
 from kokoro_analysis import stats as ka_stats
 from kokoro_analysis.analyses.feedback import item_structure, raters, score_features, scores
 from kokoro_analysis.corpus import schema
@@ -86,9 +86,9 @@ def test_feature_correlations_add_cluster_intervals_equal_to_separate_calls():
     assert row["r_within_rater"] == pytest.approx(
         ka_stats.within_cluster_correlation(features["client_chars"], score, raters_)
     )
-    statement = score_features.feature_correlations_method(n_bootstrap=200, clusters=clusters)
-    assert "resample whole raters" in statement and "200 resamples" in statement
-    assert table.attrs == {}  # the method statement is returned by its own function
+    caption = score_features.FEATURE_CORRELATIONS.caption(table)
+    assert "200 resamples of whole raters" in caption  # the headline interval is printed
+    assert published.headline(table).low == "ci_low_rater"
 
 
 def test_correlation_robustness_rows(corpus):
@@ -146,8 +146,8 @@ def test_alpha_table_ordinal_alpha_and_cluster_columns(corpus):
     off = np.corrcoef(items, rowvar=False)[np.triu_indices(20, 1)]
     assert table.loc["all", "mean_inter_item_r"] == pytest.approx(off.mean())
     assert {"ci_low_rater", "ci_high_counselor"} <= set(table.columns)
-    statement = scores.alpha_table_method(method="pearson", n_bootstrap=40, clusters=["rater"])
-    assert "Pearson" in statement and "resample whole raters" in statement
+    caption = scores.ALPHA.caption(table)
+    assert "40 resamples of whole raters" in caption and "polychoric" not in caption
 
 
 def test_retention_comparison_has_every_correlation_type(corpus):
@@ -193,5 +193,6 @@ def test_item_statistics_cluster_interval_of_the_mean(corpus):
     low, high = ka_stats.percentile_interval(means)
     row = table.loc[schema.ITEM_KEYS[0]]
     assert (row["ci_low_rater"], row["ci_high_rater"]) == pytest.approx((low, high))
-    assert "raters" in scores.item_statistics_method(n_bootstrap=200, clusters=clusters)
-    assert "raters" not in scores.item_statistics_method(n_bootstrap=200)
+    assert "200 resamples of whole raters" in scores.ITEM_STATISTICS.caption(table)
+    unclustered = scores.item_statistics(dialogues, n_bootstrap=200)
+    assert "Student-t" in scores.ITEM_STATISTICS.caption(unclustered)
