@@ -25,6 +25,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from kokoro_analysis.published import TableSpec, Words, register
+
 TOKEN_CLASSES = ("laugh", "cry", "emoji", "letter", "url")
 """Non-word token classes; the first three are the paralinguistic marks counted per group."""
 MARK_CLASSES = ("laugh", "cry", "emoji")
@@ -149,3 +151,39 @@ def mark_counts(table: pd.DataFrame, groups: pd.DataFrame, *, by: str) -> pd.Dat
             1000.0 * frame[f"{name}_messages"] / frame["messages"].clip(lower=1)
         )
     return frame.rename_axis(by).reset_index()
+
+
+def mark_table(
+    table: pd.DataFrame, utterances: pd.DataFrame, session_groups: dict[str, pd.Series]
+) -> pd.DataFrame:
+    """:func:`mark_counts` per role and per each session attribute of ``session_groups`` (name ->
+    Series indexed by ``dialogue_id``, e.g. the main topic and the score band), stacked: columns
+    ``by`` (``role`` or the attribute's name), ``group``, then those of :func:`mark_counts`."""
+    groups = pd.DataFrame(
+        {"role": utterances["role"].astype(str).to_numpy()}, index=utterances.index
+    )
+    for name, values in session_groups.items():
+        groups[name] = values.reindex(utterances["dialogue_id"].to_numpy()).astype(str).to_numpy()
+    parts = [
+        mark_counts(table, groups, by=by).rename(columns={by: "group"}).assign(by=by)
+        for by in groups.columns
+    ]
+    frame = pd.concat(parts, ignore_index=True)
+    return frame[["by", "group", *[c for c in frame.columns if c not in ("by", "group")]]]
+
+
+MARKS = TableSpec(
+    "corpus_paralinguistic_marks",
+    title=Words(
+        "Paralinguistic marks and non-word tokens per role, main topic and score band: tokens and "
+        "messages with laughter marks （笑）/笑/w, crying marks （泣）, emoji; pseudonym letters (A子) and "
+        "URL or percent-encoded fragments, which word lists leave out.",
+        "役割・メイントピック・スコア帯別のパラ言語記号と非語トークン：笑い（（笑）・笑・w）、泣き（（泣））、"
+        "絵文字のトークン数とメッセージ数、語リストから除く仮名の英字（A子）と URL・パーセント符号化の断片。",
+    ),
+    index=False,
+    thousands=True,
+    number_format="{:.2f}",
+)
+"""The marks table of notebook 01 (a data table: CSV and Markdown)."""
+TABLES = register(MARKS)

@@ -63,3 +63,35 @@ def test_mark_counts_per_group():
     assert counts.loc["counselor", "emoji_tokens"] == 1  # MeCab keeps a run of symbols together
     assert counts.loc["counselor", "emoji_per_1000"] == 500.0
     assert counts.loc["counselor", "messages"] == 2
+
+
+def test_mark_table_per_role_and_session_attribute():
+    from kokoro_analysis.text.marks import MARKS, mark_table
+
+    utterances = pd.DataFrame(
+        {
+            "dialogue_id": [1, 1, 2],
+            "role": ["client", "counselor", "client"],
+            "text": ["そうです（笑）", "はい", "泣きそう（泣）"],
+        }
+    )
+    table = tokenize_corpus(utterances, progress=False).table
+    frame = mark_table(table, utterances, {"band": pd.Series({1: "low", 2: "high"})})
+    assert frame["by"].tolist() == ["role", "role", "band", "band"]
+    rows = frame.set_index(["by", "group"])
+    assert rows.loc[("role", "client"), "laugh_messages"] == 1
+    assert rows.loc[("band", "high"), "cry_tokens"] == 1
+    assert rows.loc[("band", "low"), "messages"] == 2
+    assert MARKS.name == "corpus_paralinguistic_marks"
+
+
+def test_coverage_counts_unknown_words_before_and_after_merging():
+    from kokoro_analysis.text.coverage import unknown_word_rate
+
+    texts = ["パワハラモラハラを受けた", "リスカした"]
+    alone = unknown_word_rate(texts, compounds=None, isolate=False)
+    merged = unknown_word_rate(texts)
+    assert (
+        alone["unknown"] == 1 and merged["unknown"] == 0
+    )  # パワハラモラハラ was one unknown token
+    assert merged["rate"] == 0.0 and alone["rate"] == 1 / alone["tokens"]
