@@ -62,6 +62,10 @@ PINNED = {
     "職場": "workplace",
     "付き合う": "to go out with",
     "別れる": "to break up",
+    # shown by the keyness table after the marks left it
+    "是非": "by all means",
+    "御免": "sorry",
+    "本当": "really; true",
     # were cut mid-word
     "進学": "going to college",
     "転職": "career change",

@@ -175,7 +175,9 @@ def test_counselor_lemma_counts_by_group():
     # one written form per lemma in every role: とっても 5 times in all the tokens, とても 4
     assert counts.loc["迚も", "surface"] == "とっても"
     forms = pd.Series({"迚も": "とても"})
-    with_forms = feedback.counselor_lemma_counts(_corpus(dialogues, utterances), tokens, forms=forms)
+    with_forms = feedback.counselor_lemma_counts(
+        _corpus(dialogues, utterances), tokens, forms=forms
+    )
     assert with_forms.loc["迚も", "surface"] == "とても"
     assert counts.loc["大切", ["high", "low"]].tolist() == [1, 0]  # score 70 counts as high
     assert "は" not in counts.index
