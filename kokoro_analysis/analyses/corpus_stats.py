@@ -24,6 +24,7 @@ from kokoro_analysis import stats
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, turn_starts
 from kokoro_analysis.reported import Record, format_number, load_reported
+from kokoro_analysis.text.compounds import RULE_NOTE
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -716,6 +717,7 @@ def vocabulary_records(vocabulary: pd.DataFrame) -> list[Record]:
             int(vocabulary.loc["total", column]),
             quantity=f"{quantity} (all messages)",
             unit=unit,
+            note=RULE_NOTE,
         )
         for column, (quantity, unit) in VOCABULARY_QUANTITIES.items()
     ]
@@ -725,6 +727,7 @@ def vocabulary_records(vocabulary: pd.DataFrame) -> list[Record]:
             float(vocabulary.loc[role, f"dist_{n}"]),
             quantity=f"Corpus-level Dist-{n} of {role} messages (MeCab surfaces)",
             unit="x100",
+            note=RULE_NOTE,
         )
         for role in schema.ROLES
         for n in (1, 2)
