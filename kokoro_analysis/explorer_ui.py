@@ -15,6 +15,7 @@ import pandas as pd
 from kokoro_analysis.analyses import explorer
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.text import concordance as kwic
+from kokoro_analysis.text.forms import display_forms
 
 ROWS_SHOWN = 200
 """Most rows a widget table shows (the CSV export has all)."""
@@ -168,6 +169,7 @@ class Explorer:
         self.corpus, self.tokens, self.translations, self.lang = corpus, tokens, translations, lang
         self.export_dir = Path(export_dir)
         self.hits = pd.DataFrame(columns=list(kwic.HIT_COLUMNS))
+        self.forms: pd.Series | None = None
         dialogues = corpus.dialogues
         topics = sorted(set(dialogues[schema.pick("topic_main_jp", "topic_main_en", lang=lang)]))
         years = dialogues["year"].dropna()
@@ -315,6 +317,7 @@ class Explorer:
                 pos=self.pos.value,
                 role=self.role.value,
                 lang=self.lang,
+                forms=self._forms(),
             )
         except ValueError as error:
             self.results.value = f"<p><b>{html.escape(str(error))}</b></p>"
@@ -333,6 +336,12 @@ class Explorer:
                 kwic_html(result.hits),
             ]
         self.results.value = "".join(parts)
+
+    def _forms(self) -> pd.Series:
+        """Display forms of every lemma, computed on the first search (a few seconds on the corpus)."""
+        if self.forms is None:
+            self.forms = display_forms(self.tokens)
+        return self.forms
 
     def export_hits(self) -> Path:
         path = kwic.write_csv(self.hits, self.export_dir / export_name(self.query.value))

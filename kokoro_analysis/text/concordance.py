@@ -149,8 +149,15 @@ def _joined(column: pd.Series, positions: np.ndarray, length: int, separator: st
 def text_occurrences(texts: pd.Series, query: str) -> int:
     """Occurrences of ``query`` in ``texts`` as written (non-overlapping, like ``str.count``), whether
     or not they begin and end at token boundaries."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     query = _check_query(query)
-    return int(sum(text.count(query) for text in texts.astype(str) if query in text))
+    try:
+        array = pa.array(texts)  # no copy for Arrow-backed strings
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        array = pa.array(texts.astype(str).to_numpy(dtype=object), pa.large_string())
+    return int(pc.sum(pc.count_substring(array, pattern=query)).as_py() or 0)
 
 
 def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
