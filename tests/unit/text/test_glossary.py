@@ -50,6 +50,7 @@ PINNED = {
     "部署": "department",
     "人": "person",
     "よろしく": "please (greeting)",
+    "宜しく": "please (greeting)",  # UniDic's lemma of よろしく
     "方": "person; side",
     "もう": "already; anymore",
     "気": "feeling; mind",
