@@ -96,6 +96,13 @@ def test_hit_counts_by_role_and_by_session_attribute(tokens, utterances):
     ].values.tolist() == [["Work", 2, 1], ["Family", 1, 1]]
 
 
+@pytest.mark.parametrize("arguments", [{"window": -1}, {"top": -3}, {"window": 1.5}])
+def test_bad_collocate_arguments_are_named(tokens, utterances, arguments):
+    hits = kwic.concordance(tokens, utterances, "不安")
+    with pytest.raises(ValueError, match=next(iter(arguments))):
+        kwic.collocates(tokens, hits, **arguments)
+
+
 def test_log_dice_collocates(tokens, utterances):
     hits = kwic.concordance(tokens, utterances, "不安", window=2)
     result = kwic.collocates(tokens, hits, window=2, min_count=1, content_only=False)
