@@ -82,6 +82,9 @@ def test_widget_tables_are_formatted_like_the_notebooks(corpus, tmp_path):
     assert "<th>share</th>" not in results and "log_dice" not in results
     assert "<th>Session</th>" in ui.matches.value  # the dialogue id is a column, not an index
     assert ui.years.style.description_width == "6em"
+    transcript_box, scores_box = ui.widget.children[1].children[1].children
+    assert transcript_box.children == (ui.transcript,) and transcript_box.layout.overflow == "auto"
+    assert scores_box.children == (ui.scores,) and scores_box.layout.flex == "0 0 24em"
 
 
 def test_a_phrase_query_and_occurrences_inside_longer_tokens(corpus):
