@@ -72,3 +72,32 @@ def test_displayed_forms_occur_in_the_corpus(real_tokens):
 def test_marks_and_pseudonym_letters_are_not_content_words(real_tokens):
     content = real_tokens.content().table
     assert not content["surface"].isin(["笑", "泣", "A", "Ａ", "w", "ｗｗ"]).any()
+
+
+def _share_of_phrases(tokens, lemma: str, length: int, phrases: tuple[str, ...]) -> float:
+    """Share of ``lemma``'s tokens that begin one of ``phrases`` (surfaces of ``length`` tokens)."""
+    import numpy as np
+
+    table = tokens.table
+    surfaces = table["surface"].astype(str).to_numpy()
+    positions = np.flatnonzero((table["lemma"] == lemma).to_numpy())
+    positions = positions[positions + length <= len(surfaces)]
+    runs = ["".join(surfaces[p : p + length]) for p in positions]
+    return sum(run.startswith(phrases) for run in runs) / len(runs)
+
+
+@pytest.mark.parametrize(
+    "lemma, length, phrases, share",
+    [
+        ("済む", 3, ("すみません", "すいません", "済みません"), 0.9),  # "sorry", not "to finish"
+        ("教える", 3, ("教えていただ", "教えてくださ", "教えて下さ"), 0.6),  # "please tell me"
+        ("宜しく", 2, ("よろしくお", "宜しくお"), 0.95),  # よろしくお願いします
+        ("御免", 1, ("ごめん",), 0.95),  # ごめんなさい "sorry"
+    ],
+)
+def test_the_phrase_behind_a_reviewed_gloss_dominates(real_tokens, lemma, length, phrases, share):
+    """The override table glosses these words by the phrase they mostly occur in here."""
+    from kokoro_analysis.text.glossary import gloss_overrides
+
+    assert lemma in gloss_overrides()
+    assert _share_of_phrases(real_tokens, lemma, length, phrases) >= share
