@@ -43,7 +43,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from kokoro_analysis.paths import report_unusable_cache, usable_cache_dir
-from kokoro_analysis.text.compounds import COMPOUNDS, isolate_compounds, merge_compounds
+from kokoro_analysis.text.compounds import COMPOUNDS, isolate_all, merge_compounds
 from kokoro_analysis.text.marks import non_word_mask
 from kokoro_analysis.workers import available_cores, map_in_processes
 
@@ -186,7 +186,7 @@ def split_long_text(text: str, limit: int = MAX_PARSE_CHARS) -> list[str]:
 
 def _parse(parse, text: str) -> str:
     """MeCab's lines for one text, each ending in a newline ("" for a text without tokens)."""
-    text = isolate_compounds(text.translate(SEPARATORS))
+    text = text.translate(SEPARATORS)
     pieces = [text] if len(text) <= MAX_PARSE_CHARS else split_long_text(text)
     # fugashi strips the final newline of MeCab's output; put it back on non-empty results
     return "".join(out + "\n" if out else out for out in map(parse, pieces))
@@ -195,7 +195,7 @@ def _parse(parse, text: str) -> str:
 def _tokenize_chunk(texts: Sequence[str]) -> tuple[np.ndarray, pa.Table]:
     """Tokenize one chunk in a worker: tokens per text and a table of the tokens' columns."""
     parse = _TAGGER.parse
-    outputs = [_parse(parse, text) for text in texts]
+    outputs = [_parse(parse, text) for text in isolate_all(texts)]
     counts = np.fromiter((out.count("\n") for out in outputs), dtype=np.int32, count=len(outputs))
     return counts, _read_lines("".join(outputs))
 

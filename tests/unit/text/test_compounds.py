@@ -8,6 +8,7 @@ import pytest
 from kokoro_analysis.text.compounds import (
     COMPOUNDS,
     find_compounds,
+    isolate_all,
     isolate_compounds,
     merge_compounds,
 )
@@ -100,3 +101,10 @@ def test_a_single_token_that_spells_a_compound_gets_its_lemma():
     table = _table([(1, "スマホ"), (1, "を")])
     assert find_compounds(table) == ([0], [1], ["スマホ"])
     assert merge_compounds(table)["lemma"].astype(str).tolist() == ["スマホ", "Lを"]
+
+
+def test_isolate_all_equals_isolating_each_text():
+    texts = ["リスカした", "", "パワハラモラハラ", "ゼロ\x00バイト発達障害"]
+    assert isolate_all(texts) == [isolate_compounds(t) for t in texts]
+    assert isolate_all(texts[:3]) == [isolate_compounds(t) for t in texts[:3]]
+    assert isolate_all([]) == []
