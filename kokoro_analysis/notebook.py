@@ -7,7 +7,7 @@ A notebook's ``parameters`` cell holds ``data_dir``, ``output_dir``, ``subset``,
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +21,7 @@ from kokoro_analysis.corpus.loading import Corpus, load_corpus
 from kokoro_analysis.paths import PROJECT_ROOT, OutputDirs, output_dirs
 from kokoro_analysis.publish import tables
 from kokoro_analysis.publish.reproduction import ReproductionLog, ReproductionRow
-from kokoro_analysis.published import Column, TableSpec, Words
+from kokoro_analysis.published import TableSpec
 from kokoro_analysis.reported import Record
 from kokoro_analysis.text.mecab import Tokens, tokenize_corpus
 
@@ -107,11 +107,9 @@ class NotebookRun:
     def write_table(
         self,
         frame: pd.DataFrame,
-        spec: TableSpec | str,
-        legacy_fields: Mapping[str, Any] | None = None,
+        spec: TableSpec,
         *,
         variant: str | None = None,
-        caption: str | None = None,
         **values: Any,
     ) -> pd.DataFrame:
         """Write ``frame`` as ``spec`` declares it under ``tables/`` (paper tables as LaTeX too; name
@@ -119,8 +117,6 @@ class NotebookRun:
         English files are never overwritten), record the spec's reproduced numbers, and return the
         table formatted as the files show it, for display. ``values`` fill the caption's
         placeholders (:meth:`TableSpec.caption`)."""
-        if isinstance(spec, str):  # TRANSITIONAL (issue 18): removed once every table is declared
-            spec = _legacy_spec(frame, spec, legacy_fields or {}, caption)
         stem = spec.name if variant is None else f"{spec.name}_{variant}"
         tables.write_table(
             frame,
@@ -254,30 +250,3 @@ def _show_png(path: Path, *, width_in: float) -> None:
     display(
         Image(data=path.read_bytes(), width=round(width_in * matplotlib.rcParams["figure.dpi"]))
     )
-
-
-def _legacy_spec(
-    frame: pd.DataFrame, name: str, fields: Mapping[str, Any], caption: str | None
-) -> TableSpec:
-    """TRANSITIONAL (issue 18): a spec from an old ``TABLES`` mapping and a caption."""
-    fields = dict(fields)
-    columns, columns_ja = fields.pop("columns", None), fields.pop("columns_ja", None)
-    headers, headers_ja = fields.get("headers", {}), fields.get("headers_ja", {})
-    formats = fields.get("formats", {})
-    if fields.get("width") is not None and columns is None:
-        columns = list(frame.columns)
-    declared = None
-    if columns is not None:
-        declared = tuple(
-            Column(
-                key,
-                Words(
-                    headers.get(key, str(key)), {**headers, **headers_ja}.get(key_ja, str(key_ja))
-                ),
-                formats.get(key),
-                key_ja=key_ja,
-            )
-            for key, key_ja in zip(columns, columns_ja or columns)
-        )
-    title = None if caption is None else Words(caption, caption)
-    return TableSpec(name, title=title or Words("", ""), columns=declared, **fields)

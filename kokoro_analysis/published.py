@@ -9,7 +9,7 @@ writers.
 
 How to declare a table::
 
-    from kokoro_analysis.published import CI95, Column, TableSpec, Words, interval_columns, register
+    from kokoro_analysis.published import ROLE_CELLS, Column, TableSpec, Words, interval_columns, register
 
     ITEM_STATISTICS = TableSpec(
         "feedback_item_statistics",
@@ -20,11 +20,13 @@ How to declare a table::
             Column("mean", Words("Mean", "平均"), "{:.2f}",                  # format
                    means=Words("mean answer (0–5)", "回答の平均（0〜5）")),    # defined in the caption
             *interval_columns("{:.2f}"),       # the headline 95% CI the analysis names (see below)
-            Column("role", Words("Role", "役割"), cells=ROLES),              # cells shown per language
+            Column("r_item_rest", Words("Item–rest {symbol}", "対残余 {symbol}"), "{:.3f}"),  # attrs
+            Column("role", Words("Role", "役割"), cells=ROLE_CELLS),         # cells shown per language
         ),
         method=Words("{correlation} throughout.", "相関はすべて{correlation}。"),
         width="full",                          # paper table: "column" (219 pt) or "full"; None: data table
         thousands=True,
+        missing="–",                           # text of a missing value (default: empty)
         records=item_records,                  # frame -> [Record]: run.write_table logs them
     )
     TABLES = register(ITEM_STATISTICS, ...)    # name -> spec; a name may be declared only once
@@ -32,7 +34,7 @@ How to declare a table::
 * **Columns**: ``columns`` are the columns Markdown and LaTeX print, in order (``None``: every column,
   formats from ``formats`` / ``number_format``); the CSV keeps every column at full precision. A
   :class:`Column` names its frame column (``key``; ``key_ja`` when Japanese tables print another),
-  its header in both languages, its format (``"{:.2f}"``, ``".2f"`` or a callable; a unit belongs in
+  its header in both languages (``{placeholders}`` from ``frame.attrs``), its format (``"{:.2f}"``, ``".2f"`` or a callable; a unit belongs in
   the header, e.g. ``"Share (%)"``), an optional spanning ``group`` header (``\\cmidrule`` in LaTeX)
   and ``cells``: value -> :class:`Words` for text cells (roles, yes/no) so Japanese tables read
   Japanese throughout. :data:`CI95`, :data:`ROLE_CELLS`, :data:`YES_NO` are the shared vocabulary.
@@ -103,7 +105,7 @@ class Words:
         return self.pick(lang).format(**picked)
 
 
-CI95 = Words("95% CI", "95% 信頼区間")
+CI95 = Words("95% CI", "95%信頼区間")
 """Header of a 95% confidence interval (spanning its two bound columns)."""
 CI_LOW = Words("low", "下限")
 CI_HIGH = Words("high", "上限")
@@ -162,11 +164,16 @@ def headline_bounds(data: pd.DataFrame | pd.Series) -> tuple[str, str]:
     )
 
 
+Cells = Mapping[Any, Words] | Callable[[Any], "Words | None"]
+"""Text cells of a column in words: value -> :class:`Words` (a mapping, or a function returning
+``None`` for a value shown as it is)."""
+
+
 @dataclass(frozen=True)
 class Column:
     """One printed column: frame column ``key`` (``key_ja`` in Japanese tables), ``header`` per
     language, ``format``, ``means`` (its definition in the caption), a spanning ``group`` header and
-    ``cells`` (value -> words, for text cells). ``bound`` (``"low"``/``"high"``) makes it a bound of
+    ``cells`` (value -> words, for text cells: a mapping or a function). ``bound`` (``"low"``/``"high"``) makes it a bound of
     the frame's headline interval (:func:`interval_columns`); ``key`` is then ignored."""
 
     key: str
@@ -175,7 +182,7 @@ class Column:
     means: Words | None = None
     key_ja: str | None = None
     group: Words | None = None
-    cells: Mapping[Any, Words] | None = None
+    cells: Cells | None = None
     bound: Literal["low", "high"] | None = None
 
     def frame_key(self, frame: pd.DataFrame, lang: str) -> str:
@@ -220,7 +227,8 @@ class TableSpec:
     ``formats`` / ``headers`` / ``headers_ja``: formats and headers of columns not declared in
     ``columns`` (data tables); ``number_format``: format of every other float column; ``thousands``:
     ``,`` separators; ``index``: print the index (``None``: when it is named or not 0..n-1);
-    ``records``: frame -> the reproduced numbers it holds."""
+    ``records``: frame -> the reproduced numbers it holds; ``missing``: the text of a missing value
+    (paper tables: ``"–"``, typeset ``--``)."""
 
     name: str
     title: TextSource | None = None
@@ -234,6 +242,7 @@ class TableSpec:
     thousands: bool = False
     index: bool | None = None
     records: Callable[[pd.DataFrame], Sequence[Record]] | None = None
+    missing: str = ""
 
     def __post_init__(self) -> None:
         if self.width is not None and (self.title is None or self.columns is None):
@@ -254,11 +263,14 @@ class TableSpec:
         """The printed part of ``frame`` in ``lang``: declared columns by position (0, 1, ...), their
         text cells in ``lang``; undeclared tables print every column under its name."""
         keys = self.shown_keys(frame, lang)
-        missing = [key for key in keys if key not in frame.columns]
+        present = {*frame.columns, *frame.index.names}
+        missing = [key for key in keys if key not in present]
         if missing:
             raise KeyError(f"table {self.name}: the frame has no column {missing}")
         if self.columns is None:
             return frame
+        if any(key not in frame.columns for key in keys):  # declared index levels
+            frame = frame.reset_index()
         part = frame.loc[:, keys].copy()
         part.columns = pd.RangeIndex(len(keys))
         for position, column in enumerate(self.columns):
@@ -319,7 +331,10 @@ def _text(source: TextSource, lang: str, values: Mapping[str, Any], name: str) -
         ) from None
 
 
-def _cell(value: Any, cells: Mapping[Any, Words], lang: str) -> Any:
+def _cell(value: Any, cells: Cells, lang: str) -> Any:
+    if callable(cells):
+        words = cells(value)
+        return value if words is None else words.pick(lang)
     try:
         words = cells.get(value)
     except TypeError:  # unhashable

@@ -87,11 +87,12 @@ def run_notebook(tmp_path, monkeypatch):
 
 def assert_paper_ready(output_dir: Path) -> None:
     """Every LaTeX table compiles at ACL widths (pdflatex; ``_ja`` with LuaLaTeX) without errors or
-    overfull boxes, and every text in every figure PDF is at least 6 pt (measured with PyMuPDF)."""
+    overfull boxes and its caption names exactly what it prints (:func:`caption_problems`, both
+    languages), and every text in every figure PDF is at least 6 pt (measured with PyMuPDF)."""
     from kokoro_analysis.charts.style import MIN_TEXT_PT, pdf_text_sizes
-    from kokoro_analysis.publish.latex import check_tables
+    from kokoro_analysis.publish.latex import caption_problems, check_tables
 
-    problems = check_tables(output_dir / "tables")
+    problems = check_tables(output_dir / "tables") + caption_problems(output_dir / "tables")
     assert not problems, "tables that break in an ACL paper:\n" + "\n".join(map(str, problems))
     small = {}
     for pdf in sorted((output_dir / "figures").glob("*.pdf")):

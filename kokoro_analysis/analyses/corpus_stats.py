@@ -23,21 +23,24 @@ import pandas as pd
 from kokoro_analysis import stats
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, turn_starts
+from kokoro_analysis.published import ROLE_CELLS, YES_NO, Column, TableSpec, Words, register
 from kokoro_analysis.reported import Record, format_number, load_reported
 from kokoro_analysis.text.compounds import RULE_NOTE
 
 __all__ = [
     "COMPARISON_COLUMNS",
     "COMPARISON_LABELS",
+    "COMPARISON_PAPER",
     "PEERS",
+    "STATISTICS",
     "STAT_ROWS",
     "TABLES",
+    "VOCABULARY",
     "additional_records",
     "additional_statistics",
     "characters_per_message",
     "comparison_display",
     "comparison_paper",
-    "comparison_paper_caption",
     "comparison_table",
     "corpus_summary",
     "distribution_summary",
@@ -554,60 +557,33 @@ def comparison_display(table: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame
     )
 
 
-PAPER_COMPARISON_LABELS = {
-    "dataset": ("データセット", "Dataset"),
-    "language": ("言語", "Language"),
-    "manual": ("人手", "Manual"),
-    "rating_items": ("評価項目", "Items"),
-    "dialogues": ("対話数", "Dialogues"),
-    "avg_utterances_per_dialogue": ("発話／対話", "Utt./dial."),
-    "avg_turns_per_dialogue": ("ターン／対話", "Turns/dial."),
-    "avg_length_counselor": ("長さ（カ）", "Len. co."),
-    "avg_length_client": ("長さ（ク）", "Len. cl."),
-}
-"""Short headers (Japanese, English) of :func:`comparison_paper`, explained by
-:func:`comparison_paper_caption`."""
+PAPER_COMPARISON_COLUMNS = (
+    "dataset",
+    "language",
+    "manual",
+    "rating_items",
+    "dialogues",
+    "avg_utterances_per_dialogue",
+    "avg_turns_per_dialogue",
+    "length_unit",
+    "avg_length_counselor",
+    "avg_length_client",
+)
+"""Columns of :func:`comparison_paper` (declared for print in :data:`COMPARISON_PAPER`)."""
 
 
-def comparison_paper(table: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
-    """The corpus comparison as a paper table (fits the text width of an ACL paper): one row per
-    dataset, short headers (:data:`PAPER_COMPARISON_LABELS`), numbers formatted as in
-    :func:`comparison_display`; the length unit and the source of each row go to the caption."""
-    shown = comparison_display(table, lang="en")
-    shown.columns = list(table.columns)
-    shown = shown[list(PAPER_COMPARISON_LABELS)]
-    return shown.rename(
-        columns={k: schema.pick(*v, lang=lang) for k, v in PAPER_COMPARISON_LABELS.items()}
-    )
-
-
-def comparison_paper_caption(table: pd.DataFrame, *, lang: str = "en") -> str:
-    """The caption of :func:`comparison_paper`: what the short headers mean, each dataset's length
-    unit and which rows are reported rather than computed."""
+def comparison_paper(table: pd.DataFrame) -> pd.DataFrame:
+    """The corpus comparison as a paper table (:data:`COMPARISON_PAPER`, fits the text width of an ACL
+    paper): one row per dataset, numbers as numbers (one format per column), each row's length unit
+    next to its lengths; ``attrs["reported_rows"]`` names the rows reported rather than computed."""
+    out = table.loc[:, list(PAPER_COMPARISON_COLUMNS)].copy()
+    out["length_unit"] = out["length_unit"].where(out["length_unit"].astype(bool), None)
     reported = [d for d, s in zip(table["dataset"], table["source"]) if s.startswith("reported")]
-    units = [
-        f"{d}: {u}"
-        for d, u in zip(table["dataset"], table["length_unit"])
-        if isinstance(u, str) and u
-    ]
-    if lang == "ja":
-        text = (
-            "対話コーパスの比較。発話／対話：対話あたりの保存発話数、ターン／対話：同じ話者の連続発話を"
-            "結合したターン数、長さ（カ／ク）：カウンセラー／クライアントの発話あたり平均長"
-            f"（{'、'.join(units)}）。人手収集・評価項目・言語は報告値。"
-        )
-        if reported:
-            text += f"{'、'.join(reported)} の行は二次資料の報告値。"
-        return text + "–：値なし。"
-    text = (
-        "Dialogue corpora compared. Utt./dial.: stored utterances per dialogue; Turns/dial.: "
-        "turns per dialogue with consecutive messages of one speaker merged; Len. co./cl.: mean "
-        f"length of a counselor / client utterance ({'; '.join(units)}). Manual, items and language "
-        "are as reported."
+    out.attrs["reported_rows"] = Words(
+        f" Rows {', '.join(reported)}: as reported by a secondary source." if reported else "",
+        f"{'、'.join(reported)} の行は二次資料の報告値。" if reported else "",
     )
-    if reported:
-        text += f" Rows {', '.join(reported)}: as reported by a secondary source."
-    return text + " –: not available."
+    return out
 
 
 def _cell(value: object, decimals: int) -> str:
@@ -735,16 +711,233 @@ def vocabulary_records(vocabulary: pd.DataFrame) -> list[Record]:
     return totals + distinct
 
 
-TABLES: dict[str, dict] = {
-    "corpus_statistics": {"width": "full"},
-    "corpus_statistics_vs_reported": {"formats": {"ours": "{:.4f}"}},
-    "corpus_additional_statistics": {"formats": {"value": "{:,.2f}"}},
-    "corpus_comparison_values": {"thousands": True, "number_format": "{:.2f}"},
-    "corpus_comparison": {},
-    "corpus_comparison_paper": {"width": "full"},
-    "corpus_distributions": {"number_format": "{:,.2f}"},
-    "corpus_tokens_per_message": {"number_format": "{:,.2f}"},
-    "corpus_sessions_per_year": {"formats": {"year": "{:d}"}},
+def _role_column(role: str) -> Column:
+    label_ja, label_en = schema.ROLE_LABELS[role]
+    return Column(label_en, Words(label_en, label_ja), key_ja=label_ja)
+
+
+STATISTICS = TableSpec(
+    "corpus_statistics",
+    title=Words(
+        "KokoroChat corpus statistics computed from the data: each category in total and per role "
+        "(counselor, client); –: not applicable.",
+        "データから算出した KokoroChat のコーパス統計：区分ごとの全体と役割別（カウンセラー、"
+        "クライアント）の値。–：該当なし。",
+    ),
+    columns=(
+        Column("Category", Words("Category", "区分"), key_ja="区分"),
+        Column("Total", Words("Total", "全体"), key_ja="全体"),
+        *(_role_column(role) for role in schema.ROLES),
+    ),
+    width="full",  # 284 pt: the row labels are the paper's own
+)
+STATISTICS_VS_REPORTED = TableSpec(
+    "corpus_statistics_vs_reported",
+    title=Words(
+        "The corpus statistics against the values the authors print.",
+        "コーパス統計と著者の印字値の比較。",
+    ),
+    formats={"ours": "{:.4f}"},
+)
+ADDITIONAL_STATISTICS = TableSpec(
+    "corpus_additional_statistics",
+    title=Words("Further corpus statistics.", "その他のコーパス統計。"),
+    formats={"value": "{:,.2f}"},
+    records=additional_records,
+)
+COMPARISON_VALUES = TableSpec(
+    "corpus_comparison_values",
+    title=Words(
+        "Dialogue datasets compared, full precision.", "対話データセットの比較（全精度）。"
+    ),
+    thousands=True,
+    number_format="{:.2f}",
+)
+COMPARISON = TableSpec(
+    "corpus_comparison",
+    title=Words("Dialogue datasets compared.", "対話データセットの比較。"),
+)
+LANGUAGE_CELLS = {
+    "English": Words("English", "英語"),
+    "Chinese": Words("Chinese", "中国語"),
+    "Japanese": Words("Japanese", "日本語"),
 }
-"""How each table of notebook 01 is published (fields of
-:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""
+LENGTH_UNIT_CELLS = {
+    "characters": Words("chars", "文字"),
+    "words (whitespace tokens)": Words("words", "語"),
+}
+COMPARISON_PAPER = TableSpec(
+    "corpus_comparison_paper",
+    title=Words("Dialogue datasets compared.", "対話データセットの比較。"),
+    columns=(
+        Column("dataset", Words("Dataset", "データセット")),
+        Column(
+            "language",
+            Words("Lang.", "言語"),
+            cells=LANGUAGE_CELLS,
+            means=Words("language of the dialogues", "対話の言語"),
+        ),
+        Column(
+            "manual",
+            Words("Manual", "人手"),
+            cells=YES_NO,
+            means=Words("collected from people, not generated", "人が作成（生成ではない）"),
+        ),
+        Column(
+            "rating_items",
+            Words("Items", "項目"),
+            "{:,.0f}",
+            means=Words("rating items per dialogue", "対話ごとの評価項目の数"),
+        ),
+        Column(
+            "dialogues",
+            Words("Dial.", "対話数"),
+            "{:,.0f}",
+            means=Words("number of dialogues", "対話の数"),
+        ),
+        Column(
+            "avg_utterances_per_dialogue",
+            Words("Utts.", "発話数"),
+            "{:.1f}",
+            means=Words("stored utterances per dialogue", "対話あたりの保存発話数"),
+        ),
+        Column(
+            "avg_turns_per_dialogue",
+            Words("Turns", "ターン数"),
+            "{:.1f}",
+            means=Words(
+                "turns per dialogue, consecutive messages of one speaker merged",
+                "同じ話者の連続発話を結合した対話あたりのターン数",
+            ),
+        ),
+        Column(
+            "length_unit",
+            Words("Unit", "単位"),
+            cells=LENGTH_UNIT_CELLS,
+            means=Words(
+                "unit of the two lengths (chars: characters; words: whitespace-separated)",
+                "2つの長さの単位（語：空白区切り）",
+            ),
+        ),
+        Column(
+            "avg_length_counselor",
+            Words("Len. co.", "長さ（カ）"),
+            "{:.1f}",
+            means=Words("mean length of a counselor utterance", "カウンセラーの発話の平均長"),
+        ),
+        Column(
+            "avg_length_client",
+            Words("Len. cl.", "長さ（ク）"),
+            "{:.1f}",
+            means=Words("mean length of a client utterance", "クライアントの発話の平均長"),
+        ),
+    ),
+    method=Words(
+        "Language, manual and items are as reported.{reported_rows} –: not available.",
+        "言語・人手・評価項目は報告値。{reported_rows}–：値なし。",
+    ),
+    width="full",
+    index=False,
+    missing="–",
+)
+DISTRIBUTIONS = TableSpec(
+    "corpus_distributions",
+    title=Words(
+        "Distributions of session and message sizes.", "セッションとメッセージの大きさの分布。"
+    ),
+    number_format="{:,.2f}",
+)
+TOKENS_PER_MESSAGE = TableSpec(
+    "corpus_tokens_per_message",
+    title=Words(
+        "MeCab tokens per message, in total and by role.",
+        "メッセージあたりの MeCab トークン数（全体と役割別）。",
+    ),
+    number_format="{:,.2f}",
+)
+SESSIONS_PER_YEAR = TableSpec(
+    "corpus_sessions_per_year",
+    title=Words("Sessions per year.", "年ごとのセッション数。"),
+    formats={"year": "{:d}"},
+)
+VOCABULARY = TableSpec(
+    "corpus_vocabulary",
+    title=Words(
+        "Vocabulary of KokoroChat by role (MeCab with UniDic-lite): messages and tokens in total "
+        "and by role (counselor, client).",
+        "役割別の KokoroChat の語彙（MeCab、UniDic-lite）：全体と役割別（カウンセラー、クライアント）の"
+        "メッセージ数とトークン数。",
+    ),
+    columns=(
+        Column("role", Words("Role", "役割"), cells=ROLE_CELLS),
+        Column("messages", Words("Messages", "メッセージ数")),
+        Column("tokens", Words("Tokens", "トークン数")),
+        Column(
+            "tokens_per_message",
+            Words("Tokens/message", "トークン／発話"),
+            "{:.2f}",
+            means=Words("mean tokens per message", "メッセージあたりの平均トークン数"),
+        ),
+        Column(
+            "surfaces",
+            Words("Surface types", "表層形数"),
+            means=Words("distinct surface forms", "異なる表層形の数"),
+        ),
+        Column(
+            "lemmas",
+            Words("Lemma types", "見出し語数"),
+            means=Words("distinct lemmas", "異なる見出し語の数"),
+        ),
+        Column(
+            "dist_1",
+            Words("Dist-1", "Dist-1"),
+            "{:.3f}",
+            means=Words(
+                "distinct surface unigrams per 100 unigrams",
+                "100 ユニグラムあたりの異なり表層ユニグラム数",
+            ),
+        ),
+        Column(
+            "dist_2",
+            Words("Dist-2", "Dist-2"),
+            "{:.3f}",
+            means=Words(
+                "distinct surface bigrams per 100 bigrams",
+                "100 バイグラムあたりの異なり表層バイグラム数",
+            ),
+        ),
+    ),
+    width="full",
+    index=False,
+    thousands=True,
+    records=vocabulary_records,
+)
+HEAPS = TableSpec(
+    "corpus_heaps",
+    title=Words(
+        "Heaps' law fits of the vocabulary growth.", "語彙の増え方への Heaps の法則の当てはめ。"
+    ),
+    formats={"K": "{:.2f}", "beta": "{:.3f}"},
+)
+TOP_CONTENT_LEMMAS = TableSpec(
+    "corpus_top_content_lemmas",
+    title=Words("Most frequent content lemmas by role.", "役割別の高頻度の内容語見出し語。"),
+    thousands=True,
+    formats={"per_1000": "{:.2f}", "messages_share": "{:.2f}"},
+)
+TABLES = register(
+    STATISTICS,
+    STATISTICS_VS_REPORTED,
+    ADDITIONAL_STATISTICS,
+    COMPARISON_VALUES,
+    COMPARISON,
+    COMPARISON_PAPER,
+    DISTRIBUTIONS,
+    TOKENS_PER_MESSAGE,
+    SESSIONS_PER_YEAR,
+    VOCABULARY,
+    HEAPS,
+    TOP_CONTENT_LEMMAS,
+)
+"""The published tables of notebook 01 by name (:class:`kokoro_analysis.published.TableSpec`; the
+vocabulary tables of :mod:`kokoro_analysis.text.lexical` too)."""

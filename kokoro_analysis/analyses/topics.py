@@ -837,7 +837,11 @@ SCORE_CI = TableSpec(
     ),
     columns=(
         TOPIC,
-        SESSIONS,
+        Column(
+            "sessions",
+            Words("Sessions", "セッション数"),
+            means=Words("sessions of the topic", "そのトピックのセッションの数"),
+        ),
         Column("median", Words("Median", "中央値"), "{:.2f}"),
         Column("mean", Words("Mean", "平均"), "{:.2f}"),
         *interval_columns("{:.2f}"),

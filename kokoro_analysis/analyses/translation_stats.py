@@ -17,6 +17,7 @@ from scipy import stats as sps
 
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.esconv import whitespace_word_counts
+from kokoro_analysis.published import TableSpec, Words, register
 from kokoro_analysis.stats import chi2_permutation_test, describe_many, p_value_text
 
 KOKOROCHAT_EN = "KokoroChat (English)"
@@ -280,17 +281,76 @@ def gap_findings(tests: pd.DataFrame, alpha: float = 0.05) -> str:
     return " ".join(lines)
 
 
-TABLES: dict[str, dict] = {
-    "corpus_english_words_vs_esconv": {"thousands": True, "number_format": "{:.2f}"},
-    "corpus_translation_lengths": {"thousands": True, "number_format": "{:,.2f}"},
-    "corpus_translation_length_ratio": {"thousands": True, "number_format": "{:,.2f}"},
-    "corpus_translation_gaps_by_topic": {"thousands": True, "number_format": "{:.2f}"},
-    "corpus_translation_gap_tests": {
-        "index": False,
-        "number_format": "{:.3g}",
-        "formats": {"p": p_value_text},
-    },
-    "corpus_translation_empty": {"index": False},
-}
-"""How each table of this module is published (fields of
-:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""
+RELEASE_README = TableSpec(
+    "corpus_translation_release_readme",
+    title=Words(
+        "The translation release README's statistics against its files.",
+        "翻訳リリースの README の統計とファイルの比較。",
+    ),
+)
+ENGLISH_WORDS_VS_ESCONV = TableSpec(
+    "corpus_english_words_vs_esconv",
+    title=Words(
+        "KokoroChat in its official English translation and ESConv: mean whitespace words per "
+        "utterance, overall and by role.",
+        "英訳 KokoroChat と ESConv の発話あたり平均語数（空白区切り、全体と役割別）。",
+    ),
+    thousands=True,
+    number_format="{:.2f}",
+)
+LENGTHS = TableSpec(
+    "corpus_translation_lengths",
+    title=Words(
+        "Lengths of the English translation (translated messages).",
+        "英訳の長さ（翻訳済みメッセージ）。",
+    ),
+    thousands=True,
+    number_format="{:,.2f}",
+)
+LENGTH_RATIO = TableSpec(
+    "corpus_translation_length_ratio",
+    title=Words(
+        "Per-message length ratio, translation over original characters.",
+        "メッセージごとの訳文／原文の文字数比。",
+    ),
+    thousands=True,
+    number_format="{:,.2f}",
+)
+GAPS_BY_TOPIC = TableSpec(
+    "corpus_translation_gaps_by_topic",
+    title=Words(
+        "Untranslated sessions and empty translations by main topic.",
+        "トピック別の未翻訳セッションと空の訳。",
+    ),
+    thousands=True,
+    number_format="{:.2f}",
+)
+GAP_TESTS = TableSpec(
+    "corpus_translation_gap_tests",
+    title=Words(
+        "Is the translation gap random? Tests against topic, score and length.",
+        "翻訳の欠落は無作為か（トピック・スコア・長さとの検定）。",
+    ),
+    index=False,
+    number_format="{:.3g}",
+    formats={"p": p_value_text},
+)
+EMPTY = TableSpec(
+    "corpus_translation_empty",
+    title=Words(
+        "Empty translations: the original and the previous message (which the translators usually "
+        "merged it into).",
+        "空の訳：原文と直前のメッセージ（訳者はたいてい直前の訳に統合している）。",
+    ),
+    index=False,
+)
+TABLES = register(
+    RELEASE_README,
+    ENGLISH_WORDS_VS_ESCONV,
+    LENGTHS,
+    LENGTH_RATIO,
+    GAPS_BY_TOPIC,
+    GAP_TESTS,
+    EMPTY,
+)
+"""The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from kokoro_analysis.analyses.topics import OTHER_SUBTOPIC, topic_label
 from kokoro_analysis.charts.style import new_figure, score_limits
 from kokoro_analysis.corpus.schema import pick
+from kokoro_analysis.published import headline_bounds
 from kokoro_analysis.text.glossary import gloss_label
 
 __all__ = [
@@ -106,16 +107,18 @@ def score_by_topic_chart(
     height: float | None = None,
 ) -> Figure:
     """Horizontal box plots of the client score per topic, in the order of ``score_table``
-    (:func:`kokoro_analysis.analyses.topics.score_by_topic`, by median), with the mean and its CI."""
+    (:func:`kokoro_analysis.analyses.topics.score_by_topic`, by median), with the mean and its headline
+    interval (:func:`kokoro_analysis.published.headline_bounds`)."""
     order = list(score_table["main_en"])
     fig, ax = new_figure(width, height or 2.9)
     positions = _topic_boxes(ax, dialogues, "score", order)
+    low, high = headline_bounds(score_table)  # the interval the analysis calls the headline
     ax.errorbar(
         score_table["mean"],
         positions,
         xerr=[
-            score_table["mean"] - score_table["ci_low"],
-            score_table["ci_high"] - score_table["mean"],
+            score_table["mean"] - score_table[low],
+            score_table[high] - score_table["mean"],
         ],
         fmt="D",
         color="black",

@@ -24,9 +24,11 @@ import pandas as pd
 
 from kokoro_analysis.corpus.loading import turn_starts
 from kokoro_analysis.paths import PROJECT_ROOT
+from kokoro_analysis.published import TableSpec, Words, register
 
 __all__ = [
     "ESCONV_SPLITS",
+    "ESCONV_STATISTICS",
     "PEERS_ENV",
     "SPEAKER_ROLES",
     "TABLES",
@@ -283,7 +285,11 @@ def esconv_comparison_row(stats: dict[str, float]) -> dict[str, object]:
     }
 
 
-TABLES: dict[str, dict] = {
-    "corpus_esconv_statistics": {"thousands": True, "number_format": "{:.2f}"},
-}
-"""How the ESConv table is published (fields of :class:`kokoro_analysis.publish.tables.TableSpec`)."""
+ESCONV_STATISTICS = TableSpec(
+    "corpus_esconv_statistics",
+    title=Words("ESConv statistics computed from its data.", "データから算出した ESConv の統計。"),
+    thousands=True,
+    number_format="{:.2f}",
+)
+TABLES = register(ESCONV_STATISTICS)
+"""The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""

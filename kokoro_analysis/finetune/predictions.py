@@ -72,10 +72,12 @@ class PredictionsError(ValueError):
 # --------------------------------------------------------------------------- tokens
 
 
-def tokenizer_label() -> str:
-    """The tokenization behind every generation score, e.g. ``"MeCab 0.996 + unidic-lite 1.0.8 surfaces"``."""
+def tokenizer_label(*, lang: str = "en") -> str:
+    """The tokenization behind every generation score, e.g. ``"MeCab 0.996 + unidic-lite 1.0.8 surfaces"``
+    (``lang="ja"``: ``"MeCab 0.996 + unidic-lite 1.0.8 の表層形"``)."""
     identity = tokenizer_identity()
-    return f"MeCab {identity['mecab']} + unidic-lite {identity['unidic-lite']} surfaces"
+    unit = "の表層形" if lang == "ja" else " surfaces"
+    return f"MeCab {identity['mecab']} + unidic-lite {identity['unidic-lite']}{unit}"
 
 
 def surfaces(

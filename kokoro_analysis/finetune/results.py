@@ -23,6 +23,7 @@ from kokoro_analysis.finetune.predictions import (
     score_test_sets,
 )
 from kokoro_analysis.paths import PROJECT_ROOT
+from kokoro_analysis.published import Column, TableSpec, Words, register
 from kokoro_analysis.reported import Record, load_reported, snake_key
 
 REPORTED_SOURCE = "reported (secondary source)"
@@ -281,17 +282,116 @@ def measured_records(
     return records
 
 
-TABLES: dict[str, dict] = {
-    "finetuning_data": {"thousands": True, "formats": {"mean_context_turns": "{:.1f}"}},
-    "finetuning_score_split": {"thousands": True, "formats": {"mean_item_score": "{:.2f}"}},
-    "finetuning_reported_generation": {"formats": GENERATION_FLOAT_FORMAT},
-    "finetuning_reported_score": {"formats": SCORE_FLOAT_FORMAT},
-    "finetuning_generation": {
-        "width": "full",
-        "formats": GENERATION_FLOAT_FORMAT,
-        "columns": ["Model", *GENERATION_COLUMNS.values()],
+def source_cell(source: str) -> Words | None:
+    """The Source cell of a result row: reported, or measured (here, or from a predictions file)."""
+    for prefix, words in (
+        (REPORTED_SOURCE.split(" (")[0], Words("reported", "報告値")),
+        (MEASURED_SOURCE, Words("measured", "計測値")),
+    ):
+        if isinstance(source, str) and source.startswith(prefix):
+            return words
+    return None
+
+
+MODEL_CELLS = {
+    "Llama-3.1-Swallow-8B-Instruct (not fine-tuned)": Words(
+        "Llama-3.1-Swallow-8B-Instruct, untuned", "Llama-3.1-Swallow-8B-Instruct（未調整）"
+    ),
+    "Human reference (test targets)": Words(
+        "Human reference (test targets)", "人間の応答（テストの正解）"
+    ),
+    "Echo last client turn": Words("Echo last client turn", "直前のクライアント発話の反復"),
+    **{
+        f"Most frequent counselor turn ({subset})": Words(
+            f"Most frequent counselor turn ({subset})", f"最頻のカウンセラー発話（{subset}）"
+        )
+        for subset in TRAIN_SUBSETS
     },
-    "finetuning_score_prediction": {"formats": SCORE_FLOAT_FORMAT},
+    **{
+        f"TF-IDF retrieval ({subset})": Words(
+            f"TF-IDF retrieval ({subset})", f"TF-IDF 検索（{subset}）"
+        )
+        for subset in TRAIN_SUBSETS
+    },
 }
-"""How each table of this module is published (fields of
-:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""
+"""Japanese names of the models and baselines (others are shown as they are)."""
+
+DATA = TableSpec(
+    "finetuning_data",
+    title=Words(
+        "Fine-tuning data per subset: sessions, turns and examples (target counselor turns), "
+        "computed from the data.",
+        "ファインチューニング用データ：部分集合ごとのセッション数と事例数（データから算出）。",
+    ),
+    thousands=True,
+    formats={"mean_context_turns": "{:.1f}"},
+    records=data_records,
+)
+SCORE_SPLIT = TableSpec(
+    "finetuning_score_split",
+    title=Words(
+        "Score-prediction splits (sessions, mean item score 0–5).",
+        "評価スコア予測の分割（セッション数と項目平均、0〜5）。",
+    ),
+    thousands=True,
+    formats={"mean_item_score": "{:.2f}"},
+)
+REPORTED_GENERATION = TableSpec(
+    "finetuning_reported_generation",
+    title=Words(
+        "Response generation as reported (secondary source, not verified); metrics ×100.",
+        "応答生成の報告値（二次資料、未検証）。各指標 ×100。",
+    ),
+    formats=GENERATION_FLOAT_FORMAT,
+)
+REPORTED_SCORE = TableSpec(
+    "finetuning_reported_score",
+    title=Words(
+        "Score prediction as reported (secondary sources, not verified); ACC and ACC_soft in "
+        "percent, MAE in item points.",
+        "評価スコア予測の報告値（二次資料、未検証；ACC は百分率）。",
+    ),
+    formats=SCORE_FLOAT_FORMAT,
+)
+GENERATION = TableSpec(
+    "finetuning_generation",
+    title=Words("Response generation by model.", "モデル別の応答生成。"),
+    columns=(
+        Column("Model", Words("Model", "モデル"), cells=MODEL_CELLS),
+        Column(
+            "Source",
+            Words("Source", "出典"),
+            cells=source_cell,
+            means=Words(
+                "reported by a secondary source (unknown test contexts, tokenizer and decoding, so "
+                "not comparable digit by digit with the measured rows) or measured here on "
+                "{test_set} with {tokenizer}",
+                "二次資料の報告値（テスト文脈・トークナイザ・デコード設定が不明のため、計測値と桁単位では"
+                "比較できない）、または本表での計測値（{test_set}、トークン：{tokenizer}）",
+            ),
+        ),
+        *(Column(label, Words(label, label), "{:.2f}") for label in GENERATION_COLUMNS.values()),
+    ),
+    method=Words(
+        "BLEU-1, BLEU-4, ROUGE-L, Dist-1 and Dist-2 ×100; –: not available.",
+        "BLEU-1、BLEU-4、ROUGE-L、Dist-1、Dist-2 は ×100。–：値なし。",
+    ),
+    width="full",
+    formats=GENERATION_FLOAT_FORMAT,
+    missing="–",
+)
+SCORE_PREDICTION = TableSpec(
+    "finetuning_score_prediction",
+    title=Words(
+        "Score prediction. The reported rows (secondary sources) used an unknown test set and are "
+        "not comparable with the rows measured here; measured baselines are trained on the full "
+        "subset's training sessions. ACC and ACC_soft in percent.",
+        "評価スコア予測。報告値（二次資料）のテスト集合は不明で、本表の計測値とは比較できない。計測値の"
+        "ベースラインは full の学習セッションで学習。",
+    ),
+    formats=SCORE_FLOAT_FORMAT,
+)
+TABLES = register(
+    DATA, SCORE_SPLIT, REPORTED_GENERATION, REPORTED_SCORE, GENERATION, SCORE_PREDICTION
+)
+"""The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""

@@ -134,3 +134,78 @@ def parse_log(log: str) -> list[LatexProblem]:
         elif "Float too large for page" in line:
             problems.append(LatexProblem(table, "float", line.strip()))
     return problems
+
+
+_HEADER_CELL = re.compile(r"\\multicolumn\{\d+\}\{\w+\}\{(.*)\}")
+_ASCII_FORMULA = re.compile(
+    r"[A-Za-z0-9)]\s*[*^]\s*[A-Za-z0-9(]|>=|<=|!=|\b[xX] ?100\b|\bmu\b|\(\w{1,3}\s*[-+]\s*\w{1,3}\)"
+)
+_ENGLISH_WORD = re.compile(r"(?<![A-Za-z\\-])[a-z]{3,}(?![A-Za-z-])")
+ALLOWED_IN_JAPANESE = frozenset({"seed", "low", "high", "full", "all", "test", "chars", "words"})
+"""Lower-case ASCII words a Japanese caption or cell may hold: parameter values and sample names."""
+
+
+def caption_problems(folder: str | os.PathLike) -> list[LatexProblem]:
+    """Check what every paper table in ``folder`` says about itself (``kind`` ``caption``): the
+    caption names every printed column (its header, or the spanning header of an interval), holds
+    no code name (no ``_``, no unprinted CSV column name with a digit or an upper-case letter) and
+    no ASCII formula (``*`` or ``^`` between terms, ``(a-b)``, ``>=``, ``x 100``, ``mu``); a ``_ja``
+    table's caption and text cells hold no English word (but :data:`ALLOWED_IN_JAPANESE`)."""
+    problems = []
+    for tex in sorted(Path(folder).glob("*.tex")):
+        text = tex.read_text(encoding="utf-8")
+        caption = _caption(text)
+        if caption is None:
+            problems.append(LatexProblem(tex.stem, "caption", "no \\caption"))
+            continue
+        header, cells = _tabular_parts(text)
+        said = caption.casefold()
+        for name in header:
+            if name and name.casefold() not in said:
+                problems.append(LatexProblem(tex.stem, "caption", f"column {name!r} not named"))
+        for bad in [*re.findall(r"\w*\\_\w*", caption), *_ASCII_FORMULA.findall(caption)]:
+            problems.append(LatexProblem(tex.stem, "caption", f"code name or formula {bad!r}"))
+        csv = tex.with_suffix(".csv")
+        columns = (
+            csv.read_text(encoding="utf-8").split("\n", 1)[0].split(",") if csv.exists() else []
+        )
+        for column in columns:
+            coded = any(c.isdigit() or c.isupper() for c in column) and column not in header
+            if coded and re.search(rf"(?<!\w){re.escape(column)}(?!\w)", caption):
+                problems.append(LatexProblem(tex.stem, "caption", f"unprinted column {column!r}"))
+        if tex.stem.endswith("_ja"):
+            for place, texts in (("caption", [caption]), ("cell", cells)):
+                english = {w for t in texts for w in _ENGLISH_WORD.findall(_plain(t))}
+                for word in sorted(english - ALLOWED_IN_JAPANESE):
+                    problems.append(LatexProblem(tex.stem, "caption", f"English {place} {word!r}"))
+    return problems
+
+
+def _caption(text: str) -> str | None:
+    line = next((ln for ln in text.splitlines() if ln.startswith(r"\caption{")), None)
+    return None if line is None else line[len(r"\caption{") : -1]
+
+
+def _tabular_parts(text: str) -> tuple[list[str], list[str]]:
+    """The printed headers (bottom header row, and spanning headers in place of the columns they
+    span) and the text cells of a booktabs tabular."""
+    lines = text.splitlines()
+    top, middle = lines.index(r"\toprule"), lines.index(r"\midrule")
+    rows = [ln for ln in lines[top + 1 : middle] if not ln.startswith(r"\cmidrule")]
+    split = [[c.strip() for c in ln.removesuffix(r"\\").split(" & ")] for ln in rows]
+    header = split[-1]
+    for row in split[:-1]:
+        for cell in row:
+            if match := _HEADER_CELL.fullmatch(cell):
+                header.append(match.group(1))
+        spanned = [m for c in row if (m := _HEADER_CELL.fullmatch(c))]
+        if spanned:  # the columns under a spanning header are named through it
+            header = [h for h in header if h not in {"low", "high", "下限", "上限"}]
+    end = lines.index(r"\bottomrule")
+    cells = [c.strip() for ln in lines[middle + 1 : end] for c in ln.removesuffix(r"\\").split("&")]
+    return header, cells
+
+
+def _plain(text: str) -> str:
+    """Text without LaTeX commands and math."""
+    return re.sub(r"\$[^$]*\$|\\[A-Za-z]+", " ", text)

@@ -53,7 +53,7 @@ __all__ = [
     "gather_report",
 ]
 
-STATUSES = ("match", "differs", "measured", "not reproducible")
+STATUSES = ("match", "differs", "measured", "descriptor", "not reproducible")
 """Row statuses, in report order. ``not checked`` (reported but recorded by no notebook) is
 counted separately."""
 STATUS_DEFINITIONS = {
@@ -62,6 +62,8 @@ STATUS_DEFINITIONS = {
     "differs": "expected to match and does not (the run fails)",
     "measured": "computed here and shown for information: a number the paper does not report, or one "
     "measured with other models, settings or subsets than the paper's; never counts as a match",
+    "descriptor": "a reported label, not a number (e.g. a corpus's language): shown as reported, "
+    "nothing numeric to reproduce",
     "not reproducible": "reported, but the data or models needed are not available; shown as reported",
     "not checked": "reported, but recorded by no notebook in this run",
 }
@@ -217,6 +219,8 @@ class ReproductionLog:
     ) -> ReproductionRow:
         if expect == "match":
             status, difference, rule = _compare(ref, ours, tolerance)
+        elif not ref.is_numeric and expect == "not_reproducible":
+            status, difference, rule = "descriptor", None, "not compared"
         else:
             status = expect.replace("_", " ")
             numeric = (
@@ -295,10 +299,12 @@ class ReproductionLog:
         return path
 
 
-SIGNIFICANT_DIGITS = 4
-"""Significant digits of a value shown without a reported precision."""
+UNIT_DECIMALS = {"rho": 3, "alpha": 3, "ICC": 3, "fraction": 4, "item points": 4}
+"""Decimals of a number without a reported precision, by unit (others: :data:`DEFAULT_DECIMALS`;
+fractions are shown in percent, two decimals): one precision per quantity, whatever its size."""
+DEFAULT_DECIMALS = 2
 SMALLEST_SHOWN = 0.0001
-"""Values closer to 0 than this (without a reported precision) are shown as ``< 0.0001``."""
+"""Differences closer to 0 than this are shown as ``+<0.0001``."""
 UNIT_LABELS = {
     "percent": "%",
     "fraction": "%",  # shown in percent (:func:`_in_percent`)
@@ -315,19 +321,18 @@ UNIT_LABELS = {
 
 def _display_ours(ours: Any, decimals: int | None, unit: str = "") -> str:
     """Our value at the reported precision, with the unrounded value when it has more digits; without
-    one, integers in full (years without separators) and other numbers to
-    :data:`SIGNIFICANT_DIGITS` significant digits, never in scientific notation."""
+    one, integers in full (years without separators) and other numbers with the decimals of their
+    unit (:data:`UNIT_DECIMALS`), so every number of one quantity has the same precision."""
     if ours is None:
         return "—"
     if isinstance(ours, bool) or not isinstance(ours, (int, float)):
         return _as_text(ours)
     thousands = unit != "year"
-    if decimals is None and 0 < abs(ours) < SMALLEST_SHOWN:  # e.g. a BLEU of 1e-12
-        return ("< " if ours > 0 else "> \u2212") + f"{SMALLEST_SHOWN:g}"
     if decimals is None:
         if isinstance(ours, int):
             return format_number(ours, 0, thousands=thousands)
-        return format_number(float(ours), _decimals_for(float(ours)), thousands=thousands)
+        places = UNIT_DECIMALS.get(unit, DEFAULT_DECIMALS)
+        return format_number(float(ours), places, thousands=thousands)
     shown = format_number(float(ours), decimals, thousands=thousands)
     finer = format_number(float(ours), decimals + 2, thousands=thousands)
     if isinstance(ours, int) or Decimal(finer.replace(",", "")) == Decimal(shown.replace(",", "")):
@@ -335,7 +340,7 @@ def _display_ours(ours: Any, decimals: int | None, unit: str = "") -> str:
     return f"{shown} ({finer.rstrip('0')})"
 
 
-def _decimals_for(value: float, digits: int = SIGNIFICANT_DIGITS) -> int:
+def _decimals_for(value: float, digits: int) -> int:
     """Decimals that show ``value`` with ``digits`` significant digits (0 for large values)."""
     if value == 0 or not math.isfinite(value):
         return 0
@@ -433,7 +438,7 @@ class Report:
     @property
     def summary(self) -> str:
         """One line: rows per status, e.g. ``"39 match, 0 differs, ..."``."""
-        return _summary(self.counts)
+        return _summary(self.counts, self.rows)
 
 
 def _failed(rows: pd.DataFrame) -> pd.DataFrame:
@@ -581,14 +586,47 @@ def _table_cells(rows: pd.DataFrame) -> list[list[str]]:
     return cells
 
 
-def _summary(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} {status}" for status, n in counts.items())
+def _summary(counts: dict[str, int], rows: pd.DataFrame) -> str:
+    """E.g. ``39 match (39 places in the paper, 36 distinct quantities), 0 differs, ...``."""
+    parts = [f"{n} {status}" for status, n in counts.items()]
+    if counts.get("match"):
+        places, quantities = _match_places(rows)
+        parts[0] += (
+            f" ({places} place{'s' * (places != 1)} in the paper, {quantities} distinct "
+            f"quantit{'ies' if quantities != 1 else 'y'})"
+        )
+    return ", ".join(parts)
+
+
+def _match_places(rows: pd.DataFrame) -> tuple[int, int]:
+    """(places, distinct quantities) of the matched rows: the same reported value in the same unit
+    printed in two places (6,589 dialogues in a table and in a comparison; 91.2 and 91.20) is one
+    quantity."""
+    values = _reported_values()
+    matched = rows.loc[rows["status"] == "match", "key"]
+    quantities = set()
+    for key in matched:
+        ref = values.get(key)
+        if ref is None:
+            quantities.add((key,))
+        elif ref.is_numeric:
+            quantities.add((ref.unit, Decimal(repr(float(ref.value))).normalize()))
+        else:
+            quantities.add((ref.unit, ref.printed.strip().casefold()))
+    return len(matched), len(quantities)
 
 
 def _markdown(
     rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str], settings: str = ""
 ) -> str:
-    lines = ["# KokoroChat reproduction report", "", f"**{_summary(counts)}**", "", RULE_TEXT, ""]
+    lines = [
+        "# KokoroChat reproduction report",
+        "",
+        f"**{_summary(counts, rows)}**",
+        "",
+        RULE_TEXT,
+        "",
+    ]
     lines += [f"- **{status}**: {text}" for status, text in STATUS_DEFINITIONS.items()] + [""]
     if settings:
         lines += [f"**{settings[0].upper()}{settings[1:]}**", ""]
@@ -614,16 +652,20 @@ def _markdown(
     return "\n".join(lines)
 
 
+COLUMN_WIDTHS_PCT = (7, 8, 17, 4, 6, 7, 5, 8, 14, 14, 10)
+"""Widths of the report's columns (percent of the page): the table fits any window."""
 HTML_STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", "Hiragino Sans", "Noto Sans JP", sans-serif;
        margin: 2rem; color: #222; }
-table { border-collapse: collapse; font-size: 0.85rem; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
+table { border-collapse: collapse; font-size: 0.85rem; width: 100%; table-layout: fixed; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.4rem; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
 th { background: #f4f4f4; position: sticky; top: 0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .counts span { display: inline-block; margin-right: 0.6rem; padding: 0.2rem 0.6rem; border-radius: 0.3rem; }
 .match { background: #e3f4e6; } .differs { background: #fbe0de; font-weight: 600; }
 .measured { background: #e2ecfb; }
+.descriptor { background: #efe8f6; }
 .not-reproducible { background: #fdf1d8; } .not-checked { background: #f7f7f7; }
 code { font-size: 0.8rem; }
 """.strip()
@@ -633,8 +675,12 @@ def _html(
     rows: pd.DataFrame, counts: dict[str, int], unchecked: list[str], settings: str = ""
 ) -> str:
     esc = html.escape
-    badges = "".join(f'<span class="{_css(s)}">{n} {esc(s)}</span>' for s, n in counts.items())
+    badges = "".join(
+        f'<span class="{_css(part.split(" ", 1)[1])}">{esc(part)}</span>'
+        for part in _summary(counts, rows).split(", ")
+    )
     head = "".join(f"<th>{esc(c)}</th>" for c in TABLE_COLUMNS)
+    columns = "".join(f'<col style="width:{w}%">' for w in COLUMN_WIDTHS_PCT)
     body = []
     for cells in _table_cells(rows):
         tds = "".join(
@@ -647,16 +693,16 @@ def _html(
         )
         body.append(f'<tr class="{_css(cells[0])}">{tds}</tr>')
     table = (
-        f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
+        f"<table>\n<colgroup>{columns}</colgroup>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
         + "\n".join(body)
         + "\n</tbody>\n</table>"
     )
-    rule = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", esc(RULE_TEXT))
-    rule = re.sub(r"\*(.+?)\*", r"<em>\1</em>", rule)
+    rule = _inline_markdown(RULE_TEXT)
     definitions = (
         "<ul>"
         + "".join(
-            f"<li><strong>{esc(k)}</strong>: {esc(v)}</li>" for k, v in STATUS_DEFINITIONS.items()
+            f"<li><strong>{esc(k)}</strong>: {_inline_markdown(v)}</li>"
+            for k, v in STATUS_DEFINITIONS.items()
         )
         + "</ul>\n"
     )
@@ -680,6 +726,12 @@ def _html(
         + f"{table if len(rows) else '<p>No notebook has recorded any number yet.</p>'}\n"
         f"{missing}</body>\n</html>\n"
     )
+
+
+def _inline_markdown(text: str) -> str:
+    """HTML of a line of Markdown with ``**strong**`` and ``*emphasis*`` (escaped otherwise)."""
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
+    return re.sub(r"\*(.+?)\*", r"<em>\1</em>", text)
 
 
 def _css(status: str) -> str:

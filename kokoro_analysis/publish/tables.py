@@ -143,7 +143,7 @@ def _auto_decimals(values: Sequence[float]) -> int:
 
 
 def _column_formatter(
-    column: pd.Series, fmt: Formatter | None, thousands: bool
+    column: pd.Series, fmt: Formatter | None, thousands: bool, missing: str = ""
 ) -> Callable[[Any], str]:
     """A value -> text function for one column."""
     sep = "," if thousands else ""
@@ -154,7 +154,7 @@ def _column_formatter(
 
     def render(value: Any) -> str:
         if _is_missing(value):
-            return ""
+            return missing
         if isinstance(value, bool) or not isinstance(value, numbers.Number):
             return str(value)
         return _true_minus(number(value))
@@ -197,12 +197,14 @@ def format_frame(
     *,
     thousands: bool = False,
     index: bool | None = None,
+    missing: str = "",
 ) -> tuple[list[str], list[list[str]], list[bool]]:
     """Render a frame to text: ``(header, rows, numeric)`` where ``numeric[j]`` says whether
     column ``j`` holds numbers (right-aligned). ``float_format`` is one format for all float
     columns (``"{:.2f}"``, ``".2f"`` or a callable) or a dict column name -> format (any dtype);
     columns without one get a consistent automatic precision (floats: fewest decimals, at most
-    4, that show every value; integers as is). ``thousands`` adds ``,`` separators."""
+    4, that show every value; integers as is). ``thousands`` adds ``,`` separators; ``missing`` is
+    the text of a missing value."""
     columns: list[tuple[Any, pd.Series]] = []
     if _include_index(df, index):
         for level in range(df.index.nlevels):
@@ -210,7 +212,9 @@ def format_frame(
     columns += [(name, df.iloc[:, j]) for j, name in enumerate(df.columns)]
     header, cells, numeric = [], [], []
     for name, column in columns:
-        render = _column_formatter(column, _pick_format(float_format, name, column), thousands)
+        render = _column_formatter(
+            column, _pick_format(float_format, name, column), thousands, missing
+        )
         header.append(_label(name))
         cells.append([render(v) for v in column.tolist()])
         numeric.append(_is_numeric(column))
@@ -432,7 +436,9 @@ def _render(
         for key in shown.columns:
             if key not in formats and pd.api.types.is_float_dtype(shown[key].dtype):
                 formats[key] = spec.number_format
-    header, rows, numeric = format_frame(shown, formats, thousands=spec.thousands, index=spec.index)
+    header, rows, numeric = format_frame(
+        shown, formats, thousands=spec.thousands, index=spec.index, missing=spec.missing
+    )
     keys = list(shown.index.names) if _include_index(shown, spec.index) else []
     n_index = len(keys)
     keys += list(shown.columns)

@@ -28,7 +28,6 @@ from kokoro_analysis.text.glossary import gloss_of
 from kokoro_analysis.text.mecab import Tokens
 
 __all__ = [
-    "TABLES",
     "distinct_n_codes",
     "heaps_fit",
     "ngram_ids",
@@ -267,37 +266,3 @@ def top_content_lemmas(
     table = pd.concat(frames, ignore_index=True)
     table["gloss_en"] = [gloss_of(str(w), f) for w, f in zip(table["lemma"], table["surface"])]
     return table
-
-
-TABLES: dict[str, dict] = {
-    "corpus_vocabulary": {
-        "headers_ja": {
-            "role": "役割",
-            "messages": "メッセージ数",
-            "tokens": "トークン数",
-            "tokens_per_message": "トークン／発話",
-            "surfaces": "表層形数",
-            "lemmas": "見出し語数",
-        },
-        "width": "full",
-        "thousands": True,
-        "formats": {"tokens_per_message": "{:.2f}", "dist_1": "{:.3f}", "dist_2": "{:.3f}"},
-        "headers": {
-            "role": "Role",
-            "messages": "Messages",
-            "tokens": "Tokens",
-            "tokens_per_message": "Tokens/message",
-            "surfaces": "Surface types",
-            "lemmas": "Lemma types",
-            "dist_1": "Dist-1",
-            "dist_2": "Dist-2",
-        },
-    },
-    "corpus_heaps": {"formats": {"K": "{:.2f}", "beta": "{:.3f}"}},
-    "corpus_top_content_lemmas": {
-        "thousands": True,
-        "formats": {"per_1000": "{:.2f}", "messages_share": "{:.2f}"},
-    },
-}
-"""How the vocabulary tables are published (fields of
-:class:`kokoro_analysis.publish.tables.TableSpec`): paper tables have a ``width``."""

@@ -153,7 +153,9 @@ def test_notebook_on_synthetic_data(run_notebook, synthetic_dir):
         assert finite[[f"ci_low_{unit}", f"ci_high_{unit}"]].notna().all().all()
     assert "r_within_rater" in features
     tex = (out / "tables" / "feedback_feature_correlations_ja.tex").read_text(encoding="utf-8")
-    assert "resample whole raters" in tex  # the method statement is the caption
+    assert (
+        "評価者（各評価者の全セッション）を単位に 50 回再標本化" in tex
+    )  # the caption says what the printed interval resamples
     robustness = _table(out, "feedback_correlation_robustness_ja")
     assert set(robustness["resampled"]) == {"sessions", "raters", "counselors"}
     means = _table(out, "feedback_score_means_ja")

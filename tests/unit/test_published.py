@@ -70,7 +70,7 @@ def test_caption_names_printed_columns_and_what_the_interval_resamples(means):
         "resamples of whole raters. Flagged: any check flag set."
     )
     assert SPEC.caption(means, "ja") == (
-        "役割別の平均回答。平均：回答の平均；95% 信頼区間：評価者ごとの再標本化 1,000 回の"
+        "役割別の平均回答。平均：回答の平均；95%信頼区間：評価者ごとの再標本化 1,000 回の"
         "パーセンタイル・ブートストラップ。フラグ：確認フラグのいずれかが立つ。"
     )
 
@@ -91,8 +91,8 @@ def test_japanese_table_translates_text_cells(means):
     assert list(view.columns) == [
         "役割",
         "平均",
-        "95% 信頼区間 下限",
-        "95% 信頼区間 上限",
+        "95%信頼区間 下限",
+        "95%信頼区間 上限",
         "フラグ",
     ]
     assert view["役割"].tolist() == ["カウンセラー", "クライアント"]
@@ -125,3 +125,32 @@ def test_a_name_is_declared_once():
     for name in ("test_published_once", "test_published_twice"):
         published.REGISTRY.pop(name, None)
         published._DECLARED_IN.pop(name, None)
+
+
+PAPER_TABLES = {
+    "corpus_statistics",
+    "corpus_vocabulary",
+    "corpus_comparison_paper",
+    "topic_shares",
+    "topic_score_ci",
+    "feedback_item_statistics",
+    "feedback_alpha",
+    "feedback_feature_correlations",
+    "feedback_icc",
+    "finetuning_generation",
+}
+
+
+def test_every_published_table_is_declared_once_with_both_languages():
+    from kokoro_analysis.publish.tables import published_tables
+
+    tables = published_tables()
+    assert {name for name, spec in tables.items() if spec.is_paper} == PAPER_TABLES
+    assert all(name == spec.name for name, spec in tables.items())
+    for spec in tables.values():
+        if spec.is_paper:
+            assert spec.title.en and spec.title.ja and spec.title.en != spec.title.ja
+            for column in spec.columns:
+                assert column.header.en and column.header.ja, (spec.name, column.key)
+                if column.means is not None:
+                    assert column.means.en != column.means.ja, (spec.name, column.key)

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from kokoro_analysis.analyses.corpus_stats import response_times
-from kokoro_analysis.analyses.feedback.scores import describe_run
+from kokoro_analysis.analyses.feedback.scores import describe_run, session_bootstrap
 from kokoro_analysis.corpus.loading import turn_starts
 from kokoro_analysis.published import Column, TableSpec, Words, interval_columns, register
 from kokoro_analysis.reported import Record
@@ -233,14 +233,7 @@ def feature_correlations(
         table,
         method=method,
         n_bootstrap=n_bootstrap,
-        session_interval=_session_bootstrap(n_bootstrap),
-    )
-
-
-def _session_bootstrap(n_bootstrap: int) -> Words:
-    return Words(
-        f"percentile bootstrap over {n_bootstrap:,} resamples of sessions",
-        f"セッションを {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ",
+        session_interval=session_bootstrap(n_bootstrap),
     )
 
 

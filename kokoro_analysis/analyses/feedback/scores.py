@@ -65,6 +65,16 @@ CLUSTERS = {"rater": "client_id", "counselor": "counselor_id"}
 """The two ways sessions cluster: name used in column suffixes → column of ``corpus.dialogues``."""
 CLUSTER_NOUNS = {"rater": "rater", "counselor": "counselor"}
 """How a method statement names one cluster of :data:`CLUSTERS`."""
+CLUSTER_RESAMPLES = {
+    "rater": Words(
+        "whole raters, each with all their sessions", "評価者（各評価者の全セッション）"
+    ),
+    "counselor": Words(
+        "whole counselors, each with all their sessions",
+        "カウンセラー（各カウンセラーの全セッション）",
+    ),
+}
+"""What a cluster interval resamples (``ci_low_<name>``), as a caption says it."""
 HEADLINE_CLUSTER = "rater"
 """The interval the paper tables and figure labels print (the README's headline): the percentile
 bootstrap that resamples whole raters with all their sessions (``ci_low_rater``/``ci_high_rater``)."""
@@ -92,16 +102,23 @@ def describe_run(
         frame.attrs["n_bootstrap"] = n_bootstrap
     low, high = f"ci_low_{HEADLINE_CLUSTER}", f"ci_high_{HEADLINE_CLUSTER}"
     if low in frame.columns and n_bootstrap is not None:
+        unit = CLUSTER_RESAMPLES[HEADLINE_CLUSTER]
         means = Words(
-            f"percentile bootstrap over {n_bootstrap:,} resamples of whole raters, each with all "
-            "their sessions",
-            f"評価者を単位に {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ"
-            "（各評価者の全セッションを含む）",
+            f"percentile bootstrap over {n_bootstrap:,} resamples of {unit.en}",
+            f"{unit.ja}を単位に {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ",
         )
         name_headline(frame, Interval(low, high, means))
     elif session_interval is not None:
         name_headline(frame, Interval("ci_low", "ci_high", session_interval))
     return frame
+
+
+def session_bootstrap(n_bootstrap: int) -> Words:
+    """What the session bootstrap interval is, in words."""
+    return Words(
+        f"percentile bootstrap over {n_bootstrap:,} resamples of sessions",
+        f"セッションを {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ",
+    )
 
 
 STUDENT_T = Words(
@@ -315,11 +332,9 @@ def alpha_table(
         row["ordinal_alpha"] = standardized_alpha(block) if np.isfinite(block_off).any() else np.nan
         rows.append(row)
     out = pd.DataFrame(rows).set_index("block")
-    session = Words(
-        f"percentile bootstrap over {n_bootstrap:,} resamples of sessions",
-        f"セッションを {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ",
+    return describe_run(
+        out, method=method, n_bootstrap=n_bootstrap, session_interval=session_bootstrap(n_bootstrap)
     )
-    return describe_run(out, method=method, n_bootstrap=n_bootstrap, session_interval=session)
 
 
 def item_statistics(
@@ -736,7 +751,7 @@ ITEM_STATISTICS = TableSpec(
         *interval_columns("{:.2f}"),
         Column(
             "r_item_rest",
-            Words("Item–rest {symbol}", "項目–残余 {symbol}"),
+            Words("Item–rest {symbol}", "対残余 {symbol}"),
             "{:.3f}",
             means=Words(
                 "{correlation} of the item with the sum of the other 19 items",
@@ -745,7 +760,7 @@ ITEM_STATISTICS = TableSpec(
         ),
         Column(
             "alpha_if_deleted",
-            Words("α if deleted", "削除時の α"),
+            Words("α if deleted", "除外時 α"),
             "{:.3f}",
             means=Words("Cronbach's α of the other 19 items", "他の19項目の Cronbach の α"),
         ),

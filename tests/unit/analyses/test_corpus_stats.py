@@ -351,8 +351,8 @@ def test_response_times_on_real_data(real_corpus):
 
 
 def test_comparison_paper_table_fits_an_acl_page(tmp_path):
-    from kokoro_analysis.publish.latex import check_tables
-    from kokoro_analysis.publish.tables import write_table
+    from kokoro_analysis.publish.latex import caption_problems, check_tables
+    from kokoro_analysis.publish.tables import formatted, write_table
 
     measured = {
         "kokorochat": {
@@ -366,19 +366,28 @@ def test_comparison_paper_table_fits_an_acl_page(tmp_path):
         }
     }
     table = cs.comparison_table(measured)
-    paper = cs.comparison_paper(table, lang="en").set_index("Dataset")
-    assert list(paper.columns)[:3] == ["Language", "Manual", "Items"]
-    assert paper.loc["KokoroChat", "Dialogues"] == "6,589"
-    assert paper.loc["AugESC", "Utt./dial."] == "26.7" and paper.loc["AugESC", "Len. co."] == "–"
-    caption = cs.comparison_paper_caption(table)
-    assert "KokoroChat: characters" in caption
+    paper = cs.comparison_paper(table)
+    spec = cs.COMPARISON_PAPER
+    shown = formatted(paper, spec).set_index("Dataset")
+    assert list(shown.columns)[:3] == ["Lang.", "Manual", "Items"]
+    assert shown.loc["KokoroChat", "Dial."] == "6,589"
+    assert shown.loc["KokoroChat", "Unit"] == "chars"
+    # one format per column, whatever precision a source printed; "–" where there is no value
+    assert shown["Utts."].tolist() == ["26.7", "29.5", "78.5", "91.2"]
+    assert shown.loc["AugESC", "Len. co."] == "–"
+    caption = spec.caption(paper)
+    assert "Unit: unit of the two lengths" in caption
     assert "Rows AugESC, ESConv, Client-Reactions: as reported" in caption
-    spec = cs.TABLES["corpus_comparison_paper"]
-    paths = write_table(paper.reset_index(), "comparison", tmp_path, spec=spec, caption=caption)
-    assert check_tables(paths["tex"].parent) == []  # pdflatex, table*, no overfull box
+    paths = write_table(paper, spec, tmp_path)
+    write_table(paper, spec, tmp_path, name=f"{spec.name}_ja", lang="ja")
+    assert check_tables(paths["tex"].parent) == []  # both languages, table*, no overfull box
+    assert caption_problems(paths["tex"].parent) == []
     tex = paths["tex"].read_text(encoding="utf-8")
     assert r"\begin{table*}" in tex and r"\label{tab:" in tex
-    assert "{@{}lllrrrrrr@{}}" in tex  # numbers right-aligned
-    japanese = cs.comparison_paper(table, lang="ja")
-    assert japanese.columns[0] == "データセット"
-    assert "二次資料" in cs.comparison_paper_caption(table, lang="ja")
+    assert "{@{}lllrrrrlrr@{}}" in tex  # numbers right-aligned
+    japanese = formatted(paper, spec, lang="ja").set_index("データセット")
+    assert (
+        japanese.loc["KokoroChat", "言語"] == "日本語"
+        and japanese.loc["AugESC", "人手"] == "いいえ"
+    )
+    assert "二次資料" in spec.caption(paper, "ja")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kokoro_analysis.publish.latex import acl_document, check_tables, parse_log
+from kokoro_analysis.publish.latex import LatexProblem, acl_document, check_tables, parse_log
 from kokoro_analysis.publish.tables import write_table
 from kokoro_analysis.published import Column, TableSpec, Words
 
@@ -89,3 +89,31 @@ def test_document_has_acl_geometry(tmp_path):
 def test_small_overfull_boxes_are_tolerated():
     log = "KOKORO-TABLE:t\nOverfull \\hbox (0.5pt too wide) in paragraph\nOverfull \\hbox (3.2pt too wide)\n"
     assert [(p.table, p.message) for p in parse_log(log)] == [("t", "3.2 pt too wide")]
+
+
+def test_caption_check_finds_unnamed_columns_code_names_formulas_and_english(tmp_path):
+    from kokoro_analysis.publish.latex import caption_problems
+
+    frame = pd.DataFrame({"feature": ["a"], "rho": [0.1], "sessions": [3], "k0": [1.5]})
+    write_table(frame, SPEC, tmp_path)
+    assert caption_problems(tmp_path / "tables") == [
+        LatexProblem("correlations", "caption", "column 'Feature' not named"),
+        LatexProblem("correlations", "caption", "column 'Sessions' not named"),
+    ]
+    bad = TableSpec(
+        "bad",
+        title=Words("Feature, ρ, k0 and Sessions: (MSB-MSW), ci_low x 100.", "特徴量 ρ sessions"),
+        columns=SPEC.columns,
+        width="column",
+    )
+    write_table(frame, bad, tmp_path)
+    write_table(frame, bad, tmp_path, name="bad_ja", lang="ja")
+    found = {(p.table, p.message) for p in caption_problems(tmp_path / "tables")}
+    assert {
+        ("bad", "unprinted column 'k0'"),
+        ("bad", "code name or formula '(MSB-MSW)'"),
+        ("bad", r"code name or formula 'ci\\_low'"),
+        ("bad", "code name or formula 'x 100'"),
+        ("bad_ja", "English caption 'sessions'"),
+        ("bad_ja", ["caption", "column 'セッション数' not named"][1]),
+    } <= found

@@ -173,7 +173,12 @@ def test_unreported_number_needs_quantity_and_is_measured(tmp_path):
     )
     assert row.status == "measured" and row.reported == "" and row.rule == "no reported value"
     assert row.ours_display == "71.63"
-    assert log.record("stats.people", 0.6247063, quantity="Dist-1").ours_display == "0.6247"
+    # without a reported precision: one number of decimals per unit, whatever the size
+    assert log.record("stats.people", 0.6247063, quantity="Dist-1").ours_display == "0.62"
+    rho = log.record("stats.rho", -0.0054551, quantity="ρ", unit="rho")
+    assert rho.ours_display == "-0.005"
+    bleu = [log.record(f"b.{v}", v, quantity="BLEU", unit="x100") for v in (2.46e-12, 0.0, 15.08)]
+    assert [row.ours_display for row in bleu] == ["0.00", "0.00", "15.08"]
     year = log.record("stats.first_year", 2020, quantity="First year", unit="year")
     assert year.ours_display == "2020"  # no thousands separator in a year
 
@@ -248,7 +253,10 @@ def test_gather_writes_markdown_and_html_with_counts(tmp_path):
     assert not report.ok
     md = report.markdown_path.read_text(encoding="utf-8")
     assert report.markdown_path == tmp_path / "reports" / "reproduction.md"
-    assert "1 match, 1 differs, 2 measured, 0 not reproducible" in md
+    assert (
+        "1 match (1 place in the paper, 1 distinct quantity), 1 differs, 2 measured, "
+        "0 descriptor, 0 not reproducible"
+    ) in md
     statuses = [
         line.split(" | ")[0].strip("| ") for line in md.splitlines() if line.startswith("| ")
     ]
@@ -373,6 +381,28 @@ def test_fractions_are_shown_in_percent_and_tiny_values_plainly():
     assert second["Ours"] == "41.97"
     from kokoro_analysis.publish.reproduction import _display_ours, _signed
 
-    assert _display_ours(2.46e-12, None, "x100") == "< 0.0001"
+    assert _display_ours(2.46e-12, None, "x100") == "0.00"
     assert _signed(-3e-9) == "\u2212<0.0001"
     assert (third["Quantity"], third["Unit"]) == ("BLEU-1", "×100")
+
+
+def test_a_reported_label_is_a_descriptor_not_a_missing_number(tmp_path):
+    log = ReproductionLog("01_stats", tmp_path)
+    row = log.record("peers.augesc.language", None, expect="not_reproducible")
+    assert (row.status, row.reported) == ("descriptor", "English")
+    number = log.record("peers.augesc.dialogues", None, expect="not_reproducible")
+    assert number.status == "not reproducible"
+
+
+def test_matches_count_places_and_distinct_quantities(tmp_path):
+    log = ReproductionLog("01_stats", tmp_path)
+    log.record("stats.dialogues.total", 6589)
+    log.record("peers.kokorochat.dialogues", 6589)  # the same number printed in a second place
+    log.record("stats.feedback_items", 20)
+    log.save()
+    report = gather_report(tmp_path)
+    md = report.markdown_path.read_text(encoding="utf-8")
+    assert "**3 match (3 places in the paper, 2 distinct quantities)," in md
+    page = report.html_path.read_text(encoding="utf-8")
+    assert "*match" not in page and "<em>match (±tolerance)</em>" in page  # Markdown rendered
+    assert "table-layout: fixed" in page and "<colgroup>" in page  # fits the window
