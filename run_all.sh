@@ -11,6 +11,8 @@
 #   -p NAME VALUE       pass a parameter to every notebook (papermill -p), e.g. -p subset high
 #   -j, --jobs N        notebooks run at once once the caches are warm (default: the number of cores)
 #   --lenient           skip sessions with problems (counted and reported) instead of stopping
+#   --models            first run the released models into predictions/ (kokoro-analysis
+#                       reproduce-models: a GPU, the llm extra, resumable), then notebook 04
 #   --version           print the package version
 #   -h, --help          this help
 #
@@ -26,7 +28,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 
 die() { echo "run_all.sh: $*" >&2; exit 2; }
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; }
 
 # step LABEL LOG COMMAND...: run COMMAND with its output in LOG, showing the elapsed seconds meanwhile
 # (a live counter on a terminal, a line every 15 s otherwise); sets STEP_SECONDS, returns its status.
@@ -137,6 +139,7 @@ PYTEST_ARGS=()
 JOBS=""
 LENIENT=()
 SHOW_VERSION=0
+MODELS=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --test) MODE=test; shift; PYTEST_ARGS=("$@"); break ;;
@@ -146,6 +149,7 @@ while [[ $# -gt 0 ]]; do
     -p|--parameters) [[ $# -ge 3 ]] || die "-p needs NAME VALUE"; PARAMS+=(-p "$2" "$3"); shift 3 ;;
     -j|--jobs) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 needs a number of notebooks (1 or more)"; JOBS="$2"; shift 2 ;;
     --lenient) LENIENT=(--lenient); shift ;;
+    --models) MODELS=1; shift ;;
     --version) SHOW_VERSION=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -166,6 +170,12 @@ if [[ $SHOW_VERSION == 1 ]]; then exec "$PYTHON" -m kokoro_analysis.cli --versio
 if [[ "$MODE" == test ]]; then
   echo "==> running the tests ($("$PYTHON" --version))"
   exec "$PYTHON" -m pytest "${PYTEST_ARGS[@]}"
+fi
+
+if [[ $MODELS == 1 ]]; then
+  echo "==> the released models' predictions files (kokoro-analysis reproduce-models)"
+  "$PYTHON" -m kokoro_analysis.cli reproduce-models || die "the model runs stopped (run again to continue)"
+  [[ ${#ONLY[@]} -gt 0 ]] || ONLY=(04)
 fi
 
 # --- notebooks --------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The ``kokoro-analysis`` command: validate, tokenize, report, export-sft, evaluate, and the model runs
-smoke-model, finetune, generate, predict-scores (argparse lives only here).
+smoke-model, finetune, generate, predict-scores, reproduce-models (argparse lives only here).
 
 A user's mistake (wrong path, broken file, another dataset) ends in one readable message and exit
 status 1 (2 for wrong usage), never a Python traceback.
@@ -211,7 +211,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.export or holds_export(export):
         test_samples, seed = check_export(export, corpus, test_samples, seed)
         print(f"export {export}: every file matches its manifest")
-    evaluation = evaluate(predictions, corpus, test_samples=test_samples, seed=seed or 0)
+    evaluation = evaluate(
+        predictions, corpus, test_samples=test_samples, seed=seed or 0, incomplete_ok=True
+    )
+    if not evaluation.complete:
+        print(
+            f"{path}: {evaluation.test_set}: the run that writes it has not finished; run the "
+            f"same command again to complete it (metrics left blank)"
+        )
+        print(format_row(evaluation))
+        return 0
     if predictions.kind == "generation":
         print(f"{path}: response generation, {evaluation.test_set}")
         print(
@@ -304,8 +313,10 @@ def _model_run_arguments(args: argparse.Namespace) -> dict:
         seed=args.seed,
         batch_size=args.batch_size,
         max_new_tokens=args.max_new_tokens,
+        max_length=args.max_length,
         device=args.device,
         quantize=args.quantize,
+        engine=args.engine,
         progress=not args.quiet,
     )
 
@@ -336,6 +347,28 @@ def cmd_predict_scores(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reproduce_models(args: argparse.Namespace) -> int:
+    """The released models' predictions files (resumable), for notebook 04's tables."""
+    from kokoro_analysis.finetune.released import reproduce_models
+
+    corpus = load_corpus(args.data)
+    options = {"batch_size": args.batch_size} if args.batch_size else {}
+    paths = reproduce_models(
+        corpus,
+        args.predictions_dir,
+        limit=args.limit,
+        device=args.device,
+        seed=args.seed,
+        quantize=args.quantize,
+        engine=args.engine,
+        progress=not args.quiet,
+        **options,
+    )
+    print(f"{len(paths)} predictions files in {Path(args.predictions_dir).expanduser()}")
+    print("the tables: ./run_all.sh --only 04 (./run_all.sh --models runs both)")
+    return 0
+
+
 def cmd_finetune(args: argparse.Namespace) -> int:
     """LoRA fine-tuning with TRL on a subset's export-sft data."""
     from kokoro_analysis.finetune.training import Recipe, finetune
@@ -345,23 +378,50 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         subset=args.subset,
         task=args.task,
         quantize=args.quantize,
+        lora_rank=args.lora_r,
+        lora_alpha=args.lora_alpha,
+        lora_dropout=args.lora_dropout,
+        target_modules=tuple(m.strip() for m in args.lora_targets.split(",") if m.strip()),
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        lr_scheduler=args.lr_scheduler,
+        warmup_steps=args.warmup_steps,
+        warmup_ratio=args.warmup_ratio,
+        max_length=args.max_length,
+        per_device_batch_size=args.per_device_batch,
+        global_batch_size=None if args.grad_accum is not None else args.global_batch,
+        gradient_accumulation_steps=args.grad_accum,
         max_steps=args.max_steps,
         limit=args.limit,
         seed=args.seed,
         save_steps=args.save_steps,
+        logging_steps=args.logging_steps,
     )
     corpus = load_corpus(args.data)
     result = finetune(corpus, recipe, args.out, device=args.device)
+    if not result.main_process:
+        return 0
     training, data = result.manifest["training"], result.manifest["data"]
     resumed = f" (resumed from {result.resumed_from})" if result.resumed_from else ""
+    effective = result.manifest["effective"]
     print(
-        f"adapter written to {result.out}{resumed}: {training['steps']:,} steps, loss "
-        f"{training['train_loss']:.4f}, {training['seconds']:.0f} s; {data['examples']:,} examples "
-        f"({data['examples_cut_to_max_length']:,} cut to {recipe.max_length:,} tokens)"
+        f"adapter written to {result.out}{resumed}: {training['steps']:,} steps of global batch "
+        f"{effective['global_batch_size']} ({effective['per_device_batch_size']} per device x "
+        f"{effective['gradient_accumulation_steps']} accumulation x {effective['processes']} "
+        f"process(es)), loss {training['train_loss']:.4f}, {training['seconds']:.0f} s; "
+        f"{data['examples']:,} examples ({data['examples_cut_to_max_length']:,} cut to "
+        f"{recipe.max_length:,} tokens, {data['examples_dropped_target_too_long']:,} left out: "
+        f"the target alone is longer)"
     )
     print(f"manifest: {result.out / 'finetune_manifest.json'}")
     print(LICENCE_NOTE)
     return 0
+
+
+DEVICE_HELP = "auto: CUDA when visible, else the CPU (default: %(default)s)"
+QUANTIZE_HELP = (
+    "4bit: NF4 (QLoRA), needs CUDA + bitsandbytes; none: the model's dtype (default: %(default)s)"
+)
 
 
 def _add_model_run_options(
@@ -372,27 +432,134 @@ def _add_model_run_options(
         "--model", required=True, metavar="NAME_OR_PATH", help="hub id or local folder"
     )
     parser.add_argument(
-        "--adapter", default=None, metavar="DIR", help="LoRA adapter (finetune --out)"
+        "--adapter",
+        default=None,
+        metavar="DIR_OR_ID",
+        help="LoRA adapter: a finetune --out folder or a hub id (default: none)",
     )
     parser.add_argument(
         "--out", required=True, metavar="FILE", help="predictions file (JSON lines)"
     )
     parser.add_argument("--limit", type=int, default=None, help="seeded sample of N (default: all)")
     parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the sample and the held-out split"
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the sample and the held-out split (default: %(default)s)",
     )
-    parser.add_argument("--batch-size", type=int, default=batch_size, help=f"default {batch_size}")
     parser.add_argument(
-        "--max-new-tokens", type=int, default=max_new_tokens, help=f"default {max_new_tokens}"
+        "--batch-size",
+        type=int,
+        default=batch_size,
+        help="prompts per batch (default: %(default)s)",
     )
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument(
-        "--quantize",
-        choices=["4bit", "none"],
-        default="none",
-        help="4bit needs CUDA + bitsandbytes",
+        "--max-new-tokens",
+        type=int,
+        default=max_new_tokens,
+        help="longest answer in tokens (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-length",
+        type=int,
+        default=4096,
+        help="prompt + answer in tokens: a longer prompt loses its oldest turns, as in finetune "
+        "(default: %(default)s)",
+    )
+    _add_engine_options(parser)
+
+
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """Where and how generation runs (generate, predict-scores, reproduce-models)."""
+    parser.add_argument(
+        "--device", choices=["auto", "cpu", "cuda"], default="auto", help=DEVICE_HELP
+    )
+    parser.add_argument("--quantize", choices=["4bit", "none"], default="none", help=QUANTIZE_HELP)
+    parser.add_argument(
+        "--engine",
+        choices=["hf", "vllm"],
+        default="hf",
+        help="hf: transformers generate (CPU or GPU); vllm: vLLM on a CUDA GPU (the vllm extra), "
+        "same prompts and file (default: %(default)s)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _add_recipe_options(parser: argparse.ArgumentParser) -> None:
+    """The recipe flags of ``finetune`` (defaults: ``training.Recipe``, the follow-up recipe)."""
+    recipe = parser.add_argument_group(
+        "recipe", "the defaults are the lab's recipe (README: the recipe table)"
+    )
+    recipe.add_argument(
+        "--per-device-batch",
+        type=int,
+        default=1,
+        metavar="N",
+        help="examples per device and forward pass (default: %(default)s)",
+    )
+    recipe.add_argument(
+        "--global-batch",
+        type=int,
+        default=16,
+        metavar="N",
+        help="examples per optimizer step over all processes; the gradient accumulation is "
+        "N / (per-device batch x processes) (default: %(default)s, the recipe's 1 x 2 x 8 GPUs)",
+    )
+    recipe.add_argument(
+        "--grad-accum",
+        type=int,
+        default=None,
+        metavar="N",
+        help="fix the gradient accumulation instead of --global-batch (default: derived)",
+    )
+    recipe.add_argument(
+        "--learning-rate",
+        type=float,
+        default=1e-3,
+        help="peak learning rate (default: %(default)s)",
+    )
+    recipe.add_argument(
+        "--lr-scheduler",
+        default="linear",
+        choices=["linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts"],
+        help="learning-rate schedule (transformers' names; default: %(default)s)",
+    )
+    recipe.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=0,
+        metavar="N",
+        help="linear warm-up steps (default: %(default)s)",
+    )
+    recipe.add_argument(
+        "--warmup-ratio",
+        type=float,
+        default=0.0,
+        help="warm-up as a share of all steps, used when --warmup-steps is 0 (default: %(default)s)",
+    )
+    recipe.add_argument(
+        "--epochs", type=float, default=1.0, help="passes over the data (default: %(default)s)"
+    )
+    recipe.add_argument(
+        "--max-length",
+        type=int,
+        default=4096,
+        help="tokens per example (chat template included): a longer example loses its oldest "
+        "context turns, never the target (default: %(default)s)",
+    )
+    recipe.add_argument("--lora-r", type=int, default=8, help="LoRA rank (default: %(default)s)")
+    recipe.add_argument(
+        "--lora-alpha", type=int, default=16, help="LoRA alpha (default: %(default)s)"
+    )
+    recipe.add_argument(
+        "--lora-dropout", type=float, default=0.05, help="LoRA dropout (default: %(default)s)"
+    )
+    recipe.add_argument(
+        "--lora-targets",
+        default="q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
+        metavar="NAMES",
+        help="comma-separated modules LoRA adapts (default: %(default)s: attention and MLP)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -545,7 +712,9 @@ def build_parser() -> argparse.ArgumentParser:
         "smoke-model", help="build a tiny random causal LM to try the model commands (no download)"
     )
     smoke.add_argument("--out", required=True, metavar="DIR", help="new folder")
-    smoke.add_argument("--seed", type=int, default=0, help="seed of the random weights")
+    smoke.add_argument(
+        "--seed", type=int, default=0, help="seed of the random weights (default: %(default)s)"
+    )
     smoke.set_defaults(handler=cmd_smoke_model)
 
     finetune = commands.add_parser(
@@ -558,19 +727,54 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME_OR_PATH",
         help="hub id or local folder (default: the paper's base model)",
     )
-    finetune.add_argument("--subset", choices=["low", "high", "full"], default="full")
-    finetune.add_argument("--task", choices=["generation", "score"], default="generation")
+    finetune.add_argument(
+        "--subset",
+        choices=["low", "high", "full"],
+        default="full",
+        help="training sessions by score (default: %(default)s)",
+    )
+    finetune.add_argument(
+        "--task",
+        choices=["generation", "score"],
+        default="generation",
+        help="next counselor turn or the 20 item scores (default: %(default)s)",
+    )
     finetune.add_argument("--out", required=True, metavar="DIR", help="adapter folder")
     finetune.add_argument(
-        "--max-steps", type=int, default=-1, help="stop after N steps (default: 1 epoch)"
+        "--max-steps",
+        type=int,
+        default=-1,
+        help="stop after N optimizer steps (default: %(default)s, the whole --epochs)",
     )
     finetune.add_argument(
-        "--quantize", choices=["4bit", "none"], default="4bit", help="4bit: QLoRA, CUDA only"
+        "--quantize",
+        choices=["4bit", "none"],
+        default="4bit",
+        help="4bit: QLoRA, needs CUDA + bitsandbytes (on the CPU: none, with a warning) "
+        "(default: %(default)s)",
     )
-    finetune.add_argument("--limit", type=int, default=None, help="seeded sample of N examples")
-    finetune.add_argument("--seed", type=int, default=0)
-    finetune.add_argument("--save-steps", type=int, default=500, help="checkpoint every N steps")
-    finetune.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    finetune.add_argument(
+        "--limit", type=int, default=None, help="seeded sample of N examples (default: all)"
+    )
+    finetune.add_argument(
+        "--seed", type=int, default=0, help="seed of the sample and training (default: %(default)s)"
+    )
+    finetune.add_argument(
+        "--save-steps",
+        type=int,
+        default=500,
+        help="checkpoint every N optimizer steps (default: %(default)s)",
+    )
+    finetune.add_argument(
+        "--logging-steps",
+        type=int,
+        default=10,
+        help="record the loss every N optimizer steps (default: %(default)s)",
+    )
+    finetune.add_argument(
+        "--device", choices=["auto", "cpu", "cuda"], default="auto", help=DEVICE_HELP
+    )
+    _add_recipe_options(finetune)
     finetune.set_defaults(handler=cmd_finetune)
 
     generate = commands.add_parser(
@@ -585,6 +789,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_run_options(predict, batch_size=4, max_new_tokens=128)
     predict.set_defaults(handler=cmd_predict_scores)
+
+    reproduce = commands.add_parser(
+        "reproduce-models",
+        help="generate / predict-scores with every released model into predictions/ (resumable)",
+    )
+    _add_data_option(reproduce)
+    reproduce.add_argument(
+        "--predictions-dir",
+        default="predictions",
+        metavar="DIR",
+        help="where the files go; notebook 04 reads predictions/ (default: %(default)s)",
+    )
+    reproduce.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="seeded sample of N contexts / sessions per model; required on the CPU (default: all)",
+    )
+    reproduce.add_argument(
+        "--seed", type=int, default=0, help="seed of the sample (default: %(default)s)"
+    )
+    reproduce.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="prompts per batch (default: generate's 8, predict-scores' 4)",
+    )
+    _add_engine_options(reproduce)
+    reproduce.set_defaults(handler=cmd_reproduce_models)
     return parser
 
 

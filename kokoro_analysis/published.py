@@ -247,6 +247,10 @@ class TableSpec:
     def __post_init__(self) -> None:
         if self.width is not None and (self.title is None or self.columns is None):
             raise ValueError(f"paper table {self.name}: declare its title and printed columns")
+        if self.columns is not None and (self.formats or self.headers or self.headers_ja):
+            raise ValueError(
+                f"table {self.name}: declared columns carry their own formats and headers"
+            )
 
     @property
     def is_paper(self) -> bool:

@@ -16,7 +16,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -48,11 +49,8 @@ def bootstrap_counts(n: int, n_bootstrap: int, seed: int) -> np.ndarray:
     ``np.random.default_rng(seed)``."""
     if n < 1 or n_bootstrap < 1:
         raise ValueError("need n >= 1 and n_bootstrap >= 1")
-    rng = np.random.default_rng(seed)
-    counts = np.empty((n_bootstrap, n), dtype=np.int32)
-    for b in range(n_bootstrap):  # one draw per resample: reproducible row by row
-        counts[b] = np.bincount(rng.integers(0, n, n), minlength=n)
-    return counts
+    # one draw per resample: reproducible row by row
+    return _draw_counts(np.random.default_rng(seed), n, n_bootstrap)
 
 
 def describe(values) -> dict[str, float]:
@@ -148,14 +146,105 @@ def cluster_bootstrap_counts(clusters, n_bootstrap: int, seed: int) -> np.ndarra
     return bootstrap_counts(n_clusters, n_bootstrap, seed)[:, codes]
 
 
+@dataclass(frozen=True)
+class TwoWay:
+    """Two cluster labels per observation for a two-way cluster bootstrap
+    (:func:`two_way_bootstrap_counts`): ``first`` and ``second`` (e.g. rater and counselor).
+    ``persons=False`` (crossed): the two factors are resampled independently; ``persons=True``
+    (person-level): the labels of both factors name one population of people, each person is drawn once
+    per resample and carries that count into both roles."""
+
+    first: np.ndarray
+    second: np.ndarray
+    persons: bool = False
+
+    def __post_init__(self) -> None:
+        first = np.asarray(self.first, dtype=object)
+        second = np.asarray(self.second, dtype=object)
+        if first.shape != second.shape or first.ndim != 1:
+            raise ValueError(
+                f"two-way cluster labels need two vectors of one length, got {first.shape} and "
+                f"{second.shape}"
+            )
+        object.__setattr__(self, "first", first)
+        object.__setattr__(self, "second", second)
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def take(self, rows) -> TwoWay:
+        """The labels of ``rows`` (a boolean mask or positions)."""
+        return TwoWay(self.first[rows], self.second[rows], self.persons)
+
+
+def two_way_bootstrap_counts(
+    first, second, n_bootstrap: int, seed: int, *, persons: bool = False
+) -> np.ndarray:
+    """(n_bootstrap × n) observation weights of a two-way cluster bootstrap: the product of the draw
+    counts of the observation's two clusters (Owen's "pigeonhole" bootstrap for crossed factors, Owen
+    2007, Ann. Appl. Stat. 1(2)). ``persons=False`` (crossed): each resample draws the G₁ levels of
+    ``first`` with replacement G₁ times, then the G₂ levels of ``second`` G₂ times (numbered in order of
+    first appearance, both from one ``np.random.default_rng(seed)`` stream, resample by resample).
+    Drawing from a single level consumes no random numbers, so when one factor has a single level the
+    weights equal :func:`cluster_bootstrap_counts` of the other (same ``seed``). ``persons=True``
+    (person-level): the labels of both factors are one set of people, drawn with replacement as many
+    times as there are people, and an observation's weight is the count of its first person times that of
+    its second. An observation whose cluster is not drawn gets weight 0; the variance of a mean under
+    the crossed scheme is Σ_g s²_first/G₁ + s²_second/G₂ (+ a residual term), mildly conservative for
+    sparse designs (Owen 2007)."""
+    if n_bootstrap < 1:
+        raise ValueError("need n_bootstrap >= 1")
+    if len(first) != len(second):
+        raise ValueError(f"{len(first)} first and {len(second)} second cluster labels")
+    rng = np.random.default_rng(seed)
+    if persons:
+        codes, people = pd.factorize(
+            pd.Series(np.r_[np.asarray(first, dtype=object), np.asarray(second, dtype=object)])
+        )
+        if (codes < 0).any():
+            raise ValueError("cluster labels contain missing values")
+        draws = _draw_counts(rng, len(people), n_bootstrap)
+        return draws[:, codes[: len(first)]] * draws[:, codes[len(first) :]]
+    (codes_a, size_a), (codes_b, size_b) = cluster_codes(first), cluster_codes(second)
+    draws_a = np.empty((n_bootstrap, size_a), dtype=np.int32)
+    draws_b = np.empty((n_bootstrap, size_b), dtype=np.int32)
+    for b in range(n_bootstrap):  # both factors from one stream, resample by resample
+        draws_a[b] = np.bincount(rng.integers(0, size_a, size_a), minlength=size_a)
+        draws_b[b] = np.bincount(rng.integers(0, size_b, size_b), minlength=size_b)
+    return draws_a[:, codes_a] * draws_b[:, codes_b]
+
+
+def _draw_counts(rng: np.random.Generator, size: int, n_bootstrap: int) -> np.ndarray:
+    """(n_bootstrap × size) counts of ``size`` draws with replacement from ``size`` levels."""
+    counts = np.empty((n_bootstrap, size), dtype=np.int32)
+    for b in range(n_bootstrap):
+        counts[b] = np.bincount(rng.integers(0, size, size), minlength=size)
+    return counts
+
+
 def resample_weights(n: int, n_bootstrap: int, seed: int, clusters=None) -> np.ndarray:
     """Session weights of ``n_bootstrap`` resamples: sessions resampled (:func:`bootstrap_counts`) when
-    ``clusters`` is None, whole clusters resampled (:func:`cluster_bootstrap_counts`) otherwise."""
+    ``clusters`` is None, both factors of a :class:`TwoWay` resampled
+    (:func:`two_way_bootstrap_counts`), whole clusters of one labelling resampled
+    (:func:`cluster_bootstrap_counts`) otherwise."""
     if clusters is None:
         return bootstrap_counts(n, n_bootstrap, seed)
     if len(clusters) != n:
         raise ValueError(f"{len(clusters)} cluster labels for {n} observations")
+    if isinstance(clusters, TwoWay):
+        return two_way_bootstrap_counts(
+            clusters.first, clusters.second, n_bootstrap, seed, persons=clusters.persons
+        )
     return cluster_bootstrap_counts(clusters, n_bootstrap, seed)
+
+
+def take_clusters(clusters, rows):
+    """The cluster labels (one labelling, or a :class:`TwoWay`) of ``rows`` (mask or positions)."""
+    if clusters is None:
+        return None
+    if isinstance(clusters, TwoWay):
+        return clusters.take(rows)
+    return np.asarray(clusters, dtype=object)[rows]
 
 
 def p_value_text(p: float) -> str:
@@ -164,6 +253,29 @@ def p_value_text(p: float) -> str:
     if not np.isfinite(p):
         return "—"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+P_ADJUSTMENTS = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
+"""Multiplicity corrections of :func:`adjust_p_values`: key → name a caption prints."""
+
+
+def adjust_p_values(p_values, correction: str = "holm") -> np.ndarray:
+    """p-values adjusted for multiplicity within one family (statsmodels' ``multipletests``):
+    ``"holm"`` (Holm 1979, family-wise error) or ``"bh"`` (Benjamini-Hochberg 1995, false discovery
+    rate). NaN p-values stay NaN and do not count as members of the family."""
+    from statsmodels.stats.multitest import multipletests
+
+    if correction not in P_ADJUSTMENTS:
+        raise ValueError(
+            f"correction must be one of {', '.join(P_ADJUSTMENTS)}, not {correction!r}"
+        )
+    p_values = np.asarray(p_values, dtype=float)
+    out = np.full_like(p_values, np.nan)
+    finite = np.isfinite(p_values)
+    if finite.any():
+        method = "holm" if correction == "holm" else "fdr_bh"
+        out[finite] = multipletests(p_values[finite], method=method)[1]
+    return out
 
 
 def percentile_interval(values, confidence: float = 0.95) -> tuple[float, float]:
@@ -276,26 +388,39 @@ def bootstrap_correlation(
     within=None,
     chunk: int = 50,
     cache: dict | None = None,
-) -> dict[str, float]:
+    bca: bool = False,
+    keep_values: bool = False,
+) -> dict:
     """Correlation (``method``) of x and y with a percentile bootstrap CI (pairs with a NaN dropped).
-    ``clusters=None`` resamples pairs (:func:`bootstrap_counts`); otherwise whole clusters, each with
-    all its pairs (:func:`cluster_bootstrap_counts`). ``within`` (cluster labels): the statistic is
+    ``clusters=None`` resamples pairs (:func:`bootstrap_counts`); one labelling resamples whole
+    clusters, each with all its pairs (:func:`cluster_bootstrap_counts`); a :class:`TwoWay` resamples
+    both factors (:func:`two_way_bootstrap_counts`). ``within`` (cluster labels): the statistic is
     :func:`within_cluster_correlation` for those clusters, recomputed in every resample. All resamples
-    are evaluated at once, in chunks of ``chunk`` resamples (small enough for a core's cache: 50 x 6,589
-    sessions x 8 bytes is 2.6 MB; 200 was about 1.7x slower); a Spearman resample ranks the drawn values afresh.
-    Resamples with an undefined r (a constant variable) are dropped. ``cache``: a dict shared by calls
-    with the same ``y``, ``clusters``, ``n_bootstrap`` and ``seed`` (the resample weights and the ranks
-    of ``y`` are reused when no pair is dropped). Returns ``n``, ``r``, ``ci_low``, ``ci_high``,
-    ``p_value`` (scipy's test of r = 0, valid for independent pairs only; NaN for a within
-    correlation) and ``n_bootstrap`` (resamples used)."""
+    are evaluated at once (:func:`resampled_correlations`); a Spearman resample ranks the drawn values
+    afresh. Resamples with an undefined r (a constant variable, or no pair drawn) are dropped.
+    ``cache``: a dict shared by calls with the same ``y``, ``clusters``, ``n_bootstrap`` and ``seed``
+    (the resample weights and the ranks of ``y`` are reused when no pair is dropped).
+
+    Returns ``n``, ``r``, ``ci_low``, ``ci_high`` (percentile), ``se`` (SD of the resampled r),
+    ``mc_se`` (Monte Carlo standard error of the interval's ends, the larger of the two:
+    :func:`quantile_mc_se`), ``p_value`` (scipy's test of r = 0, valid for independent pairs only; NaN
+    for a within correlation), ``p_boot`` (two-sided Wald test of r = 0 with the bootstrap SE, normal
+    reference) and ``n_bootstrap`` (resamples used). ``bca=True`` (needs ``clusters``) adds the BCa
+    interval ``bca_low``/``bca_high`` (:func:`bca_interval`, acceleration from the leave-one-cluster-out
+    jackknife of every resampled factor); ``keep_values=True`` adds the resampled r as ``values``."""
     check_method(method)
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     keep = np.isfinite(x) & np.isfinite(y)
-    cluster_labels = None if clusters is None else np.asarray(clusters, dtype=object)[keep]
+    cluster_labels = take_clusters(clusters, keep)
     within_labels = None if within is None else np.asarray(within, dtype=object)[keep]
     x, y = x[keep], y[keep]
     n = len(x)
-    result = dict(n=n, r=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan, n_bootstrap=0)
+    result = dict(
+        n=n, r=np.nan, ci_low=np.nan, ci_high=np.nan, se=np.nan, mc_se=np.nan, p_value=np.nan,
+        p_boot=np.nan, n_bootstrap=0,
+    )  # fmt: skip
+    if bca:
+        result.update(bca_low=np.nan, bca_high=np.nan)
     if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return result
     if within_labels is None:
@@ -306,35 +431,237 @@ def bootstrap_correlation(
     shared = cache if cache is not None and keep.all() else {}
     if "weights" not in shared:
         shared["weights"] = resample_weights(n, n_bootstrap, seed, cluster_labels)
-    boot = []
-    for start in range(0, n_bootstrap, chunk):
-        weights = shared["weights"][start : start + chunk].astype(float)
-        if within_labels is not None:
-            boot.append(_within_resample_correlations(x, y, weights, method, within_labels))
-        elif method == "pearson":
-            boot.append(_weighted_pearson(x, y, weights))
-        else:
-            if ("y_ranks", start) not in shared:
-                shared[("y_ranks", start)] = _weighted_midranks(y, weights)
-            x_ranks = _weighted_midranks(x, weights)
-            boot.append(_weighted_pearson(x_ranks, shared[("y_ranks", start)], weights))
-    values = np.concatenate(boot)
-    result["ci_low"], result["ci_high"] = percentile_interval(values, confidence)
-    result["n_bootstrap"] = int(np.isfinite(values).sum())
+    values = resampled_correlations(
+        x, y, shared["weights"], method=method, within=within_labels, chunk=chunk, cache=shared
+    )
+    result.update(bootstrap_summary(values, result["r"], confidence))
+    if bca:
+        if cluster_labels is None:
+            raise ValueError("a BCa interval needs clusters (its jackknife leaves out one cluster)")
+        leave_out = cluster_jackknife(x, y, cluster_labels, method=method, within=within_labels)
+        result["bca_low"], result["bca_high"] = bca_interval(
+            values, result["r"], leave_out, confidence
+        )
+    if keep_values:
+        result["values"] = values
     return result
 
 
+def bootstrap_summary(values, estimate: float, confidence: float = 0.95) -> dict:
+    """Percentile interval (``ci_low``/``ci_high``), ``se``, ``mc_se`` (:func:`quantile_mc_se`),
+    ``p_boot`` (2Φ(−|estimate| / se)) and ``n_bootstrap`` (finite values) of resampled ``values``."""
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    low, high = percentile_interval(finite, confidence)
+    se = float(finite.std(ddof=1)) if finite.size > 1 else np.nan
+    tails = ((1 - confidence) / 2, (1 + confidence) / 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_boot = float(2 * stats.norm.sf(abs(estimate) / se)) if se > 0 else np.nan
+    return {
+        "ci_low": low,
+        "ci_high": high,
+        "se": se,
+        "mc_se": max(quantile_mc_se(finite, p) for p in tails) if finite.size > 1 else np.nan,
+        "p_boot": p_boot,
+        "n_bootstrap": int(finite.size),
+    }
+
+
+def quantile_mc_se(values, probability: float) -> float:
+    """Monte Carlo standard error of the ``probability`` quantile of B resampled ``values``: the
+    quantile's binomial standard error √(p(1 − p)/B) carried through the empirical quantile function,
+    (Q(p + s) − Q(p − s)) / 2 with s = √(p(1 − p)/B) (density-free; Hall & Martin 1988)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size < 2:
+        return float("nan")
+    step = np.sqrt(probability * (1 - probability) / values.size)
+    low, high = np.quantile(values, [max(probability - step, 0), min(probability + step, 1)])
+    return float((high - low) / 2)
+
+
+def resampled_correlations(
+    x, y, weights: np.ndarray, *, method: str = "spearman", within=None, chunk: int = 50,
+    cache: dict | None = None,
+) -> np.ndarray:  # fmt: skip
+    """The correlation (``method``) of x and y in every resample given by the rows of ``weights``
+    (how often each pair is drawn; no NaN allowed in x, y), or the within-cluster correlation for the
+    labels ``within``. Evaluated ``chunk`` resamples at a time (small enough for a core's cache: 50 x
+    6,589 sessions x 8 bytes is 2.6 MB; 200 was about 1.7x slower). ``cache`` (a dict for one ``y`` and
+    one ``weights``) keeps the resample ranks of ``y``. NaN where r is undefined."""
+    shared = {} if cache is None else cache
+    boot = []
+    for start in range(0, len(weights), chunk):
+        block = weights[start : start + chunk].astype(float)
+        if within is not None:
+            boot.append(_within_resample_correlations(x, y, block, method, within))
+        elif method == "pearson":
+            boot.append(_weighted_pearson(x, y, block))
+        else:
+            if ("y_ranks", start) not in shared:
+                shared[("y_ranks", start)] = _weighted_midranks(y, block)
+            x_ranks = _weighted_midranks(x, block)
+            boot.append(_weighted_pearson(x_ranks, shared[("y_ranks", start)], block))
+    return np.concatenate(boot) if boot else np.empty(0)
+
+
+def leave_one_out_weights(labels) -> tuple[np.ndarray, pd.Index]:
+    """(G × n) 0/1 weights, row g leaving out cluster g of ``labels`` (order of first appearance),
+    and the cluster labels."""
+    codes, uniques = pd.factorize(pd.Series(np.asarray(labels, dtype=object)))
+    if (codes < 0).any():
+        raise ValueError("cluster labels contain missing values")
+    weights = np.ones((len(uniques), len(codes)), dtype=np.int32)
+    weights[codes, np.arange(len(codes))] = 0
+    return weights, pd.Index(uniques)
+
+
+def cluster_jackknife(x, y, clusters, *, method: str = "spearman", within=None) -> dict:
+    """Leave-one-cluster-out values of the correlation of x and y (no NaN): for one labelling
+    ``{"clusters": Series}``; for a :class:`TwoWay` ``{"first": …, "second": …}``, each Series indexed
+    by the cluster left out."""
+    parts = (
+        {"first": clusters.first, "second": clusters.second}
+        if isinstance(clusters, TwoWay)
+        else {"clusters": clusters}
+    )
+    out = {}
+    for name, labels in parts.items():
+        weights, index = leave_one_out_weights(labels)
+        out[name] = pd.Series(
+            resampled_correlations(x, y, weights, method=method, within=within), index=index
+        )
+    return out
+
+
+def bca_interval(
+    values, estimate: float, leave_out: Mapping[str, object], confidence: float = 0.95
+) -> tuple[float, float]:
+    """Bias-corrected and accelerated (BCa) bootstrap interval (Efron 1987) from resampled ``values``
+    of a statistic with point ``estimate``. Bias correction z₀ = Φ⁻¹(share of values < estimate, ties
+    counted half); acceleration a = Σ U³ / (6 (Σ U²)^{3/2}) from the jackknife influence values
+    U = (G − 1)(θ̄ − θ₍₋g₎) of every factor in ``leave_out`` (name → leave-one-cluster-out values,
+    :func:`cluster_jackknife`); with two crossed factors their influence values are pooled, since the
+    third and second cumulants of independent contributions add. Ends: the Φ(z₀ + (z₀ + z)/(1 − a(z₀ +
+    z))) quantiles of ``values`` for z = Φ⁻¹((1 ∓ confidence)/2)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size < 2 or not np.isfinite(estimate):
+        return float("nan"), float("nan")
+    share = (np.sum(values < estimate) + 0.5 * np.sum(values == estimate)) / values.size
+    z0 = stats.norm.ppf(np.clip(share, 1 / (2 * values.size), 1 - 1 / (2 * values.size)))
+    influence = []
+    for jack in leave_out.values():
+        jack = np.asarray(jack, dtype=float)
+        jack = jack[np.isfinite(jack)]
+        influence.append((len(jack) - 1) * (jack.mean() - jack))
+    influence = np.concatenate(influence)
+    spread = (influence**2).sum()
+    acceleration = (influence**3).sum() / (6 * spread**1.5) if spread > 0 else 0.0
+    ends = []
+    for tail in ((1 - confidence) / 2, (1 + confidence) / 2):
+        z = z0 + stats.norm.ppf(tail)
+        ends.append(float(np.quantile(values, stats.norm.cdf(z0 + z / (1 - acceleration * z)))))
+    return ends[0], ends[1]
+
+
 def _within_resample_correlations(x, y, weights, method, within_labels) -> np.ndarray:
-    """:func:`within_cluster_correlation` of each resample (rows of ``weights``). A cluster's weight is
-    the same for all its pairs, so its weighted mean is the plain mean of its pairs."""
+    """:func:`within_cluster_correlation` of each resample (rows of ``weights``): values centred on
+    their cluster's weighted mean in that resample (the plain mean of the drawn copies; with a
+    one-way cluster bootstrap of the same clusters, the plain mean of the cluster's pairs)."""
     codes, n_clusters = cluster_codes(within_labels)
     if method == "spearman":
         x, y = _weighted_midranks(x, weights), _weighted_midranks(y, weights)
     else:
         x, y = np.broadcast_to(x, weights.shape), np.broadcast_to(y, weights.shape)
-    centred_x = centred_within(x, codes, n_clusters)
-    centred_y = centred_within(y, codes, n_clusters)
-    return _weighted_pearson(centred_x, centred_y, weights)
+    member = sparse.csr_matrix(
+        (np.ones(len(codes)), (np.arange(len(codes)), codes)), shape=(len(codes), n_clusters)
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        totals = np.asarray((member.T @ weights.T).T)
+
+        def centred(values: np.ndarray) -> np.ndarray:
+            means = np.asarray((member.T @ (weights * values).T).T) / totals
+            return values - np.nan_to_num(means)[:, codes]
+
+        return _weighted_pearson(centred(x), centred(y), weights)
+
+
+def partial_correlation(x, y, z, method: str = "spearman") -> float:
+    """Partial correlation of x and y given z (Spearman: of their ranks), from the three pairwise
+    correlations: (r_xy − r_xz r_yz) / √((1 − r_xz²)(1 − r_yz²)). Triples with a NaN are dropped."""
+    matrix = np.column_stack([np.asarray(v, dtype=float) for v in (x, y, z)])
+    matrix = matrix[np.isfinite(matrix).all(axis=1)]
+    corr = correlation_matrix(matrix, method)
+    return float(_partial(corr[0, 1], corr[0, 2], corr[1, 2]))
+
+
+def _partial(r_xy, r_xz, r_yz):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (r_xy - r_xz * r_yz) / np.sqrt((1 - r_xz**2) * (1 - r_yz**2))
+
+
+def resampled_partial_correlations(
+    x, y, z, weights: np.ndarray, *, method: str = "spearman", chunk: int = 50
+) -> np.ndarray:
+    """:func:`partial_correlation` in every resample given by the rows of ``weights`` (no NaN allowed;
+    Spearman: each resample ranked afresh)."""
+    boot = []
+    for start in range(0, len(weights), chunk):
+        block = weights[start : start + chunk].astype(float)
+        values = [np.asarray(v, dtype=float) for v in (x, y, z)]
+        if check_method(method) == "spearman":
+            values = [_weighted_midranks(v, block) for v in values]
+        else:
+            values = [np.broadcast_to(v, block.shape) for v in values]
+        r_xy, r_xz, r_yz = (
+            _weighted_pearson(values[i], values[j], block) for i, j in ((0, 1), (0, 2), (1, 2))
+        )
+        boot.append(_partial(r_xy, r_xz, r_yz))
+    return np.concatenate(boot) if boot else np.empty(0)
+
+
+def two_way_residuals(values, first, second, *, tolerance: float = 1e-10) -> np.ndarray:
+    """``values`` minus their least-squares fit on one effect per level of ``first`` and one per level
+    of ``second`` (the two-way fixed-effects residuals), by alternating projections (demean by
+    ``first``, then by ``second``, until the largest change is below ``tolerance`` times the spread;
+    at most 1,000 rounds)."""
+    residual = np.asarray(values, dtype=float).copy()
+    (codes_a, size_a), (codes_b, size_b) = cluster_codes(first), cluster_codes(second)
+    scale = max(float(np.ptp(residual)), 1e-300)
+    for _ in range(1000):
+        before = residual.copy()
+        residual = centred_within(residual, codes_a, size_a)
+        residual = centred_within(residual, codes_b, size_b)
+        if np.abs(residual - before).max() < tolerance * scale:
+            break
+    return residual
+
+
+def within_correlation_definitions(x, y, first, second, method: str = "spearman") -> dict:
+    """Three ways to correlate x and y *within* the clusters of ``first`` (pairs with a NaN dropped):
+    ``rank_then_centre`` (:func:`within_cluster_correlation`: ranks over all pairs, centred on each
+    cluster's mean), ``rank_within`` (ranks within each cluster of ``first``, then centred), and
+    ``both_removed`` (ranks over all pairs, two-way fixed effects of ``first`` and ``second`` removed,
+    :func:`two_way_residuals`). Pearson: the values themselves instead of ranks (``rank_within`` then
+    equals ``rank_then_centre``)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    first = np.asarray(first, dtype=object)[keep]
+    second = np.asarray(second, dtype=object)[keep]
+    spearman = check_method(method) == "spearman"
+    out = {"rank_then_centre": within_cluster_correlation(x, y, first, method)}
+    if spearman:
+        frame = pd.DataFrame({"x": x, "y": y, "g": first})
+        ranked = frame.groupby("g")[["x", "y"]].rank()
+        out["rank_within"] = within_cluster_correlation(ranked["x"], ranked["y"], first, "pearson")
+        x, y = stats.rankdata(x), stats.rankdata(y)
+    else:
+        out["rank_within"] = out["rank_then_centre"]
+    rx, ry = two_way_residuals(x, first, second), two_way_residuals(y, first, second)
+    out["both_removed"] = float((rx * ry).sum() / np.sqrt((rx**2).sum() * (ry**2).sum()))
+    return out
 
 
 def within_cluster_regression(x, y, clusters) -> dict[str, float]:
@@ -368,6 +695,64 @@ def within_cluster_regression(x, y, clusters) -> dict[str, float]:
     }
 
 
+def fixed_effects_slope(
+    x, y, absorb: Sequence, clusters: Sequence, *, confidence: float = 0.95
+) -> dict[str, float]:
+    """Slope of y on x with fixed effects (one intercept per level) of every labelling in ``absorb``
+    and cluster-robust standard errors clustered by every labelling in ``clusters`` (one: Liang-Zeger;
+    two: Cameron-Gelbach-Miller two-way, statsmodels' ``cov_type="cluster"``). The fixed effects are
+    removed first (:func:`two_way_residuals`; Frisch-Waugh-Lovell: the same slope and residuals as the
+    regression with dummies), and the covariance is scaled by (N − 1)/(N − K), K = 1 + the rank of the
+    dummies, so the SE equals statsmodels' OLS with all dummies (small-sample factor
+    G/(G − 1) · (N − 1)/(N − K)). Test and interval: t with G − 1 degrees of freedom, G the fewest
+    clusters of a labelling. Rows with a NaN are dropped. Returns ``n``, ``slope``, ``se``, ``t``,
+    ``df``, ``p_value``, ``ci_low``, ``ci_high``, ``clusters`` (G)."""
+    import warnings
+
+    import statsmodels.api as sm
+    from scipy.sparse.csgraph import connected_components
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    absorb = [cluster_codes(np.asarray(a, dtype=object)[keep]) for a in absorb]
+    groups = [cluster_codes(np.asarray(c, dtype=object)[keep])[0] for c in clusters]
+    x, y = x[keep], y[keep]
+    if len(absorb) == 1:
+        rank = absorb[0][1]
+        x, y = (centred_within(v, *absorb[0]) for v in (x, y))
+    elif len(absorb) == 2:
+        (codes_a, size_a), (codes_b, size_b) = absorb
+        graph = sparse.csr_matrix(
+            (np.ones(len(x)), (codes_a, size_a + codes_b)), shape=(size_a + size_b,) * 2
+        )
+        rank = size_a + size_b - connected_components(graph, directed=False)[0]
+        x, y = (two_way_residuals(v, codes_a, codes_b) for v in (x, y))
+    else:
+        raise ValueError("absorb one or two labellings")
+    n = len(x)
+    group_array = groups[0] if len(groups) == 1 else np.column_stack(groups)
+    with warnings.catch_warnings():  # statsmodels' two-way sandwich may warn on other entries
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = sm.OLS(y, x[:, None]).fit(cov_type="cluster", cov_kwds={"groups": group_array})
+    slope = float(fit.params[0])
+    se = float(np.sqrt(fit.cov_params()[0, 0] * (n - 1) / (n - 1 - rank)))
+    n_clusters = min(int(g.max()) + 1 for g in groups)
+    df = n_clusters - 1
+    t = slope / se
+    half = stats.t.ppf(0.5 + confidence / 2, df) * se
+    return {
+        "n": n,
+        "slope": slope,
+        "se": se,
+        "t": float(t),
+        "df": df,
+        "p_value": float(2 * stats.t.sf(abs(t), df)),
+        "ci_low": slope - half,
+        "ci_high": slope + half,
+        "clusters": n_clusters,
+    }
+
+
 # --------------------------------------------------------------------------- means
 
 
@@ -383,18 +768,17 @@ def group_mean_intervals(
     """Mean of ``values`` per group (index: group, order of first appearance) with ``n``, ``sd``, the
     Student-t interval (``ci_low``/``ci_high``, sessions independent) and, for each ``name → labels`` of
     ``clusters``, a percentile cluster-bootstrap interval (``ci_low_<name>``/``ci_high_<name>``: the
-    clusters *of that group* resampled, ``n_bootstrap`` times) and the number of clusters
-    (``<name>s``)."""
-    frame = pd.DataFrame(
-        {"y": np.asarray(values, dtype=float), "g": np.asarray(groups, dtype=object)}
-    )
-    clusters = clusters or {}
-    for name, labels in clusters.items():
-        frame[name] = np.asarray(labels, dtype=object)
-    frame = frame.dropna(subset=["y", "g"])
+    clusters *of that group* resampled, ``n_bootstrap`` times; a :class:`TwoWay` resamples both of its
+    factors, :func:`two_way_bootstrap_counts`, and resamples that draw no session of the group are
+    dropped) and, for one labelling, the number of clusters (``<name>s``)."""
+    y_all = np.asarray(values, dtype=float)
+    group_all = pd.Series(np.asarray(groups, dtype=object))
+    keep = np.isfinite(y_all) & group_all.notna().to_numpy()
+    clusters = {name: take_clusters(labels, keep) for name, labels in (clusters or {}).items()}
+    y_all, group_all = y_all[keep], group_all[keep].reset_index(drop=True)
     rows = []
-    for group, part in frame.groupby("g", sort=False):
-        y = part["y"].to_numpy()
+    for group, positions in group_all.groupby(group_all, sort=False).indices.items():
+        y = y_all[positions]
         mean, sd = y.mean(), y.std(ddof=1) if len(y) > 1 else np.nan
         low, high = t_interval(mean, sd, len(y), confidence)
         row = {
@@ -405,20 +789,25 @@ def group_mean_intervals(
             "ci_low": float(low),
             "ci_high": float(high),
         }
-        for name in clusters:
-            codes, n_clusters = cluster_codes(part[name])
-            row[f"{name}s"] = n_clusters
-            if n_clusters > 1:
+        for name, labels in clusters.items():
+            part = take_clusters(labels, positions)
+            if isinstance(part, TwoWay):
+                weights = resample_weights(len(y), n_bootstrap, seed, part).astype(float)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    means = weights @ y / weights.sum(axis=1)
+                enough = min(len(set(part.first)), len(set(part.second))) > 1
+            else:
+                codes, n_clusters = cluster_codes(part)
+                row[f"{name}s"] = n_clusters
                 draws = bootstrap_counts(n_clusters, n_bootstrap, seed).astype(float)
                 sums, sizes = (
                     np.bincount(codes, weights=y, minlength=n_clusters),
                     np.bincount(codes, minlength=n_clusters),
                 )
-                row[f"ci_low_{name}"], row[f"ci_high_{name}"] = percentile_interval(
-                    draws @ sums / (draws @ sizes), confidence
-                )
-            else:
-                row[f"ci_low_{name}"] = row[f"ci_high_{name}"] = np.nan
+                means, enough = draws @ sums / (draws @ sizes), n_clusters > 1
+            row[f"ci_low_{name}"], row[f"ci_high_{name}"] = (
+                percentile_interval(means, confidence) if enough else (np.nan, np.nan)
+            )
         rows.append(row)
     return pd.DataFrame(rows).set_index("group")
 
@@ -475,13 +864,9 @@ def icc_oneway(values, groups, *, confidence: float = 0.95) -> dict[str, float]:
     }
 
 
-def icc_oneway_reml(values, groups) -> dict[str, float]:
-    """ICC of the one-way random-effects model y = μ + u_group + e (u ~ N(0, σ²_u), e ~ N(0, σ²_e)) with
-    the variances estimated by REML: ICC = σ²_u / (σ²_u + σ²_e). With γ = σ²_u / σ²_e the profiled
-    criterion is −2ℓ_R = (N − 1) log σ̂²_e + Σ_g log(1 + γ n_g) + log Σ_g n_g / (1 + γ n_g) (+ const),
-    minimised over γ ≥ 0 (bounded scalar search on √γ). Unlike the ANOVA estimator it cannot be negative
-    and weights groups by their information, so the two differ for unbalanced groups. Returns ``icc``,
-    ``between_variance``, ``within_variance``, ``groups``, ``observations``."""
+def _group_moments(values, groups) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Size, sum and sum of squares of ``values`` per group (order of first appearance; pairs with a
+    missing value dropped). Raises ValueError with fewer than 2 groups or no more values than groups."""
     frame = pd.DataFrame(
         {"y": np.asarray(values, dtype=float), "g": np.asarray(groups, dtype=object)}
     ).dropna()
@@ -491,12 +876,22 @@ def icc_oneway_reml(values, groups) -> dict[str, float]:
         raise ValueError(
             f"need at least 2 groups and more observations than groups (got {n_groups}, {len(y)})"
         )
-    sizes = np.bincount(codes, minlength=n_groups).astype(float)
-    sums, squares = (
+    return (
+        np.bincount(codes, minlength=n_groups).astype(float),
         np.bincount(codes, weights=y, minlength=n_groups),
         np.bincount(codes, weights=y * y, minlength=n_groups),
     )
-    n = len(y)
+
+
+def icc_oneway_reml(values, groups) -> dict[str, float]:
+    """ICC of the one-way random-effects model y = μ + u_group + e (u ~ N(0, σ²_u), e ~ N(0, σ²_e)) with
+    the variances estimated by REML: ICC = σ²_u / (σ²_u + σ²_e). With γ = σ²_u / σ²_e the profiled
+    criterion is −2ℓ_R = (N − 1) log σ̂²_e + Σ_g log(1 + γ n_g) + log Σ_g n_g / (1 + γ n_g) (+ const),
+    minimised over γ ≥ 0 (bounded scalar search on √γ). Unlike the ANOVA estimator it cannot be negative
+    and weights groups by their information, so the two differ for unbalanced groups. Returns ``icc``,
+    ``between_variance``, ``within_variance``, ``groups``, ``observations``."""
+    sizes, sums, squares = _group_moments(values, groups)
+    n_groups, n = len(sizes), int(sizes.sum())
 
     def parts(root: float) -> tuple[float, float, float]:
         shrink = root * root / (1 + root * root * sizes)  # γ / (1 + γ n_g)
@@ -524,6 +919,51 @@ def icc_oneway_reml(values, groups) -> dict[str, float]:
         "groups": n_groups,
         "observations": n,
     }
+
+
+def icc_cluster_bootstrap(
+    values, groups, *, n_bootstrap: int = 1000, seed: int = 0, confidence: float = 0.95
+) -> dict[str, float]:
+    """Percentile intervals of ICC(1) by the ANOVA estimator (:func:`icc_oneway`) and by REML
+    (:func:`icc_oneway_reml`) from a bootstrap of whole groups (:func:`bootstrap_counts` of the G
+    groups; a group drawn k times counts as k groups). Each resample is computed from the groups' sizes,
+    sums and sums of squares, all resamples at once (REML: golden-section search of √γ on [0, 5], i.e.
+    ICC up to 0.96, 60 steps, against γ = 0). Returns ``icc``/``icc_reml`` (the estimates),
+    ``ci_low``/``ci_high`` (ANOVA), ``ci_low_reml``/``ci_high_reml``, ``mc_se`` (largest Monte Carlo
+    error of the four ends, :func:`quantile_mc_se`) and ``n_bootstrap``."""
+    sizes, sums, squares = _group_moments(values, groups)
+    n_groups = len(sizes)
+    draws = np.vstack(
+        [np.ones(n_groups), bootstrap_counts(n_groups, n_bootstrap, seed).astype(float)]
+    )  # row 0: the data themselves
+    n = draws @ sizes
+    grand = draws @ sums / n
+    ssb = draws @ (sums**2 / sizes) - n * grand**2
+    ssw = draws @ (squares - sums**2 / sizes)
+    msb, msw = ssb / (n_groups - 1), ssw / (n - n_groups)
+    k0 = (n - draws @ sizes**2 / n) / (n_groups - 1)
+    anova = (msb - msw) / (msb + (k0 - 1) * msw)
+
+    def criterion(root: np.ndarray) -> np.ndarray:
+        gamma = (root * root)[:, None]
+        shrink = gamma / (1 + gamma * sizes)
+        one_h1 = (draws * sizes * (1 - shrink * sizes)).sum(axis=1)
+        one_hy = (draws * sums * (1 - shrink * sizes)).sum(axis=1)
+        rss = (draws * (squares - shrink * sums**2)).sum(axis=1) - one_hy**2 / one_h1
+        logdet = (draws * np.log1p(gamma * sizes)).sum(axis=1)
+        return (n - 1) * np.log(rss / (n - 1)) + logdet + np.log(one_h1)
+
+    root = _golden_section(criterion, len(draws), 0.0, 5.0, 60)
+    root = np.where(criterion(root) <= criterion(np.zeros_like(root)), root, 0.0)
+    gamma = root * root
+    reml = gamma / (1 + gamma)
+    out = {"icc": float(anova[0]), "icc_reml": float(reml[0])}
+    errors = []
+    for suffix, boot in (("", anova[1:]), ("_reml", reml[1:])):
+        out[f"ci_low{suffix}"], out[f"ci_high{suffix}"] = percentile_interval(boot, confidence)
+        errors += [quantile_mc_se(boot, p) for p in ((1 - confidence) / 2, (1 + confidence) / 2)]
+    out["mc_se"], out["n_bootstrap"] = float(max(errors)), n_bootstrap
+    return out
 
 
 # --------------------------------------------------------------------------- polychoric

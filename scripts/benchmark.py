@@ -10,6 +10,9 @@ Native MeCab (Debian package ``mecab``) runs on one core over the same texts (on
 with the same unidic-lite dictionary and its default full output; the ratio is ours / native.
 Peak memory is the largest resident set of any process of the run (children included).
 ``--run-all`` also times ``./run_all.sh`` end to end: once cold (filling a fresh cache), then warm.
+``--finetune-preprocessing SUBSET`` measures only ``finetune``'s data preparation for SUBSET (llm
+extra; the smoke model's tokenizer, nothing downloaded): the cached turn-layout export and the
+streamed, length-fitted dataset, cold and then warm (a resume), with the peak memory of it all.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ TARGETS = {  # what the project promises (README), on 2 cores
     "peak memory (GB)": 4.0,
     "warm run_all.sh (s)": 60.0,
 }
+
+FINETUNE_PEAK_GB = 4.0
+"""The promise for ``finetune --subset full``'s data preparation (README)."""
 
 CHILD = r"""
 import json, sys, time
@@ -67,6 +73,56 @@ for text in texts:
         n += 1
 print(time.perf_counter() - started, n)
 """
+
+
+FINETUNE_CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+from kokoro_analysis import load_corpus
+from kokoro_analysis.finetune.models import build_smoke_model, load_tokenizer
+from kokoro_analysis.finetune.training import Recipe, training_dataset, training_export
+data, subset, scratch = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+limit = int(sys.argv[4]) if sys.argv[4] != "all" else None
+smoke = str(build_smoke_model(scratch / "smoke"))
+started = time.perf_counter()
+corpus = load_corpus(data)
+recipe = Recipe(base_model=smoke, subset=subset, limit=limit)
+tokenizer = load_tokenizer(smoke, padding_side="right")
+export = training_export(corpus, recipe, scratch / "export", write=True)
+exported = time.perf_counter()
+dataset, counts = training_dataset(export, recipe, tokenizer)
+fitted = time.perf_counter()
+training_dataset(export, recipe, tokenizer)
+warm = time.perf_counter()
+peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+export_lines = json.loads((export / "manifest.json").read_text())["files"]["train.jsonl"]["lines"]
+tokenized = counts["examples"] + counts["dropped_too_long"]
+print(json.dumps({
+    f"finetune {subset}: load + export of {export_lines:,} examples (s)": exported - started,
+    f"finetune {subset}: fit + tokenize {tokenized:,} examples, cold (s)": fitted - exported,
+    f"finetune {subset}: fit + tokenize, examples per s": tokenized / (fitted - exported),
+    f"finetune {subset}: the same dataset, warm (s)": warm - fitted,
+    f"finetune {subset}: examples trained": counts["examples"],
+    f"finetune {subset}: examples cut": counts["cut"],
+    f"finetune {subset}: peak memory (GB)": peak / 1024 / 1024,
+}))
+"""
+
+
+def finetune_preprocessing(
+    data: str, subset: str, scratch: Path, limit: int | None = None
+) -> dict[str, float]:
+    """Peak memory and time of ``finetune --subset SUBSET``'s data preparation (fresh cache): the
+    whole export, then all examples or a seeded sample of ``limit`` fitted and tokenized."""
+    env = {**os.environ, "KOKORO_ANALYSIS_CACHE": str(scratch / "cache"), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", FINETUNE_CHILD, data, subset, str(scratch), str(limit or "all")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def run_child(step: str, data: str, workers: int, cache: Path) -> dict:
@@ -152,9 +208,34 @@ def main() -> int:
     parser.add_argument(
         "--jobs", type=int, default=None, help="run_all.sh -j (default: run_all.sh's, the cores)"
     )
+    parser.add_argument(
+        "--finetune-preprocessing",
+        metavar="SUBSET",
+        choices=["low", "high", "full"],
+        default=None,
+        help="measure only finetune's data preparation for SUBSET (llm extra; minutes for full)",
+    )
+    parser.add_argument(
+        "--finetune-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --finetune-preprocessing: tokenize a seeded sample of N examples (the export "
+        "stays whole) and report the rate (default: all)",
+    )
     args = parser.parse_args()
     if not args.data:
         parser.error("give --data or set KOKOROCHAT_DATA")
+    if args.finetune_preprocessing:
+        with tempfile.TemporaryDirectory() as scratch:
+            results = finetune_preprocessing(
+                args.data, args.finetune_preprocessing, Path(scratch), args.finetune_limit
+            )
+        report(results)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2) + "\n")
+        peak = results[f"finetune {args.finetune_preprocessing}: peak memory (GB)"]
+        return 0 if peak <= FINETUNE_PEAK_GB else 1
     from kokoro_analysis import load_corpus
     from kokoro_analysis.text.mecab import tokenizer_identity
     from kokoro_analysis.workers import available_cores
@@ -227,7 +308,7 @@ def report(results: dict[str, float]) -> None:
         mark = (
             "" if target is None else (f"≤ {target:g} " + ("ok" if value <= target else "MISSED"))
         )
-        shown = f"{value:,.0f}" if name == "tokens" else f"{value:.2f}"
+        shown = f"{value:,}" if isinstance(value, int) else f"{value:.2f}"
         print(f"{name:48} {shown:>10}  {mark}")
 
 

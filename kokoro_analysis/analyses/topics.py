@@ -40,7 +40,7 @@ from kokoro_analysis.reported import (
     round_half_up,
     topic_key,
 )
-from kokoro_analysis.stats import describe, t_interval
+from kokoro_analysis.stats import TwoWay, describe, group_mean_intervals, t_interval
 from kokoro_analysis.text import keyness
 from kokoro_analysis.text.glossary import gloss_of
 from kokoro_analysis.text.mecab import lemma_label
@@ -132,6 +132,9 @@ OTHER_SUBTOPIC_JA = "その他"
 WORD_ROLES = ("client", "counselor", "both")
 """Whose utterances :func:`word_topic_counts` counts."""
 CI_METHODS = ("t", "bootstrap")
+"""Intervals of :func:`mean_ci` (values treated as independent)."""
+SCORE_CI_METHODS = ("two_way", *CI_METHODS)
+"""Intervals of :func:`score_by_topic`: the two-way cluster bootstrap (headline) or :data:`CI_METHODS`."""
 
 
 # --------------------------------------------------------------------------- labels and order
@@ -547,22 +550,45 @@ def score_by_topic(
     dialogues: pd.DataFrame,
     *,
     level: float = 0.95,
-    method: str = "t",
+    method: str = "two_way",
     seed: int = 0,
     n_boot: int = 10_000,
 ) -> pd.DataFrame:
     """Client feedback score (0–100) per main topic, sorted by median then mean (descending).
 
-    Columns ``main_en, label_en, label_ja, sessions, mean, ci_low, ci_high, sd, median, q1, q3``;
-    the interval is :func:`mean_ci` with ``method`` (the bootstrap seed is ``seed`` + topic rank,
-    so each topic has its own stream and the result is reproducible).
+    Columns ``main_en, label_en, label_ja, sessions, mean, ci_low, ci_high, sd, median, q1, q3``.
+    The interval: ``method="two_way"`` (the default and headline) is the percentile two-way cluster
+    bootstrap of the topic's mean (``n_boot`` resamples, ``seed``): the raters (``client_id``) and the
+    counselors (``counselor_id``) of the topic's sessions resampled independently, a session weighted
+    by the product of its rater's and its counselor's draws
+    (:func:`kokoro_analysis.stats.two_way_bootstrap_counts`), since a topic's sessions share raters and
+    counselors; ``"t"`` and ``"bootstrap"`` treat sessions as independent (:func:`mean_ci`; the
+    bootstrap seed is ``seed`` + topic rank). ``frame.attrs``: ``ci_method``, ``n_boot``.
     """
-    _require(dialogues, ["topic_main_en", "score"])
+    if method not in SCORE_CI_METHODS:
+        raise ValueError(f"method must be one of {SCORE_CI_METHODS}, not {method!r}")
+    _require(
+        dialogues,
+        ["topic_main_en", "score"] + (["client_id", "counselor_id"] if method == "two_way" else []),
+    )
     rows = []
     for rank, (main, scores) in enumerate(_groups(dialogues, "score")):
-        mean, low, high = mean_ci(
-            scores, level=level, method=method, seed=seed + rank, n_boot=n_boot
-        )
+        if method == "two_way":
+            part = dialogues[dialogues["topic_main_en"] == main]
+            clusters = {"two_way": TwoWay(part["client_id"], part["counselor_id"])}
+            interval = group_mean_intervals(
+                part["score"], np.zeros(len(part)), clusters, n_bootstrap=n_boot, seed=seed,
+                confidence=level,
+            ).iloc[0]  # fmt: skip
+            mean, low, high = (
+                interval["mean"],
+                interval["ci_low_two_way"],
+                interval["ci_high_two_way"],
+            )
+        else:
+            mean, low, high = mean_ci(
+                scores, level=level, method=method, seed=seed + rank, n_boot=n_boot
+            )
         summary = describe(scores)
         rows.append(
             {
@@ -578,12 +604,21 @@ def score_by_topic(
         )
     table = pd.DataFrame(rows)
     table = table.sort_values(["median", "mean"], ascending=False, kind="mergesort")
-    return name_headline(table.reset_index(drop=True), _score_interval(method, n_boot, seed))
+    table = table.reset_index(drop=True)
+    table.attrs.update(ci_method=method, n_boot=n_boot)
+    return name_headline(table, _score_interval(method, n_boot, seed))
 
 
 def _score_interval(method: str, n_boot: int, seed: int) -> Interval:
     """What the interval of :func:`score_by_topic` is, in words."""
-    if method == "t":
+    if method == "two_way":
+        means = Words(
+            f"percentile two-way cluster bootstrap over {n_boot:,} resamples of the topic's raters "
+            f"and, independently, its counselors (seed {seed})",
+            f"トピックの評価者とカウンセラーを独立に {n_boot:,} 回再標本化したパーセンタイル二元"
+            f"クラスター・ブートストラップ（seed {seed}）",
+        )
+    elif method == "t":
         means = Words(
             "Student-t interval of the mean, sessions taken as independent",
             "平均の t 区間（セッションを独立とみなす）",
@@ -849,7 +884,6 @@ SCORE_CI = TableSpec(
     width="full",
     index=False,
     thousands=True,
-    formats={c: "{:.2f}" for c in ("sd", "q1", "q3")},
 )
 SHARE_BY_YEAR = TableSpec(
     "topic_share_by_year",

@@ -517,8 +517,8 @@ def feature_correlation_chart(
     correlations: pd.DataFrame, *, lang: str = "en", method: str = "spearman"
 ) -> Figure:
     """Correlation of each per-session feature with the score, with bootstrap 95 % CIs, sorted: the
-    session interval as a thin line and, when the table has them, the rater interval
-    (``ci_low_rater``/``ci_high_rater``) as a wide grey bar behind it."""
+    session interval as a thin line and, when the table has it, the headline interval (two-way,
+    ``ci_low_two_way``/``ci_high_two_way``; else the rater interval) as a wide grey bar behind it."""
     table = correlations.dropna(subset=["r"]).sort_values("r")
     fig, ax = new_figure("column", 0.6 + 0.19 * max(len(table), 1))
     y = np.arange(len(table))
@@ -526,10 +526,12 @@ def feature_correlation_chart(
     # a percentile interval need not contain the estimate in tiny samples: clip the whiskers at it
     below = np.clip(table["r"] - table["ci_low"], 0, None)
     above = np.clip(table["ci_high"] - table["r"], 0, None)
-    clustered = {"ci_low_rater", "ci_high_rater"} <= set(table)
-    if clustered:  # the headline interval (raters resampled) as a wide light bar behind
-        rater_below = np.clip(table["r"] - table["ci_low_rater"], 0, None)
-        rater_above = np.clip(table["ci_high_rater"] - table["r"], 0, None)
+    scheme = next(
+        (s for s in ("two_way", "rater") if {f"ci_low_{s}", f"ci_high_{s}"} <= set(table)), None
+    )
+    if scheme:  # the headline interval (raters and counselors resampled) as a wide light bar behind
+        rater_below = np.clip(table["r"] - table[f"ci_low_{scheme}"], 0, None)
+        rater_above = np.clip(table[f"ci_high_{scheme}"] - table["r"], 0, None)
         ax.errorbar(
             table["r"], y, xerr=[rater_below, rater_above], fmt="none", ecolor="0.75",
             elinewidth=3, capsize=0, zorder=1,
@@ -558,7 +560,10 @@ def feature_correlation_chart(
     )
     symbol = _symbol(method)
     legend_ja, legend_en = "", ""
-    if clustered:
+    if scheme == "two_way":
+        legend_ja = "\n太い灰色：評価者×カウンセラー単位、細線：セッション単位"
+        legend_en = "\nwide grey: raters × counselors resampled; thin: sessions"
+    elif scheme:
         legend_ja = "\n太い灰色：評価者単位、細線：セッション単位"
         legend_en = "\nwide grey: raters resampled; thin: sessions resampled"
     fig.supxlabel(
@@ -578,17 +583,19 @@ def feature_correlation_chart(
 
 
 def experience_chart(bins: pd.DataFrame, *, lang: str = "en") -> Figure:
-    """Mean score with 95 % CI by the counselor's experience (the n-th session of that counselor); the
-    number of sessions of each bin under its tick label, so no text sits among the error bars; bins
-    without sessions left out."""
+    """Mean score with the 95 % CI the analysis names as headline (:func:`headline_bounds`) by the
+    counselor's experience (the n-th session of that counselor); the number of
+    sessions of each bin under its tick label, so no text sits among the error bars; bins without
+    sessions left out."""
     fig, ax = new_figure("column", 2.0)
     bins = bins[bins["sessions"] > 0]  # a subset may leave the last bins empty
     x = np.arange(len(bins))
     mean = bins["mean_score"].to_numpy()
+    low, high = headline_bounds(bins)
     ax.errorbar(
         x,
         mean,
-        yerr=[mean - bins["ci_low"], bins["ci_high"] - mean],
+        yerr=[np.clip(mean - bins[low], 0, None), np.clip(bins[high] - mean, 0, None)],
         fmt="o-",
         color="black",
         markersize=3,

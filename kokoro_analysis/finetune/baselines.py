@@ -13,15 +13,20 @@ Response generation (test contexts of ``sft.sample_test_contexts``, metrics of `
   lemma in common with any key: the most frequent turn). Trained on low, high and full separately,
   so the subsets can be compared with a model that runs here.
 
-Score prediction (``metrics.score_prediction_scores``), on two splits:
+Score prediction (``metrics.score_prediction_scores``), on three splits:
 
-* **held-out** (main): train = *full* sessions outside the held-out split, test = the held-out 20 % of
-  all sessions (``sft.score_split(seed)``); the same files ``export-sft --subset full`` writes;
+* **held-out** (main, paper-compatible): train = *full* sessions outside the held-out split, test = the
+  held-out 20 % of all sessions (``sft.score_split(seed)``); the same files ``export-sft --subset full``
+  writes. The same raters and counselors are on both sides, and the rater alone explains about 30 % of
+  score variance, so this split flatters any model that learns who is rating;
+* **person-disjoint**: no rater or counselor of a test session appears in training
+  (``data.person_disjoint_split(seed)``: about 20 % of sessions for test; sessions that mix a test and
+  a training person, about half of all, are left out of both); train = its *full* training sessions;
 * **test pool**: train = all *full* sessions, test = the 118 sessions with score ≥ 99. Nearly all of
   their items are 5, so this split rewards predicting "5" and says little; shown for completeness.
 
 Models: every item 5 (the maximum; shows how much a split rewards optimism); the training mean of
-each item, rounded; and a multi-output ridge regression
+each item, rounded; the most common training answer of each item; and a multi-output ridge regression
 (:class:`RidgeScoreModel`) on TF-IDF of the client's and the counselor's lemmas (separately, the
 :data:`TOP_LEMMAS` lemmas found in most training sessions of each role) plus standardised dialogue
 features (:func:`dialogue_features`), one alpha chosen by generalised cross-validation on the training
@@ -44,7 +49,7 @@ from kokoro_analysis.analyses.corpus_stats import response_times
 from kokoro_analysis.analyses.feedback.score_features import session_features
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, turn_starts
-from kokoro_analysis.finetune.data import TRAIN_SUBSETS, response_examples
+from kokoro_analysis.finetune.data import TRAIN_SUBSETS, person_disjoint_split, response_examples
 from kokoro_analysis.finetune.predictions import (
     ResponseTestSet,
     ScoreTestSet,
@@ -369,10 +374,17 @@ class RidgeScoreModel:
         return float(self.ridge_.alpha_)
 
 
+SCORE_SPLITS = ("held-out", "person-disjoint", "test pool")
+"""The score-prediction splits of :func:`score_prediction_baselines`."""
+
+
 def score_prediction_baselines(
     corpus: Corpus, tokens: Tokens, *, seed: int = 0, turns: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """Both score-prediction baselines on both splits (see the module docstring).
+    """The score-prediction baselines on every split of :data:`SCORE_SPLITS` (see the module
+    docstring): the paper-compatible held-out split of sessions, the person-disjoint split
+    (:func:`~kokoro_analysis.finetune.data.person_disjoint_split`: no rater or counselor of a test
+    session in training; sessions that would leak a person are left out of both) and the test pool.
 
     Returns a table (``model``, ``split``, ``test_set``, ``train_sessions``, ``test_sessions``, ``acc``, ``acc_soft``
     (fractions), ``mae``, ``spearman_total``, ``alpha``) and the predictions per (model, split) as
@@ -384,30 +396,37 @@ def score_prediction_baselines(
     items = schema.item_matrix(dialogues)
     full = schema.subset_mask(dialogues["score"], "full")
     tests = score_test_sets(corpus, seed)
+    persons = person_disjoint_split(dialogues, seed).to_numpy()
+    person_items = pd.DataFrame(
+        items[persons == "test"], index=dialogues.index[persons == "test"],
+        columns=list(schema.ITEM_KEYS),
+    ).sort_index()  # fmt: skip
+    person_test = ScoreTestSet(
+        "person_disjoint",
+        f"person-disjoint split ({len(person_items):,} sessions, {int((persons == 'excluded').sum()):,} "
+        f"left out, seed {seed})",
+        person_items,
+    )
+    splits = {
+        "held-out": (
+            tests["held_out"],
+            full & ~dialogues.index.isin(tests["held_out"].items.index),
+        ),
+        "person-disjoint": (person_test, full & (persons == "train")),
+        "test pool": (tests["test_pool"], full),  # the test pool (≥ 99) lies outside full anyway
+    }
     rows, predictions = [], {}
-    for split, test_set in (("held-out", tests["held_out"]), ("test pool", tests["test_pool"])):
-        test_mask = dialogues.index.isin(test_set.items.index)
-        train_rows = np.flatnonzero(
-            full & ~test_mask
-        )  # the test pool (≥ 99) lies outside full anyway
-        test_rows = np.flatnonzero(test_mask)
-        mean = np.clip(
-            np.rint(items[train_rows].mean(axis=0)), schema.ITEM_MIN, schema.ITEM_MAX
-        ).astype(np.int64)
+    for split, (test_set, train_mask) in splits.items():
+        train_rows = np.flatnonzero(train_mask)
+        test_rows = dialogues.index.get_indexer(test_set.items.index)
+        outputs = _score_models(items[train_rows], len(test_rows))
         model = RidgeScoreModel().fit(
             [b[train_rows] for b in blocks], features.iloc[train_rows], items[train_rows]
         )
-        outputs = {
-            "Constant 5 (maximum)": (
-                np.full((len(test_rows), len(schema.ITEMS)), schema.ITEM_MAX),
-                float("nan"),
-            ),
-            "Training mean (rounded)": (np.tile(mean, (len(test_rows), 1)), float("nan")),
-            "Ridge (TF-IDF lemmas + dialogue features)": (
-                model.predict([b[test_rows] for b in blocks], features.iloc[test_rows]),
-                model.alpha,
-            ),
-        }
+        outputs["Ridge (TF-IDF lemmas + dialogue features)"] = (
+            model.predict([b[test_rows] for b in blocks], features.iloc[test_rows]),
+            model.alpha,
+        )
         for name, (predicted, alpha) in outputs.items():
             frame = pd.DataFrame(
                 predicted, index=dialogues.index[test_rows], columns=list(schema.ITEM_KEYS)
@@ -425,6 +444,24 @@ def score_prediction_baselines(
                 }
             )
     return pd.DataFrame(rows), predictions
+
+
+def _score_models(train_items: np.ndarray, n_test: int) -> dict[str, tuple[np.ndarray, float]]:
+    """The constant predictions (every test session alike) learnt from the training items: every item
+    5, each item's rounded training mean, each item's most common training answer (ties: the lower)."""
+    shape = (n_test, len(schema.ITEMS))
+    mean = np.clip(np.rint(train_items.mean(axis=0)), schema.ITEM_MIN, schema.ITEM_MAX)
+    levels = np.arange(schema.ITEM_MIN, schema.ITEM_MAX + 1)
+    counts = (train_items[:, :, None] == levels).sum(axis=0)
+    mode = levels[counts.argmax(axis=1)]
+    return {
+        "Constant 5 (maximum)": (np.full(shape, schema.ITEM_MAX), float("nan")),
+        "Training mean (rounded)": (np.tile(mean.astype(np.int64), (n_test, 1)), float("nan")),
+        "Most common answer (training)": (
+            np.tile(mode.astype(np.int64), (n_test, 1)),
+            float("nan"),
+        ),
+    }
 
 
 def _score(test_set: ScoreTestSet, frame: pd.DataFrame) -> dict:

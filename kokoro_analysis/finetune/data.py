@@ -224,6 +224,37 @@ def score_split(
     )
 
 
+SPLIT_ROLES = ("train", "test", "excluded")
+"""Values of :func:`person_disjoint_split`."""
+
+
+def person_disjoint_split(
+    dialogues: pd.DataFrame, seed: int = 0, test_fraction: float = SCORE_TEST_FRACTION
+) -> pd.Series:
+    """Seeded person-disjoint split for score prediction: no person of a test session (its rater
+    ``client_id`` or its counselor ``counselor_id``; the ids name one population, most play both roles)
+    appears in a training session. Every person gets a uniform number (``default_rng(SeedSequence([seed,
+    2]))``, people in sorted order); a session is *test* when both of its people are at or below the
+    threshold, *train* when both are above it, *excluded* otherwise (it would leak a person). The
+    threshold is the smallest one that gives at least ``round(test_fraction * n)`` test sessions.
+    Returns a categorical Series (:data:`SPLIT_ROLES`) indexed like ``dialogues``."""
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    raters = dialogues["client_id"].astype(str).to_numpy()
+    counselors = dialogues["counselor_id"].astype(str).to_numpy()
+    people = np.unique(np.r_[raters, counselors])
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 2]))
+    draw = pd.Series(rng.random(len(people)), index=people)
+    high = np.maximum(draw[raters].to_numpy(), draw[counselors].to_numpy())
+    low = np.minimum(draw[raters].to_numpy(), draw[counselors].to_numpy())
+    n_test = max(round(test_fraction * len(dialogues)), 1)
+    threshold = np.sort(high)[n_test - 1]
+    role = np.where(high <= threshold, "test", np.where(low > threshold, "train", "excluded"))
+    return pd.Series(
+        pd.Categorical(role, categories=list(SPLIT_ROLES)), index=dialogues.index, name="split"
+    )
+
+
 def data_summary(corpus: Corpus, turns: pd.DataFrame | None = None) -> pd.DataFrame:
     """Sessions, turns and examples per training subset and the test pool (response generation).
 

@@ -12,6 +12,7 @@ interrupted run continues where it stopped (``predictions.PredictionsWriter``).
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -29,6 +30,8 @@ from kokoro_analysis.finetune.data import (
     sample_test_contexts,
 )
 from kokoro_analysis.finetune.models import (
+    LLMError,
+    adapter_source,
     effective_quantization,
     library_versions,
     load_model,
@@ -38,6 +41,15 @@ from kokoro_analysis.finetune.models import (
     resolve_device,
 )
 from kokoro_analysis.finetune.predictions import PredictionsWriter, ids_digest
+from kokoro_analysis.finetune.prompts import (
+    TooLong,
+    batches,
+    chat_length,
+    fit_to_length,
+    longest_first,
+    message_sizer,
+    text_counter,
+)
 from kokoro_analysis.finetune.training import MANIFEST
 
 RESUME_KEYS = (
@@ -49,6 +61,7 @@ RESUME_KEYS = (
     "contexts",
     "data_sha256",
     "quantize",
+    "engine",
 )
 """Header keys a resumed run must share with the file (batch size, device and versions may change)."""
 
@@ -60,6 +73,9 @@ class Decoding:
     max_new_tokens: int = 256
     min_new_tokens: int = 1
     strategy: str = "greedy"
+    max_length: int = 4096
+    """Prompt + new tokens fit this many tokens: a longer prompt is cut as in training
+    (``prompts.fit_to_length``); the line records ``"prompt_cut"``."""
 
 
 @dataclass
@@ -79,11 +95,14 @@ class RunSummary:
 
 
 def adapter_record(adapter: str | os.PathLike | None) -> dict | None:
-    """The adapter folder (absolute) and, when ``finetune`` wrote it, its task, subset, base model and
-    data hash from the manifest."""
+    """The adapter folder (absolute) or hub id (``{"hub_id": ...}``) and, when ``finetune`` wrote
+    it, its task, subset, base model and data hash from the manifest."""
     if adapter is None:
         return None
-    folder = Path(adapter).expanduser().resolve()
+    source = adapter_source(adapter)
+    if not Path(source).is_dir():
+        return {"hub_id": source}
+    folder = Path(source)
     record: dict = {"path": str(folder)}
     manifest = folder / MANIFEST
     if manifest.is_file():
@@ -110,6 +129,7 @@ def predictions_meta(
     quantize: str,
     device: str,
     batch_size: int,
+    engine: str = "hf",
 ) -> dict:
     """The header of a predictions file (see ``predictions``; :data:`RESUME_KEYS` must not change)."""
     return {
@@ -121,6 +141,7 @@ def predictions_meta(
         "contexts": contexts,
         "data_sha256": corpus_content_hash(corpus),
         "quantize": quantize,
+        "engine": engine,
         "device": device,
         "batch_size": batch_size,
         "versions": library_versions(),
@@ -159,6 +180,74 @@ def generate_batch(
     return [text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
 
 
+class HFEngine:
+    """Generation with transformers ``generate`` (:func:`generate_batch`): CPU or CUDA, LoRA through
+    PEFT, 4-bit through bitsandbytes."""
+
+    def __init__(self, model_name: str, adapter, *, device: str, quantize: str, decoding: Decoding):
+        self.model = load_model(model_name, adapter=adapter, device=device, quantize=quantize)
+        self.decoding = decoding
+
+    def generate(self, tokenizer, conversations: Sequence[list[dict]]) -> list[str]:
+        return generate_batch(self.model, tokenizer, conversations, self.decoding)
+
+
+class VLLMEngine:
+    """Generation with vLLM (``LLM.chat``, greedy ``SamplingParams``; the adapter as a
+    ``LoRARequest``; 4-bit through vLLM's bitsandbytes loader). Needs a CUDA GPU and the ``vllm``
+    extra; the prompts, their length rule and the batches are the ones the HF engine gets."""
+
+    def __init__(self, model_name: str, adapter, *, device: str, quantize: str, decoding: Decoding):
+        require_vllm()
+        if device != "cuda":
+            raise LLMError("--engine vllm needs a CUDA GPU; use --engine hf on the CPU")
+        from vllm import LLM, SamplingParams
+        from vllm.lora.request import LoRARequest
+
+        source = adapter_source(adapter) if adapter else None
+        self.llm = LLM(
+            model=model_name,
+            dtype="auto",
+            max_model_len=decoding.max_length,
+            quantization="bitsandbytes" if quantize == "4bit" else None,
+            enable_lora=source is not None,
+            max_lora_rank=_adapter_rank(source),
+            seed=0,
+        )
+        self.params = SamplingParams(
+            temperature=0.0,
+            max_tokens=decoding.max_new_tokens,
+            min_tokens=decoding.min_new_tokens,
+            skip_special_tokens=True,
+        )
+        self.lora = LoRARequest("adapter", 1, source) if source else None
+
+    def generate(self, tokenizer, conversations: Sequence[list[dict]]) -> list[str]:
+        outputs = self.llm.chat(
+            [list(c) for c in conversations], self.params, lora_request=self.lora, use_tqdm=False
+        )
+        return [output.outputs[0].text.strip() for output in outputs]
+
+
+ENGINES = {"hf": HFEngine, "vllm": VLLMEngine}
+"""``--engine``: transformers (default; CPU or GPU) or vLLM (GPU, batch throughput)."""
+VLLM_INSTALL = 'pip install -e ".[vllm]" (vLLM, CUDA only)'
+
+
+def require_vllm() -> None:
+    """Raise :class:`LLMError` naming the install when vLLM is missing."""
+    if importlib.util.find_spec("vllm") is None:
+        raise LLMError(f"--engine vllm needs vLLM, which is not installed: {VLLM_INSTALL}")
+
+
+def _adapter_rank(source: str | None) -> int:
+    """The LoRA rank vLLM must allow: the adapter's ``r`` when its folder is local, else 16."""
+    config = Path(source) / "adapter_config.json" if source else None
+    if config is not None and config.is_file():
+        return max(8, int(json.loads(config.read_text(encoding="utf-8")).get("r", 16)))
+    return 16
+
+
 def run_prompts(
     prompts: dict,
     writer: PredictionsWriter,
@@ -170,35 +259,67 @@ def run_prompts(
     quantize: str,
     decoding: Decoding,
     batch_size: int,
+    engine: str = "hf",
     progress: bool = True,
 ) -> int:
     """Generate for every prompt (id -> messages) whose id is not yet in ``writer``, longest first in
-    batches of ``batch_size``, writing ``to_record(id, text)`` per prompt; returns lines written. The
-    model is loaded only when something is left to do."""
-    pending = [key for key in prompts if key not in writer.done]
+    batches of ``batch_size``, each prompt cut by :func:`prompt_fitter`, with the ``engine`` of
+    :data:`ENGINES`; writes ``to_record(id, text)`` per prompt and returns the lines written. The
+    model is loaded only when something is left to do, and the file is created only once it has
+    loaded (a failed load leaves no file behind)."""
+    pending = longest_first(prompts, [key for key in prompts if key not in writer.done])
     if not pending:
         return 0
-    pending.sort(key=lambda key: -sum(len(m["content"]) for m in prompts[key]))
     tokenizer = load_tokenizer(
         model_name if adapter is None else _tokenizer_source(model_name, adapter)
     )
-    model = load_model(model_name, adapter=adapter, device=device, quantize=quantize)
+    runner = ENGINES[engine](
+        model_name, adapter, device=device, quantize=quantize, decoding=decoding
+    )
+    writer.begin()
+    fit = prompt_fitter(tokenizer, decoding)
     written = 0
     with tqdm(total=len(pending), disable=not progress, unit="prompt") as bar:
-        for start in range(0, len(pending), batch_size):
-            keys = pending[start : start + batch_size]
+        for keys in batches(pending, batch_size):
+            fitted = {key: fit(prompts[key]) for key in keys}
             with memory_guard(batch_size):
-                texts = generate_batch(model, tokenizer, [prompts[k] for k in keys], decoding)
+                texts = runner.generate(tokenizer, [fitted[k][0] for k in keys])
             for key, text in zip(keys, texts):
-                writer.write(to_record(key, text))
+                record = to_record(key, text)
+                if fitted[key][1]:
+                    record["prompt_cut"] = fitted[key][1].as_dict()
+                writer.write(record)
                 written += 1
             bar.update(len(keys))
     return written
 
 
+def prompt_fitter(tokenizer, decoding: Decoding):
+    """``messages -> (messages, Cut)``: the prompt with its generation header cut to
+    ``max_length - max_new_tokens`` tokens (the training rule, ``prompts.fit_to_length``)."""
+    budget = decoding.max_length - decoding.max_new_tokens
+    if budget < 1:
+        raise ValueError(
+            f"--max-length {decoding.max_length} leaves no room for a prompt beside "
+            f"--max-new-tokens {decoding.max_new_tokens}"
+        )
+    count, size = text_counter(tokenizer), message_sizer(tokenizer)
+
+    def length(messages: list[dict]) -> int:
+        return chat_length(tokenizer, messages, generation_prompt=True)
+
+    def fit(messages: list[dict]):
+        try:
+            return fit_to_length(messages, [], budget, length, size, count)
+        except TooLong as error:
+            raise ValueError(f"a prompt cannot be fitted: {error}") from None
+
+    return fit
+
+
 def _tokenizer_source(model_name: str, adapter: str | os.PathLike) -> str:
     """The adapter folder when ``finetune`` saved the tokenizer there (same chat template), else the model."""
-    folder = Path(adapter).expanduser()
+    folder = Path(adapter_source(adapter))
     return str(folder) if (folder / "tokenizer_config.json").is_file() else model_name
 
 
@@ -212,8 +333,10 @@ def generate_predictions(
     seed: int = 0,
     batch_size: int = 8,
     max_new_tokens: int = 256,
+    max_length: int = 4096,
     device: str = "auto",
     quantize: str = "none",
+    engine: str = "hf",
     progress: bool = True,
 ) -> RunSummary:
     """Write (or continue) the generation predictions file ``out`` for the test contexts of ``corpus``
@@ -242,10 +365,11 @@ def generate_predictions(
         model=model,
         adapter=adapter,
         system_prompt=SYSTEM_PROMPT,
-        decoding=Decoding(max_new_tokens=max_new_tokens),
+        decoding=Decoding(max_new_tokens=max_new_tokens, max_length=max_length),
         batch_size=batch_size,
         device=device,
         quantize=quantize,
+        engine=engine,
         progress=progress,
     )
 
@@ -266,10 +390,15 @@ def run_task(
     device: str,
     quantize: str,
     progress: bool,
+    engine: str = "hf",
 ) -> RunSummary:
     """Shared by ``generate`` and ``predict-scores``: header, resume, run, summary."""
     if batch_size < 1:
         raise ValueError(f"batch size must be at least 1, got {batch_size}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "vllm":
+        require_vllm()
     device = resolve_device(device)
     quantize = effective_quantization(quantize, device)
     meta = predictions_meta(
@@ -283,6 +412,7 @@ def run_task(
         quantize=quantize,
         device=device,
         batch_size=batch_size,
+        engine=engine,
     )
     with PredictionsWriter(out, meta, must_match=RESUME_KEYS) as writer:
         before = len(writer.done)
@@ -296,6 +426,7 @@ def run_task(
             quantize=quantize,
             decoding=decoding,
             batch_size=batch_size,
+            engine=engine,
             progress=progress,
         )
         return RunSummary(

@@ -329,3 +329,29 @@ def score_prediction_scores(
         "spearman_total": _spearman(pred.sum(axis=1), gold.sum(axis=1)),
         "n_sessions": int(pred.shape[0]),
     }
+
+
+def strict_score_prediction_scores(
+    predicted: object, true: object, parsed: object, n_items: int = N_ITEMS
+) -> dict[str, float]:
+    """Score-prediction metrics over *every* session, an unparseable answer counted as wrong.
+
+    ``predicted`` and ``true`` are (sessions x n_items) arrays (rows of unparsed sessions in
+    ``predicted`` are ignored), ``parsed`` a boolean per session. An unparsed session scores 0 on
+    ``acc_strict`` and ``acc_soft_strict`` and the largest absolute error its true score allows
+    (``max(true - 0, 5 - true)``) on ``mae_strict``. Averaged per item, then over the items as
+    :func:`score_prediction_scores`; ``parse_rate`` is the share of sessions parsed (fractions 0-1).
+    """
+    parsed = np.asarray(parsed, dtype=bool)
+    gold = np.asarray(true, dtype=np.int64)
+    pred = np.where(parsed[:, None], np.asarray(predicted, dtype=np.int64), 0)
+    pred, gold = _score_pair(pred, gold, n_items)
+    error = np.abs(pred - gold)
+    worst = np.maximum(gold - schema.ITEM_MIN, schema.ITEM_MAX - gold)
+    keep = parsed[:, None]
+    return {
+        "acc_strict": float(((error == 0) & keep).mean(axis=0).mean()),
+        "acc_soft_strict": float(((error <= 1) & keep).mean(axis=0).mean()),
+        "mae_strict": float(np.where(keep, error, worst).mean(axis=0).mean()),
+        "parse_rate": float(parsed.mean()),
+    }

@@ -156,10 +156,10 @@ def effective_quantization(requested: str, device: str) -> str:
         warn("4-bit quantization needs a CUDA GPU: loading the model unquantized on the CPU")
         return "none"
     if importlib.util.find_spec("bitsandbytes") is None:
-        warn(
-            "4-bit quantization needs bitsandbytes (pip install bitsandbytes): loading unquantized"
+        raise LLMError(
+            "--quantize 4bit needs bitsandbytes, which is not installed: pip install bitsandbytes "
+            "(or pass --quantize none to load the model unquantized)"
         )
-        return "none"
     return "4bit"
 
 
@@ -177,12 +177,12 @@ def load_model(
 ):
     """The causal LM ``name`` (folder or hub id) on ``device`` (``resolve_device``), 4-bit NF4 when
     ``quantize="4bit"`` (``effective_quantization``), with the LoRA ``adapter`` folder applied when
-    given; in evaluation mode."""
+    given (a local folder or a hub id, :func:`adapter_source`); in evaluation mode."""
     from transformers import AutoModelForCausalLM
 
     kwargs = {"dtype": model_dtype(device)}
     if quantize == "4bit":
-        kwargs["quantization_config"] = bnb_config()
+        kwargs["quantization_config"] = bnb_config(kwargs["dtype"])
         kwargs["device_map"] = {"": local_gpu()}
     model = load_pretrained(AutoModelForCausalLM, name, "model", **kwargs)
     if quantize != "4bit":
@@ -190,15 +190,45 @@ def load_model(
     if adapter:
         from peft import PeftModel
 
-        folder = Path(adapter).expanduser()
+        model = load_pretrained(
+            _AdapterLoader(PeftModel, model), adapter_source(adapter), "LoRA adapter"
+        )
+    model.eval()
+    return model
+
+
+def adapter_source(adapter: str | os.PathLike) -> str:
+    """A local adapter folder (absolute; it must hold ``adapter_config.json``) or a hub id as given.
+    A path that exists but is no adapter folder, or that looks like a path and does not exist, is
+    an :class:`LLMError`."""
+    text = str(adapter)
+    folder = Path(text).expanduser()
+    if folder.exists() or text.startswith((".", "/", "~")) or text.count("/") != 1:
         if not (folder / "adapter_config.json").is_file():
             raise LLMError(
                 f"{folder}: not a LoRA adapter folder (no adapter_config.json); pass the --out "
-                f"folder of `kokoro-analysis finetune`"
+                f"folder of `kokoro-analysis finetune` or a hub id (owner/name)"
             )
-        model = PeftModel.from_pretrained(model, str(folder))
-    model.eval()
-    return model
+        return str(folder.resolve())
+    return text
+
+
+class _AdapterLoader:
+    """``PeftModel.from_pretrained(model, name)`` in the shape :func:`load_pretrained` calls."""
+
+    def __init__(self, peft_model, model):
+        self.peft_model, self.model = peft_model, model
+
+    def from_pretrained(self, name: str, **kwargs):
+        try:
+            return self.peft_model.from_pretrained(self.model, name, **kwargs)
+        except ValueError as error:  # peft reports a missing hub adapter as a ValueError
+            raise OSError(str(error)) from None
+
+
+def process_count() -> int:
+    """Data-parallel processes of this run: ``WORLD_SIZE`` under ``accelerate launch`` / torchrun, else 1."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def local_gpu() -> int:
@@ -206,16 +236,16 @@ def local_gpu() -> int:
     return int(os.environ.get("LOCAL_RANK", "0"))
 
 
-def bnb_config():
-    """QLoRA's 4-bit NF4 quantization with double quantization, computing in bfloat16."""
-    import torch
+def bnb_config(compute_dtype):
+    """QLoRA's 4-bit NF4 quantization with double quantization, computing in ``compute_dtype``
+    (:func:`model_dtype`: bfloat16 where the GPU supports it, else float16)."""
     from transformers import BitsAndBytesConfig
 
     return BitsAndBytesConfig(
         load_in_4bit=True,
         bnb_4bit_quant_type="nf4",
         bnb_4bit_use_double_quant=True,
-        bnb_4bit_compute_dtype=torch.bfloat16,
+        bnb_4bit_compute_dtype=compute_dtype,
     )
 
 

@@ -58,8 +58,17 @@ GENERATION_COLUMNS = {
 }
 """Generation metrics (x 100) and their column names in the paper's table."""
 SCORE_COLUMNS = {"acc": "ACC", "acc_soft": "ACC_soft", "mae": "MAE", "spearman_total": "Spearman ρ"}
-"""Score-prediction metrics and their column names (ρ: between predicted and true item sums)."""
-PERCENT_METRICS = ("acc", "acc_soft")
+"""Score-prediction metrics on the parsed answers and their column names (ρ: between predicted and
+true item sums)."""
+STRICT_COLUMNS = {
+    "parse_rate": "Parsed %",
+    "acc_strict": "ACC strict",
+    "acc_soft_strict": "ACC_soft strict",
+    "mae_strict": "MAE strict",
+}
+"""The share of parsed answers and the metrics over every session with an unparseable answer
+counted as wrong (``metrics.strict_score_prediction_scores``)."""
+PERCENT_METRICS = ("acc", "acc_soft", "parse_rate", "acc_strict", "acc_soft_strict")
 """Score-prediction metrics computed as fractions and shown in percent."""
 MAX_LISTED = 5
 """Ids listed in an error message."""
@@ -365,7 +374,8 @@ def ids_digest(ids: Iterable) -> str:
 
 class PredictionsWriter:
     """Appends lines to a ``generate`` / ``predict-scores`` predictions file so that an interrupted run
-    continues where it stopped: each line is flushed and fsynced when written; on reopening, a
+    continues where it stopped: the file is created by :meth:`begin` (after the model loaded) or the
+    first :meth:`write`; each line is flushed and fsynced when written; on reopening, a
     truncated last line (a crash mid-write) is cut off and written again later, the ids already in
     the file are in :attr:`done`, and the header must agree on the keys ``must_match``. A file that
     has no such header (not ours) is never touched."""
@@ -375,9 +385,17 @@ class PredictionsWriter:
         self.done: set = set()
         self.repaired = False
         self.meta = json.loads(json.dumps(meta, ensure_ascii=False))
+        self._handle = None
         if self.path.exists() and self.path.stat().st_size:
             self._resume(must_match)
-        else:
+            self.begin()
+
+    def begin(self) -> None:
+        """Create the file with its header (once the model has loaded) unless it exists; open it for
+        appending."""
+        if self._handle is not None:
+            return
+        if not (self.path.exists() and self.path.stat().st_size):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "wb") as handle:
                 self._write(handle, {"meta": self.meta})
@@ -417,11 +435,13 @@ class PredictionsWriter:
 
     def write(self, record: dict) -> None:
         """Append one prediction (a JSON object with ``id``) durably."""
+        self.begin()
         self._write(self._handle, record)
         self.done.add(record["id"])
 
     def close(self) -> None:
-        self._handle.close()
+        if self._handle is not None:
+            self._handle.close()
 
     def __enter__(self) -> PredictionsWriter:
         return self
@@ -585,6 +605,13 @@ class Evaluation:
     path: Path | None = None
     meta: dict | None = None
     """The predictions file's header (model, adapter, decoding ...), None when it has none."""
+    coverage: tuple[int, int] | None = None
+    """``(predicted, covered)`` of a file with a header: lines written and contexts or sessions its
+    run covers; an unfinished run (predicted < covered) is not scored (every metric NaN)."""
+
+    @property
+    def complete(self) -> bool:
+        return self.coverage is None or self.coverage[0] >= self.coverage[1]
 
     def row(self) -> dict:
         """The table row: ``Model`` plus the paper's columns (generation: x 100; score: ACC and
@@ -598,12 +625,15 @@ class Evaluation:
 
 
 def score_columns(scores) -> dict:
-    """Score-prediction metrics (a mapping or frame with the keys of :data:`SCORE_COLUMNS`) in the
-    paper's columns: ACC and ACC_soft in percent, MAE in item points, Spearman ρ of the item sums."""
-    return {
-        label: 100 * scores[key] if key in PERCENT_METRICS else scores[key]
-        for key, label in SCORE_COLUMNS.items()
-    }
+    """Score-prediction metrics (a mapping or frame with the keys of :data:`SCORE_COLUMNS` and
+    optionally :data:`STRICT_COLUMNS`; missing ones are NaN) in the table's columns: ACC and ACC_soft
+    in percent, MAE in item points, Spearman ρ of the item sums, then the parse rate and the strict
+    metrics."""
+    columns = {}
+    for key, label in {**SCORE_COLUMNS, **STRICT_COLUMNS}.items():
+        value = scores.get(key, float("nan"))
+        columns[label] = 100 * value if key in PERCENT_METRICS else value
+    return columns
 
 
 def _check_ids(found: Iterable, expected: Sequence, path: Path, what: str, hint: str = "") -> None:
@@ -655,6 +685,7 @@ def evaluate_generation(
         test_set.describe(),
         predictions.path,
         predictions.meta,
+        _coverage(predictions),
     )
 
 
@@ -680,15 +711,35 @@ def evaluate_score_prediction(
         scores = metrics.score_prediction_scores(predicted, gold)
     else:
         scores = {**dict.fromkeys(SCORE_COLUMNS, float("nan")), "n_sessions": 0}
+    every = chosen.items.index
+    zeros = [0] * len(schema.ITEMS)
+    scores.update(
+        metrics.strict_score_prediction_scores(
+            np.array([predictions.values.get(i, zeros) for i in every], dtype=np.int64),
+            chosen.items.to_numpy(),
+            [i in predictions.values for i in every],
+        )
+    )
     scores["n_unparsed"] = len(predictions.unparsed)
     if predictions.unparsed:
         description += (
-            f"; {len(predictions.unparsed):,} of {len(chosen.items):,} answers unparseable, "
-            f"scored on the other {len(parsed):,}"
+            f"; {len(predictions.unparsed):,} of {len(chosen.items):,} answers unparseable: "
+            f"ACC/MAE on the other {len(parsed):,}, strict columns count them as wrong"
         )
     return Evaluation(
-        predictions.name, "score", scores, description, predictions.path, predictions.meta
+        predictions.name,
+        "score",
+        scores,
+        description,
+        predictions.path,
+        predictions.meta,
+        _coverage(predictions),
     )
+
+
+def _coverage(predictions: Predictions) -> tuple[int, int] | None:
+    covered = predictions.contexts
+    return None if covered is None else (_predicted(predictions), covered["count"])
 
 
 def _resume_hint(predictions: Predictions) -> str:
@@ -785,16 +836,21 @@ def evaluate(
     response_test_set: ResponseTestSet | None = None,
     score_sets: Mapping[str, ScoreTestSet] | None = None,
     workers: int | None = None,
+    incomplete_ok: bool = False,
 ) -> Evaluation:
     """Score a checked predictions file (generation or score prediction) against ``corpus`` (the whole
     corpus). ``response_test_set`` / ``score_sets`` reuse already built test sets when they match.
     A file with a header is scored on the contexts or sessions it records (``test_samples`` and
-    ``seed`` are then taken from it), after checking that they are the same ids."""
+    ``seed`` are then taken from it), after checking that they are the same ids. With
+    ``incomplete_ok``, a file with a header whose run has not finished (header only, or stopped
+    early) is an unscored :func:`incomplete_evaluation` instead of an error."""
     covered = predictions.contexts
     limit = None
     if covered is not None:
         test_samples = limit = covered["limit"]
         seed = covered["seed"]
+        if incomplete_ok and _predicted(predictions) < covered["count"]:
+            return incomplete_evaluation(predictions)
     if predictions.kind == "generation":
         test_set = response_test_set
         if test_set is None or (test_set.test_samples, test_set.seed) != (test_samples, seed):
@@ -806,6 +862,31 @@ def evaluate(
     if covered is not None:
         _check_covered(predictions, score_sets[covered["set"]].items.index.tolist())
     return evaluate_score_prediction(predictions, score_sets)
+
+
+def _predicted(predictions: Predictions) -> int:
+    return len(predictions.values) + len(predictions.unparsed)
+
+
+def incomplete_evaluation(predictions: Predictions) -> Evaluation:
+    """The row of a file whose ``generate`` / ``predict-scores`` run has not finished: its coverage
+    and every metric NaN (a part of the test set is not comparable with the whole)."""
+    covered = predictions.contexts
+    what = "test contexts" if covered["set"] == "test_contexts" else "sessions"
+    done, total = _predicted(predictions), covered["count"]
+    if predictions.kind == "generation":
+        keys = [*GENERATION_COLUMNS, "mean_hyp_tokens", "mean_hyp_chars"]
+    else:
+        keys = [*SCORE_COLUMNS, *STRICT_COLUMNS]
+    return Evaluation(
+        predictions.name,
+        predictions.kind,
+        {**dict.fromkeys(keys, float("nan")), "n_predicted": done},
+        f"incomplete: {done:,} of {total:,} {what} predicted, not scored",
+        predictions.path,
+        predictions.meta,
+        (done, total),
+    )
 
 
 def _check_covered(predictions: Predictions, ids: Sequence) -> None:

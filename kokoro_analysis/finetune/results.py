@@ -15,6 +15,7 @@ from kokoro_analysis.finetune.data import TEST_SUBSET, TRAIN_SUBSETS
 from kokoro_analysis.finetune.predictions import (
     GENERATION_COLUMNS,
     SCORE_COLUMNS,
+    STRICT_COLUMNS,
     Evaluation,
     ResponseTestSet,
     evaluate,
@@ -29,9 +30,21 @@ from kokoro_analysis.reported import Record, load_reported, snake_key
 REPORTED_SOURCE = "reported (secondary source)"
 MEASURED_SOURCE = "measured here"
 GENERATION_TABLE_COLUMNS = ["Model", *GENERATION_COLUMNS.values(), "Tokens", "Source"]
-SCORE_TABLE_COLUMNS = ["Model", "Test set", *SCORE_COLUMNS.values(), "Source"]
-SCORE_FLOAT_FORMAT = dict(zip(SCORE_COLUMNS.values(), ["{:.2f}", "{:.2f}", "{:.4f}", "{:.3f}"]))
-"""Table precision: ACC and ACC_soft in percent (2 dp), MAE 4 dp (as reported), ρ 3 dp."""
+SCORE_TABLE_COLUMNS = [
+    "Model",
+    "Test set",
+    *SCORE_COLUMNS.values(),
+    *STRICT_COLUMNS.values(),
+    "Source",
+]
+SCORE_FLOAT_FORMAT = dict(
+    zip(
+        [*SCORE_COLUMNS.values(), *STRICT_COLUMNS.values()],
+        ["{:.2f}", "{:.2f}", "{:.4f}", "{:.3f}", "{:.1f}", "{:.2f}", "{:.2f}", "{:.4f}"],
+    )
+)
+"""Table precision: ACC and ACC_soft in percent (2 dp), MAE 4 dp (as reported), ρ 3 dp; the parse
+rate in percent (1 dp) and the strict metrics as their parsed-only counterparts."""
 GENERATION_FLOAT_FORMAT = {
     **{label: "{:.2f}" for label in GENERATION_COLUMNS.values()},
     "Tokens": "{:.1f}",
@@ -122,6 +135,12 @@ def evaluations_frame(evaluations: Sequence[Evaluation], kind: str) -> pd.DataFr
         file = f"predictions/{evaluation.path.name if evaluation.path else evaluation.name}"
         settings = run_settings(evaluation.meta)
         source = f"{MEASURED_SOURCE} ({file}{'; ' + settings if settings else ''})"
+        if not evaluation.complete:
+            done, total = evaluation.coverage
+            source += (
+                f"; INCOMPLETE: {done:,} of {total:,} predicted, not scored (run the same "
+                f"command again to finish the file)"
+            )
         rows.append(
             {
                 "model": model_label(evaluation),
@@ -205,7 +224,7 @@ def score_table(measured: pd.DataFrame, reported: pd.DataFrame | None = None) ->
             "Source": _sources(measured),
         }
     )
-    return pd.concat([reported[SCORE_TABLE_COLUMNS], ours], ignore_index=True)
+    return pd.concat([reported.reindex(columns=SCORE_TABLE_COLUMNS), ours], ignore_index=True)
 
 
 def predictions_folder(predictions_dir: str | os.PathLike | None = None) -> Path:
@@ -218,7 +237,9 @@ def evaluate_folder(
     folder: str | os.PathLike, corpus: Corpus, *, response_test_set: ResponseTestSet, seed: int = 0
 ) -> list[Evaluation]:
     """Score every ``*.jsonl`` in ``folder`` (sorted by name; none when the folder does not exist).
-    A file that cannot be scored raises :class:`PredictionsError` (never skipped silently)."""
+    A file whose ``generate`` / ``predict-scores`` run has not finished gives an unscored row with
+    its coverage (``Evaluation.coverage``); any other file that cannot be scored raises
+    :class:`PredictionsError` (never skipped silently)."""
     folder = Path(folder)
     paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
     sets = score_test_sets(corpus, seed) if paths else None
@@ -229,6 +250,7 @@ def evaluate_folder(
             seed=seed,
             response_test_set=response_test_set,
             score_sets=sets,
+            incomplete_ok=True,
         )
         for path in paths
     ]
@@ -377,7 +399,6 @@ GENERATION = TableSpec(
         "BLEU-1、BLEU-4、ROUGE-L、Dist-1、Dist-2 は ×100。–：値なし。",
     ),
     width="full",
-    formats=GENERATION_FLOAT_FORMAT,
     missing="–",
 )
 SCORE_PREDICTION = TableSpec(
@@ -385,9 +406,14 @@ SCORE_PREDICTION = TableSpec(
     title=Words(
         "Score prediction. The reported rows (secondary sources) used an unknown test set and are "
         "not comparable with the rows measured here; measured baselines are trained on the full "
-        "subset's training sessions. ACC and ACC_soft in percent.",
+        "subset's training sessions. ACC and ACC_soft in percent, on the parsed answers; Parsed % "
+        "is the share of answers that held 20 scores; the strict columns count an unparseable "
+        "answer as wrong (no match, the largest absolute error its true score allows) over every "
+        "session (blank for the baselines, which always answer).",
         "評価スコア予測。報告値（二次資料）のテスト集合は不明で、本表の計測値とは比較できない。計測値の"
-        "ベースラインは full の学習セッションで学習。",
+        "ベースラインは full の学習セッションで学習。ACC・ACC_soft・MAE は解析できた回答のみで計算。"
+        "Parsed % は20項目を解析できた回答の割合、strict は解析できない回答を誤り（一致なし、真の値で最大の"
+        "絶対誤差）として全セッションで計算（常に回答するベースラインは空欄）。",
     ),
     formats=SCORE_FLOAT_FORMAT,
 )

@@ -119,8 +119,10 @@ def predict_scores(
     seed: int = 0,
     batch_size: int = 4,
     max_new_tokens: int = 128,
+    max_length: int = 4096,
     device: str = "auto",
     quantize: str = "none",
+    engine: str = "hf",
     progress: bool = True,
 ) -> RunSummary:
     """Write (or continue) the score-prediction file ``out``: the model's answer for each session of
@@ -149,9 +151,10 @@ def predict_scores(
         model=model,
         adapter=adapter,
         system_prompt=SCORE_SYSTEM_PROMPT,
-        decoding=Decoding(max_new_tokens=max_new_tokens),
+        decoding=Decoding(max_new_tokens=max_new_tokens, max_length=max_length),
         batch_size=batch_size,
         device=device,
         quantize=quantize,
+        engine=engine,
         progress=progress,
     )

@@ -4,8 +4,12 @@ training data from ``export-sft``, checkpoints, resume, and a manifest beside th
 Recipe (:class:`Recipe`; lab-affiliated secondary sources, REPORTED.md "Fine-tuning setup", not the
 paper text): QLoRA with 4-bit NF4, LoRA rank 8, alpha 16, dropout 0.05 on the attention and MLP
 projections, 1 epoch, learning rate 1e-3, maximum sequence length 4,096 tokens, batch 1 per device
-with gradient accumulation 2. Not published, chosen here and recorded: the learning-rate schedule
-(transformers' default, linear decay without warm-up), the seed (0), how over-long examples are cut.
+with gradient accumulation 2 on 8 GPUs: a global batch of 16 examples per optimizer step. The
+default here is that global batch (``global_batch_size=16``): the gradient accumulation is derived
+from the number of processes (16 on one GPU, 2 on eight; :meth:`Recipe.batch_plan`). Not published,
+chosen here and recorded: the learning-rate schedule (transformers' default, linear decay without
+warm-up), the seed (0), how over-long examples are cut. Every value is a ``finetune`` flag and is
+written to the manifest.
 
 Data: ``export-sft`` in the ``turn`` layout, one example per counselor turn with the whole earlier
 history (``generation``), or one per training session with the 20 item scores as the answer
@@ -37,8 +41,16 @@ from kokoro_analysis.finetune.models import (
     local_gpu,
     memory_guard,
     model_dtype,
+    process_count,
     require_llm,
     resolve_device,
+)
+from kokoro_analysis.finetune.prompts import (
+    TooLong,
+    chat_ids,
+    fit_to_length,
+    message_sizer,
+    text_counter,
 )
 
 BASE_MODEL = "tokyotech-llm/Llama-3.1-Swallow-8B-Instruct-v0.3"
@@ -47,9 +59,6 @@ TASKS = ("generation", "score")
 LORA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 """The attention and MLP projections of a Llama model."""
 MANIFEST = "finetune_manifest.json"
-MESSAGE_OVERHEAD_TOKENS = 8
-"""Tokens a chat template adds per message (headers, end of turn), used when cutting long examples;
-an estimate (Llama 3 adds 5); TRL still truncates anything longer."""
 
 
 @dataclass
@@ -69,23 +78,69 @@ class Recipe:
     lr_scheduler: str = "linear"
     warmup_steps: int = 0
     max_length: int = 4096
+    warmup_ratio: float = 0.0
+    max_length: int = 4096
     per_device_batch_size: int = 1
-    gradient_accumulation_steps: int = 2
+    global_batch_size: int | None = 16
+    """Examples per optimizer step over all processes (the recipe's 16); the accumulation follows."""
+    gradient_accumulation_steps: int | None = None
+    """Set instead of ``global_batch_size`` to fix the accumulation (the global batch then follows)."""
     max_steps: int = -1
     """Stop after this many optimizer steps (-1: the whole epoch)."""
     limit: int | None = None
     """Train on a seeded sample of this many examples (None: all)."""
     seed: int = 0
     save_steps: int = 500
+    logging_steps: int = 10
 
     def check(self) -> None:
-        """Raise :class:`LLMError` for an unknown subset or task or a bad limit."""
+        """Raise :class:`LLMError` for an unknown subset or task or a value out of range."""
         if self.subset not in TRAIN_SUBSETS:
             raise LLMError(f"subset must be one of {', '.join(TRAIN_SUBSETS)}, not {self.subset!r}")
         if self.task not in TASKS:
             raise LLMError(f"task must be one of {', '.join(TASKS)}, not {self.task!r}")
         if self.limit is not None and self.limit < 1:
             raise LLMError(f"limit must be a positive number of examples, not {self.limit}")
+        if (self.global_batch_size is None) == (self.gradient_accumulation_steps is None):
+            raise LLMError("give exactly one of --global-batch and --grad-accum")
+        positive = {
+            "per-device batch": self.per_device_batch_size,
+            "global batch": self.global_batch_size,
+            "gradient accumulation": self.gradient_accumulation_steps,
+            "max length": self.max_length,
+            "LoRA rank": self.lora_rank,
+            "logging steps": self.logging_steps,
+        }
+        for name, value in positive.items():
+            if value is not None and value < 1:
+                raise LLMError(f"{name} must be at least 1, not {value}")
+        if not 0 <= self.lora_dropout < 1 or not 0 <= self.warmup_ratio < 1:
+            raise LLMError("LoRA dropout and warm-up ratio must be in [0, 1)")
+        if self.learning_rate <= 0 or self.epochs <= 0:
+            raise LLMError("learning rate and epochs must be positive")
+        if not self.target_modules:
+            raise LLMError("LoRA needs at least one target module")
+
+    def batch_plan(self, processes: int) -> dict[str, int]:
+        """Per-device batch, gradient accumulation, processes and global batch for ``processes``
+        data-parallel processes; an :class:`LLMError` when the global batch does not divide."""
+        per_step = self.per_device_batch_size * processes
+        if self.gradient_accumulation_steps is not None:
+            accumulation = self.gradient_accumulation_steps
+        elif self.global_batch_size % per_step:
+            raise LLMError(
+                f"global batch {self.global_batch_size} is not a multiple of per-device batch "
+                f"{self.per_device_batch_size} x {processes} process(es); change --global-batch "
+                f"or --per-device-batch"
+            )
+        else:
+            accumulation = self.global_batch_size // per_step
+        return {
+            "per_device_batch_size": self.per_device_batch_size,
+            "gradient_accumulation_steps": accumulation,
+            "processes": processes,
+            "global_batch_size": per_step * accumulation,
+        }
 
     def as_dict(self) -> dict:
         return {
@@ -106,8 +161,10 @@ RESUME_KEYS = (
     "learning_rate",
     "lr_scheduler",
     "warmup_steps",
+    "warmup_ratio",
     "max_length",
     "per_device_batch_size",
+    "global_batch_size",
     "gradient_accumulation_steps",
     "limit",
     "seed",
@@ -122,6 +179,8 @@ class FinetuneResult:
     out: Path
     manifest: dict
     resumed_from: str | None
+    main_process: bool = True
+    """False in the other processes of a multi-process (``accelerate launch``) run."""
 
 
 def prompt_completion(messages: list[dict]) -> dict:
@@ -129,29 +188,6 @@ def prompt_completion(messages: list[dict]) -> dict:
     counselor turn, or the item-score answer) the completion; export-sft's ``weight`` keys dropped."""
     clean = [{"role": m["role"], "content": m["content"]} for m in messages]
     return {"prompt": clean[:-1], "completion": clean[-1:]}
-
-
-def fit_to_length(example: dict, count_tokens, max_length: int) -> tuple[dict, bool]:
-    """Drop the oldest context messages (never the system prompt or the completion) until the example's
-    estimated length (``count_tokens`` of each content + :data:`MESSAGE_OVERHEAD_TOKENS` per message)
-    fits ``max_length``; a prompt reduced to one user message loses its first lines instead. Returns
-    the example and whether it was cut."""
-    prompt, completion = list(example["prompt"]), example["completion"]
-    sizes = [count_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS for m in prompt + completion]
-    total, cut = sum(sizes), False
-    first = 1 if prompt and prompt[0]["role"] == "system" else 0
-    while total > max_length and len(prompt) - first > 1:
-        total -= sizes.pop(first)
-        prompt.pop(first)
-        cut = True
-    if total > max_length and len(prompt) > first:
-        message = prompt[-1]
-        lines = message["content"].split("\n")
-        while total > max_length and len(lines) > 1:
-            total -= count_tokens(lines.pop(0) + "\n")
-            cut = True
-        prompt[-1] = {**message, "content": "\n".join(lines)}
-    return {"prompt": prompt, "completion": completion}, cut
 
 
 def _write_json(path: Path, value: dict) -> None:
@@ -182,40 +218,153 @@ def _check_out(out: Path, recipe: Recipe) -> dict | None:
     return None
 
 
-def training_dataset(export_dir: Path, recipe: Recipe, tokenizer):
-    """The prompt-completion dataset of ``recipe.task`` from the export in ``export_dir`` (a seeded
-    sample of ``recipe.limit`` examples when set), cut to ``max_length``; returns it and the number
-    of examples that were cut."""
-    from datasets import Dataset
+def training_export(corpus: Corpus, recipe: Recipe, fallback: Path, *, write: bool) -> Path:
+    """The folder of the ``turn``-layout export of ``recipe.subset`` (``export-sft``): in the cache,
+    keyed by the corpus content, subset and seed, and reused while its files match its manifest, so
+    no copy of the data goes into an adapter folder; ``fallback`` when the cache is not usable.
+    ``write=False`` (the other processes of a multi-process run) only names the folder."""
+    from kokoro_analysis.finetune.data import corpus_content_hash
+    from kokoro_analysis.finetune.export_folder import verify_manifest
+    from kokoro_analysis.paths import usable_cache_dir
 
-    source = export_dir / (FILES["train"] if recipe.task == "generation" else FILES["score_train"])
-    with open(source, encoding="utf-8") as handle:
-        lines = [line for line in handle if line.strip()]
-    if recipe.limit is not None and recipe.limit < len(lines):
+    cache = usable_cache_dir("sft-exports")
+    key = f"{recipe.subset}-turn-seed{recipe.seed}-{corpus_content_hash(corpus)[:16]}"
+    folder = fallback if cache is None else cache / key
+    if write:
+        manifest, problems = verify_manifest(folder)
+        if manifest is None or problems:
+            export_sft(corpus, recipe.subset, folder, seed=recipe.seed, layout="turn", force=True)
+    return folder
+
+
+def line_offsets(path: Path) -> list[int]:
+    """Byte offset of every non-blank line of ``path`` (read in blocks; memory: the offsets only)."""
+    offsets, position = [], 0
+    with open(path, "rb") as handle:
+        for line in handle:
+            if line.strip():
+                offsets.append(position)
+            position += len(line)
+    return offsets
+
+
+def _tokenized_examples(
+    offsets: list[int], source: str, tokenizer_name: str, max_length: int, key: str
+):
+    """The examples at ``offsets`` of ``source``, fitted to ``max_length`` and tokenized as TRL does
+    (``input_ids`` of prompt + completion, ``completion_mask`` 1 on the completion's tokens, after
+    the common prefix with the prompt rendered with its generation header); ``cut`` says whether the
+    context was cut. A ``datasets`` generator, one worker per shard of ``offsets``; ``key`` only
+    names the cache entry."""
+    tokenizer = load_tokenizer(tokenizer_name, padding_side="right")
+    count, size = text_counter(tokenizer), message_sizer(tokenizer)
+    last: dict = {}
+
+    def length(messages: list[dict]) -> int:
+        last["messages"], last["ids"] = messages, chat_ids(tokenizer, messages)
+        return len(last["ids"])
+
+    with open(source, "rb") as handle:
+        for offset in offsets:
+            handle.seek(offset)
+            example = prompt_completion(json.loads(handle.readline())["messages"])
+            try:
+                prompt, cut = fit_to_length(
+                    example["prompt"], example["completion"], max_length, length, size, count
+                )
+            except TooLong:
+                continue
+            messages = prompt + example["completion"]
+            ids = last["ids"] if last["messages"] == messages else chat_ids(tokenizer, messages)
+            prompt_ids = chat_ids(tokenizer, prompt, generation_prompt=True)
+            start = next(
+                (i for i, (a, b) in enumerate(zip(prompt_ids, ids)) if a != b),
+                min(len(prompt_ids), len(ids)),
+            )
+            yield {
+                "input_ids": ids,
+                "completion_mask": [0] * start + [1] * (len(ids) - start),
+                "cut": bool(cut),
+            }
+
+
+PARALLEL_FROM = 2000
+"""Examples from which fitting runs in one worker process per core."""
+
+
+def training_dataset(export_dir: Path, recipe: Recipe, tokenizer, *, workers: int | None = None):
+    """The tokenized dataset of ``recipe.task`` from the export in ``export_dir`` (a seeded sample of
+    ``recipe.limit`` examples when set): each example fitted to ``max_length`` tokens of the chat
+    template (:func:`~kokoro_analysis.finetune.prompts.fit_to_length`) and tokenized as TRL would
+    (``input_ids``, ``completion_mask``: TRL's SFTTrainer takes it as it is). Returns it and the
+    counts: ``examples`` (trained), ``cut`` (lost context), ``dropped_too_long`` (target alone too
+    long).
+
+    Streamed: lines are read one at a time by ``workers`` processes (default: one per core from
+    :data:`PARALLEL_FROM` examples) into an on-disk Arrow dataset in the cache, keyed by the file's
+    SHA-256, the tokenizer and ``max_length`` (and the sample), so a resumed or repeated run reads
+    it at once instead of tokenizing again."""
+    from datasets import Dataset, Features, Sequence, Value
+
+    from kokoro_analysis.paths import usable_cache_dir
+
+    name = FILES["train"] if recipe.task == "generation" else FILES["score_train"]
+    source = export_dir / name
+    offsets = line_offsets(source)
+    if recipe.limit is not None and recipe.limit < len(offsets):
         import numpy as np
 
         chosen = np.sort(
-            np.random.default_rng(recipe.seed).choice(len(lines), recipe.limit, replace=False)
+            np.random.default_rng(recipe.seed).choice(len(offsets), recipe.limit, replace=False)
         )
-        lines = [lines[i] for i in chosen]
-    if not lines:
+        offsets = [offsets[i] for i in chosen]
+    if not offsets:
         raise LLMError(f"{source}: no training example for subset {recipe.subset!r}")
+    manifest = json.loads((export_dir / FILES["manifest"]).read_text(encoding="utf-8"))
+    key = "|".join(
+        [manifest["files"][name]["sha256"], tokenizer_key(tokenizer), str(recipe.max_length)]
+    )
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(offsets) >= PARALLEL_FROM else 1
+    workers = max(1, min(workers, len(offsets)))
+    cache = usable_cache_dir("datasets")
+    dataset = Dataset.from_generator(
+        _tokenized_examples,
+        gen_kwargs={
+            # datasets gives each worker a contiguous part of this list: the dataset keeps the
+            # file's order whatever the worker count
+            "offsets": offsets,
+            "source": str(source),
+            "tokenizer_name": tokenizer.name_or_path,
+            "max_length": recipe.max_length,
+            "key": key,
+        },
+        features=Features(  # int32 token ids, one byte per mask value: a third of the default
+            {
+                "input_ids": Sequence(Value("int32")),
+                "completion_mask": Sequence(Value("int8")),
+                "cut": Value("bool"),
+            }
+        ),
+        cache_dir=str(cache) if cache else None,
+        num_proc=workers if workers > 1 else None,
+    )
+    if not len(dataset):
+        raise LLMError(f"{source}: every example is longer than --max-length {recipe.max_length}")
+    counts = {
+        "examples": len(dataset),
+        "cut": int(sum(dataset["cut"])),
+        "dropped_too_long": len(offsets) - len(dataset),
+    }
+    return dataset.remove_columns("cut"), counts
 
-    sizes: dict[str, int] = {}  # turns recur in every later example of their session
 
-    def count(text: str) -> int:
-        if text not in sizes:
-            sizes[text] = len(tokenizer(text, add_special_tokens=False)["input_ids"])
-        return sizes[text]
+def tokenizer_key(tokenizer) -> str:
+    """What identifies a tokenizer for the cache: its name or folder, vocabulary and chat template."""
+    import hashlib
 
-    examples, cut = [], 0
-    for line in lines:
-        example, was_cut = fit_to_length(
-            prompt_completion(json.loads(line)["messages"]), count, recipe.max_length
-        )
-        examples.append(example)
-        cut += was_cut
-    return Dataset.from_list(examples), cut
+    text = f"{tokenizer.name_or_path}|{len(tokenizer)}|{tokenizer.chat_template}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def finetune(
@@ -223,32 +372,44 @@ def finetune(
 ) -> FinetuneResult:
     """Fine-tune ``recipe.base_model`` with LoRA (TRL ``SFTTrainer``, completion-only loss) on the
     ``export-sft`` data of ``recipe.subset`` / ``recipe.task``; write the adapter, the tokenizer and
-    :data:`MANIFEST` to ``out`` (checkpoints in ``out/checkpoints``, the export in ``out/data``).
-    An unfinished run of the same recipe in ``out`` resumes from its last checkpoint."""
+    :data:`MANIFEST` to ``out`` (checkpoints in ``out/checkpoints``; the export and the fitted
+    dataset in the cache, :func:`training_export`, :func:`training_dataset`).
+    An unfinished run of the same recipe in ``out`` resumes from its last checkpoint.
+
+    Under ``accelerate launch`` (DDP, one process per GPU; gloo on CPUs) every process trains on its
+    share of each global batch; the main process writes the export and the manifest first."""
     require_llm()
     recipe.check()
+    from accelerate import PartialState
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM
     from transformers.trainer_utils import get_last_checkpoint
     from trl import SFTConfig, SFTTrainer
 
+    plan = recipe.batch_plan(process_count())
     out = Path(out).expanduser()
     previous = _check_out(out, recipe)
     device = resolve_device(device)
     quantize = effective_quantization(recipe.quantize, device)
-    out.mkdir(parents=True, exist_ok=True)
-    export_dir = out / "data"
-    export = export_sft(corpus, recipe.subset, export_dir, seed=recipe.seed, layout="turn")
-    if previous and previous["data"]["train_sha256"] != _train_hash(export, recipe.task):
-        raise LLMError(f"{out}: the data changed since the run started; choose another --out")
+    dtype = model_dtype(device)
+    state = PartialState(cpu=device == "cpu")
     tokenizer = load_tokenizer(recipe.base_model, padding_side="right")
-    dataset, cut = training_dataset(export_dir, recipe, tokenizer)
+    with state.main_process_first():
+        if state.is_main_process:
+            out.mkdir(parents=True, exist_ok=True)
+        export_dir = training_export(corpus, recipe, out / "data", write=state.is_main_process)
+        export = json.loads((export_dir / FILES["manifest"]).read_text(encoding="utf-8"))
+        if previous and previous["data"]["train_sha256"] != _train_hash(export, recipe.task):
+            raise LLMError(f"{out}: the data changed since the run started; choose another --out")
+        dataset, counts = training_dataset(export_dir, recipe, tokenizer)
     manifest = {
         "status": "running",
         "recipe": recipe.as_dict(),
         "effective": {
             "device": device,
             "quantize": quantize,
+            "dtype": str(dtype).removeprefix("torch."),
+            **plan,
             "loss": "completion only (target turn)",
         },
         "data": {
@@ -256,17 +417,21 @@ def finetune(
             "corpus_sha256": export["corpus"]["content_sha256"],
             "train_file": FILES["train"] if recipe.task == "generation" else FILES["score_train"],
             "train_sha256": _train_hash(export, recipe.task),
-            "examples": len(dataset),
-            "examples_cut_to_max_length": cut,
+            "examples": counts["examples"],
+            "examples_cut_to_max_length": counts["cut"],
+            "examples_dropped_target_too_long": counts["dropped_too_long"],
+            "length_rule": "chat-template tokens of the real tokenizer; oldest context turns "
+            "dropped first, the target never cut",
         },
         "versions": library_versions(),
         "started": (previous or {}).get("started")
         or datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    _write_json(out / MANIFEST, manifest)
-    kwargs = {"dtype": model_dtype(device)}
+    if state.is_main_process:
+        _write_json(out / MANIFEST, manifest)
+    kwargs = {"dtype": dtype}
     if quantize == "4bit":
-        kwargs.update(quantization_config=bnb_config(), device_map={"": local_gpu()})
+        kwargs.update(quantization_config=bnb_config(dtype), device_map={"": local_gpu()})
     model = load_pretrained(AutoModelForCausalLM, recipe.base_model, "model", **kwargs)
     checkpoints = out / "checkpoints"
     config = SFTConfig(
@@ -275,17 +440,18 @@ def finetune(
         max_steps=recipe.max_steps,
         learning_rate=recipe.learning_rate,
         lr_scheduler_type=recipe.lr_scheduler,
-        warmup_steps=recipe.warmup_steps,
-        per_device_train_batch_size=recipe.per_device_batch_size,
-        gradient_accumulation_steps=recipe.gradient_accumulation_steps,
+        warmup_steps=recipe.warmup_steps or recipe.warmup_ratio,
+        per_device_train_batch_size=plan["per_device_batch_size"],
+        gradient_accumulation_steps=plan["gradient_accumulation_steps"],
         max_length=recipe.max_length,
         completion_only_loss=True,
         save_strategy="steps",
         save_steps=recipe.save_steps,
         save_total_limit=2,
-        logging_steps=10,
+        logging_steps=recipe.logging_steps,
         seed=recipe.seed,
-        bf16=device == "cuda",
+        bf16=str(dtype) == "torch.bfloat16",
+        fp16=str(dtype) == "torch.float16",
         gradient_checkpointing=device == "cuda",
         use_cpu=device == "cpu",
         report_to=[],
@@ -317,11 +483,17 @@ def finetune(
             "steps": int(result.global_step),
             "train_loss": float(result.training_loss),
             "seconds": round(time.perf_counter() - started, 1),
+            "loss_curve": [
+                {"step": entry["step"], "loss": entry["loss"]}
+                for entry in trainer.state.log_history
+                if "loss" in entry
+            ],
         },
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    _write_json(out / MANIFEST, manifest)
-    return FinetuneResult(out, manifest, last)
+    if state.is_main_process:
+        _write_json(out / MANIFEST, manifest)
+    return FinetuneResult(out, manifest, last, state.is_main_process)
 
 
 def _train_hash(export: dict, task: str) -> str:

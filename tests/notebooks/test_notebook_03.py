@@ -31,7 +31,10 @@ TABLES = [
     "feedback_icc",
     "feedback_variance_components",
     "feedback_experience_bins",
-    "feedback_experience_correlation",
+    "feedback_experience_test",
+    "feedback_cluster_sizes",
+    "feedback_rater_influence",
+    "feedback_correlation_sensitivity",
     "feedback_counselor_keyness",
     "feedback_flags",
     "feedback_flag_topics",
@@ -40,6 +43,7 @@ TABLES = [
     "feedback_rater_effects_by_outcome",
     "feedback_score_means",
     "feedback_phase_correlations",
+    "feedback_phase_trend",
 ]
 PAPER_TABLES = {
     "feedback_item_statistics",
@@ -89,6 +93,7 @@ def test_notebook_is_committed_clean():
         "topic",
         "method",
         "n_bootstrap",
+        "correction",
     ):
         assert f"{name} =" in parameters
     assert "run = start(" in notebook.cells[tagged[0] + 1].source
@@ -149,15 +154,26 @@ def test_notebook_on_synthetic_data(run_notebook, synthetic_dir):
     assert (
         (finite["ci_low"] <= finite["r"] + 1e-9) & (finite["r"] <= finite["ci_high"] + 1e-9)
     ).all()
-    for unit in ("rater", "counselor"):  # clustered intervals next to the session ones
+    for unit in ("two_way", "rater"):  # clustered intervals next to the session ones
         assert finite[[f"ci_low_{unit}", f"ci_high_{unit}"]].notna().all().all()
     assert "r_within_rater" in features
+    assert (features["p_adjusted"].dropna() >= features["p_two_way"].dropna()).all()
     tex = (out / "tables" / "feedback_feature_correlations_ja.tex").read_text(encoding="utf-8")
     assert (
-        "評価者（各評価者の全セッション）を単位に 50 回再標本化" in tex
+        "評価者とカウンセラーを独立に（二元：各セッションの重みは両者の抽出回数の積） 50 回再標本化"
+        in tex
     )  # the caption says what the printed interval resamples
+    assert "Holm" in tex  # and names the correction of the printed p-values
     robustness = _table(out, "feedback_correlation_robustness_ja")
-    assert set(robustness["resampled"]) == {"sessions", "raters", "counselors"}
+    assert set(robustness["resampled"]) == {
+        "sessions",
+        "raters and counselors",
+        "raters",
+        "counselors",
+        "persons (both roles)",
+    }
+    experience_test = _table(out, "feedback_experience_test_ja", index_col="model")
+    assert experience_test["headline"].sum() == 1
     means = _table(out, "feedback_score_means_ja")
     assert set(means["kind"]) == {"subset", "tier", "topic"}
     outcomes = _table(out, "feedback_rater_effects_by_outcome_ja", index_col="outcome")

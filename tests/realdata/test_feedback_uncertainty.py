@@ -40,3 +40,42 @@ def test_experience_df_icc_estimators_and_tiers(real_corpus):
         0.332, abs=0.001
     )
     assert scores.tier_cutoffs(dialogues["score"]) == {33.0: 55.0, 67.0: 74.0}
+
+
+def test_crossed_inference_on_the_release(real_corpus):
+    """The values issue 19 measured independently: the two-way interval, the clustered experience test,
+    the rater-bootstrap ICC interval, the sensitivity rows and the person-disjoint split."""
+    from kokoro_analysis.finetune.data import person_disjoint_split
+
+    dialogues = real_corpus.dialogues
+    features = score_features.session_features(real_corpus)
+    x, y = features["client_chars"], features["score"]
+    two_way = stats.bootstrap_correlation(
+        x, y, n_bootstrap=300, clusters=scores.two_way_clusters(dialogues)
+    )
+    assert (two_way["ci_low"], two_way["ci_high"]) == pytest.approx((0.325, 0.511), abs=0.02)
+    tests = raters.experience_test(dialogues)
+    assert tests["se"].iloc[0] == pytest.approx(0.0255, abs=0.0002)
+    assert tests["p_value"].iloc[:2].tolist() == pytest.approx([0.222, 0.239], abs=0.002)
+    assert tests["slope"].iloc[2] == pytest.approx(-0.010, abs=0.001)
+    icc = raters.icc_table(dialogues, n_bootstrap=300).loc["client_id"]
+    assert icc["ci_low_f"] > icc["icc_reml"]  # the F-based interval excludes the REML estimate
+    assert icc["ci_low"] < icc["icc_reml"] < icc["ci_high"]
+    definitions = stats.within_correlation_definitions(
+        x, y, dialogues["client_id"], dialogues["counselor_id"]
+    )
+    assert definitions == pytest.approx(
+        {"rank_then_centre": 0.380, "rank_within": 0.351, "both_removed": 0.323}, abs=0.001
+    )
+    assert stats.partial_correlation(x, y, features["n_messages"]) == pytest.approx(
+        0.378, abs=0.001
+    )
+    influence = raters.rater_influence(dialogues, features, top=1)
+    assert influence.index[1] == "125" and influence["r_without"].iloc[1] == pytest.approx(
+        0.382, abs=0.001
+    )
+    split = person_disjoint_split(dialogues)
+    test, train = dialogues[split == "test"], dialogues[split == "train"]
+    test_people = set(test["client_id"].astype(str)) | set(test["counselor_id"].astype(str))
+    train_people = set(train["client_id"].astype(str)) | set(train["counselor_id"].astype(str))
+    assert len(test) >= 0.2 * len(dialogues) and not test_people & train_people

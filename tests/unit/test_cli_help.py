@@ -8,7 +8,18 @@ import pytest
 from kokoro_analysis import __version__
 from kokoro_analysis.cli import build_parser, main
 
-COMMANDS = ("validate", "tokenize", "report", "export-sft", "evaluate")
+COMMANDS = (
+    "validate",
+    "tokenize",
+    "report",
+    "export-sft",
+    "evaluate",
+    "smoke-model",
+    "finetune",
+    "generate",
+    "predict-scores",
+    "reproduce-models",
+)
 
 
 def test_version(capsys):

@@ -110,9 +110,11 @@ def test_a_frame_without_a_headline_or_a_placeholder_value_is_refused(means):
         name_headline(bare, Interval("lo", "hi", Words("", "")))
 
 
-def test_paper_table_needs_title_and_columns():
+def test_paper_table_needs_title_and_columns_which_carry_their_formats():
     with pytest.raises(ValueError, match="paper table x"):
         TableSpec("x", width="column")
+    with pytest.raises(ValueError, match="declared columns carry their own formats"):
+        TableSpec("y", columns=SPEC.columns, formats={"sd": "{:.2f}"})
 
 
 def test_a_name_is_declared_once():

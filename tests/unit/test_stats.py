@@ -81,6 +81,150 @@ def test_resample_weights_rejects_mismatched_clusters():
         stats.cluster_bootstrap_counts([1, None, 2], 10, 0)
 
 
+# --------------------------------------------------------------------------- two-way cluster bootstrap
+
+
+def test_two_way_bootstrap_with_one_singleton_factor_is_the_one_way_bootstrap():
+    labels = list("aabccdeeef")
+    one_way = stats.cluster_bootstrap_counts(labels, 60, 7)
+    assert (stats.two_way_bootstrap_counts(["z"] * 10, labels, 60, 7) == one_way).all()
+    assert (stats.two_way_bootstrap_counts(labels, ["z"] * 10, 60, 7) == one_way).all()
+    x = np.arange(10.0) ** 1.5
+    y = np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3], float)
+    for method in ("spearman", "pearson"):
+        two_way = stats.bootstrap_correlation(
+            x, y, method=method, n_bootstrap=60, seed=7, clusters=stats.TwoWay(["z"] * 10, labels)
+        )
+        assert two_way == stats.bootstrap_correlation(
+            x, y, method=method, n_bootstrap=60, seed=7, clusters=labels
+        )
+
+
+def _crossed_design():
+    """Two raters × three counselors, one session per pair (a complete crossed design)."""
+    raters, counselors = np.repeat(["r1", "r2"], 3), np.tile(["c1", "c2", "c3"], 2)
+    values = np.array([1.0, 4.0, 2.0, 6.0, 8.0, 13.0])
+    return values, raters, counselors
+
+
+def test_two_way_bootstrap_mean_matches_the_exact_crossed_resampling_distribution():
+    # every session is one (rater, counselor) pair, so a resample's mean is Σ w_r w_c y / (2 · 3); its
+    # exact distribution comes from the 2² rater draws × 3³ counselor draws, all equally likely
+    values, raters, counselors = _crossed_design()
+    table = values.reshape(2, 3)
+    exact = np.array(
+        [
+            table[np.ix_(rows, cols)].mean()
+            for rows in itertools.product(range(2), repeat=2)
+            for cols in itertools.product(range(3), repeat=3)
+        ]
+    )
+    weights = stats.two_way_bootstrap_counts(raters, counselors, 40_000, 0).astype(float)
+    means = weights @ values / weights.sum(axis=1)
+    assert means.var() == pytest.approx(exact.var(), rel=0.03)
+    values_exact, counts_exact = np.unique(np.round(exact, 9), return_counts=True)
+    frequency = pd.Series(np.round(means, 9)).value_counts(normalize=True)
+    assert set(frequency.index) <= set(values_exact)
+    for value, count in zip(values_exact, counts_exact):
+        assert frequency.get(value, 0) == pytest.approx(count / len(exact), abs=0.01)
+
+
+def test_two_way_bootstrap_variance_of_an_additive_table_is_the_sum_of_the_factor_terms():
+    # y = a_rater + b_counselor on a complete table: the resample mean is the mean of the drawn a plus the
+    # mean of the drawn b, so its variance is s²(a)/R + s²(b)/C (population variances, ddof 0)
+    a, b = np.array([0.0, 3.0, 7.0]), np.array([1.0, -2.0, 5.0, 0.0])
+    raters, counselors = np.repeat(np.arange(3), 4), np.tile(np.arange(4), 3)
+    values = a[raters] + b[counselors]
+    weights = stats.two_way_bootstrap_counts(raters, counselors, 40_000, 1).astype(float)
+    means = weights @ values / weights.sum(axis=1)
+    assert means.var() == pytest.approx(a.var() / 3 + b.var() / 4, rel=0.03)
+    one_way = stats.cluster_bootstrap_counts(raters, 40_000, 1).astype(float)
+    assert (one_way @ values / one_way.sum(axis=1)).var() == pytest.approx(a.var() / 3, rel=0.03)
+
+
+def test_person_level_bootstrap_draws_a_person_once_for_both_roles():
+    first, second = np.array(["p", "q", "r", "p"]), np.array(["q", "p", "p", "r"])
+    weights = stats.two_way_bootstrap_counts(first, second, 500, 3, persons=True)
+    assert (weights[:, 0] == weights[:, 1]).all()  # (p, q) and (q, p): the same two people
+    assert (weights[:, 2] == weights[:, 3]).all()
+    crossed = stats.two_way_bootstrap_counts(first, second, 500, 3)
+    assert (crossed[:, 0] != crossed[:, 1]).any()
+
+
+def test_two_way_within_correlation_centres_on_the_weighted_cluster_mean():
+    rng = np.random.default_rng(8)
+    raters, counselors = rng.integers(0, 5, 40), rng.integers(0, 6, 40)
+    x, y = rng.normal(size=40) + raters, rng.normal(size=40) + raters
+    clusters = stats.TwoWay(raters, counselors)
+    weights = stats.resample_weights(40, 5, 2, clusters)
+    resampled = stats.resampled_correlations(x, y, weights, method="pearson", within=raters)
+    for row, value in zip(weights, resampled):
+        copies = np.repeat(np.arange(40), row)  # the resample written out
+        assert value == pytest.approx(
+            stats.within_cluster_correlation(x[copies], y[copies], raters[copies], "pearson")
+        )
+
+
+def test_bca_interval_matches_scipy_for_the_mean_of_skewed_data():
+    rng = np.random.default_rng(11)
+    x = rng.exponential(size=40)
+    weights = stats.bootstrap_counts(40, 20_000, 4).astype(float)
+    means = weights @ x / 40
+    leave_out = {"sessions": (x.sum() - x) / 39}
+    low, high = stats.bca_interval(means, x.mean(), leave_out)
+    reference = scipy_stats.bootstrap(
+        (x,), np.mean, method="BCa", n_resamples=20_000, random_state=np.random.default_rng(5)
+    ).confidence_interval
+    assert (low, high) == pytest.approx((reference.low, reference.high), abs=0.02)
+    percentile = stats.percentile_interval(means)
+    assert low > percentile[0] and high > percentile[1]  # right skew moves both ends up
+
+
+def test_bootstrap_correlation_bca_and_monte_carlo_error():
+    rng = np.random.default_rng(12)
+    raters, counselors = rng.integers(0, 12, 200), rng.integers(0, 10, 200)
+    x = rng.normal(size=200) + rng.normal(size=12)[raters]
+    y = x + rng.normal(size=200) + rng.normal(size=10)[counselors]
+    result = stats.bootstrap_correlation(
+        x, y, n_bootstrap=400, clusters=stats.TwoWay(raters, counselors), bca=True
+    )
+    assert result["ci_low"] < result["r"] < result["ci_high"]
+    assert result["bca_low"] < result["r"] < result["bca_high"]
+    assert 0 < result["mc_se"] < (result["ci_high"] - result["ci_low"]) / 4
+    with pytest.raises(ValueError, match="BCa"):
+        stats.bootstrap_correlation(x, y, n_bootstrap=20, bca=True)
+
+
+def test_quantile_mc_se_matches_the_normal_theory_value():
+    values = np.random.default_rng(6).normal(size=4000)
+    expected = np.sqrt(0.025 * 0.975 / 4000) / scipy_stats.norm.pdf(1.96)
+    assert stats.quantile_mc_se(values, 0.025) == pytest.approx(expected, rel=0.25)
+
+
+def test_group_mean_intervals_with_two_way_clusters():
+    values, raters, counselors = _crossed_design()
+    table = stats.group_mean_intervals(
+        values, ["g"] * 6, {"two_way": stats.TwoWay(raters, counselors)}, n_bootstrap=2000
+    )
+    weights = stats.two_way_bootstrap_counts(raters, counselors, 2000, 0).astype(float)
+    expected = stats.percentile_interval(weights @ values / weights.sum(axis=1))
+    assert (table.loc["g", "ci_low_two_way"], table.loc["g", "ci_high_two_way"]) == pytest.approx(
+        expected
+    )
+
+
+# --------------------------------------------------------------------------- multiplicity
+
+
+def test_holm_and_benjamini_hochberg_adjustments():
+    p = [0.01, 0.04, 0.03, 0.005, np.nan]
+    holm = stats.adjust_p_values(p, "holm")
+    assert holm[:4] == pytest.approx([0.03, 0.06, 0.06, 0.02]) and np.isnan(holm[4])
+    assert stats.adjust_p_values(p, "bh")[:4] == pytest.approx([0.02, 0.04, 0.04, 0.02])
+    with pytest.raises(ValueError, match="correction"):
+        stats.adjust_p_values(p, "bonferroni")
+
+
 # --------------------------------------------------------------------------- within clusters
 
 
@@ -115,7 +259,42 @@ def test_within_cluster_regression_matches_statsmodels_ols_with_dummies():
     assert naive_p < result["p_value"]
 
 
+@pytest.mark.parametrize("two_way_effects", [False, True])
+def test_fixed_effects_slope_matches_statsmodels_with_dummies(two_way_effects):
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(13)
+    counselors, raters = rng.integers(0, 12, 150), rng.integers(0, 9, 150)
+    x = rng.normal(size=150) + counselors * 0.3
+    y = 0.2 * x + rng.normal(size=150) + rng.normal(size=12)[counselors] + raters * 0.1
+    absorb = [counselors, raters] if two_way_effects else [counselors]
+    dummies = [pd.get_dummies(counselors).to_numpy(float)]
+    if two_way_effects:
+        dummies.append(pd.get_dummies(raters).to_numpy(float)[:, 1:])
+    model = sm.OLS(y, np.column_stack([x, *dummies]))
+    for clusters in ([counselors], [counselors, raters]):
+        groups = clusters[0] if len(clusters) == 1 else np.column_stack(clusters)
+        reference = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+        result = stats.fixed_effects_slope(x, y, absorb, clusters)
+        assert result["slope"] == pytest.approx(reference.params[0])
+        assert result["se"] == pytest.approx(reference.bse[0], rel=1e-6)
+        assert result["df"] == min(len(set(c)) for c in clusters) - 1
+
+
 # --------------------------------------------------------------------------- ICC by REML
+
+
+def test_icc_cluster_bootstrap_estimates_equal_the_point_estimators():
+    rng = np.random.default_rng(9)
+    sizes = rng.integers(1, 30, 30)
+    groups = np.repeat(np.arange(30), sizes)
+    y = rng.normal(0, 1.5, 30)[groups] + rng.normal(0, 2, len(groups))
+    result = stats.icc_cluster_bootstrap(y, groups, n_bootstrap=300, seed=1)
+    assert result["icc"] == pytest.approx(stats.icc_oneway(y, groups)["icc"])
+    assert result["icc_reml"] == pytest.approx(stats.icc_oneway_reml(y, groups)["icc"], abs=1e-6)
+    assert result["ci_low"] < result["icc"] < result["ci_high"]
+    assert result["ci_low_reml"] < result["icc_reml"] < result["ci_high_reml"]
+    assert result["n_bootstrap"] == 300 and result["mc_se"] > 0
 
 
 def test_icc_reml_matches_statsmodels_mixedlm():

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import minimize
 
-from kokoro_analysis.analyses.feedback.scores import CORRELATIONS
+from kokoro_analysis.analyses.feedback.scores import CORRELATIONS, two_way_interval
 from kokoro_analysis.published import (
     Column,
     Interval,
@@ -38,13 +38,17 @@ from kokoro_analysis.published import (
 )
 from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import (
-    bootstrap_correlation,
+    TwoWay,
+    cluster_jackknife,
+    correlation_matrix,
+    describe_many,
+    fixed_effects_slope,
     group_mean_intervals,
+    icc_cluster_bootstrap,
     icc_oneway,
     icc_oneway_reml,
     p_value_text,
     t_interval,
-    within_cluster_regression,
 )
 
 # --------------------------------------------------------------------------- 6. who drives the score
@@ -57,23 +61,40 @@ GROUPINGS = {
 
 
 def icc_table(
-    dialogues: pd.DataFrame, value: str = "score", *, confidence: float = 0.95
+    dialogues: pd.DataFrame,
+    value: str = "score",
+    *,
+    confidence: float = 0.95,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """ICC(1) of ``value`` for the rater (``client_id``) and the counselor (``counselor_id``) groupings,
-    each fitted alone (one-way random effects): ``icc`` by the ANOVA estimator with its F-based CI
-    (:func:`stats.icc_oneway`) and ``icc_reml`` by REML (:func:`stats.icc_oneway_reml`); the two differ
-    when group sizes are unequal."""
+    each fitted alone (one-way random effects): ``icc`` by the ANOVA estimator
+    (:func:`stats.icc_oneway`) and ``icc_reml`` by REML (:func:`stats.icc_oneway_reml`; the two differ
+    when group sizes are unequal), each with a percentile interval from ``n_bootstrap`` resamples of
+    whole groups (``ci_low``/``ci_high`` and ``ci_low_reml``/``ci_high_reml``,
+    :func:`stats.icc_cluster_bootstrap`; ``mc_se``: Monte Carlo error of the ends). The F-based interval
+    of the ANOVA estimator is kept as ``ci_low_f``/``ci_high_f`` (approximate for unequal groups: on the
+    release it excludes the REML estimate)."""
     rows = []
     for column, (label_ja, label_en) in GROUPINGS.items():
         try:
-            result = icc_oneway(dialogues[value], dialogues[column], confidence=confidence)
-            result["icc_reml"] = icc_oneway_reml(dialogues[value], dialogues[column])["icc"]
+            anova = icc_oneway(dialogues[value], dialogues[column], confidence=confidence)
+            result = {
+                **{k: anova[k] for k in ("F", "df_between", "df_within", "groups", "k0")},
+                "observations": anova["observations"],
+                "ci_low_f": anova["ci_low"],
+                "ci_high_f": anova["ci_high"],
+                **icc_cluster_bootstrap(
+                    dialogues[value], dialogues[column], n_bootstrap=n_bootstrap, seed=seed,
+                    confidence=confidence,
+                ),
+            }  # fmt: skip
         except ValueError:  # too few sessions per group to estimate (e.g. a small topic)
             result = {
-                "icc": np.nan,
-                "ci_low": np.nan,
-                "ci_high": np.nan,
-                "icc_reml": np.nan,
+                **dict.fromkeys(
+                    ("icc", "ci_low", "ci_high", "icc_reml", "ci_low_reml", "ci_high_reml"), np.nan
+                ),
                 "groups": dialogues[column].nunique(),
                 "observations": len(dialogues),
             }
@@ -82,14 +103,20 @@ def icc_table(
                 "grouping": column,
                 "label_ja": label_ja,
                 "label_en": label_en,
-                "method": "ICC(1), one-way random effects: ANOVA (k0) and REML",
                 **result,
                 "sessions_per_group": result["observations"] / max(result["groups"], 1),
             }
         )
     out = pd.DataFrame(rows).set_index("grouping")
+    out.attrs["n_bootstrap"] = n_bootstrap
     out.attrs["outcome"] = OUTCOMES.get(value, Words(value, value))
-    return name_headline(out, Interval("ci_low", "ci_high", F_INTERVAL))
+    means = Words(
+        f"percentile bootstrap over {n_bootstrap:,} resamples of whole groups (raters for the rater "
+        "row, counselors for the counselor row)",
+        f"グループ（評価者の行は評価者、カウンセラーの行はカウンセラー）を単位に {n_bootstrap:,} 回"
+        "再標本化したパーセンタイル・ブートストラップ",
+    )
+    return name_headline(out, Interval("ci_low", "ci_high", means))
 
 
 OUTCOMES = {
@@ -97,7 +124,6 @@ OUTCOMES = {
     "item_sum": Words("item sum", "項目合計"),
 }
 """How tables name an outcome of :func:`icc_table`."""
-F_INTERVAL = Words("F-based interval of the ANOVA estimator", "ANOVA 推定量の F 分布による区間")
 
 
 def rater_effects_by_outcome(
@@ -108,7 +134,7 @@ def rater_effects_by_outcome(
     (:func:`icc_table`) and the crossed REML shares (:func:`score_variance_components`)."""
     rows = []
     for value in values:
-        icc = icc_table(dialogues, value)
+        icc = icc_table(dialogues, value, n_bootstrap=1)
         components = score_variance_components(dialogues, value).table
         row = {"outcome": value}
         for grouping, name in (("client_id", "rater"), ("counselor_id", "counselor")):
@@ -304,8 +330,9 @@ def experience_bins(
 ) -> pd.DataFrame:
     """Mean score of sessions by the counselor's experience (see :func:`counselor_experience`), in bins
     starting at ``edges``, with sessions and counselors per bin, the Student-t CI (``ci_low``/
-    ``ci_high``, sessions independent) and a percentile bootstrap CI resampling the bin's counselors
-    (``ci_low_counselor``/``ci_high_counselor``, ``n_bootstrap`` resamples)."""
+    ``ci_high``, sessions independent) and percentile bootstrap CIs (``n_bootstrap`` resamples) that
+    resample the bin's raters and counselors independently (``ci_low_two_way``/``ci_high_two_way``,
+    the headline) or the bin's counselors alone (``ci_low_counselor``/``ci_high_counselor``)."""
     experience = counselor_experience(dialogues)
     edges = list(edges)
     labels = [f"{lo}" if hi - lo == 1 else f"{lo}–{hi - 1}" for lo, hi in pairwise(edges)] + [
@@ -328,16 +355,23 @@ def experience_bins(
     out["ci_low"], out["ci_high"] = t_interval(
         out["mean_score"].to_numpy(), out["sd"].to_numpy(), out["sessions"].to_numpy(), confidence
     )
+    schemes = {
+        "two_way": TwoWay(dialogues["client_id"], dialogues["counselor_id"]),
+        "counselor": frame["counselor"],
+    }
     clustered = group_mean_intervals(
-        frame["score"], frame["bin"].astype(str), {"counselor": frame["counselor"]},
+        frame["score"], frame["bin"].astype(str), schemes,
         n_bootstrap=n_bootstrap, seed=seed, confidence=confidence,
     )  # fmt: skip
     out.index = out.index.astype(str)
-    for column in ("ci_low_counselor", "ci_high_counselor"):
-        out[column] = clustered[column].reindex(out.index)
+    for name in schemes:
+        for column in (f"ci_low_{name}", f"ci_high_{name}"):
+            out[column] = clustered[column].reindex(out.index)
     out.index.name = "experience"
     out.attrs["n_bootstrap"] = n_bootstrap
-    return out
+    return name_headline(
+        out, Interval("ci_low_two_way", "ci_high_two_way", two_way_interval(n_bootstrap))
+    )
 
 
 EXPERIENCE_DEFINITION = Words(
@@ -348,49 +382,120 @@ EXPERIENCE_DEFINITION = Words(
 )
 
 
-def experience_correlation(
-    dialogues: pd.DataFrame, *, method: str = "spearman", n_bootstrap: int = 1000, seed: int = 0
-) -> pd.DataFrame:
-    """Score against counselor experience (:func:`counselor_experience`), two rows:
+EXPERIENCE_MODELS = {
+    "within counselor; SE clustered by counselor": (("counselor_id",), ("counselor_id",)),
+    "within counselor; SE clustered by counselor and rater": (
+        ("counselor_id",),
+        ("counselor_id", "client_id"),
+    ),
+    "within counselor and rater; SE clustered by counselor and rater": (
+        ("counselor_id", "client_id"),
+        ("counselor_id", "client_id"),
+    ),
+}
+"""The experience regressions of :func:`experience_test`: name → (fixed effects, clusters of the SE);
+the first is the headline."""
 
-    * ``pooled``: the correlation (``method``) over all sessions; ``p_value`` assumes independent
-      sessions.
-    * ``within counselor``: the fixed-effects regression score = α_counselor + β · experience + e
-      (:func:`stats.within_cluster_regression`): ``r`` is the within-counselor Pearson r (both variables
-      centred on each counselor's mean, so stable differences between counselors cannot create it),
-      ``p_value`` the t test of β with ``df`` = n − counselors − 1, ``slope`` β (points per session).
 
-    ``ci_low``/``ci_high`` resample sessions, ``ci_low_counselor``/``ci_high_counselor`` whole
-    counselors (the within r recomputed in each resample); ``n_bootstrap`` resamples."""
+def experience_test(dialogues: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Does the score rise with counselor experience (:func:`counselor_experience`)? The
+    fixed-effects regression score = α_counselor (+ α_rater) + β · experience + e, one row per model
+    of :data:`EXPERIENCE_MODELS`, with cluster-robust standard errors (:func:`stats.fixed_effects_slope`:
+    sessions of one counselor, and of one rater, are not independent; the plain fixed-effects t test
+    treats them as independent and is too confident). Columns ``model``, ``slope`` (points per session),
+    ``se``, ``ci_low``/``ci_high`` (t with G − 1 df), ``p_value`` (two-sided, β = 0), ``df``,
+    ``clusters`` (G), ``n``, ``headline`` (the first row)."""
     experience = counselor_experience(dialogues).astype(float)
-    score, counselors = dialogues["score"].astype(float), dialogues["counselor_id"]
-    options = dict(n_bootstrap=n_bootstrap, seed=seed)
     rows = []
-    for name, within, kind in (
-        (f"pooled ({_METHOD_LABELS.get(method, method)})", None, method),
-        ("within counselor (fixed effects, Pearson r)", counselors, "pearson"),
-    ):
-        result = bootstrap_correlation(experience, score, method=kind, within=within, **options)
-        clustered = bootstrap_correlation(
-            experience, score, method=kind, within=within, clusters=counselors, **options
-        )
-        row = {"estimate": name, **result}
-        row["ci_low_counselor"], row["ci_high_counselor"] = (
-            clustered["ci_low"],
-            clustered["ci_high"],
-        )
-        row["df"], row["slope"] = result["n"] - 2, np.nan
-        if within is not None:
-            try:
-                fit = within_cluster_regression(experience, score, counselors)
-                row.update(
-                    r=fit["r_partial"], p_value=fit["p_value"], df=fit["df"], slope=fit["slope"]
-                )
-            except ValueError:  # no counselor with two sessions of different experience
-                row.update(p_value=np.nan, df=np.nan)
-        rows.append(row)
-    out = pd.DataFrame(rows).set_index("estimate")
-    out.attrs.update(n_bootstrap=n_bootstrap, correlation=CORRELATIONS[method])
+    for name, (absorb, clusters) in EXPERIENCE_MODELS.items():
+        try:
+            fit = fixed_effects_slope(
+                experience, dialogues["score"], [dialogues[c] for c in absorb],
+                [dialogues[c] for c in clusters], confidence=confidence,
+            )  # fmt: skip
+        except (ValueError, ZeroDivisionError, np.linalg.LinAlgError):  # too few sessions
+            fit = dict.fromkeys(("slope", "se", "ci_low", "ci_high", "p_value", "df"), np.nan)
+        rows.append({"model": name, **fit, "headline": not rows})
+    return pd.DataFrame(rows).set_index("model")
+
+
+# --------------------------------------------------------------------------- influence
+
+
+def rater_influence(
+    dialogues: pd.DataFrame,
+    features: pd.DataFrame,
+    *,
+    feature: str = "client_chars",
+    method: str = "spearman",
+    top: int = 5,
+) -> pd.DataFrame:
+    """Leave-one-rater-out influence on the correlation of ``feature`` with the score (the
+    rater-cluster jackknife, :func:`stats.cluster_jackknife`) for the ``top`` raters whose removal
+    changes it most, each with its sessions, mean score and mean ``feature``, the correlation without
+    it (``r_without``, ``change``) and the rater ICC(1) without it (ANOVA and REML). First row
+    ``(all raters)``: the values on all sessions."""
+    frame = pd.DataFrame(
+        {"x": features[feature], "y": dialogues["score"], "rater": dialogues["client_id"]}
+    ).dropna()
+    leave_out = cluster_jackknife(
+        frame["x"].to_numpy(), frame["y"].to_numpy(), frame["rater"], method=method
+    )["clusters"]
+    r_all = float(correlation_matrix(frame[["x", "y"]].to_numpy(), method)[0, 1])
+    change = leave_out - r_all
+    chosen = change.abs().sort_values(ascending=False, kind="mergesort").index[:top]
+    rows = [_influence_row("(all raters)", frame, dialogues, r_all, r_all, len(frame))]
+    for rater in chosen:
+        kept = dialogues["client_id"] != rater
+        rows.append(
+            _influence_row(
+                rater, frame[frame["rater"] == rater], dialogues[kept], leave_out[rater], r_all,
+                len(frame),
+            )
+        )  # fmt: skip
+    out = pd.DataFrame(rows).set_index("rater")
+    out.attrs.update(feature=feature, raters=len(leave_out), correlation=CORRELATIONS[method])
+    return out
+
+
+def _influence_row(name, removed, kept, r, r_all, total) -> dict:
+    """One row of :func:`rater_influence`: the ``removed`` sessions' description and the values on the
+    ``kept`` dialogues."""
+    return {
+        "rater": str(name),
+        "sessions": len(removed),
+        "share_pct": 100 * len(removed) / max(total, 1),
+        "mean_score": float(removed["y"].mean()),
+        "mean_feature": float(removed["x"].mean()),
+        "r_without": r,
+        "change": r - r_all,
+        **_rater_icc(kept, "without"),
+    }
+
+
+def _rater_icc(dialogues: pd.DataFrame, suffix: str) -> dict[str, float]:
+    """Rater ICC(1) of the score by ANOVA and REML (NaN when too few sessions per rater)."""
+    try:
+        anova = icc_oneway(dialogues["score"], dialogues["client_id"])["icc"]
+        reml = icc_oneway_reml(dialogues["score"], dialogues["client_id"])["icc"]
+    except ValueError:
+        anova = reml = np.nan
+    return {f"icc_anova_{suffix}": anova, f"icc_reml_{suffix}": reml}
+
+
+def cluster_sizes(dialogues: pd.DataFrame) -> pd.DataFrame:
+    """Distribution of sessions per rater and per counselor (:func:`stats.describe_many`), with the
+    largest cluster's share of all sessions (``largest_share_pct``) and the ids playing both roles
+    (``both_roles``)."""
+    sizes = {
+        "sessions per rater": dialogues["client_id"].value_counts(),
+        "sessions per counselor": dialogues["counselor_id"].value_counts(),
+    }
+    out = describe_many({k: v.to_numpy() for k, v in sizes.items()}, {k: "sessions" for k in sizes})
+    out["largest_share_pct"] = [100 * v.max() / len(dialogues) for v in sizes.values()]
+    out["largest_id"] = [str(v.idxmax()) for v in sizes.values()]
+    both = set(dialogues["client_id"]) & set(dialogues["counselor_id"])
+    out["both_roles"] = len(both)
     return out
 
 
@@ -465,10 +570,13 @@ ICC = TableSpec(
         ),
         *interval_columns("{:.3f}"),
         Column(
-            "F",
-            Words("F", "F"),
+            "icc_reml",
+            Words("REML", "REML"),
             "{:.3f}",
-            means=Words("F statistic of the one-way ANOVA", "一元配置分散分析の F 値"),
+            means=Words(
+                "the same variance share estimated by REML (its bootstrap interval is in the CSV)",
+                "同じ分散の割合の REML 推定値（ブートストラップ区間は CSV に）",
+            ),
         ),
         Column(
             "groups", Words("Groups", "グループ数"), means=Words("number of groups", "グループの数")
@@ -482,13 +590,6 @@ ICC = TableSpec(
     width="full",
     index=False,
     thousands=True,
-    formats={
-        **{c: "{:.3f}" for c in ("icc", "ci_low", "ci_high", "F", "k0")},
-        "p_value": p_value_text,
-        "ms_between": "{:.1f}",
-        "ms_within": "{:.1f}",
-        "sessions_per_group": "{:.2f}",
-    },
     records=icc_records,
 )
 RATER_EFFECTS_BY_OUTCOME = TableSpec(
@@ -526,43 +627,76 @@ EXPERIENCE_BINS_TABLE = TableSpec(
     "feedback_experience_bins",
     title=Words("Mean score by counselor experience.", "カウンセラーの経験別の平均スコア。"),
     method=Words(
-        EXPERIENCE_DEFINITION.en + " Student-t interval (sessions independent) and a percentile "
-        "bootstrap over {n_bootstrap:,} resamples of the bin's counselors.",
+        EXPERIENCE_DEFINITION.en + " Student-t interval (sessions independent); percentile "
+        "bootstraps over {n_bootstrap:,} resamples of the bin's raters and counselors drawn "
+        "independently (two-way, the headline) and of the bin's counselors alone.",
         EXPERIENCE_DEFINITION.ja
-        + "t 区間（セッションを独立とみなす）と、区分内のカウンセラーを単位に "
-        "{n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ区間。",
+        + "t 区間（セッションを独立とみなす）と、区分内の評価者とカウンセラーを独立に（二元、主要な区間）、"
+        "またはカウンセラーだけを {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ区間。",
     ),
     number_format="{:.2f}",
     thousands=True,
 )
-EXPERIENCE_CORRELATION = TableSpec(
-    "feedback_experience_correlation",
-    title=Words("Score against counselor experience.", "スコアとカウンセラーの経験。"),
+EXPERIENCE_TEST = TableSpec(
+    "feedback_experience_test",
+    title=Words(
+        "Does the score rise with counselor experience? Fixed-effects regressions.",
+        "スコアはカウンセラーの経験とともに上がるか：固定効果回帰。",
+    ),
     method=Words(
-        EXPERIENCE_DEFINITION.en + " Pooled: {correlation} over all sessions, p assuming "
-        "independent sessions (df = n − 2). Within counselor: fixed-effects regression of the score "
-        "on experience with one intercept per counselor; r is the within-counselor Pearson r, "
-        "t test with df = n − counselors − 1. 95% percentile bootstrap intervals over "
-        "{n_bootstrap:,} resamples of sessions, and of whole counselors.",
+        EXPERIENCE_DEFINITION.en
+        + " Score regressed on experience with one intercept per counselor "
+        "(and per rater where the model says so); slope in points per session; cluster-robust "
+        "standard errors (two clusterings: Cameron–Gelbach–Miller) with the small-sample factor of "
+        "the dummy regression; 95% interval and two-sided p from t with G − 1 degrees of freedom "
+        "(G: the fewest clusters). One test (the first row, one family of one, no correction); the "
+        "other rows are sensitivity checks.",
         EXPERIENCE_DEFINITION.ja
-        + "全体：全セッションの{correlation}（p はセッションを独立とみなす、"
-        "自由度 n − 2）。カウンセラー内：カウンセラーごとの切片をもつ固定効果回帰、r はカウンセラー内の"
-        "ピアソンの r、t 検定の自由度は n − カウンセラー数 − 1。95% 区間はセッション、またはカウンセラー"
-        "全体を単位とする {n_bootstrap:,} 回のパーセンタイル・ブートストラップ。",
+        + "カウンセラーごと（モデルによっては評価者ごとも）の切片をもつ、経験へのスコアの回帰。傾きは"
+        "1セッションあたりの点数。クラスター頑健標準誤差（二元は Cameron–Gelbach–Miller）、ダミー回帰と"
+        "同じ小標本補正。95% 区間と両側 p は自由度 G − 1 の t（G：最少のクラスター数）。検定は1つ（1行目、"
+        "多重性の補正なし）で、他の行は感度の確認。",
     ),
     thousands=True,
     formats={
-        "r": "{:.3f}",
-        "ci_low": "{:.3f}",
-        "ci_high": "{:.3f}",
+        **{c: "{:.4f}" for c in ("slope", "se", "ci_low", "ci_high")},
+        "t": "{:.2f}",
         "p_value": p_value_text,
     },
+)
+RATER_INFLUENCE = TableSpec(
+    "feedback_rater_influence",
+    title=Words(
+        "Leave-one-rater-out influence on the client-characters correlation.",
+        "評価者を1人除いたときのクライアント文字数の相関への影響。",
+    ),
+    method=Words(
+        "The raters whose removal changes the {correlation} of client characters with the score "
+        "most (rater jackknife): their sessions, share of all sessions (%), mean score and mean "
+        "client characters; the correlation without them and its change; the rater ICC(1) of the "
+        "score without them (ANOVA and REML). First row: all raters.",
+        "除くとクライアント文字数とスコアの{correlation}が最も変わる評価者（評価者ジャックナイフ）："
+        "そのセッション数、全体に占める割合（%）、平均スコア、平均クライアント文字数；除いたときの相関と"
+        "その変化；除いたときのスコアの評価者 ICC(1)（ANOVA と REML）。1行目：全評価者。",
+    ),
+    number_format="{:.3f}",
+    thousands=True,
+)
+CLUSTER_SIZES = TableSpec(
+    "feedback_cluster_sizes",
+    title=Words(
+        "Sessions per rater and per counselor.", "評価者ごと・カウンセラーごとのセッション数。"
+    ),
+    number_format="{:.2f}",
+    thousands=True,
 )
 TABLES = register(
     ICC,
     RATER_EFFECTS_BY_OUTCOME,
     VARIANCE_COMPONENTS,
     EXPERIENCE_BINS_TABLE,
-    EXPERIENCE_CORRELATION,
+    EXPERIENCE_TEST,
+    RATER_INFLUENCE,
+    CLUSTER_SIZES,
 )
 """The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""

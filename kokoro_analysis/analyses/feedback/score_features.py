@@ -18,21 +18,44 @@ Conventions as in :mod:`kokoro_analysis.analyses.feedback.scores`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from kokoro_analysis.analyses.corpus_stats import response_times
-from kokoro_analysis.analyses.feedback.scores import describe_run, session_bootstrap
+from kokoro_analysis.analyses.feedback.scores import (
+    HEADLINE_CLUSTER,
+    describe_run,
+    session_bootstrap,
+    two_way_clusters,
+    two_way_interval,
+)
 from kokoro_analysis.corpus.loading import turn_starts
-from kokoro_analysis.published import Column, TableSpec, Words, interval_columns, register
+from kokoro_analysis.published import (
+    Column,
+    Interval,
+    TableSpec,
+    Words,
+    interval_columns,
+    name_headline,
+    register,
+)
 from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import (
+    P_ADJUSTMENTS,
+    adjust_p_values,
     bootstrap_correlation,
+    bootstrap_summary,
     check_method,
+    p_value_text,
+    partial_correlation,
+    resample_weights,
+    resampled_correlations,
+    resampled_partial_correlations,
     within_cluster_correlation,
+    within_correlation_definitions,
 )
 
 # --------------------------------------------------------------------------- 4. dialogue features
@@ -184,34 +207,52 @@ def feature_correlations(
     n_bootstrap: int = 1000,
     seed: int = 0,
     columns: Sequence[str] | None = None,
-    clusters: Mapping[str, pd.Series] | None = None,
+    clusters: Mapping[str, object] | None = None,
     within: str | None = "rater",
+    headline: str = HEADLINE_CLUSTER,
+    correction: str = "holm",
+    bca: Iterable[str] = tuple(REPORTED_FEATURES),
 ) -> pd.DataFrame:
     """Correlation (``method``) of every feature column with ``target``, with percentile bootstrap 95 %
     CIs: ``ci_low``/``ci_high`` resample sessions; for every ``name → labels`` of ``clusters`` (e.g.
-    :func:`~kokoro_analysis.analyses.feedback.scores.cluster_labels`: rater and counselor of each
-    row) ``ci_low_<name>``/``ci_high_<name>`` resample whole clusters. ``r_within_<within>``: the
+    :func:`~kokoro_analysis.analyses.feedback.scores.cluster_labels`: two-way, rater, counselor)
+    ``ci_low_<name>``/``ci_high_<name>`` resample that scheme's clusters. For the ``headline`` scheme
+    (when in ``clusters``): ``se_<headline>`` (bootstrap SE), ``mc_se_<headline>`` (Monte Carlo error of
+    its ends), ``p_<headline>`` (Wald test of r = 0 with that SE) and ``p_adjusted`` (``correction``,
+    :func:`stats.adjust_p_values`, over this table's features: one family), and for the features in
+    ``bca`` its BCa interval (``bca_low``/``bca_high``; NaN for the others). ``r_within_<within>``: the
     correlation within the clusters named ``within`` (:func:`stats.within_cluster_correlation`).
-    Pairs with a missing feature are dropped; ``p_value`` assumes independent sessions. Rows in
-    :data:`FEATURES` order with labels; ``reported_key`` names the paper's value where there is one
-    (Spearman only); the table's declaration (:data:`FEATURE_CORRELATIONS`) states the methods. Each resampling scheme
+    Pairs with a missing feature are dropped. Rows in :data:`FEATURES` order with labels;
+    ``reported_key`` names the paper's value where there is one (Spearman only). Each resampling scheme
     draws its resample weights once and ranks ``target`` once (same numbers as separate
-    :func:`stats.bootstrap_correlation` calls)."""
+    :func:`stats.bootstrap_correlation` calls). ``frame.attrs``: ``n_bootstrap``, ``headline``,
+    ``correction``, ``family_size``."""
     check_method(method)
     columns = [c for c in (columns or FEATURES) if c in features and c != target]
     clusters = dict(clusters or {})
     caches: dict[str | None, dict] = {name: {} for name in [None, *clusters]}
+    bca = set(bca)
     rows = []
     for column in columns:
         x, y = features[column], features[target]
         options = dict(method=method, n_bootstrap=n_bootstrap, seed=seed)
         result = bootstrap_correlation(x, y, **options, cache=caches[None])
+        result = {key: result[key] for key in ("n", "r", "ci_low", "ci_high", "n_bootstrap")}
         for name, labels in clusters.items():
-            clustered = bootstrap_correlation(x, y, **options, clusters=labels, cache=caches[name])
+            clustered = bootstrap_correlation(
+                x, y, **options, clusters=labels, cache=caches[name],
+                bca=name == headline and column in bca,
+            )  # fmt: skip
             result[f"ci_low_{name}"], result[f"ci_high_{name}"] = (
                 clustered["ci_low"],
                 clustered["ci_high"],
             )
+            if name == headline:
+                result[f"se_{name}"] = clustered["se"]
+                result[f"mc_se_{name}"] = clustered["mc_se"]
+                result[f"p_{name}"] = clustered["p_boot"]
+                result["bca_low"] = clustered.get("bca_low", np.nan)
+                result["bca_high"] = clustered.get("bca_high", np.nan)
         if within in clusters:
             result[f"r_within_{within}"] = within_cluster_correlation(
                 x, y, clusters[within], method
@@ -229,17 +270,28 @@ def feature_correlations(
             }
         )
     table = pd.DataFrame(rows).set_index("feature")
-    return describe_run(
+    if f"p_{headline}" in table:
+        table["p_adjusted"] = adjust_p_values(table[f"p_{headline}"], correction)
+    describe_run(
         table,
         method=method,
         n_bootstrap=n_bootstrap,
         session_interval=session_bootstrap(n_bootstrap),
     )
+    return describe_family(table, correction)
+
+
+def describe_family(frame: pd.DataFrame, correction: str) -> pd.DataFrame:
+    """Record in ``frame.attrs`` how its p-values were adjusted (for the caption): ``correction``
+    (the method's name) and ``family_size`` (the rows with a p-value: one family)."""
+    size = int(frame["p_adjusted"].notna().sum()) if "p_adjusted" in frame else len(frame)
+    frame.attrs.update(correction=P_ADJUSTMENTS[correction], family_size=size)
+    return frame
 
 
 def correlation_robustness(
     features: pd.DataFrame,
-    clusters: Mapping[str, pd.Series],
+    clusters: Mapping[str, object],
     *,
     columns: Sequence[str] = tuple(REPORTED_FEATURES),
     target: str = "score",
@@ -247,27 +299,130 @@ def correlation_robustness(
     n_bootstrap: int = 1000,
     seed: int = 0,
     within: str = "rater",
+    persons: object | None = None,
 ) -> pd.DataFrame:
     """For each feature of ``columns``, the same correlation with ``target`` under each uncertainty
-    model, one row each: sessions resampled; each cluster kind of ``clusters`` resampled; and the
-    correlation within the ``within`` clusters (:func:`stats.within_cluster_correlation`) with those
-    clusters resampled. Columns ``feature``, ``estimate``, ``resampled``, ``n``, ``r``, ``ci_low``,
-    ``ci_high``, ``n_bootstrap``."""
+    model, one row each: sessions resampled; each scheme of ``clusters`` resampled (and ``persons``, a
+    person-level :class:`~kokoro_analysis.stats.TwoWay`, when given); and the correlation within the
+    ``within`` clusters (:func:`stats.within_cluster_correlation`) with the headline scheme resampled
+    (the ``within`` clusters when there is none). Columns ``feature``, ``estimate``, ``resampled``,
+    ``n``, ``r``, ``ci_low``, ``ci_high``, ``mc_se``, ``n_bootstrap``."""
     check_method(method)
     options = dict(method=method, n_bootstrap=n_bootstrap, seed=seed)
+    schemes = dict(clusters)
+    if persons is not None:
+        schemes["persons"] = persons
     rows = []
     for column in [c for c in columns if c in features]:
         x, y = features[column], features[target]
         plans = [("pooled", "sessions", None, None)]
-        plans += [("pooled", f"{name}s", labels, None) for name, labels in clusters.items()]
+        plans += [("pooled", _scheme_noun(name), labels, None) for name, labels in schemes.items()]
         if within in clusters:
-            plans.append((f"within {within}", f"{within}s", clusters[within], clusters[within]))
+            unit = HEADLINE_CLUSTER if HEADLINE_CLUSTER in clusters else within
+            plans.append((f"within {within}", _scheme_noun(unit), clusters[unit], clusters[within]))
         for estimate, resampled, labels, within_labels in plans:
             result = bootstrap_correlation(x, y, **options, clusters=labels, within=within_labels)
-            result.pop("p_value")
-            rows.append({"feature": column, "estimate": estimate, "resampled": resampled, **result})
+            rows.append(
+                {
+                    "feature": column,
+                    "estimate": estimate,
+                    "resampled": resampled,
+                    **{k: result[k] for k in ("n", "r", "ci_low", "ci_high", "mc_se")},
+                    "n_bootstrap": result["n_bootstrap"],
+                }
+            )
     out = pd.DataFrame(rows)
     return describe_run(out, method=method, n_bootstrap=n_bootstrap)
+
+
+def _scheme_noun(name: str) -> str:
+    """How the robustness table names what a scheme resamples."""
+    return {"two_way": "raters and counselors", "persons": "persons (both roles)"}.get(
+        name, f"{name}s"
+    )
+
+
+SENSITIVITY_ROWS = {
+    "all sessions": "the headline: all sessions with the feature",
+    "unflagged sessions": "sessions no check flag changed (score = item sum)",
+    "plain item sum": "the plain sum of the 20 items instead of the score",
+    "partial | messages": "partial correlation given the number of stored messages",
+    "within rater (rank, then centre)": "ranks over all sessions centred on each rater's mean "
+    "(the headline within-rater definition)",
+    "within rater (rank within rater)": "ranks within each rater",
+    "within rater and counselor": "ranks over all sessions, rater and counselor effects removed "
+    "(two-way fixed effects)",
+}
+"""The rows of :func:`correlation_sensitivity`: name → what changes."""
+
+
+def correlation_sensitivity(
+    features: pd.DataFrame,
+    dialogues: pd.DataFrame,
+    *,
+    columns: Sequence[str] = tuple(REPORTED_FEATURES),
+    method: str = "spearman",
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """How much each correlation of ``columns`` with the score depends on choices, one row per
+    :data:`SENSITIVITY_ROWS` entry: the score is halved or zeroed by check flags (unflagged sessions:
+    ``score_branch == "sum"``; the plain ``item_sum``), long sessions have more of everything (partial
+    correlation given ``n_messages``, :func:`stats.partial_correlation`), and the within-rater
+    correlation has three definitions (:func:`stats.within_correlation_definitions`). The first four
+    rows and the headline within-rater row carry the two-way interval (raters and counselors of the
+    rows used resampled, ``n_bootstrap`` resamples); the two alternative within definitions are point
+    estimates. Columns ``feature``, ``label_en``, ``variant``, ``n``, ``r``, ``ci_low``, ``ci_high``,
+    ``mc_se``, ``headline`` (the row the notebook reports)."""
+    check_method(method)
+    clusters = two_way_clusters(dialogues)
+    unflagged = (dialogues["score_branch"] == "sum").to_numpy()
+    options = dict(method=method, n_bootstrap=n_bootstrap, seed=seed)
+    rows = []
+    for column in [c for c in columns if c in features]:
+        x, score = features[column].to_numpy(float), features["score"].to_numpy(float)
+        item_sum = dialogues["item_sum"].to_numpy(float)
+        results = {
+            "all sessions": bootstrap_correlation(x, score, clusters=clusters, **options),
+            "unflagged sessions": bootstrap_correlation(
+                x[unflagged], score[unflagged], clusters=clusters.take(unflagged), **options
+            ),
+            "plain item sum": bootstrap_correlation(x, item_sum, clusters=clusters, **options),
+            "partial | messages": _partial_row(
+                x, score, dialogues["n_messages"].to_numpy(float), clusters, **options
+            ),
+            "within rater (rank, then centre)": bootstrap_correlation(
+                x, score, clusters=clusters, within=clusters.first, **options
+            ),
+        }
+        definitions = within_correlation_definitions(
+            x, score, clusters.first, clusters.second, method
+        )
+        results["within rater (rank within rater)"] = {"r": definitions["rank_within"]}
+        results["within rater and counselor"] = {"r": definitions["both_removed"]}
+        for variant, result in results.items():
+            rows.append(
+                {
+                    "feature": column,
+                    "label_en": FEATURES[column][1],
+                    "variant": variant,
+                    "n": result.get("n", int(np.isfinite(x).sum())),
+                    "r": result["r"],
+                    **{k: result.get(k, np.nan) for k in ("ci_low", "ci_high", "mc_se")},
+                    "headline": variant in ("all sessions", "within rater (rank, then centre)"),
+                }
+            )
+    out = pd.DataFrame(rows)
+    return describe_run(out, method=method, n_bootstrap=n_bootstrap)
+
+
+def _partial_row(x, y, z, clusters, *, method, n_bootstrap, seed) -> dict:
+    """Partial correlation of x and y given z with its two-way bootstrap summary."""
+    keep = np.isfinite(x) & np.isfinite(y) & np.isfinite(z)
+    r = partial_correlation(x[keep], y[keep], z[keep], method)
+    weights = resample_weights(int(keep.sum()), n_bootstrap, seed, clusters.take(keep))
+    values = resampled_partial_correlations(x[keep], y[keep], z[keep], weights, method=method)
+    return {"n": int(keep.sum()), "r": r, **bootstrap_summary(values, r)}
 
 
 # --------------------------------------------------------------------------- phases of a session
@@ -337,34 +492,107 @@ def phase_features(corpus, phases: Sequence[str] = PHASES) -> pd.DataFrame:
     return out[list(PHASE_FEATURES)]
 
 
-def phase_correlations(
+def phase_resamples(
     phase_table: pd.DataFrame,
     dialogues: pd.DataFrame,
-    clusters: Mapping[str, pd.Series] | None = None,
+    clusters: object | None = None,
     *,
     method: str = "spearman",
     n_bootstrap: int = 1000,
     seed: int = 0,
-) -> pd.DataFrame:
-    """Correlation of every phase feature (:func:`phase_features`) with the session's score, per phase:
-    :func:`feature_correlations` on the rows of each phase (session and cluster bootstrap CIs), phases
-    in the order of ``phase_table`` (:func:`phase_features`: early, middle, late).
-    Columns ``phase``, ``feature``, labels, ``n``, ``r`` and the intervals."""
-    parts = []
+) -> dict[tuple[str, str], dict]:
+    """Correlation of every phase feature (:func:`phase_features`) with the session's score, per phase,
+    with its resampled values: ``(phase, feature) → {"n", "r", "values"}``. The resample weights are
+    drawn once over the sessions of ``dialogues`` (``clusters``: a labelling or
+    :class:`~kokoro_analysis.stats.TwoWay` of its rows; default the headline two-way scheme,
+    :func:`~kokoro_analysis.analyses.feedback.scores.two_way_clusters`) and every phase uses the same
+    resamples, so differences between phases (:func:`phase_trend`) have the right joint uncertainty.
+    Phases in the order of ``phase_table``; sessions without the feature in a phase are dropped there."""
+    check_method(method)
+    if clusters is None:
+        clusters = two_way_clusters(dialogues)
+    weights = resample_weights(len(dialogues), n_bootstrap, seed, clusters)
+    score = dialogues["score"].to_numpy(float)
+    out = {}
     for phase in pd.unique(phase_table.index.get_level_values("phase")):  # in the table's order
-        part = phase_table.xs(phase, level="phase", drop_level=False)
-        ids = part.index.get_level_values("dialogue_id")
-        frame = part.droplevel("phase").assign(score=dialogues["score"].reindex(ids).to_numpy())
-        labels = {name: values.reindex(ids).to_numpy() for name, values in (clusters or {}).items()}
-        table = feature_correlations(
-            frame, method=method, n_bootstrap=n_bootstrap, seed=seed, clusters=labels,
-            columns=list(PHASE_FEATURES), within=None,
-        )  # fmt: skip
-        parts.append(table.reset_index().assign(phase=phase))
-    out = pd.concat(parts, ignore_index=True)
-    out.insert(0, "phase", out.pop("phase"))
-    out = out.drop(columns=["reported_key", "p_value"])
-    return describe_run(out, method=method, n_bootstrap=n_bootstrap)
+        part = phase_table.xs(phase, level="phase").reindex(dialogues.index)
+        for column in PHASE_FEATURES:
+            x = part[column].to_numpy(float)
+            keep = np.isfinite(x) & np.isfinite(score)
+            point = bootstrap_correlation(x[keep], score[keep], method=method, n_bootstrap=1)
+            values = resampled_correlations(x[keep], score[keep], weights[:, keep], method=method)
+            out[(str(phase), column)] = {"n": int(keep.sum()), "r": point["r"], "values": values}
+    return out
+
+
+def phase_correlations(
+    resamples: Mapping[tuple[str, str], dict],
+    *,
+    correction: str = "holm",
+    method: str = "spearman",
+    n_bootstrap: int = 1000,
+) -> pd.DataFrame:
+    """One row per phase and feature of :func:`phase_resamples`: ``n``, ``r``, the percentile interval
+    of its resamples (``ci_low``/``ci_high``), ``se``, ``mc_se``, ``p_boot`` (Wald test of r = 0 with
+    the bootstrap SE) and ``p_adjusted`` (``correction`` over all rows of the table: one family)."""
+    rows = []
+    for (phase, column), result in resamples.items():
+        label_ja, label_en, unit = PHASE_FEATURES[column]
+        summary = bootstrap_summary(result["values"], result["r"])
+        rows.append(
+            {
+                "phase": phase,
+                "feature": column,
+                "label_ja": label_ja,
+                "label_en": label_en,
+                "unit": unit,
+                "n": result["n"],
+                "r": result["r"],
+                **summary,
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["p_adjusted"] = adjust_p_values(out["p_boot"], correction)
+    out = describe_run(out, method=method, n_bootstrap=n_bootstrap)
+    name_headline(out, Interval("ci_low", "ci_high", two_way_interval(n_bootstrap)))
+    return describe_family(out, correction)
+
+
+def phase_trend(
+    resamples: Mapping[tuple[str, str], dict],
+    *,
+    first: str = PHASES[0],
+    last: str = PHASES[-1],
+    correction: str = "holm",
+    method: str = "spearman",
+    n_bootstrap: int = 1000,
+) -> pd.DataFrame:
+    """The change of each feature's correlation with the score from the ``first`` to the ``last``
+    phase, tested directly: ``difference`` = r(last) − r(first), its percentile interval from the same
+    resamples (:func:`phase_resamples`), ``se``, ``mc_se``, ``p_boot`` (Wald test of no change) and
+    ``p_adjusted`` (``correction`` over the features: one family)."""
+    rows = []
+    for column in PHASE_FEATURES:
+        if (first, column) not in resamples or (last, column) not in resamples:
+            continue
+        early, late = resamples[(first, column)], resamples[(last, column)]
+        difference = late["r"] - early["r"]
+        summary = bootstrap_summary(late["values"] - early["values"], difference)
+        rows.append(
+            {
+                "feature": column,
+                "label_en": PHASE_FEATURES[column][1],
+                f"r_{first}": early["r"],
+                f"r_{last}": late["r"],
+                "difference": difference,
+                **summary,
+            }
+        )
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["p_adjusted"] = adjust_p_values(out["p_boot"], correction)
+    out = describe_run(out, method=method, n_bootstrap=n_bootstrap)
+    return describe_family(out, correction)
 
 
 def reported_spearman(
@@ -417,6 +645,13 @@ def spearman_records(reported: dict[str, float]) -> list[Record]:
     ]
 
 
+ADJUSTED_P = Words(
+    "two-sided Wald test of zero with the two-way bootstrap standard error, {correction}-adjusted "
+    "within the table's family",
+    "二元ブートストラップ標準誤差による0の両側 Wald 検定、表内の族で {correction} 法により調整",
+)
+"""What an adjusted p column is (its family size and correction come from ``frame.attrs``)."""
+
 UNIT_CELLS = {
     "characters": Words("characters", "文字"),
     "messages": Words("messages", "メッセージ"),
@@ -455,6 +690,10 @@ FEATURE_CORRELATIONS = TableSpec(
             means=Words("correlation with the score", "スコアとの相関"),
         ),
         *interval_columns("{:.3f}"),
+        Column("p_adjusted", Words("p", "p"), p_value_text, means=ADJUSTED_P),
+    ),
+    method=Words(
+        "Rows: one family of {family_size} tests.", "行：{family_size} 個の検定で1つの族。"
     ),
     width="full",
     index=False,
@@ -468,13 +707,38 @@ CORRELATION_ROBUSTNESS = TableSpec(
     ),
     method=Words(
         "{correlation} with the score; 95% percentile bootstrap interval over {n_bootstrap:,} "
-        "resamples of the unit named (sessions, or a rater or counselor with all its sessions). "
-        "Within rater: the values centred on each rater's mean (Spearman: ranked over all sessions "
-        "first).",
-        "スコアとの{correlation}。95% 区間は示した単位（セッション、または評価者・カウンセラーとその全"
-        "セッション）を {n_bootstrap:,} 回再標本化したパーセンタイル・ブートストラップ。評価者内：各評価者の"
-        "平均を引いた値（スピアマンでは全セッションで順位化してから）。",
+        "resamples of the unit named: sessions; a rater or counselor with all its sessions; raters "
+        "and counselors drawn independently, a session weighted by the product of their draws "
+        "(two-way, the headline); persons drawn once for both roles. mc_se: Monte Carlo error of the "
+        "interval's ends. Within rater: the values centred on each rater's mean (Spearman: ranked "
+        "over all sessions first).",
+        "スコアとの{correlation}。95% 区間は示した単位を {n_bootstrap:,} 回再標本化したパーセンタイル・"
+        "ブートストラップ：セッション；評価者またはカウンセラーとその全セッション；評価者とカウンセラーを独立に"
+        "抽出し、各セッションを両者の抽出回数の積で重み付け（二元、主要な区間）；両方の役割で1回抽出する人。"
+        "mc_se：区間の端のモンテカルロ誤差。評価者内：各評価者の平均を引いた値（スピアマンでは全セッションで"
+        "順位化してから）。",
     ),
+)
+CORRELATION_SENSITIVITY = TableSpec(
+    "feedback_correlation_sensitivity",
+    title=Words(
+        "The reported correlations under alternative choices.",
+        "報告された相関の、別の選択のもとでの値。",
+    ),
+    method=Words(
+        "{correlation} with the score: on all sessions (headline); on the sessions no check flag "
+        "changed; with the plain sum of the 20 items; partial given the number of messages; within "
+        "raters as ranks over all sessions centred on each rater's mean (headline definition), as "
+        "ranks within each rater, and with rater and counselor effects both removed. 95% percentile "
+        "two-way bootstrap over {n_bootstrap:,} resamples where given; the two alternative "
+        "within-rater definitions are point estimates.",
+        "スコアとの{correlation}：全セッション（主要）；確認フラグで変わらなかったセッション；20項目の単純"
+        "合計；メッセージ数を与えた偏相関；評価者内は全セッションの順位を各評価者の平均で中心化（主要な定義）、"
+        "評価者内での順位、評価者とカウンセラーの効果を両方除いたもの。95% 区間は {n_bootstrap:,} 回の"
+        "二元パーセンタイル・ブートストラップ（ある行のみ）；評価者内の2つの別定義は点推定。",
+    ),
+    number_format="{:.3f}",
+    thousands=True,
 )
 RESPONSE_TIME_DEFINITIONS = TableSpec(
     "feedback_response_time_definitions",
@@ -493,14 +757,48 @@ PHASE_CORRELATIONS = TableSpec(
     ),
     method=Words(
         "Per phase (early, middle and late third of each session's messages) the feature computed "
-        "on that phase's messages against the session's score: {correlation}, 95% percentile "
-        "bootstrap intervals over {n_bootstrap:,} resamples of sessions and of whole raters.",
+        "on that phase's messages against the session's score: {correlation}; 95% percentile "
+        "two-way bootstrap interval over {n_bootstrap:,} resamples of raters and counselors drawn "
+        "independently (the same resamples for every phase); p_boot: two-sided Wald test of zero "
+        "with the bootstrap standard error; p_adjusted: {correction}-adjusted over the "
+        "{family_size} phase × feature rows (one family).",
         "段階（各セッションのメッセージの前・中・後の3分の1）ごとに、その段階のメッセージで計算した特徴量と"
-        "セッションのスコアとの{correlation}。95% 区間はセッション、および評価者全体を単位とする "
-        "{n_bootstrap:,} 回のパーセンタイル・ブートストラップ。",
+        "セッションのスコアとの{correlation}。95% 区間は評価者とカウンセラーを独立に {n_bootstrap:,} 回"
+        "再標本化した二元パーセンタイル・ブートストラップ（全段階で同じ再標本）。p_boot：ブートストラップ"
+        "標準誤差による0の両側 Wald 検定；p_adjusted：{family_size} 行（段階 × 特徴量）を1つの族として "
+        "{correction} 法で調整。",
     ),
+    number_format="{:.3f}",
+    thousands=True,
+    formats={"p_boot": p_value_text, "p_adjusted": p_value_text},
+)
+PHASE_TREND = TableSpec(
+    "feedback_phase_trend",
+    title=Words(
+        "Change of each feature's correlation with the score from the early to the late third.",
+        "各特徴量とスコアの相関の、前半3分の1から後半3分の1への変化。",
+    ),
+    method=Words(
+        "Late minus early {correlation} (the feature computed on the last and on the first third "
+        "of each session's messages); 95% percentile two-way bootstrap interval of the difference "
+        "over {n_bootstrap:,} resamples (both thirds from the same resamples); p_boot: two-sided "
+        "Wald test of no change with the bootstrap standard error; p_adjusted: {correction}-adjusted "
+        "over the {family_size} features (one family).",
+        "後半と前半の{correlation}の差（各セッションのメッセージの最後と最初の3分の1で計算した特徴量）。"
+        "95% 区間は差の二元パーセンタイル・ブートストラップ（{n_bootstrap:,} 回、両段階で同じ再標本）。"
+        "p_boot：ブートストラップ標準誤差による変化なしの両側 Wald 検定；p_adjusted：{family_size} 個の"
+        "特徴量を1つの族として {correction} 法で調整。",
+    ),
+    number_format="{:.3f}",
+    thousands=True,
+    formats={"p_boot": p_value_text, "p_adjusted": p_value_text},
 )
 TABLES = register(
-    FEATURE_CORRELATIONS, CORRELATION_ROBUSTNESS, RESPONSE_TIME_DEFINITIONS, PHASE_CORRELATIONS
+    FEATURE_CORRELATIONS,
+    CORRELATION_ROBUSTNESS,
+    CORRELATION_SENSITIVITY,
+    RESPONSE_TIME_DEFINITIONS,
+    PHASE_CORRELATIONS,
+    PHASE_TREND,
 )
 """The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""

@@ -310,13 +310,35 @@ def test_mean_ci_edge_cases():
 def test_score_by_topic_orders_by_median():
     frame = sessions([("School Issues", "")] * 3 + [("Workplace Issues", "")] * 2)
     frame["score"] = [10, 20, 90, 50, 60]
-    table = topics.score_by_topic(frame)
+    table = topics.score_by_topic(frame, method="t")
     assert table["main_en"].tolist() == ["Workplace Issues", "School Issues"]  # medians 55 > 20
     school = table.set_index("main_en").loc["School Issues"]
     assert (
         school["sessions"] == 3 and school["mean"] == pytest.approx(40.0) and school["median"] == 20
     )
     assert school["ci_low"] < 40 < school["ci_high"]
+
+
+def test_score_by_topic_two_way_interval_resamples_the_topic_raters_and_counselors():
+    from kokoro_analysis import stats
+
+    frame = sessions([("School Issues", "")] * 6 + [("Workplace Issues", "")] * 4)
+    frame["score"] = [10.0, 20, 90, 40, 70, 30, 50, 60, 55, 65]
+    frame["client_id"] = [1, 1, 2, 2, 3, 3, 1, 4, 4, 5]
+    frame["counselor_id"] = [7, 8, 7, 9, 8, 9, 7, 7, 8, 8]
+    table = topics.score_by_topic(frame, n_boot=500, seed=2).set_index("main_en")
+    school = frame.iloc[:6]
+    weights = stats.two_way_bootstrap_counts(
+        school["client_id"], school["counselor_id"], 500, 2
+    ).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = weights @ school["score"].to_numpy() / weights.sum(axis=1)
+    expected = stats.percentile_interval(means)
+    row = table.loc["School Issues"]
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx(expected)
+    assert table.attrs["ci_method"] == "two_way"
+    with pytest.raises(ValueError, match="method"):
+        topics.mean_ci([1.0, 2.0], method="two_way")
 
 
 def test_share_by_year_and_length_tables():

@@ -26,7 +26,7 @@ from kokoro_analysis.finetune.baselines import (
     turn_lemma_counts,
     utterance_turns,
 )
-from kokoro_analysis.finetune.data import TRAIN_SUBSETS, response_examples
+from kokoro_analysis.finetune.data import TRAIN_SUBSETS, person_disjoint_split, response_examples
 from kokoro_analysis.finetune.predictions import ResponseTestSet, surfaces
 
 
@@ -229,7 +229,15 @@ def test_training_subsets():
 def test_score_prediction_baselines_on_synthetic_data(synthetic):
     corpus, tokens, turns = synthetic
     rows, predictions = score_prediction_baselines(corpus, tokens, turns=turns)
-    assert set(rows["split"]) == {"held-out", "test pool"} and len(rows) == 6
+    assert set(rows["split"]) == {"held-out", "person-disjoint", "test pool"} and len(rows) == 12
+    persons = rows[rows["split"] == "person-disjoint"].iloc[0]
+    split = person_disjoint_split(corpus.dialogues)
+    assert persons["test_sessions"] == (split == "test").sum()
+    assert (
+        persons["train_sessions"] == ((split == "train") & (corpus.dialogues["score"] <= 98)).sum()
+    )
+    mode = rows[rows["model"] == "Most common answer (training)"]
+    assert len(mode) == 3
     pool = corpus.dialogues[corpus.dialogues["score"] >= 99]
     fives = rows[(rows["model"] == "Constant 5 (maximum)") & (rows["split"] == "test pool")].iloc[0]
     assert fives["acc"] == pytest.approx((pool[list(schema.ITEM_KEYS)] == 5).to_numpy().mean())

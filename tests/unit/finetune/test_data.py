@@ -23,6 +23,7 @@ from kokoro_analysis.finetune.data import (
     SYSTEM_PROMPT,
     data_summary,
     export_sft,
+    person_disjoint_split,
     response_examples,
     sample_examples,
     sample_test_contexts,
@@ -286,6 +287,26 @@ def test_score_split_is_seeded_and_order_free(synthetic_dir):
     assert summary.loc["test (held-out)", "sessions"] == 12
     with pytest.raises(ValueError):
         score_split(dialogues, test_fraction=1.0)
+
+
+def test_person_disjoint_split_shares_no_person_between_train_and_test(synthetic_dir):
+    dialogues = load_corpus(synthetic_dir).dialogues
+    split = person_disjoint_split(dialogues, seed=0)
+    assert split.index.equals(dialogues.index) and (split == "test").sum() >= 12
+
+    def people(role):
+        part = dialogues[split == role]
+        return set(part["client_id"].astype(str)) | set(part["counselor_id"].astype(str))
+
+    assert people("test") and people("train") and not people("test") & people("train")
+    assert (split == "excluded").sum() == len(dialogues) - (split != "excluded").sum()
+    assert (
+        person_disjoint_split(dialogues.sample(frac=1, random_state=1), seed=0)
+        .reindex(dialogues.index)
+        .equals(split)
+    )
+    with pytest.raises(ValueError):
+        person_disjoint_split(dialogues, test_fraction=0.0)
 
 
 def test_export_rejects_bad_arguments(hand_corpus, tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -45,7 +46,8 @@ def pipeline(tmp_path_factory, synthetic_dir):
             run(
                 "finetune", *data, "--base-model", str(root / "smoke"), "--task", task,
                 "--subset", subset, "--out", str(root / f"adapter-{task}"), "--max-steps", "2",
-                "--limit", limit,
+                "--limit", limit, "--logging-steps", "1",
+                *(["--global-batch", "4"] if task == "score" else []),
             )  # fmt: skip
         predictions = root / "predictions"
         run(
@@ -76,18 +78,31 @@ def test_smoke_model_is_built_locally_and_never_overwritten(pipeline, capsys):
 
 @pytest.mark.parametrize("task", ["generation", "score"])
 def test_finetune_writes_adapter_and_manifest_with_the_paper_recipe(pipeline, task):
+    limit = {"generation": 8, "score": 4}[task]
     out = pipeline / f"adapter-{task}"
     manifest = json.loads((out / "finetune_manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "complete" and manifest["training"]["steps"] == 2
     recipe = manifest["recipe"]
     assert (recipe["lora_rank"], recipe["lora_alpha"], recipe["lora_dropout"]) == (8, 16, 0.05)
     assert (recipe["learning_rate"], recipe["max_length"], recipe["epochs"]) == (1e-3, 4096, 1.0)
-    assert (recipe["per_device_batch_size"], recipe["gradient_accumulation_steps"]) == (1, 2)
-    assert recipe["quantize"] == "4bit" and manifest["effective"]["quantize"] == "none"  # CPU
-    export = json.loads((out / "data" / FILES["manifest"]).read_text(encoding="utf-8"))
+    effective = manifest["effective"]
+    if task == "generation":  # the defaults: the recipe's global batch 16 on one process
+        assert (recipe["per_device_batch_size"], recipe["global_batch_size"]) == (1, 16)
+        assert (effective["gradient_accumulation_steps"], effective["processes"]) == (16, 1)
+    else:  # --global-batch 4
+        assert (effective["gradient_accumulation_steps"], effective["global_batch_size"]) == (4, 4)
+    assert recipe["quantize"] == "4bit" and effective["quantize"] == "none"  # CPU
+    assert effective["dtype"] == "float32"  # CPU; CUDA: bfloat16 where supported, else float16
+    assert [point["step"] for point in manifest["training"]["loss_curve"]] == [1, 2]
+    data = manifest["data"]
+    assert data["examples"] + data["examples_dropped_target_too_long"] == int(limit)
+    assert not (out / "data").exists()  # no copy of the data in the adapter folder
+    export_dir = Path(manifest["data"]["export"])
+    assert export_dir.is_relative_to(pipeline / "cache")
+    export = json.loads((export_dir / FILES["manifest"]).read_text(encoding="utf-8"))
     train_file = FILES["train"] if task == "generation" else FILES["score_train"]
     assert manifest["data"]["train_sha256"] == export["files"][train_file]["sha256"]
-    assert manifest["versions"]["trl"] and manifest["versions"]["torch"].startswith("2.13")
+    assert manifest["versions"]["trl"] and manifest["versions"]["torch"]
     adapter = json.loads((out / "adapter_config.json").read_text(encoding="utf-8"))
     assert adapter["r"] == 8 and set(adapter["target_modules"]) >= {"q_proj", "down_proj"}
     assert (out / "adapter_model.safetensors").is_file()
@@ -104,7 +119,7 @@ def test_finetune_resumes_from_its_last_checkpoint(pipeline, synthetic_dir, caps
     out = pipeline / "adapter-resumed"
     argv = ["finetune", "--data", str(synthetic_dir), "--base-model", str(pipeline / "smoke"),
             "--task", "score", "--subset", "full", "--out", str(out), "--limit", "4",
-            "--save-steps", "1", "--quantize", "none"]  # fmt: skip
+            "--save-steps", "1", "--quantize", "none", "--global-batch", "2"]  # fmt: skip
     run(*argv, "--max-steps", "1")
     assert (out / "checkpoints" / "checkpoint-1").is_dir()
     capsys.readouterr()
@@ -121,7 +136,12 @@ def test_generate_records_model_settings_and_covered_contexts(pipeline, syntheti
     header, *records = lines(path)
     meta = header["meta"]
     assert meta["model"].endswith("smoke") and meta["adapter"]["subset"] == "high"
-    assert meta["decoding"] == {"max_new_tokens": 8, "min_new_tokens": 1, "strategy": "greedy"}
+    assert meta["decoding"] == {
+        "max_new_tokens": 8,
+        "min_new_tokens": 1,
+        "strategy": "greedy",
+        "max_length": 4096,
+    }
     assert meta["contexts"]["count"] == 5 and meta["contexts"]["limit"] == 5
     assert meta["versions"]["transformers"] and meta["device"] == "cpu"
     assert len(records) == 5 and len({r["id"] for r in records}) == 5
@@ -183,6 +203,56 @@ def test_a_model_that_is_not_available_offline_is_one_line(pipeline, synthetic_d
     assert main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert "hf download nobody/no-such-model" in err[-1]
+    assert not out.exists()  # the file is created only once the model has loaded
+    adapter = [*argv[:4], str(pipeline / "smoke"), "--adapter", "nobody/no-such-adapter", *argv[5:]]
+    assert main(adapter) == 1
+    assert "LoRA adapter 'nobody/no-such-adapter'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_examples_fit_max_length_by_the_real_tokenizer(pipeline):
+    """Training: every example fits --max-length in chat-template tokens with its target whole;
+    inference cuts a prompt by the same rule into max_length - max_new_tokens."""
+    from kokoro_analysis.finetune.generation import Decoding, prompt_fitter
+    from kokoro_analysis.finetune.models import load_tokenizer
+    from kokoro_analysis.finetune.prompts import chat_length
+    from kokoro_analysis.finetune.training import Recipe, prompt_completion, training_dataset
+
+    tokenizer = load_tokenizer(str(pipeline / "smoke"), padding_side="right")
+    manifest = json.loads(
+        (pipeline / "adapter-generation" / "finetune_manifest.json").read_text(encoding="utf-8")
+    )
+    export = Path(manifest["data"]["export"])
+    recipe = Recipe(subset="high", limit=8, max_length=300)
+    dataset, counts = training_dataset(export, recipe, tokenizer)
+    originals = [
+        prompt_completion(json.loads(line)["messages"])
+        for line in (export / FILES["train"]).read_text(encoding="utf-8").splitlines()
+    ]
+    targets = {o["completion"][0]["content"].strip() for o in originals}
+    assert counts["cut"] > 0 and counts["examples"] + counts["dropped_too_long"] == 8
+    assert dataset.column_names == ["input_ids", "completion_mask"]  # TRL takes it as it is
+    for example in dataset:
+        ids, mask = example["input_ids"], example["completion_mask"]
+        assert len(ids) == len(mask) <= 300 and ids[0] == tokenizer.bos_token_id
+        start = mask.index(1)
+        assert set(mask[start:]) == {1}
+        target = tokenizer.decode(ids[start:], skip_special_tokens=True).strip()
+        assert target in targets  # the target whole, and only the target
+        assert ids[-1] == tokenizer.convert_tokens_to_ids("<|eot_id|>")
+    # two worker processes give the same dataset in the same order; a repeat reads the cache
+    parallel, parallel_counts = training_dataset(export, recipe, tokenizer, workers=2)
+    assert parallel_counts == counts and parallel.to_list() == dataset.to_list()
+    again, _ = training_dataset(export, recipe, tokenizer)
+    assert {f["filename"] for f in again.cache_files} == {
+        f["filename"] for f in dataset.cache_files
+    }
+    decoding = Decoding(max_new_tokens=50, max_length=250)
+    fit = prompt_fitter(tokenizer, decoding)
+    longest = max(originals, key=lambda o: len(o["prompt"]))["prompt"]
+    fitted, cut = fit(longest)
+    assert cut and chat_length(tokenizer, fitted, generation_prompt=True) <= 200
+    assert fitted[-1] == longest[-1] and fitted[0] == longest[0]
 
 
 @pytest.mark.notebook
@@ -217,3 +287,76 @@ def test_out_of_memory_and_a_missing_gpu_are_one_line_errors(capsys):
             resolve_device("cuda")
         assert resolve_device("auto") == "cpu"
         assert "no CUDA GPU: running on the CPU" in capsys.readouterr().err
+
+
+def test_two_processes_with_the_same_global_batch_follow_the_same_loss_curve(
+    pipeline, synthetic_dir, tmp_path
+):
+    """DDP through ``accelerate launch`` (two CPU processes, gloo): each process trains on half of
+    every global batch of 4 (accumulation 2 instead of 4); the loss curve is one process's."""
+    import os
+    import subprocess
+    import sys
+
+    argv = ["finetune", "--data", str(synthetic_dir), "--base-model", str(pipeline / "smoke"),
+            "--subset", "high", "--limit", "12", "--max-steps", "3", "--global-batch", "4",
+            "--learning-rate", "0.05", "--lora-dropout", "0", "--logging-steps", "1",
+            "--device", "cpu", "--quantize", "none"]  # fmt: skip
+    run(*argv, "--out", str(tmp_path / "one"))
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
+              "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+              "--dynamo_backend", "no", "-m", "kokoro_analysis.cli"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run(
+        [*launch, *argv, "--out", str(tmp_path / "two")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("adapter written") == 1  # the main process reports
+    one, two = (
+        json.loads((tmp_path / name / "finetune_manifest.json").read_text(encoding="utf-8"))
+        for name in ("one", "two")
+    )
+    assert (one["effective"]["processes"], one["effective"]["gradient_accumulation_steps"]) == (
+        1,
+        4,
+    )
+    assert (two["effective"]["processes"], two["effective"]["gradient_accumulation_steps"]) == (
+        2,
+        2,
+    )
+    curve_one = [point["loss"] for point in one["training"]["loss_curve"]]
+    curve_two = [point["loss"] for point in two["training"]["loss_curve"]]
+    assert len(curve_one) == len(curve_two) == 3
+    assert curve_one[0] != pytest.approx(curve_one[-1], abs=1e-3)  # the curve moves
+    assert curve_two == pytest.approx(curve_one, abs=2e-3)
+
+
+def test_reproduce_models_runs_every_model_once_and_refuses_the_cpu_without_a_limit(
+    pipeline, synthetic_dir, tmp_path, monkeypatch, capsys
+):
+    from kokoro_analysis.finetune import released
+
+    smoke = str(pipeline / "smoke")
+    monkeypatch.setattr(
+        released,
+        "RELEASED",
+        (
+            released.ReleasedModel("smoke-gen", smoke, "generation"),
+            released.ReleasedModel("smoke-score", smoke, "score"),
+        ),
+    )
+    argv = ["reproduce-models", "--data", str(synthetic_dir), "--predictions-dir",
+            str(tmp_path), "--device", "cpu", "--quiet"]  # fmt: skip
+    assert main(argv) == 1
+    assert "give --limit N" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+    run(*argv, "--limit", "2")
+    out = capsys.readouterr().out
+    assert "smoke-gen: 2 written" in out and "smoke-score: 2 written" in out
+    assert read_predictions(tmp_path / "smoke-gen.jsonl").meta["contexts"]["count"] == 2
+    run(*argv, "--limit", "2")  # finished files are kept; no model is loaded
+    assert "0 written, 2 already there" in capsys.readouterr().out

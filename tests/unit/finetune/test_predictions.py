@@ -115,8 +115,39 @@ def test_score_prediction_by_hand(tmp_path):
     assert result.scores["spearman_total"] == pytest.approx(1.0)
     assert result.row() == pytest.approx(
         {"Model": "s", "ACC": 25.0, "ACC_soft": 75.0, "MAE": 1.0, "Spearman ρ": 1.0}
+        | {"Parsed %": 100.0, "ACC strict": 25.0, "ACC_soft strict": 75.0, "MAE strict": 1.0}
     )
-    assert format_row(result).splitlines()[-1] == "| s | 25.00 | 75.00 | 1.0000 | 1.000 |"
+    assert (
+        format_row(result).splitlines()[-1]
+        == "| s | 25.00 | 75.00 | 1.0000 | 1.000 | 100.0 | 25.00 | 75.00 | 1.0000 |"
+    )
+
+
+def test_strict_metrics_count_an_unparseable_answer_as_wrong(tmp_path):
+    gold = pd.DataFrame(
+        [[5] * 20, [3] * 20, [4] * 20, [1] * 20],
+        index=pd.Index([10, 20, 30, 40], name="dialogue_id"),
+        columns=list(schema.ITEM_KEYS),
+    )
+    sets = {"held_out": ScoreTestSet("held_out", "four sessions", gold)}
+    unparsed = {"items": None, "answer": "5", "error": "a list of 1 values, not 20"}
+    path = write_jsonl(
+        tmp_path / "s.jsonl",
+        [
+            {"id": 10, "items": [5] * 20},
+            {"id": 20, "items": [4] * 20},
+            {"id": 30, **unparsed},
+            {"id": 40, **unparsed},
+        ],
+    )
+    scores = evaluate_score_prediction(read_predictions(path), sets).scores
+    # parsed only: session 10 exact, session 20 off by 1
+    assert (scores["acc"], scores["acc_soft"], scores["mae"]) == pytest.approx((0.5, 1.0, 0.5))
+    # strict: sessions 30 and 40 wrong, with the largest error their true score allows (4, 4)
+    assert scores["parse_rate"] == pytest.approx(0.5)
+    assert scores["acc_strict"] == pytest.approx(0.25)
+    assert scores["acc_soft_strict"] == pytest.approx(0.5)
+    assert scores["mae_strict"] == pytest.approx((0 + 1 + 4 + 4) / 4)
 
 
 def test_upstream_item_key_is_accepted(tmp_path):

@@ -115,7 +115,9 @@ def test_unparseable_answers_are_counted_and_the_baseline_stands_beside(
     evaluation = evaluate(predictions, corpus)
     assert evaluation.scores["acc"] == 1.0 and evaluation.scores["n_sessions"] == 4
     assert evaluation.scores["n_unparsed"] == 1
-    assert "1 of 5 answers unparseable, scored on the other 4" in evaluation.test_set
+    assert "1 of 5 answers unparseable: ACC/MAE on the other 4" in evaluation.test_set
+    assert evaluation.scores["parse_rate"] == 0.8
+    assert evaluation.scores["acc_strict"] == pytest.approx(0.8)
 
     details = score_details(predictions, corpus)
     assert details.scored_sessions == 4 and list(details.unparsed) == [int(ids[4])]
@@ -172,3 +174,33 @@ def test_missing_extra_is_one_line_with_the_install_command(monkeypatch, tmp_pat
         and re.search(r"missing: [^)]*\btrl\b", err)
         and 'pip install -e ".[llm]"' in err
     )
+
+
+@pytest.mark.parametrize("written", [0, 2])
+def test_an_unfinished_file_is_an_incomplete_row_not_an_error(
+    synthetic_dir, tmp_path, capsys, written
+):
+    """A header-only file (the run failed before its first batch) or a run stopped early: evaluate
+    and notebook 04's folder evaluation show it as incomplete, with its coverage, unscored."""
+    from kokoro_analysis.finetune.predictions import ResponseTestSet
+    from kokoro_analysis.finetune.results import evaluate_folder, evaluations_frame, score_table
+
+    corpus = load_corpus(synthetic_dir)
+    ids = _held_out(corpus, limit=5)
+    gold = schema.item_matrix(corpus.dialogues.loc[ids])
+    path = tmp_path / "scores.jsonl"
+    with PredictionsWriter(path, _score_meta(ids, 5), must_match=()) as writer:
+        writer.begin()
+        for dialogue_id, row in zip(ids[:written], gold[:written]):
+            writer.write(answer_record(int(dialogue_id), json.dumps(row.tolist())))
+    assert main(["evaluate", "--data", str(synthetic_dir), "--predictions", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"incomplete: {written} of 5 sessions predicted, not scored" in out
+    assert "run the same command again" in out
+    test_set = ResponseTestSet.from_corpus(corpus, 3)
+    (evaluation,) = evaluate_folder(tmp_path, corpus, response_test_set=test_set)
+    assert evaluation.coverage == (written, 5) and not evaluation.complete
+    table = score_table(evaluations_frame([evaluation], "score"))
+    row = table.iloc[-1]
+    assert np.isnan(row["ACC"]) and np.isnan(row["Parsed %"])
+    assert f"INCOMPLETE: {written} of 5 predicted" in row["Source"]

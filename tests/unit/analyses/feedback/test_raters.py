@@ -91,7 +91,11 @@ def test_score_variance_components_reports_unidentifiable_data():
 def test_counselor_experience_orders_by_start_time_then_id():
     start = pd.to_datetime(["2021-01-03", "2021-01-01", "2021-01-01", "2021-01-02"])
     dialogues = _dialogues(
-        [10, 11, 9, 12], [1, 2, 3, 4], counselor_id=[1, 1, 1, 2], start_time=start
+        [10, 11, 9, 12],
+        [1, 2, 3, 4],
+        counselor_id=[1, 1, 1, 2],
+        client_id=[5, 6, 5, 6],
+        start_time=start,
     )
     assert raters.counselor_experience(dialogues).tolist() == [3, 2, 1, 1]
     bins = raters.experience_bins(dialogues, edges=(1, 2, 3))

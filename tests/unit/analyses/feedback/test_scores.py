@@ -319,6 +319,6 @@ def test_p_values_are_printed_without_scientific_notation():
 
     texts = [p_value_text(p) for p in (0.9912, 0.0004, 1e-40)]
     assert texts == ["0.991", "< 0.001", "< 0.001"]
-    frame = pd.DataFrame({"estimate": ["pooled (Spearman ρ)"], "p_value": [1.2e-5], "r": [0.1]})
-    shown = formatted(frame, raters.EXPERIENCE_CORRELATION)
+    frame = pd.DataFrame({"model": ["within counselor"], "p_value": [1.2e-5], "slope": [0.1]})
+    shown = formatted(frame, raters.EXPERIENCE_TEST)
     assert shown.loc[0, "p_value"] == "< 0.001"

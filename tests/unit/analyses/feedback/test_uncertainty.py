@@ -86,37 +86,88 @@ def test_feature_correlations_add_cluster_intervals_equal_to_separate_calls():
     assert row["r_within_rater"] == pytest.approx(
         ka_stats.within_cluster_correlation(features["client_chars"], score, raters_)
     )
+    assert table.attrs["n_bootstrap"] == 200
     caption = score_features.FEATURE_CORRELATIONS.caption(table)
-    assert "200 resamples of whole raters" in caption  # the headline interval is printed
-    assert published.headline(table).low == "ci_low_rater"
+    assert "200 resamples of sessions" in caption  # no two-way scheme here: the session interval
+    assert published.headline(table).low == "ci_low"
 
 
 def test_correlation_robustness_rows(corpus):
     features = score_features.session_features(corpus)
     clusters = scores.cluster_labels(corpus.dialogues)
-    table = score_features.correlation_robustness(features, clusters, n_bootstrap=30)
-    assert list(table["resampled"][:4]) == ["sessions", "raters", "counselors", "raters"]
-    assert list(table["estimate"][:4]) == ["pooled", "pooled", "pooled", "within rater"]
+    persons = scores.two_way_clusters(corpus.dialogues, persons=True)
+    table = score_features.correlation_robustness(
+        features, clusters, n_bootstrap=30, persons=persons
+    )
+    assert list(table["resampled"][:6]) == [
+        "sessions",
+        "raters and counselors",
+        "raters",
+        "counselors",
+        "persons (both roles)",
+        "raters and counselors",
+    ]
+    assert list(table["estimate"][:6]) == ["pooled"] * 5 + ["within rater"]
     pooled = table[table["estimate"] == "pooled"]
     assert pooled["r"].nunique() == len(score_features.REPORTED_FEATURES)
 
 
-def test_experience_correlation_within_row_uses_fixed_effects_df():
+def test_feature_correlations_headline_p_values_are_holm_adjusted(corpus):
+    features = score_features.session_features(corpus)
+    clusters = scores.cluster_labels(corpus.dialogues)
+    table = score_features.feature_correlations(features, n_bootstrap=40, clusters=clusters)
+    assert (table["p_adjusted"] >= table["p_two_way"]).all()
+    expected = ka_stats.adjust_p_values(table["p_two_way"], "holm")
+    assert table["p_adjusted"].to_numpy() == pytest.approx(expected, nan_ok=True)
+    reported = table.loc[list(score_features.REPORTED_FEATURES)]
+    assert reported[["bca_low", "bca_high"]].notna().all().all()
+    assert table.drop(index=reported.index)["bca_low"].isna().all()
+
+
+def test_correlation_sensitivity_rows(corpus):
+    features = score_features.session_features(corpus)
+    table = score_features.correlation_sensitivity(features, corpus.dialogues, n_bootstrap=30)
+    rows = table[table["feature"] == "client_chars"].set_index("variant")
+    assert list(rows.index) == list(score_features.SENSITIVITY_ROWS)
+    assert rows.loc["all sessions", "r"] == pytest.approx(
+        features[["client_chars", "score"]].corr("spearman").iloc[0, 1]
+    )
+    assert rows.loc["within rater (rank within rater)", ["ci_low"]].isna().all()
+    assert rows["headline"].sum() == 2
+
+
+def test_experience_test_clusters_the_standard_error():
     rng = np.random.default_rng(3)
     counselors = np.repeat(np.arange(10), 6)
     start = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.permutation(60), unit="D")
     dialogues = _dialogues(
-        np.arange(60), rng.normal(60, 10, 60).round(), counselor_id=counselors, start_time=start
+        np.arange(60), rng.normal(60, 10, 60).round(), counselor_id=counselors,
+        client_id=rng.integers(0, 8, 60), start_time=start,
+    )  # fmt: skip
+    table = raters.experience_test(dialogues)
+    first = table.iloc[0]
+    assert first["headline"] and not table["headline"].iloc[1:].any()
+    fit = ka_stats.fixed_effects_slope(
+        raters.counselor_experience(dialogues), dialogues["score"], [counselors], [counselors]
     )
-    table = raters.experience_correlation(dialogues, n_bootstrap=50)
-    within = table.loc["within counselor (fixed effects, Pearson r)"]
-    fit = ka_stats.within_cluster_regression(
+    assert first["slope"] == pytest.approx(fit["slope"]) and first["df"] == 9
+    plain = ka_stats.within_cluster_regression(
         raters.counselor_experience(dialogues), dialogues["score"], counselors
     )
-    assert within["df"] == 60 - 10 - 1
-    assert within["p_value"] == pytest.approx(fit["p_value"])
-    assert within["r"] == pytest.approx(fit["r_partial"])
-    assert {"ci_low_counselor", "ci_high_counselor"} <= set(table.columns)
+    assert first["slope"] == pytest.approx(plain["slope"])
+
+
+def test_rater_influence_and_cluster_sizes(corpus):
+    dialogues = corpus.dialogues
+    features = score_features.session_features(corpus)
+    table = raters.rater_influence(dialogues, features, top=2)
+    assert table.index[0] == "(all raters)" and len(table) == 3
+    rater = table.index[1]
+    kept = dialogues["client_id"].astype(str) != rater
+    alone = features.loc[kept, ["client_chars", "score"]].dropna().corr("spearman").iloc[0, 1]
+    assert table.loc[rater, "r_without"] == pytest.approx(alone)
+    sizes = raters.cluster_sizes(dialogues)
+    assert sizes.loc["sessions per rater", "n"] == dialogues["client_id"].nunique()
 
 
 def test_icc_table_and_plain_sum_comparison(corpus):
@@ -145,9 +196,10 @@ def test_alpha_table_ordinal_alpha_and_cluster_columns(corpus):
     )
     off = np.corrcoef(items, rowvar=False)[np.triu_indices(20, 1)]
     assert table.loc["all", "mean_inter_item_r"] == pytest.approx(off.mean())
-    assert {"ci_low_rater", "ci_high_counselor"} <= set(table.columns)
+    assert {"ci_low_two_way", "ci_low_rater", "ci_high_counselor"} <= set(table.columns)
     caption = scores.ALPHA.caption(table)
-    assert "40 resamples of whole raters" in caption and "polychoric" not in caption
+    assert "over 40 resamples of raters and, independently, counselors" in caption
+    assert "polychoric" not in caption
 
 
 def test_retention_comparison_has_every_correlation_type(corpus):
@@ -171,21 +223,25 @@ def test_score_means_cover_subsets_tiers_and_topics(corpus):
     assert list(tiers["group"]) == ["low", "middle", "high"] and tiers["n"].sum() == len(dialogues)
 
 
-def test_phase_correlations_one_row_per_phase_and_feature(corpus):
-    table = score_features.phase_correlations(
-        score_features.phase_features(corpus),
-        corpus.dialogues,
-        scores.cluster_labels(corpus.dialogues),
-        n_bootstrap=20,
+def test_phase_correlations_and_trend_share_their_resamples(corpus):
+    resamples = score_features.phase_resamples(
+        score_features.phase_features(corpus), corpus.dialogues, n_bootstrap=20
     )
+    table = score_features.phase_correlations(resamples)
     assert len(table) == 3 * len(score_features.PHASE_FEATURES)
     assert list(pd.unique(table["phase"])) == list(score_features.PHASES)
-    assert {"ci_low_rater", "ci_low_counselor"} <= set(table.columns)
+    assert (table["p_adjusted"] >= table["p_boot"]).all()
+    trend = score_features.phase_trend(resamples).set_index("feature")
+    rows = table.set_index(["phase", "feature"])
+    for feature in trend.index:
+        assert trend.loc[feature, "difference"] == pytest.approx(
+            rows.loc[("late", feature), "r"] - rows.loc[("early", feature), "r"]
+        )
 
 
 def test_item_statistics_cluster_interval_of_the_mean(corpus):
     dialogues = corpus.dialogues
-    clusters = {"rater": dialogues["client_id"]}
+    clusters = scores.cluster_labels(dialogues)
     table = scores.item_statistics(dialogues, clusters=clusters, n_bootstrap=200, seed=4)
     weights = ka_stats.cluster_bootstrap_counts(dialogues["client_id"], 200, 4).astype(float)
     first = dialogues[schema.ITEM_KEYS[0]].to_numpy(dtype=float)
@@ -193,6 +249,6 @@ def test_item_statistics_cluster_interval_of_the_mean(corpus):
     low, high = ka_stats.percentile_interval(means)
     row = table.loc[schema.ITEM_KEYS[0]]
     assert (row["ci_low_rater"], row["ci_high_rater"]) == pytest.approx((low, high))
-    assert "200 resamples of whole raters" in scores.ITEM_STATISTICS.caption(table)
+    assert "200 resamples of raters and, independently" in scores.ITEM_STATISTICS.caption(table)
     unclustered = scores.item_statistics(dialogues, n_bootstrap=200)
     assert "Student-t" in scores.ITEM_STATISTICS.caption(unclustered)
