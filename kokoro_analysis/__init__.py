@@ -11,9 +11,29 @@ Terms used throughout the package:
 
 __version__ = "0.1.0"
 
-from kokoro_analysis.corpus.loading import Corpus, load_corpus, merge_turns
-from kokoro_analysis.corpus.validation import DataNotFoundError, KokoroDataError, ValidationReport
-from kokoro_analysis.text.mecab import Tokens, tokenize_corpus
+_EXPORTS = {
+    "Corpus": "kokoro_analysis.corpus.loading",
+    "load_corpus": "kokoro_analysis.corpus.loading",
+    "merge_turns": "kokoro_analysis.corpus.loading",
+    "DataNotFoundError": "kokoro_analysis.corpus.validation",
+    "KokoroDataError": "kokoro_analysis.corpus.validation",
+    "ValidationReport": "kokoro_analysis.corpus.validation",
+    "Tokens": "kokoro_analysis.text.mecab",
+    "tokenize_corpus": "kokoro_analysis.text.mecab",
+}
+"""The public names, imported on first use (PEP 562), so that ``kokoro-analysis --version`` and
+``--help`` do not import pandas."""
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'kokoro_analysis' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Corpus",

@@ -8,33 +8,21 @@ status 1 (2 for wrong usage), never a Python traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from kokoro_analysis import __version__
-from kokoro_analysis.corpus import translations
-from kokoro_analysis.corpus.loading import load_corpus
-from kokoro_analysis.corpus.validation import KokoroDataError
-from kokoro_analysis.finetune.data import FILES, LICENCE_NOTE, export_sft
-from kokoro_analysis.finetune.export_folder import holds_export
-from kokoro_analysis.finetune.predictions import (
-    Evaluation,
-    check_export,
-    evaluate,
-    read_predictions,
-    score_details,
-    tokenizer_label,
-)
-from kokoro_analysis.finetune.results import GENERATION_FLOAT_FORMAT, SCORE_FLOAT_FORMAT
-from kokoro_analysis.paths import usable_cache_dir
-from kokoro_analysis.publish.reproduction import gather_report
-from kokoro_analysis.publish.tables import format_frame, to_markdown
-from kokoro_analysis.text.mecab import tokenize_corpus
-from kokoro_analysis.workers import WorkerDiedError
+from kokoro_analysis.paths import PROJECT_ROOT, OutputDirs
+
+if TYPE_CHECKING:
+    from kokoro_analysis.finetune.predictions import Evaluation
+
+# Only the standard library and the package's version above: ``--version`` and ``--help`` import nothing
+# heavy (pandas, pyarrow, scipy); each command imports what it uses.
 
 
 def _add_data_option(parser: argparse.ArgumentParser) -> None:
@@ -66,9 +54,28 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _steps_or_all(text: str) -> int:
+    """A number of steps, or -1 for all of them."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value != -1 and value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more (or -1: all), not {value}")
+    return value
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate every record; print a summary; exit 1 when anything is wrong (with --lenient: only
     when no session is valid)."""
+    from kokoro_analysis.corpus.loading import load_corpus
 
     corpus = load_corpus(args.path or args.data, strict=False, cache=False)
     report = corpus.report
@@ -96,35 +103,45 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_tokenize(args: argparse.Namespace) -> int:
     """Warm the token cache for the data."""
+    from kokoro_analysis.corpus.loading import load_corpus
+    from kokoro_analysis.text.mecab import warm_token_cache
 
     corpus = load_corpus(args.data, strict=not args.lenient)
     started = time.perf_counter()
-    folder = usable_cache_dir("tokens")
-    cached = set(folder.glob("*.parquet")) if folder else set()
-    tokens = tokenize_corpus(corpus, workers=args.workers, progress=not args.quiet)
-    how = (
-        "tokenized"
-        if folder is None or set(folder.glob("*.parquet")) - cached
-        else "read from the cache"
-    )
+    warmed = warm_token_cache(corpus, workers=args.workers, progress=not args.quiet)
+    if warmed.folder is None or warmed.tokenized == warmed.parts:
+        how = "tokenized"
+    elif warmed.tokenized:
+        how = f"tokenized ({warmed.tokenized:,} of {warmed.parts:,} parts; the others read from the cache)"
+    else:
+        how = "read from the cache"
     print(
-        f"{len(tokens):,} tokens for {len(corpus.utterances):,} utterances {how} in "
-        f"{time.perf_counter() - started:.1f} s; cache: {folder or 'none (folder not usable)'}"
+        f"{warmed.tokens:,} tokens for {len(corpus.utterances):,} utterances {how} in "
+        f"{time.perf_counter() - started:.1f} s; cache: {warmed.folder or 'none (folder not usable)'}"
     )
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Gather the notebooks' reproduction logs into reports/reproduction.{md,html}; exit 1 if a number
-    expected to match differs, 2 if no notebook wrote a part, else 0."""
-    report = gather_report(args.output_dir)
+    expected to match differs, 2 if no notebook wrote a part (then nothing is written), else 0."""
+    from kokoro_analysis.publish.reproduction import gather_report
+
+    root = Path(args.output_dir).expanduser() if args.output_dir else PROJECT_ROOT
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"--output-dir {root} is not a folder")
+    parts = OutputDirs(root).reports / "parts"
+    if not any(parts.glob("*.json")):
+        print(
+            f"no report parts in {parts}: run the notebooks first (nothing written)",
+            file=sys.stderr,
+        )
+        return 2
+    report = gather_report(root)
     print(f"reproduction report: {report.summary}")
     print(f"  {report.markdown_path}\n  {report.html_path}")
     if report.parameters_line:
         print(f"{report.parameters_line} (the paper's numbers assume the defaults)")
-    if not report.parts:
-        print("no report parts found: run the notebooks first", file=sys.stderr)
-        return 2
     if not report.ok:
         print(
             f"{len(report.failed)} reproduced number(s) differ from the reported value:",
@@ -141,6 +158,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_export_sft(args: argparse.Namespace) -> int:
     """Write the fine-tuning / test / score-prediction files; print the counts and the licence note."""
+    from kokoro_analysis.corpus import translations
+    from kokoro_analysis.corpus.loading import load_corpus
+    from kokoro_analysis.finetune.data import FILES, LICENCE_NOTE, export_sft
+
     corpus = load_corpus(args.data, strict=not args.lenient)
     layout = args.layout
     translated = None
@@ -193,6 +214,11 @@ def cmd_export_sft(args: argparse.Namespace) -> int:
 def format_row(evaluation: Evaluation) -> str:
     """The Markdown header and row, with the precision of the result tables
     (:data:`GENERATION_FLOAT_FORMAT`, :data:`SCORE_FLOAT_FORMAT`; an undefined value is blank)."""
+    import pandas as pd
+
+    from kokoro_analysis.finetune.results import GENERATION_FLOAT_FORMAT, SCORE_FLOAT_FORMAT
+    from kokoro_analysis.publish.tables import format_frame, to_markdown
+
     float_format = (
         GENERATION_FLOAT_FORMAT if evaluation.kind == "generation" else SCORE_FLOAT_FORMAT
     )
@@ -203,6 +229,15 @@ def format_row(evaluation: Evaluation) -> str:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Score a predictions file: print what was scored and the table row."""
+    from kokoro_analysis.corpus.loading import load_corpus
+    from kokoro_analysis.finetune.export_folder import holds_export
+    from kokoro_analysis.finetune.predictions import (
+        check_export,
+        evaluate,
+        read_predictions,
+        tokenizer_label,
+    )
+
     path = Path(args.predictions)
     predictions = read_predictions(path)  # check the file before loading the corpus
     corpus = load_corpus(args.data, strict=not args.lenient)
@@ -239,6 +274,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"scored exactly the {covered['count']:,} contexts the file covers ({sample})")
     print(format_row(evaluation))
     if predictions.kind == "score":
+        _print_undefined_rho(evaluation, predictions)
         _print_score_details(predictions, corpus, seed or 0)
     return 0
 
@@ -247,6 +283,9 @@ def cmd_translations(args: argparse.Namespace) -> int:
     """Align the official translations with the corpus; print the coverage, every mismatch and the
     release README check. Exit 1 on a misalignment (a mismatch, or a file without an original);
     with ``--lenient`` mismatched sessions are skipped and counted instead."""
+    from kokoro_analysis.corpus import translations
+    from kokoro_analysis.corpus.loading import load_corpus
+
     corpus = load_corpus(args.data)
     result = translations.load_translations(corpus, args.lang, args.path, strict=False, cache=False)
     coverage = result.coverage
@@ -255,15 +294,45 @@ def cmd_translations(args: argparse.Namespace) -> int:
         print(f"  {problem}")
     if len(coverage.problems) > args.show:
         print(f"  ... {len(coverage.problems) - args.show} more (use --show N)")
-    check = translations.release_statistics_check(result.source.root, corpus)
-    print(translations.release_check_summary(check, result.source.readme))
+    try:
+        check = translations.release_statistics_check(result.source.root, corpus)
+        print(translations.release_check_summary(check, result.source.readme))
+    except ValueError as error:  # the README is only compared, never needed
+        print(f"release README check skipped: {error}")
     print(translations.LICENCE_NOTE)
     misaligned = bool(coverage.unmatched_ids) or (bool(coverage.problems) and not args.lenient)
     return 1 if misaligned else 0
 
 
+def _print_undefined_rho(evaluation: Evaluation, predictions) -> None:
+    """Say why Spearman ρ is blank (it is undefined when either side's item sums are constant)."""
+    import pandas as pd
+
+    if not pd.isna(evaluation.scores["spearman_total"]):
+        return
+    sums = {sum(items) for items in predictions.values.values()}
+    why = (
+        f"every scored session has the same predicted item sum ({sums.pop()})"
+        if len(sums) == 1
+        else "the true item sums are all equal, or fewer than 2 sessions were scored"
+    )
+    print(f"Spearman ρ is blank: undefined, as {why}")
+
+
+SCORE_DETAIL_FORMAT = {
+    name: "{:.4f}" if name.endswith("mae") else "{:.2f}"
+    for name in ("acc", "acc_soft", "mae", *(f"baseline_{k}" for k in ("acc", "acc_soft", "mae")))
+}
+"""Precision of the per-item and pooled tables: as the result row (MAE 4 dp, shares 2 dp)."""
+
+
 def _print_score_details(predictions, corpus, seed: int) -> None:
     """Unparseable answers, per-item metrics beside the most-common-value baseline, confusion matrices."""
+    import pandas as pd
+
+    from kokoro_analysis.finetune.predictions import score_details
+    from kokoro_analysis.publish.tables import format_frame, to_markdown
+
     for key, reason in list(predictions.unparsed.items())[:5]:
         print(f"unparseable answer, session {key}: {reason}")
     if len(predictions.unparsed) > 5:
@@ -274,11 +343,13 @@ def _print_score_details(predictions, corpus, seed: int) -> None:
     print(f"\nbaseline: {details.baseline_definition}; {details.scored_sessions:,} sessions scored")
     pooled = pd.DataFrame(details.pooled).T
     pooled[["acc", "acc_soft"]] *= 100
-    print(to_markdown(*format_frame(pooled.rename_axis("pooled"), "{:.2f}")).rstrip("\n"))
+    print(
+        to_markdown(*format_frame(pooled.rename_axis("pooled"), SCORE_DETAIL_FORMAT)).rstrip("\n")
+    )
     per_item = details.per_item.copy()
     percent = ["acc", "acc_soft", "baseline_acc", "baseline_acc_soft"]
     per_item[percent] *= 100
-    print(to_markdown(*format_frame(per_item, "{:.2f}")).rstrip("\n"))
+    print(to_markdown(*format_frame(per_item, SCORE_DETAIL_FORMAT)).rstrip("\n"))
     print("\nconfusion matrices (rows: true score 0-5, columns: predicted 0-5)")
     for number, matrix in details.confusion.items():
         rows = " | ".join(" ".join(f"{v}" for v in row) for row in matrix.to_numpy().tolist())
@@ -323,6 +394,7 @@ def _model_run_arguments(args: argparse.Namespace) -> dict:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Generate the next counselor turn for the test contexts into a predictions file."""
+    from kokoro_analysis.corpus.loading import load_corpus
     from kokoro_analysis.finetune.generation import generate_predictions
 
     corpus = load_corpus(args.data)
@@ -334,6 +406,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_predict_scores(args: argparse.Namespace) -> int:
     """Predict the 20 item scores of held-out sessions into a predictions file."""
+    from kokoro_analysis.corpus.loading import load_corpus
+    from kokoro_analysis.finetune.predictions import read_predictions
     from kokoro_analysis.finetune.score_prediction import predict_scores
 
     corpus = load_corpus(args.data)
@@ -349,6 +423,7 @@ def cmd_predict_scores(args: argparse.Namespace) -> int:
 
 def cmd_reproduce_models(args: argparse.Namespace) -> int:
     """The released models' predictions files (resumable), for notebook 04's tables."""
+    from kokoro_analysis.corpus.loading import load_corpus
     from kokoro_analysis.finetune.released import reproduce_models
 
     corpus = load_corpus(args.data)
@@ -371,6 +446,8 @@ def cmd_reproduce_models(args: argparse.Namespace) -> int:
 
 def cmd_finetune(args: argparse.Namespace) -> int:
     """LoRA fine-tuning with TRL on a subset's export-sft data."""
+    from kokoro_analysis.corpus.loading import load_corpus
+    from kokoro_analysis.finetune.data import LICENCE_NOTE
     from kokoro_analysis.finetune.training import Recipe, finetune
 
     recipe = Recipe(
@@ -440,22 +517,24 @@ def _add_model_run_options(
     parser.add_argument(
         "--out", required=True, metavar="FILE", help="predictions file (JSON lines)"
     )
-    parser.add_argument("--limit", type=int, default=None, help="seeded sample of N (default: all)")
+    parser.add_argument(
+        "--limit", type=_positive_int, default=None, help="seeded sample of N (default: all)"
+    )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=_non_negative_int,
         default=0,
         help="seed of the sample and the held-out split (default: %(default)s)",
     )
     parser.add_argument(
         "--batch-size",
-        type=int,
+        type=_positive_int,
         default=batch_size,
         help="prompts per batch (default: %(default)s)",
     )
     parser.add_argument(
         "--max-new-tokens",
-        type=int,
+        type=_positive_int,
         default=max_new_tokens,
         help="longest answer in tokens (default: %(default)s)",
     )
@@ -587,7 +666,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_option(tokenize)
     tokenize.add_argument(
-        "--workers", type=int, default=None, help="MeCab processes (default: all cores)"
+        "--workers", type=_positive_int, default=None, help="MeCab processes (default: all cores)"
     )
     tokenize.add_argument(
         "--quiet", action="store_true", help="no progress bar (the summary line is still printed)"
@@ -623,12 +702,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--test-samples",
-        type=int,
+        type=_positive_int,
         default=None,
         help="seeded sample of test contexts (default: all)",
     )
     export.add_argument(
-        "--seed", type=int, default=0, help="seed of the test-context sample (default: 0)"
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of the test-context sample (default: 0)",
     )
     export.add_argument(
         "--layout",
@@ -664,13 +746,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--test-samples",
-        type=int,
+        type=_positive_int,
         default=None,
         help="the seeded sample of test contexts the file answers (as in export-sft)",
     )
     evaluate.add_argument(
         "--seed",
-        type=int,
+        type=_non_negative_int,
         default=None,
         help="seed of that sample (as in export-sft; default: the export's, else 0)",
     )
@@ -713,7 +795,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     smoke.add_argument("--out", required=True, metavar="DIR", help="new folder")
     smoke.add_argument(
-        "--seed", type=int, default=0, help="seed of the random weights (default: %(default)s)"
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of the random weights (default: %(default)s)",
     )
     smoke.set_defaults(handler=cmd_smoke_model)
 
@@ -742,7 +827,7 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.add_argument("--out", required=True, metavar="DIR", help="adapter folder")
     finetune.add_argument(
         "--max-steps",
-        type=int,
+        type=_steps_or_all,
         default=-1,
         help="stop after N optimizer steps (default: %(default)s, the whole --epochs)",
     )
@@ -754,20 +839,26 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: %(default)s)",
     )
     finetune.add_argument(
-        "--limit", type=int, default=None, help="seeded sample of N examples (default: all)"
+        "--limit",
+        type=_positive_int,
+        default=None,
+        help="seeded sample of N examples (default: all)",
     )
     finetune.add_argument(
-        "--seed", type=int, default=0, help="seed of the sample and training (default: %(default)s)"
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of the sample and training (default: %(default)s)",
     )
     finetune.add_argument(
         "--save-steps",
-        type=int,
+        type=_positive_int,
         default=500,
         help="checkpoint every N optimizer steps (default: %(default)s)",
     )
     finetune.add_argument(
         "--logging-steps",
-        type=int,
+        type=_positive_int,
         default=10,
         help="record the loss every N optimizer steps (default: %(default)s)",
     )
@@ -803,12 +894,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reproduce.add_argument(
         "--limit",
-        type=int,
+        type=_positive_int,
         default=None,
         help="seeded sample of N contexts / sessions per model; required on the CPU (default: all)",
     )
     reproduce.add_argument(
-        "--seed", type=int, default=0, help="seed of the sample (default: %(default)s)"
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of the sample (default: %(default)s)",
     )
     reproduce.add_argument(
         "--batch-size",
@@ -822,18 +916,105 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; its status. Standard output closed early (``| head``) ends quietly with
+    status 141, as a shell reports SIGPIPE; standard output full (``> /dev/full``) in one line."""
+    stdout = sys.stdout
+    sys.stdout = _GuardedOutput(stdout)
+    try:
+        status = _run(argv)
+        sys.stdout.flush()
+        return status
+    except _OutputError as error:
+        _detach_stdout(stdout)
+        if isinstance(error.cause, BrokenPipeError):
+            return 141
+        print(
+            f"kokoro-analysis: cannot write to standard output: {_os_error_text(error.cause)}",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        sys.stdout = stdout
+
+
+class _OutputError(Exception):
+    """Writing to standard output failed (kept apart from errors writing the user's files)."""
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class _GuardedOutput:
+    """Standard output whose failures raise :class:`_OutputError`."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as error:
+            raise _OutputError(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as error:
+            raise _OutputError(error) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)  # --version and --help end here, before any heavy import
+    from kokoro_analysis.corpus.validation import DataNotFoundError, KokoroDataError
+    from kokoro_analysis.workers import WorkerDiedError
+
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
+    except DataNotFoundError as error:
+        origin = _data_origin(args) if str(error).startswith("KokoroChat data") else ""
+        print(f"kokoro-analysis {args.command}: {origin}{error}", file=sys.stderr)
+        return 1
     except KokoroDataError as error:
         print(f"kokoro-analysis: {error}", file=sys.stderr)
         return 1
-    except (ValueError, FileNotFoundError, WorkerDiedError) as error:
+    except (ValueError, WorkerDiedError) as error:
         print(f"kokoro-analysis {args.command}: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a missing file, permission, full disk, read-only or name too long
+        print(f"kokoro-analysis {args.command}: {_os_error_text(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _data_origin(args: argparse.Namespace) -> str:
+    """Which option gave the data location, as a prefix for a not-found message ("" for none)."""
+    if getattr(args, "path", None) and args.command == "validate":
+        return ""
+    return f"--data {args.data}: " if getattr(args, "data", None) else ""
+
+
+def _os_error_text(error: OSError) -> str:
+    """``path: reason`` for an error of the operating system, else the message as raised."""
+    if error.errno is None or not error.strerror:
+        return str(error)
+    paths = [str(p) for p in (error.filename, error.filename2) if p is not None]
+    return f"{' -> '.join(paths)}: {error.strerror}" if paths else error.strerror
+
+
+def _detach_stdout(stdout) -> None:
+    """Point standard output at /dev/null, so nothing fails again when Python flushes it at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

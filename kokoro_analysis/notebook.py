@@ -184,9 +184,13 @@ def start(
     ``lenient`` skips sessions with problems (counted and printed) instead of stopping with an error.
     """
     if subset not in schema.SUBSETS:
-        raise ValueError(f"subset must be one of {', '.join(schema.SUBSETS)}, not {subset!r}")
+        raise ValueError(
+            f"parameter subset must be one of {', '.join(schema.SUBSETS)}, not {subset!r}"
+        )
     if lang not in schema.LANGS:
-        raise ValueError(f"lang must be 'en' or 'ja', not {lang!r}")
+        raise ValueError(f"parameter lang must be 'en' or 'ja', not {lang!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"parameter seed must be an integer, 0 or more, not {seed!r}")
     full = load_corpus(data_dir, strict=not lenient)
     corpus = full if subset == "all" else full.subset(subset)
     if topic:

@@ -42,6 +42,21 @@ def output_dirs(output_dir: str | os.PathLike | None = None) -> OutputDirs:
     return OutputDirs(root).create()
 
 
+def write_atomically(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` whole or not at all: into a hidden
+    temporary file beside it, then renamed over it, so a kill or a full disk never leaves a
+    half-written file (the temporary file is removed on failure)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name[:64]}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def cache_dir() -> Path:
     """The package's cache folder: ``$KOKORO_ANALYSIS_CACHE``, else ``$XDG_CACHE_HOME/kokoro-analysis``
     (``~/.cache/kokoro-analysis``). Never inside the data folder. Not created here: see

@@ -28,6 +28,17 @@ def available_cores() -> int:
     return min(cores, int(limit))
 
 
+def process_running(pid: int) -> bool:
+    """Whether a process with id ``pid`` runs (e.g. the writer named in a temporary file's name)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # runs, as another user
+        return True
+    return True
+
+
 class WorkerDiedError(RuntimeError):
     """A worker process died (killed, out of memory, a crash in native code): the run fails."""
 

@@ -1,77 +1,71 @@
 #!/usr/bin/env python
-"""Benchmark loading and tokenizing the full corpus, side by side with the native ``mecab`` command.
+"""Paired benchmark of the project against its baselines, whole processes from start to exit.
 
-    python scripts/benchmark.py [--data PATH] [--workers N] [--json FILE] [--naive-sample N] [--run-all]
+    python scripts/benchmark.py [--data PATH] [--pairs N] [--json FILE] [--run-all]
+    python scripts/benchmark.py --table FILE.json [--readme README.md]
 
-Each measurement runs in a fresh Python process with its own empty cache folder, so "cold" means cold;
-loads are repeated (``--repeat``, default 3) and the median is reported, since single runs on a shared
-virtual machine vary by a factor of two.
-Native MeCab (Debian package ``mecab``) runs on one core over the same texts (one utterance per line)
-with the same unidic-lite dictionary and its default full output; the ratio is ours / native.
-Peak memory is the largest resident set of any process of the run (children included).
-``--run-all`` also times ``./run_all.sh`` end to end: once cold (filling a fresh cache), then warm.
+Each comparison runs the project (A) and its baseline (B) alternately, A B A B ..., ``--pairs`` times
+(default 4; with ``--before DIR`` a checkout of the code before a change runs third in each round), so that a machine whose load changes during the benchmark slows both sides alike; the
+result is the ratio A / B of each pair with its min, median and max. Every run is a fresh process; wall
+seconds are from start to exit, CPU seconds are user + system of the process and its children.
+
+* ``tokenize``: ``kokoro-analysis tokenize`` with an empty cache folder (the corpus load cache empty
+  too) against native ``mecab`` (Debian package ``mecab``) on one core over the same texts (one
+  utterance per line) with the same unidic-lite dictionary and its default full output. The *step* is
+  the tokenizing the command reports (after loading the corpus); native MeCab's step is its whole run.
+* ``--version``: ``kokoro-analysis --version`` against a bare interpreter (``python -c pass``).
+* ``warm token load``: ``kokoro-analysis tokenize`` again on the filled cache (project only).
+* ``--run-all``: ``./run_all.sh`` once cold (filling a fresh cache), then ``--pairs`` warm runs.
+
 ``--finetune-preprocessing SUBSET`` measures only ``finetune``'s data preparation for SUBSET (llm
 extra; the smoke model's tokenizer, nothing downloaded): the cached turn-layout export and the
-streamed, length-fitted dataset, cold and then warm (a resume), with the peak memory of it all.
+streamed, length-fitted dataset, cold and then warm (a resume), with the peak memory of it all
+(``--finetune-limit N``: a seeded sample of N examples beside the whole export).
+
+``--json`` writes everything, with the date, the machine and whether the translations and peer
+corpora were configured; ``--table`` turns such a file into the README's Markdown table (``--readme``
+replaces the block between the ``benchmark:start`` and ``benchmark:end`` markers in place).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
+import platform
+import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-TARGETS = {  # what the project promises (README), on 2 cores
-    "cold load (s)": 1.5,
-    "warm load (s)": 0.5,
-    "tokenize cold / native mecab": 1.0,
-    "warm token load (s)": 1.0,
-    "peak memory (GB)": 4.0,
-    "warm run_all.sh (s)": 60.0,
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {  # issue 24's goals, on 2 cores
+    "tokenize": 0.75,  # ratio to native mecab, whole process
+    "--version": 0.3,  # seconds
+    "warm run_all.sh": 40.0,  # seconds
 }
-
 FINETUNE_PEAK_GB = 4.0
 """The promise for ``finetune --subset full``'s data preparation (README)."""
 
-CHILD = r"""
-import json, sys, time
-started = time.perf_counter()
-from kokoro_analysis import load_corpus
-from kokoro_analysis.text.mecab import tokenize_corpus
-imported = time.perf_counter()
-step, data, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
-if step in ("cold_load", "warm_load"):
-    corpus = load_corpus(data, cache=(step == "warm_load"))
-    result = {"n": len(corpus.utterances)}
-else:
-    corpus = load_corpus(data)
-    loaded = time.perf_counter()
-    tokens = tokenize_corpus(corpus, workers=workers, progress=False)
-    imported = loaded
-    result = {"n": len(tokens)}
-result["seconds"] = time.perf_counter() - imported
-result["import_seconds"] = imported - started
-print(json.dumps(result))
+WRITE_TEXTS = r"""
+import sys
+from kokoro_analysis.corpus.loading import load_corpus
+texts = load_corpus(sys.argv[1], cache=False).utterances["text"].tolist()
+open(sys.argv[2], "w", encoding="utf-8").write("\n".join(texts) + "\n")
 """
 
-NAIVE = r"""
-import sys, time, unidic_lite, fugashi
-texts = open(sys.argv[1], encoding="utf-8").read().splitlines()
-tagger = fugashi.Tagger(f'-d "{unidic_lite.DICDIR}" -r /dev/null')
-started = time.perf_counter()
-n = 0
-for text in texts:
-    for word in tagger(text):
-        surface, lemma, pos = word.surface, word.feature.lemma, word.feature.pos1
-        n += 1
-print(time.perf_counter() - started, n)
+
+WARM_LOAD = r"""
+import sys
+from kokoro_analysis.corpus.loading import load_corpus
+from kokoro_analysis.text.mecab import tokenize_corpus
+print(len(tokenize_corpus(load_corpus(sys.argv[1]), progress=False)))
 """
 
 
@@ -125,88 +119,295 @@ def finetune_preprocessing(
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_child(step: str, data: str, workers: int, cache: Path) -> dict:
-    env = {**os.environ, "KOKORO_ANALYSIS_CACHE": str(cache)}
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, step, data, str(workers)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def timed(command: list[str], env: dict | None = None, stdin: Path | None = None) -> dict:
+    """Run ``command`` to its exit: wall and CPU seconds (user + system, children included), stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(stdin or os.devnull, "rb") as source:
+        started = time.perf_counter()
+        done = subprocess.run(
+            command,
+            env=env,
+            stdin=source,
+            stdout=subprocess.DEVNULL if stdin else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "stdout": done.stdout or ""}
 
 
-def median_seconds(step: str, data: str, workers: int, cache: Path, repeat: int) -> dict:
-    """Run ``step`` ``repeat`` times in fresh processes; the median seconds (and the last result)."""
-    runs = [run_child(step, data, workers, cache) for _ in range(repeat)]
-    seconds = sorted(run["seconds"] for run in runs)
-    return {**runs[-1], "seconds": seconds[len(seconds) // 2]}
+def spread(values: list[float]) -> dict:
+    return {
+        "min": min(values),
+        "median": statistics.median(values),
+        "max": max(values),
+        "runs": values,
+    }
 
 
-def native_mecab_seconds(texts_file: Path) -> float | None:
-    """Time the native mecab command over the file on one core (None when it is not installed)."""
-    if shutil.which("mecab") is None:
-        return None
+def paired(name: str, sides: dict, pairs: int) -> dict:
+    """Run the ``sides`` (name -> function returning wall, cpu and step; "project" first, then
+    "baseline", then any others) in turn, ``pairs`` rounds; every side's ratios to the baseline of
+    the same round."""
+    runs = {side: [] for side in sides}
+    for number in range(pairs):
+        for side, run in sides.items():
+            result = run()
+            runs[side].append(result)
+            print(
+                f"  {name} round {number + 1}/{pairs} {side}: {result['wall']:.2f} s wall, "
+                f"{result['cpu']:.2f} s CPU",
+                flush=True,
+            )
+    result = {}
+    for side, measured in runs.items():
+        result[side] = {
+            key: spread([run[key] for run in measured]) for key in ("wall", "cpu", "step")
+        }
+        if side == "baseline":
+            continue
+        prefix = "ratio" if side == "project" else f"{side} ratio"
+        for key in ("wall", "cpu", "step"):
+            ratios = [a[key] / b[key] for a, b in zip(measured, runs["baseline"], strict=True)]
+            result[f"{prefix} {key}"] = spread(ratios)
+    return result
+
+
+def kokoro_command() -> list[str]:
+    script = Path(sys.executable).parent / "kokoro-analysis"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kokoro_analysis.cli"]
+
+
+def tokenize_run(
+    data: str, scratch: Path, cache: Path | None = None, code: Path | None = None
+) -> dict:
+    """``kokoro-analysis tokenize`` in a fresh empty cache folder (or ``cache``); step from its summary.
+    ``code``: import the package from that checkout instead."""
+    folder = cache or Path(tempfile.mkdtemp(dir=scratch))
+    env = {**os.environ, "KOKORO_ANALYSIS_CACHE": str(folder)}
+    if code:
+        env["PYTHONPATH"] = os.pathsep.join([str(code), env.get("PYTHONPATH", "")])
+    result = timed([*kokoro_command(), "tokenize", "--quiet", "--data", data], env=env)
+    if cache is None:
+        shutil.rmtree(folder)
+    found = re.search(r"(\d[\d,]*) tokens .* in ([\d.]+) s", result["stdout"])
+    if not found:
+        raise SystemExit(f"unexpected tokenize output: {result['stdout']!r}")
+    return {**result, "step": float(found.group(2)), "tokens": int(found.group(1).replace(",", ""))}
+
+
+def native_mecab_run(texts: Path) -> dict:
     import unidic_lite
 
-    command = ["mecab", "-r", os.path.join(unidic_lite.DICDIR, "mecabrc"), "-d", unidic_lite.DICDIR]
+    dictionary = unidic_lite.DICDIR
+    command = ["mecab", "-r", os.path.join(dictionary, "mecabrc"), "-d", dictionary]
     if shutil.which("taskset"):
         command = ["taskset", "-c", "0", *command]
-    with open(texts_file, "rb") as source:
-        started = time.perf_counter()
-        subprocess.run(command, stdin=source, stdout=subprocess.DEVNULL, check=True)
-        return time.perf_counter() - started
+    result = timed(command, stdin=texts)
+    return {**result, "step": result["wall"]}
 
 
-def run_all_seconds(data: str, cache: Path, out: Path, jobs: int | None) -> dict[str, float]:
-    """``./run_all.sh`` on ``data`` twice with one cache folder: the first run warms the caches, the
-    second is the measured *warm* run (wall time, plus each notebook's seconds from its logs)."""
-    root = Path(__file__).resolve().parent.parent
+def with_step(result: dict) -> dict:
+    return {**result, "step": result["wall"]}
+
+
+def run_all(data: str, scratch: Path, pairs: int) -> dict:
+    """``./run_all.sh`` once cold with a fresh cache, then ``pairs`` warm runs (wall, CPU, notebooks)."""
     env = {
         **os.environ,
-        "KOKORO_ANALYSIS_CACHE": str(cache),
+        "KOKORO_ANALYSIS_CACHE": str(scratch / "run-cache"),
         "VIRTUAL_ENV": sys.prefix,
         "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
     }
-    command = [str(root / "run_all.sh"), "--data", data, "--output-dir", str(out)]
-    if jobs:
-        command += ["-j", str(jobs)]
-    results = {}
-    for label in ("cold", "warm"):
-        started = time.perf_counter()
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
-        results[f"{label} run_all.sh (s)"] = time.perf_counter() - started
-        if "failed notebook(s)" in done.stderr:
-            raise SystemExit(f"run_all.sh failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
-    for status in sorted((out / "logs").glob("*.status")):
-        results[f"  {status.stem} (s)"] = float(status.read_text().split()[1])
+    out = scratch / "run"
+    command = [str(ROOT / "run_all.sh"), "--data", data, "--output-dir", str(out)]
+    cold = timed(command, env=env)
+    print(f"  run_all.sh cold: {cold['wall']:.1f} s", flush=True)
+    warm, notebooks = [], {}
+    for number in range(pairs):
+        warm.append(timed(command, env=env))
+        print(f"  run_all.sh warm {number + 1}/{pairs}: {warm[-1]['wall']:.1f} s", flush=True)
+        for status in sorted((out / "logs").glob("*.status")):
+            notebooks.setdefault(status.stem, []).append(float(status.read_text().split()[1]))
+    return {
+        "cold": {"wall": cold["wall"], "cpu": cold["cpu"]},
+        "warm": {key: spread([run[key] for run in warm]) for key in ("wall", "cpu")},
+        "notebooks": {name: spread(seconds) for name, seconds in notebooks.items()},
+    }
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    if os.path.exists("/proc/cpuinfo"):
+        found = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+        cpu = found.group(1).strip() if found else cpu
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory (GB)": round(memory, 1),
+        "python": platform.python_version(),
+        "load average at start": load,
+    }
+
+
+def measure(args: argparse.Namespace) -> dict:
+    from kokoro_analysis.text.mecab import tokenizer_identity
+
+    results: dict = {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "tokenizer": tokenizer_identity(),
+        "translations configured": bool(os.environ.get("KOKOROCHAT_TRANSLATIONS")),
+        "peers configured": bool(os.environ.get("KOKORO_PEERS_DIR")),
+        "pairs": args.pairs,
+        "before": str(args.before) if args.before else None,
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        texts = scratch / "utterances.txt"
+        subprocess.run([sys.executable, "-c", WRITE_TEXTS, args.data, str(texts)], check=True)
+        if shutil.which("mecab") is None:
+            raise SystemExit(
+                "native mecab not found: install it (Debian/Ubuntu: apt-get install mecab)"
+            )
+        version = [*kokoro_command(), "--version"]
+        sides = {
+            "project": lambda: with_step(timed(version)),
+            "baseline": lambda: with_step(timed([sys.executable, "-c", "pass"])),
+        }
+        if args.before:
+            env = {**os.environ, "PYTHONPATH": str(args.before)}
+            sides["before"] = lambda: with_step(timed(version, env=env))
+        results["--version"] = paired("--version", sides, args.pairs)
+        save(results, args.json)
+        tokens = []
+
+        def project() -> dict:
+            result = tokenize_run(args.data, scratch)
+            tokens.append(result.pop("tokens"))
+            return result
+
+        sides = {"project": project, "baseline": lambda: native_mecab_run(texts)}
+        if args.before:
+            sides["before"] = lambda: tokenize_run(args.data, scratch, code=args.before)
+        results["tokenize"] = paired("tokenize", sides, args.pairs)
+        results["tokens"] = tokens[-1]
+        save(results, args.json)
+        env = {**os.environ, "KOKORO_ANALYSIS_CACHE": str(scratch / "warm-cache")}
+        load = [sys.executable, "-c", WARM_LOAD, args.data]
+        timed(load, env=env)  # fills the cache
+        results["warm token load"] = spread(
+            [timed(load, env=env)["wall"] for _ in range(args.pairs)]
+        )
+        save(results, args.json)
+        if args.run_all:
+            results["run_all.sh"] = run_all(args.data, scratch, args.pairs)
     return results
+
+
+def save(results: dict, path: Path | None) -> None:
+    """Write what is measured so far (a long benchmark interrupted still leaves its results)."""
+    if path:
+        path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
+
+def table(results: dict) -> str:
+    """The README's Markdown table of a ``--json`` file (of what it holds, if interrupted)."""
+    machine = results["machine"]
+    lines = [
+        f"Measured {results['date']} on {machine['cores']} cores ({machine['cpu']}, "
+        f"{machine['memory (GB)']} GB, Python {machine['python']}, load average "
+        f"{machine['load average at start']:.1f} at the start), {results['pairs']} round(s); "
+        f"translations {'configured' if results['translations configured'] else 'not configured'}, "
+        f"peer corpora {'configured' if results['peers configured'] else 'not configured'}. "
+        "Median (min–max) over the rounds; ratios per round.",
+        "",
+        "| measurement | ours | baseline | ratio ours / baseline | goal |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    tok, version = results.get("tokenize"), results.get("--version")
+    if tok:
+        lines += [
+            f"| `kokoro-analysis tokenize`, empty cache, whole process (s) vs native `mecab`, 1 core | "
+            f"{_median(tok['project']['wall'])} | {_median(tok['baseline']['wall'])} | "
+            f"**{_band(tok['ratio wall'])}** | ≤ {TARGETS['tokenize']} |",
+            f"| the same, CPU seconds (user + system) | {_median(tok['project']['cpu'])} | "
+            f"{_median(tok['baseline']['cpu'])} | {_band(tok['ratio cpu'])} | |",
+            f"| the tokenizing step alone (s; native: its whole run) | "
+            f"{_median(tok['project']['step'])} | {_median(tok['baseline']['step'])} | "
+            f"{_band(tok['ratio step'])} | |",
+        ]
+        if "before" in tok:
+            lines += [
+                f"| the same before the change, whole process (s) | {_median(tok['before']['wall'])} | "
+                f"{_median(tok['baseline']['wall'])} | {_band(tok['before ratio wall'])} | |",
+                f"| before the change, CPU seconds | {_median(tok['before']['cpu'])} | "
+                f"{_median(tok['baseline']['cpu'])} | {_band(tok['before ratio cpu'])} | |",
+            ]
+    if "warm token load" in results:
+        lines.append(
+            f"| warm token load, whole process (s; {results.get('tokens', 0):,} tokens) | "
+            f"{_median(results['warm token load'])} | | | |"
+        )
+    if version:
+        lines.append(
+            f"| `kokoro-analysis --version` (s) vs a bare interpreter | "
+            f"{_median(version['project']['wall'])} | {_median(version['baseline']['wall'])} | "
+            f"{_band(version['ratio wall'])} | ≤ {TARGETS['--version']} s |"
+        )
+        if "before" in version:
+            lines.append(
+                f"| `--version` before the change (s) | {_median(version['before']['wall'])} | "
+                f"{_median(version['baseline']['wall'])} | {_band(version['before ratio wall'])} | |"
+            )
+    run = results.get("run_all.sh")
+    if run:
+        notebooks = " / ".join(f"{s['median']:.0f}" for s in run["notebooks"].values())
+        lines += [
+            f"| `./run_all.sh` cold (fresh cache, tokenizing included) (s) | {run['cold']['wall']:.1f} | | | |",
+            f"| **warm `./run_all.sh`** (s) | **{_band(run['warm']['wall'])}** | | | "
+            f"≤ {TARGETS['warm run_all.sh']:g} s |",
+            f"| of which notebooks {' / '.join(n[:2] for n in run['notebooks'])} (s) | {notebooks} | | | |",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _median(values: dict) -> str:
+    return f"{values['median']:.2f}"
+
+
+def _band(values: dict) -> str:
+    return f"{values['median']:.2f} ({values['min']:.2f}–{values['max']:.2f})"
+
+
+def replace_block(readme: Path, text: str) -> None:
+    start, end = "<!-- benchmark:start -->\n", "<!-- benchmark:end -->"
+    content = readme.read_text(encoding="utf-8")
+    if start not in content or end not in content:
+        raise SystemExit(f"{readme}: no {start.strip()} ... {end} block")
+    head, rest = content.split(start, 1)
+    readme.write_text(head + start + text + end + rest.split(end, 1)[1], encoding="utf-8")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=os.environ.get("KOKOROCHAT_DATA"), help="KokoroChat data")
+    parser.add_argument("--pairs", type=int, default=4, help="A/B pairs per comparison (default 4)")
+    parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument(
-        "--workers", type=int, default=None, help="tokenizer processes (default: all cores)"
-    )
-    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
-    parser.add_argument(
-        "--repeat", type=int, default=3, help="runs per load measurement (median reported)"
+        "--run-all", action="store_true", help="also time ./run_all.sh, cold once then warm"
     )
     parser.add_argument(
-        "--naive-sample",
-        type=int,
-        default=60000,
-        help="utterances for the plain fugashi loop (extrapolated; 0 to skip)",
-    )
-    parser.add_argument(
-        "--run-all",
-        action="store_true",
-        help="also time ./run_all.sh on the data: a cold run, then the measured warm run (minutes)",
-    )
-    parser.add_argument(
-        "--jobs", type=int, default=None, help="run_all.sh -j (default: run_all.sh's, the cores)"
+        "--before",
+        type=Path,
+        default=None,
+        help="a checkout of the code before a change: measured in the same rounds (third side)",
     )
     parser.add_argument(
         "--finetune-preprocessing",
@@ -223,93 +424,36 @@ def main() -> int:
         help="with --finetune-preprocessing: tokenize a seeded sample of N examples (the export "
         "stays whole) and report the rate (default: all)",
     )
+    parser.add_argument("--table", type=Path, default=None, help="print the table of this JSON")
+    parser.add_argument(
+        "--readme", type=Path, default=None, help="with --table: replace the README's block"
+    )
     args = parser.parse_args()
+    if args.table:
+        text = table(json.loads(args.table.read_text()))
+        if args.readme:
+            replace_block(args.readme, text)
+        print(text)
+        return 0
     if not args.data:
         parser.error("give --data or set KOKOROCHAT_DATA")
+    if args.pairs < 1:
+        parser.error("--pairs must be 1 or more")
     if args.finetune_preprocessing:
         with tempfile.TemporaryDirectory() as scratch:
             results = finetune_preprocessing(
                 args.data, args.finetune_preprocessing, Path(scratch), args.finetune_limit
             )
-        report(results)
-        if args.json:
-            args.json.write_text(json.dumps(results, indent=2) + "\n")
+        for name, value in results.items():
+            shown = f"{value:,}" if isinstance(value, int) else f"{value:.2f}"
+            print(f"{name:64} {shown:>10}")
+        save(results, args.json)
         peak = results[f"finetune {args.finetune_preprocessing}: peak memory (GB)"]
         return 0 if peak <= FINETUNE_PEAK_GB else 1
-    from kokoro_analysis import load_corpus
-    from kokoro_analysis.text.mecab import tokenizer_identity
-    from kokoro_analysis.workers import available_cores
-
-    workers = args.workers or available_cores()
-    results: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        scratch = Path(scratch)
-        cache = scratch / "cache"
-        print(
-            f"cores: {available_cores()}, tokenizer workers: {workers}; tokenizer: {tokenizer_identity()}"
-        )
-        cold = median_seconds("cold_load", args.data, workers, cache, args.repeat)
-        results["cold load (s)"] = cold["seconds"]
-        run_child("warm_load", args.data, workers, cache)  # writes the load cache
-        results["warm load (s)"] = median_seconds(
-            "warm_load", args.data, workers, cache, args.repeat
-        )["seconds"]
-        results["import kokoro_analysis (s)"] = cold["import_seconds"]
-        tokenized = run_child("tokenize", args.data, workers, cache)
-        results["tokenize cold (s)"] = tokenized["seconds"]
-        results["tokens"] = tokenized["n"]
-        results["warm token load (s)"] = median_seconds(
-            "tokenize", args.data, workers, cache, args.repeat
-        )["seconds"]
-
-        texts = load_corpus(args.data).utterances["text"].tolist()
-        texts_file = scratch / "utterances.txt"
-        texts_file.write_text("\n".join(texts) + "\n", encoding="utf-8")
-        native = native_mecab_seconds(texts_file)
-        if native is not None:
-            results["native mecab, 1 core (s)"] = native
-            results["tokenize cold / native mecab"] = results["tokenize cold (s)"] / native
-        if args.naive_sample:
-            sample = scratch / "sample.txt"
-            sample.write_text("\n".join(texts[: args.naive_sample]) + "\n", encoding="utf-8")
-            out = subprocess.run(
-                [sys.executable, "-c", NAIVE, str(sample)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            seconds = float(out.stdout.split()[0]) * len(texts) / min(len(texts), args.naive_sample)
-            results["plain fugashi loop, 1 core, extrapolated (s)"] = seconds
-            if native is not None:
-                results["plain fugashi loop / native mecab"] = seconds / native
-        if args.run_all:
-            results.update(
-                run_all_seconds(args.data, scratch / "run-cache", scratch / "run", args.jobs)
-            )
-    peak_kb = max(
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-    )
-    results["peak memory (GB)"] = peak_kb / 1024 / 1024
-    report(results)
-    if native is None:
-        print(
-            "native mecab not found: install it (Debian/Ubuntu: apt-get install mecab) for the ratio"
-        )
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
-    return 0 if all(results.get(k, 0) <= v for k, v in TARGETS.items()) else 1
-
-
-def report(results: dict[str, float]) -> None:
-    print(f"\n{'measurement':48} {'value':>10}  target")
-    for name, value in results.items():
-        target = TARGETS.get(name)
-        mark = (
-            "" if target is None else (f"≤ {target:g} " + ("ok" if value <= target else "MISSED"))
-        )
-        shown = f"{value:,}" if isinstance(value, int) else f"{value:.2f}"
-        print(f"{name:48} {shown:>10}  {mark}")
+    results = measure(args)
+    save(results, args.json)
+    print(table(results))
+    return 0
 
 
 if __name__ == "__main__":

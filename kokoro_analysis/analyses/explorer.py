@@ -6,6 +6,7 @@ returns plain DataFrames so the notebook can show and write them headless.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -26,6 +27,10 @@ def score_band(scores) -> np.ndarray:
     return np.select(
         [scores <= SCORE_BANDS["low"][1], scores <= SCORE_BANDS["high"][1]], ["low", "high"], "test"
     )
+
+
+BOUNDS = ("score_min", "score_max", "year_min", "year_max", "messages_min", "messages_max")
+"""The integer criteria of :class:`SessionFilter`."""
 
 
 @dataclass(frozen=True)
@@ -72,11 +77,25 @@ class SessionFilter:
                 f"filters: unknown flag(s) {sorted(unknown)}; flags are "
                 f"{', '.join(schema.FLAG_KEYS)} or 'none'"
             )
+        for name in BOUNDS:
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError(f"filters: {name} must be an integer or None, not {value!r}")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> SessionFilter:
         """From a notebook parameter such as ``{"topics": ["Workplace Issues"], "score_band": "low"}``
-        (a single topic or flag may be given as a string)."""
+        (a single topic or flag may be given as a string), or the same as JSON text (as
+        ``papermill -p filters '{...}'`` passes it)."""
+        if isinstance(values, str):
+            try:
+                values = json.loads(values) if values.strip() else {}
+            except ValueError as error:
+                raise ValueError(f"filters: not a JSON object ({error}): {values!r}") from None
+        if values is not None and not isinstance(values, Mapping):
+            raise ValueError(
+                f'filters: must be a mapping such as {{"score_band": "low"}}, not {values!r}'
+            )
         values = dict(values or {})
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
@@ -170,6 +189,8 @@ def find_sessions(corpus, criteria: SessionFilter, *, lang: str = "en") -> pd.Da
 def check_session(corpus, session_id) -> int:
     """``session_id`` as the corpus's id type; a clear error when the corpus has no such session."""
     try:
+        if isinstance(session_id, bool) or not isinstance(session_id, (int, np.integer, str)):
+            raise TypeError  # 605.5 is no id (int() would truncate it to 605)
         key = int(session_id)
     except (TypeError, ValueError):
         raise ValueError(

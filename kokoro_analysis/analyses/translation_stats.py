@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from kokoro_analysis.cache import cached_frame, texts_digest
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.esconv import whitespace_word_counts
 from kokoro_analysis.published import TableSpec, Words, register
@@ -53,11 +54,23 @@ def translated_messages(frame: pd.DataFrame) -> pd.DataFrame:
     ``chars`` (characters of the translation), ``original_chars`` and ``ratio`` (chars /
     original_chars)."""
     mine = frame[frame["status"] == "translated"].copy()
-    mine["words"] = whitespace_word_counts(mine["translation"])
+    mine["words"] = _word_counts(mine["translation"])
     mine["chars"] = mine["translation"].str.len().astype(np.int64)
     mine["original_chars"] = mine["text"].str.len().astype(np.int64)
     mine["ratio"] = mine["chars"] / mine["original_chars"]
     return mine
+
+
+def _word_counts(translations: pd.Series) -> np.ndarray:
+    """:func:`whitespace_word_counts` of the translations, cached on their content (four tables of
+    notebook 01 need them; splitting 500,000 messages takes seconds)."""
+    words = cached_frame(
+        "translation-words",
+        1,
+        [texts_digest(translations)],
+        lambda: pd.DataFrame({"words": whitespace_word_counts(translations).to_numpy()}),
+    )
+    return words["words"].to_numpy(dtype=np.int64)
 
 
 def length_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -166,7 +179,20 @@ def gap_tests(gaps: pd.DataFrame, *, n_permutations: int = 10_000, seed: int = 0
     the gap sessions against the others. ``gap``: "untranslated" (no file) or "empty translation"
     (at least one empty message); ``variable``: "main topic", "score", "n_messages"; ``test``:
     "permutation chi-square" or "Mann-Whitney U". Columns: ``gap``, ``variable``, ``test``, ``n_gap``,
-    ``n_other``, ``statistic``, ``p_value``, ``gap_median``, ``other_median``."""
+    ``n_other``, ``statistic``, ``p_value``, ``gap_median``, ``other_median``.
+    Cached on the content of ``gaps`` and the parameters (:func:`kokoro_analysis.cache.cached_frame`)."""
+    columns = ["untranslated", "empty_translations", "topic_main_en", "score", "n_messages"]
+    digest = pd.util.hash_pandas_object(gaps[columns], index=True).to_numpy().tobytes()
+    return cached_frame(
+        "translation-gap-tests",
+        1,
+        [digest, f"{n_permutations} {seed}"],
+        lambda: _gap_tests(gaps, n_permutations=n_permutations, seed=seed),
+    )
+
+
+def _gap_tests(gaps: pd.DataFrame, *, n_permutations: int, seed: int) -> pd.DataFrame:
+    """The tests of :func:`gap_tests`, computed."""
     rows = []
     for gap_name, mask in (
         ("untranslated", gaps["untranslated"].to_numpy()),

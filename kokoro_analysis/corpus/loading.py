@@ -166,7 +166,7 @@ def load_corpus(
             raise KokoroDataError.from_problems(report.problems)
         print(
             f"kokoro_analysis: skipped {report.sessions_skipped} of {report.sessions_seen} sessions "
-            f"with {len(report.problems)} problem(s); see corpus.report",
+            f"with {len(report.problems)} problem(s) (`kokoro-analysis validate` lists them)",
             flush=True,
         )
         bad = set(report.skipped_files)
@@ -569,7 +569,12 @@ def _parse_times(values: list) -> np.ndarray:
         parsed = np.array(values, dtype="datetime64[s]")
     except ValueError:  # an impossible date (2020-02-30) somewhere: judge each value
         parsed = np.array([_parse_time(value) for value in values], dtype="datetime64[s]")
+    parsed[parsed < FIRST_TIME] = np.datetime64("NaT")  # NumPy's year 0000: no calendar's
     return parsed.astype("datetime64[us]")
+
+
+FIRST_TIME = np.datetime64("0001-01-01T00:00:00", "s")
+"""The earliest real timestamp (Python's ``datetime.min``; NumPy also parses year 0000)."""
 
 
 def _parse_time(value: str) -> np.datetime64:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 import orjson
 import xxhash
 
-from kokoro_analysis.corpus.validation import DataNotFoundError, KokoroDataError
+from kokoro_analysis.corpus.validation import DataNotFoundError, KokoroDataError, printable
 from kokoro_analysis.paths import PROJECT_ROOT
 
 UPSTREAM_URL = "https://github.com/UEC-InabaLab/KokoroChat"
@@ -52,7 +53,8 @@ class DataSource:
         combined = xxhash.xxh3_128(self.kind.encode())
         for file in self.files:
             label = self.label(file)
-            combined.update(f"{label}\0{digests.get(label, 'missing')}\n".encode())
+            line = f"{label}\0{digests.get(label, 'missing')}\n"
+            combined.update(line.encode("utf-8", "surrogateescape"))  # names need not be UTF-8
         return combined.hexdigest()[:24]
 
     def label(self, file: Path) -> str:
@@ -76,11 +78,21 @@ def file_digest(file: Path) -> str:
         return f"unreadable:{error.errno}"
 
 
+class NotRegularFileError(OSError):
+    """A path that is a FIFO, a device (``/dev/zero``), a socket or a folder: never read, as reading
+    it could block or never end."""
+
+
 def read_bytes(file: Path) -> bytes:
-    """All bytes of ``file``, with as few system calls as possible (size, one read, end of file)."""
-    fd = os.open(file, os.O_RDONLY)
+    """All bytes of ``file``, with as few system calls as possible (size, one read, end of file).
+    Raises :class:`NotRegularFileError` for anything but a regular file (opened without blocking, so
+    a FIFO cannot hang the reader)."""
+    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        size = os.fstat(fd).st_size
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise NotRegularFileError(errno.EINVAL, _kind(status.st_mode), str(file))
+        size = status.st_size
         chunks = []
         while chunk := os.read(fd, size + 1 if not chunks else 1 << 20):
             chunks.append(chunk)
@@ -100,7 +112,7 @@ class RawRecord:
 
 def is_session_name(name: str) -> bool:
     """A candidate session file: a name ending in ``.json`` in any letter case (``48.JSON`` counts)."""
-    return len(name) > 5 and name[-5:].lower() == ".json"
+    return len(name) >= 5 and name[-5:].lower() == ".json"
 
 
 def _session_files(folder: Path) -> tuple[Path, ...]:
@@ -117,14 +129,17 @@ def source_from_path(path: str | os.PathLike) -> DataSource:
     """Interpret ``path``: a repository clone, its dialogues folder, a Parquet file or a folder of them."""
     path = Path(path).expanduser()
     if not path.exists():
-        raise DataNotFoundError(
-            f"KokoroChat data not found: {path} does not exist.\n{HOW_TO_PROVIDE}"
-        )
+        raise DataNotFoundError(f"KokoroChat data not found: {path} does not exist")
     if path.is_file():
         if path.suffix == ".parquet":
             return DataSource("parquet", path, (path,))
         raise DataNotFoundError(
             f"{path} is a file, not KokoroChat data (expected a folder or a .parquet file)."
+        )
+    if not path.is_dir():
+        raise DataNotFoundError(
+            f"KokoroChat data not found: {path} is neither a folder nor a file (a device, FIFO or "
+            "socket); expected a folder or a .parquet file"
         )
     if (path / DIALOGUES_FOLDER).is_dir():
         path = path / DIALOGUES_FOLDER
@@ -187,7 +202,8 @@ def find_data(path: str | os.PathLike | None = None, *, clone: bool = True) -> D
             return source_from_path(env)
         except DataNotFoundError as error:  # name the setting the wrong path came from
             raise DataNotFoundError(
-                f"KOKOROCHAT_DATA={os.environ['KOKOROCHAT_DATA']} (set in the environment): {error}"
+                f"KOKOROCHAT_DATA={os.environ['KOKOROCHAT_DATA']} (set in the environment): {error}; "
+                "correct it or unset it"
             ) from None
     if DEFAULT_DATA_DIR.exists():
         return source_from_path(DEFAULT_DATA_DIR)
@@ -209,19 +225,33 @@ def iter_records(source: DataSource, digests: dict[str, str] | None = None) -> I
 
 def _iter_json(source: DataSource, digests: dict[str, str]) -> Iterator[RawRecord]:
     for file in source.files:
+        name = printable(str(file))  # a file name that is not UTF-8 is shown with \x escapes
         try:
             raw = read_bytes(file)
         except OSError as error:
             digests[file.name] = f"unreadable:{error.errno}"
             data = KokoroDataError(f"cannot be read ({read_error_reason(error)})")
-            yield RawRecord(str(file), file.stem, data)
+            yield RawRecord(name, file.stem, data)
             continue
         digests[file.name] = content_digest(raw)
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
             data = KokoroDataError(not_utf8_reason(raw) or f"not valid JSON ({error})")
-        yield RawRecord(str(file), file.stem, data)
+        yield RawRecord(name, file.stem, data)
+
+
+def _kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words."""
+    kinds = {
+        stat.S_ISFIFO: "a FIFO (named pipe)",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+        stat.S_ISSOCK: "a socket",
+        stat.S_ISDIR: "a folder",
+    }
+    what = next((name for test, name in kinds.items() if test(mode)), "not a regular file")
+    return f"{what}, not a regular file"
 
 
 def read_error_reason(error: OSError) -> str:
@@ -231,6 +261,8 @@ def read_error_reason(error: OSError) -> str:
         errno.ELOOP: "a symbolic link loop",
         errno.EISDIR: "it is a folder",
     }
+    if isinstance(error, NotRegularFileError):
+        return error.strerror
     return reasons.get(error.errno, error.strerror or str(error))
 
 

@@ -31,9 +31,14 @@ import orjson
 import pandas as pd
 
 from kokoro_analysis.corpus import schema
-from kokoro_analysis.corpus.sources import DataSource, clone_upstream
+from kokoro_analysis.corpus.sources import (
+    DataSource,
+    clone_upstream,
+    read_bytes,
+    read_error_reason,
+)
 from kokoro_analysis.corpus.validation import DataNotFoundError, KokoroDataError, Problem
-from kokoro_analysis.paths import PROJECT_ROOT, cache_dir
+from kokoro_analysis.paths import PROJECT_ROOT, report_unusable_cache, usable_cache_dir
 from kokoro_analysis.reported import round_half_up
 
 if TYPE_CHECKING:
@@ -94,9 +99,10 @@ class TranslationSource:
 
 
 def _language_files(folder: Path, lang: str) -> tuple[Path, ...]:
-    """``<lang><ID>.json`` files of ``folder`` in numeric id order."""
+    """``<lang><ID>.json`` files of ``folder`` in numeric id order. Folders, FIFOs and dangling links
+    of such names are listed too, so that the check reports them (they are never read)."""
     with os.scandir(folder) as entries:
-        names = [e.name for e in entries if e.name.endswith(".json") and e.is_file()]
+        names = [e.name for e in entries if e.name.endswith(".json")]
     names.sort(key=lambda n: (_file_id(n, lang) is None, _file_id(n, lang) or 0, n))
     return tuple(folder / name for name in names)
 
@@ -112,9 +118,7 @@ def source_from_path(path: str | os.PathLike, lang: str = "en") -> TranslationSo
     path = Path(path).expanduser()
     if not path.is_dir():
         state = "is not a folder" if path.exists() else "does not exist"
-        raise DataNotFoundError(
-            f"Multilingual KokoroChat not found: {path} {state}.\n{HOW_TO_PROVIDE}"
-        )
+        raise DataNotFoundError(f"Multilingual KokoroChat not found: {path} {state}")
     folder = path / LANGUAGES[lang]
     if not folder.is_dir():
         if path.name == LANGUAGES[lang] or any(
@@ -325,7 +329,9 @@ def _check_file(
     if dialogue_id is None:
         return None, None, [problem("file name", f"expected {lang}<ID>.json")]
     try:
-        data = orjson.loads(file.read_bytes())
+        data = orjson.loads(read_bytes(file))
+    except OSError as error:
+        return dialogue_id, None, [problem("file", f"cannot be read ({read_error_reason(error)})")]
     except orjson.JSONDecodeError as error:
         return dialogue_id, None, [problem("json", f"not valid JSON ({error})")]
     if not isinstance(data, dict) or not set(TOP_KEYS) <= set(data):
@@ -406,6 +412,17 @@ def _compare_review(review, original: dict, problem) -> list[Problem]:
     ]
 
 
+def _duplicate_ids(source: TranslationSource) -> dict[int, list[Path]]:
+    """Session ids named by more than one file (``en605.json`` and ``en0605.json``) -> those files:
+    none of them is used, as which one is meant cannot be told."""
+    by_id: dict[int, list[Path]] = {}
+    for file in source.files:
+        dialogue_id = _file_id(file.name, source.lang)
+        if dialogue_id is not None:
+            by_id.setdefault(dialogue_id, []).append(file)
+    return {i: files for i, files in by_id.items() if len(files) > 1}
+
+
 def validate_translations(corpus: Corpus, source: TranslationSource) -> _Parsed:
     """Align every file of ``source`` with ``corpus``; collect translations, coverage and problems."""
     originals = _Originals.of(corpus)
@@ -417,8 +434,14 @@ def validate_translations(corpus: Corpus, source: TranslationSource) -> _Parsed:
     )
     parsed = _Parsed([], [], [], coverage)
     seen = set()
+    duplicates = _duplicate_ids(source)
     for file in source.files:
         dialogue_id, contents, problems = _check_file(file, source.lang, originals)
+        if dialogue_id in duplicates:
+            others = ", ".join(f.name for f in duplicates[dialogue_id] if f != file)
+            detail = f"session {dialogue_id} also has {others}"
+            problems = [Problem(str(file), "file name", detail, None, str(dialogue_id))]
+            contents = None
         if (
             dialogue_id is not None
             and dialogue_id not in originals.ids
@@ -441,7 +464,7 @@ def validate_translations(corpus: Corpus, source: TranslationSource) -> _Parsed:
         parsed.positions += range(len(contents))
         parsed.texts += contents
     coverage.missing_ids = sorted(int(i) for i in corpus.dialogues.index if int(i) not in seen)
-    coverage.skipped_ids.sort()
+    coverage.skipped_ids = sorted(set(coverage.skipped_ids))
     return parsed
 
 
@@ -515,7 +538,7 @@ def load_translations(
     if coverage.problems:
         print(
             f"kokoro_analysis: skipped {len(coverage.skipped_ids)} translated session(s) with "
-            f"{len(coverage.problems)} mismatch(es); see coverage.problems",
+            f"{len(coverage.problems)} mismatch(es) (`kokoro-analysis translations` lists them)",
             flush=True,
         )
     table = pd.DataFrame(
@@ -546,15 +569,15 @@ def translation_table(
 
 
 def _cache_folder(source: TranslationSource, corpus: Corpus) -> Path | None:
+    """This alignment's cache folder; None without a corpus source or a usable cache (said once)."""
     if corpus.source is None:
+        return None
+    root = usable_cache_dir("translations")
+    if root is None:
         return None
     ids = np.sort(corpus.dialogues.index.to_numpy(dtype=np.int64))
     ids_key = hashlib.sha256(ids.tobytes() + corpus.source.fingerprint().encode()).hexdigest()[:16]
-    return (
-        cache_dir()
-        / "translations"
-        / f"v{CACHE_FORMAT}-{source.lang}-{source.fingerprint()}-{ids_key}"
-    )
+    return root / f"v{CACHE_FORMAT}-{source.lang}-{source.fingerprint()}-{ids_key}"
 
 
 def _read_cache(folder: Path, source: TranslationSource) -> Translations | None:
@@ -571,9 +594,14 @@ def _read_cache(folder: Path, source: TranslationSource) -> Translations | None:
 
 def _write_cache(folder: Path, translations: Translations) -> None:
     tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
-    translations.table.to_parquet(tmp / "translations.parquet")
-    (tmp / "coverage.json").write_text(translations.coverage.to_json())
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        translations.table.to_parquet(tmp / "translations.parquet")
+        (tmp / "coverage.json").write_text(translations.coverage.to_json())
+    except OSError as error:  # full disk, permissions: run without the cache
+        shutil.rmtree(tmp, ignore_errors=True)
+        report_unusable_cache(folder.parent, error)
+        return
     try:
         tmp.rename(folder)
     except OSError:  # another process won the race; its copy is identical
@@ -593,10 +621,11 @@ def release_readme_statistics(readme: str | os.PathLike) -> pd.DataFrame:
     Empty when the file or the table is missing."""
     rows = {}
     path = Path(readme)
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    text = _readme_text(path)
     pattern = re.compile(
         r"^\|\s*(\w+)[^|]*\|\s*([\d,]+)\s*\|\s*(\d+(?:\.(\d+))?)\s*\|", re.MULTILINE
     )
+    _check_table_rows(path, text, pattern)
     for name, dialogues, average, fraction in pattern.findall(text):
         if name in README_LANGUAGES:
             rows[README_LANGUAGES[name]] = {
@@ -611,6 +640,34 @@ def release_readme_statistics(readme: str | os.PathLike) -> pd.DataFrame:
     return frame
 
 
+def _readme_text(path: Path) -> str:
+    """The README's text ("" when there is none); a clear error naming it when it cannot be read
+    (a FIFO, a folder ...) or is not UTF-8."""
+    if not (path.exists() or path.is_symlink()):
+        return ""
+    try:
+        raw = read_bytes(path)
+    except OSError as error:
+        raise ValueError(f"{path}: cannot be read ({read_error_reason(error)})") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path}: not UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})"
+        ) from None
+
+
+def _check_table_rows(path: Path, text: str, pattern: re.Pattern) -> None:
+    """Every table row naming a language must read ``| <language> | <dialogues> | <average> |``."""
+    for number, line in enumerate(text.splitlines(), 1):
+        first = re.match(r"^\|\s*(\w+)", line)
+        if first and first.group(1) in README_LANGUAGES and not pattern.match(line):
+            raise ValueError(
+                f"{path}:{number}: statistics row not understood (expected "
+                f"| {first.group(1)} | <dialogues> | <average utterances per dialogue> |): {line.strip()}"
+            )
+
+
 def release_file_statistics(root: str | os.PathLike) -> pd.DataFrame:
     """What the release's files hold per language folder present under ``root``: ``dialogues``
     (session files), ``messages`` and ``avg_utterances_per_dialogue`` (messages / files)."""
@@ -623,8 +680,8 @@ def release_file_statistics(root: str | os.PathLike) -> pd.DataFrame:
         messages = 0
         for file in files:
             try:
-                dialogue = orjson.loads(file.read_bytes()).get("dialogue")
-            except (orjson.JSONDecodeError, AttributeError):
+                dialogue = orjson.loads(read_bytes(file)).get("dialogue")
+            except (OSError, orjson.JSONDecodeError, AttributeError):
                 continue  # reported by the alignment check
             messages += len(dialogue) if isinstance(dialogue, list) else 0
         rows[lang] = {

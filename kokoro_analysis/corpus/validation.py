@@ -23,7 +23,13 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"message {self.message_index}, " if self.message_index is not None else ""
-        return f"{self.file}: {where}field '{self.field}': {self.detail}"
+        return f"{printable(self.file)}: {where}field '{self.field}': {self.detail}"
+
+
+def printable(path: str) -> str:
+    """``path`` as text any terminal can print: bytes of a file name that are not UTF-8 (kept by
+    Python as surrogates) are shown as ``\\xff`` escapes."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class KokoroDataError(Exception):

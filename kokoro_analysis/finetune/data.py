@@ -173,7 +173,9 @@ def response_examples(turns: pd.DataFrame) -> pd.DataFrame:
 def sample_examples(
     examples: pd.DataFrame, test_samples: int | None, seed: int = 0
 ) -> pd.DataFrame:
-    """A seeded sample of ``test_samples`` examples without replacement, in corpus order (all when None)."""
+    """A seeded sample of ``test_samples`` examples without replacement, in corpus order (all when None).
+    Drawn over the rows ordered by ``dialogue_id`` and ``turn`` (when there is one), so the same
+    sessions in another table order give the same sample."""
     if test_samples is None:
         return examples
     if (
@@ -187,8 +189,10 @@ def sample_examples(
             f"test_samples={test_samples:,} exceeds the {len(examples):,} test contexts"
         )
     rng = np.random.default_rng(seed)
-    chosen = np.sort(rng.choice(len(examples), size=int(test_samples), replace=False))
-    return examples.iloc[chosen]
+    keys = [examples[c].to_numpy() for c in ("turn", "dialogue_id") if c in examples]
+    canonical = np.lexsort(keys)
+    chosen = canonical[rng.choice(len(examples), size=int(test_samples), replace=False)]
+    return examples.iloc[np.sort(chosen)]
 
 
 def sample_test_contexts(
@@ -473,12 +477,13 @@ def _write_score_file(
 
 def corpus_content_hash(corpus: Corpus) -> str:
     """SHA-256 over what the export depends on: session ids, scores and items, and every message's
-    session, role and text (unlike the load cache's fingerprint, it ignores file times)."""
+    session, role and text (unlike the load cache's fingerprint, it ignores file times). Sessions in
+    id order and messages in session order, so the table order does not matter."""
     digest = hashlib.sha256()
-    dialogues = corpus.dialogues.sort_index()
+    dialogues = corpus.dialogues.sort_index(kind="stable")
     digest.update(dialogues.index.to_numpy(dtype=np.int64).tobytes())
     digest.update(dialogues[["score", *schema.ITEM_KEYS]].to_numpy(dtype=np.int64).tobytes())
-    utterances = corpus.utterances
+    utterances = corpus.utterances.sort_values(["dialogue_id", "position"], kind="stable")
     digest.update(utterances["dialogue_id"].to_numpy(dtype=np.int64).tobytes())
     digest.update(utterances["role"].cat.codes.to_numpy(dtype=np.int8).tobytes())
     digest.update("\x00".join(utterances["text"].tolist()).encode("utf-8"))
@@ -523,7 +528,8 @@ def export_sft(
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
     out = Path(out_dir).expanduser().absolute()
     names = list(FILES.values())
-    state = check_output_folder(out, names, data_folders=_data_folders(corpus), force=force)
+    data_folders = _data_folders(corpus)
+    check_output_folder(out, names, data_folders=data_folders, force=force)  # refuse before working
     original, prompts, skipped = corpus, PROMPTS["ja"], None
     if translations is not None:
         corpus, skipped = translated_corpus(original, translations)
@@ -541,7 +547,7 @@ def export_sft(
             skipped,
             translations,
         )
-        install(tmp, out, state, names)
+        install(tmp, out, names, data_folders=data_folders, force=force)  # checks again
     return manifest
 
 

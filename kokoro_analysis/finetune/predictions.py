@@ -364,12 +364,58 @@ def _parse_meta(line: str, where: str) -> dict:
         ) from None
     if not isinstance(meta, dict) or meta.get("task") not in TASKS:
         raise PredictionsError(f'{where}: the header needs "task": one of {", ".join(TASKS)}')
+    if "contexts" in meta:
+        _check_contexts(meta["contexts"], meta["task"], where)
     return meta
+
+
+CONTEXT_SETS = {"generation": ("test_contexts",), "score": ("held_out", "test_pool")}
+"""The header's ``contexts.set`` per task."""
+
+
+def _check_contexts(contexts, task: str, where: str) -> None:
+    """The header's ``contexts``: ``set`` of the task, ``limit`` (positive or null), ``seed``
+    (0 or more) and, when present, ``count`` (0 or more) and ``ids_sha256`` (text)."""
+
+    def count(value, least: int) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+    if not isinstance(contexts, dict):
+        raise PredictionsError(
+            f'{where}: header field "contexts" must be an object, got {contexts!r}'
+        )
+    get = contexts.get
+    checks = {
+        "set": (get("set") in CONTEXT_SETS[task], f"one of {', '.join(CONTEXT_SETS[task])}"),
+        "limit": (get("limit") is None or count(get("limit"), 1), "null or 1 or more"),
+        "seed": (count(get("seed"), 0), "an integer, 0 or more"),
+        "count": ("count" not in contexts or count(get("count"), 0), "an integer, 0 or more"),
+        "ids_sha256": (isinstance(get("ids_sha256", ""), str), "a SHA-256 in hex"),
+    }
+    for name, (ok, expected) in checks.items():
+        if not ok:
+            raise PredictionsError(
+                f'{where}: header field "contexts.{name}" must be {expected}, '
+                f"got {contexts.get(name)!r}"
+            )
 
 
 def ids_digest(ids: Iterable) -> str:
     """SHA-256 of the ids (as text, one per line, in the given order): the header's ``ids_sha256``."""
     return hashlib.sha256("\n".join(str(i) for i in ids).encode("utf-8")).hexdigest()
+
+
+def _check_out_file(path: Path) -> None:
+    """Refuse an ``--out`` that is a folder or another non-file, or lies under a file."""
+    if path.exists() and not path.is_file():
+        raise PredictionsError(
+            f"{path} is not a file (a folder or device); choose a file for --out"
+        )
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise PredictionsError(
+            f"{path} cannot be created: {blocker} is a file; choose another --out"
+        )
 
 
 class PredictionsWriter:
@@ -386,6 +432,7 @@ class PredictionsWriter:
         self.repaired = False
         self.meta = json.loads(json.dumps(meta, ensure_ascii=False))
         self._handle = None
+        _check_out_file(self.path)
         if self.path.exists() and self.path.stat().st_size:
             self._resume(must_match)
             self.begin()
@@ -409,7 +456,8 @@ class PredictionsWriter:
                 handle.truncate(end)
                 os.fsync(handle.fileno())
                 self.repaired = True
-        lines = data[:end].decode("utf-8", errors="replace").splitlines()
+        # "\n" only: str.splitlines() also splits at U+2028, U+0085 ... inside a response
+        lines = data[:end].decode("utf-8", errors="replace").split("\n")[:-1]
         if not lines or not lines[0].startswith(META_PREFIX):
             raise PredictionsError(
                 f"{self.path} exists and was not written by kokoro-analysis generate / predict-scores: "
@@ -487,12 +535,18 @@ def check_export(
         raise PredictionsError(
             "the export does not match its manifest:\n  " + "\n  ".join(problems)
         )
-    if manifest["corpus"]["content_sha256"] != corpus_content_hash(corpus):
+    try:
+        exported_hash = manifest["corpus"]["content_sha256"]
+        exported = (manifest["test_pool"]["test_samples"], manifest["seed"])
+    except (KeyError, TypeError) as error:
+        raise PredictionsError(
+            f"{folder / 'manifest.json'}: field {error} missing or malformed; export the data again"
+        ) from None
+    if exported_hash != corpus_content_hash(corpus):
         raise PredictionsError(
             f"{folder}: the export was made from other data (its corpus hash differs from the "
             "data loaded now)"
         )
-    exported = (manifest["test_pool"]["test_samples"], manifest["seed"])
     given = (
         test_samples if test_samples is not None else exported[0],
         exported[1] if seed is None else seed,
@@ -528,7 +582,8 @@ def _parse_id(record: dict, kind: str, where: str):
             )
         return raw.strip()
     if isinstance(raw, bool) or not (
-        isinstance(raw, int) or (isinstance(raw, str) and raw.strip().isdigit())
+        isinstance(raw, int)
+        or (isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit())
     ):
         raise PredictionsError(f"{where}: id must be a dialogue id (integer), got {raw!r}")
     return int(raw)

@@ -200,6 +200,8 @@ def _write_json(path: Path, value: dict) -> None:
 def _check_out(out: Path, recipe: Recipe) -> dict | None:
     """The manifest of an unfinished run of the same recipe in ``out`` (to resume), None for a new
     empty folder; anything else is an :class:`LLMError` (nothing is overwritten)."""
+    if out.exists() and not out.is_dir():
+        raise LLMError(f"{out} is a file; choose a new or empty folder for --out")
     manifest_path = out / MANIFEST
     if manifest_path.is_file():
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

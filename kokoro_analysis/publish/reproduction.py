@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from kokoro_analysis.paths import output_dirs
+from kokoro_analysis.paths import output_dirs, write_atomically
 from kokoro_analysis.publish.tables import to_markdown
 from kokoro_analysis.reported import (
     EXPECTATIONS,
@@ -294,8 +294,9 @@ class ReproductionLog:
         payload = {"notebook": self.notebook, "rows": [asdict(r) for r in self.rows]}
         if self.parameters:
             payload["parameters"] = self.parameters
-        with open(path, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+        write_atomically(
+            path, json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        )
         return path
 
 
@@ -450,12 +451,25 @@ def _read_parts(folder: Path) -> tuple[list[Path], pd.DataFrame]:
     """All part files (sorted) and their rows in report order: by status (matches first, then
     differences, measured, not reproducible), then notebook and key."""
     parts = sorted(folder.glob("*.json"))
-    rows = [row for p in parts for row in json.loads(p.read_text(encoding="utf-8"))["rows"]]
+    rows = [row for p in parts for row in _part_rows(p)]
     frame = _rows_frame(rows)
     _check_single_owner(frame)
     rank = frame["status"].map({status: i for i, status in enumerate(STATUSES)})
     frame = frame.assign(_rank=rank).sort_values(["_rank", "notebook", "key"], kind="stable")
     return parts, frame.drop(columns="_rank").reset_index(drop=True)
+
+
+def _part_rows(path: Path) -> list[dict]:
+    """The rows of one report part; a clear error naming the file when it is not one."""
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(
+            f"{path}: not a reproduction-report part ({error}); delete it and run its notebook again"
+        ) from None
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ValueError(f'{path}: field "rows" is not a list of records; run its notebook again')
+    return rows
 
 
 class DuplicateRecordError(ValueError):
@@ -511,8 +525,8 @@ def gather_report(output_dir: str | os.PathLike | None = None) -> Report:
     parameters = _read_parameters(parts)
     settings = _parameters_line(parameters)
     markdown_path, html_path = reports / "reproduction.md", reports / "reproduction.html"
-    _write(markdown_path, _markdown(rows, counts, unchecked, settings))
-    _write(html_path, _html(rows, counts, unchecked, settings))
+    write_atomically(markdown_path, _markdown(rows, counts, unchecked, settings))
+    write_atomically(html_path, _html(rows, counts, unchecked, settings))
     return Report(
         rows=rows,
         counts=counts,
@@ -521,11 +535,6 @@ def gather_report(output_dir: str | os.PathLike | None = None) -> Report:
         parts=parts,
         parameters=parameters,
     )
-
-
-def _write(path: Path, text: str) -> None:
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
 
 
 RULE_TEXT = (

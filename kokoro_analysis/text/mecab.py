@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import ctypes
 import glob
-import hashlib
 import importlib.metadata
 import io
+import itertools
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -40,14 +40,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
-from kokoro_analysis.paths import report_unusable_cache, usable_cache_dir
+from kokoro_analysis.cache import (
+    CacheEntry,
+    cache_key,
+    check_entry,
+    large_string_array,
+    read_entry,
+    texts_digest,
+    write_entry,
+)
+from kokoro_analysis.paths import usable_cache_dir
 from kokoro_analysis.text.compounds import COMPOUNDS, isolate_all, merge_compounds
 from kokoro_analysis.text.marks import non_word_mask
 from kokoro_analysis.workers import available_cores, map_in_processes
 
-TOKENS_FORMAT = 4
+TOKENS_FORMAT = 5
 """Bump when the token table layout changes, so old caches are not read."""
 
 COLUMNS = ("pos", "pos2", "lemma", "base", "surface")
@@ -403,40 +411,216 @@ def tokenize_corpus(
 ) -> Tokens:
     """Tokens of every utterance of ``corpus``, from the cache when the texts and tokenizer are unchanged.
 
-    The cache key is a SHA-256 of the utterance index and texts plus :func:`tokenizer_identity`, so a
-    changed input or tokenizer never returns stale tokens. Files live in ``<cache>/tokens/``; an
-    unusable cache folder is reported in one line and the tokens are computed without it.
+    The utterances are tokenized in parts of whole sessions (:func:`utterance_parts`), each cached
+    under a SHA-256 of its texts and :func:`tokenizer_identity` (:func:`token_cache_key`), so a changed
+    input or tokenizer never returns stale tokens, and a changed or skipped session re-tokenizes only
+    its part. The assembled table is cached too, under the parts' keys and the utterance labels, so a
+    warm call reads one file. Entries are verified when read (:mod:`kokoro_analysis.cache`). Files live
+    in ``<cache>/tokens/``; an unusable cache folder is reported in one line and the tokens are
+    computed without it. The table is the same, category order included, however it was assembled.
     """
     utterances = corpus.utterances if hasattr(corpus, "utterances") else corpus
-    index = utterances.index.to_numpy(dtype=np.int64)
+    texts, bounds, entries = _plan(utterances, cache)
+    whole = None
+    if entries[0] is not None:
+        labels = utterances.index.to_numpy(dtype=np.int64)
+        key = cache_key("table", *(entry.key for entry in entries), labels.tobytes())
+        whole = CacheEntry(entries[0].folder, "token table", TOKENS_FORMAT, key)
+        found = read_entry(whole, {"utterances": len(labels)})
+        if found is not None:
+            return _with_dialogue_ids(found[0].to_pandas(), utterances)
+    parts: list[tuple[pa.Table, dict] | None] = [None] * len(bounds)
+    for number, ((a, b), entry) in enumerate(zip(bounds, entries)):
+        if entry is not None:
+            found = read_entry(entry, {"utterances": b - a})
+            parts[number] = (found[0], found[1]["raw categories"]) if found else None
+    missing = [number for number, part in enumerate(parts) if part is None]
+    for number, part in _tokenize_missing(texts, bounds, entries, missing, workers, progress):
+        parts[number] = part
+    table = _assemble(parts, bounds, utterances.index)
+    if whole is not None:
+        write_entry(whole, pa.Table.from_pandas(table), {"utterances": len(utterances)})
+    return _with_dialogue_ids(table, utterances)
+
+
+@dataclass
+class CacheWarmed:
+    """What :func:`warm_token_cache` did: tokens in all, parts, parts tokenized (the others were
+    cached), the cache folder (None when it was not usable)."""
+
+    tokens: int
+    parts: int
+    tokenized: int
+    folder: Path | None
+
+
+def warm_token_cache(corpus, *, workers: int | None = None, progress: bool = True) -> CacheWarmed:
+    """Tokenize and cache the parts of ``corpus`` the token cache lacks (as :func:`tokenize_corpus`,
+    whose cache it fills) without assembling the token table; cached parts are verified from their
+    footers only."""
+    utterances = corpus.utterances if hasattr(corpus, "utterances") else corpus
+    texts, bounds, entries = _plan(utterances, cache=True)
+    rows: list[int | None] = [None] * len(bounds)
+    for number, ((a, b), entry) in enumerate(zip(bounds, entries)):
+        if entry is not None:
+            found = check_entry(entry, {"utterances": b - a})
+            rows[number] = found["rows"] if found else None
+    missing = [number for number, count in enumerate(rows) if count is None]
+    for number, (part, _) in _tokenize_missing(texts, bounds, entries, missing, workers, progress):
+        rows[number] = len(part)
+    folder = entries[0].folder if entries[0] is not None else None
+    return CacheWarmed(sum(rows), len(bounds), len(missing), folder)
+
+
+def _plan(utterances: pd.DataFrame, cache: bool):
+    """The texts as one Arrow array, the parts' row ranges and their cache entries (None without a
+    usable cache)."""
+    texts = large_string_array(utterances["text"])
+    bounds = utterance_parts(utterances) or [(0, 0)]
     folder = usable_cache_dir("tokens") if cache else None
-    path = folder / f"{token_cache_key(index, utterances['text'])}.parquet" if folder else None
-    if path is not None and path.exists():
-        try:
-            return _with_dialogue_ids(pd.read_parquet(path), utterances)
-        except Exception:  # a damaged cache file is rebuilt
-            path.unlink(missing_ok=True)
-    counts, table = tokenize_texts(utterances["text"].tolist(), workers=workers, progress=progress)
+    entries = [
+        CacheEntry(folder, "tokens", TOKENS_FORMAT, token_cache_key(texts[a:b])) if folder else None
+        for a, b in bounds
+    ]
+    return texts, bounds, entries
+
+
+def _tokenize_missing(texts, bounds, entries, missing, workers, progress):
+    """(number, (part, raw category counts)) of each part in ``missing``, tokenized and cached."""
+    if not missing:
+        return
+    jobs = [(texts[bounds[n][0] : bounds[n][1]].to_pylist(), entries[n]) for n in missing]
+    yield from zip(missing, tokenize_parts(jobs, workers=workers, progress=progress))
+
+
+PART_SESSIONS = 64
+"""Sessions per cached part, on average: a part ends after a session whose id hashes to 0 modulo this,
+so parts do not move when a session is added, changed or skipped (only its own part is redone)."""
+PART_UTTERANCES = 4000
+"""Utterances per part for a table without ``dialogue_id``."""
+PART_SESSION_UTTERANCES = 16000
+"""The most utterances a part of sessions holds (a longer run of sessions is cut every so many rows)."""
+
+
+def utterance_parts(utterances: pd.DataFrame) -> list[tuple[int, int]]:
+    """(start, stop) row ranges that cover ``utterances`` in order: runs of whole sessions chosen by
+    session id (:data:`PART_SESSIONS`, at most :data:`PART_SESSION_UTTERANCES` rows); without ``dialogue_id``,
+    runs of :data:`PART_UTTERANCES` rows."""
+    n = len(utterances)
+    if "dialogue_id" not in utterances.columns:
+        return [(a, min(a + PART_UTTERANCES, n)) for a in range(0, n, PART_UTTERANCES)]
+    ids = pd.factorize(utterances["dialogue_id"])[0] if n else np.zeros(0, np.int64)
+    ends = np.flatnonzero(np.diff(ids) != 0) + 1  # first row of each next session
+    session_ids = utterances["dialogue_id"].to_numpy()[ends - 1]
+    hashed = pd.util.hash_array(np.asarray(session_ids, dtype=object).astype(str)) % PART_SESSIONS
+    cuts = [0, *ends[hashed == 0].tolist(), n] if n else [0]
+    bounds = []
+    for a, b in itertools.pairwise(cuts):
+        bounds += [
+            (s, min(s + PART_SESSION_UTTERANCES, b)) for s in range(a, b, PART_SESSION_UTTERANCES)
+        ]
+    return bounds
+
+
+def token_cache_key(texts) -> str:
+    """SHA-256 over the tokenizer identity and the texts (:func:`kokoro_analysis.cache.texts_digest`)."""
+    return cache_key(repr(sorted(tokenizer_identity().items())), texts_digest(texts))
+
+
+def tokenize_parts(
+    jobs: Sequence[tuple[list[str], CacheEntry | None]],
+    *,
+    workers: int | None = None,
+    progress: bool = True,
+) -> Iterable[tuple[pa.Table, dict[str, int]]]:
+    """Tokenize each part's texts into a finished part table and its raw category counts
+    (:func:`_finish_part`), written to its cache entry (when given) by the worker that made it; yields
+    them in order."""
+    workers = min(workers or available_cores(), len(jobs))
+    bar = _progress_bar(sum(len(texts) for texts, _ in jobs), progress)
+    if workers <= 1:
+        _init_worker()
+        done = map(_tokenize_part, jobs)
+    else:
+        done = map_in_processes(
+            _tokenize_part, jobs, workers, what="tokenizing", initializer=_init_worker
+        )
+    for (texts, _), part in zip(jobs, done):
+        bar.update(len(texts))
+        yield part
+    bar.close()
+
+
+def _tokenize_part(job: tuple[list[str], CacheEntry | None]) -> tuple[pa.Table, dict[str, int]]:
+    texts, entry = job
+    part, raw_sizes = _finish_part(*_tokenize_chunk(texts))
+    if entry is not None:
+        write_entry(entry, part, {"utterances": len(texts), "raw categories": raw_sizes})
+    return part, raw_sizes
+
+
+def _finish_part(counts: np.ndarray, table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
+    """One part's tokens as stored: ``utterance`` = position of the utterance within the part, the text
+    columns with lemmas stripped and compounds merged. Also, per column, how many categories MeCab's
+    output had (the merge appends the compounds it adds after them), for :func:`_assemble`."""
     table = _finish_columns(table)
-    owners = np.repeat(index, counts)
-    if len(index) and index.max() < 2**31 and index.min() >= 0:
+    raw_sizes = {name: len(_dictionary_array(table[name]).dictionary) for name in COLUMNS}
+    owners = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+    frame = merge_compounds(table.add_column(0, "utterance", pa.array(owners)).to_pandas())
+    return pa.Table.from_pandas(frame, preserve_index=False), raw_sizes
+
+
+def _assemble(
+    parts: list[tuple[pa.Table, dict]], bounds: list[tuple[int, int]], index: pd.Index
+) -> pd.DataFrame:
+    """The token table of all parts in order, with the categories in the order one tokenization of the
+    whole would give: MeCab's values in order of first appearance (lemmas: sorted by code point), then
+    the values only the compound merge produced, sorted."""
+    parts, sizes = [part for part, _ in parts], [size for _, size in parts]
+    labels = index.to_numpy(dtype=np.int64)
+    owners = [labels[a + part["utterance"].to_numpy()] for part, (a, _) in zip(parts, bounds)]
+    owners = np.concatenate(owners) if owners else np.zeros(0, np.int64)
+    if len(labels) and labels.max() < 2**31 and labels.min() >= 0:
         owners = owners.astype(np.int32)
-    table = table.add_column(0, "utterance", pa.array(owners))
-    frame = merge_compounds(table.to_pandas())
-    if path is not None:
-        _write_atomically(pa.Table.from_pandas(frame, preserve_index=False), path)
-    return _with_dialogue_ids(frame, utterances)
+    columns = {"utterance": owners}
+    for name in COLUMNS:
+        arrays = [_dictionary_array(part[name]) for part in parts]
+        dictionaries = [a.dictionary for a in arrays]
+        first_seen = _unified_dictionary([d[: size[name]] for d, size in zip(dictionaries, sizes)])
+        if name == "lemma":
+            first_seen = first_seen.take(pc.sort_indices(first_seen))
+        every = pa.concat_arrays(dictionaries) if dictionaries else pa.array([], pa.string())
+        added = pc.unique(every.filter(pc.invert(pc.is_in(every, first_seen))))
+        categories = pa.concat_arrays([first_seen, added.take(pc.sort_indices(added))])
+        # each part's codes -> positions in categories: one hash lookup of all part dictionaries
+        positions = pc.index_in(every, value_set=categories).to_numpy(zero_copy_only=False)
+        starts = np.cumsum([0, *(len(d) for d in dictionaries)])
+        codes = [
+            positions[start:end].take(a.indices.to_numpy(zero_copy_only=False))
+            for start, end, a in zip(starts, starts[1:], arrays)
+        ]
+        codes = np.concatenate(codes) if codes else np.zeros(0, np.int32)
+        columns[name] = pa.DictionaryArray.from_arrays(codes, categories)
+    return pa.table(columns).to_pandas()
 
 
-def _write_atomically(table: pa.Table, path: Path) -> None:
-    """Write a temporary file, then rename it; a failure (disk full) is reported, not raised."""
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    try:
-        pq.write_table(table, tmp, compression="zstd", write_statistics=False)
-        tmp.replace(path)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        report_unusable_cache(path.parent, error)
+def _dictionary_array(column) -> pa.DictionaryArray:
+    """One dictionary array with string (not large string) values."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks else pa.array([], _DICTIONARY)
+    if column.dictionary.type != pa.string():
+        column = pa.DictionaryArray.from_arrays(column.indices, column.dictionary.cast(pa.string()))
+    return column
+
+
+def _unified_dictionary(dictionaries: list[pa.Array]) -> pa.Array:
+    """The values of ``dictionaries`` in order of first appearance (Arrow's dictionary unification)."""
+    empty = pa.array([], pa.int32())
+    arrays = [pa.DictionaryArray.from_arrays(empty, d.cast(pa.string())) for d in dictionaries]
+    if not arrays:
+        return pa.array([], pa.string())
+    unified = pa.table({"c": pa.chunked_array(arrays, _DICTIONARY)}).unify_dictionaries()["c"]
+    return unified.chunk(0).dictionary
 
 
 def _with_dialogue_ids(table: pd.DataFrame, utterances: pd.DataFrame) -> Tokens:
@@ -451,31 +635,3 @@ def _with_dialogue_ids(table: pd.DataFrame, utterances: pd.DataFrame) -> Tokens:
             rows = index.get_indexer(owners)
         table.insert(1, "dialogue_id", utterances["dialogue_id"].to_numpy()[rows])
     return Tokens(table)
-
-
-def token_cache_key(index: np.ndarray, texts) -> str:
-    """SHA-256 over the tokenizer identity, the utterance index labels and the texts (hashed from their
-    Arrow buffers: offsets rebased to 0, then the UTF-8 bytes, so no Python string is made)."""
-    digest = hashlib.sha256(repr(sorted(tokenizer_identity().items())).encode())
-    digest.update(np.ascontiguousarray(index, dtype=np.int64).tobytes())
-    array = _as_large_string(texts)
-    _, offsets_buffer, data = array.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
-        array.offset : array.offset + len(array) + 1
-    ]
-    digest.update((offsets - offsets[0]).tobytes())
-    if data is not None:
-        digest.update(memoryview(data)[offsets[0] : offsets[-1]])
-    return digest.hexdigest()[:32]
-
-
-def _as_large_string(texts) -> pa.LargeStringArray:
-    try:
-        array = pa.array(texts)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        array = pa.array(list(texts), pa.large_string())
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks else pa.array([], pa.large_string())
-    if array.null_count:
-        raise ValueError("texts must not contain missing values")
-    return array.cast(pa.large_string())

@@ -135,3 +135,15 @@ def test_notebook_stays_thin(path):
                 n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))
             ]
             assert not defined, f"{path.name} defines {defined}; move them into kokoro_analysis"
+
+
+def test_the_readme_says_run_all_creates_the_environment_for_jupyterlab():
+    """issue 21: the JupyterLab section starts from ./run_all.sh (which creates .venv and enables
+    the save hook), not from the test suite."""
+    from kokoro_analysis.paths import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Notebooks in JupyterLab", 1)[1].split("\n## ", 1)[0]
+    first_command = section.split("```bash\n", 1)[1].splitlines()[0]
+    assert first_command.startswith("./run_all.sh ") and "--test" not in first_command
+    assert "creates .venv" in first_command

@@ -150,3 +150,66 @@ def test_notebooks_run_longest_first_by_their_last_durations(tmp_path, synthetic
     assert durations.keys() == {"02_topic_distribution", "05_explore_sessions"}
     assert all(seconds.isdigit() for seconds in durations.values())
     assert durations["05_explore_sessions"] != "99"  # this run's time replaced the old one
+
+
+@pytest.mark.parametrize("where", ["file", "under-file"])
+def test_an_unusable_output_folder_is_refused_before_anything_runs(tmp_path, where):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    out = blocker if where == "file" else blocker / "sub"
+    result = run_all("--output-dir", str(out), "--only", "01", tmp_path=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"--output-dir {out}" in result.stderr and "==>" not in result.stdout
+    assert blocker.read_text() == "x" and not (tmp_path / "logs").exists()
+
+
+@pytest.mark.parametrize("where", ["read-only", "under-read-only"])
+def test_an_output_folder_that_cannot_be_written_is_refused_up_front(where):
+    """Not blamed on the data later: refused before anything runs. As root (who may write anywhere)
+    the script runs as nobody, so the permission applies."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    base = Path(tempfile.mkdtemp())  # not tmp_path: private to its user, and nobody needs a way in
+    try:
+        base.chmod(0o755)
+        folder = base / "ro"
+        folder.mkdir()
+        folder.chmod(0o555)
+        out = folder if where == "read-only" else folder / "sub"
+        script = shutil.copy(PROJECT_ROOT / "run_all.sh", base)  # readable wherever the clone is
+        command = [str(script), "--output-dir", str(out), "--only", "01"]
+        if os.geteuid() == 0:
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        result = subprocess.run(command, cwd=base, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert f"--output-dir {out}" in result.stderr
+        assert ("is not writable" if where == "read-only" else "cannot be created") in result.stderr
+        assert list(folder.iterdir()) == []
+    finally:
+        shutil.rmtree(base)
+
+
+def test_a_missing_data_path_is_named_as_given_with_data(tmp_path):
+    result = run_all("--data", str(tmp_path / "KokoroCaht"), "--only", "01", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"run_all.sh: --data {tmp_path / 'KokoroCaht'}: KokoroChat data not found: "
+        f"{tmp_path / 'KokoroCaht'} does not exist"
+    )
+
+
+def test_a_notebook_writing_no_report_part_exits_0_and_a_failure_says_why(tmp_path, synthetic_dir):
+    out = tmp_path / "new"
+    result = run_all(
+        "--data", str(synthetic_dir), "--only", "05", "--output-dir", str(out), tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "no reproduction report" in result.stdout and "should match" not in result.stderr
+    failed = run_all(
+        "--data", str(synthetic_dir), "--only", "05", "--output-dir", str(out),
+        "-p", "lang", "klingon", tmp_path=tmp_path,
+    )  # fmt: skip
+    assert failed.returncode == 1
+    assert "failed after" in failed.stdout and "lang must be" in failed.stdout

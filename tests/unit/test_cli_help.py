@@ -3,6 +3,9 @@ tokenize that says it read the cache."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from kokoro_analysis import __version__
@@ -63,3 +66,18 @@ def test_tokenize_says_where_the_tokens_came_from(synthetic_dir, capsys, tmp_pat
     assert ("tokenized" in first) or (
         "read from the cache" in first
     )  # another test may have warmed it
+
+
+@pytest.mark.parametrize("arguments", (["--version"], ["--help"], ["tokenize", "--help"]))
+def test_version_and_help_import_nothing_heavy(arguments):
+    """--version and --help must be instant: no pandas, NumPy, pyarrow, SciPy, matplotlib import."""
+    code = (
+        "import sys\nfrom kokoro_analysis.cli import main\ntry:\n    main(sys.argv[1:])\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = {'pandas', 'numpy', 'pyarrow', 'scipy', 'matplotlib', 'fugashi'}\n"
+        "print(sorted({name.split('.')[0] for name in sys.modules} & heavy))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *arguments], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -216,3 +218,70 @@ def test_evaluate_ignores_a_manifest_that_is_not_an_export_of_ours(tmp_path, syn
     (tmp_path / "manifest.json").write_text('{"tool": "someone else"}')
     assert main(["evaluate", "--data", str(synthetic_dir), "--predictions", str(predictions)]) == 0
     assert "matches its manifest" not in capsys.readouterr().out
+
+
+def _cli_with_stdout(args: list[str], stdout: str) -> subprocess.CompletedProcess:
+    """Run the CLI with standard output full (/dev/full) or closed before it writes (a pipe whose
+    reader is gone, as with ``| head``)."""
+    command = [sys.executable, "-m", "kokoro_analysis.cli", *args]
+    if stdout == "full":
+        with open("/dev/full", "w") as full:
+            return subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True)
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(command, stdout=write, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(write)
+
+
+@pytest.mark.parametrize("stdout", ["full", "closed"])
+@pytest.mark.parametrize("command", ["validate", "export-sft", "evaluate"])
+def test_a_full_or_closed_standard_output_is_no_traceback(tmp_path, synthetic_dir, command, stdout):
+    args = {
+        "validate": ["validate", str(synthetic_dir)],
+        "export-sft": ["export-sft", "--data", str(synthetic_dir), "--out", str(tmp_path / "x")],
+        "evaluate": [
+            "evaluate",
+            "--data",
+            str(synthetic_dir),
+            "--predictions",
+            str(tmp_path / "p"),
+        ],
+    }[command]
+    if command == "evaluate":
+        ids = sample_test_contexts(load_corpus(synthetic_dir), None, 0)["id"]
+        (tmp_path / "p").write_text("".join(f'{{"id": "{i}", "response": "はい"}}\n' for i in ids))
+    result = _cli_with_stdout(args, stdout)
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    if stdout == "full":
+        assert result.returncode == 1
+        assert result.stderr.strip() == (
+            "kokoro-analysis: cannot write to standard output: No space left on device"
+        )
+    else:
+        assert result.returncode == 141 and result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["export-sft", "--out", "x", "--seed", "-1"], "--seed"),
+        (["export-sft", "--out", "x", "--test-samples", "0"], "--test-samples"),
+        (["evaluate", "--predictions", "p", "--seed", "-1"], "--seed"),
+        (["generate", "--model", "m", "--out", "p", "--limit", "0"], "--limit"),
+        (["predict-scores", "--model", "m", "--out", "p", "--batch-size", "0"], "--batch-size"),
+        (["tokenize", "--workers", "-2"], "--workers"),
+        (["finetune", "--out", "o", "--max-steps", "0"], "--max-steps"),
+        (["finetune", "--out", "o", "--save-steps", "0"], "--save-steps"),
+        (["smoke-model", "--out", "o", "--seed", "-3"], "--seed"),
+    ],
+)
+def test_out_of_range_numbers_are_refused_naming_the_option(
+    args, option, capsys, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # the relative --out names never land in the checkout
+    with pytest.raises(SystemExit) as raised:
+        main(args)
+    assert raised.value.code == 2
+    assert f"argument {option}: must be" in capsys.readouterr().err

@@ -14,7 +14,7 @@ from kokoro_analysis.paths import PACKAGE_DIR
 MODULES = sorted(p for p in PACKAGE_DIR.rglob("*.py"))
 
 LAYERS = [
-    {"paths", "workers", "stats", "reported", "published"},  # foundation: knows no corpus
+    {"paths", "cache", "workers", "stats", "reported", "published"},  # foundation: knows no corpus
     {"corpus"},
     {"text"},
     {"analyses"},

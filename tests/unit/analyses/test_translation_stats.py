@@ -129,3 +129,26 @@ def test_gap_findings_name_what_is_significant():
     )
     assert "p = 0.001" in text and "other 1 test(s)" in text
     assert "look random" in ts.gap_findings(tests.assign(p_value=[0.4, 0.2]))
+
+
+def test_cached_results_equal_the_computed_ones(synthetic_dir, frame, tmp_path, monkeypatch):
+    """A warm call reads what the cold one computed: same values, dtypes and index; a changed input
+    or parameter is computed afresh."""
+    monkeypatch.setenv("KOKORO_ANALYSIS_CACHE", str(tmp_path / "cache"))
+    gaps = ts.session_gaps(frame, load_corpus(synthetic_dir).dialogues)
+    cold_tests = ts.gap_tests(gaps, n_permutations=200, seed=1)
+    cold_messages = ts.translated_messages(frame)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("computed again instead of reading the cache")
+
+    monkeypatch.setattr(ts, "_gap_tests", fail)
+    monkeypatch.setattr(ts, "whitespace_word_counts", fail)
+    pd.testing.assert_frame_equal(ts.gap_tests(gaps, n_permutations=200, seed=1), cold_tests)
+    pd.testing.assert_frame_equal(ts.translated_messages(frame), cold_messages)
+    with pytest.raises(AssertionError, match="computed again"):
+        ts.gap_tests(gaps, n_permutations=200, seed=2)
+    changed = frame.copy()
+    changed.loc[changed["status"] == "translated", "translation"] = "one two"
+    with pytest.raises(AssertionError, match="computed again"):
+        ts.translated_messages(changed)

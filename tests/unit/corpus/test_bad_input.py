@@ -367,3 +367,57 @@ def test_a_truncated_cached_table_is_rewritten(tmp_path, monkeypatch, own_cache)
     load_corpus(folder)
     assert calls == [1]
     assert (_cache_entry(own_cache) / "dialogues.parquet").read_bytes() == good
+
+
+# --- issue 21 -------------------------------------------------------------------------------------
+
+
+def test_year_0000_is_not_a_timestamp(tmp_path):
+    folder = _folder(tmp_path)
+    _edit(folder, 3, lambda s: s["dialogue"][0].__setitem__("time", "0000-01-01T00:00:00"))
+    (problem,) = _problems(folder)
+    assert (Path(problem.file).name, problem.field, problem.message_index) == ("3.json", "time", 0)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero link", "named .json"])
+def test_a_session_file_that_cannot_be_read_whole_is_reported_never_read(tmp_path, kind):
+    folder = _folder(tmp_path)
+    if kind == "fifo":
+        os.mkfifo(folder / "90004.json")
+        bad, why = "90004.json", "a FIFO (named pipe), not a regular file"
+    elif kind == "/dev/zero link":
+        (folder / "90004.json").symlink_to("/dev/zero")
+        bad, why = "90004.json", "a character device, not a regular file"
+    else:
+        (folder / ".json").write_text("{}")
+        bad, why = ".json", "not a KokoroChat session"
+    corpus = load_corpus(folder, strict=False, cache=False)
+    assert corpus.report.sessions_seen == 13 and corpus.report.sessions_skipped == 1
+    (problem,) = corpus.report.problems
+    assert Path(problem.file).name == bad and why in problem.detail
+
+
+def test_an_unreadable_data_folder_is_one_line(tmp_path, monkeypatch, capsys):
+    from kokoro_analysis.cli import main
+
+    folder = _folder(tmp_path)
+
+    def refused(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(os, "scandir", refused)
+    assert main(["validate", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == f"kokoro-analysis validate: {folder}: Permission denied"
+
+
+def test_a_file_name_that_is_not_utf8_is_named_with_escapes(tmp_path, capsys):
+    from kokoro_analysis.cli import main
+
+    folder = _folder(tmp_path)
+    with open(os.fsencode(folder) + b"/\xff\xfe.json", "wb") as handle:
+        handle.write(b"{}")
+    assert main(["validate", str(folder)]) == 1
+    captured = capsys.readouterr()
+    assert f"{folder}/\\xff\\xfe.json: field 'session'" in captured.out
+    assert captured.err.count("\n") <= 1 and "codec" not in captured.err

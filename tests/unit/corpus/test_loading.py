@@ -153,7 +153,12 @@ def test_environment_variable_is_used(synthetic_dir, monkeypatch):
 def test_missing_data_says_how_to_provide_it(tmp_path, monkeypatch):
     monkeypatch.delenv("KOKOROCHAT_DATA", raising=False)
     with pytest.raises(DataNotFoundError, match="KOKOROCHAT_DATA"):
+        find_data(clone=False)
+    with pytest.raises(DataNotFoundError) as mistyped:  # a wrong path: one line naming it
         load_corpus(tmp_path / "nowhere")
+    assert (
+        str(mistyped.value) == f"KokoroChat data not found: {tmp_path / 'nowhere'} does not exist"
+    )
     with pytest.raises(DataNotFoundError, match="holds no KokoroChat sessions"):
         load_corpus(tmp_path)
 

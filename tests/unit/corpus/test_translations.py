@@ -305,3 +305,92 @@ def test_translated_corpus_keeps_turns_and_drops_gaps(synthetic_dir, sessions, t
     assert english.utterances["length"].equals(
         english.utterances["text"].str.len().astype(np.int32)
     )
+
+
+def test_two_files_for_one_session_are_both_refused(synthetic_dir, sessions, tmp_path, capsys):
+    corpus = load_corpus(synthetic_dir)
+    root = write_translations(tmp_path, make_translations(sessions, "en"), "en")
+    english = root / "English"
+    (english / "en06.json").write_bytes((english / "en6.json").read_bytes())
+    coverage = tr.load_translations(corpus, "en", root, strict=False, cache=False).coverage
+    assert coverage.sessions_translated == 59 and coverage.skipped_ids == [6]
+    named = {(os.path.basename(p.file), p.field, p.detail) for p in coverage.problems}
+    assert named == {
+        ("en6.json", "file name", "session 6 also has en06.json"),
+        ("en06.json", "file name", "session 6 also has en6.json"),
+    }
+    assert "100.00 %" not in coverage.summary() and "101" not in coverage.summary()
+    assert main(["translations", str(root), "--data", str(synthetic_dir)]) == 1
+    assert "en06.json" in capsys.readouterr().out
+    out = tmp_path / "export"
+    args = ["export-sft", "--data", str(synthetic_dir), "--out", str(out), "--lang", "en"]
+    assert main([*args, "--translations", str(root)]) == 1  # strict: refused, naming both files
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "en06.json" in err and not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "dangling link", "/dev/zero link"])
+def test_a_translation_that_is_not_a_regular_file_is_reported_never_read(
+    synthetic_dir, sessions, tmp_path, kind
+):
+    corpus = load_corpus(synthetic_dir)
+    root = write_translations(tmp_path, make_translations(sessions, "en"), "en")
+    target = root / "English" / "en7.json"
+    target.unlink()
+    if kind == "folder":
+        target.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "dangling link":
+        target.symlink_to(tmp_path / "nowhere.json")
+    else:
+        target.symlink_to("/dev/zero")
+    coverage = tr.load_translations(corpus, "en", root, strict=False, cache=False).coverage
+    assert coverage.skipped_ids == [7] and 7 not in coverage.missing_ids
+    (problem,) = coverage.problems
+    assert problem.file == str(target) and problem.field == "file"
+    assert "cannot be read" in problem.detail
+
+
+def test_an_unusable_cache_folder_is_one_line_for_the_translations_too(
+    synthetic_dir, release, tmp_path, monkeypatch, capsys
+):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("KOKORO_ANALYSIS_CACHE", str(blocker / "cache"))
+    out = tmp_path / "export"
+    args = ["export-sft", "--data", str(synthetic_dir), "--out", str(out), "--lang", "en"]
+    assert main([*args, "--translations", str(release)]) == 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "translations is not usable" in err
+    assert (out / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(
+    "readme, message",
+    [
+        (b"| English | 57 | 9\xff.1 |\n", r"README\.md: not UTF-8 \(byte 0xff at offset 18\)"),
+        (
+            b"## Dataset Statistics\n| English | many | 9.1 |\n",
+            r"README\.md:2: statistics row not understood .*\| English \| many \| 9\.1 \|",
+        ),
+        (b"FIFO", r"README\.md: cannot be read \(a FIFO \(named pipe\), not a regular file\)"),
+    ],
+)
+def test_a_release_readme_that_cannot_be_read_is_named(
+    synthetic_dir, release, tmp_path, capsys, readme, message
+):
+    import shutil
+
+    copy = tmp_path / "release"
+    shutil.copytree(release, copy)
+    if readme == b"FIFO":
+        (copy / "README.md").unlink()
+        os.mkfifo(copy / "README.md")
+    else:
+        (copy / "README.md").write_bytes(readme)
+    with pytest.raises(ValueError, match=message):
+        tr.release_readme_statistics(copy / "README.md")
+    assert main(["translations", str(copy), "--data", str(synthetic_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "release README check skipped: " in out and "README.md" in out

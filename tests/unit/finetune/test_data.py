@@ -386,3 +386,29 @@ def test_real_export_high(real_corpus, tmp_path):
     )
     assert manifest["test_pool"]["sessions"] == 118 and manifest["subset"]["sessions"] == 2601
     assert files[FILES["score_test"]]["sessions"] == 1318
+
+
+def test_sample_and_corpus_hash_do_not_depend_on_the_table_order(tmp_path):
+    """issue 21: the same sessions in another Parquet row order give the same seeded test sample
+    and corpus hash."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from kokoro_analysis.corpus import schema
+    from kokoro_analysis.corpus.synthetic import make_corpus
+    from kokoro_analysis.finetune.data import corpus_content_hash
+
+    rows = [
+        {**s, "dialogue": {k: [m[k] for m in s["dialogue"]] for k in schema.MESSAGE_KEYS}}
+        for s in make_corpus(60, seed=0).values()
+    ]
+    loaded = []
+    for name, order in (("forward", rows), ("shuffled", rows[1::2] + rows[::2][::-1])):
+        pq.write_table(pa.Table.from_pylist(order), tmp_path / f"{name}.parquet")
+        loaded.append(load_corpus(tmp_path / f"{name}.parquet", cache=False))
+    forward, shuffled = loaded
+    assert list(forward.dialogues.index) != list(shuffled.dialogues.index)
+    for seed in (0, 3):
+        a, b = (sorted(sample_test_contexts(c, 10, seed)["id"]) for c in loaded)
+        assert a == b
+    assert corpus_content_hash(forward) == corpus_content_hash(shuffled)

@@ -406,3 +406,25 @@ def test_matches_count_places_and_distinct_quantities(tmp_path):
     page = report.html_path.read_text(encoding="utf-8")
     assert "*match" not in page and "<em>match (±tolerance)</em>" in page  # Markdown rendered
     assert "table-layout: fixed" in page and "<colgroup>" in page  # fits the window
+
+
+def test_report_on_a_missing_or_empty_output_folder_writes_nothing(tmp_path, capsys):
+    from kokoro_analysis.cli import main
+
+    missing = tmp_path / "never-run"
+    assert main(["report", "--output-dir", str(missing)]) == 2
+    assert "no report parts" in capsys.readouterr().err
+    assert not missing.exists()
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    assert main(["report", "--output-dir", str(a_file)]) == 1
+    err = capsys.readouterr().err
+    assert "is not a folder" in err and "Traceback" not in err
+
+
+def test_a_malformed_report_part_is_named(tmp_path):
+    parts = tmp_path / "reports" / "parts"
+    parts.mkdir(parents=True)
+    (parts / "01_x.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"01_x\.json: not a reproduction-report part"):
+        gather_report(tmp_path)

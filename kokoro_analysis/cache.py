@@ -1,0 +1,204 @@
+"""Cache entries that cannot lie: a key, a format version and a verified write, shared by the caches.
+
+An entry is one Parquet file ``<folder>/<key>.parquet`` whose footer metadata names what it holds
+(``kind``, format ``version``, ``key``, and whatever the cache adds, e.g. row counts). Reading
+verifies all of it, so a file of other inputs put under the key, a file whose metadata was removed, a
+damaged file or a folder in its place is never served: it is removed and :func:`read_entry` returns
+None, and the caller computes and writes the entry again. Writing goes to a temporary file named with
+the writer's process id and is renamed into place, so a reader never sees half a file; temporary files
+left by killed writers (their process is gone) are removed by the next write in that folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from kokoro_analysis.paths import report_unusable_cache
+from kokoro_analysis.workers import process_running
+
+METADATA_KEY = b"kokoro_analysis.cache"
+TEMPORARY_MARK = ".tmp-"
+
+
+def cache_key(*parts: bytes | str) -> str:
+    """A 32-hex-digit SHA-256 of ``parts`` (each length-prefixed, so parts cannot run together)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else bytes(part)
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One cache file: ``folder/<key>.parquet`` holding a table of ``kind`` in format ``version``."""
+
+    folder: Path
+    kind: str
+    version: int
+    key: str
+
+    @property
+    def path(self) -> Path:
+        return self.folder / f"{self.key}.parquet"
+
+    def identity(self) -> dict:
+        return {"kind": self.kind, "version": self.version, "key": self.key}
+
+
+def read_entry(entry: CacheEntry, expected: dict | None = None):
+    """The entry's Arrow table and its metadata, or None when it is missing or does not verify (kind,
+    version, key and every item of ``expected`` must match what the file says; then the file, or a
+    folder in its place, is removed so that it is written again)."""
+    import pyarrow.parquet as pq
+
+    return _verified(entry, expected, lambda path: pq.ParquetFile(path).read())
+
+
+def check_entry(entry: CacheEntry, expected: dict | None = None) -> dict | None:
+    """As :func:`read_entry`, from the file's footer only (its data is not read): the metadata, with
+    the table's row count under ``"rows"``, or None."""
+    import pyarrow.parquet as pq
+
+    def footer(path: Path):
+        metadata = pq.read_metadata(path)
+        return metadata.num_rows, metadata.metadata
+
+    found = _verified(entry, expected, footer)
+    return {**found[1], "rows": found[0][0]} if found else None
+
+
+def _verified(entry: CacheEntry, expected: dict | None, read):
+    path = entry.path
+    if not path.is_file():
+        if path.exists() or path.is_symlink():
+            _discard(path)
+        return None
+    try:
+        content = read(path)
+        metadata = content.schema.metadata if hasattr(content, "schema") else content[1]
+        stored = json.loads((metadata or {})[METADATA_KEY])
+    except Exception:  # damaged, truncated, no metadata, not ours: rebuilt
+        stored = None
+    wanted = {**entry.identity(), **(expected or {})}
+    if not isinstance(stored, dict) or any(stored.get(k) != v for k, v in wanted.items()):
+        _discard(path)
+        return None
+    if hasattr(content, "schema"):  # the table's own metadata (pandas') is kept
+        kept = {k: v for k, v in content.schema.metadata.items() if k != METADATA_KEY}
+        content = content.replace_schema_metadata(kept or None)
+    return content, stored
+
+
+def write_entry(entry: CacheEntry, table, extra: dict | None = None) -> bool:
+    """Write ``table`` as the entry, with its identity and ``extra`` in the footer, atomically (a
+    temporary file renamed into place). A failure (disk full, folder gone) is reported once, not raised;
+    returns whether the entry was written."""
+    import pyarrow.parquet as pq
+
+    metadata = json.dumps({**entry.identity(), **(extra or {})}).encode()
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: metadata})
+    remove_stale_temporaries(entry.folder)
+    temporary = entry.folder / f"{entry.key}.parquet{TEMPORARY_MARK}{os.getpid()}"
+    try:
+        try:
+            pq.write_table(table, temporary, compression="zstd", write_statistics=False)
+            if entry.path.is_dir() and not entry.path.is_symlink():
+                _discard(entry.path)
+            os.replace(temporary, entry.path)
+        finally:
+            temporary.unlink(missing_ok=True)
+    except OSError as error:
+        report_unusable_cache(entry.folder, error)
+        return False
+    return True
+
+
+def texts_digest(texts) -> bytes:
+    """SHA-256 of a sequence of strings (a pandas or Arrow string column, a list), from their Arrow
+    buffers: offsets rebased to 0, then the UTF-8 bytes, so no Python string is made. Missing values
+    are refused."""
+    import numpy as np
+
+    texts = large_string_array(texts)
+    _, offsets_buffer, data = texts.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+        texts.offset : texts.offset + len(texts) + 1
+    ]
+    digest = hashlib.sha256((offsets - offsets[0]).tobytes())
+    if data is not None:
+        digest.update(memoryview(data)[offsets[0] : offsets[-1]])
+    return digest.digest()
+
+
+def large_string_array(texts):
+    """``texts`` (pandas or Arrow strings, a list) as one Arrow large-string array; missing values are
+    refused."""
+    import pyarrow as pa
+
+    if isinstance(texts, pa.LargeStringArray):
+        array = texts
+    else:
+        try:
+            array = pa.array(texts)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            array = pa.array(list(texts), pa.large_string())
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks() if array.num_chunks else pa.array([], pa.large_string())
+    if array.null_count:
+        raise ValueError("texts must not contain missing values")
+    return array.cast(pa.large_string())
+
+
+def cached_frame(kind: str, version: int, key_parts, compute):
+    """``compute()`` (a pandas DataFrame), kept in ``<cache>/<kind>/`` under a key of ``version`` and
+    ``key_parts`` (bytes or strings: digests of the inputs, the parameters): a warm call reads it back
+    (index and dtypes as pandas stores them in Parquet). Without a usable cache folder it is computed.
+    For results that are slow to compute and the same on every run of the same data."""
+    import pyarrow as pa
+
+    from kokoro_analysis.paths import usable_cache_dir
+
+    folder = usable_cache_dir(kind)
+    entry = (
+        CacheEntry(folder, kind, version, cache_key(kind, str(version), *key_parts))
+        if folder
+        else None
+    )
+    found = read_entry(entry) if entry else None
+    if found is not None:
+        return found[0].to_pandas()
+    frame = compute()
+    if entry is not None:
+        write_entry(entry, pa.Table.from_pandas(frame))
+    return frame
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Remove the temporary files in ``folder`` whose writing process no longer runs (killed writers)."""
+    try:
+        candidates = [p for p in folder.iterdir() if TEMPORARY_MARK in p.name]
+    except OSError:
+        return
+    for path in candidates:
+        pid = path.name.rsplit(TEMPORARY_MARK, 1)[1]
+        if pid.isdigit() and not process_running(int(pid)):
+            _discard(path)
+
+
+def _discard(path: Path) -> None:
+    """Remove a cache file, link or folder (never raises: a cache that cannot be cleaned is rebuilt
+    beside it next time)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
