@@ -15,6 +15,7 @@ import pandas as pd
 from kokoro_analysis.analyses import explorer
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.text import concordance as kwic
+from kokoro_analysis.text.forms import display_forms
 
 ROWS_SHOWN = 200
 """Most rows a widget table shows (the CSV export has all)."""
@@ -83,10 +84,65 @@ def kwic_html(hits: pd.DataFrame, limit: int = ROWS_SHOWN) -> str:
     )
 
 
+COLUMN_NAMES = {
+    "dialogue_id": "Session",
+    "start_time": "Start",
+    "year": "Year",
+    "topic": "Topic",
+    "score": "Score",
+    "band": "Band",
+    "messages": "Messages",
+    "duration_min": "Minutes",
+    "flags": "Flags",
+    "number": "No.",
+    "item": "Item",
+    "block": "Block",
+    "role": "Role",
+    "group": "Group",
+    "hits": "Hits",
+    "sessions": "Sessions",
+    "share": "Share of hits",
+    "lemma": "Lemma",
+    "form": "Word",
+    "gloss_en": "English gloss",
+    "co": "Near hits",
+    "frequency": "Frequency",
+    "log_dice": "log-Dice",
+}
+"""Readable headers of the widget tables (the CSV exports keep the column names)."""
+PERCENT_COLUMNS = ("share",)
+"""Columns holding a share 0–1, shown as a percentage."""
+
+
 def frame_html(frame: pd.DataFrame, limit: int = ROWS_SHOWN) -> str:
-    """A DataFrame as an HTML table, at most ``limit`` rows."""
+    """A DataFrame as an HTML table like the notebooks' tables: no index column (a named index becomes
+    the first column), readable headers (:data:`COLUMN_NAMES`), shares as percentages, floats with
+    two decimals, thousands separators; at most ``limit`` rows."""
     more = f"<p>… {len(frame) - limit:,} more rows</p>" if len(frame) > limit else ""
-    return frame.head(limit).to_html(escape=True, na_rep="") + more
+    shown = frame.head(limit)
+    if shown.index.name is not None:
+        shown = shown.reset_index()
+    formatters = {}
+    for column in shown.columns:
+        values = shown[column]
+        if column in PERCENT_COLUMNS:
+            formatters[column] = lambda v: "" if pd.isna(v) else f"{100 * v:.1f} %"
+        elif pd.api.types.is_float_dtype(values):
+            formatters[column] = lambda v: "" if pd.isna(v) else f"{v:,.2f}"
+        elif pd.api.types.is_integer_dtype(values) and column not in (
+            "dialogue_id",
+            "year",
+            "number",
+        ):
+            formatters[column] = lambda v: "" if pd.isna(v) else f"{v:,}"
+    shown = shown.rename(columns=lambda c: COLUMN_NAMES.get(c, str(c).replace("_", " ")))
+    formatters = {COLUMN_NAMES.get(c, str(c).replace("_", " ")): f for c, f in formatters.items()}
+    return (
+        shown.to_html(
+            escape=True, na_rep="", index=False, formatters=formatters, classes="ka-table"
+        )
+        + more
+    )
 
 
 class Explorer:
@@ -113,6 +169,7 @@ class Explorer:
         self.corpus, self.tokens, self.translations, self.lang = corpus, tokens, translations, lang
         self.export_dir = Path(export_dir)
         self.hits = pd.DataFrame(columns=list(kwic.HIT_COLUMNS))
+        self.forms: pd.Series | None = None
         dialogues = corpus.dialogues
         topics = sorted(set(dialogues[schema.pick("topic_main_jp", "topic_main_en", lang=lang)]))
         years = dialogues["year"].dropna()
@@ -125,12 +182,18 @@ class Explorer:
         self.band = w.Dropdown(
             options=[("any", None), *[(b, b) for b in explorer.SCORE_BANDS]], description="band"
         )
-        self.score = w.IntRangeSlider(value=(0, 100), min=0, max=100, description="score")
+        slider = {"style": {"description_width": "6em"}, "layout": w.Layout(width="34em")}
+        self.score = w.IntRangeSlider(value=(0, 100), min=0, max=100, description="score", **slider)
         self.years = w.IntRangeSlider(
-            value=year_range, min=year_range[0], max=year_range[1], description="year"
+            value=year_range,
+            min=year_range[0],
+            max=year_range[1],
+            description="year",
+            readout_format="d",
+            **slider,
         )
         self.messages = w.IntRangeSlider(
-            value=(0, longest), min=0, max=longest, description="messages"
+            value=(0, longest), min=0, max=longest, description="messages", **slider
         )
         self.flags = w.Dropdown(
             options=[("any", ()), ("none set", ("none",)), *[(f, (f,)) for f in schema.FLAG_KEYS]],
@@ -138,7 +201,7 @@ class Explorer:
         )
         self.matches = w.HTML()
         self.session = w.Dropdown(options=[], description="session")
-        self.transcript = w.HTML()
+        self.transcript = w.HTML(layout=w.Layout(width="100%"))
         self.scores = w.HTML()
         self.query = w.Text(
             value=query,
@@ -164,7 +227,8 @@ class Explorer:
             control.observe(lambda _: self.refresh_sessions(), names="value")
         self.session.observe(lambda _: self.show_session(), names="value")
         self.search.on_click(lambda _: self.run_query())
-        self.query.observe(lambda _: self.run_query(), names="value")
+        for control in (self.query, self.match, self.pos, self.role):
+            control.observe(lambda _: self.run_query(), names="value")
         self.export.on_click(lambda _: self.export_hits())
 
         sessions = w.VBox(
@@ -176,7 +240,15 @@ class Explorer:
                 self.matches,
             ]
         )
-        reading = w.VBox([self.session, w.HBox([self.transcript, self.scores])])
+        # the transcript scrolls in its own box; the scores panel beside it stays in view
+        transcript_box = w.Box(
+            [self.transcript],
+            layout=w.Layout(flex="1 1 auto", height="36em", overflow="auto", min_width="20em"),
+        )
+        scores_box = w.Box(
+            [self.scores], layout=w.Layout(flex="0 0 24em", height="36em", overflow="auto")
+        )
+        reading = w.VBox([self.session, w.HBox([transcript_box, scores_box])])
         search = w.VBox(
             [
                 w.HBox([self.query, self.match]),
@@ -191,8 +263,6 @@ class Explorer:
         self.refresh_sessions()
         if session_id is not None:
             self.session.value = explorer.check_session(corpus, session_id)
-        if query:
-            self.run_query()
 
     def criteria(self) -> explorer.SessionFilter:
         """The filter the controls describe."""
@@ -218,6 +288,8 @@ class Explorer:
             self.session.value = (
                 current if current in self.session.options else self.session.options[0]
             )
+        if self.query.value.strip() or len(self.hits):
+            self.run_query()  # results always belong to the sessions the filters select
 
     def show_session(self) -> None:
         if self.session.value is None:
@@ -230,43 +302,46 @@ class Explorer:
         )
 
     def run_query(self) -> None:
+        """Search the query in the sessions the filters select (:func:`explorer.search`) and show the
+        hits, their counts by role, topic and band, and the collocates; an empty or bad query clears
+        the results (so nothing stale can be exported)."""
+        self.hits = pd.DataFrame(columns=list(kwic.HIT_COLUMNS))
+        self.export.disabled = True
         try:
-            hits = kwic.concordance(
+            result = explorer.search(
+                self.corpus,
                 self.tokens,
-                self.corpus.utterances,
                 self.query.value,
+                self.session.options,
                 match=self.match.value,
                 pos=self.pos.value,
                 role=self.role.value,
+                lang=self.lang,
+                forms=self._forms(),
             )
         except ValueError as error:
             self.results.value = f"<p><b>{html.escape(str(error))}</b></p>"
             return
-        hits = (
-            hits[hits["dialogue_id"].isin(self.session.options)]
-            if self.session.options
-            else hits.iloc[:0]
-        )
-        self.hits = hits
-        self.export.disabled = hits.empty
-        topic = self.corpus.dialogues[schema.pick("topic_main_jp", "topic_main_en", lang=self.lang)]
-        band = pd.Series(
-            explorer.score_band(self.corpus.dialogues["score"]), index=self.corpus.dialogues.index
-        )
-        parts = [
-            f"<p><b>{len(hits):,}</b> hits for {html.escape(self.query.value.strip())} "
-            f"in {hits['dialogue_id'].nunique():,} of the {len(self.session.options):,} matching sessions</p>"
-        ]
-        if len(hits):
+        self.hits = result.hits
+        self.export.disabled = result.hits.empty
+        parts = [f"<p>{html.escape(result.summary(len(self.session.options)))}</p>"]
+        if len(result.hits):
+            counts = result.counts
+            for by in ("role", "topic", "band"):
+                part = counts[counts["by"] == by].drop(columns="by").rename(columns={"group": by})
+                parts.append(frame_html(part))
             parts += [
-                frame_html(kwic.hit_counts(hits, "role")),
-                frame_html(kwic.hit_counts(hits, "topic", topic)),
-                frame_html(kwic.hit_counts(hits, "band", band)),
                 "<p>collocates (log-Dice)</p>",
-                frame_html(kwic.collocates(self.tokens, hits)),
-                kwic_html(hits),
+                frame_html(result.collocates),
+                kwic_html(result.hits),
             ]
         self.results.value = "".join(parts)
+
+    def _forms(self) -> pd.Series:
+        """Display forms of every lemma, computed on the first search (a few seconds on the corpus)."""
+        if self.forms is None:
+            self.forms = display_forms(self.tokens)
+        return self.forms
 
     def export_hits(self) -> Path:
         path = kwic.write_csv(self.hits, self.export_dir / export_name(self.query.value))

@@ -25,6 +25,7 @@ from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, turn_starts
 from kokoro_analysis.published import ROLE_CELLS, YES_NO, Column, TableSpec, Words, register
 from kokoro_analysis.reported import Record, format_number, load_reported
+from kokoro_analysis.text.compounds import RULE_NOTE
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -692,6 +693,7 @@ def vocabulary_records(vocabulary: pd.DataFrame) -> list[Record]:
             int(vocabulary.loc["total", column]),
             quantity=f"{quantity} (all messages)",
             unit=unit,
+            note=RULE_NOTE,
         )
         for column, (quantity, unit) in VOCABULARY_QUANTITIES.items()
     ]
@@ -701,6 +703,7 @@ def vocabulary_records(vocabulary: pd.DataFrame) -> list[Record]:
             float(vocabulary.loc[role, f"dist_{n}"]),
             quantity=f"Corpus-level Dist-{n} of {role} messages (MeCab surfaces)",
             unit="x100",
+            note=RULE_NOTE,
         )
         for role in schema.ROLES
         for n in (1, 2)

@@ -54,6 +54,19 @@ class SessionFilter:
     messages_max: int | None = None
 
     def __post_init__(self) -> None:
+        for name in (
+            "score_min",
+            "score_max",
+            "year_min",
+            "year_max",
+            "messages_min",
+            "messages_max",
+        ):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, np.integer))
+            ):
+                raise ValueError(f"filters: {name} must be a whole number, not {value!r}")
         if self.score_band is not None and self.score_band not in SCORE_BANDS:
             raise ValueError(
                 f"filters: score_band must be one of {', '.join(SCORE_BANDS)}, not {self.score_band!r}"
@@ -281,6 +294,96 @@ def concordance_counts(
         ],
         ignore_index=True,
     )[["by", "group", "hits", "sessions", "share"]]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A concordance search within a set of sessions (:func:`search`).
+
+    ``hits``: :func:`kokoro_analysis.text.concordance.concordance` rows of those sessions;
+    ``counts``: :func:`concordance_counts`; ``collocates``: log-Dice collocates with the lemma's
+    display form (``form``) and English gloss (``gloss_en``); ``in_text``: occurrences of the query as
+    written in the searched messages; ``inside_tokens``: how many of those are not hits because they
+    begin or end inside a longer token (不安 in 不安定), ``in_text`` minus the hits written as the query.
+    """
+
+    query: str
+    hits: pd.DataFrame
+    counts: pd.DataFrame
+    collocates: pd.DataFrame
+    in_text: int
+    inside_tokens: int
+
+    def summary(self, sessions: int) -> str:
+        """One line: hits, sessions with hits of the ``sessions`` searched, occurrences inside tokens."""
+        line = (
+            f"{len(self.hits):,} hits for {self.query} in {self.hits['dialogue_id'].nunique():,} "
+            f"of the {sessions:,} matching sessions"
+        )
+        if self.inside_tokens:
+            line += (
+                f"; {self.inside_tokens:,} more occurrences of {self.query} sit inside longer "
+                "tokens (not counted as hits)"
+            )
+        return line
+
+
+def search(
+    corpus,
+    tokens,
+    query: str,
+    sessions,
+    *,
+    match: str = "either",
+    pos: str | None = None,
+    role: str | None = None,
+    lang: str = "en",
+    forms: pd.Series | None = None,
+) -> SearchResult:
+    """The concordance of ``query`` (:func:`kokoro_analysis.text.concordance.concordance`) restricted to
+    the sessions ``sessions`` (dialogue ids, e.g. the index of :func:`find_sessions`), with its counts
+    by role, topic and band and its collocates. ``forms``: display forms of lemmas (default: those of
+    ``tokens``, :func:`kokoro_analysis.text.forms.display_forms`)."""
+    from kokoro_analysis.text import concordance as kwic
+    from kokoro_analysis.text.forms import display_forms
+    from kokoro_analysis.text.glossary import gloss_of
+
+    query = query.strip() if isinstance(query, str) else query
+    hits = kwic.concordance(tokens, corpus.utterances, query, match=match, pos=pos, role=role)
+    wanted = pd.Index(sessions)
+    hits = hits[hits["dialogue_id"].isin(wanted)].reset_index(drop=True)
+    collocates = kwic.collocates(tokens, hits) if len(hits) else _empty_collocates()
+    if forms is None:
+        forms = display_forms(tokens, collocates["lemma"]) if len(collocates) else pd.Series()
+    collocates.insert(1, "form", [forms.get(w, w) for w in collocates["lemma"]])
+    collocates.insert(
+        2, "gloss_en", [gloss_of(w, f) for w, f in zip(collocates["lemma"], collocates["form"])]
+    )
+    utterances = corpus.utterances
+    searched = utterances["dialogue_id"].isin(wanted).to_numpy()
+    if role is not None:
+        searched &= (utterances["role"].astype(str) == role).to_numpy()
+    in_text = kwic.text_occurrences(utterances.loc[searched, "text"], query)
+    written = int((hits["hit"] == query).sum())
+    return SearchResult(
+        query=query,
+        hits=hits,
+        counts=concordance_counts(hits, corpus.dialogues, lang=lang),
+        collocates=collocates,
+        in_text=in_text,
+        inside_tokens=max(in_text - written, 0),
+    )
+
+
+def _empty_collocates() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "lemma": pd.Series(dtype=str),
+            "co": pd.Series(dtype=np.int64),
+            "frequency": pd.Series(dtype=np.int64),
+            "log_dice": pd.Series(dtype=float),
+        }
+    )
 
 
 def english_translations(corpus) -> pd.DataFrame | None:

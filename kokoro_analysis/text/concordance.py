@@ -1,9 +1,15 @@
 """Keyword in context (KWIC) over MeCab tokens, hit counts and log-Dice collocates.
 
-A *hit* is one token whose surface (as written) or lemma (see :mod:`kokoro_analysis.text.mecab`) equals
-the query; ``match="surface"`` or ``"lemma"`` restricts the comparison to one of them. Contexts and
-collocation windows stay inside the hit's message (one utterance): they never cross into the next
-speaker's words. Japanese is written without spaces, so contexts join the token surfaces directly.
+A *hit* is a run of consecutive tokens of one message that the query spells. A query is tokenized like
+the corpus (:func:`query_tokens`); a query of one token matches a token whose surface (as written) or
+lemma (see :mod:`kokoro_analysis.text.mecab`) equals the query; a query of several tokens (発達が遅い,
+教えてください) matches a run of as many tokens whose surfaces, or whose lemmas, equal the query's
+tokens' (教えて下さい matches 教えてください by lemma). ``match="surface"`` or ``"lemma"`` restricts
+the comparison to one of them. Hits therefore begin and end at token boundaries: a query found only
+inside a longer token (不安 in 不安定) is not a hit; :func:`text_occurrences` counts every occurrence
+in the texts, for the difference. Contexts and collocation windows stay inside the hit's message (one
+utterance): they never cross into the next speaker's words. Japanese is written without spaces, so
+contexts join the token surfaces directly.
 """
 
 from __future__ import annotations
@@ -17,10 +23,22 @@ import pandas as pd
 MATCH_MODES = ("either", "surface", "lemma")
 """How a query is compared with a token: its surface or its lemma, only the surface, only the lemma."""
 
-HIT_COLUMNS = ("dialogue_id", "utterance", "role", "token", "left", "hit", "right", "lemma", "pos")
+HIT_COLUMNS = (
+    "dialogue_id",
+    "utterance",
+    "role",
+    "token",
+    "tokens",
+    "left",
+    "hit",
+    "right",
+    "lemma",
+    "pos",
+)
 """Columns of :func:`concordance`: the session, the utterance's index label in ``corpus.utterances``,
-the speaker, the token's 0-based position in its utterance, the left context, the hit as written, the
-right context, the hit's lemma and its coarse part of speech."""
+the speaker, the 0-based position of the hit's first token in its utterance, the hit's number of
+tokens, the left context, the hit as written, the right context, the hit's lemma(s) and coarse part(s)
+of speech (space-separated for a hit of several tokens)."""
 
 
 def concordance(
@@ -37,16 +55,20 @@ def concordance(
     start or end of its message), in corpus order; columns :data:`HIT_COLUMNS`.
 
     ``tokens`` is a :class:`~kokoro_analysis.text.mecab.Tokens`; ``utterances`` is ``corpus.utterances``
-    (for ``dialogue_id`` and ``role``). ``pos`` keeps hits of that coarse part of speech (e.g. 名詞);
-    ``role`` keeps hits spoken by ``"counselor"`` or ``"client"``.
+    (for ``dialogue_id`` and ``role``). ``pos`` keeps hits whose first token has that coarse part of
+    speech (e.g. 名詞); ``role`` keeps hits spoken by ``"counselor"`` or ``"client"``.
     """
     query = _check_query(query)
     if match not in MATCH_MODES:
         raise ValueError(f"match must be one of {', '.join(MATCH_MODES)}, not {match!r}")
-    if window < 0:
-        raise ValueError(f"window must be 0 or more tokens, not {window}")
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 0:
+        raise ValueError(f"window must be 0 or more tokens, not {window!r}")
     table = tokens.table
-    positions = np.flatnonzero(_matches(table, query, match, pos))
+    pieces = query_tokens(query)
+    if len(pieces) <= 1:
+        positions, length = np.flatnonzero(_matches(table, query, match, pos)), 1
+    else:
+        positions, length = _run_matches(table, pieces, match, pos), len(pieces)
     owners = table["utterance"].to_numpy()
     speaker = utterances["role"].reindex(owners[positions]).astype(str).to_numpy()
     if role is not None:
@@ -57,7 +79,8 @@ def concordance(
     starts, ends = _message_bounds(owners, positions)
     codes, names = _codes(table["surface"])
     left = ["".join(names[codes[max(a, p - window) : p]]) for a, p in zip(starts, positions)]
-    right = ["".join(names[codes[p + 1 : min(b, p + 1 + window)]]) for b, p in zip(ends, positions)]
+    after = positions + length
+    right = ["".join(names[codes[p : min(b, p + window)]]) for b, p in zip(ends, after)]
     hit_owners = owners[positions]
     return pd.DataFrame(
         {
@@ -65,14 +88,76 @@ def concordance(
             "utterance": hit_owners,
             "role": speaker,
             "token": (positions - starts).astype(np.int64),
+            "tokens": np.full(len(positions), length, dtype=np.int64),
             "left": pd.Series(left, dtype="str"),
-            "hit": _strings(table["surface"], positions),
+            "hit": _joined(table["surface"], positions, length, ""),
             "right": pd.Series(right, dtype="str"),
-            "lemma": _strings(table["lemma"], positions),
-            "pos": _strings(table["pos"], positions),
+            "lemma": _joined(table["lemma"], positions, length, " "),
+            "pos": _joined(table["pos"], positions, length, " "),
         },
         columns=list(HIT_COLUMNS),
     )
+
+
+def query_tokens(query: str) -> list[tuple[str, str]]:
+    """(surface, lemma) of each token of ``query``, tokenized as the corpus is (MeCab, unidic-lite,
+    merged compounds)."""
+    from kokoro_analysis.text.mecab import tokenize_corpus
+
+    frame = pd.DataFrame({"text": [_check_query(query)]})
+    table = tokenize_corpus(frame, cache=False, progress=False, workers=1).table
+    return list(zip(table["surface"].astype(str), table["lemma"].astype(str)))
+
+
+def _run_matches(
+    table: pd.DataFrame, pieces: list[tuple[str, str]], match: str, pos: str | None
+) -> np.ndarray:
+    """First positions of the runs of ``len(pieces)`` tokens of one message whose surfaces (or, unless
+    ``match="surface"``, whose lemmas) equal the pieces'."""
+    n = len(pieces)
+    owners = table["utterance"].to_numpy()
+    count = len(table) - n + 1
+    if count <= 0:
+        return np.zeros(0, dtype=np.int64)
+    found = np.zeros(count, dtype=bool)
+    for column, index in (("surface", 0), ("lemma", 1)):
+        if match == ("lemma" if column == "surface" else "surface"):
+            continue
+        codes, names = _codes(table[column])
+        wanted = [np.flatnonzero(names[:-1] == piece[index]) for piece in pieces]
+        if any(len(w) == 0 for w in wanted):
+            continue
+        run = np.ones(count, dtype=bool)
+        for k, codes_k in enumerate(wanted):
+            run &= codes[k : k + count] == codes_k[0]
+        found |= run
+    found &= owners[:count] == owners[n - 1 : n - 1 + count]
+    if pos:
+        found &= (table["pos"].iloc[:count] == pos).to_numpy(dtype=bool, na_value=False)
+    return np.flatnonzero(found)
+
+
+def _joined(column: pd.Series, positions: np.ndarray, length: int, separator: str) -> np.ndarray:
+    """The values of ``column`` at ``positions`` and the ``length - 1`` tokens after each, joined."""
+    codes, names = _codes(column)
+    if length == 1:
+        return names[codes[positions]]
+    parts = [names[codes[positions + k]] for k in range(length)]
+    return np.array([separator.join(values) for values in zip(*parts)], dtype=object)
+
+
+def text_occurrences(texts: pd.Series, query: str) -> int:
+    """Occurrences of ``query`` in ``texts`` as written (non-overlapping, like ``str.count``), whether
+    or not they begin and end at token boundaries."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    query = _check_query(query)
+    try:
+        array = pa.array(texts)  # no copy for Arrow-backed strings
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        array = pa.array(texts.astype(str).to_numpy(dtype=object), pa.large_string())
+    return int(pc.sum(pc.count_substring(array, pattern=query)).as_py() or 0)
 
 
 def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -81,12 +166,6 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         column = column.astype("category")
     names = np.asarray(column.cat.categories.astype(str), dtype=object)
     return column.cat.codes.to_numpy(), np.append(names, "")  # code -1 (missing) -> ""
-
-
-def _strings(column: pd.Series, positions: np.ndarray) -> np.ndarray:
-    """The values of ``column`` at ``positions`` as strings."""
-    codes, names = _codes(column)
-    return names[codes[positions]]
 
 
 def _check_query(query) -> str:
@@ -147,12 +226,17 @@ def collocates(
     """The lemmas that occur most strongly near the hits, by log-Dice.
 
     For a collocate lemma *y*: ``co`` = tokens of *y* within ``window`` tokens of a hit in the same
-    message, ``frequency`` = tokens of *y* in ``tokens``, and
-    ``log_dice = 14 + log2(2 * co / (hits + frequency))`` (at most 14; Rychlý 2008). Lemmas seen near
-    hits fewer than ``min_count`` times are left out; the hit tokens themselves are not counted.
+    message (before its first or after its last token, for a hit of several tokens), ``frequency`` =
+    tokens of *y* in ``tokens``, and ``log_dice = 14 + log2(2 * co / (hits + frequency))`` (at most
+    14; Rychlý 2008). Lemmas seen near hits fewer than ``min_count`` times are left out; the hit
+    tokens themselves are not counted.
     ``content_only`` keeps content words (see ``Tokens.content``). Sorted by ``log_dice``, then ``co``,
     then lemma; at most ``top`` rows.
     """
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 0:
+        raise ValueError(f"window must be 0 or more tokens, not {window!r}")
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0:
+        raise ValueError(f"top must be 0 or more rows, not {top!r}")
     table = tokens.table
     eligible = tokens.content_mask() if content_only else np.ones(len(table), dtype=bool)
     owners = table["utterance"].to_numpy()
@@ -163,12 +247,15 @@ def collocates(
         starts_of.reindex(hits["utterance"].to_numpy()).to_numpy(dtype=np.int64)
         + hits["token"].to_numpy()
     )
+    lengths = hits["tokens"].to_numpy() if "tokens" in hits else np.ones(len(hits), dtype=np.int64)
     starts, ends = _message_bounds(owners, hit_positions)
     near = np.zeros(len(table), dtype=np.int64)
-    for start, end, p in zip(starts, ends, hit_positions):
+    inside = np.zeros(len(table), dtype=bool)
+    for start, end, p, n in zip(starts, ends, hit_positions, lengths):
         near[max(start, p - window) : p] += 1
-        near[p + 1 : min(end, p + 1 + window)] += 1
-    near[hit_positions] = 0  # the hits themselves are not collocates
+        near[p + n : min(end, p + n + window)] += 1
+        inside[p : p + n] = True
+    near[inside] = 0  # the hits themselves are not collocates
     codes, names = _codes(table["lemma"])
     keep = eligible & (near > 0) & (codes >= 0)
     co = np.bincount(codes[keep], weights=near[keep], minlength=len(names)).astype(np.int64)

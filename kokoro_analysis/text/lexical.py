@@ -23,6 +23,7 @@ import pandas as pd
 
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ROLE_COLUMNS
+from kokoro_analysis.text.forms import display_forms
 from kokoro_analysis.text.glossary import gloss_of
 from kokoro_analysis.text.mecab import Tokens
 
@@ -218,12 +219,15 @@ def heaps_fit(growth: pd.DataFrame, min_tokens: int = 10_000) -> pd.DataFrame:
 # --------------------------------------------------------------------------- frequent words
 
 
-def top_content_lemmas(tokens: Tokens, utterances: pd.DataFrame, top: int = 20) -> pd.DataFrame:
+def top_content_lemmas(
+    tokens: Tokens, utterances: pd.DataFrame, top: int = 20, *, forms: pd.Series | None = None
+) -> pd.DataFrame:
     """The ``top`` most frequent content lemmas of each role (content words: ``Tokens.content()``).
 
-    Long frame: ``role``, ``rank`` (1 = most frequent), ``lemma``, ``surface`` (its most frequent written
-    form in that role, :meth:`Tokens.usual_surfaces`: UniDic lemmas can be unusual spellings, e.g. 迚も for
-    とても), ``count``, ``per_1000`` (per 1,000 content tokens of the role), ``messages_share`` (% of the
+    Long frame: ``role``, ``rank`` (1 = most frequent), ``lemma``, ``surface`` (how it is shown: its
+    display form in ``forms``, default :func:`~kokoro_analysis.text.forms.display_forms` of ``tokens``;
+    pass the whole corpus's so a lemma is written the same in every role and subset; UniDic lemmas can
+    be unusual spellings, e.g. 迚も for とても), ``count``, ``per_1000`` (per 1,000 content tokens of the role), ``messages_share`` (% of the
     role's messages that contain it). Ties in count are broken by lemma code (stable).
     """
     content = tokens.content().table
@@ -232,6 +236,8 @@ def top_content_lemmas(tokens: Tokens, utterances: pd.DataFrame, top: int = 20) 
     messages = content["utterance"].to_numpy()
     role_of_message = utterances["role"].cat.codes.to_numpy()
     lemma_names = np.asarray(content["lemma"].cat.categories, dtype=object)
+    if forms is None:
+        forms = display_forms(tokens)
     frames = []
     for code, role in enumerate(schema.ROLES):
         mask = roles == code
@@ -239,7 +245,6 @@ def top_content_lemmas(tokens: Tokens, utterances: pd.DataFrame, top: int = 20) 
         order = np.argsort(-counts, kind="stable")[:top]
         order = order[counts[order] > 0]
         in_top = mask & np.isin(lemma, order)
-        form = Tokens(content[in_top]).usual_surfaces()
         pairs = pd.DataFrame({"lemma": lemma[in_top], "message": messages[in_top]})
         n_messages = pairs.drop_duplicates(["lemma", "message"]).groupby("lemma").size()
         role_messages = int(np.sum(role_of_message == code))
@@ -249,7 +254,7 @@ def top_content_lemmas(tokens: Tokens, utterances: pd.DataFrame, top: int = 20) 
                     "role": role,
                     "rank": np.arange(1, len(order) + 1),
                     "lemma": lemma_names[order],
-                    "surface": form.reindex(lemma_names[order].astype(str)).to_numpy(dtype=object),
+                    "surface": forms.reindex(lemma_names[order].astype(str)).to_numpy(dtype=object),
                     "count": counts[order].astype(np.int64),
                     "per_1000": 1000.0 * counts[order] / max(int(mask.sum()), 1),
                     "messages_share": 100.0

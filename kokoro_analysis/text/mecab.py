@@ -51,7 +51,8 @@ from kokoro_analysis.cache import (
     write_entry,
 )
 from kokoro_analysis.paths import usable_cache_dir
-from kokoro_analysis.text.compounds import COMPOUNDS, merge_compounds
+from kokoro_analysis.text.compounds import COMPOUNDS, isolate_all, merge_compounds
+from kokoro_analysis.text.marks import non_word_mask
 from kokoro_analysis.workers import available_cores, map_in_processes
 
 TOKENS_FORMAT = 5
@@ -146,7 +147,7 @@ def tokenizer_identity() -> dict[str, str]:
         "dictionary": version_file.read_text().strip() if version_file.exists() else "unknown",
         "sys.dic bytes": str((dictionary / "sys.dic").stat().st_size),
         "options": f"-O '' -F {NODE_FORMAT} -U {UNKNOWN_FORMAT}; whitespace and controls as ASCII space",
-        "compounds": ",".join(sorted(COMPOUNDS)),
+        "compounds": "isolated, merged: " + ",".join(sorted(COMPOUNDS)),
         "format": str(TOKENS_FORMAT),
     }
 
@@ -202,7 +203,7 @@ def _parse(parse, text: str) -> str:
 def _tokenize_chunk(texts: Sequence[str]) -> tuple[np.ndarray, pa.Table]:
     """Tokenize one chunk in a worker: tokens per text and a table of the tokens' columns."""
     parse = _TAGGER.parse
-    outputs = [_parse(parse, text) for text in texts]
+    outputs = [_parse(parse, text) for text in isolate_all(texts)]
     counts = np.fromiter((out.count("\n") for out in outputs), dtype=np.int32, count=len(outputs))
     return counts, _read_lines("".join(outputs))
 
@@ -322,14 +323,15 @@ class Tokens:
         return Tokens(self.table[self.content_mask()])
 
     def content_mask(self) -> np.ndarray:
-        """Boolean mask over ``table`` of the content-word tokens (those :meth:`content` keeps)."""
+        """Boolean mask over ``table`` of the content-word tokens (those :meth:`content` keeps); marks,
+        pseudonym letters and URL fragments are never content words (:mod:`kokoro_analysis.text.marks`)."""
         table = self.table
         mask = (
             table["pos"].isin(CONTENT_POS)
             & ~table["pos2"].isin(NON_CONTENT_POS2)
             & ~table["lemma"].isin(STOP_LEMMAS)
         )
-        return mask.to_numpy(dtype=bool)
+        return mask.to_numpy(dtype=bool) & ~non_word_mask(table)
 
     def counts_per_utterance(self, utterance_index) -> pd.Series:
         """Number of tokens of each utterance in ``utterance_index`` (0 for an utterance with none)."""

@@ -92,6 +92,11 @@ def test_notebook_01_on_synthetic_data(run_notebook, synthetic_dir, tmp_path):
     top = read(out, "corpus_top_content_lemmas")
     assert set(top["role"]) == {"counselor", "client"} and top["rank"].max() <= 20
     assert set(read(out, "corpus_heaps")["unit"]) == {"surface", "lemma"}
+    marks = read(out, "corpus_paralinguistic_marks")
+    assert list(marks["by"].unique()) == ["role", "topic", "band"]
+    for by in ("role", "topic", "band"):  # every message is in exactly one group of each kind
+        assert marks.loc[marks["by"] == by, "messages"].sum() == len(corpus.utterances)
+    assert not top["surface"].isin(["笑", "A", "Ａ"]).any()
 
     for stem in FIGURES:
         for ext in ("pdf", "png"):

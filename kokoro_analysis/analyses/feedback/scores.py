@@ -58,10 +58,10 @@ from kokoro_analysis.stats import (
     t_interval,
     take_clusters,
 )
+from kokoro_analysis.text.forms import display_forms
 from kokoro_analysis.text.glossary import gloss_of
 from kokoro_analysis.text.keyness import log_odds_dirichlet
 from kokoro_analysis.text.lexical import message_positions
-from kokoro_analysis.text.mecab import Tokens
 
 CLUSTERS = {"rater": "client_id", "counselor": "counselor_id"}
 """The two ways sessions cluster: name used in column suffixes → column of ``corpus.dialogues``."""
@@ -536,12 +536,15 @@ def score_means(
 # --------------------------------------------------------------------------- 7. keyness
 
 
-def counselor_lemma_counts(corpus, tokens, *, threshold: int = schema.HIGH_SCORE) -> pd.DataFrame:
+def counselor_lemma_counts(
+    corpus, tokens, *, threshold: int = schema.HIGH_SCORE, forms: pd.Series | None = None
+) -> pd.DataFrame:
     """Content-word lemma counts of counselor messages in sessions with score ≥ ``threshold`` (column
     ``high``) and < ``threshold`` (``low``), with ``counselors`` (distinct counselor_ids using the
-    lemma) and ``surface`` (its most frequent written form in these messages,
-    :meth:`~kokoro_analysis.text.mecab.Tokens.usual_surfaces`; UniDic lemmas can be spelled unusually, e.g.
-    迚も for とても). ``tokens``: the run's ``Tokens``; content words are ``Tokens.content()``."""
+    lemma) and ``surface`` (how it is shown: its display form in ``forms``, default
+    :func:`~kokoro_analysis.text.forms.display_forms` of ``tokens``; UniDic lemmas can be spelled
+    unusually, e.g. 迚も for とても). ``tokens``: the run's ``Tokens``; content words are
+    ``Tokens.content()``."""
     utterances = corpus.utterances
     dialogues = corpus.dialogues
     columns = {"high": np.int64, "low": np.int64, "counselors": np.int64, "surface": object}
@@ -564,7 +567,8 @@ def counselor_lemma_counts(corpus, tokens, *, threshold: int = schema.HIGH_SCORE
         return pd.DataFrame({k: pd.Series(dtype=v) for k, v in columns.items()}).rename_axis(
             "lemma"
         )
-    surfaces = Tokens(table[keep]).usual_surfaces()  # over the counted tokens only
+    if forms is None:
+        forms = display_forms(tokens)
     group, lemma_codes = session_high[keep].astype(np.int64), lemma_codes[keep]
     speaker = counselor_code[keep]
     lemmas = table["lemma"].cat.categories
@@ -577,7 +581,7 @@ def counselor_lemma_counts(corpus, tokens, *, threshold: int = schema.HIGH_SCORE
             "high": counts[:, 1],
             "low": counts[:, 0],
             "counselors": counselors,
-            "surface": surfaces.reindex(lemmas.astype(str)).to_numpy(dtype=object),
+            "surface": forms.reindex(lemmas.astype(str)).to_numpy(dtype=object),
         },
         index=pd.Index(lemmas, name="lemma"),
     )
@@ -640,14 +644,17 @@ def keyness_table(
     min_count: int = 20,
     min_counselors: int | None = None,
     threshold: int = schema.HIGH_SCORE,
+    forms: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Counselor lemmas of high- (score ≥ ``threshold``) against low-scored sessions: returns (the
     ``top`` lemmas each way, see :func:`top_keywords`; the full log-odds table). ``min_counselors``
-    defaults to 10 or a tenth of the run's counselors, whichever is smaller (at least 1)."""
+    defaults to 10 or a tenth of the run's counselors, whichever is smaller (at least 1); ``forms``:
+    display forms (:func:`counselor_lemma_counts`)."""
     if min_counselors is None:
         min_counselors = max(1, min(10, corpus.dialogues["counselor_id"].nunique() // 10))
     scores = counselor_keyness(
-        counselor_lemma_counts(corpus, tokens, threshold=threshold), min_count=min_count
+        counselor_lemma_counts(corpus, tokens, threshold=threshold, forms=forms),
+        min_count=min_count,
     )
     table = top_keywords(scores, top, min_counselors=min_counselors)
     table["gloss_en"] = [gloss_of(str(w), f) for w, f in zip(table["lemma"], table["surface"])]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kokoro_analysis.text.compounds import COMPOUNDS, find_compounds, merge_compounds
+from kokoro_analysis.text.compounds import (
+    COMPOUNDS,
+    find_compounds,
+    isolate_all,
+    isolate_compounds,
+    merge_compounds,
+)
 from kokoro_analysis.text.mecab import tokenize_corpus
 
 
@@ -62,3 +68,43 @@ def test_find_compounds_positions():
 def test_kamoshirenai_is_not_a_content_word():
     content = tokenize_corpus(frame(["そうかもしれない"]), progress=False).content()
     assert "知れる" not in set(content.table["lemma"].astype(str))
+
+
+@pytest.mark.parametrize(
+    "text, word",
+    [
+        ("プロフみたらリスカしてたんです", "リスカ"),  # was リ + スカし (すかす)
+        ("パワハラモラハラを受けていた", "モラハラ"),  # was one unknown katakana token
+        ("メンヘラチックな", "メンヘラ"),
+        ("ごろごろスマホって感じ", "スマホ"),  # was スマ + ホ
+        ("知的障害、発達障害もあります", "発達障害"),
+        ("自己肯定感が低い", "自己肯定感"),
+        ("生きづらさを感じる", "生きづらさ"),
+        ("過呼吸になった", "過呼吸"),
+        ("承認欲求が強い", "承認欲求"),
+    ],
+)
+def test_every_occurrence_becomes_one_token_whatever_its_neighbours(text, word):
+    table = tokenize_corpus(frame([text]), progress=False).table
+    assert word in table["surface"].astype(str).tolist()
+    row = table[table["surface"].astype(str) == word].iloc[0]
+    assert (row["lemma"], row["pos"]) == (word, "名詞")
+
+
+def test_isolate_compounds_puts_spaces_around_the_longest_word():
+    assert isolate_compounds("パワハラモラハラ") == "パワハラ モラハラ "
+    assert isolate_compounds("リスカ", {}) == "リスカ"
+    assert isolate_compounds("パニック障害と発達障害") == " パニック障害 と 発達障害 "
+
+
+def test_a_single_token_that_spells_a_compound_gets_its_lemma():
+    table = _table([(1, "スマホ"), (1, "を")])
+    assert find_compounds(table) == ([0], [1], ["スマホ"])
+    assert merge_compounds(table)["lemma"].astype(str).tolist() == ["スマホ", "Lを"]
+
+
+def test_isolate_all_equals_isolating_each_text():
+    texts = ["リスカした", "", "パワハラモラハラ", "ゼロ\x00バイト発達障害"]
+    assert isolate_all(texts) == [isolate_compounds(t) for t in texts]
+    assert isolate_all(texts[:3]) == [isolate_compounds(t) for t in texts[:3]]
+    assert isolate_all([]) == []

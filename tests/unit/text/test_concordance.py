@@ -96,6 +96,13 @@ def test_hit_counts_by_role_and_by_session_attribute(tokens, utterances):
     ].values.tolist() == [["Work", 2, 1], ["Family", 1, 1]]
 
 
+@pytest.mark.parametrize("arguments", [{"window": -1}, {"top": -3}, {"window": 1.5}])
+def test_bad_collocate_arguments_are_named(tokens, utterances, arguments):
+    hits = kwic.concordance(tokens, utterances, "不安")
+    with pytest.raises(ValueError, match=next(iter(arguments))):
+        kwic.collocates(tokens, hits, **arguments)
+
+
 def test_log_dice_collocates(tokens, utterances):
     hits = kwic.concordance(tokens, utterances, "不安", window=2)
     result = kwic.collocates(tokens, hits, window=2, min_count=1, content_only=False)
@@ -127,3 +134,71 @@ def test_on_the_synthetic_corpus(synthetic_dir):
     assert len(hits) > 0 and all("不安" in text for text in texts)
     assert (hits["left"] + hits["hit"] + hits["right"]).map(lambda s: s in "".join(texts)).all()
     assert set(hits["dialogue_id"]) <= set(corpus.dialogues.index)
+
+
+def test_a_query_of_several_tokens_matches_the_run_it_tokenizes_into(tokens, utterances):
+    assert [surface for surface, _ in kwic.query_tokens("不安に思った")] == [
+        "不安",
+        "に",
+        "思っ",
+        "た",
+    ]
+    hits = kwic.concordance(tokens, utterances, "不安に思った", window=1)
+    assert hits[["utterance", "token", "tokens", "hit", "left", "right"]].values.tolist() == [
+        [1, 0, 4, "不安に思った", "", ""]
+    ]
+    assert hits["lemma"].tolist() == ["不安 に 思う た"]
+    assert kwic.concordance(tokens, utterances, "不安に思う", match="surface").empty
+    # runs never cross a message: です (message 0) + 不安 (message 1)
+    assert kwic.concordance(tokens, utterances, "です不安").empty
+    assert kwic.concordance(tokens, utterances, "とても不安")["utterance"].tolist() == [3]
+
+
+def test_collocates_of_a_run_leave_out_the_run(tokens, utterances):
+    hits = kwic.concordance(tokens, utterances, "私は")
+    result = kwic.collocates(tokens, hits, window=1, min_count=1, content_only=False)
+    assert result["lemma"].tolist() == ["不安"]
+
+
+def test_text_occurrences_count_inside_longer_tokens_too():
+    texts = pd.Series(["不安定で不安", "なし", "不安"])
+    assert kwic.text_occurrences(texts, "不安") == 3
+
+
+SYNTHETIC_TERMS = {
+    "発達障害": ["発達障害と言われた", "知的障害、発達障害もある", "私も発達障害かも"],
+    "リスカ": ["リスカしてた", "リスカされたら", "リスカを"],
+    "モラハラ": ["パワハラモラハラの意識", "パワハラ・モラハラ"],
+    "生きづらさ": ["生きづらさを感じる"],
+    "教えてください": ["教えてください", "もう少し教えてくださいね"],
+    "消えたい": ["もう消えたいです"],
+}
+
+
+def test_every_occurrence_of_a_term_is_a_hit_on_synthetic_sessions():
+    from kokoro_analysis.text.mecab import tokenize_corpus
+
+    texts = [text for examples in SYNTHETIC_TERMS.values() for text in examples]
+    utterances = pd.DataFrame(
+        {
+            "dialogue_id": range(len(texts)),
+            "role": pd.Categorical(["client"] * len(texts)),
+            "text": texts,
+        }
+    )
+    tokens = tokenize_corpus(utterances, progress=False)
+    for term in SYNTHETIC_TERMS:
+        hits = kwic.concordance(tokens, utterances, term)
+        assert len(hits) == kwic.text_occurrences(utterances["text"], term), term
+        assert set(hits["hit"]) == {term}
+        counts = kwic.hit_counts(hits, "role")
+        assert counts["hits"].sum() == len(hits)
+    # by lemma, 教えて下さい is a hit of 教えてください too (教える て 下さる)
+    extra = pd.DataFrame(
+        {"dialogue_id": [0], "role": pd.Categorical(["client"]), "text": ["教えて下さい"]}
+    )
+    extra_tokens = tokenize_corpus(extra, progress=False)
+    assert kwic.concordance(extra_tokens, extra, "教えてください")["hit"].tolist() == [
+        "教えて下さい"
+    ]
+    assert kwic.concordance(extra_tokens, extra, "教えてください", match="surface").empty

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kokoro_analysis.text.glossary import GLOSS_SOURCE, MAX_GLOSS_CHARS, english_gloss, gloss_label
 
 
@@ -38,3 +40,71 @@ def test_word_label_by_language():
     assert word_label("迚も", "とても", lang="en") == "とても very"
     assert word_label("迚も", "とても", lang="ja") == "とても"
     assert word_label("ｘｙｚ", None, lang="en") == "ｘｙｚ"
+
+
+PINNED = {
+    # issue 25: the sense these words have in KokoroChat
+    "消える": "to disappear",
+    "主人": "husband",
+    "旦那": "husband",
+    "部署": "department",
+    "人": "person",
+    "よろしく": "please (greeting)",
+    "宜しく": "please (greeting)",  # UniDic's lemma of よろしく
+    "方": "person; side",
+    "もう": "already; anymore",
+    "気": "feeling; mind",
+    "教える": "to tell",
+    "担任": "homeroom teacher",
+    "進路": "career path",
+    "検査": "medical test",
+    "嬢": "daughter",
+    "済む": "to be sorry",
+    "職場": "workplace",
+    "付き合う": "to go out with",
+    "別れる": "to break up",
+    # shown by the keyness table after the marks left it
+    "是非": "by all means",
+    "御免": "sorry",
+    "本当": "really; true",
+    # were cut mid-word
+    "進学": "going to college",
+    "転職": "career change",
+    "受験": "entrance exams",
+    "婚活": "marriage hunting",
+    "貯金": "savings",
+}
+
+
+@pytest.mark.parametrize("word, gloss", PINNED.items())
+def test_pinned_glosses(word, gloss):
+    assert english_gloss(word) == gloss
+
+
+def test_no_gloss_is_cut_inside_a_word():
+    from kokoro_analysis.text.glossary import shorten
+
+    assert shorten("developmental disorder") == "developmental..."
+    assert shorten("entering a higher-level school, esp. going on") == "entering..."
+    assert shorten("a; bbbbbbbbbbbbbbbbbbbbbbbbbbb") == "a"
+    assert shorten("unbreakablewordthatislong") == "unbreakablewordthatislong"
+    for word in ("発達障害", "心療内科", "相談", "気持ち", *PINNED):
+        gloss = english_gloss(word) or ""
+        assert len(gloss) <= MAX_GLOSS_CHARS, (word, gloss)
+
+
+def test_every_override_has_a_reason_and_fits():
+    import pandas as pd
+
+    from kokoro_analysis.text.glossary import OVERRIDES_FILE, gloss_overrides
+
+    table = pd.read_csv(OVERRIDES_FILE, dtype=str, keep_default_na=False, comment="#")
+    assert table["word"].is_unique and (table["reason"].str.len() > 10).all()
+    assert all(len(g) <= MAX_GLOSS_CHARS for g in gloss_overrides().values())
+
+
+def test_part_of_speech_picks_the_entry():
+    from kokoro_analysis.text.glossary import unidic_pos
+
+    assert unidic_pos("人") == "名詞" and unidic_pos("もう") == "副詞"
+    assert english_gloss("感ずる") == "to feel"

@@ -164,7 +164,7 @@ def test_counselor_lemma_counts_by_group():
             (0, "とっても", "副詞", "一般", "迚も"),
             (0, "とても", "副詞", "一般", "迚も"),
             (1, "とても", "副詞", "一般", "迚も"),  # client: not counted
-            *[(1, "とっても", "副詞", "一般", "迚も")] * 4,  # nor count for the usual written form
+            *[(1, "とっても", "副詞", "一般", "迚も")] * 4,
             (2, "とても", "副詞", "一般", "迚も"),
             (2, "は", "助詞", "係助詞", "は"),  # particle: not a content word
             (3, "大切", "形状詞", "一般", "大切"),
@@ -172,7 +172,13 @@ def test_counselor_lemma_counts_by_group():
     )
     counts = feedback.counselor_lemma_counts(_corpus(dialogues, utterances), tokens)
     assert counts.loc["迚も", ["high", "low", "counselors"]].tolist() == [3, 1, 2]
-    assert counts.loc["迚も", "surface"] == "とても"
+    # one written form per lemma in every role: とっても 5 times in all the tokens, とても 4
+    assert counts.loc["迚も", "surface"] == "とっても"
+    forms = pd.Series({"迚も": "とても"})
+    with_forms = feedback.counselor_lemma_counts(
+        _corpus(dialogues, utterances), tokens, forms=forms
+    )
+    assert with_forms.loc["迚も", "surface"] == "とても"
     assert counts.loc["大切", ["high", "low"]].tolist() == [1, 0]  # score 70 counts as high
     assert "は" not in counts.index
     client_tokens = _tokens([(1, "とても", "副詞", "一般", "迚も")])
