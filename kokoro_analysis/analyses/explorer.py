@@ -54,19 +54,6 @@ class SessionFilter:
     messages_max: int | None = None
 
     def __post_init__(self) -> None:
-        for name in (
-            "score_min",
-            "score_max",
-            "year_min",
-            "year_max",
-            "messages_min",
-            "messages_max",
-        ):
-            value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, (int, np.integer))
-            ):
-                raise ValueError(f"filters: {name} must be a whole number, not {value!r}")
         if self.score_band is not None and self.score_band not in SCORE_BANDS:
             raise ValueError(
                 f"filters: score_band must be one of {', '.join(SCORE_BANDS)}, not {self.score_band!r}"
@@ -79,7 +66,9 @@ class SessionFilter:
             )
         for name in BOUNDS:
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, np.integer))
+            ):
                 raise ValueError(f"filters: {name} must be an integer or None, not {value!r}")
 
     @classmethod

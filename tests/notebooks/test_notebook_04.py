@@ -196,7 +196,7 @@ def test_notebook_04_on_real_data(run_notebook, real_data_dir, tmp_path):
     # measured here (regression values of this implementation; see the notebook for definitions)
     assert generation.loc[
         "TF-IDF retrieval (full)", ["BLEU-1", "BLEU-4", "ROUGE-L"]
-    ].tolist() == pytest.approx([23.17, 4.56, 18.16], abs=0.005)
+    ].tolist() == pytest.approx([23.18, 4.55, 18.17], abs=0.005)
     assert generation.loc[
         "Human reference (test targets)", ["Dist-1", "Dist-2"]
     ].tolist() == pytest.approx([3.18, 18.77], abs=0.005)
@@ -205,4 +205,4 @@ def test_notebook_04_on_real_data(run_notebook, real_data_dir, tmp_path):
         (scores["Model"] == "Ridge (TF-IDF lemmas + dialogue features)")
         & scores["Test set"].str.startswith("held-out")
     ].iloc[0]
-    assert ridge[["ACC", "ACC_soft"]].tolist() == pytest.approx([39.18, 87.67], abs=0.005)
+    assert ridge[["ACC", "ACC_soft"]].tolist() == pytest.approx([39.16, 87.66], abs=0.005)
