@@ -83,7 +83,7 @@ PY
 # venv_install ARGS...: install into .venv with uv (PyPI's uv package: resolves and downloads in parallel,
 # several times faster than pip on a cold cache), installed into .venv with pip when absent; with pip
 # when uv cannot be had or fails. KOKORO_INSTALLER=pip forces pip. pip's index settings given in the
-# environment are passed on. The optional extras (KOKORO_EXTRAS) stay with pip: the llm extra's CPU
+# environment, and its certificate bundle, are passed on. The optional extras (KOKORO_EXTRAS) stay with pip: the llm extra's CPU
 # build of torch comes from pip's find-links and constraints, which uv does not read.
 venv_install() {
   if [[ "${KOKORO_INSTALLER:-uv}" != pip ]] \
@@ -94,6 +94,9 @@ venv_install() {
       local from="PIP_$pair" to="UV_$pair"
       [[ -n "${!from:-}" && -z "${!to:-}" ]] && settings+=("$to=${!from}")
     done
+    # pip's certificate bundle (PIP_CERT or pip's config), e.g. a proxy's CA, is uv's too
+    local cert="${PIP_CERT:-$("$PYTHON" -m pip config list 2>/dev/null | sed -n "s/^global\.cert='\(.*\)'$/\1/p")}"
+    [[ -z "${SSL_CERT_FILE:-}" && -n "$cert" && -f "$cert" ]] && settings+=("SSL_CERT_FILE=$cert")
     env "${settings[@]}" "$PYTHON" -m uv pip install --python "$PYTHON" "$@" && return 0
     echo "--- uv failed; installing with pip instead"
   fi
