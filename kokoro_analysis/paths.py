@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,19 +45,41 @@ def output_dirs(output_dir: str | os.PathLike | None = None) -> OutputDirs:
     return OutputDirs(root).create()
 
 
-def write_atomically(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` whole or not at all: into a hidden
-    temporary file beside it, then renamed over it, so a kill or a full disk never leaves a
-    half-written file (the temporary file is removed on failure)."""
+@contextmanager
+def atomic_target(path: str | os.PathLike) -> Iterator[Path]:
+    """A hidden temporary path beside ``path`` to write a file or build a folder into; on leaving the
+    block it is renamed over ``path`` in one step, so a kill or a full disk never leaves a half-written
+    result. On an exception the temporary is removed and ``path`` stays as it was. A folder replaces
+    only a missing or empty folder at ``path`` (POSIX ``rename``)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name[:64]}.{os.getpid()}.tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name[:64]}.{os.getpid()}.tmp")
+    _discard(temporary)
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        _discard(temporary)
+
+
+def write_atomically(path: str | os.PathLike, content: str | bytes) -> Path:
+    """Write ``content`` to ``path`` whole or not at all (see :func:`atomic_target`): text as UTF-8
+    with ``\\n`` line ends, bytes as they are. Returns the path."""
+    with atomic_target(path) as temporary:
+        if isinstance(content, bytes):
+            temporary.write_bytes(content)
+        else:
+            with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(content)
+    return Path(path)
+
+
+def _discard(path: Path) -> None:
+    """Remove a file or folder tree if present."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def cache_dir() -> Path:

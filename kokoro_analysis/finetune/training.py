@@ -52,6 +52,7 @@ from kokoro_analysis.finetune.prompts import (
     message_sizer,
     text_counter,
 )
+from kokoro_analysis.paths import write_atomically
 
 BASE_MODEL = "tokyotech-llm/Llama-3.1-Swallow-8B-Instruct-v0.3"
 """The paper's base model (REPORTED.md §5)."""
@@ -192,9 +193,7 @@ def prompt_completion(messages: list[dict]) -> dict:
 
 def _write_json(path: Path, value: dict) -> None:
     """Write JSON atomically (a temporary file renamed over ``path``)."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(value, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    write_atomically(path, json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
 def _check_out(out: Path, recipe: Recipe) -> dict | None:

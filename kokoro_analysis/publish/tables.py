@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from kokoro_analysis.paths import output_dirs
+from kokoro_analysis.paths import output_dirs, write_atomically
 from kokoro_analysis.published import REGISTRY, Formatter, TableSpec, TableWidth
 
 __all__ = [
@@ -385,12 +385,12 @@ def write_table(
             groups=groups,
         )
     # the CSV keeps a named index whatever the spec shows: it is the machine-readable copy
-    _write_atomically(
+    write_atomically(
         paths["csv"], frame.to_csv(index=_include_index(frame, None), lineterminator="\n")
     )
-    _write_atomically(paths["md"], to_markdown(_grouped_header(header, groups), rows, numeric))
+    write_atomically(paths["md"], to_markdown(_grouped_header(header, groups), rows, numeric))
     if latex is not None:
-        _write_atomically(paths["tex"], latex)
+        write_atomically(paths["tex"], latex)
     return paths
 
 
@@ -445,12 +445,3 @@ def _render(
     headers = spec.column_headers(lang, frame.attrs)
     groups = [None] * n_index + (spec.column_groups(lang) or [None] * len(shown.columns))
     return [headers.get(k, text) for k, text in zip(keys, header)], rows, numeric, groups
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """UTF-8 with ``\\n`` line ends, written to a temporary file first so no half-written table is
-    left behind."""
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-    temporary.replace(path)

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kokoro_analysis.paths import atomic_target
+
 MATCH_MODES = ("either", "surface", "lemma")
 """How a query is compared with a token: its surface or its lemma, only the surface, only the lemma."""
 
@@ -278,12 +280,6 @@ def collocates(
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write ``frame`` as UTF-8 CSV without the index, atomically (a temporary file renamed into place,
     so an interrupted export never leaves a half-written file). Returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    with atomic_target(path) as temporary:
+        frame.to_csv(temporary, index=False, encoding="utf-8", lineterminator="\n")
+    return Path(path)
