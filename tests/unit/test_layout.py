@@ -69,3 +69,90 @@ def test_imports_go_one_way(path):
 def test_argparse_only_in_the_cli():
     users = [p.name for p in MODULES if "argparse" in _imports(p) and p.name != "cli.py"]
     assert users == []
+
+
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 60
+
+
+def _docstring(path: Path) -> str:
+    return ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+
+
+def _reason_given(path: Path, label: str) -> bool:
+    """A line ``Length: ...`` (the module) or ``Length of NAME: ...`` (a function) in the module
+    docstring says why a longer one reads better."""
+    return any(line.strip().startswith(f"{label}:") for line in _docstring(path).splitlines())
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE_DIR)))
+def test_modules_and_functions_are_short_or_say_why(path):
+    text = path.read_text(encoding="utf-8")
+    long = []
+    if text.count("\n") > MAX_MODULE_LINES and not _reason_given(path, "Length"):
+        long.append(f"module: {text.count(chr(10))} lines")
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            size = node.end_lineno - node.lineno + 1
+            if size > MAX_FUNCTION_LINES and not _reason_given(path, f"Length of {node.name}"):
+                long.append(f"{node.name}: {size} lines")
+    assert long == []
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE_DIR.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _package_graph() -> dict[str, set[str]]:
+    """Module → the package modules it imports anywhere (function-level imports included)."""
+    names = {_module_name(p) for p in MODULES}
+    graph = {}
+    for path in MODULES:
+        targets = set()
+        for module in _imports(path):
+            while module and module not in names:
+                module = module.rpartition(".")[0]
+            if module and module != "kokoro_analysis":
+                targets.add(module)
+        graph[_module_name(path)] = targets - {_module_name(path)}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circles():
+    assert _cycles(_package_graph()) == []
+
+
+def test_the_circle_check_finds_a_circle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
