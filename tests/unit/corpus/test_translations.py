@@ -256,7 +256,7 @@ def test_release_readme_check(synthetic_dir, release):
 
 
 def test_cli_prints_coverage_and_exits_0(synthetic_dir, release, capsys):
-    assert main(["translations", str(release), "--data", str(synthetic_dir), "--lang", "zh"]) == 0
+    assert main(["translations", str(release), "--data", str(synthetic_dir), "--translation", "zh"]) == 0
     out = capsys.readouterr().out
     assert "translations (Chinese)" in out and "2 without a translation (ids 5, 17)" in out
     assert "README" in out and "57" in out
@@ -323,7 +323,7 @@ def test_two_files_for_one_session_are_both_refused(synthetic_dir, sessions, tmp
     assert main(["translations", str(root), "--data", str(synthetic_dir)]) == 1
     assert "en06.json" in capsys.readouterr().out
     out = tmp_path / "export"
-    args = ["export-sft", "--data", str(synthetic_dir), "--out", str(out), "--lang", "en"]
+    args = ["export-sft", "--data", str(synthetic_dir), "--out", str(out), "--language", "en"]
     assert main([*args, "--translations", str(root)]) == 1  # strict: refused, naming both files
     err = capsys.readouterr().err
     assert "Traceback" not in err and "en06.json" in err and not out.exists()
@@ -359,7 +359,7 @@ def test_an_unusable_cache_folder_is_one_line_for_the_translations_too(
     blocker.write_text("x")
     monkeypatch.setenv("KOKORO_ANALYSIS_CACHE", str(blocker / "cache"))
     out = tmp_path / "export"
-    args = ["export-sft", "--data", str(synthetic_dir), "--out", str(out), "--lang", "en"]
+    args = ["export-sft", "--data", str(synthetic_dir), "--out", str(out), "--language", "en"]
     assert main([*args, "--translations", str(release)]) == 0
     err = capsys.readouterr().err
     assert "Traceback" not in err and "translations is not usable" in err
