@@ -15,21 +15,11 @@ from kokoro_analysis.cli.options import (
     add_out_option,
     add_seed_option,
     positive_int,
+    subset_help,
 )
 
 if TYPE_CHECKING:
     from kokoro_analysis.finetune.predictions import Evaluation
-
-
-def subset_help() -> str:
-    """The training subsets with their score bounds (from the schema), for ``--subset``."""
-    from kokoro_analysis.corpus.schema import SUBSETS
-    from kokoro_analysis.finetune.data import TRAIN_SUBSETS
-
-    bounds = ", ".join(
-        f"{name} (score {SUBSETS[name][0]}-{SUBSETS[name][1]})" for name in TRAIN_SUBSETS
-    )
-    return f"training sessions: {bounds} (default: %(default)s)"
 
 
 def add_export_options(parser: argparse.ArgumentParser) -> None:

@@ -26,6 +26,7 @@ from kokoro_analysis.cli.options import (
     keyword_defaults,
     positive_int,
     steps_or_all,
+    subset_help,
 )
 
 
@@ -80,7 +81,7 @@ def _module_names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
-def add_run_options(parser: argparse.ArgumentParser) -> None:
+def add_training_options(parser: argparse.ArgumentParser) -> None:
     """What to train, on which data, where to, and how long (the recipe's other fields)."""
     from kokoro_analysis.finetune.data import TRAIN_SUBSETS
     from kokoro_analysis.finetune.training import TASKS, Recipe
@@ -97,7 +98,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--subset",
         choices=TRAIN_SUBSETS,
         default=defaults.subset,
-        help="training sessions by score (default: %(default)s)",
+        help=subset_help(),
     )
     parser.add_argument(
         "--task",
@@ -179,7 +180,7 @@ def add_recipe_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_finetune_options(parser: argparse.ArgumentParser) -> None:
-    add_run_options(parser)
+    add_training_options(parser)
     add_checkpoint_options(parser)
     add_recipe_options(parser)
 

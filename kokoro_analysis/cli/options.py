@@ -110,6 +110,17 @@ def add_out_option(parser: argparse.ArgumentParser, metavar: str, what: str) -> 
     parser.add_argument("--out", required=True, metavar=metavar, help=what)
 
 
+def subset_help() -> str:
+    """The training subsets with their score bounds (from the schema), for ``--subset``."""
+    from kokoro_analysis.corpus.schema import SUBSETS
+    from kokoro_analysis.finetune.data import TRAIN_SUBSETS
+
+    bounds = ", ".join(
+        f"{name} (score {SUBSETS[name][0]}-{SUBSETS[name][1]})" for name in TRAIN_SUBSETS
+    )
+    return f"training sessions: {bounds} (default: %(default)s)"
+
+
 def add_device_options(
     parser: argparse.ArgumentParser, device: str, quantize: str, quantize_help: str
 ) -> None:
