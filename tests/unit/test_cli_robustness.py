@@ -292,7 +292,7 @@ def test_out_of_range_numbers_are_refused_naming_the_option(
     [
         ([], "the following arguments are required: command"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
-        (["--data", "x", "validate"], "unrecognized arguments: --data"),
+        (["--data", "x", "validate"], "invalid choice: 'x'"),
         (["validate", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     ],
 )
