@@ -256,7 +256,8 @@ def test_release_readme_check(synthetic_dir, release):
 
 
 def test_cli_prints_coverage_and_exits_0(synthetic_dir, release, capsys):
-    assert main(["translations", str(release), "--data", str(synthetic_dir), "--translation", "zh"]) == 0
+    argv = ["translations", str(release), "--data", str(synthetic_dir), "--translation", "zh"]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "translations (Chinese)" in out and "2 without a translation (ids 5, 17)" in out
     assert "README" in out and "57" in out
