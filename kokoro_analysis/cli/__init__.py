@@ -43,7 +43,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kokoro-analysis {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     for spec in COMMANDS:
-        sub = commands.add_parser(spec.name, help=spec.help)
+        sub = commands.add_parser(spec.name, help=spec.help, description=spec.description)
         if command in (None, spec.name):
             spec.add_options(sub)
         sub.set_defaults(handler=spec.run)

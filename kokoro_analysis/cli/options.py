@@ -21,12 +21,14 @@ TRANSLATION_LOCATIONS = (
 @dataclass(frozen=True)
 class Command:
     """One subcommand: its name and one-line help, the function adding its options (imports of the
-    package's modules inside it, so only the chosen command's owners are loaded) and its handler."""
+    package's modules inside it, so only the chosen command's owners are loaded), its handler, and
+    optionally a longer description for its ``--help``."""
 
     name: str
     help: str
     add_options: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
+    description: str | None = None
 
 
 def non_negative_int(text: str) -> int:
