@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kokoro_analysis.cli.options import (
     Command,
@@ -28,6 +29,9 @@ from kokoro_analysis.cli.options import (
     steps_or_all,
     subset_help,
 )
+
+if TYPE_CHECKING:
+    from kokoro_analysis.finetune.training import Recipe
 
 
 def add_smoke_options(parser: argparse.ArgumentParser) -> None:
@@ -185,7 +189,7 @@ def add_finetune_options(parser: argparse.ArgumentParser) -> None:
     add_recipe_options(parser)
 
 
-def recipe_from(args: argparse.Namespace):
+def recipe_from(args: argparse.Namespace) -> Recipe:
     """The :class:`Recipe` the options give (``--grad-accum`` replaces ``--global-batch``)."""
     from kokoro_analysis.finetune.training import Recipe
 
