@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -249,9 +248,18 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: dict) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def add_model_run_options(parser: argparse.ArgumentParser, run: Callable, of: str) -> None:
-    """The options of ``generate`` and ``predict-scores``, defaults from the function ``run``."""
-    defaults = keyword_defaults(run)
+def run_defaults(command: str) -> dict:
+    """What ``generate`` or ``predict-scores`` applies when an option is not given (its function's
+    keyword defaults)."""
+    from kokoro_analysis.finetune.generation import generate_predictions
+    from kokoro_analysis.finetune.score_prediction import predict_scores
+
+    run = {"generate": generate_predictions, "predict-scores": predict_scores}[command]
+    return keyword_defaults(run)
+
+
+def add_model_run_options(parser: argparse.ArgumentParser, defaults: dict, of: str) -> None:
+    """The options of ``generate`` and ``predict-scores`` (``defaults``: :func:`run_defaults`)."""
     add_data_option(parser)
     parser.add_argument(
         "--model", required=True, metavar="NAME_OR_PATH", help="hub id or local folder"
@@ -285,15 +293,11 @@ def add_model_run_options(parser: argparse.ArgumentParser, run: Callable, of: st
 
 
 def add_generate_options(parser: argparse.ArgumentParser) -> None:
-    from kokoro_analysis.finetune.generation import generate_predictions
-
-    add_model_run_options(parser, generate_predictions, "test contexts")
+    add_model_run_options(parser, run_defaults("generate"), "test contexts")
 
 
 def add_predict_options(parser: argparse.ArgumentParser) -> None:
-    from kokoro_analysis.finetune.score_prediction import predict_scores
-
-    add_model_run_options(parser, predict_scores, "held-out sessions")
+    add_model_run_options(parser, run_defaults("predict-scores"), "held-out sessions")
 
 
 def _model_run_arguments(args: argparse.Namespace) -> dict:
@@ -342,9 +346,6 @@ def cmd_predict_scores(args: argparse.Namespace) -> int:
 
 
 def add_reproduce_options(parser: argparse.ArgumentParser) -> None:
-    from kokoro_analysis.finetune.generation import generate_predictions
-    from kokoro_analysis.finetune.score_prediction import predict_scores
-
     add_data_option(parser)
     parser.add_argument(
         "--predictions-dir",
@@ -354,7 +355,7 @@ def add_reproduce_options(parser: argparse.ArgumentParser) -> None:
     )
     add_limit_option(parser, "contexts / sessions per model; required on the CPU")
     add_seed_option(parser, "the sample")
-    generate, predict = keyword_defaults(generate_predictions), keyword_defaults(predict_scores)
+    generate, predict = run_defaults("generate"), run_defaults("predict-scores")
     parser.add_argument(
         "--batch-size",
         type=positive_int,
