@@ -8,16 +8,14 @@ import matplotlib.pyplot as plt
 import pytest
 from PIL import Image
 
-from kokoro_analysis.charts import style as plotting
+from kokoro_analysis.charts import checks, style
 from kokoro_analysis.charts.style import (
     COLUMN_WIDTH_IN,
     FULL_WIDTH_IN,
     apply_paper_style,
-    check_japanese_glyphs,
     new_figure,
     paper_style,
     save_figure,
-    use_japanese_font,
 )
 
 LABELS = ["家族問題", "職場", "心理的問題"]
@@ -37,14 +35,6 @@ def _japanese_figure(width: str = "column"):
     ax.set_xlabel("主トピック")
     ax.set_ylabel("対話数（件）")
     return fig
-
-
-def test_use_japanese_font_is_idempotent():
-    assert use_japanese_font() == "IPAexGothic"
-    n_fonts = len(matplotlib.font_manager.fontManager.ttflist)
-    assert use_japanese_font() == "IPAexGothic"
-    assert len(matplotlib.font_manager.fontManager.ttflist) == n_fonts
-    assert matplotlib.rcParams["font.family"][0] == "IPAexGothic"
 
 
 def test_paper_style_survives_seaborn_reset_and_sets_export_params():
@@ -68,22 +58,6 @@ def test_paper_style_context_restores_previous_rc():
         assert family == "IPAexGothic"
         assert matplotlib.rcParams["font.size"] == 8
     assert matplotlib.rcParams["font.size"] == 13
-
-
-def test_japanese_labels_have_no_missing_glyphs():
-    apply_paper_style()
-    fig = _japanese_figure()
-    assert check_japanese_glyphs(fig) == []
-
-
-def test_missing_glyphs_are_detected():
-    # Without the Japanese font, DejaVu Sans has no kanji: they would be empty boxes.
-    matplotlib.rcParams["font.family"] = ["DejaVu Sans"]
-    fig, ax = plt.subplots()
-    ax.set_title("職場 work")
-    missing = check_japanese_glyphs(fig)
-    assert "職" in missing and "場" in missing
-    assert "w" not in missing
 
 
 def test_new_figure_sizes():
@@ -137,8 +111,8 @@ def test_a_text_cut_off_at_the_edge_is_refused(tmp_path):
     assert not (tmp_path / "figures" / "cut.pdf").exists()
     ax.set_ylabel("Share (%)")
     paths = save_figure(fig, "fits", tmp_path)
-    assert plotting.pdf_texts_off_page(paths["pdf"]) == []
-    assert "Share (%)" in [text for _, text in plotting.pdf_text_sizes(paths["pdf"])]
+    assert checks.pdf_texts_off_page(paths["pdf"]) == []
+    assert "Share (%)" in [text for _, text in checks.pdf_text_sizes(paths["pdf"])]
 
 
 def test_save_figure_is_byte_identical(tmp_path, monkeypatch):
@@ -167,8 +141,8 @@ def test_save_figure_close_flag(tmp_path):
 
 
 def test_public_constants():
-    assert plotting.COLUMN_WIDTH_IN == 3.0
-    assert plotting.FULL_WIDTH_IN == 6.3
+    assert style.COLUMN_WIDTH_IN == 3.0
+    assert style.FULL_WIDTH_IN == 6.3
 
 
 def test_save_figure_refuses_text_under_6_pt_and_writes_nothing(tmp_path):
@@ -194,6 +168,6 @@ def test_pdf_text_sizes_are_printed_sizes(tmp_path):
     with paper_style():
         fig = _japanese_figure()
         paths = save_figure(fig, "sizes", tmp_path, formats=("pdf",))
-    sizes = plotting.pdf_text_sizes(paths["pdf"])
+    sizes = checks.pdf_text_sizes(paths["pdf"])
     assert ("主トピック", 8.0) in [(text, size) for size, text in sizes]
-    assert min(size for size, _ in sizes) >= plotting.MIN_TEXT_PT
+    assert min(size for size, _ in sizes) >= checks.MIN_TEXT_PT

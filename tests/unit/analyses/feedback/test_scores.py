@@ -242,7 +242,8 @@ def test_figures_render_every_glyph(synthetic_corpus, lang):
     import matplotlib.pyplot as plt
 
     from kokoro_analysis.charts import feedback as charts
-    from kokoro_analysis.charts.style import apply_paper_style, check_japanese_glyphs
+    from kokoro_analysis.charts.fonts import check_japanese_glyphs
+    from kokoro_analysis.charts.style import apply_paper_style
 
     plt.close("all")  # figures left open by earlier tests
     apply_paper_style()
