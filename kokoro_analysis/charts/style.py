@@ -26,6 +26,7 @@ from typing import Any, Literal
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from kokoro_analysis.charts.checks import figure_problems, pdf_problems, recording_texts
@@ -39,12 +40,17 @@ __all__ = [
     "PAPER_RC",
     "add_scope_note",
     "apply_paper_style",
+    "coefficient_symbol",
+    "interval_errors",
+    "label_axes",
+    "legend_above",
     "new_figure",
     "paper_style",
     "png_from_pdf",
     "save_figure",
     "scope_note",
     "score_limits",
+    "signed",
 ]
 
 COLUMN_WIDTH_IN = 3.0
@@ -145,6 +151,45 @@ def new_figure(
     inches, default_height = _resolve_width(width)
     kw.setdefault("layout", "constrained")
     return plt.subplots(nrows, ncols, figsize=(inches, height or default_height), **kw)
+
+
+def label_axes(
+    ax: Axes, *, lang: str, x: tuple[str, str] | None = None, y: tuple[str, str] | None = None
+) -> None:
+    """Label the x and y axes, each given as (Japanese, English), in the figure's language ``lang``."""
+    if x is not None:
+        ax.set_xlabel(schema.pick(*x, lang=lang))
+    if y is not None:
+        ax.set_ylabel(schema.pick(*y, lang=lang))
+
+
+LEGEND_ANCHORS = {"left": 0.0, "center": 0.5, "right": 1.0}
+"""Where along the top of the axes :func:`legend_above` aligns the legend (fraction of the width)."""
+
+
+def legend_above(ax: Axes, align: Literal["left", "center", "right"] = "right", **options: Any):
+    """The axes' legend just above its top edge, so it covers no data, aligned ``left``, ``center``
+    or ``right``; ``options`` go to ``ax.legend`` (handles, ncols, font size ...)."""
+    return ax.legend(loc=f"lower {align}", bbox_to_anchor=(LEGEND_ANCHORS[align], 1.0), **options)
+
+
+def signed(value: float) -> str:
+    """A number printed in a figure: two decimals with a true minus sign (−0.25)."""
+    return f"{value:.2f}".replace("-", "\u2212")
+
+
+def interval_errors(center, low, high, *, clip: bool = False) -> list:
+    """Whisker lengths below and above ``center`` of the interval ``low``–``high`` (``xerr`` or
+    ``yerr`` of ``errorbar``); with ``clip`` never negative (a percentile interval need not contain
+    the estimate in tiny samples)."""
+    below, above = center - low, high - center
+    return [np.clip(below, 0, None), np.clip(above, 0, None)] if clip else [below, above]
+
+
+def coefficient_symbol(method: str) -> str:
+    """ρ for Spearman, r for Pearson, as mathtext: the Japanese font draws ρ full-width, which
+    reads as "( ρ )" in Latin text."""
+    return r"$\rho$" if method == "spearman" else "$r$"
 
 
 SCOPE_NOTE_GID = "kokoro-scope-note"
