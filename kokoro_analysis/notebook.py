@@ -20,7 +20,7 @@ from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, load_corpus
 from kokoro_analysis.paths import PROJECT_ROOT, OutputDirs, output_dirs
 from kokoro_analysis.publish import tables
-from kokoro_analysis.publish.reproduction import ReproductionLog, ReproductionRow
+from kokoro_analysis.publish.reproduction_log import ReproductionLog, ReproductionRow
 from kokoro_analysis.published import TableSpec
 from kokoro_analysis.reported import Record
 from kokoro_analysis.text.mecab import Tokens, tokenize_corpus

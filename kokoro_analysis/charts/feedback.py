@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from kokoro_analysis.charts.style import (
     interval_errors,
     label_axes,
+    mean_with_interval,
     new_figure,
     score_limits,
     signed,
@@ -333,14 +334,14 @@ def experience_chart(bins: pd.DataFrame, *, lang: str = "en") -> Figure:
     fig, ax = new_figure("column", 2.0)
     bins = bins[bins["sessions"] > 0]  # a subset may leave the last bins empty
     x = np.arange(len(bins))
-    mean = bins["mean_score"].to_numpy()
-    low, high = headline_bounds(bins)
-    ax.errorbar(
+    # clipped: a percentile interval of a small bin need not hold the mean
+    mean_with_interval(
+        ax,
         x,
-        mean,
-        yerr=interval_errors(mean, bins[low], bins[high], clip=True),
+        bins,
+        "mean_score",
+        clip=True,
         fmt="o-",
-        color="black",
         markersize=3,
         capsize=2,
         elinewidth=0.7,

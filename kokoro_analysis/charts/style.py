@@ -33,6 +33,7 @@ from kokoro_analysis.charts.checks import figure_problems, pdf_problems, recordi
 from kokoro_analysis.charts.fonts import check_japanese_glyphs, use_japanese_font
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.paths import output_dirs, write_atomically
+from kokoro_analysis.published import headline_bounds
 
 __all__ = [
     "COLUMN_WIDTH_IN",
@@ -44,6 +45,7 @@ __all__ = [
     "interval_errors",
     "label_axes",
     "legend_above",
+    "mean_with_interval",
     "new_figure",
     "paper_style",
     "png_from_pdf",
@@ -184,6 +186,28 @@ def interval_errors(center, low, high, *, clip: bool = False) -> list:
     the estimate in tiny samples)."""
     below, above = center - low, high - center
     return [np.clip(below, 0, None), np.clip(above, 0, None)] if clip else [below, above]
+
+
+def mean_with_interval(
+    ax: Axes,
+    positions,
+    table,
+    column: str = "mean",
+    *,
+    horizontal: bool = False,
+    clip: bool = False,
+    **options: Any,
+):
+    """``table[column]`` at ``positions`` as black markers with the interval the analysis calls the
+    headline (:func:`~kokoro_analysis.published.headline_bounds`) as error bars, along x when
+    ``horizontal``; ``clip``: see :func:`interval_errors`. ``options`` go to ``ax.errorbar``
+    (markers, caps, label ...)."""
+    low, high = headline_bounds(table)
+    center = table[column]
+    errors = interval_errors(center, table[low], table[high], clip=clip)
+    if horizontal:
+        return ax.errorbar(center, positions, xerr=errors, color="black", **options)
+    return ax.errorbar(positions, center, yerr=errors, color="black", **options)
 
 
 def coefficient_symbol(method: str) -> str:

@@ -15,14 +15,13 @@ from matplotlib.ticker import MaxNLocator
 
 from kokoro_analysis.analyses.topics import OTHER_SUBTOPIC, topic_label
 from kokoro_analysis.charts.style import (
-    interval_errors,
     label_axes,
     legend_above,
+    mean_with_interval,
     new_figure,
     score_limits,
 )
 from kokoro_analysis.corpus.schema import pick
-from kokoro_analysis.published import headline_bounds
 from kokoro_analysis.text.glossary import gloss_label
 
 __all__ = [
@@ -166,13 +165,12 @@ def score_by_topic_chart(
     order = list(score_table["main_en"])
     fig, ax = new_figure(width, height or 2.9)
     positions = _topic_boxes(ax, dialogues, "score", order)
-    low, high = headline_bounds(score_table)  # the interval the analysis calls the headline
-    ax.errorbar(
-        score_table["mean"],
+    mean_with_interval(
+        ax,
         positions,
-        xerr=interval_errors(score_table["mean"], score_table[low], score_table[high]),
+        score_table,
+        horizontal=True,
         fmt="D",
-        color="black",
         markersize=2.2,
         elinewidth=0.8,
         capsize=1.5,
