@@ -140,10 +140,10 @@ def _subset_bands(ax, scores: np.ndarray, lo: float, hi: float, *, lang: str) ->
         if (scores < bound).any() and (scores >= bound).any():
             ax.axvline(bound - 0.5, color="0.6", linewidth=0.5)
     bands = []
-    for subset in ("low", "high", "test"):
+    for subset, names in SUBSET_BAND_LABELS.items():
         low, high = max(schema.SUBSETS[subset][0], lo), min(schema.SUBSETS[subset][1], hi)
         if high >= low and ((scores >= low) & (scores <= high)).any():
-            bands.append(((low + high) / 2, schema.pick(*SUBSET_BAND_LABELS[subset], lang=lang)))
+            bands.append(((low + high) / 2, schema.pick(*names, lang=lang)))
     if len(bands) > 1:
         above = ax.get_xaxis_transform()  # x in data, y in axes coordinates
         for x, name in bands:
