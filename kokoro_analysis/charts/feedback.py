@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from kokoro_analysis.charts.style import (
     interval_errors,
     label_axes,
+    legend_above,
     mean_with_interval,
     new_figure,
     score_limits,
@@ -237,11 +238,11 @@ def item_distribution_chart(distribution: pd.DataFrame, *, lang: str = "en") -> 
         ),
     )
     ax.spines["left"].set_visible(False)
-    ax.legend(
+    legend_above(
+        ax,
+        "center",
         title=schema.pick("回答", "Answer", lang=lang),
         ncols=6,
-        loc="lower center",
-        bbox_to_anchor=(0.5, 1.0),
         fontsize=6,
         title_fontsize=6,
         handlelength=1.2,

@@ -272,12 +272,12 @@ def length_by_topic_chart(
     minutes and stored messages per session."""
     fig, axes = new_figure(width, height or 2.6, ncols=2, sharey=True)
     panels = (
-        ("duration_min", pick("セッション時間（分）", "Session duration (min)", lang=lang)),
-        ("n_messages", pick("セッションあたりのメッセージ数", "Messages per session", lang=lang)),
+        ("duration_min", ("セッション時間（分）", "Session duration (min)")),
+        ("n_messages", ("セッションあたりのメッセージ数", "Messages per session")),
     )
     for ax, (column, xlabel) in zip(axes, panels):
         positions = _topic_boxes(ax, dialogues, column, order)
-        ax.set_xlabel(xlabel)
+        label_axes(ax, lang=lang, x=xlabel)
     axes[0].set_yticks(positions, [topic_label(t, lang=lang) for t in order])
     return fig
 
