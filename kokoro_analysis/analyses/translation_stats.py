@@ -99,7 +99,7 @@ def english_comparison_table(
     frame: pd.DataFrame, esconv_stats: dict[str, float] | None
 ) -> pd.DataFrame:
     """The like-for-like row: KokoroChat in the translation's whitespace words next to ESConv
-    (:func:`kokoro_analysis.corpus.esconv.esconv_statistics`; omitted when None). Columns
+    (:func:`kokoro_analysis.analyses.peer_comparison.esconv_statistics`; omitted when None). Columns
     ``dialogues``, ``utterances``, ``avg_utterances_per_dialogue``, ``avg_words_per_utterance`` and
     per role. KokoroChat counts translated sessions and their non-empty translated messages."""
     lengths = length_table(frame)
