@@ -96,6 +96,48 @@ def test_load_esconv_tables(tmp_path):
     assert utterances.loc[1, "strategy"] == "Question"
 
 
+def test_broken_line_names_file_and_line(tmp_path):
+    folder = write_esconv(tmp_path / "esconv", extra_lines={"valid": ['{"dialog": [ broken']})
+    with pytest.raises(ESConvDataError, match=r"valid\.txt, line 2: not valid JSON"):
+        load_esconv(folder)
+
+
+@pytest.mark.parametrize(
+    "record, message",
+    [
+        ({"dialog": []}, "'dialog' must be a non-empty list"),
+        (
+            {"dialog": [{"speaker": "bot", "text": "x"}]},
+            r"dialog\[0\]: speaker must be 'usr' or 'sys'",
+        ),
+        ({"dialog": [{"speaker": "usr", "text": None}]}, r"dialog\[0\]: text must be a string"),
+        (
+            {
+                "dialog": [{"speaker": "usr", "text": "x"}],
+                "survey_score": {"seeker": {"empathy": "high"}},
+            },
+            "survey_score.seeker.empathy is not a number",
+        ),
+        ([1, 2], "expected a JSON object"),
+    ],
+)
+def test_malformed_dialogue_is_reported(tmp_path, record, message):
+    dialogues = {**DIALOGUES, "test": DIALOGUES["test"] + [record]}
+    with pytest.raises(ESConvDataError, match=r"test\.txt, line 2.*" + message):
+        load_esconv(write_esconv(tmp_path / "esconv", dialogues))
+
+
+def test_missing_files(tmp_path):
+    folder = write_esconv(tmp_path / "esconv")
+    (folder / "valid.txt").unlink()
+    with pytest.raises(FileNotFoundError, match=r"valid\.txt"):
+        load_esconv(folder)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_esconv(tmp_path / "nowhere")
+    dialogues, _ = load_esconv(folder / "train.txt")  # a single split file also works
+    assert dialogues["split"].tolist() == ["train"]
+
+
 def test_find_esconv(tmp_path, monkeypatch):
     write_esconv(tmp_path / "peers" / "esconv")
     monkeypatch.delenv("KOKORO_PEERS_DIR", raising=False)
