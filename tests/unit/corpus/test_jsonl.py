@@ -20,7 +20,10 @@ def test_objects_with_their_line_numbers(tmp_path):
 @pytest.mark.parametrize(
     "content, message",
     [
-        (b'{"a": 1}\n{"a": x}\n', r"a\.jsonl, line 2: not valid JSON \(Expecting value at column 7\)"),
+        (
+            b'{"a": 1}\n{"a": x}\n',
+            r"a\.jsonl, line 2: not valid JSON \(Expecting value at column 7\)",
+        ),
         (b"[1, 2]\n", r"a\.jsonl, line 1: expected a JSON object, got list"),
         (b'{"a": "\xff"}\n', r"a\.jsonl, line 1: not UTF-8 \(byte 0xff at byte 8 of the line\)"),
     ],
