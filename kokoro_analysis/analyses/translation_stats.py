@@ -1,7 +1,8 @@
 """KokoroChat read through its official translations (Multilingual KokoroChat): lengths in the
 translation's words, the translation/original length ratio, and where the translation is missing.
 
-Every function takes the per-message table of :meth:`Corpus.translations` (``dialogue_id``,
+Every function takes the per-message table of
+:meth:`kokoro_analysis.corpus.translations.Translations.for_utterances` (``dialogue_id``,
 ``position``, ``role``, ``text``, ``translation``, ``status``). A message *is translated* when its
 ``status`` is ``"translated"`` (a non-empty translation); a session *is untranslated* when the release
 has no file for it (``"no_translation"``). Words are whitespace tokens, counted by the same rule as

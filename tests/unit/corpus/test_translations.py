@@ -12,6 +12,8 @@ import pytest
 
 from kokoro_analysis import load_corpus
 from kokoro_analysis.cli import main
+from kokoro_analysis.corpus import release_statistics as rs
+from kokoro_analysis.corpus import translation_sources as sources
 from kokoro_analysis.corpus import translations as tr
 from kokoro_analysis.corpus.synthetic import (
     TRANSLATION_DEFECTS,
@@ -48,9 +50,11 @@ def release(tmp_path_factory, sessions):
     """English and Chinese translations of the synthetic corpus: two sessions missing, two empty
     translations, and a release README like the upstream one."""
     root = tmp_path_factory.mktemp("release")
-    for lang in ("en", "zh"):
+    for translation in ("en", "zh"):
         write_translations(
-            root, make_translations(sessions, lang, missing=MISSING, empty=EMPTY), lang
+            root,
+            make_translations(sessions, translation, missing=MISSING, empty=EMPTY),
+            translation,
         )
     (root / "README.md").write_text(
         "## Dataset Statistics\n| Language | Dialogues | Avg. utterances/dialogue |\n| --- | --- | --- |\n"
@@ -69,8 +73,8 @@ def _average(sessions, missing) -> float:
 
 @pytest.fixture
 def no_default(monkeypatch, tmp_path):
-    monkeypatch.delenv(tr.ENV, raising=False)
-    monkeypatch.setattr(tr, "DEFAULT_DIR", tmp_path / "absent")
+    monkeypatch.delenv(sources.ENV, raising=False)
+    monkeypatch.setattr(sources, "DEFAULT_DIR", tmp_path / "absent")
 
 
 def tampered_copy(tmp_path, sessions, defect: str, dialogue_id: int = 4, index: int = 1):
@@ -79,13 +83,15 @@ def tampered_copy(tmp_path, sessions, defect: str, dialogue_id: int = 4, index: 
     return write_translations(tmp_path / defect, translations, "en")
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_translations_align_one_row_per_corpus_message(synthetic_dir, release, sessions, lang):
+@pytest.mark.parametrize("translation", ["en", "zh"])
+def test_translations_align_one_row_per_corpus_message(
+    synthetic_dir, release, sessions, translation
+):
     corpus = load_corpus(synthetic_dir)
-    frame = corpus.translations(lang, release)
+    frame = tr.load_translations(corpus, translation, release).for_utterances(corpus.utterances)
     assert frame.index.equals(corpus.utterances.index)
     assert frame["text"].equals(corpus.utterances["text"])
-    expected = make_translations(sessions, lang)[1]["dialogue"]
+    expected = make_translations(sessions, translation)[1]["dialogue"]
     first = frame[frame["dialogue_id"] == 1]
     assert first["translation"].tolist() == [m["content"] for m in expected]
     assert frame.loc[frame["dialogue_id"].isin(MISSING), "status"].eq("no_translation").all()
@@ -103,7 +109,8 @@ def test_translations_align_one_row_per_corpus_message(synthetic_dir, release, s
 
 
 def test_chinese_text_is_read_unchanged(synthetic_dir, release):
-    frame = load_corpus(synthetic_dir).translations("zh", release)
+    corpus = load_corpus(synthetic_dir)
+    frame = tr.load_translations(corpus, "zh", release).for_utterances(corpus.utterances)
     assert frame.loc[
         frame["text"] == "こんにちは。相談員です。", "translation"
     ].dropna().unique().tolist() == ["你好。我是咨询师。"]
@@ -220,39 +227,42 @@ def test_result_is_cached_and_cache_follows_the_files(
 
 
 def test_finding_by_path_environment_and_default(release, monkeypatch, tmp_path, no_default):
-    assert tr.find_translations(release, "en").folder == (release / "English").resolve()
-    assert tr.find_translations(release / "Chinese", "zh").folder == (release / "Chinese").resolve()
-    monkeypatch.setenv(tr.ENV, str(release))
-    assert tr.find_translations(lang="zh").root == release.resolve()
-    monkeypatch.delenv(tr.ENV)
-    monkeypatch.setattr(tr, "DEFAULT_DIR", release)
-    assert len(tr.find_translations(lang="en").files) == 58
+    assert sources.find_translations(release, "en").folder == (release / "English").resolve()
+    assert (
+        sources.find_translations(release / "Chinese", "zh").folder
+        == (release / "Chinese").resolve()
+    )
+    monkeypatch.setenv(sources.ENV, str(release))
+    assert sources.find_translations(translation="zh").root == release.resolve()
+    monkeypatch.delenv(sources.ENV)
+    monkeypatch.setattr(sources, "DEFAULT_DIR", release)
+    assert len(sources.find_translations(translation="en").files) == 58
 
 
 def test_not_found_names_what_was_tried(no_default, tmp_path):
     with pytest.raises(DataNotFoundError) as raised:
-        tr.find_translations(lang="en", clone=False)
+        sources.find_translations(translation="en", clone=False)
     message = str(raised.value)
-    assert tr.ENV in message and "absent" in message and "git clone --depth 1" in message
+    assert sources.ENV in message and "absent" in message and "git clone --depth 1" in message
     (tmp_path / "only" / "Chinese").mkdir(parents=True)
     with pytest.raises(DataNotFoundError, match=r"no English/ folder .*found: Chinese/"):
-        tr.find_translations(tmp_path / "only", "en")
+        sources.find_translations(tmp_path / "only", "en")
     with pytest.raises(DataNotFoundError, match="does not exist"):
-        tr.find_translations(tmp_path / "nowhere", "en")
+        sources.find_translations(tmp_path / "nowhere", "en")
     with pytest.raises(ValueError, match="must be one of en, zh"):
-        tr.find_translations(tmp_path, "fr")
+        sources.find_translations(tmp_path, "fr")
 
 
 def test_release_readme_check(synthetic_dir, release):
     corpus = load_corpus(synthetic_dir)
-    check = tr.release_statistics_check(release, corpus)
+    check = rs.release_statistics_check(release, corpus)
     assert check.loc["ja", "agrees"] and check.loc["en", "files_dialogues"] == 58
     assert check.loc["en", "agrees"] is False or not check.loc["en", "agrees"]
     assert "prints 57 dialogues, the files hold 58" in check.loc["en", "note"]
     assert check.loc["zh", "agrees"]
-    claimed = tr.release_readme_statistics(release / "README.md")
+    claimed = rs.release_readme_statistics(release / "README.md")
     assert claimed["dialogues"].to_dict() == {"ja": 60, "en": 57, "zh": 58}
-    assert tr.release_readme_statistics(release / "absent.md").empty
+    assert rs.release_readme_statistics(release / "absent.md").empty
 
 
 def test_cli_prints_coverage_and_exits_0(synthetic_dir, release, capsys):
@@ -390,7 +400,7 @@ def test_a_release_readme_that_cannot_be_read_is_named(
     else:
         (copy / "README.md").write_bytes(readme)
     with pytest.raises(ValueError, match=message):
-        tr.release_readme_statistics(copy / "README.md")
+        rs.release_readme_statistics(copy / "README.md")
     assert main(["translations", str(copy), "--data", str(synthetic_dir)]) == 0
     out = capsys.readouterr().out
     assert "release README check skipped: " in out and "README.md" in out
