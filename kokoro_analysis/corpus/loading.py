@@ -1,4 +1,6 @@
-"""Load KokoroChat into tidy pandas tables, validating every record.
+"""Load KokoroChat into tidy pandas tables, validating every record
+(:mod:`kokoro_analysis.corpus.parsing`), through the
+load cache (:mod:`kokoro_analysis.cache`).
 
 ``load_corpus()`` returns a :class:`Corpus` with
 
@@ -135,7 +137,7 @@ def load_corpus(
 
     ``strict=True`` raises :class:`KokoroDataError` naming file, message index and field of every
     problem. ``strict=False`` skips each session with a problem and reports them in ``corpus.report``
-    (the skipped count is also printed). A valid corpus is cached as Parquet in the cache folder, keyed
+    (the skipped count is also printed). A valid corpus is cached (:mod:`kokoro_analysis.cache`), keyed
     by a content hash of every data file (:meth:`DataSource.fingerprint`); what is parsed is keyed by
     the bytes actually read, so a file edited during the load never leaves stale tables behind.
     An unusable cache folder is reported in one line and the corpus is loaded without it.
