@@ -1,6 +1,5 @@
 """Load KokoroChat into tidy pandas tables, validating every record
-(:mod:`kokoro_analysis.corpus.parsing`), through the
-load cache (:mod:`kokoro_analysis.cache`).
+(:mod:`kokoro_analysis.corpus.parsing`), through the load cache (:mod:`kokoro_analysis.cache`).
 
 ``load_corpus()`` returns a :class:`Corpus` with
 
