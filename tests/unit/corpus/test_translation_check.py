@@ -35,18 +35,19 @@ def test_coverage_counts_sessions_messages_and_empty(synthetic_dir, release):
     assert "2 empty translation(s) in 2 session(s)" in text and "mismatches: 0" in text
 
 
-@pytest.mark.parametrize(
-    "defect, field, index",
-    [
-        ("misaligned", "time", 1),
-        ("wrong_origin", "origin", 1),
-        ("wrong_role", "role", 1),
-        ("wrong_time", "time", 1),
-        ("dropped_message", "dialogue", None),
-        ("wrong_topic", "topic.main_en", None),
-        ("wrong_review", "review_by_client.score", None),
-    ],
-)
+DEFECT_FIELDS = [
+    ("misaligned", "time", 1),
+    ("wrong_origin", "origin", 1),
+    ("wrong_role", "role", 1),
+    ("wrong_time", "time", 1),
+    ("dropped_message", "dialogue", None),
+    ("wrong_topic", "topic.main_en", None),
+    ("wrong_review", "review_by_client.score", None),
+]
+"""Each defect of ``synthetic.tamper_translation``: the field and message index it must be named by."""
+
+
+@pytest.mark.parametrize("defect, field, index", DEFECT_FIELDS)
 def test_every_defect_is_named_by_file_message_and_field(
     synthetic_dir, sessions, tmp_path, defect, field, index
 ):
@@ -61,15 +62,7 @@ def test_every_defect_is_named_by_file_message_and_field(
 
 
 def test_the_defect_list_is_covered():
-    assert set(TRANSLATION_DEFECTS) == {
-        "misaligned",
-        "wrong_origin",
-        "wrong_role",
-        "wrong_time",
-        "dropped_message",
-        "wrong_topic",
-        "wrong_review",
-    }
+    assert sorted(TRANSLATION_DEFECTS) == sorted(defect for defect, _, _ in DEFECT_FIELDS)
     with pytest.raises(ValueError, match="defect must be one of"):
         tamper_translation({"dialogue": []}, "nonsense")
 
