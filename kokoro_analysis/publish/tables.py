@@ -406,7 +406,7 @@ def formatted(
 
 def published_tables() -> dict[str, TableSpec]:
     """Every declared table by name (imports the modules that declare them)."""
-    from kokoro_analysis.analyses import corpus_stats_tables, topics, translation_stats  # noqa: F401
+    from kokoro_analysis.analyses import corpus_stats_tables, topics_tables, translation_stats  # noqa: F401
     from kokoro_analysis.analyses.feedback import (  # noqa: F401
         item_structure,
         raters,
