@@ -27,7 +27,6 @@ __all__ = [
     "HEAPS",
     "LANGUAGE_CELLS",
     "LENGTH_UNIT_CELLS",
-    "PAPER_COMPARISON_COLUMNS",
     "SESSIONS_PER_YEAR",
     "STATISTICS",
     "STATISTICS_VS_REPORTED",
@@ -116,26 +115,11 @@ def comparison_display(table: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame
     )
 
 
-PAPER_COMPARISON_COLUMNS = (
-    "dataset",
-    "language",
-    "manual",
-    "rating_items",
-    "dialogues",
-    "avg_utterances_per_dialogue",
-    "avg_turns_per_dialogue",
-    "length_unit",
-    "avg_length_counselor",
-    "avg_length_client",
-)
-"""Columns of :func:`comparison_paper` (declared for print in :data:`COMPARISON_PAPER`)."""
-
-
 def comparison_paper(table: pd.DataFrame) -> pd.DataFrame:
     """The corpus comparison as a paper table (:data:`COMPARISON_PAPER`, fits the text width of an ACL
     paper): one row per dataset, numbers as numbers (one format per column), each row's length unit
     next to its lengths; ``attrs["reported_rows"]`` names the rows reported rather than computed."""
-    out = table.loc[:, list(PAPER_COMPARISON_COLUMNS)].copy()
+    out = table.loc[:, [column.key for column in COMPARISON_PAPER.columns]].copy()
     out["length_unit"] = out["length_unit"].where(out["length_unit"].astype(bool), None)
     reported = [d for d, s in zip(table["dataset"], table["source"]) if s.startswith("reported")]
     out.attrs["reported_rows"] = Words(

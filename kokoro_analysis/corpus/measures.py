@@ -1,13 +1,13 @@
-"""Per-message and per-session measures of the corpus that several analyses share: response times
-and merged turns.
+"""Per-message and per-session measures of the corpus that several analyses share: response times,
+merged turns and score bands.
 
 * a *response* is a message whose immediately preceding message in the same session is by the other
   role; its *response time* is the time since that message, in seconds;
 * a *turn* is a maximal run of consecutive messages by one speaker
   (:func:`kokoro_analysis.corpus.loading.turn_starts`).
 
-Both are vectorised over the utterance table (600,939 rows), which must be in session order (as
-``Corpus.utterances``).
+Response times and turns are vectorised over the utterance table (600,939 rows), which must be in
+session order (as ``Corpus.utterances``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pandas as pd
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import turn_starts
 
-__all__ = ["response_times", "turns_per_session"]
+__all__ = ["SCORE_BANDS", "response_times", "score_band", "turns_per_session"]
 
 
 def response_times(utterances: pd.DataFrame, to_role: str = "counselor") -> pd.DataFrame:
@@ -89,3 +89,16 @@ def turns_per_session(utterances: pd.DataFrame) -> pd.DataFrame:
     counts.insert(0, "total", counts.sum(axis=1))
     order = pd.unique(ids)
     return counts.reindex(order)
+
+
+SCORE_BANDS = {name: schema.SUBSETS[name][:2] for name in ("low", "high", "test")}
+"""Disjoint score bands of the paper's subsets (:data:`kokoro_analysis.corpus.schema.SUBSETS`):
+name → (lowest, highest score), bounds inclusive: low 0–69, high 70–98, test 99–100."""
+
+
+def score_band(scores) -> np.ndarray:
+    """The band (:data:`SCORE_BANDS`) of each session score, as strings."""
+    scores = np.asarray(scores)
+    return np.select(
+        [scores <= SCORE_BANDS["low"][1], scores <= SCORE_BANDS["high"][1]], ["low", "high"], "test"
+    )

@@ -1,6 +1,6 @@
 """measures: the response-time definition (a message after one of the other role, timed from the
 last of them), bad input named, merged turns equal to ``Corpus.turns()``; on the real data every
-counselor response follows a client message."""
+counselor response follows a client message; the score bands split 0–100 at the subsets' bounds."""
 
 from __future__ import annotations
 
@@ -85,3 +85,14 @@ def test_response_times_on_real_data(real_corpus):
     roles = real_corpus.utterances["role"]
     assert (roles.loc[counselor.index] == "counselor").all()
     assert (roles.loc[counselor.index - 1] == "client").all()  # RangeIndex: the previous message
+
+
+def test_score_bands_split_the_score_range():
+    assert measures.score_band([0, 69, 70, 98, 99, 100]).tolist() == [
+        "low",
+        "low",
+        "high",
+        "high",
+        "test",
+        "test",
+    ]
