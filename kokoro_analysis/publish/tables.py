@@ -407,9 +407,9 @@ def formatted(
 def published_tables() -> dict[str, TableSpec]:
     """Every declared table by name (imports the modules that declare them)."""
     from kokoro_analysis.analyses import (  # noqa: F401
-        corpus_stats,
+        corpus_stats_tables,
         peer_comparison,
-        topics,
+        topics_tables,
         translation_stats,
     )
     from kokoro_analysis.analyses.feedback import (  # noqa: F401
