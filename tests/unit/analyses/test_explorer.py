@@ -17,23 +17,12 @@ from kokoro_analysis.corpus.synthetic import (
     write_translations,
 )
 from kokoro_analysis.text.concordance import concordance
-from kokoro_analysis.text.mecab import tokenize_corpus
+from kokoro_analysis.text.token_cache import tokenize_corpus
 
 
 @pytest.fixture(scope="module")
 def corpus(synthetic_dir):
     return load_corpus(synthetic_dir)
-
-
-def test_score_bands_split_the_score_range():
-    assert explorer.score_band([0, 69, 70, 98, 99, 100]).tolist() == [
-        "low",
-        "low",
-        "high",
-        "high",
-        "test",
-        "test",
-    ]
 
 
 def test_each_criterion_filters(corpus):
