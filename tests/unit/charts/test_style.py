@@ -5,6 +5,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -192,3 +193,27 @@ def test_the_written_out_theme_is_what_seaborn_sets():
     assert {
         code: matplotlib.colors.to_rgb(rgb) for code, rgb in SEABORN_COLOR_CODES.items()
     } == codes
+
+
+def test_interval_errors_are_lengths_clipped_on_request():
+    below, above = style.interval_errors(
+        np.array([5.0, 2.0]), np.array([4.0, 2.5]), np.array([7.0, 3])
+    )
+    assert below.tolist() == [1.0, -0.5] and above.tolist() == [2.0, 1.0]
+    below, _ = style.interval_errors(np.array([2.0]), np.array([2.5]), np.array([3.0]), clip=True)
+    assert below.tolist() == [0.0]  # a percentile interval above its estimate: no negative whisker
+
+
+def test_shared_labels_and_legend_above_the_axes(tmp_path):
+    with paper_style():
+        fig, ax = new_figure("column")
+        ax.plot([1, 2], [1, 2], label="Series")
+        style.label_axes(ax, lang="ja", x=("年", "Year"), y=("件数", "Count"))
+        legend = style.legend_above(ax, "left")
+        fig.draw_without_rendering()
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("年", "件数")
+        box, frame = legend.get_window_extent(), ax.get_window_extent()
+        assert box.y0 >= frame.y1 - 1 and abs(box.x0 - frame.x0) < 10  # above, at the left edge
+        paths = save_figure(fig, "shared", tmp_path)
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["shared.pdf", "shared.png"]
+    assert paths["pdf"].read_bytes().startswith(b"%PDF")  # whole files, no temporary left beside
