@@ -90,7 +90,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
 
 
 def add_translations_options(parser: argparse.ArgumentParser) -> None:
-    from kokoro_analysis.corpus.translations import LANGUAGES
+    from kokoro_analysis.corpus.translation_sources import TRANSLATION_FOLDERS
 
     parser.add_argument(
         "path",
@@ -102,10 +102,10 @@ def add_translations_options(parser: argparse.ArgumentParser) -> None:
     add_data_option(parser)
     parser.add_argument(
         "--translation",
-        choices=list(LANGUAGES),
+        choices=list(TRANSLATION_FOLDERS),
         default="en",
         help="the translation to align: "
-        + ", ".join(f"{code} ({name})" for code, name in LANGUAGES.items())
+        + ", ".join(f"{code} ({name})" for code, name in TRANSLATION_FOLDERS.items())
         + " (default: %(default)s)",
     )
     add_lenient_option(parser, "skip and count mismatched sessions (exit 0)")
@@ -116,22 +116,24 @@ def cmd_translations(args: argparse.Namespace) -> int:
     """Align the official translations with the corpus; print the coverage, every mismatch and the
     release README check. Exit 1 on a misalignment (a mismatch, or a file without an original);
     with ``--lenient`` mismatched sessions are skipped and counted instead."""
-    from kokoro_analysis.corpus import translations
+    from kokoro_analysis.corpus import release_statistics
     from kokoro_analysis.corpus.loading import load_corpus
+    from kokoro_analysis.corpus.translation_sources import LICENCE_NOTE
+    from kokoro_analysis.corpus.translations import load_translations
 
     corpus = load_corpus(args.data)
-    result = translations.load_translations(
-        corpus, args.translation, args.path, strict=False, cache=False
+    result = load_translations(
+        corpus, translation=args.translation, path=args.path, strict=False, cache=False
     )
     coverage = result.coverage
     print(coverage.summary())
     _print_problems(coverage.problems, args.show)
     try:
-        check = translations.release_statistics_check(result.source.root, corpus)
-        print(translations.release_check_summary(check, result.source.readme))
+        check = release_statistics.release_statistics_check(result.source.root, corpus)
+        print(release_statistics.release_check_summary(check, result.source.readme))
     except ValueError as error:  # the README is only compared, never needed
         print(f"release README check skipped: {error}")
-    print(translations.LICENCE_NOTE)
+    print(LICENCE_NOTE)
     misaligned = bool(coverage.unmatched_ids) or (bool(coverage.problems) and not args.lenient)
     return 1 if misaligned else 0
 

@@ -66,14 +66,14 @@ def add_export_options(parser: argparse.ArgumentParser) -> None:
 
 def cmd_export_sft(args: argparse.Namespace) -> int:
     """Write the fine-tuning / test / score-prediction files; print the counts and the licence note."""
-    from kokoro_analysis.corpus import translations
     from kokoro_analysis.corpus.loading import load_corpus
+    from kokoro_analysis.corpus.translations import load_translations
     from kokoro_analysis.finetune.data import LICENCE_NOTE, export_sft
 
     corpus = load_corpus(args.data, strict=not args.lenient)
     translated = None
     if args.language != "ja":
-        translated = translations.load_translations(corpus, args.language, args.translations)
+        translated = load_translations(corpus, translation=args.language, path=args.translations)
     manifest = export_sft(
         corpus,
         args.subset,

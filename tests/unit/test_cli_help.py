@@ -130,7 +130,7 @@ def test_model_run_defaults_are_the_functions_defaults():
 
 
 def test_choices_come_from_their_owners():
-    from kokoro_analysis.corpus.translations import LANGUAGES
+    from kokoro_analysis.corpus.translation_sources import TRANSLATION_FOLDERS
     from kokoro_analysis.finetune.data import LAYOUTS, PROMPTS, TRAIN_SUBSETS
     from kokoro_analysis.finetune.models import DEVICES, QUANTIZATIONS
     from kokoro_analysis.finetune.training import TASKS
@@ -143,7 +143,7 @@ def test_choices_come_from_their_owners():
     )
     assert list(export["--layout"].choices) == list(LAYOUTS)
     assert list(export["--language"].choices) == list(PROMPTS)
-    assert list(_options("translations")["--translation"].choices) == list(LANGUAGES)
+    assert list(_options("translations")["--translation"].choices) == list(TRANSLATION_FOLDERS)
     assert list(finetune["--task"].choices) == list(TASKS)
     assert list(finetune["--device"].choices) == list(DEVICES)
     assert list(finetune["--quantize"].choices) == list(QUANTIZATIONS)
