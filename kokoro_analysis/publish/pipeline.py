@@ -269,25 +269,24 @@ def failure_reason(error: BaseException) -> str:
 
 @contextmanager
 def _output_to(log: Path) -> Iterator[None]:
-    """This process's standard output and error (file descriptors 1 and 2, so the kernel's too) and
-    papermill's log lines into ``log``; restored afterwards."""
+    """Standard output and error into ``log``: Python's streams, papermill's log lines and file
+    descriptors 1 and 2 (so the kernel's too); restored afterwards."""
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("papermill")
-    with open(log, "w", encoding="utf-8") as file:
+    with open(log, "w", encoding="utf-8", buffering=1) as file:
+        handler = logging.StreamHandler(file)
+        handler.setFormatter(logging.Formatter("%(message)s"))
         os.dup2(file.fileno(), 1)
         os.dup2(file.fileno(), 2)
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         try:
-            yield
+            with redirect_stdout(file), redirect_stderr(file):
+                yield
         finally:
             logger.removeHandler(handler)
-            sys.stdout.flush()
-            sys.stderr.flush()
             for fd, copy in zip((1, 2), saved, strict=True):
                 os.dup2(copy, fd)
                 os.close(copy)
