@@ -23,6 +23,7 @@ import logging
 import multiprocessing
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -238,6 +239,7 @@ def execute_notebook(task: NotebookTask) -> NotebookResult:
     started = time.monotonic()
     os.environ.update(task.environment)
     reason, status = "", Status.OK
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with _output_to(task.log):
         try:
             papermill.execute_notebook(
@@ -253,7 +255,17 @@ def execute_notebook(task: NotebookTask) -> NotebookResult:
         except Exception as error:  # the notebook's error, a dead kernel, an unreadable file: all
             traceback.print_exc()  # fail this notebook alone, with the reason in its log
             status, reason = Status.FAILED, failure_reason(error)
+            if getattr(error, "ename", None) == "KeyboardInterrupt":  # Ctrl-C reached the kernel
+                status, reason = Status.INTERRUPTED, ""
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     return NotebookResult(task.name, status, round(time.monotonic() - started), reason)
+
+
+def _ignore_interrupts() -> None:
+    """A worker ignores Ctrl-C while it waits for a notebook (and dies of it no longer), so the pool
+    survives; :func:`execute_notebook` lets it interrupt the notebook it runs."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def failure_reason(error: BaseException) -> str:
@@ -320,7 +332,8 @@ def run_notebooks(
             results[task.name] = result = _result(future, task)
             terminal.line(_finished_line(result, len(results), len(tasks), task.log))
 
-    with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=context) as pool:
+    workers = min(jobs, len(tasks))
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interrupts) as pool:
         started, last = time.monotonic(), 0
         try:
             while queue or running:

@@ -201,29 +201,33 @@ def test_the_failure_reason_is_the_exceptions_last_line():
 
 def test_a_failing_notebook_is_named_with_its_exception_and_the_next_still_runs(tmp_path):
     """Executed for real: the first raises, the second runs anyway (one at a time, in the given
-    order), prints only into its log and sees its share of the cores."""
+    order), prints only into its log and sees its share of the cores; the third is stopped as by
+    Ctrl-C."""
     failing = _notebook(tmp_path / "01_fails.ipynb", "raise ValueError('the data is wrong')")
     working = _notebook(
         tmp_path / "02_works.ipynb",
         "import os, sys\nprint('to the log')\nprint('also', file=sys.stderr)\n"
         "open(f'{output_dir}/cores.txt', 'w').write(os.environ['KOKORO_CORES'])",
     )
+    stopped = _notebook(tmp_path / "03_stopped.ipynb", "raise KeyboardInterrupt")  # as Ctrl-C does
     out = tmp_path / "out"
     out.mkdir()
     parameters = pipeline.papermill_parameters(out, [], lenient=False)
     tasks = [
         NotebookTask(p, out / p.name, out / f"{p.stem}.log", parameters, {"KOKORO_CORES": "1"})
-        for p in (failing, working)
+        for p in (failing, working, stopped)
     ]
     stream = io.StringIO()
     results = pipeline.run_notebooks(tasks, 1, Terminal(stream))
     assert results["01_fails"].status is Status.FAILED
     assert results["01_fails"].reason == "ValueError: the data is wrong"
     assert results["02_works"].status is Status.OK and results["02_works"].seconds >= 0
+    assert results["03_stopped"].status is Status.INTERRUPTED
     lines = stream.getvalue().splitlines()
-    assert lines[0].startswith("    [1/2] 01_fails: failed after ")
+    assert lines[0].startswith("    [1/3] 01_fails: failed after ")
     assert lines[0].endswith(f" s: ValueError: the data is wrong (log: {out / '01_fails.log'})")
-    assert lines[1].startswith("    [2/2] 02_works: ok in ") and len(lines) == 2
+    assert lines[1].startswith("    [2/3] 02_works: ok in ")
+    assert lines[2].startswith("    [3/3] 03_stopped: interrupted after ") and len(lines) == 3
     assert "the data is wrong" in (out / "01_fails.log").read_text()
     log = (out / "02_works.log").read_text()
     assert "to the log" in log and "also" in log and "Executing" in log
