@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from kokoro_analysis.paths import report_unusable_cache
@@ -157,20 +158,14 @@ def large_string_array(texts):
 
 
 def cached_frame(kind: str, version: int, key_parts, compute):
-    """``compute()`` (a pandas DataFrame), kept in ``<cache>/<kind>/`` under a key of ``version`` and
-    ``key_parts`` (bytes or strings: digests of the inputs, the parameters): a warm call reads it back
-    (index and dtypes as pandas stores them in Parquet). Without a usable cache folder it is computed.
-    For results that are slow to compute and the same on every run of the same data."""
+    """``compute()`` (a pandas DataFrame), kept in ``<cache>/<kind>/`` under a key of ``version``,
+    ``key_parts`` (bytes or strings: digests of the inputs, the parameters) and the package's code
+    (:func:`code_digest`): a warm call reads it back (index and dtypes as pandas stores them in
+    Parquet). Without a usable cache folder it is computed. For results that are slow to compute and
+    the same on every run of the same data."""
     import pyarrow as pa
 
-    from kokoro_analysis.paths import usable_cache_dir
-
-    folder = usable_cache_dir(kind)
-    entry = (
-        CacheEntry(folder, kind, version, cache_key(kind, str(version), *key_parts))
-        if folder
-        else None
-    )
+    entry = _result_entry(kind, version, key_parts)
     found = read_entry(entry) if entry else None
     if found is not None:
         return found[0].to_pandas()
@@ -178,6 +173,50 @@ def cached_frame(kind: str, version: int, key_parts, compute):
     if entry is not None:
         write_entry(entry, pa.Table.from_pandas(frame))
     return frame
+
+
+def cached_value(kind: str, version: int, key_parts, compute):
+    """Like :func:`cached_frame` for any picklable result (tuples of frames, dicts of lists): stored
+    pickled, read back equal to what ``compute()`` returned. The cache folder is the user's own, so
+    its pickles are trusted like the rest of it."""
+    import pickle
+
+    import pyarrow as pa
+
+    entry = _result_entry(kind, version, key_parts)
+    found = read_entry(entry) if entry else None
+    if found is not None:
+        return pickle.loads(found[0].column("pickle")[0].as_py())
+    value = compute()
+    if entry is not None:
+        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        write_entry(entry, pa.table({"pickle": pa.array([blob], pa.large_binary())}))
+    return value
+
+
+def _result_entry(kind: str, version: int, key_parts) -> CacheEntry | None:
+    from kokoro_analysis.paths import usable_cache_dir
+
+    folder = usable_cache_dir(kind)
+    if folder is None:
+        return None
+    return CacheEntry(
+        folder, kind, version, cache_key(kind, str(version), code_digest(), *key_parts)
+    )
+
+
+@cache
+def code_digest() -> str:
+    """SHA-256 of the package's source and data files (paths and bytes): part of every result's key,
+    so a changed analysis never reads a result computed by the code before it."""
+    from kokoro_analysis.paths import PACKAGE_DIR
+
+    digest = hashlib.sha256()
+    files = sorted(p for p in PACKAGE_DIR.rglob("*") if p.suffix in {".py", ".csv"} and p.is_file())
+    for path in files:
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def remove_stale_temporaries(folder: Path) -> None:
