@@ -930,7 +930,6 @@ def _add_run_command(commands) -> None:
     run.add_argument(
         "--only",
         action="append",
-        default=[],
         metavar="NAME",
         help="run only notebooks whose name contains NAME (repeatable)",
     )
@@ -946,7 +945,6 @@ def _add_run_command(commands) -> None:
         "--parameters",
         nargs=2,
         action="append",
-        default=[],
         metavar=("NAME", "VALUE"),
         help="pass a parameter to every notebook (papermill -p; repeatable), e.g. -p subset high",
     )
@@ -966,15 +964,18 @@ def _add_run_command(commands) -> None:
         "reproduce-models: a GPU, the llm extra, resumable), then notebook 04",
     )
     run.add_argument("--version", action="version", version=f"kokoro-analysis {__version__}")
-    run.set_defaults(handler=cmd_run)  # fmt: skip
+    run.set_defaults(handler=cmd_run)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the notebooks and gather the report (see ``publish.pipeline``)."""
     from kokoro_analysis.publish.pipeline import RunOptions, run
 
-    fields = ("data", "only", "output_dir", "parameters", "jobs", "lenient", "models")
-    return run(RunOptions(**{name: getattr(args, name) for name in fields}))
+    only, parameters = args.only or (), args.parameters or ()
+    named = {
+        name: getattr(args, name) for name in ("data", "output_dir", "jobs", "lenient", "models")
+    }
+    return run(RunOptions(only=only, parameters=parameters, **named))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
