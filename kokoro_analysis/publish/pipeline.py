@@ -473,7 +473,8 @@ def run(options: RunOptions, notebooks_dir: Path = NOTEBOOKS_DIR) -> int:
 
 
 def _run(options: RunOptions, notebooks_dir: Path, terminal: Terminal) -> int:
-    env = {**os.environ, **data_environment(os.environ, options.data)}
+    data = data_environment(os.environ, options.data)
+    env = {**os.environ, **data}
     output_dir = (
         output_folder(options.output_dir) if options.output_dir is not None else PROJECT_ROOT
     )
@@ -497,7 +498,7 @@ def _run(options: RunOptions, notebooks_dir: Path, terminal: Terminal) -> int:
     terminal.line(f"==> logs: {logs}/")
     check_data(terminal, logs, env, options.lenient)
     parameters = papermill_parameters(output_dir, options.parameters, options.lenient)
-    environment = {**data_environment(os.environ, options.data), **share_environment(env, share)}
+    environment = {**data, **share_environment(env, share)}
     tasks = [
         NotebookTask(
             p, output_dir / "executed" / p.name, logs / f"{p.stem}.log", parameters, environment
