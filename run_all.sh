@@ -157,10 +157,11 @@ PY
 
 # --- arguments --------------------------------------------------------------------------------------
 if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
+  base="$(base_python)" || exit 2
   usage
   echo
   # the options, without setting up anything: the CLI's --help imports only the standard library
-  PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" "$(base_python)" -m kokoro_analysis.cli run --help
+  PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" "$base" -m kokoro_analysis.cli run --help
   exit
 fi
 
