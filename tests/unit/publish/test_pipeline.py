@@ -23,7 +23,7 @@ from kokoro_analysis.publish.pipeline import (
     Status,
 )
 from kokoro_analysis.publish.progress import Terminal
-from kokoro_analysis.publish.reproduction import ReproductionLog
+from kokoro_analysis.publish.reproduction_log import ReproductionLog
 
 
 def _notebook(path: Path, code: str) -> Path:
