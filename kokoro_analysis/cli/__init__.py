@@ -6,7 +6,7 @@ adding its options, the handler):
 - :mod:`~kokoro_analysis.cli.exports`: export-sft, evaluate
 - :mod:`~kokoro_analysis.cli.models`: smoke-model, finetune, generate, predict-scores,
   reproduce-models
-- :mod:`~kokoro_analysis.cli.reports`: report
+- :mod:`~kokoro_analysis.cli.reports`: run, report
 
 Only the chosen command's options are added, and they import the modules that own their choices and
 defaults, so ``--version`` and ``--help`` import nothing heavy (pandas, pyarrow, scipy). A user's

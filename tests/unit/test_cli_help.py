@@ -26,6 +26,7 @@ COMMANDS = (
     "generate",
     "predict-scores",
     "reproduce-models",
+    "run",
 )
 
 
@@ -83,7 +84,8 @@ def test_tokenize_says_where_the_tokens_came_from(synthetic_dir, capsys, tmp_pat
 
 
 @pytest.mark.parametrize(
-    "arguments", (["--version"], ["--help"], ["tokenize", "--help"], ["validate", "--help"])
+    "arguments",
+    (["--version"], ["--help"], ["tokenize", "--help"], ["validate", "--help"], ["run", "--help"]),
 )
 def test_version_and_help_import_nothing_heavy(arguments):
     """--version and --help must be instant: no pandas, NumPy, pyarrow, SciPy, matplotlib import."""
