@@ -20,11 +20,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from kokoro_analysis import stats
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, turn_starts
 from kokoro_analysis.published import ROLE_CELLS, YES_NO, Column, TableSpec, Words, register
 from kokoro_analysis.reported import Record, format_number, load_reported
+from kokoro_analysis.stats.distributions import describe_many
 from kokoro_analysis.text.compounds import RULE_NOTE
 
 __all__ = [
@@ -429,7 +429,7 @@ def distribution_values(corpus: Corpus) -> dict[str, tuple[str, pd.Series]]:
 def distribution_summary(corpus: Corpus) -> pd.DataFrame:
     """:func:`describe_many` over :func:`distribution_values`."""
     values = distribution_values(corpus)
-    return stats.describe_many(
+    return describe_many(
         {k: v for k, (_, v) in values.items()}, {k: u for k, (u, _) in values.items()}
     )
 

@@ -40,7 +40,8 @@ from kokoro_analysis.reported import (
     round_half_up,
     topic_key,
 )
-from kokoro_analysis.stats import TwoWay, describe, group_mean_intervals, t_interval
+from kokoro_analysis.stats.distributions import describe, group_mean_intervals, t_interval
+from kokoro_analysis.stats.resampling import TwoWay
 from kokoro_analysis.text import keyness
 from kokoro_analysis.text.glossary import gloss_of
 from kokoro_analysis.text.mecab import lemma_label
@@ -561,7 +562,7 @@ def score_by_topic(
     bootstrap of the topic's mean (``n_boot`` resamples, ``seed``): the raters (``client_id``) and the
     counselors (``counselor_id``) of the topic's sessions resampled independently, a session weighted
     by the product of its rater's and its counselor's draws
-    (:func:`kokoro_analysis.stats.two_way_bootstrap_counts`), since a topic's sessions share raters and
+    (:func:`kokoro_analysis.stats.resampling.two_way_bootstrap_counts`), since a topic's sessions share raters and
     counselors; ``"t"`` and ``"bootstrap"`` treat sessions as independent (:func:`mean_ci`; the
     bootstrap seed is ``seed`` + topic rank). ``frame.attrs``: ``ci_method``, ``n_boot``.
     """

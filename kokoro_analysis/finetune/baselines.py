@@ -46,7 +46,7 @@ from sklearn.linear_model import RidgeCV
 from sklearn.preprocessing import StandardScaler
 
 from kokoro_analysis.analyses.corpus_stats import response_times
-from kokoro_analysis.analyses.feedback.score_features import session_features
+from kokoro_analysis.analyses.feedback.session_measures import session_features
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, turn_starts
 from kokoro_analysis.finetune.data import TRAIN_SUBSETS, person_disjoint_split, response_examples

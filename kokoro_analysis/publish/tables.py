@@ -408,10 +408,15 @@ def published_tables() -> dict[str, TableSpec]:
     """Every declared table by name (imports the modules that declare them)."""
     from kokoro_analysis.analyses import corpus_stats, topics, translation_stats  # noqa: F401
     from kokoro_analysis.analyses.feedback import (  # noqa: F401
+        counselor_keyness,
+        experience_effects,
         item_structure,
+        phase_correlations,
         raters,
         score_features,
+        score_subsets,
         scores,
+        variance_components,
     )
     from kokoro_analysis.corpus import esconv  # noqa: F401
     from kokoro_analysis.finetune import results  # noqa: F401

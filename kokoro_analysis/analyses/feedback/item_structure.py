@@ -2,7 +2,7 @@
 
 * :func:`item_correlation_matrix`, :func:`item_correlations`: item × item correlations (``method`` of
   :data:`ITEM_METHODS`: Spearman = Pearson on average ranks, Pearson, or polychoric = the items read as
-  ordinal cuts of correlated normal variables, :func:`kokoro_analysis.stats.polychoric_matrix`); a
+  ordinal cuts of correlated normal variables, :func:`kokoro_analysis.stats.ordinal.polychoric_matrix`); a
   constant item gives NaN.
 * :func:`eigen_table`: eigenvalues of the item correlation matrix (NaN entries as 0), their share of the
   total variance and cumulative share (%), Horn's parallel analysis (each item column shuffled
@@ -28,12 +28,8 @@ from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ITEM_KEYS
 from kokoro_analysis.published import TableSpec, Words, register
 from kokoro_analysis.reported import Record
-from kokoro_analysis.stats import (
-    check_method,
-    correlation_matrix,
-    polychoric_matrix,
-    standardized_alpha,
-)
+from kokoro_analysis.stats.correlation import check_method, correlation_matrix
+from kokoro_analysis.stats.ordinal import polychoric_matrix, standardized_alpha
 
 # --------------------------------------------------------------------------- inter-item correlations
 

@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kokoro_analysis import load_corpus, stats
+from kokoro_analysis import load_corpus
 from kokoro_analysis.analyses import corpus_stats as cs
 from kokoro_analysis.charts import corpus as charts
 from kokoro_analysis.charts.style import check_japanese_glyphs, paper_style
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.synthetic import make_session, write_corpus
+from kokoro_analysis.stats.distributions import describe
 
 # (counselor_id, client_id, [(role, seconds since start, text), ...]) per session
 SESSIONS = {
@@ -205,12 +206,12 @@ def test_response_times_reject_bad_input():
 
 
 def test_describe():
-    summary = stats.describe([1, 2, 3, 4, 100, np.nan])
+    summary = describe([1, 2, 3, 4, 100, np.nan])
     assert summary["n"] == 5 and summary["mean"] == 22.0 and summary["median"] == 3.0
     assert summary["q1"] == 2.0 and summary["q3"] == 4.0 and summary["iqr"] == 2.0
     assert summary["sd"] == pytest.approx(np.std([1, 2, 3, 4, 100], ddof=1))
     assert summary["p5"] == pytest.approx(1.2) and summary["p95"] == pytest.approx(80.8)
-    assert stats.describe([])["n"] == 0
+    assert describe([])["n"] == 0
 
 
 def test_distribution_summary(hand_corpus):

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from kokoro_analysis import stats as ka_stats
 from kokoro_analysis.analyses.feedback import item_structure
 from kokoro_analysis.corpus import schema
+from kokoro_analysis.stats.correlation import correlation_matrix
 
 # --------------------------------------------------------------------------- correlations and factor structure
 
@@ -17,10 +17,8 @@ from kokoro_analysis.corpus import schema
 def test_correlation_matrix_matches_scipy():
     rng = np.random.default_rng(1)
     values = rng.integers(0, 6, size=(50, 4))
-    assert np.allclose(ka_stats.correlation_matrix(values, "spearman"), stats.spearmanr(values)[0])
-    assert np.allclose(
-        ka_stats.correlation_matrix(values, "pearson"), np.corrcoef(values, rowvar=False)
-    )
+    assert np.allclose(correlation_matrix(values, "spearman"), stats.spearmanr(values)[0])
+    assert np.allclose(correlation_matrix(values, "pearson"), np.corrcoef(values, rowvar=False))
 
 
 def _varimax_objective(loadings: np.ndarray) -> float:

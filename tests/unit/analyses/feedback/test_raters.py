@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from kokoro_analysis import stats as ka_stats
-from kokoro_analysis.analyses.feedback import raters
+from kokoro_analysis.analyses.feedback import experience_effects, raters, variance_components
+from kokoro_analysis.stats.icc import icc_oneway
 
 from .test_scores import _dialogues
 
@@ -17,7 +17,7 @@ from .test_scores import _dialogues
 
 def test_icc_oneway_balanced_hand_example():
     # groups {1, 3} and {5, 7}: MSB = 16 (df 1), MSW = 2 (df 2), k = 2 → ICC = 14 / 18
-    result = ka_stats.icc_oneway([1, 3, 5, 7], ["a", "a", "b", "b"])
+    result = icc_oneway([1, 3, 5, 7], ["a", "a", "b", "b"])
     assert result["ms_between"] == pytest.approx(16) and result["ms_within"] == pytest.approx(2)
     assert result["icc"] == pytest.approx(7 / 9)
     assert result["k0"] == pytest.approx(2)
@@ -29,12 +29,12 @@ def test_icc_oneway_balanced_hand_example():
 def test_icc_oneway_unbalanced_and_errors():
     values = [1, 2, 3, 10, 11, 20]
     groups = [0, 0, 0, 1, 1, 2]
-    result = ka_stats.icc_oneway(values, groups)
+    result = icc_oneway(values, groups)
     n, sizes = 6, np.array([3, 2, 1])
     assert result["k0"] == pytest.approx((n - (sizes**2).sum() / n) / 2)
     assert result["icc"] > 0.9
     with pytest.raises(ValueError):
-        ka_stats.icc_oneway([1, 2], [0, 1])
+        icc_oneway([1, 2], [0, 1])
 
 
 def test_icc_table_handles_tiny_groups():
@@ -54,7 +54,7 @@ def test_crossed_reml_equals_anova_on_balanced_design():
     resid = y - y.mean(axis=1, keepdims=True) - y.mean(axis=0, keepdims=True) + grand
     ms_e = (resid**2).sum() / ((n_a - 1) * (n_b - 1))
     a_codes, b_codes = np.meshgrid(np.arange(n_a), np.arange(n_b), indexing="ij")
-    fit = raters.crossed_variance_components(
+    fit = variance_components.crossed_variance_components(
         y.ravel(), a_codes.ravel(), b_codes.ravel(), names=("a", "b")
     )
     table = fit.table
@@ -70,7 +70,7 @@ def test_crossed_reml_criterion_matches_dense_formula():
     n = 70
     a, b = rng.integers(0, 7, n), rng.integers(0, 5, n)
     y = rng.normal(size=n) + rng.normal(size=7)[a]
-    model = raters._CrossedModel(y, a, b)
+    model = variance_components._CrossedModel(y, a, b)
     za, zb = np.eye(7)[a], np.eye(5)[b]
     for root in ([0.5, 0.3], [0.0, 1.2], [2.0, 0.0]):
         h = np.eye(n) + root[0] ** 2 * za @ za.T + root[1] ** 2 * zb @ zb.T
@@ -83,9 +83,9 @@ def test_crossed_reml_criterion_matches_dense_formula():
 
 def test_score_variance_components_reports_unidentifiable_data():
     dialogues = _dialogues([1, 2, 3], [10, 20, 30], client_id=[1, 2, 3], counselor_id=[1, 2, 1])
-    fit = raters.score_variance_components(dialogues)
+    fit = variance_components.score_variance_components(dialogues)
     assert fit.table["variance"].isna().all() and fit.note.startswith("not estimable")
-    assert raters.variance_component_records(fit) == []
+    assert variance_components.variance_component_records(fit) == []
 
 
 def test_counselor_experience_orders_by_start_time_then_id():
@@ -97,7 +97,7 @@ def test_counselor_experience_orders_by_start_time_then_id():
         client_id=[5, 6, 5, 6],
         start_time=start,
     )
-    assert raters.counselor_experience(dialogues).tolist() == [3, 2, 1, 1]
-    bins = raters.experience_bins(dialogues, edges=(1, 2, 3))
+    assert experience_effects.counselor_experience(dialogues).tolist() == [3, 2, 1, 1]
+    bins = experience_effects.experience_bins(dialogues, edges=(1, 2, 3))
     assert bins["sessions"].tolist() == [2, 1, 1]
     assert list(bins.index) == ["1", "2", "3+"]

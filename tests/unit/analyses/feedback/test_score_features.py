@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kokoro_analysis import stats as ka_stats
-from kokoro_analysis.analyses.feedback import score_features
+from kokoro_analysis.analyses.feedback import score_features, session_measures
+from kokoro_analysis.stats.correlation import bootstrap_correlation
 
 from .test_scores import _corpus, _dialogues, _utterances
 
@@ -34,20 +34,20 @@ RESPONSE_ROWS = [
 
 def test_response_gaps_definition():
     utterances = _utterances(RESPONSE_ROWS)
-    counselor = score_features.response_gaps(utterances, "counselor")
+    counselor = session_measures.response_gaps(utterances, "counselor")
     assert counselor["gap_s"].tolist() == [30, 40, 7]
     assert counselor["dialogue_id"].tolist() == [1, 1, 2]
     assert counselor["utterance"].tolist() == [3, 6, 10]
-    client = score_features.response_gaps(utterances, "client")
+    client = session_measures.response_gaps(utterances, "client")
     assert client["gap_s"].tolist() == [10, 5, 30, 3]
-    means = score_features.mean_response_time(utterances, "counselor")
+    means = session_measures.mean_response_time(utterances, "counselor")
     assert means.to_dict() == {1: 35.0, 2: 7.0}
-    assert score_features.mean_response_time(utterances, "client").to_dict() == {1: 15.0, 2: 3.0}
+    assert session_measures.mean_response_time(utterances, "client").to_dict() == {1: 15.0, 2: 3.0}
     # shuffled rows give the same answer (messages are ordered by session and position first)
     shuffled = utterances.sample(frac=1, random_state=0)
-    assert score_features.mean_response_time(shuffled, "counselor").to_dict() == {1: 35.0, 2: 7.0}
+    assert session_measures.mean_response_time(shuffled, "counselor").to_dict() == {1: 35.0, 2: 7.0}
     with pytest.raises(ValueError):
-        score_features.response_gaps(utterances, "therapist")
+        session_measures.response_gaps(utterances, "therapist")
 
 
 def test_session_features_hand_values():
@@ -60,7 +60,7 @@ def test_session_features_hand_values():
         n_counselor_messages=[4, 2],
         n_client_messages=[4, 1],
     )
-    features = score_features.session_features(_corpus(dialogues, utterances))
+    features = session_measures.session_features(_corpus(dialogues, utterances))
     one = features.loc[1]
     assert one["client_chars"] == len("よろしく") + len("お願いします") + len("はい") + len("ええ")
     assert one["counselor_chars"] == len("こんにちは。") + len("どうぞ？") + len(
@@ -84,7 +84,7 @@ def test_bootstrap_correlation_matches_explicit_resampling(method):
     rng = np.random.default_rng(4)
     x = rng.integers(0, 8, 60).astype(float)  # many ties
     y = x + rng.integers(0, 6, 60)
-    result = ka_stats.bootstrap_correlation(x, y, method=method, n_bootstrap=200, seed=11, chunk=64)
+    result = bootstrap_correlation(x, y, method=method, n_bootstrap=200, seed=11, chunk=64)
     draws = np.random.default_rng(11)
     explicit = []
     for _ in range(200):
@@ -101,12 +101,12 @@ def test_bootstrap_correlation_matches_explicit_resampling(method):
 def test_bootstrap_correlation_reproducible_and_robust():
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=80), rng.normal(size=80)
-    first = ka_stats.bootstrap_correlation(x, y, n_bootstrap=100, seed=1)
-    assert first == ka_stats.bootstrap_correlation(x, y, n_bootstrap=100, seed=1)
-    assert first != ka_stats.bootstrap_correlation(x, y, n_bootstrap=100, seed=2)
+    first = bootstrap_correlation(x, y, n_bootstrap=100, seed=1)
+    assert first == bootstrap_correlation(x, y, n_bootstrap=100, seed=1)
+    assert first != bootstrap_correlation(x, y, n_bootstrap=100, seed=2)
     x[:5] = np.nan
-    assert ka_stats.bootstrap_correlation(x, y, n_bootstrap=10, seed=1)["n"] == 75
-    constant = ka_stats.bootstrap_correlation(np.ones(10), np.arange(10), n_bootstrap=10)
+    assert bootstrap_correlation(x, y, n_bootstrap=10, seed=1)["n"] == 75
+    constant = bootstrap_correlation(np.ones(10), np.arange(10), n_bootstrap=10)
     assert np.isnan(constant["r"]) and constant["n_bootstrap"] == 0
 
 
@@ -115,7 +115,7 @@ def test_bootstrap_correlation_reproducible_and_robust():
 
 @pytest.mark.realdata
 def test_real_reported_correlations(real_corpus):
-    features = score_features.session_features(real_corpus)
+    features = session_measures.session_features(real_corpus)
     reported = score_features.reported_spearman(features)
     assert round(reported["feedback.spearman_client_chars_score"], 2) == 0.42
     assert round(reported["feedback.spearman_counselor_response_time_score"], 2) == -0.21
@@ -141,7 +141,7 @@ def test_feature_correlations_equal_separate_bootstraps(method):
     )  # another sample size: other counts, own ranks
     table = score_features.feature_correlations(features, method=method, n_bootstrap=300, seed=3)
     for column in table.index:
-        alone = ka_stats.bootstrap_correlation(
+        alone = bootstrap_correlation(
             features[column], features["score"], method=method, n_bootstrap=300, seed=3
         )
         keys = ["n", "r", "ci_low", "ci_high", "n_bootstrap"]

@@ -10,9 +10,13 @@ import pytest
 from scipy import stats
 
 from kokoro_analysis.analyses.feedback import (
+    counselor_keyness,
+    experience_effects,
     item_structure,
-    raters,
     score_features,
+    score_subsets,
+    session_measures,
+    uncertainty,
 )
 from kokoro_analysis.analyses.feedback import (
     scores as feedback,
@@ -20,7 +24,8 @@ from kokoro_analysis.analyses.feedback import (
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.corpus.validation import ValidationReport
-from kokoro_analysis.stats import bootstrap_counts, p_value_text
+from kokoro_analysis.stats.p_values import p_value_text
+from kokoro_analysis.stats.resampling import bootstrap_counts
 from kokoro_analysis.text.mecab import Tokens
 
 # --------------------------------------------------------------------------- helpers
@@ -170,20 +175,22 @@ def test_counselor_lemma_counts_by_group():
             (3, "大切", "形状詞", "一般", "大切"),
         ]
     )
-    counts = feedback.counselor_lemma_counts(_corpus(dialogues, utterances), tokens)
+    counts = counselor_keyness.counselor_lemma_counts(_corpus(dialogues, utterances), tokens)
     assert counts.loc["迚も", ["high", "low", "counselors"]].tolist() == [3, 1, 2]
     # one written form per lemma in every role: とっても 5 times in all the tokens, とても 4
     assert counts.loc["迚も", "surface"] == "とっても"
     forms = pd.Series({"迚も": "とても"})
-    with_forms = feedback.counselor_lemma_counts(
+    with_forms = counselor_keyness.counselor_lemma_counts(
         _corpus(dialogues, utterances), tokens, forms=forms
     )
     assert with_forms.loc["迚も", "surface"] == "とても"
     assert counts.loc["大切", ["high", "low"]].tolist() == [1, 0]  # score 70 counts as high
     assert "は" not in counts.index
     client_tokens = _tokens([(1, "とても", "副詞", "一般", "迚も")])
-    assert feedback.counselor_lemma_counts(_corpus(dialogues, utterances), client_tokens).empty
-    top, _ = feedback.keyness_table(_corpus(dialogues, utterances), client_tokens)
+    assert counselor_keyness.counselor_lemma_counts(
+        _corpus(dialogues, utterances), client_tokens
+    ).empty
+    top, _ = counselor_keyness.keyness_table(_corpus(dialogues, utterances), client_tokens)
     assert top.empty
 
 
@@ -201,7 +208,7 @@ def test_top_keywords_filters_by_counselors_and_direction():
         },
         index=pd.Index(["w1", "w2", "w3", "w4"], name="word"),
     )
-    top = feedback.top_keywords(keyness, 5, min_counselors=10)
+    top = counselor_keyness.top_keywords(keyness, 5, min_counselors=10)
     assert top[top["direction"] == "high"]["lemma"].tolist() == ["w2"]
     assert top[top["direction"] == "low"]["lemma"].tolist() == ["w4", "w3"]
 
@@ -248,9 +255,9 @@ def test_figures_render_every_glyph(synthetic_corpus, lang):
     apply_paper_style()
     corpus = synthetic_corpus
     dialogues = corpus.dialogues
-    features = score_features.session_features(corpus)
+    features = session_measures.session_features(corpus)
     correlations = score_features.feature_correlations(
-        features, n_bootstrap=20, clusters=feedback.cluster_labels(dialogues)
+        features, n_bootstrap=20, clusters=uncertainty.cluster_labels(dialogues)
     )
     corr = item_structure.item_correlations(dialogues)
     _, link = item_structure.cluster_order(corr)
@@ -272,7 +279,7 @@ def test_figures_render_every_glyph(synthetic_corpus, lang):
         charts.item_correlation_chart(corr, link, corpus.items, lang=lang),
         charts.hexbin_chart(features, "client_chars", correlations.loc["client_chars"], lang=lang),
         charts.feature_correlation_chart(correlations, lang=lang),
-        charts.experience_chart(raters.experience_bins(dialogues), lang=lang),
+        charts.experience_chart(experience_effects.experience_bins(dialogues), lang=lang),
         charts.keyness_chart(keywords, lang=lang),
     ]
     for fig in figures:
@@ -298,7 +305,7 @@ def test_real_score_distribution_and_rule(real_corpus):
 
 @pytest.mark.realdata
 def test_real_subset_counts(real_corpus):
-    sessions = feedback.subset_statistics(real_corpus).loc["sessions"]
+    sessions = score_subsets.subset_statistics(real_corpus).loc["sessions"]
     assert sessions.to_dict() == {"low": 3870, "high": 2601, "full": 6471, "test": 118, "all": 6589}
 
 
@@ -314,11 +321,10 @@ def test_item_correlations_caption_names_the_method_and_says_data_table():
 
 
 def test_p_values_are_printed_without_scientific_notation():
-    from kokoro_analysis.analyses.feedback import raters
     from kokoro_analysis.publish.tables import formatted
 
     texts = [p_value_text(p) for p in (0.9912, 0.0004, 1e-40)]
     assert texts == ["0.991", "< 0.001", "< 0.001"]
     frame = pd.DataFrame({"model": ["within counselor"], "p_value": [1.2e-5], "slope": [0.1]})
-    shown = formatted(frame, raters.EXPERIENCE_TEST)
+    shown = formatted(frame, experience_effects.EXPERIENCE_TEST)
     assert shown.loc[0, "p_value"] == "< 0.001"

@@ -8,9 +8,24 @@ import pandas as pd
 import pytest
 
 from kokoro_analysis import load_corpus, published
-from kokoro_analysis import stats as ka_stats
-from kokoro_analysis.analyses.feedback import item_structure, raters, score_features, scores
+from kokoro_analysis.analyses.feedback import (
+    experience_effects,
+    item_structure,
+    phase_correlations,
+    raters,
+    score_features,
+    score_subsets,
+    scores,
+    session_measures,
+    uncertainty,
+)
 from kokoro_analysis.corpus import schema
+from kokoro_analysis.stats.correlation import bootstrap_correlation, within_cluster_correlation
+from kokoro_analysis.stats.fixed_effects import fixed_effects_slope, within_cluster_regression
+from kokoro_analysis.stats.icc import icc_oneway_reml
+from kokoro_analysis.stats.ordinal import polychoric_matrix, standardized_alpha
+from kokoro_analysis.stats.p_values import adjust_p_values
+from kokoro_analysis.stats.resampling import cluster_bootstrap_counts, percentile_interval
 
 from .test_scores import _corpus, _dialogues, _utterances
 
@@ -22,25 +37,25 @@ def corpus(synthetic_dir):
 
 def test_score_tiers_cut_at_percentiles_and_cutoff_goes_up():
     scores_ = pd.Series([10, 20, 30, 40, 50, 60, 70, 80, 90, 100], dtype=float)
-    tiers = scores.score_tiers(scores_)
+    tiers = score_subsets.score_tiers(scores_)
     cuts = np.percentile(scores_, [33, 67])
-    cutoffs = scores.tier_cutoffs(scores_)
+    cutoffs = score_subsets.tier_cutoffs(scores_)
     assert cutoffs == {33.0: pytest.approx(cuts[0]), 67.0: pytest.approx(cuts[1])}
     assert list(tiers.astype(str)) == ["low"] * 3 + ["middle"] * 4 + ["high"] * 3
-    exact = scores.score_tiers(
+    exact = score_subsets.score_tiers(
         pd.Series([1, 2, 3, 4, 5, 6, 7]), percentiles=(50,), labels=("a", "b")
     )
     assert (
         list(exact.astype(str)) == ["a"] * 3 + ["b"] * 4
     )  # the cut-off (4) belongs to the upper tier
     with pytest.raises(ValueError, match="labels"):
-        scores.score_tiers(scores_, labels=("a", "b"))
+        score_subsets.score_tiers(scores_, labels=("a", "b"))
 
 
 def test_message_phases_split_each_session_in_thirds():
     rows = [(1, "client" if i % 2 else "counselor", i, "x") for i in range(9)]
     rows += [(2, "client" if i % 2 else "counselor", i, "y") for i in range(4)]
-    phases = score_features.message_phases(_utterances(rows))
+    phases = session_measures.message_phases(_utterances(rows))
     assert list(phases[:9].astype(str)) == ["early"] * 3 + ["middle"] * 3 + ["late"] * 3
     assert list(phases[9:].astype(str)) == ["early", "early", "middle", "late"]
 
@@ -56,8 +71,8 @@ def test_phase_features_count_each_phase_and_response_phase():
         (1, "client", 120, "a"),
     ]
     dialogues = _dialogues([1], [50], client_id=[1], counselor_id=[1])
-    table = score_features.phase_features(_corpus(dialogues, _utterances(rows)))
-    early, middle, late = (table.loc[(1, p)] for p in score_features.PHASES)
+    table = session_measures.phase_features(_corpus(dialogues, _utterances(rows)))
+    early, middle, late = (table.loc[(1, p)] for p in session_measures.PHASES)
     assert (early["client_chars"], middle["client_chars"], late["client_chars"]) == (3, 6, 1)
     assert early["counselor_question_rate"] == 1 and middle["counselor_question_rate"] == 0
     # counselor responses: at 40 s (gap 30, middle) and 110 s (gap 60, late)
@@ -75,7 +90,7 @@ def test_feature_correlations_add_cluster_intervals_equal_to_separate_calls():
     table = score_features.feature_correlations(
         features, n_bootstrap=200, seed=2, clusters=clusters
     )
-    clustered = ka_stats.bootstrap_correlation(
+    clustered = bootstrap_correlation(
         features["client_chars"], score, n_bootstrap=200, seed=2, clusters=raters_
     )
     row = table.loc["client_chars"]
@@ -84,7 +99,7 @@ def test_feature_correlations_add_cluster_intervals_equal_to_separate_calls():
         clustered["ci_high"],
     )
     assert row["r_within_rater"] == pytest.approx(
-        ka_stats.within_cluster_correlation(features["client_chars"], score, raters_)
+        within_cluster_correlation(features["client_chars"], score, raters_)
     )
     assert table.attrs["n_bootstrap"] == 200
     caption = score_features.FEATURE_CORRELATIONS.caption(table)
@@ -93,9 +108,9 @@ def test_feature_correlations_add_cluster_intervals_equal_to_separate_calls():
 
 
 def test_correlation_robustness_rows(corpus):
-    features = score_features.session_features(corpus)
-    clusters = scores.cluster_labels(corpus.dialogues)
-    persons = scores.two_way_clusters(corpus.dialogues, persons=True)
+    features = session_measures.session_features(corpus)
+    clusters = uncertainty.cluster_labels(corpus.dialogues)
+    persons = uncertainty.two_way_clusters(corpus.dialogues, persons=True)
     table = score_features.correlation_robustness(
         features, clusters, n_bootstrap=30, persons=persons
     )
@@ -113,11 +128,11 @@ def test_correlation_robustness_rows(corpus):
 
 
 def test_feature_correlations_headline_p_values_are_holm_adjusted(corpus):
-    features = score_features.session_features(corpus)
-    clusters = scores.cluster_labels(corpus.dialogues)
+    features = session_measures.session_features(corpus)
+    clusters = uncertainty.cluster_labels(corpus.dialogues)
     table = score_features.feature_correlations(features, n_bootstrap=40, clusters=clusters)
     assert (table["p_adjusted"] >= table["p_two_way"]).all()
-    expected = ka_stats.adjust_p_values(table["p_two_way"], "holm")
+    expected = adjust_p_values(table["p_two_way"], "holm")
     assert table["p_adjusted"].to_numpy() == pytest.approx(expected, nan_ok=True)
     reported = table.loc[list(score_features.REPORTED_FEATURES)]
     assert reported[["bca_low", "bca_high"]].notna().all().all()
@@ -125,7 +140,7 @@ def test_feature_correlations_headline_p_values_are_holm_adjusted(corpus):
 
 
 def test_correlation_sensitivity_rows(corpus):
-    features = score_features.session_features(corpus)
+    features = session_measures.session_features(corpus)
     table = score_features.correlation_sensitivity(features, corpus.dialogues, n_bootstrap=30)
     rows = table[table["feature"] == "client_chars"].set_index("variant")
     assert list(rows.index) == list(score_features.SENSITIVITY_ROWS)
@@ -144,22 +159,25 @@ def test_experience_test_clusters_the_standard_error():
         np.arange(60), rng.normal(60, 10, 60).round(), counselor_id=counselors,
         client_id=rng.integers(0, 8, 60), start_time=start,
     )  # fmt: skip
-    table = raters.experience_test(dialogues)
+    table = experience_effects.experience_test(dialogues)
     first = table.iloc[0]
     assert first["headline"] and not table["headline"].iloc[1:].any()
-    fit = ka_stats.fixed_effects_slope(
-        raters.counselor_experience(dialogues), dialogues["score"], [counselors], [counselors]
+    fit = fixed_effects_slope(
+        experience_effects.counselor_experience(dialogues),
+        dialogues["score"],
+        [counselors],
+        [counselors],
     )
     assert first["slope"] == pytest.approx(fit["slope"]) and first["df"] == 9
-    plain = ka_stats.within_cluster_regression(
-        raters.counselor_experience(dialogues), dialogues["score"], counselors
+    plain = within_cluster_regression(
+        experience_effects.counselor_experience(dialogues), dialogues["score"], counselors
     )
     assert first["slope"] == pytest.approx(plain["slope"])
 
 
 def test_rater_influence_and_cluster_sizes(corpus):
     dialogues = corpus.dialogues
-    features = score_features.session_features(corpus)
+    features = session_measures.session_features(corpus)
     table = raters.rater_influence(dialogues, features, top=2)
     assert table.index[0] == "(all raters)" and len(table) == 3
     rater = table.index[1]
@@ -173,7 +191,7 @@ def test_rater_influence_and_cluster_sizes(corpus):
 def test_icc_table_and_plain_sum_comparison(corpus):
     dialogues = corpus.dialogues
     icc = raters.icc_table(dialogues)
-    expected = ka_stats.icc_oneway_reml(dialogues["score"], dialogues["client_id"])["icc"]
+    expected = icc_oneway_reml(dialogues["score"], dialogues["client_id"])["icc"]
     assert icc.loc["client_id", "icc_reml"] == pytest.approx(expected)
     both = raters.rater_effects_by_outcome(dialogues)
     assert list(both.index) == ["score", "item_sum"]
@@ -188,11 +206,11 @@ def test_icc_table_and_plain_sum_comparison(corpus):
 def test_alpha_table_ordinal_alpha_and_cluster_columns(corpus):
     dialogues = corpus.dialogues
     table = scores.alpha_table(
-        dialogues, n_bootstrap=40, clusters=scores.cluster_labels(dialogues), method="pearson"
+        dialogues, n_bootstrap=40, clusters=uncertainty.cluster_labels(dialogues), method="pearson"
     )
     items = schema.item_matrix(dialogues, dtype=float)
     assert table.loc["all", "ordinal_alpha"] == pytest.approx(
-        ka_stats.standardized_alpha(ka_stats.polychoric_matrix(items))
+        standardized_alpha(polychoric_matrix(items))
     )
     off = np.corrcoef(items, rowvar=False)[np.triu_indices(20, 1)]
     assert table.loc["all", "mean_inter_item_r"] == pytest.approx(off.mean())
@@ -213,7 +231,7 @@ def test_retention_comparison_has_every_correlation_type(corpus):
 
 
 def test_score_means_cover_subsets_tiers_and_topics(corpus):
-    table = scores.score_means(corpus, n_bootstrap=30)
+    table = score_subsets.score_means(corpus, n_bootstrap=30)
     dialogues = corpus.dialogues
     assert set(table["kind"]) == {"subset", "tier", "topic"}
     all_row = table[(table["kind"] == "subset") & (table["group"] == "all")].iloc[0]
@@ -224,14 +242,14 @@ def test_score_means_cover_subsets_tiers_and_topics(corpus):
 
 
 def test_phase_correlations_and_trend_share_their_resamples(corpus):
-    resamples = score_features.phase_resamples(
-        score_features.phase_features(corpus), corpus.dialogues, n_bootstrap=20
+    resamples = phase_correlations.phase_resamples(
+        session_measures.phase_features(corpus), corpus.dialogues, n_bootstrap=20
     )
-    table = score_features.phase_correlations(resamples)
-    assert len(table) == 3 * len(score_features.PHASE_FEATURES)
-    assert list(pd.unique(table["phase"])) == list(score_features.PHASES)
+    table = phase_correlations.phase_correlations(resamples)
+    assert len(table) == 3 * len(session_measures.PHASE_FEATURES)
+    assert list(pd.unique(table["phase"])) == list(session_measures.PHASES)
     assert (table["p_adjusted"] >= table["p_boot"]).all()
-    trend = score_features.phase_trend(resamples).set_index("feature")
+    trend = phase_correlations.phase_trend(resamples).set_index("feature")
     rows = table.set_index(["phase", "feature"])
     for feature in trend.index:
         assert trend.loc[feature, "difference"] == pytest.approx(
@@ -241,12 +259,12 @@ def test_phase_correlations_and_trend_share_their_resamples(corpus):
 
 def test_item_statistics_cluster_interval_of_the_mean(corpus):
     dialogues = corpus.dialogues
-    clusters = scores.cluster_labels(dialogues)
+    clusters = uncertainty.cluster_labels(dialogues)
     table = scores.item_statistics(dialogues, clusters=clusters, n_bootstrap=200, seed=4)
-    weights = ka_stats.cluster_bootstrap_counts(dialogues["client_id"], 200, 4).astype(float)
+    weights = cluster_bootstrap_counts(dialogues["client_id"], 200, 4).astype(float)
     first = dialogues[schema.ITEM_KEYS[0]].to_numpy(dtype=float)
     means = weights @ first / weights.sum(axis=1)
-    low, high = ka_stats.percentile_interval(means)
+    low, high = percentile_interval(means)
     row = table.loc[schema.ITEM_KEYS[0]]
     assert (row["ci_low_rater"], row["ci_high_rater"]) == pytest.approx((low, high))
     assert "200 resamples of raters and, independently" in scores.ITEM_STATISTICS.caption(table)
