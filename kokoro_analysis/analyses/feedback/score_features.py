@@ -100,21 +100,9 @@ def feature_correlations(
         options = dict(method=method, n_bootstrap=n_bootstrap, seed=seed)
         result = bootstrap_correlation(x, y, **options, cache=caches[None])
         result = {key: result[key] for key in ("n", "r", "ci_low", "ci_high", "n_bootstrap")}
-        for name, labels in clusters.items():
-            clustered = bootstrap_correlation(
-                x, y, **options, clusters=labels, cache=caches[name],
-                bca=name == headline and column in bca,
-            )  # fmt: skip
-            result[f"ci_low_{name}"], result[f"ci_high_{name}"] = (
-                clustered["ci_low"],
-                clustered["ci_high"],
-            )
-            if name == headline:
-                result[f"se_{name}"] = clustered["se"]
-                result[f"mc_se_{name}"] = clustered["mc_se"]
-                result[f"p_{name}"] = clustered["p_boot"]
-                result["bca_low"] = clustered.get("bca_low", np.nan)
-                result["bca_high"] = clustered.get("bca_high", np.nan)
+        result.update(
+            _cluster_intervals(x, y, clusters, caches, options, headline, with_bca=column in bca)
+        )
         if within in clusters:
             result[f"r_within_{within}"] = within_cluster_correlation(
                 x, y, clusters[within], method
@@ -141,6 +129,30 @@ def feature_correlations(
         session_interval=session_bootstrap(n_bootstrap),
     )
     return describe_family(table, correction)
+
+
+def _cluster_intervals(
+    x, y, clusters: Mapping[str, object], caches: dict, options: dict, headline: str, *, with_bca
+) -> dict:
+    """The interval columns of one feature row of :func:`feature_correlations`: for every scheme of
+    ``clusters`` its bounds, and for the ``headline`` scheme its SE, Monte Carlo error, Wald p and
+    (``with_bca``) BCa interval (NaN without)."""
+    result = {}
+    for name, labels in clusters.items():
+        clustered = bootstrap_correlation(
+            x, y, **options, clusters=labels, cache=caches[name], bca=name == headline and with_bca
+        )
+        result[f"ci_low_{name}"], result[f"ci_high_{name}"] = (
+            clustered["ci_low"],
+            clustered["ci_high"],
+        )
+        if name == headline:
+            result[f"se_{name}"] = clustered["se"]
+            result[f"mc_se_{name}"] = clustered["mc_se"]
+            result[f"p_{name}"] = clustered["p_boot"]
+            result["bca_low"] = clustered.get("bca_low", np.nan)
+            result["bca_high"] = clustered.get("bca_high", np.nan)
+    return result
 
 
 def correlation_robustness(

@@ -202,24 +202,27 @@ def alpha_table(
                     _weighted_alpha(matrix, weights[scheme]), confidence
                 )
             row[f"ci_low{suffix}"], row[f"ci_high{suffix}"] = low, high
-        corr = (
-            correlation_matrix(matrix, method)
-            if len(matrix) > 1
-            else np.full((len(keys),) * 2, np.nan)
-        )
-        off = corr[np.triu_indices(len(keys), 1)]
-        row["mean_inter_item_r"] = float(np.nanmean(off)) if np.isfinite(off).any() else np.nan
         block = polychoric[np.ix_([position[k] for k in keys], [position[k] for k in keys])]
-        block_off = block[np.triu_indices(len(keys), 1)]
-        row["mean_inter_item_polychoric"] = (
-            float(np.nanmean(block_off)) if np.isfinite(block_off).any() else np.nan
-        )
-        row["ordinal_alpha"] = standardized_alpha(block) if np.isfinite(block_off).any() else np.nan
-        rows.append(row)
+        rows.append({**row, **_inter_item_means(matrix, block, method)})
     out = pd.DataFrame(rows).set_index("block")
     return describe_run(
         out, method=method, n_bootstrap=n_bootstrap, session_interval=session_bootstrap(n_bootstrap)
     )
+
+
+def _inter_item_means(matrix: np.ndarray, polychoric: np.ndarray, method: str) -> dict[str, float]:
+    """The mean inter-item correlation (``method``) of the answers ``matrix``, the mean of the items'
+    ``polychoric`` matrix and its standardised (ordinal) alpha; NaN where undefined."""
+    k = matrix.shape[1]
+    corr = correlation_matrix(matrix, method) if len(matrix) > 1 else np.full((k, k), np.nan)
+    off = corr[np.triu_indices(k, 1)]
+    polychoric_off = polychoric[np.triu_indices(k, 1)]
+    defined = np.isfinite(polychoric_off).any()
+    return {
+        "mean_inter_item_r": float(np.nanmean(off)) if np.isfinite(off).any() else np.nan,
+        "mean_inter_item_polychoric": float(np.nanmean(polychoric_off)) if defined else np.nan,
+        "ordinal_alpha": standardized_alpha(polychoric) if defined else np.nan,
+    }
 
 
 def item_statistics(
