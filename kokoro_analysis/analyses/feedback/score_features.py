@@ -94,10 +94,10 @@ def feature_correlations(
     clusters = dict(clusters or {})
     caches: dict[str | None, dict] = {name: {} for name in [None, *clusters]}
     bca = set(bca)
+    options = dict(method=method, n_bootstrap=n_bootstrap, seed=seed)
     rows = []
     for column in columns:
         x, y = features[column], features[target]
-        options = dict(method=method, n_bootstrap=n_bootstrap, seed=seed)
         result = bootstrap_correlation(x, y, **options, cache=caches[None])
         result = {key: result[key] for key in ("n", "r", "ci_low", "ci_high", "n_bootstrap")}
         result.update(
@@ -107,18 +107,7 @@ def feature_correlations(
             result[f"r_within_{within}"] = within_cluster_correlation(
                 x, y, clusters[within], method
             )
-        label_ja, label_en, unit = FEATURES.get(column, (column, column, ""))
-        rows.append(
-            {
-                "feature": column,
-                "label_ja": label_ja,
-                "label_en": label_en,
-                "unit": unit,
-                "method": method,
-                **result,
-                "reported_key": REPORTED_FEATURES.get(column, "") if method == "spearman" else "",
-            }
-        )
+        rows.append(_labelled(column, method, result))
     table = pd.DataFrame(rows).set_index("feature")
     if f"p_{headline}" in table:
         table["p_adjusted"] = adjust_p_values(table[f"p_{headline}"], correction)
@@ -129,6 +118,20 @@ def feature_correlations(
         session_interval=session_bootstrap(n_bootstrap),
     )
     return describe_family(table, correction)
+
+
+def _labelled(column: str, method: str, result: dict) -> dict:
+    """One row of :func:`feature_correlations`: the feature's labels and unit around ``result``."""
+    label_ja, label_en, unit = FEATURES.get(column, (column, column, ""))
+    return {
+        "feature": column,
+        "label_ja": label_ja,
+        "label_en": label_en,
+        "unit": unit,
+        "method": method,
+        **result,
+        "reported_key": REPORTED_FEATURES.get(column, "") if method == "spearman" else "",
+    }
 
 
 def _cluster_intervals(
