@@ -139,6 +139,9 @@ def phase_trend(
     return describe_family(out, correction)
 
 
+P_VALUE_FORMATS = {"p_boot": p_value_text, "p_adjusted": p_value_text}
+"""How the phase tables print their p-values."""
+
 PHASE_CORRELATIONS = TableSpec(
     "feedback_phase_correlations",
     title=Words(
@@ -159,7 +162,7 @@ PHASE_CORRELATIONS = TableSpec(
     ),
     number_format="{:.3f}",
     thousands=True,
-    formats={"p_boot": p_value_text, "p_adjusted": p_value_text},
+    formats=P_VALUE_FORMATS,
 )
 
 
@@ -182,7 +185,7 @@ PHASE_TREND = TableSpec(
     ),
     number_format="{:.3f}",
     thousands=True,
-    formats={"p_boot": p_value_text, "p_adjusted": p_value_text},
+    formats=P_VALUE_FORMATS,
 )
 TABLES = register(PHASE_CORRELATIONS, PHASE_TREND)
 """The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""
