@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from kokoro_analysis.analyses.feedback.resample_cache import cached_table
 from kokoro_analysis.analyses.feedback.session_measures import FEATURES, response_gaps
 from kokoro_analysis.analyses.feedback.uncertainty import (
     HEADLINE_CLUSTER,
@@ -88,13 +89,33 @@ def feature_correlations(
     ``reported_key`` names the paper's value where there is one (Spearman only). Each resampling scheme
     draws its resample weights once and ranks ``target`` once (same numbers as separate
     :func:`stats.correlation.bootstrap_correlation` calls). ``frame.attrs``: ``n_bootstrap``, ``headline``,
-    ``correction``, ``family_size``."""
+    ``correction``, ``family_size``. Cached on the features, clusters and parameters
+    (:func:`~kokoro_analysis.analyses.feedback.resample_cache.cached_table`)."""
     check_method(method)
     columns = [c for c in (columns or FEATURES) if c in features and c != target]
     clusters = dict(clusters or {})
-    caches: dict[str | None, dict] = {name: {} for name in [None, *clusters]}
-    bca = set(bca)
     options = dict(method=method, n_bootstrap=n_bootstrap, seed=seed)
+    plan = dict(within=within, headline=headline, correction=correction, bca=sorted(set(bca)))
+    table = cached_table(
+        "feature-correlations",
+        1,
+        [features[[*columns, target]], target, columns, clusters, options, plan],
+        lambda: _feature_correlations(features, target, columns, clusters, options, **plan),
+    )
+    describe_run(
+        table,
+        method=method,
+        n_bootstrap=n_bootstrap,
+        session_interval=session_bootstrap(n_bootstrap),
+    )
+    return describe_family(table, correction)
+
+
+def _feature_correlations(
+    features, target, columns, clusters, options, *, within, headline, correction, bca
+) -> pd.DataFrame:
+    """The table of :func:`feature_correlations`, computed (without its ``attrs``)."""
+    caches: dict[str | None, dict] = {name: {} for name in [None, *clusters]}
     rows = []
     for column in columns:
         x, y = features[column], features[target]
@@ -105,19 +126,13 @@ def feature_correlations(
         )
         if within in clusters:
             result[f"r_within_{within}"] = within_cluster_correlation(
-                x, y, clusters[within], method
+                x, y, clusters[within], options["method"]
             )
-        rows.append(_labelled(column, method, result))
+        rows.append(_labelled(column, options["method"], result))
     table = pd.DataFrame(rows).set_index("feature")
     if f"p_{headline}" in table:
         table["p_adjusted"] = adjust_p_values(table[f"p_{headline}"], correction)
-    describe_run(
-        table,
-        method=method,
-        n_bootstrap=n_bootstrap,
-        session_interval=session_bootstrap(n_bootstrap),
-    )
-    return describe_family(table, correction)
+    return table
 
 
 def _labelled(column: str, method: str, result: dict) -> dict:
@@ -175,14 +190,30 @@ def correlation_robustness(
     person-level :class:`~kokoro_analysis.stats.resampling.TwoWay`, when given); and the correlation within the
     ``within`` clusters (:func:`stats.correlation.within_cluster_correlation`) with the headline scheme resampled
     (the ``within`` clusters when there is none). Columns ``feature``, ``estimate``, ``resampled``,
-    ``n``, ``r``, ``ci_low``, ``ci_high``, ``mc_se``, ``n_bootstrap``."""
+    ``n``, ``r``, ``ci_low``, ``ci_high``, ``mc_se``, ``n_bootstrap``. Cached on the features,
+    clusters and parameters (:mod:`~kokoro_analysis.analyses.feedback.resample_cache`)."""
     check_method(method)
     options = dict(method=method, n_bootstrap=n_bootstrap, seed=seed)
-    schemes = dict(clusters)
-    if persons is not None:
-        schemes["persons"] = persons
+    clusters = dict(clusters)
+    schemes = {**clusters, **({"persons": persons} if persons is not None else {})}
+    columns = [c for c in columns if c in features]
+    out = cached_table(
+        "correlation-robustness",
+        1,
+        [features[[*columns, target]], target, columns, clusters, schemes, options, within],
+        lambda: _correlation_robustness(
+            features, target, columns, clusters, schemes, options, within
+        ),
+    )
+    return describe_run(out, method=method, n_bootstrap=n_bootstrap)
+
+
+def _correlation_robustness(
+    features, target, columns, clusters, schemes, options, within
+) -> pd.DataFrame:
+    """The table of :func:`correlation_robustness`, computed (without its ``attrs``)."""
     rows = []
-    for column in [c for c in columns if c in features]:
+    for column in columns:
         x, y = features[column], features[target]
         plans = [("pooled", "sessions", None, None)]
         plans += [("pooled", _scheme_noun(name), labels, None) for name, labels in schemes.items()]
@@ -200,8 +231,7 @@ def correlation_robustness(
                     "n_bootstrap": result["n_bootstrap"],
                 }
             )
-    out = pd.DataFrame(rows)
-    return describe_run(out, method=method, n_bootstrap=n_bootstrap)
+    return pd.DataFrame(rows)
 
 
 def _scheme_noun(name: str) -> str:
@@ -242,13 +272,28 @@ def correlation_sensitivity(
     rows and the headline within-rater row carry the two-way interval (raters and counselors of the
     rows used resampled, ``n_bootstrap`` resamples); the two alternative within definitions are point
     estimates. Columns ``feature``, ``label_en``, ``variant``, ``n``, ``r``, ``ci_low``, ``ci_high``,
-    ``mc_se``, ``headline`` (the row the notebook reports)."""
+    ``mc_se``, ``headline`` (the row the notebook reports). Cached on the features, the sessions'
+    raters, counselors, flags, item sums and message counts, and the parameters
+    (:mod:`~kokoro_analysis.analyses.feedback.resample_cache`)."""
     check_method(method)
+    columns = [c for c in columns if c in features]
+    used = dialogues[["client_id", "counselor_id", "score_branch", "item_sum", "n_messages"]]
+    options = dict(method=method, n_bootstrap=n_bootstrap, seed=seed)
+    out = cached_table(
+        "correlation-sensitivity",
+        1,
+        [features[[*columns, "score"]], used, columns, options],
+        lambda: _correlation_sensitivity(features, dialogues, columns, options),
+    )
+    return describe_run(out, method=method, n_bootstrap=n_bootstrap)
+
+
+def _correlation_sensitivity(features, dialogues, columns, options) -> pd.DataFrame:
+    """The table of :func:`correlation_sensitivity`, computed (without its ``attrs``)."""
     clusters = two_way_clusters(dialogues)
     unflagged = (dialogues["score_branch"] == "sum").to_numpy()
-    options = dict(method=method, n_bootstrap=n_bootstrap, seed=seed)
     rows = []
-    for column in [c for c in columns if c in features]:
+    for column in columns:
         x, score = features[column].to_numpy(float), features["score"].to_numpy(float)
         item_sum = dialogues["item_sum"].to_numpy(float)
         results = {
@@ -265,7 +310,7 @@ def correlation_sensitivity(
             ),
         }
         definitions = within_correlation_definitions(
-            x, score, clusters.first, clusters.second, method
+            x, score, clusters.first, clusters.second, options["method"]
         )
         results["within rater (rank within rater)"] = {"r": definitions["rank_within"]}
         results["within rater and counselor"] = {"r": definitions["both_removed"]}
@@ -281,8 +326,7 @@ def correlation_sensitivity(
                     "headline": variant in ("all sessions", "within rater (rank, then centre)"),
                 }
             )
-    out = pd.DataFrame(rows)
-    return describe_run(out, method=method, n_bootstrap=n_bootstrap)
+    return pd.DataFrame(rows)
 
 
 def _partial_row(x, y, z, clusters, *, method, n_bootstrap, seed) -> dict:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from kokoro_analysis.analyses.feedback.resample_cache import cached_table
 from kokoro_analysis.analyses.feedback.uncertainty import STUDENT_T, describe_run, session_bootstrap
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ITEM_KEYS
@@ -171,12 +172,34 @@ def alpha_table(
     ``clusters``: whole clusters resampled), the mean inter-item correlation (``method``), and the
     items read as ordinal: the mean inter-item polychoric correlation and *ordinal alpha*
     (standardised alpha of the polychoric matrix, :func:`stats.ordinal.standardized_alpha`).
-    :func:`alpha_table_method` states the methods."""
+    Cached on the answers, clusters and parameters
+    (:func:`~kokoro_analysis.analyses.feedback.resample_cache.cached_table`)."""
     check_method(method)
+    clusters = dict(clusters or {})
+    out = cached_table(
+        "alpha",
+        1,
+        [
+            schema.item_matrix(dialogues, dtype=float),
+            method,
+            n_bootstrap,
+            seed,
+            confidence,
+            clusters,
+        ],
+        lambda: _alpha_table(dialogues, method, n_bootstrap, seed, confidence, clusters),
+    )
+    return describe_run(
+        out, method=method, n_bootstrap=n_bootstrap, session_interval=session_bootstrap(n_bootstrap)
+    )
+
+
+def _alpha_table(dialogues, method, n_bootstrap, seed, confidence, clusters) -> pd.DataFrame:
+    """The table of :func:`alpha_table`, computed (without its ``attrs``)."""
     table = schema.item_table()
     groups = [(block, list(table.index[table["block"] == block])) for block in schema.BLOCKS]
     groups.append(("all", list(ITEM_KEYS)))
-    schemes = {None: None, **dict(clusters or {})}
+    schemes = {None: None, **clusters}
     weights = {
         name: resample_weights(len(dialogues), n_bootstrap, seed, labels)
         for name, labels in schemes.items()
@@ -204,10 +227,7 @@ def alpha_table(
             row[f"ci_low{suffix}"], row[f"ci_high{suffix}"] = low, high
         block = polychoric[np.ix_([position[k] for k in keys], [position[k] for k in keys])]
         rows.append({**row, **_inter_item_means(matrix, block, method)})
-    out = pd.DataFrame(rows).set_index("block")
-    return describe_run(
-        out, method=method, n_bootstrap=n_bootstrap, session_interval=session_bootstrap(n_bootstrap)
-    )
+    return pd.DataFrame(rows).set_index("block")
 
 
 def _inter_item_means(matrix: np.ndarray, polychoric: np.ndarray, method: str) -> dict[str, float]:
@@ -238,7 +258,7 @@ def item_statistics(
     correlation (``method``; the item against the sum of the other 19 items) and Cronbach's alpha of
     the 20 items without it. For every ``name → labels`` of ``clusters`` the mean also gets a
     percentile bootstrap CI resampling whole clusters (``ci_low_<name>``/``ci_high_<name>``,
-    ``n_bootstrap`` resamples). :func:`item_statistics_method` states the methods."""
+    ``n_bootstrap`` resamples). The declaration :data:`ITEM_STATISTICS` states the methods."""
     matrix = schema.item_matrix(dialogues, dtype=float)
     n = len(matrix)
     mean, sd = (
