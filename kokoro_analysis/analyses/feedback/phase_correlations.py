@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from kokoro_analysis.analyses.feedback.resample_cache import cached_table
 from kokoro_analysis.analyses.feedback.session_measures import PHASE_FEATURES, PHASES
 from kokoro_analysis.analyses.feedback.uncertainty import (
     describe_family,
@@ -51,22 +52,52 @@ def phase_resamples(
     :class:`~kokoro_analysis.stats.resampling.TwoWay` of its rows; default the headline two-way scheme,
     :func:`~kokoro_analysis.analyses.feedback.uncertainty.two_way_clusters`) and every phase uses the same
     resamples, so differences between phases (:func:`phase_trend`) have the right joint uncertainty.
-    Phases in the order of ``phase_table``; sessions without the feature in a phase are dropped there."""
+    Phases in the order of ``phase_table``; sessions without the feature in a phase are dropped there.
+    Cached on the phase table, the scores, the clusters and the parameters
+    (:mod:`~kokoro_analysis.analyses.feedback.resample_cache`)."""
     check_method(method)
     if clusters is None:
         clusters = two_way_clusters(dialogues)
-    weights = resample_weights(len(dialogues), n_bootstrap, seed, clusters)
-    score = dialogues["score"].to_numpy(float)
-    out = {}
+    score = dialogues["score"]
+    frame = cached_table(
+        "phase-resamples",
+        1,
+        [phase_table, score, clusters, method, n_bootstrap, seed],
+        lambda: _phase_resamples(phase_table, score, clusters, method, n_bootstrap, seed),
+    )
+    return {
+        (row["phase"], row["feature"]): {
+            "n": int(row["n"]),
+            "r": float(row["r"]),
+            "values": np.asarray(row["values"], dtype=float),
+        }
+        for row in frame.to_dict("records")
+    }
+
+
+def _phase_resamples(phase_table, score, clusters, method, n_bootstrap, seed) -> pd.DataFrame:
+    """One row per phase and feature of :func:`phase_resamples`: ``phase``, ``feature``, ``n``, ``r``
+    and the resampled ``values`` (an array per row)."""
+    weights = resample_weights(len(score), n_bootstrap, seed, clusters)
+    y = score.to_numpy(float)
+    rows = []
     for phase in pd.unique(phase_table.index.get_level_values("phase")):  # in the table's order
-        part = phase_table.xs(phase, level="phase").reindex(dialogues.index)
+        part = phase_table.xs(phase, level="phase").reindex(score.index)
         for column in PHASE_FEATURES:
             x = part[column].to_numpy(float)
-            keep = np.isfinite(x) & np.isfinite(score)
-            point = bootstrap_correlation(x[keep], score[keep], method=method, n_bootstrap=1)
-            values = resampled_correlations(x[keep], score[keep], weights[:, keep], method=method)
-            out[(str(phase), column)] = {"n": int(keep.sum()), "r": point["r"], "values": values}
-    return out
+            keep = np.isfinite(x) & np.isfinite(y)
+            point = bootstrap_correlation(x[keep], y[keep], method=method, n_bootstrap=1)
+            values = resampled_correlations(x[keep], y[keep], weights[:, keep], method=method)
+            rows.append(
+                {
+                    "phase": str(phase),
+                    "feature": column,
+                    "n": int(keep.sum()),
+                    "r": point["r"],
+                    "values": values,
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def phase_correlations(

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from kokoro_analysis.analyses.feedback.resample_cache import cached_table
 from kokoro_analysis.analyses.feedback.uncertainty import CORRELATIONS
 from kokoro_analysis.analyses.feedback.variance_components import (
     GROUPING_NOUNS,
@@ -54,7 +55,28 @@ def icc_table(
     whole groups (``ci_low``/``ci_high`` and ``ci_low_reml``/``ci_high_reml``,
     :func:`stats.icc.icc_cluster_bootstrap`; ``mc_se``: Monte Carlo error of the ends). The F-based interval
     of the ANOVA estimator is kept as ``ci_low_f``/``ci_high_f`` (approximate for unequal groups: on the
-    release it excludes the REML estimate)."""
+    release it excludes the REML estimate). Cached on the values, groupings and parameters
+    (:mod:`~kokoro_analysis.analyses.feedback.resample_cache`)."""
+    used = dialogues[[value, *GROUPINGS]]
+    out = cached_table(
+        "icc",
+        1,
+        [used, value, confidence, n_bootstrap, seed],
+        lambda: _icc_table(used, value, confidence, n_bootstrap, seed),
+    )
+    out.attrs["n_bootstrap"] = n_bootstrap
+    out.attrs["outcome"] = OUTCOMES.get(value, Words(value, value))
+    means = Words(
+        f"percentile bootstrap over {n_bootstrap:,} resamples of whole groups (raters for the rater "
+        "row, counselors for the counselor row)",
+        f"グループ（評価者の行は評価者、カウンセラーの行はカウンセラー）を単位に {n_bootstrap:,} 回"
+        "再標本化したパーセンタイル・ブートストラップ",
+    )
+    return name_headline(out, Interval("ci_low", "ci_high", means))
+
+
+def _icc_table(dialogues, value, confidence, n_bootstrap, seed) -> pd.DataFrame:
+    """The table of :func:`icc_table`, computed (without its ``attrs``)."""
     rows = []
     for column, (label_ja, label_en) in GROUPINGS.items():
         try:
@@ -86,16 +108,7 @@ def icc_table(
                 "sessions_per_group": result["observations"] / max(result["groups"], 1),
             }
         )
-    out = pd.DataFrame(rows).set_index("grouping")
-    out.attrs["n_bootstrap"] = n_bootstrap
-    out.attrs["outcome"] = OUTCOMES.get(value, Words(value, value))
-    means = Words(
-        f"percentile bootstrap over {n_bootstrap:,} resamples of whole groups (raters for the rater "
-        "row, counselors for the counselor row)",
-        f"グループ（評価者の行は評価者、カウンセラーの行はカウンセラー）を単位に {n_bootstrap:,} 回"
-        "再標本化したパーセンタイル・ブートストラップ",
-    )
-    return name_headline(out, Interval("ci_low", "ci_high", means))
+    return pd.DataFrame(rows).set_index("grouping")
 
 
 OUTCOMES = {
@@ -110,7 +123,17 @@ def rater_effects_by_outcome(
 ) -> pd.DataFrame:
     """The rater and counselor variance results for each outcome of ``values`` (the flag-driven
     ``score`` and the plain ``item_sum``): one-way ICC(1) by ANOVA and by REML per grouping
-    (:func:`icc_table`) and the crossed REML shares (:func:`score_variance_components`)."""
+    (:func:`icc_table`) and the crossed REML shares (:func:`score_variance_components`). Cached on
+    the values and groupings (:mod:`~kokoro_analysis.analyses.feedback.resample_cache`)."""
+    used = dialogues[[*values, *GROUPINGS]]
+    values = list(values)
+    return cached_table(
+        "rater-effects-by-outcome", 1, [used, values], lambda: _rater_effects(used, values)
+    )
+
+
+def _rater_effects(dialogues: pd.DataFrame, values: list[str]) -> pd.DataFrame:
+    """The table of :func:`rater_effects_by_outcome`, computed."""
     rows = []
     for value in values:
         icc = icc_table(dialogues, value, n_bootstrap=1)
@@ -122,8 +145,7 @@ def rater_effects_by_outcome(
             row[f"crossed_share_{name}"] = components.loc[grouping, "share"]
         row["crossed_share_residual"] = components.loc["residual", "share"]
         rows.append(row)
-    out = pd.DataFrame(rows).set_index("outcome")
-    return out
+    return pd.DataFrame(rows).set_index("outcome")
 
 
 def rater_influence(

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kokoro_analysis.analyses.corpus_stats import turns_per_session
+from kokoro_analysis.analyses.feedback.resample_cache import cached_table
 from kokoro_analysis.analyses.feedback.uncertainty import cluster_labels
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.published import TableSpec, Words, register
@@ -105,13 +106,27 @@ def score_means(
     (two-way, the headline; raters; counselors) over the raters and counselors *of the group*
     (:func:`stats.distributions.group_mean_intervals`), with their numbers (``raters``, ``counselors``). Topics are
     sorted by mean; the declaration :data:`SCORE_MEANS` states the methods and the
-    tier cut-offs (:func:`tier_cutoffs`)."""
+    tier cut-offs (:func:`tier_cutoffs`). Cached on the sessions' scores, raters, counselors, topics
+    and subsets and the parameters (:mod:`~kokoro_analysis.analyses.feedback.resample_cache`)."""
     dialogues = corpus.dialogues
-    clusters = cluster_labels(dialogues)
+    subsets = {name: dialogues.index.isin(corpus.subset_ids(name)) for name in SUBSET_ORDER}
     options = dict(n_bootstrap=n_bootstrap, seed=seed, confidence=confidence)
+    used = dialogues[["score", "client_id", "counselor_id", "topic_main_en"]]
+    out = cached_table(
+        "score-means", 1, [used, subsets, options], lambda: _score_means(used, subsets, options)
+    )
+    out.attrs.update(
+        n_bootstrap=n_bootstrap,
+        cutoffs=", ".join(f"{c:g}" for c in tier_cutoffs(dialogues["score"]).values()),
+    )
+    return out
+
+
+def _score_means(dialogues: pd.DataFrame, subsets: dict, options: dict) -> pd.DataFrame:
+    """The table of :func:`score_means`, computed (without its ``attrs``)."""
+    clusters = cluster_labels(dialogues)
     parts = []
-    for name in SUBSET_ORDER:
-        mask = dialogues.index.isin(corpus.subset_ids(name))
+    for name, mask in subsets.items():
         if mask.any():
             part = {k: take_clusters(v, mask) for k, v in clusters.items()}
             labels = np.full(int(mask.sum()), name, dtype=object)
@@ -126,10 +141,6 @@ def score_means(
     parts.append(table.sort_values("mean", ascending=False, kind="mergesort").assign(kind="topic"))
     out = pd.concat(parts).rename_axis("group").reset_index()
     out.insert(0, "kind", out.pop("kind"))
-    out.attrs.update(
-        n_bootstrap=n_bootstrap,
-        cutoffs=", ".join(f"{c:g}" for c in tier_cutoffs(dialogues["score"]).values()),
-    )
     return out
 
 
