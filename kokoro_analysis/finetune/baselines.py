@@ -56,7 +56,7 @@ from kokoro_analysis.finetune.predictions import (
     score_test_sets,
     surfaces,
 )
-from kokoro_analysis.text.mecab import Tokens
+from kokoro_analysis.text.tokens import Tokens
 
 QUERY_BLOCK = 128
 """Test contexts per block of the similarity product (a block needs 4 bytes x keys x block)."""

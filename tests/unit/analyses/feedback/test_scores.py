@@ -26,7 +26,7 @@ from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.corpus.validation import ValidationReport
 from kokoro_analysis.stats.p_values import p_value_text
 from kokoro_analysis.stats.resampling import bootstrap_counts
-from kokoro_analysis.text.mecab import Tokens
+from kokoro_analysis.text.tokens import Tokens
 
 # --------------------------------------------------------------------------- helpers
 
