@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from statsmodels.regression.mixed_linear_model import MixedLM
 
 from kokoro_analysis.stats.icc import icc_cluster_bootstrap, icc_oneway, icc_oneway_reml
@@ -52,3 +53,25 @@ def test_icc_reml_equals_anova_on_balanced_groups():
 def test_icc_reml_is_zero_without_group_differences():
     y = np.array([1, 2, 3, 1, 2, 3, 1, 2, 3], float)
     assert icc_oneway_reml(y, np.repeat([0, 1, 2], 3))["icc"] == pytest.approx(0, abs=1e-8)
+
+
+def test_icc_oneway_balanced_hand_example():
+    # groups {1, 3} and {5, 7}: MSB = 16 (df 1), MSW = 2 (df 2), k = 2 → ICC = 14 / 18
+    result = icc_oneway([1, 3, 5, 7], ["a", "a", "b", "b"])
+    assert result["ms_between"] == pytest.approx(16) and result["ms_within"] == pytest.approx(2)
+    assert result["icc"] == pytest.approx(7 / 9)
+    assert result["k0"] == pytest.approx(2)
+    f = 8.0
+    f_low = f / stats.f.ppf(0.975, 1, 2)
+    assert result["ci_low"] == pytest.approx((f_low - 1) / (f_low + 1))
+
+
+def test_icc_oneway_unbalanced_and_errors():
+    values = [1, 2, 3, 10, 11, 20]
+    groups = [0, 0, 0, 1, 1, 2]
+    result = icc_oneway(values, groups)
+    n, sizes = 6, np.array([3, 2, 1])
+    assert result["k0"] == pytest.approx((n - (sizes**2).sum() / n) / 2)
+    assert result["icc"] > 0.9
+    with pytest.raises(ValueError):
+        icc_oneway([1, 2], [0, 1])

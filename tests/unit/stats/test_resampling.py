@@ -174,3 +174,11 @@ def test_quantile_mc_se_matches_the_normal_theory_value():
     values = np.random.default_rng(6).normal(size=4000)
     expected = np.sqrt(0.025 * 0.975 / 4000) / scipy_stats.norm.pdf(1.96)
     assert quantile_mc_se(values, 0.025) == pytest.approx(expected, rel=0.25)
+
+
+def test_bootstrap_counts_rows_are_resamples():
+    counts = bootstrap_counts(7, 4, seed=9)
+    assert counts.shape == (4, 7) and (counts.sum(axis=1) == 7).all()
+    rng = np.random.default_rng(9)
+    for row in counts:
+        assert (row == np.bincount(rng.integers(0, 7, 7), minlength=7)).all()

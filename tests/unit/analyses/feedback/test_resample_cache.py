@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kokoro_analysis import load_corpus
 from kokoro_analysis.analyses.feedback import (
     phase_correlations,
     raters,
@@ -19,11 +18,6 @@ from kokoro_analysis.analyses.feedback import (
 )
 from kokoro_analysis.analyses.feedback.resample_cache import inputs_digest
 from kokoro_analysis.stats.resampling import TwoWay
-
-
-@pytest.fixture(scope="module")
-def corpus(synthetic_dir):
-    return load_corpus(synthetic_dir)
 
 
 def test_the_digest_changes_with_every_input():
