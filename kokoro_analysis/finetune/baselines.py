@@ -295,7 +295,7 @@ def dialogue_features(corpus: Corpus, turns: pd.DataFrame | None = None) -> pd.D
     """Per-session numbers for the score model, indexed like ``corpus.dialogues``:
     ``log_client_chars``, ``log_counselor_chars`` (log1p of total characters), ``client_share`` (client
     characters / all; 0 without any), ``log_turns``, ``log_duration_min`` (the characters, turns and
-    duration of ``score_features.session_features``), ``log_response_s`` (log1p of the median counselor
+    duration of ``session_measures.session_features``), ``log_response_s`` (log1p of the median counselor
     response time of ``corpus_stats.response_times``, negative gaps counted as 0; 0 when there is none)
     and ``mean_client_turn_chars``."""
     turns = corpus.turns() if turns is None else turns
