@@ -406,7 +406,12 @@ def formatted(
 
 def published_tables() -> dict[str, TableSpec]:
     """Every declared table by name (imports the modules that declare them)."""
-    from kokoro_analysis.analyses import corpus_stats, topics, translation_stats  # noqa: F401
+    from kokoro_analysis.analyses import (  # noqa: F401
+        corpus_stats_tables,
+        peer_comparison,
+        topics_tables,
+        translation_stats,
+    )
     from kokoro_analysis.analyses.feedback import (  # noqa: F401
         counselor_keyness,
         experience_effects,
@@ -418,7 +423,6 @@ def published_tables() -> dict[str, TableSpec]:
         scores,
         variance_components,
     )
-    from kokoro_analysis.corpus import esconv  # noqa: F401
     from kokoro_analysis.finetune import results  # noqa: F401
     from kokoro_analysis.text import lexical  # noqa: F401
 

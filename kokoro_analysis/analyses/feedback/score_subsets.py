@@ -9,10 +9,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from kokoro_analysis.analyses.corpus_stats import turns_per_session
 from kokoro_analysis.analyses.feedback.resample_cache import cached_table
 from kokoro_analysis.analyses.feedback.uncertainty import cluster_labels
 from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.measures import turns_per_session
 from kokoro_analysis.published import TableSpec, Words, register
 from kokoro_analysis.stats.distributions import group_mean_intervals
 from kokoro_analysis.stats.resampling import take_clusters

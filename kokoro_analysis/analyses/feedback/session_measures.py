@@ -5,7 +5,7 @@ third of a session (:func:`phase_features`, :func:`message_phases`).
 
 A *response* is a message whose previous message in the session is by the other role; its gap runs
 from that previous message (one definition for the package:
-:func:`kokoro_analysis.analyses.corpus_stats.response_times`); :func:`response_gaps` lists them."""
+:func:`kokoro_analysis.corpus.measures.response_times`); :func:`response_gaps` lists them."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from kokoro_analysis.analyses.corpus_stats import response_times
 from kokoro_analysis.corpus.loading import turn_starts
+from kokoro_analysis.corpus.measures import response_times
 
 FEATURES: dict[str, tuple[str, str, str]] = {
     "client_chars": ("クライアント総文字数", "Client characters (total)", "characters"),
@@ -61,7 +61,7 @@ def _session_ordered(utterances: pd.DataFrame) -> pd.DataFrame:
 
 def response_gaps(utterances: pd.DataFrame, responder: str = "counselor") -> pd.DataFrame:
     """Every *response* by ``responder`` with its gap in seconds, as defined once for the package by
-    :func:`kokoro_analysis.analyses.corpus_stats.response_times` (a message by ``responder`` whose previous message
+    :func:`kokoro_analysis.corpus.measures.response_times` (a message by ``responder`` whose previous message
     in the session is by the other role; the gap runs from that previous message). Rows may come in any
     order; they are put in session order first. Returns ``dialogue_id``, ``utterance`` (index label of the
     response) and ``gap_s``."""
