@@ -130,9 +130,9 @@ def bootstrap_correlation(
     keep_values: bool = False,
 ) -> dict:
     """Correlation (``method``) of x and y with a percentile bootstrap CI (pairs with a NaN dropped).
-    ``clusters=None`` resamples pairs (:func:`bootstrap_counts`); one labelling resamples whole
-    clusters, each with all its pairs (:func:`cluster_bootstrap_counts`); a :class:`TwoWay` resamples
-    both factors (:func:`two_way_bootstrap_counts`). ``within`` (cluster labels): the statistic is
+    ``clusters=None`` resamples pairs (:func:`~kokoro_analysis.stats.resampling.bootstrap_counts`); one labelling resamples whole
+    clusters, each with all its pairs (:func:`~kokoro_analysis.stats.resampling.cluster_bootstrap_counts`); a :class:`~kokoro_analysis.stats.resampling.TwoWay` resamples
+    both factors (:func:`~kokoro_analysis.stats.resampling.two_way_bootstrap_counts`). ``within`` (cluster labels): the statistic is
     :func:`within_cluster_correlation` for those clusters, recomputed in every resample. All resamples
     are evaluated at once (:func:`resampled_correlations`); a Spearman resample ranks the drawn values
     afresh. Resamples with an undefined r (a constant variable, or no pair drawn) are dropped.
@@ -141,10 +141,10 @@ def bootstrap_correlation(
 
     Returns ``n``, ``r``, ``ci_low``, ``ci_high`` (percentile), ``se`` (SD of the resampled r),
     ``mc_se`` (Monte Carlo standard error of the interval's ends, the larger of the two:
-    :func:`quantile_mc_se`), ``p_value`` (scipy's test of r = 0, valid for independent pairs only; NaN
+    :func:`~kokoro_analysis.stats.resampling.quantile_mc_se`), ``p_value`` (scipy's test of r = 0, valid for independent pairs only; NaN
     for a within correlation), ``p_boot`` (two-sided Wald test of r = 0 with the bootstrap SE, normal
     reference) and ``n_bootstrap`` (resamples used). ``bca=True`` (needs ``clusters``) adds the BCa
-    interval ``bca_low``/``bca_high`` (:func:`bca_interval`, acceleration from the leave-one-cluster-out
+    interval ``bca_low``/``bca_high`` (:func:`~kokoro_analysis.stats.resampling.bca_interval`, acceleration from the leave-one-cluster-out
     jackknife of every resampled factor); ``keep_values=True`` adds the resampled r as ``values``."""
     check_method(method)
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -218,7 +218,7 @@ def resampled_correlations(
 
 def cluster_jackknife(x, y, clusters, *, method: str = "spearman", within=None) -> dict:
     """Leave-one-cluster-out values of the correlation of x and y (no NaN): for one labelling
-    ``{"clusters": Series}``; for a :class:`TwoWay` ``{"first": …, "second": …}``, each Series indexed
+    ``{"clusters": Series}``; for a :class:`~kokoro_analysis.stats.resampling.TwoWay` ``{"first": …, "second": …}``, each Series indexed
     by the cluster left out."""
     parts = (
         {"first": clusters.first, "second": clusters.second}

@@ -84,8 +84,8 @@ def group_mean_intervals(
     """Mean of ``values`` per group (index: group, order of first appearance) with ``n``, ``sd``, the
     Student-t interval (``ci_low``/``ci_high``, sessions independent) and, for each ``name → labels`` of
     ``clusters``, a percentile cluster-bootstrap interval (``ci_low_<name>``/``ci_high_<name>``: the
-    clusters *of that group* resampled, ``n_bootstrap`` times; a :class:`TwoWay` resamples both of its
-    factors, :func:`two_way_bootstrap_counts`, and resamples that draw no session of the group are
+    clusters *of that group* resampled, ``n_bootstrap`` times; a :class:`~kokoro_analysis.stats.resampling.TwoWay` resamples both of its
+    factors, :func:`~kokoro_analysis.stats.resampling.two_way_bootstrap_counts`, and resamples that draw no session of the group are
     dropped) and, for one labelling, the number of clusters (``<name>s``)."""
     y_all = np.asarray(values, dtype=float)
     group_all = pd.Series(np.asarray(groups, dtype=object))

@@ -39,7 +39,7 @@ def two_way_residuals(values, first, second, *, tolerance: float = 1e-10) -> np.
 
 def within_correlation_definitions(x, y, first, second, method: str = "spearman") -> dict:
     """Three ways to correlate x and y *within* the clusters of ``first`` (pairs with a NaN dropped):
-    ``rank_then_centre`` (:func:`within_cluster_correlation`: ranks over all pairs, centred on each
+    ``rank_then_centre`` (:func:`~kokoro_analysis.stats.correlation.within_cluster_correlation`: ranks over all pairs, centred on each
     cluster's mean), ``rank_within`` (ranks within each cluster of ``first``, then centred), and
     ``both_removed`` (ranks over all pairs, two-way fixed effects of ``first`` and ``second`` removed,
     :func:`two_way_residuals`). Pearson: the values themselves instead of ranks (``rank_within`` then

@@ -126,12 +126,12 @@ def icc_cluster_bootstrap(
     values, groups, *, n_bootstrap: int = 1000, seed: int = 0, confidence: float = 0.95
 ) -> dict[str, float]:
     """Percentile intervals of ICC(1) by the ANOVA estimator (:func:`icc_oneway`) and by REML
-    (:func:`icc_oneway_reml`) from a bootstrap of whole groups (:func:`bootstrap_counts` of the G
+    (:func:`icc_oneway_reml`) from a bootstrap of whole groups (:func:`~kokoro_analysis.stats.resampling.bootstrap_counts` of the G
     groups; a group drawn k times counts as k groups). Each resample is computed from the groups' sizes,
     sums and sums of squares, all resamples at once (REML: golden-section search of √γ on [0, 5], i.e.
     ICC up to 0.96, 60 steps, against γ = 0). Returns ``icc``/``icc_reml`` (the estimates),
     ``ci_low``/``ci_high`` (ANOVA), ``ci_low_reml``/``ci_high_reml``, ``mc_se`` (largest Monte Carlo
-    error of the four ends, :func:`quantile_mc_se`) and ``n_bootstrap``."""
+    error of the four ends, :func:`~kokoro_analysis.stats.resampling.quantile_mc_se`) and ``n_bootstrap``."""
     sizes, sums, squares = _group_moments(values, groups)
     n_groups = len(sizes)
     draws = np.vstack(

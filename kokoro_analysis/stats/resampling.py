@@ -205,7 +205,7 @@ def bca_interval(
     of a statistic with point ``estimate``. Bias correction z₀ = Φ⁻¹(share of values < estimate, ties
     counted half); acceleration a = Σ U³ / (6 (Σ U²)^{3/2}) from the jackknife influence values
     U = (G − 1)(θ̄ − θ₍₋g₎) of every factor in ``leave_out`` (name → leave-one-cluster-out values,
-    :func:`cluster_jackknife`); with two crossed factors their influence values are pooled, since the
+    :func:`~kokoro_analysis.stats.correlation.cluster_jackknife`); with two crossed factors their influence values are pooled, since the
     third and second cumulants of independent contributions add. Ends: the Φ(z₀ + (z₀ + z)/(1 − a(z₀ +
     z))) quantiles of ``values`` for z = Φ⁻¹((1 ∓ confidence)/2)."""
     values = np.asarray(values, dtype=float)

@@ -46,7 +46,7 @@ def phase_resamples(
     n_bootstrap: int = 1000,
     seed: int = 0,
 ) -> dict[tuple[str, str], dict]:
-    """Correlation of every phase feature (:func:`phase_features`) with the session's score, per phase,
+    """Correlation of every phase feature (:func:`~kokoro_analysis.analyses.feedback.session_measures.phase_features`) with the session's score, per phase,
     with its resampled values: ``(phase, feature) → {"n", "r", "values"}``. The resample weights are
     drawn once over the sessions of ``dialogues`` (``clusters``: a labelling or
     :class:`~kokoro_analysis.stats.resampling.TwoWay` of its rows; default the headline two-way scheme,

@@ -123,7 +123,7 @@ def rater_effects_by_outcome(
 ) -> pd.DataFrame:
     """The rater and counselor variance results for each outcome of ``values`` (the flag-driven
     ``score`` and the plain ``item_sum``): one-way ICC(1) by ANOVA and by REML per grouping
-    (:func:`icc_table`) and the crossed REML shares (:func:`score_variance_components`). Cached on
+    (:func:`icc_table`) and the crossed REML shares (:func:`~kokoro_analysis.analyses.feedback.variance_components.score_variance_components`). Cached on
     the values and groupings (:mod:`~kokoro_analysis.analyses.feedback.resample_cache`)."""
     used = dialogues[[*values, *GROUPINGS]]
     values = list(values)

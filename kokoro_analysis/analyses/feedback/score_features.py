@@ -85,7 +85,7 @@ def feature_correlations(
     :func:`stats.p_values.adjust_p_values`, over this table's features: one family), and for the features in
     ``bca`` its BCa interval (``bca_low``/``bca_high``; NaN for the others). ``r_within_<within>``: the
     correlation within the clusters named ``within`` (:func:`stats.correlation.within_cluster_correlation`).
-    Pairs with a missing feature are dropped. Rows in :data:`FEATURES` order with labels;
+    Pairs with a missing feature are dropped. Rows in :data:`~kokoro_analysis.analyses.feedback.session_measures.FEATURES` order with labels;
     ``reported_key`` names the paper's value where there is one (Spearman only). Each resampling scheme
     draws its resample weights once and ranks ``target`` once (same numbers as separate
     :func:`stats.correlation.bootstrap_correlation` calls). ``frame.attrs``: ``n_bootstrap``, ``headline``,
@@ -363,7 +363,7 @@ def reported_spearman(
 
 def response_time_definitions(corpus) -> pd.DataFrame:
     """Spearman ρ between score and the counselor response time under the candidate definitions:
-    the per-session mean or median of the gaps of :func:`response_gaps` (client message → next
+    the per-session mean or median of the gaps of :func:`~kokoro_analysis.analyses.feedback.session_measures.response_gaps` (client message → next
     counselor message). Which one the paper used is not stated; the table shows how much it matters."""
     gaps = response_gaps(corpus.utterances, "counselor").groupby("dialogue_id")["gap_s"]
     scores = corpus.dialogues["score"]
@@ -401,7 +401,7 @@ UNIT_CELLS = {
     "seconds": Words("seconds", "秒"),
     "fraction": Words("fraction", "割合"),
 }
-"""The units of :data:`FEATURES` as table cells."""
+"""The units of :data:`~kokoro_analysis.analyses.feedback.session_measures.FEATURES` as table cells."""
 
 
 FEATURE_CORRELATIONS = TableSpec(

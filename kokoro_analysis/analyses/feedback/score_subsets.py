@@ -102,7 +102,7 @@ def score_means(
 ) -> pd.DataFrame:
     """Mean score of every subset (:data:`SUBSET_ORDER`), tier (:func:`score_tiers`) and main topic
     (``kind``, ``group``) with ``n``, ``sd``, the Student-t interval (``ci_low``/``ci_high``: sessions
-    independent) and percentile cluster-bootstrap intervals of every scheme of :func:`cluster_labels`
+    independent) and percentile cluster-bootstrap intervals of every scheme of :func:`~kokoro_analysis.analyses.feedback.uncertainty.cluster_labels`
     (two-way, the headline; raters; counselors) over the raters and counselors *of the group*
     (:func:`stats.distributions.group_mean_intervals`), with their numbers (``raters``, ``counselors``). Topics are
     sorted by mean; the declaration :data:`SCORE_MEANS` states the methods and the
