@@ -73,12 +73,14 @@ def crossed_variance_components(
         icc = icc_oneway(model.y, codes)["icc"]
         start.append(np.sqrt(min(max(icc, 0.01), 0.9) / (1 - min(max(icc, 0.01), 0.9))))
     best = None
-    with _single_blas_thread():  # small dense matrices: BLAS threads cost more than they save
+    # small dense matrices: BLAS threads cost more than they save, and one thread gives the same
+    # last digits whatever the machine's core count
+    with _single_blas_thread():
         for x0 in (np.array(start), np.array([0.3, 0.3])):
             fit = minimize(model.criterion, x0, method="L-BFGS-B", bounds=[(0, 50), (0, 50)])
             if best is None or fit.fun < best.fun:
                 best = fit
-    residual, mean = model.residual_variance(best.x)
+        residual, mean = model.residual_variance(best.x)
     variances = {
         names[0]: best.x[0] ** 2 * residual,
         names[1]: best.x[1] ** 2 * residual,
