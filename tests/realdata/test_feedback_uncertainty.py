@@ -9,9 +9,9 @@ from kokoro_analysis.analyses.feedback import (
     experience_effects,
     raters,
     score_subsets,
-    session_measures,
     uncertainty,
 )
+from kokoro_analysis.corpus import measures
 from kokoro_analysis.stats.correlation import (
     bootstrap_correlation,
     partial_correlation,
@@ -25,7 +25,7 @@ from kokoro_analysis.stats.fixed_effects import (
 
 def test_rater_bootstrap_widens_the_client_characters_interval(real_corpus):
     dialogues = real_corpus.dialogues
-    features = session_measures.session_features(real_corpus)
+    features = measures.session_features(real_corpus)
     x, y = features["client_chars"], features["score"]
     sessions = bootstrap_correlation(x, y, n_bootstrap=300)
     by_rater = bootstrap_correlation(x, y, n_bootstrap=300, clusters=dialogues["client_id"])
@@ -64,7 +64,7 @@ def test_crossed_inference_on_the_release(real_corpus):
     from kokoro_analysis.finetune.data import person_disjoint_split
 
     dialogues = real_corpus.dialogues
-    features = session_measures.session_features(real_corpus)
+    features = measures.session_features(real_corpus)
     x, y = features["client_chars"], features["score"]
     two_way = bootstrap_correlation(
         x, y, n_bootstrap=300, clusters=uncertainty.two_way_clusters(dialogues)

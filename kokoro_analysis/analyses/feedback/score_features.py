@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from kokoro_analysis.analyses.feedback.resample_cache import cached_table
-from kokoro_analysis.analyses.feedback.session_measures import FEATURES, response_gaps
+from kokoro_analysis.analyses.feedback.session_measures import FEATURES
 from kokoro_analysis.analyses.feedback.uncertainty import (
     HEADLINE_CLUSTER,
     describe_family,
@@ -25,6 +25,7 @@ from kokoro_analysis.analyses.feedback.uncertainty import (
     session_bootstrap,
     two_way_clusters,
 )
+from kokoro_analysis.corpus.measures import response_gaps
 from kokoro_analysis.published import (
     Column,
     TableSpec,
@@ -363,7 +364,7 @@ def reported_spearman(
 
 def response_time_definitions(corpus) -> pd.DataFrame:
     """Spearman ρ between score and the counselor response time under the candidate definitions:
-    the per-session mean or median of the gaps of :func:`~kokoro_analysis.analyses.feedback.session_measures.response_gaps` (client message → next
+    the per-session mean or median of the gaps of :func:`~kokoro_analysis.corpus.measures.response_gaps` (client message → next
     counselor message). Which one the paper used is not stated; the table shows how much it matters."""
     gaps = response_gaps(corpus.utterances, "counselor").groupby("dialogue_id")["gap_s"]
     scores = corpus.dialogues["score"]

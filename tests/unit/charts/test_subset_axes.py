@@ -16,11 +16,11 @@ from matplotlib.colors import to_rgb
 from kokoro_analysis.analyses import topics
 from kokoro_analysis.analyses.feedback import (
     experience_effects,
-    session_measures,
 )
 from kokoro_analysis.charts import feedback as charts
 from kokoro_analysis.charts import topics as topic_charts
 from kokoro_analysis.charts.style import paper_style, score_limits
+from kokoro_analysis.corpus import measures
 from kokoro_analysis.corpus.loading import load_corpus
 
 
@@ -81,7 +81,7 @@ def test_score_histogram_bins_hold_equally_many_scores():
 
 def test_hexbin_limits_statistics_and_median_line(synthetic_corpus, high):
     row = pd.Series({"r": 0.4, "ci_low": 0.3, "ci_high": 0.5, "n": 60})
-    features = session_measures.session_features(high)
+    features = measures.session_features(high)
     fig = charts.hexbin_chart(features, "client_chars", row)
     ax = fig.axes[0]
     scores = high.dialogues["score"]
@@ -92,9 +92,7 @@ def test_hexbin_limits_statistics_and_median_line(synthetic_corpus, high):
     assert to_rgb(line.get_color()) == (0.0, 0.0, 0.0)  # darker than every hexagon
     strokes = line.get_path_effects()
     assert strokes and to_rgb(strokes[0]._gc["foreground"]) == (1.0, 1.0, 1.0)
-    full = charts.hexbin_chart(
-        session_measures.session_features(synthetic_corpus), "client_chars", row
-    )
+    full = charts.hexbin_chart(measures.session_features(synthetic_corpus), "client_chars", row)
     assert full.axes[0].get_ylim() == (-2.0, 102.0)
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from kokoro_analysis.analyses.feedback import (
     raters,
-    session_measures,
 )
+from kokoro_analysis.corpus import measures
 from kokoro_analysis.stats.icc import icc_oneway_reml
 
 from .test_scores import _dialogues
@@ -22,7 +22,7 @@ def test_icc_table_handles_tiny_groups():
 
 def test_rater_influence_and_cluster_sizes(corpus):
     dialogues = corpus.dialogues
-    features = session_measures.session_features(corpus)
+    features = measures.session_features(corpus)
     table = raters.rater_influence(dialogues, features, top=2)
     assert table.index[0] == "(all raters)" and len(table) == 3
     rater = table.index[1]

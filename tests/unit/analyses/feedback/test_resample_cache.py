@@ -17,6 +17,7 @@ from kokoro_analysis.analyses.feedback import (
     uncertainty,
 )
 from kokoro_analysis.analyses.feedback.resample_cache import inputs_digest
+from kokoro_analysis.corpus import measures
 from kokoro_analysis.stats.resampling import TwoWay
 
 
@@ -58,7 +59,7 @@ def _same(cold: pd.DataFrame, warm: pd.DataFrame) -> None:
 def test_a_warm_call_reads_the_table_without_computing_it(corpus, monkeypatch):
     dialogues = corpus.dialogues
     clusters = uncertainty.cluster_labels(dialogues)
-    features = session_measures.session_features(corpus)
+    features = measures.session_features(corpus)
     calls = {
         "_feature_correlations": lambda: score_features.feature_correlations(
             features, n_bootstrap=20, clusters=clusters

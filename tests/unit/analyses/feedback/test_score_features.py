@@ -10,9 +10,9 @@ import pytest
 from kokoro_analysis import published
 from kokoro_analysis.analyses.feedback import (
     score_features,
-    session_measures,
     uncertainty,
 )
+from kokoro_analysis.corpus import measures
 from kokoro_analysis.stats.correlation import (
     bootstrap_correlation,
     within_cluster_correlation,
@@ -22,7 +22,7 @@ from kokoro_analysis.stats.p_values import adjust_p_values
 
 @pytest.mark.realdata
 def test_real_reported_correlations(real_corpus):
-    features = session_measures.session_features(real_corpus)
+    features = measures.session_features(real_corpus)
     reported = score_features.reported_spearman(features)
     assert round(reported["feedback.spearman_client_chars_score"], 2) == 0.42
     assert round(reported["feedback.spearman_counselor_response_time_score"], 2) == -0.21
@@ -82,7 +82,7 @@ def test_feature_correlations_add_cluster_intervals_equal_to_separate_calls():
 
 
 def test_correlation_robustness_rows(corpus):
-    features = session_measures.session_features(corpus)
+    features = measures.session_features(corpus)
     clusters = uncertainty.cluster_labels(corpus.dialogues)
     persons = uncertainty.two_way_clusters(corpus.dialogues, persons=True)
     table = score_features.correlation_robustness(
@@ -102,7 +102,7 @@ def test_correlation_robustness_rows(corpus):
 
 
 def test_feature_correlations_headline_p_values_are_holm_adjusted(corpus):
-    features = session_measures.session_features(corpus)
+    features = measures.session_features(corpus)
     clusters = uncertainty.cluster_labels(corpus.dialogues)
     table = score_features.feature_correlations(features, n_bootstrap=40, clusters=clusters)
     assert (table["p_adjusted"] >= table["p_two_way"]).all()
@@ -114,7 +114,7 @@ def test_feature_correlations_headline_p_values_are_holm_adjusted(corpus):
 
 
 def test_correlation_sensitivity_rows(corpus):
-    features = session_measures.session_features(corpus)
+    features = measures.session_features(corpus)
     table = score_features.correlation_sensitivity(features, corpus.dialogues, n_bootstrap=30)
     rows = table[table["feature"] == "client_chars"].set_index("variant")
     assert list(rows.index) == list(score_features.SENSITIVITY_ROWS)

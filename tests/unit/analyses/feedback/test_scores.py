@@ -14,11 +14,10 @@ from kokoro_analysis.analyses.feedback import (
     item_structure,
     score_features,
     scores,
-    session_measures,
     uncertainty,
 )
 from kokoro_analysis.analyses.feedback import scores as feedback
-from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus import measures, schema
 from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.corpus.validation import ValidationReport
 from kokoro_analysis.stats.ordinal import polychoric_matrix, standardized_alpha
@@ -173,7 +172,7 @@ def test_figures_render_every_glyph(synthetic_corpus, lang):
     apply_paper_style()
     corpus = synthetic_corpus
     dialogues = corpus.dialogues
-    features = session_measures.session_features(corpus)
+    features = measures.session_features(corpus)
     correlations = score_features.feature_correlations(
         features, n_bootstrap=20, clusters=uncertainty.cluster_labels(dialogues)
     )

@@ -8,6 +8,7 @@ import pytest
 from kokoro_analysis.analyses.feedback import (
     session_measures,
 )
+from kokoro_analysis.corpus import measures
 
 from .test_scores import _corpus, _dialogues, _utterances
 
@@ -30,20 +31,20 @@ RESPONSE_ROWS = [
 
 def test_response_gaps_definition():
     utterances = _utterances(RESPONSE_ROWS)
-    counselor = session_measures.response_gaps(utterances, "counselor")
+    counselor = measures.response_gaps(utterances, "counselor")
     assert counselor["gap_s"].tolist() == [30, 40, 7]
     assert counselor["dialogue_id"].tolist() == [1, 1, 2]
     assert counselor["utterance"].tolist() == [3, 6, 10]
-    client = session_measures.response_gaps(utterances, "client")
+    client = measures.response_gaps(utterances, "client")
     assert client["gap_s"].tolist() == [10, 5, 30, 3]
-    means = session_measures.mean_response_time(utterances, "counselor")
+    means = measures.mean_response_time(utterances, "counselor")
     assert means.to_dict() == {1: 35.0, 2: 7.0}
-    assert session_measures.mean_response_time(utterances, "client").to_dict() == {1: 15.0, 2: 3.0}
+    assert measures.mean_response_time(utterances, "client").to_dict() == {1: 15.0, 2: 3.0}
     # shuffled rows give the same answer (messages are ordered by session and position first)
     shuffled = utterances.sample(frac=1, random_state=0)
-    assert session_measures.mean_response_time(shuffled, "counselor").to_dict() == {1: 35.0, 2: 7.0}
+    assert measures.mean_response_time(shuffled, "counselor").to_dict() == {1: 35.0, 2: 7.0}
     with pytest.raises(ValueError):
-        session_measures.response_gaps(utterances, "therapist")
+        measures.response_gaps(utterances, "therapist")
 
 
 def test_session_features_hand_values():
@@ -56,7 +57,7 @@ def test_session_features_hand_values():
         n_counselor_messages=[4, 2],
         n_client_messages=[4, 1],
     )
-    features = session_measures.session_features(_corpus(dialogues, utterances))
+    features = measures.session_features(_corpus(dialogues, utterances))
     one = features.loc[1]
     assert one["client_chars"] == len("よろしく") + len("お願いします") + len("はい") + len("ええ")
     assert one["counselor_chars"] == len("こんにちは。") + len("どうぞ？") + len(
@@ -99,3 +100,7 @@ def test_phase_features_count_each_phase_and_response_phase():
     assert np.isnan(early["counselor_response_time_s"])
     assert middle["counselor_response_time_s"] == 30 and late["counselor_response_time_s"] == 60
     assert early["client_response_time_s"] == 10
+
+
+def test_features_label_every_session_measure_in_order():
+    assert tuple(session_measures.FEATURES) == measures.SESSION_MEASURES
