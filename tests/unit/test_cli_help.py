@@ -1,8 +1,11 @@
-"""The command line a user expects: --version, plain-text help that shows every default, and a warm
-tokenize that says it read the cache."""
+"""The command line a user expects: --version, plain-text help that shows every default (read from
+the code that applies it), the language options named by what they choose, and a warm tokenize that
+says it read the cache."""
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import subprocess
 import sys
 
@@ -14,6 +17,7 @@ from kokoro_analysis.cli import build_parser, main
 COMMANDS = (
     "validate",
     "tokenize",
+    "translations",
     "report",
     "export-sft",
     "evaluate",
@@ -24,6 +28,16 @@ COMMANDS = (
     "reproduce-models",
     "run",
 )
+
+
+def _options(command: str) -> dict[str, argparse.Action]:
+    """Option string → action of one command, as the full parser builds it."""
+    sub = build_parser()._subparsers._group_actions[0].choices[command]
+    return {option: action for action in sub._actions for option in action.option_strings}
+
+
+def test_every_command_is_listed():
+    assert set(build_parser()._subparsers._group_actions[0].choices) == set(COMMANDS)
 
 
 def test_version(capsys):
@@ -70,7 +84,8 @@ def test_tokenize_says_where_the_tokens_came_from(synthetic_dir, capsys, tmp_pat
 
 
 @pytest.mark.parametrize(
-    "arguments", (["--version"], ["--help"], ["tokenize", "--help"], ["run", "--help"])
+    "arguments",
+    (["--version"], ["--help"], ["tokenize", "--help"], ["validate", "--help"], ["run", "--help"]),
 )
 def test_version_and_help_import_nothing_heavy(arguments):
     """--version and --help must be instant: no pandas, NumPy, pyarrow, SciPy, matplotlib import."""
@@ -84,3 +99,61 @@ def test_version_and_help_import_nothing_heavy(arguments):
         [sys.executable, "-c", code, *arguments], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_python_m_runs_the_command():
+    done = subprocess.run(
+        [sys.executable, "-m", "kokoro_analysis.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == f"kokoro-analysis {__version__}"
+
+
+def test_a_named_command_gets_only_its_own_options():
+    commands = build_parser("tokenize")._subparsers._group_actions[0].choices
+    assert "--workers" in {
+        o for action in commands["tokenize"]._actions for o in action.option_strings
+    }
+    assert [action.dest for action in commands["finetune"]._actions] == ["help"]
+
+
+def test_model_run_defaults_are_the_functions_defaults():
+    from kokoro_analysis.finetune.generation import generate_predictions
+    from kokoro_analysis.finetune.score_prediction import predict_scores
+
+    for command, run in (("generate", generate_predictions), ("predict-scores", predict_scores)):
+        options = _options(command)
+        for name, parameter in inspect.signature(run).parameters.items():
+            option = "--" + name.replace("_", "-")
+            if option in options and parameter.default is not parameter.empty:
+                assert options[option].default == parameter.default, (command, option)
+
+
+def test_choices_come_from_their_owners():
+    from kokoro_analysis.corpus.translation_sources import TRANSLATION_FOLDERS
+    from kokoro_analysis.finetune.data import LAYOUTS, PROMPTS, TRAIN_SUBSETS
+    from kokoro_analysis.finetune.models import DEVICES, QUANTIZATIONS
+    from kokoro_analysis.finetune.training import TASKS
+
+    export, finetune = _options("export-sft"), _options("finetune")
+    assert (
+        list(export["--subset"].choices)
+        == list(finetune["--subset"].choices)
+        == list(TRAIN_SUBSETS)
+    )
+    assert list(export["--layout"].choices) == list(LAYOUTS)
+    assert list(export["--language"].choices) == list(PROMPTS)
+    assert list(_options("translations")["--translation"].choices) == list(TRANSLATION_FOLDERS)
+    assert list(finetune["--task"].choices) == list(TASKS)
+    assert list(finetune["--device"].choices) == list(DEVICES)
+    assert list(finetune["--quantize"].choices) == list(QUANTIZATIONS)
+
+
+def test_lang_is_not_the_translation_option(capsys):
+    """``--lang`` means the label language of figures only: the translation aligned is
+    ``--translation`` (and an export's language ``--language``)."""
+    with pytest.raises(SystemExit) as stop:
+        main(["translations", "--lang", "zh"])
+    assert stop.value.code == 2 and "--lang" in capsys.readouterr().err

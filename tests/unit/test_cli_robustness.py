@@ -285,3 +285,20 @@ def test_out_of_range_numbers_are_refused_naming_the_option(
         main(args)
     assert raised.value.code == 2
     assert f"argument {option}: must be" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "the following arguments are required: command"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["--data", "x", "validate"], "invalid choice: 'x'"),
+        (["validate", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+    ],
+)
+def test_a_missing_or_unknown_command_is_a_usage_error(args, message, capsys):
+    """Only the named command's options are built: whatever the words, argparse still answers."""
+    with pytest.raises(SystemExit) as raised:
+        main(args)
+    err = capsys.readouterr().err
+    assert raised.value.code == 2 and message in err and "Traceback" not in err

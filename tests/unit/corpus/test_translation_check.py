@@ -102,7 +102,7 @@ def test_two_files_for_one_session_are_both_refused(synthetic_dir, sessions, tmp
     assert main(["translations", str(root), "--data", str(synthetic_dir)]) == 1
     assert "en06.json" in capsys.readouterr().out
     out = tmp_path / "export"
-    args = ["export-sft", "--data", str(synthetic_dir), "--out", str(out), "--lang", "en"]
+    args = ["export-sft", "--data", str(synthetic_dir), "--out", str(out), "--language", "en"]
     assert main([*args, "--translations", str(root)]) == 1  # strict: refused, naming both files
     err = capsys.readouterr().err
     assert "Traceback" not in err and "en06.json" in err and not out.exists()

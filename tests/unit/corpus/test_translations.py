@@ -91,7 +91,8 @@ def test_result_is_cached_and_cache_follows_the_files(
 
 
 def test_cli_prints_coverage_and_exits_0(synthetic_dir, release, capsys):
-    assert main(["translations", str(release), "--data", str(synthetic_dir), "--lang", "zh"]) == 0
+    argv = ["translations", str(release), "--data", str(synthetic_dir), "--translation", "zh"]
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "translations (Chinese)" in out and "2 without a translation (ids 5, 17)" in out
     assert "README" in out and "57" in out
@@ -149,7 +150,7 @@ def test_an_unusable_cache_folder_is_one_line_for_the_translations_too(
     blocker.write_text("x")
     monkeypatch.setenv("KOKORO_ANALYSIS_CACHE", str(blocker / "cache"))
     out = tmp_path / "export"
-    args = ["export-sft", "--data", str(synthetic_dir), "--out", str(out), "--lang", "en"]
+    args = ["export-sft", "--data", str(synthetic_dir), "--out", str(out), "--language", "en"]
     assert main([*args, "--translations", str(release)]) == 0
     err = capsys.readouterr().err
     assert "Traceback" not in err and "translations is not usable" in err

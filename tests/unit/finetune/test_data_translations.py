@@ -1,4 +1,4 @@
-"""Fine-tuning export from the official translations (``export-sft --lang en|zh``) on synthetic
+"""Fine-tuning export from the official translations (``export-sft --language en|zh``) on synthetic
 translated sessions: the same examples, the language's prompts, skipped sessions counted."""
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_cli_export_in_english(synthetic_dir, release, tmp_path, capsys):
             str(synthetic_dir),
             "--out",
             str(tmp_path),
-            "--lang",
+            "--language",
             "en",
             "--translations",
             str(release),

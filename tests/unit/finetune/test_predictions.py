@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from kokoro_analysis import load_corpus
-from kokoro_analysis.cli import format_row, main
+from kokoro_analysis.cli import main
+from kokoro_analysis.cli.exports import format_row
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.finetune.data import sample_test_contexts, score_split
 from kokoro_analysis.finetune.predictions import (
