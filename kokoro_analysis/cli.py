@@ -231,12 +231,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Score a predictions file: print what was scored and the table row."""
     from kokoro_analysis.corpus.loading import load_corpus
     from kokoro_analysis.finetune.export_folder import holds_export
-    from kokoro_analysis.finetune.predictions import (
-        check_export,
-        evaluate,
-        read_predictions,
-        tokenizer_label,
-    )
+    from kokoro_analysis.finetune.prediction_files import check_export, read_predictions
+    from kokoro_analysis.finetune.predictions import evaluate
+    from kokoro_analysis.text.surfaces import tokenizer_label
 
     path = Path(args.predictions)
     predictions = read_predictions(path)  # check the file before loading the corpus
@@ -407,7 +404,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_predict_scores(args: argparse.Namespace) -> int:
     """Predict the 20 item scores of held-out sessions into a predictions file."""
     from kokoro_analysis.corpus.loading import load_corpus
-    from kokoro_analysis.finetune.predictions import read_predictions
+    from kokoro_analysis.finetune.prediction_files import read_predictions
     from kokoro_analysis.finetune.score_prediction import predict_scores
 
     corpus = load_corpus(args.data)

@@ -40,7 +40,7 @@ from kokoro_analysis.finetune.models import (
     require_llm,
     resolve_device,
 )
-from kokoro_analysis.finetune.predictions import PredictionsWriter, ids_digest
+from kokoro_analysis.finetune.prediction_files import PredictionsWriter, ids_digest
 from kokoro_analysis.finetune.prompts import (
     TooLong,
     batches,

@@ -20,7 +20,8 @@ from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.finetune.data import SCORE_SYSTEM_PROMPT, score_messages, score_split
 from kokoro_analysis.finetune.generation import Decoding, RunSummary, run_task
 from kokoro_analysis.finetune.models import require_llm
-from kokoro_analysis.finetune.predictions import ids_digest, sample_sessions
+from kokoro_analysis.finetune.prediction_files import ids_digest
+from kokoro_analysis.finetune.test_sets import sample_sessions
 
 N_ITEMS = len(schema.ITEMS)
 _ARRAY = re.compile(r"\[[^\[\]]*\]")

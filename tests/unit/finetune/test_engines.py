@@ -13,7 +13,7 @@ import pytest
 from kokoro_analysis.finetune import generation
 from kokoro_analysis.finetune.generation import Decoding, run_prompts
 from kokoro_analysis.finetune.models import LLMError
-from kokoro_analysis.finetune.predictions import PredictionsWriter
+from kokoro_analysis.finetune.prediction_files import PredictionsWriter
 from kokoro_analysis.finetune.prompts import batches, longest_first
 
 
