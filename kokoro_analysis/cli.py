@@ -160,7 +160,7 @@ def cmd_export_sft(args: argparse.Namespace) -> int:
     """Write the fine-tuning / test / score-prediction files; print the counts and the licence note."""
     from kokoro_analysis.corpus import translations
     from kokoro_analysis.corpus.loading import load_corpus
-    from kokoro_analysis.finetune.data import FILES, LICENCE_NOTE, export_sft
+    from kokoro_analysis.finetune.export import FILES, LICENCE_NOTE, export_sft
 
     corpus = load_corpus(args.data, strict=not args.lenient)
     layout = args.layout
@@ -444,7 +444,7 @@ def cmd_reproduce_models(args: argparse.Namespace) -> int:
 def cmd_finetune(args: argparse.Namespace) -> int:
     """LoRA fine-tuning with TRL on a subset's export-sft data."""
     from kokoro_analysis.corpus.loading import load_corpus
-    from kokoro_analysis.finetune.data import LICENCE_NOTE
+    from kokoro_analysis.finetune.export import LICENCE_NOTE
     from kokoro_analysis.finetune.training import Recipe, finetune
 
     recipe = Recipe(

@@ -23,12 +23,8 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from kokoro_analysis.corpus.loading import Corpus
-from kokoro_analysis.finetune.data import (
-    SYSTEM_PROMPT,
-    context_messages,
-    corpus_content_hash,
-    sample_test_contexts,
-)
+from kokoro_analysis.finetune.data import SYSTEM_PROMPT, context_messages, sample_test_contexts
+from kokoro_analysis.finetune.export import corpus_content_hash
 from kokoro_analysis.finetune.models import (
     LLMError,
     adapter_source,

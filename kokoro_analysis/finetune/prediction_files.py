@@ -32,7 +32,7 @@ from pathlib import Path
 
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus
-from kokoro_analysis.finetune.data import corpus_content_hash
+from kokoro_analysis.finetune.export import corpus_content_hash
 from kokoro_analysis.finetune.export_folder import verify_manifest
 
 MAX_LISTED = 5

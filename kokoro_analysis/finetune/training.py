@@ -30,7 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kokoro_analysis.corpus.loading import Corpus
-from kokoro_analysis.finetune.data import FILES, TRAIN_SUBSETS, export_sft
+from kokoro_analysis.finetune.data import TRAIN_SUBSETS
+from kokoro_analysis.finetune.export import FILES, export_sft
 from kokoro_analysis.finetune.models import (
     LLMError,
     bnb_config,
@@ -224,7 +225,7 @@ def training_export(corpus: Corpus, recipe: Recipe, fallback: Path, *, write: bo
     keyed by the corpus content, subset and seed, and reused while its files match its manifest, so
     no copy of the data goes into an adapter folder; ``fallback`` when the cache is not usable.
     ``write=False`` (the other processes of a multi-process run) only names the folder."""
-    from kokoro_analysis.finetune.data import corpus_content_hash
+    from kokoro_analysis.finetune.export import corpus_content_hash
     from kokoro_analysis.finetune.export_folder import verify_manifest
     from kokoro_analysis.paths import usable_cache_dir
 

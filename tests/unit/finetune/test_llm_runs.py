@@ -18,7 +18,7 @@ pytest.importorskip("trl")
 
 from kokoro_analysis.cli import main
 from kokoro_analysis.finetune import generation
-from kokoro_analysis.finetune.data import FILES
+from kokoro_analysis.finetune.export import FILES
 from kokoro_analysis.finetune.prediction_files import read_predictions
 
 pytestmark = pytest.mark.llm
