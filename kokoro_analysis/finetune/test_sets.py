@@ -144,9 +144,7 @@ def score_test_sets(
     """``{"held_out": ..., "test_pool": ...}`` (see ``data.score_split``);
     with ``limit``, each is a seeded sample of that many sessions (:func:`sample_sessions`)."""
     dialogues = corpus.dialogues
-    held_out = sample_sessions(
-        dialogues.index[score_split(dialogues, seed).to_numpy()], limit, seed
-    )
+    held_out = held_out_sessions(dialogues, seed, limit)
     pool = sample_sessions(corpus.subset_ids(TEST_SUBSET), limit, seed)
     sample = "" if limit is None else ", seeded sample"
     items = pd.DataFrame(
@@ -164,6 +162,12 @@ def score_test_sets(
             items.loc[np.sort(pool)],
         ),
     }
+
+
+def held_out_sessions(dialogues: pd.DataFrame, seed: int = 0, limit: int | None = None) -> pd.Index:
+    """The sessions of the score-prediction held-out split (``data.score_split(seed)``), all or a
+    seeded sample of ``limit`` (:func:`sample_sessions`), sorted."""
+    return sample_sessions(dialogues.index[score_split(dialogues, seed).to_numpy()], limit, seed)
 
 
 def sample_sessions(ids: Sequence[int], limit: int | None, seed: int = 0) -> pd.Index:
