@@ -18,8 +18,8 @@ _EXPORTS = {
     "DataNotFoundError": "kokoro_analysis.corpus.validation",
     "KokoroDataError": "kokoro_analysis.corpus.validation",
     "ValidationReport": "kokoro_analysis.corpus.validation",
-    "Tokens": "kokoro_analysis.text.mecab",
-    "tokenize_corpus": "kokoro_analysis.text.mecab",
+    "Tokens": "kokoro_analysis.text.tokens",
+    "tokenize_corpus": "kokoro_analysis.text.token_cache",
 }
 """The public names, imported on first use (PEP 562), so that ``kokoro-analysis --version`` and
 ``--help`` do not import pandas."""

@@ -104,7 +104,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_tokenize(args: argparse.Namespace) -> int:
     """Warm the token cache for the data."""
     from kokoro_analysis.corpus.loading import load_corpus
-    from kokoro_analysis.text.mecab import warm_token_cache
+    from kokoro_analysis.text.token_cache import warm_token_cache
 
     corpus = load_corpus(args.data, strict=not args.lenient)
     started = time.perf_counter()

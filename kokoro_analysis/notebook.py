@@ -23,7 +23,8 @@ from kokoro_analysis.publish import tables
 from kokoro_analysis.publish.reproduction import ReproductionLog, ReproductionRow
 from kokoro_analysis.published import TableSpec
 from kokoro_analysis.reported import Record
-from kokoro_analysis.text.mecab import Tokens, tokenize_corpus
+from kokoro_analysis.text.token_cache import tokenize_corpus
+from kokoro_analysis.text.tokens import Tokens
 
 
 @dataclass

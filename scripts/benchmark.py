@@ -64,7 +64,7 @@ open(sys.argv[2], "w", encoding="utf-8").write("\n".join(texts) + "\n")
 WARM_LOAD = r"""
 import sys
 from kokoro_analysis.corpus.loading import load_corpus
-from kokoro_analysis.text.mecab import tokenize_corpus
+from kokoro_analysis.text.token_cache import tokenize_corpus
 print(len(tokenize_corpus(load_corpus(sys.argv[1]), progress=False)))
 """
 

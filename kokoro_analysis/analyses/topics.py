@@ -43,7 +43,7 @@ from kokoro_analysis.reported import (
 from kokoro_analysis.stats import TwoWay, describe, group_mean_intervals, t_interval
 from kokoro_analysis.text import keyness
 from kokoro_analysis.text.glossary import gloss_of
-from kokoro_analysis.text.mecab import lemma_label
+from kokoro_analysis.text.tokens import lemma_label
 
 __all__ = [
     "CI_METHODS",
@@ -691,7 +691,7 @@ def word_topic_counts(
     """Word × main-topic token counts (vectorised: utterance → session → topic via index lookups,
     then one ``np.bincount`` over category codes).
 
-    ``tokens``: a :class:`~kokoro_analysis.text.mecab.Tokens` (e.g. ``run.tokens.content()``) or its
+    ``tokens``: a :class:`~kokoro_analysis.text.tokens.Tokens` (e.g. ``run.tokens.content()``) or its
     table; ``role``: "client", "counselor" or "both" (whose utterances count). Tokens of utterances
     not in ``utterances`` (or of sessions not in ``dialogues``) are ignored. Returns a frame indexed by
     word (only words seen at least once), one int64 column per topic in figure order.
@@ -744,8 +744,8 @@ def distinguishing_words_by_topic(
     with fewer than ``min_count`` tokens in all topics together are ignored. Long format:
     ``main_en, label_en, label_ja, rank, lemma, display, z, delta, count_topic, count_other,
     rate_topic, rate_other`` (rates per 1,000 tokens); ``display`` is
-    :func:`kokoro_analysis.text.mecab.lemma_label` of the lemma and its usual surface in ``surfaces``
-    (e.g. ``tokens.usual_surfaces(counts.index)``, :meth:`kokoro_analysis.text.mecab.Tokens.usual_surfaces`):
+    :func:`kokoro_analysis.text.tokens.lemma_label` of the lemma and its usual surface in ``surfaces``
+    (e.g. ``tokens.usual_surfaces(counts.index)``, :meth:`kokoro_analysis.text.tokens.Tokens.usual_surfaces`):
     ``栗鼠（リス）``, or the lemma alone.
     """
     kept = counts.drop(columns=[c for c in exclude if c in counts.columns])

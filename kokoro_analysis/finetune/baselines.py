@@ -51,8 +51,8 @@ from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, turn_starts
 from kokoro_analysis.finetune.data import TRAIN_SUBSETS, person_disjoint_split, response_examples
 from kokoro_analysis.finetune.test_sets import ResponseTestSet, ScoreTestSet, score_test_sets
-from kokoro_analysis.text.mecab import Tokens
 from kokoro_analysis.text.surfaces import surfaces
+from kokoro_analysis.text.tokens import Tokens
 
 QUERY_BLOCK = 128
 """Test contexts per block of the similarity product (a block needs 4 bytes x keys x block)."""

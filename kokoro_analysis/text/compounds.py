@@ -92,7 +92,7 @@ def merge_compounds(
     """The token table with each run of tokens of one utterance that spells a compound merged into one
     token (a single token that spells it is relabelled the same way): surface, lemma and every other text column = the compound, ``pos``/``pos2`` from
     ``compounds``. ``table`` is a token table in text order (``utterance`` and categorical text columns,
-    see :class:`kokoro_analysis.text.mecab.Tokens`). Other rows are unchanged; the index is reset."""
+    see :class:`kokoro_analysis.text.tokens.Tokens`). Other rows are unchanged; the index is reset."""
     starts, lengths, words = find_compounds(table, compounds)
     if not starts:
         return table

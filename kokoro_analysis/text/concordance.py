@@ -56,7 +56,7 @@ def concordance(
     """Every token matching ``query`` with ``window`` tokens of context on each side (fewer at the
     start or end of its message), in corpus order; columns :data:`HIT_COLUMNS`.
 
-    ``tokens`` is a :class:`~kokoro_analysis.text.mecab.Tokens`; ``utterances`` is ``corpus.utterances``
+    ``tokens`` is a :class:`~kokoro_analysis.text.tokens.Tokens`; ``utterances`` is ``corpus.utterances``
     (for ``dialogue_id`` and ``role``). ``pos`` keeps hits whose first token has that coarse part of
     speech (e.g. 名詞); ``role`` keeps hits spoken by ``"counselor"`` or ``"client"``.
     """
@@ -104,7 +104,7 @@ def concordance(
 def query_tokens(query: str) -> list[tuple[str, str]]:
     """(surface, lemma) of each token of ``query``, tokenized as the corpus is (MeCab, unidic-lite,
     merged compounds)."""
-    from kokoro_analysis.text.mecab import tokenize_corpus
+    from kokoro_analysis.text.token_cache import tokenize_corpus
 
     frame = pd.DataFrame({"text": [_check_query(query)]})
     table = tokenize_corpus(frame, cache=False, progress=False, workers=1).table

@@ -20,7 +20,7 @@ import pandas as pd
 
 def display_forms(tokens, lemmas=None) -> pd.Series:
     """Lemma -> display form (see the module docstring) over ``tokens`` (a
-    :class:`~kokoro_analysis.text.mecab.Tokens` or its table, with ``lemma``, ``surface`` and
+    :class:`~kokoro_analysis.text.tokens.Tokens` or its table, with ``lemma``, ``surface`` and
     optionally ``base``). ``lemmas`` limits the result. A string Series named ``form``, index
     ``lemma`` sorted by code point; every value occurs as a surface in ``tokens``. Vectorised:
     (lemma, form) code pairs are counted by hashing, no Python loop per token."""

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kokoro_analysis.text.mecab import lemma_label, make_tagger
+from kokoro_analysis.text.mecab import make_tagger
+from kokoro_analysis.text.tokens import lemma_label
 
 GLOSS_SOURCE = "JMdict (EDRDG, CC BY-SA 4.0) via the jamdict-data package"
 """Citation of the glosses, for captions and the README."""
@@ -184,7 +185,7 @@ def gloss_label(display: str, lemma: str | None = None, *, separator: str = "\n"
 
 
 def word_label(lemma: str, form, *, lang: str = "en", separator: str = " ") -> str:
-    """How a figure shows a lemma: its usual written form (:func:`~kokoro_analysis.text.mecab.lemma_label`),
+    """How a figure shows a lemma: its usual written form (:func:`~kokoro_analysis.text.tokens.lemma_label`),
     followed in English (``lang="en"``) by its JMdict gloss after ``separator``."""
     shown = lemma_label(lemma, form)
     return gloss_label(shown, lemma, separator=separator) if lang == "en" else shown

@@ -1,6 +1,6 @@
 """Token-based statistics of KokoroChat from the MeCab (unidic-lite) tokens of :mod:`kokoro_analysis.text.mecab`.
 
-All functions work on a :class:`~kokoro_analysis.text.mecab.Tokens` table (10.6 M tokens for the whole
+All functions work on a :class:`~kokoro_analysis.text.tokens.Tokens` table (10.6 M tokens for the whole
 corpus) through categorical codes, ``np.bincount`` and hashing: no Python loop per token or message.
 The role of a token is the role of its message (looked up in ``corpus.utterances``).
 
@@ -25,7 +25,7 @@ from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ROLE_COLUMNS
 from kokoro_analysis.text.forms import display_forms
 from kokoro_analysis.text.glossary import gloss_of
-from kokoro_analysis.text.mecab import Tokens
+from kokoro_analysis.text.tokens import Tokens
 
 __all__ = [
     "distinct_n_codes",

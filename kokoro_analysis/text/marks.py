@@ -15,7 +15,7 @@ one class of :data:`TOKEN_CLASSES` (or none) from its surface and its neighbours
   percent-encoded bytes (%E3%81%82: the hex digits after each %).
 
 Marks are counted (:func:`mark_counts`); every class is left out of content words
-(:meth:`kokoro_analysis.text.mecab.Tokens.content`).
+(:meth:`kokoro_analysis.text.tokens.Tokens.content`).
 """
 
 from __future__ import annotations

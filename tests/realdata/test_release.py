@@ -8,7 +8,8 @@ import pytest
 from kokoro_analysis import load_corpus
 from kokoro_analysis.cli import main
 from kokoro_analysis.corpus import schema
-from kokoro_analysis.text.mecab import tokenize_corpus, tokenizer_identity
+from kokoro_analysis.text.mecab import tokenizer_identity
+from kokoro_analysis.text.token_cache import tokenize_corpus
 
 
 def test_every_record_is_valid(real_data_dir):

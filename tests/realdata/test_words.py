@@ -9,7 +9,7 @@ import pytest
 from kokoro_analysis.analyses import explorer
 from kokoro_analysis.text import concordance as kwic
 from kokoro_analysis.text.forms import display_forms
-from kokoro_analysis.text.mecab import tokenize_corpus
+from kokoro_analysis.text.token_cache import tokenize_corpus
 
 TERMS = {  # occurrences in the messages (str.count), measured on the release
     "発達障害": 195,

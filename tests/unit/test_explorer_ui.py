@@ -9,7 +9,7 @@ import pytest
 from kokoro_analysis.analyses import explorer
 from kokoro_analysis.corpus.loading import load_corpus
 from kokoro_analysis.explorer_ui import Explorer, export_name, transcript_html
-from kokoro_analysis.text.mecab import tokenize_corpus
+from kokoro_analysis.text.token_cache import tokenize_corpus
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from kokoro_analysis.corpus.synthetic import (
     write_translations,
 )
 from kokoro_analysis.text.concordance import concordance
-from kokoro_analysis.text.mecab import tokenize_corpus
+from kokoro_analysis.text.token_cache import tokenize_corpus
 
 
 @pytest.fixture(scope="module")

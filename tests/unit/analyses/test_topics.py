@@ -14,7 +14,7 @@ from kokoro_analysis.analyses import topics
 from kokoro_analysis.charts import topics as topic_charts
 from kokoro_analysis.corpus.synthetic import TOPICS
 from kokoro_analysis.reported import topic_key
-from kokoro_analysis.text.mecab import Tokens
+from kokoro_analysis.text.tokens import Tokens
 
 JP = {en: jp for jp, en, _ in TOPICS}
 # sessions per topic in the released corpus (6,589 sessions); only counts, no data

@@ -12,7 +12,7 @@ from kokoro_analysis.text.compounds import (
     isolate_compounds,
     merge_compounds,
 )
-from kokoro_analysis.text.mecab import tokenize_corpus
+from kokoro_analysis.text.token_cache import tokenize_corpus
 
 
 def frame(texts: list[str]) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from kokoro_analysis.text import concordance as kwic
-from kokoro_analysis.text.mecab import Tokens
+from kokoro_analysis.text.tokens import Tokens
 
 # three messages of session 1 (counselor, client, client) and one of session 2 (counselor)
 ROWS = [
@@ -125,7 +125,7 @@ def test_csv_export_is_complete_and_atomic(tokens, utterances, tmp_path):
 
 def test_on_the_synthetic_corpus(synthetic_dir):
     from kokoro_analysis import load_corpus
-    from kokoro_analysis.text.mecab import tokenize_corpus
+    from kokoro_analysis.text.token_cache import tokenize_corpus
 
     corpus = load_corpus(synthetic_dir)
     tokens = tokenize_corpus(corpus, progress=False)
@@ -176,7 +176,7 @@ SYNTHETIC_TERMS = {
 
 
 def test_every_occurrence_of_a_term_is_a_hit_on_synthetic_sessions():
-    from kokoro_analysis.text.mecab import tokenize_corpus
+    from kokoro_analysis.text.token_cache import tokenize_corpus
 
     texts = [text for examples in SYNTHETIC_TERMS.values() for text in examples]
     utterances = pd.DataFrame(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kokoro_analysis.text.forms import display_forms
-from kokoro_analysis.text.mecab import tokenize_corpus
+from kokoro_analysis.text.token_cache import tokenize_corpus
 
 TEXTS = [
     "そう感じます",

@@ -11,7 +11,8 @@ from kokoro_analysis import load_corpus
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.finetune.metrics import distinct_n
 from kokoro_analysis.text import lexical
-from kokoro_analysis.text.mecab import Tokens, tokenize_corpus
+from kokoro_analysis.text.token_cache import tokenize_corpus
+from kokoro_analysis.text.tokens import Tokens
 
 # utterance label -> (role, [(surface, pos, pos2, lemma), ...])
 MESSAGES = {

@@ -6,8 +6,10 @@ import pandas as pd
 import pytest
 
 from kokoro_analysis import load_corpus
-from kokoro_analysis.text import mecab as tokenize
-from kokoro_analysis.text.mecab import Tokens, tokenize_corpus, tokenize_texts, tokenizer_identity
+from kokoro_analysis.text import token_cache
+from kokoro_analysis.text.mecab import tokenize_texts, tokenizer_identity
+from kokoro_analysis.text.token_cache import tokenize_corpus
+from kokoro_analysis.text.tokens import Tokens, lemma_label
 
 
 def frame(texts: list[str]) -> pd.DataFrame:
@@ -64,7 +66,7 @@ def test_second_call_reads_the_cache(synthetic_dir, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("tokenized again instead of reading the cache")
 
-    monkeypatch.setattr(tokenize, "tokenize_parts", fail)
+    monkeypatch.setattr(token_cache, "tokenize_parts", fail)
     second = tokenize_corpus(corpus, progress=False)
     pd.testing.assert_frame_equal(first.table, second.table)
 
@@ -80,11 +82,11 @@ def test_changed_text_or_tokenizer_is_not_served_stale(monkeypatch):
     )
 
     identity = dict(tokenizer_identity())
-    key = tokenize.token_cache_key(texts["text"].tolist())
+    key = token_cache.token_cache_key(texts["text"].tolist())
     monkeypatch.setattr(
-        tokenize, "tokenizer_identity", lambda: {**identity, "unidic-lite": "9.9.9"}
+        token_cache, "tokenizer_identity", lambda: {**identity, "unidic-lite": "9.9.9"}
     )
-    assert tokenize.token_cache_key(texts["text"].tolist()) != key
+    assert token_cache.token_cache_key(texts["text"].tolist()) != key
 
 
 def test_identity_names_every_version():
@@ -118,7 +120,7 @@ def test_cache_key_depends_on_content_not_on_memory_layout():
     texts = pd.Series(["あ", "いう", "えお", "か"], dtype="str")
     sliced = texts.iloc[1:3]
     fresh = pd.Series(["いう", "えお"], dtype="str", index=[1, 2])
-    key = tokenize.token_cache_key
+    key = token_cache.token_cache_key
     assert key(sliced) == key(fresh)
     assert key(sliced) != key(pd.Series(["いう", "えか"]))
     assert key(sliced) != key(pd.Series(["い", "うえお"]))
@@ -212,7 +214,7 @@ def test_usual_forms_on_real_tokens_are_written_base_forms():
     forms = tokens.usual_surfaces()
     assert forms["迚も"] == "とても" and forms["急度"] == "きっと"
     assert forms["思う"] == "思う"  # the base form, not the inflected 思っ
-    assert tokenize.lemma_label("迚も", forms["迚も"]) == "とても"
+    assert lemma_label("迚も", forms["迚も"]) == "とても"
 
 
 @pytest.mark.parametrize(
@@ -228,12 +230,12 @@ def test_usual_forms_on_real_tokens_are_written_base_forms():
     ],
 )
 def test_lemma_label(lemma, form, label):
-    assert tokenize.lemma_label(lemma, form) == label
+    assert lemma_label(lemma, form) == label
 
 
 def test_the_token_table_carries_dialogue_ids(synthetic_dir):
     from kokoro_analysis import load_corpus
-    from kokoro_analysis.text.mecab import tokenize_corpus
+    from kokoro_analysis.text.token_cache import tokenize_corpus
 
     corpus = load_corpus(synthetic_dir)
     for _ in range(2):  # tokenized, then read from the cache

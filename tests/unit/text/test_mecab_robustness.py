@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from kokoro_analysis.text import mecab
+from kokoro_analysis.text import token_cache
 from kokoro_analysis.text.mecab import MAX_PARSE_CHARS, split_long_text, tokenize_texts
 
 
@@ -67,12 +67,12 @@ def test_a_dead_worker_fails_the_run_with_a_message_instead_of_hanging():
         import os, signal, sys
         from kokoro_analysis.text import mecab
         from kokoro_analysis.workers import WorkerDiedError
-        original = mecab._tokenize_chunk
+        original = mecab.tokenize_chunk
         def dying(texts):
             if "KILL" in texts:
                 os.kill(os.getpid(), signal.SIGKILL)
             return original(texts)
-        mecab._tokenize_chunk = dying
+        mecab.tokenize_chunk = dying
         texts = ["こんにちは"] * 20 + ["KILL"] + ["さようなら"] * 20
         try:
             mecab.tokenize_texts(texts, workers=2, chunk_size=4, progress=False)
@@ -93,7 +93,7 @@ def test_tokenize_corpus_runs_without_an_unusable_cache_folder(tmp_path, monkeyp
     import pandas as pd
 
     utterances = pd.DataFrame({"text": ["こんにちは。", "ありがとう"]})
-    tokens = mecab.tokenize_corpus(utterances, workers=1, progress=False)
+    tokens = token_cache.tokenize_corpus(utterances, workers=1, progress=False)
     assert len(tokens) > 0
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if "cache folder" in line]

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from kokoro_analysis import load_corpus
-from kokoro_analysis.text import mecab
-from kokoro_analysis.text.mecab import tokenize_corpus
+from kokoro_analysis.text import token_cache
+from kokoro_analysis.text.token_cache import tokenize_corpus
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def test_an_interrupted_write_leaves_no_temporary_file(cache, monkeypatch):
 
 
 def test_a_changed_session_re_tokenizes_only_its_part(synthetic_dir, cache, monkeypatch):
-    monkeypatch.setattr(mecab, "PART_SESSIONS", 4)
+    monkeypatch.setattr(token_cache, "PART_SESSIONS", 4)
     corpus = load_corpus(synthetic_dir, cache=False)
     tokenize_corpus(corpus, progress=False)
     utterances = corpus.utterances.copy()
@@ -108,13 +108,13 @@ def test_a_changed_session_re_tokenizes_only_its_part(synthetic_dir, cache, monk
     row = utterances.index[utterances["dialogue_id"] == session][0]
     utterances.loc[row, "text"] = "まったく新しい発言です。"
     tokenized = []
-    original = mecab.tokenize_parts
+    original = token_cache.tokenize_parts
 
     def counting(jobs, **kwargs):
         tokenized.extend(text for texts, _ in jobs for text in texts)
         return original(jobs, **kwargs)
 
-    monkeypatch.setattr(mecab, "tokenize_parts", counting)
+    monkeypatch.setattr(token_cache, "tokenize_parts", counting)
     changed = tokenize_corpus(utterances, progress=False)
     assert "まったく新しい発言です。" in tokenized
     assert 0 < len(tokenized) < len(utterances) / 2
@@ -128,12 +128,12 @@ def test_a_skipped_session_does_not_re_tokenize_the_others(synthetic_dir, cache,
     tokenize_corpus(corpus, progress=False)
     first = corpus.utterances["dialogue_id"].iloc[0]
     rest = corpus.utterances[corpus.utterances["dialogue_id"] != first].reset_index(drop=True)
-    monkeypatch.setattr(mecab, "PART_SESSIONS", 4)
+    monkeypatch.setattr(token_cache, "PART_SESSIONS", 4)
     tokenize_corpus(corpus, progress=False)  # parts of 4 sessions on average
     tokenized = []
-    original = mecab.tokenize_parts
+    original = token_cache.tokenize_parts
     monkeypatch.setattr(
-        mecab,
+        token_cache,
         "tokenize_parts",
         lambda jobs, **kw: (
             tokenized.extend(t for ts, _ in jobs for t in ts) or original(jobs, **kw)
@@ -149,7 +149,7 @@ def test_the_table_is_the_same_from_parts_cached_or_not(synthetic_dir, cache, mo
     """Category order included: MeCab's values by first appearance, compounds appended, sorted."""
     corpus = load_corpus(synthetic_dir, cache=False)
     whole = tokenize_corpus(corpus, progress=False, cache=False).table
-    monkeypatch.setattr(mecab, "PART_SESSIONS", 3)
+    monkeypatch.setattr(token_cache, "PART_SESSIONS", 3)
     cold = tokenize_corpus(corpus, progress=False, workers=2).table
     warm = tokenize_corpus(corpus, progress=False).table
     for table in (cold, warm):
@@ -162,10 +162,10 @@ def test_warming_the_cache_verifies_entries_from_their_footers(cache):
     expected = tokenize_corpus(MINE, progress=False, cache=False).table
     tokenize_corpus(OTHER, progress=False)
     other = entries(cache)
-    warmed = mecab.warm_token_cache(MINE, progress=False)
+    warmed = token_cache.warm_token_cache(MINE, progress=False)
     assert (warmed.tokens, warmed.tokenized) == (len(expected), warmed.parts)
     for source, target in zip(other, [p for p in entries(cache) if p not in other]):
         shutil.copyfile(source, target)
-    again = mecab.warm_token_cache(MINE, progress=False)
+    again = token_cache.warm_token_cache(MINE, progress=False)
     assert (again.tokens, again.tokenized) == (len(expected), again.parts)
-    assert mecab.warm_token_cache(MINE, progress=False).tokenized == 0
+    assert token_cache.warm_token_cache(MINE, progress=False).tokenized == 0

@@ -21,7 +21,7 @@ from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.corpus.validation import ValidationReport
 from kokoro_analysis.stats import bootstrap_counts, p_value_text
-from kokoro_analysis.text.mecab import Tokens
+from kokoro_analysis.text.tokens import Tokens
 
 # --------------------------------------------------------------------------- helpers
 
