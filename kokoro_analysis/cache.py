@@ -1,28 +1,32 @@
-"""Cache entries that cannot lie: a key, a format version and a verified write, shared by the caches.
+"""Cache entries that cannot lie: a key, a format version and a verified write, shared by the caches
+(the corpus tables, the aligned translations, the MeCab tokens, :func:`cached_frame` results).
 
 An entry is one Parquet file ``<folder>/<key>.parquet`` whose footer metadata names what it holds
-(``kind``, format ``version``, ``key``, and whatever the cache adds, e.g. row counts). Reading
-verifies all of it, so a file of other inputs put under the key, a file whose metadata was removed, a
-damaged file or a folder in its place is never served: it is removed and :func:`read_entry` returns
-None, and the caller computes and writes the entry again. Writing goes to a temporary file named with
-the writer's process id and is renamed into place, so a reader never sees half a file; temporary files
-left by killed writers (their process is gone) are removed by the next write in that folder.
+(``kind``, format ``version``, ``key``, and whatever the cache adds, e.g. row counts), and whose data
+pages carry CRC checksums. Reading verifies all of it, so a file of other inputs put under the key, a
+file whose metadata was removed, a damaged or truncated file or a folder in its place is never served:
+it is removed and :func:`read_entry` returns None, and the caller computes and writes the entry again.
+Writing goes through :func:`kokoro_analysis.paths.atomic_target` (a temporary file named with the
+writer's process id, renamed into place), so a reader never sees half a file; temporary files left by
+killed writers (their process is gone) are removed by the next write in that folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
+import re
 import shutil
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
-from kokoro_analysis.paths import report_unusable_cache
+from kokoro_analysis.paths import atomic_target, report_unusable_cache
 from kokoro_analysis.workers import process_running
 
 METADATA_KEY = b"kokoro_analysis.cache"
-TEMPORARY_MARK = ".tmp-"
+TEMPORARY_NAME = re.compile(r"\..+\.(\d+)\.tmp")
+"""The name :func:`kokoro_analysis.paths.atomic_target` gives a temporary (``.<name>.<pid>.tmp``)."""
 
 
 def cache_key(*parts: bytes | str) -> str:
@@ -58,7 +62,9 @@ def read_entry(entry: CacheEntry, expected: dict | None = None):
     folder in its place, is removed so that it is written again)."""
     import pyarrow.parquet as pq
 
-    return _verified(entry, expected, lambda path: pq.ParquetFile(path).read())
+    return _verified(
+        entry, expected, lambda path: pq.ParquetFile(path, page_checksum_verification=True).read()
+    )
 
 
 def check_entry(entry: CacheEntry, expected: dict | None = None) -> dict | None:
@@ -105,15 +111,17 @@ def write_entry(entry: CacheEntry, table, extra: dict | None = None) -> bool:
     metadata = json.dumps({**entry.identity(), **(extra or {})}).encode()
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), METADATA_KEY: metadata})
     remove_stale_temporaries(entry.folder)
-    temporary = entry.folder / f"{entry.key}.parquet{TEMPORARY_MARK}{os.getpid()}"
     try:
-        try:
-            pq.write_table(table, temporary, compression="zstd", write_statistics=False)
-            if entry.path.is_dir() and not entry.path.is_symlink():
-                _discard(entry.path)
-            os.replace(temporary, entry.path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        if entry.path.is_dir() and not entry.path.is_symlink():
+            _discard(entry.path)
+        with atomic_target(entry.path) as temporary:
+            pq.write_table(
+                table,
+                temporary,
+                compression="zstd",
+                write_statistics=False,
+                write_page_checksum=True,
+            )
     except OSError as error:
         report_unusable_cache(entry.folder, error)
         return False
@@ -157,20 +165,14 @@ def large_string_array(texts):
 
 
 def cached_frame(kind: str, version: int, key_parts, compute):
-    """``compute()`` (a pandas DataFrame), kept in ``<cache>/<kind>/`` under a key of ``version`` and
-    ``key_parts`` (bytes or strings: digests of the inputs, the parameters): a warm call reads it back
-    (index and dtypes as pandas stores them in Parquet). Without a usable cache folder it is computed.
-    For results that are slow to compute and the same on every run of the same data."""
+    """``compute()`` (a pandas DataFrame), kept in ``<cache>/<kind>/`` under a key of ``version``,
+    ``key_parts`` (bytes or strings: digests of the inputs, the parameters) and the package's code
+    (:func:`code_digest`): a warm call reads it back (index and dtypes as pandas stores them in
+    Parquet). Without a usable cache folder it is computed. For results that are slow to compute and
+    the same on every run of the same data."""
     import pyarrow as pa
 
-    from kokoro_analysis.paths import usable_cache_dir
-
-    folder = usable_cache_dir(kind)
-    entry = (
-        CacheEntry(folder, kind, version, cache_key(kind, str(version), *key_parts))
-        if folder
-        else None
-    )
+    entry = _result_entry(kind, version, key_parts)
     found = read_entry(entry) if entry else None
     if found is not None:
         return found[0].to_pandas()
@@ -180,16 +182,60 @@ def cached_frame(kind: str, version: int, key_parts, compute):
     return frame
 
 
+def cached_value(kind: str, version: int, key_parts, compute):
+    """Like :func:`cached_frame` for any picklable result (tuples of frames, dicts of lists): stored
+    pickled, read back equal to what ``compute()`` returned. The cache folder is the user's own, so
+    its pickles are trusted like the rest of it."""
+    import pickle
+
+    import pyarrow as pa
+
+    entry = _result_entry(kind, version, key_parts)
+    found = read_entry(entry) if entry else None
+    if found is not None:
+        return pickle.loads(found[0].column("pickle")[0].as_py())
+    value = compute()
+    if entry is not None:
+        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        write_entry(entry, pa.table({"pickle": pa.array([blob], pa.large_binary())}))
+    return value
+
+
+def _result_entry(kind: str, version: int, key_parts) -> CacheEntry | None:
+    from kokoro_analysis.paths import usable_cache_dir
+
+    folder = usable_cache_dir(kind)
+    if folder is None:
+        return None
+    return CacheEntry(
+        folder, kind, version, cache_key(kind, str(version), code_digest(), *key_parts)
+    )
+
+
+@cache
+def code_digest() -> str:
+    """SHA-256 of the package's source and data files (paths and bytes): part of every result's key,
+    so a changed analysis never reads a result computed by the code before it."""
+    from kokoro_analysis.paths import PACKAGE_DIR
+
+    digest = hashlib.sha256()
+    files = sorted(p for p in PACKAGE_DIR.rglob("*") if p.suffix in {".py", ".csv"} and p.is_file())
+    for path in files:
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def remove_stale_temporaries(folder: Path) -> None:
     """Remove the temporary files in ``folder`` whose writing process no longer runs (killed writers)."""
     try:
-        candidates = [p for p in folder.iterdir() if TEMPORARY_MARK in p.name]
+        names = [p.name for p in folder.iterdir()]
     except OSError:
         return
-    for path in candidates:
-        pid = path.name.rsplit(TEMPORARY_MARK, 1)[1]
-        if pid.isdigit() and not process_running(int(pid)):
-            _discard(path)
+    for name in names:
+        match = TEMPORARY_NAME.fullmatch(name)
+        if match and not process_running(int(match.group(1))):
+            _discard(folder / name)
 
 
 def _discard(path: Path) -> None:

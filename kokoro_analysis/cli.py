@@ -280,8 +280,9 @@ def cmd_translations(args: argparse.Namespace) -> int:
     """Align the official translations with the corpus; print the coverage, every mismatch and the
     release README check. Exit 1 on a misalignment (a mismatch, or a file without an original);
     with ``--lenient`` mismatched sessions are skipped and counted instead."""
-    from kokoro_analysis.corpus import translations
+    from kokoro_analysis.corpus import release_statistics, translations
     from kokoro_analysis.corpus.loading import load_corpus
+    from kokoro_analysis.corpus.translation_sources import LICENCE_NOTE
 
     corpus = load_corpus(args.data)
     result = translations.load_translations(corpus, args.lang, args.path, strict=False, cache=False)
@@ -292,11 +293,11 @@ def cmd_translations(args: argparse.Namespace) -> int:
     if len(coverage.problems) > args.show:
         print(f"  ... {len(coverage.problems) - args.show} more (use --show N)")
     try:
-        check = translations.release_statistics_check(result.source.root, corpus)
-        print(translations.release_check_summary(check, result.source.readme))
+        check = release_statistics.release_statistics_check(result.source.root, corpus)
+        print(release_statistics.release_check_summary(check, result.source.readme))
     except ValueError as error:  # the README is only compared, never needed
         print(f"release README check skipped: {error}")
-    print(translations.LICENCE_NOTE)
+    print(LICENCE_NOTE)
     misaligned = bool(coverage.unmatched_ids) or (bool(coverage.problems) and not args.lenient)
     return 1 if misaligned else 0
 

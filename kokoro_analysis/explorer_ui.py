@@ -14,6 +14,7 @@ import pandas as pd
 
 from kokoro_analysis.analyses import explorer
 from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.measures import SCORE_BANDS
 from kokoro_analysis.text import concordance as kwic
 from kokoro_analysis.text.forms import display_forms
 
@@ -180,7 +181,7 @@ class Explorer:
             options=topics, description="topics", rows=min(len(topics), 6) or 1
         )
         self.band = w.Dropdown(
-            options=[("any", None), *[(b, b) for b in explorer.SCORE_BANDS]], description="band"
+            options=[("any", None), *[(b, b) for b in SCORE_BANDS]], description="band"
         )
         slider = {"style": {"description_width": "6em"}, "layout": w.Layout(width="34em")}
         self.score = w.IntRangeSlider(value=(0, 100), min=0, max=100, description="score", **slider)

@@ -7,7 +7,7 @@ A notebook's ``parameters`` cell holds ``data_dir``, ``output_dir``, ``subset``,
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from kokoro_analysis.cache import cached_value, texts_digest
 from kokoro_analysis.charts import style as plotting
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, load_corpus
@@ -25,6 +26,9 @@ from kokoro_analysis.published import TableSpec
 from kokoro_analysis.reported import Record
 from kokoro_analysis.text.token_cache import tokenize_corpus
 from kokoro_analysis.text.tokens import Tokens
+
+RESULTS_FORMAT = 1
+"""Bump when what :meth:`NotebookRun.cached` stores changes shape."""
 
 
 @dataclass
@@ -130,6 +134,21 @@ class NotebookRun:
         if spec.records is not None:
             self.record_all(spec.records(frame))
         return tables.formatted(frame, spec, lang=self.lang)
+
+    def cached(self, name: str, compute: Callable[[], Any], **parameters: Any) -> Any:
+        """``compute()``, kept on disk across runs (:func:`kokoro_analysis.cache.cached_value`) under
+        ``name``, the run's data (release fingerprint, sessions of the run), its ``subset``, ``topic``
+        and ``seed``, ``parameters`` (by ``repr``) and the package's code. ``compute`` may depend on
+        nothing else: for slow results of the data, such as notebook 04's baselines."""
+        ids = self.corpus.dialogues.index.astype(str)
+        key_parts = [
+            name,
+            str(self.full_corpus.data_key),
+            texts_digest(pd.Series(ids, dtype=object)),
+            repr((self.subset, self.topic, self.seed)),
+            repr(sorted(parameters.items())),
+        ]
+        return cached_value("results", RESULTS_FORMAT, key_parts, compute)
 
     def record(self, key: str, ours: Any, **options: Any) -> ReproductionRow:
         """Record one reproduced number: ``options`` are the fields of :class:`Record` (``expect``,

@@ -15,19 +15,8 @@ import numpy as np
 import pandas as pd
 
 from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.measures import SCORE_BANDS, score_band
 from kokoro_analysis.corpus.translations import available_translations
-
-SCORE_BANDS = {"low": (0, 69), "high": (70, 98), "test": (99, 100)}
-"""Disjoint score bands of the paper's subsets (see ``schema.SUBSETS``): name → (lowest, highest)."""
-
-
-def score_band(scores) -> np.ndarray:
-    """The band (:data:`SCORE_BANDS`) of each score, as strings."""
-    scores = np.asarray(scores)
-    return np.select(
-        [scores <= SCORE_BANDS["low"][1], scores <= SCORE_BANDS["high"][1]], ["low", "high"], "test"
-    )
-
 
 BOUNDS = ("score_min", "score_max", "year_min", "year_max", "messages_min", "messages_max")
 """The integer criteria of :class:`SessionFilter`."""
@@ -37,10 +26,11 @@ BOUNDS = ("score_min", "score_max", "year_min", "year_max", "messages_min", "mes
 class SessionFilter:
     """Which sessions to list. Every criterion left at its default keeps everything.
 
-    ``topics``: main topics (English or Japanese label); ``score_band``: a name of :data:`SCORE_BANDS`;
-    ``score_min``/``score_max``: inclusive score bounds (0–100); ``flags``: check flags that must all be
-    set (``schema.FLAG_KEYS``), or ``("none",)`` for sessions with no flag; ``year_min``/``year_max``:
-    the session's start year; ``messages_min``/``messages_max``: stored messages per session.
+    ``topics``: main topics (English or Japanese label); ``score_band``: a name of
+    :data:`~kokoro_analysis.corpus.measures.SCORE_BANDS`; ``score_min``/``score_max``: inclusive score
+    bounds (0–100); ``flags``: check flags that must all be set (``schema.FLAG_KEYS``), or
+    ``("none",)`` for sessions with no flag; ``year_min``/``year_max``: the session's start year;
+    ``messages_min``/``messages_max``: stored messages per session.
     """
 
     topics: tuple[str, ...] = ()

@@ -1,12 +1,15 @@
 """Topic distribution: main-topic shares, sub-topic approximation, topics against score, year and
 length, and the words that distinguish each topic.
 
-* Main topics are the data's ``topic_main_en`` / ``topic_main_jp`` labels (GPT-4o-mini annotations);
-  shares are percentages of all sessions analysed (6,589 in the full corpus).
+* Main topics are the data's ``topic_main_en`` / ``topic_main_jp`` labels (GPT-4o-mini annotations;
+  their figure labels and order are schema data, :data:`kokoro_analysis.corpus.schema.MAIN_TOPICS`);
+  shares are percentages of all sessions analysed (6,589 in the full corpus). Their comparison with
+  the authors' figure is :mod:`kokoro_analysis.analyses.topics_reported`, the published tables
+  :mod:`kokoro_analysis.analyses.topics_tables`.
 * The authors' sunburst also shows short English sub-topic labels that are not fields of the data
   (``topic_sub`` is free Japanese text, 5,421 distinct values). :func:`assign_subtopics` rebuilds
   them approximately with keyword rules (``data/subtopic_rules.csv``); unmatched sessions get
-  :data:`OTHER_SUBTOPIC`.
+  :data:`~kokoro_analysis.corpus.schema.OTHER_SUBTOPIC`.
 * :func:`word_topic_counts` and :func:`distinguishing_words_by_topic` find the lemmas that
   distinguish each topic (log-odds ratio with an informative Dirichlet prior, Monroe et al. 2008).
 """
@@ -16,30 +19,21 @@ from __future__ import annotations
 import math
 import os
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.schema import (
+    OTHER_SUBTOPIC,
+    OTHER_SUBTOPIC_JA,
+    OTHERS,
+    topic_label,
+    topic_order,
+)
 from kokoro_analysis.paths import PACKAGE_DATA_DIR
-from kokoro_analysis.published import (
-    Column,
-    Interval,
-    TableSpec,
-    Words,
-    interval_columns,
-    name_headline,
-    register,
-)
-from kokoro_analysis.reported import (
-    Record,
-    format_number,
-    load_reported,
-    round_half_up,
-    topic_key,
-)
+from kokoro_analysis.published import Interval, Words, name_headline
+from kokoro_analysis.reported import Record
 from kokoro_analysis.stats import TwoWay, describe, group_mean_intervals, t_interval
 from kokoro_analysis.text import keyness
 from kokoro_analysis.text.glossary import gloss_of
@@ -47,87 +41,24 @@ from kokoro_analysis.text.tokens import lemma_label
 
 __all__ = [
     "CI_METHODS",
-    "KNOWN_ROUNDING_EXCEPTIONS",
-    "MAIN_TOPICS",
-    "OTHERS",
-    "OTHER_SUBTOPIC",
+    "SCORE_CI_METHODS",
     "SUBTOPIC_RULES_CSV",
-    "TABLES",
     "WORD_ROLES",
-    "MainTopic",
     "assign_subtopics",
-    "common_denominators",
     "distinguishing_words_by_topic",
     "length_by_topic",
     "load_subtopic_rules",
     "mean_ci",
-    "printed_share_consistency",
-    "reported_share_comparison",
-    "rounding_summary",
     "rule_coverage",
     "rule_coverage_records",
     "score_by_topic",
-    "share_records",
     "subtopic_counts",
-    "topic_label",
-    "topic_order",
     "topic_share_by_year",
     "topic_shares",
     "word_topic_counts",
 ]
 
-
-@dataclass(frozen=True)
-class MainTopic:
-    """One main topic: the data's labels and the short labels of the authors' figure."""
-
-    main_en: str
-    main_jp: str
-    label_en: str
-    """Label printed in the authors' figure (English)."""
-    label_ja: str
-    """Short Japanese label (ours, for ``lang="ja"`` figures)."""
-
-
-MAIN_TOPICS: tuple[MainTopic, ...] = (
-    MainTopic(
-        "Family Issues (Non-Spousal)",
-        "家庭内問題（夫婦以外）",
-        "Family (Non-Spousal)",
-        "家庭（夫婦以外）",
-    ),
-    MainTopic("Workplace Issues", "職場問題", "Workplace", "職場"),
-    MainTopic("Mental Health Issues", "心理的問題", "Mental Health", "心理"),
-    MainTopic("School Issues", "学校問題", "School", "学校"),
-    MainTopic(
-        "Career and Educational Issues",
-        "進路・キャリア問題",
-        "Career & Education",
-        "進路・キャリア",
-    ),
-    MainTopic("Romantic Issues", "恋愛問題", "Romantic", "恋愛"),
-    MainTopic("Family Issues (Spouse)", "家庭内問題（夫婦）", "Family (Spouse)", "家庭（夫婦）"),
-    MainTopic("Interpersonal Issues", "人間関係", "Interpersonal", "人間関係"),
-    MainTopic("Financial Issues", "経済的問題", "Financial", "経済"),
-    MainTopic("Physical Health Issues", "身体的健康問題", "Physical Health", "身体的健康"),
-    MainTopic("Others", "その他", "Others", "その他"),
-)
-"""The main topics in the order of the authors' figure (by share); "Others" (not in the figure) last."""
-
-OTHERS = "Others"
-"""``topic_main_en`` of the residual topic (7 sessions; not labelled in the authors' figure)."""
-
-_BY_EN = {t.main_en: t for t in MAIN_TOPICS}
-
-KNOWN_ROUNDING_EXCEPTIONS: dict[str, float] = {"Interpersonal Issues": 0.1}
-"""Printed shares that no plain rounding of the data gives, with the tolerance (percentage points)
-used to record them: Interpersonal is 306/6,589 = 4.64 %, the figure prints 4.7 % (and no common
-denominator makes all ten printed shares come out, see :func:`printed_share_consistency`)."""
-
 SUBTOPIC_RULES_CSV = PACKAGE_DATA_DIR / "subtopic_rules.csv"
-OTHER_SUBTOPIC = "other"
-"""Sub-topic of sessions no keyword rule matches."""
-OTHER_SUBTOPIC_JA = "その他"
 
 WORD_ROLES = ("client", "counselor", "both")
 """Whose utterances :func:`word_topic_counts` counts."""
@@ -135,26 +66,6 @@ CI_METHODS = ("t", "bootstrap")
 """Intervals of :func:`mean_ci` (values treated as independent)."""
 SCORE_CI_METHODS = ("two_way", *CI_METHODS)
 """Intervals of :func:`score_by_topic`: the two-way cluster bootstrap (headline) or :data:`CI_METHODS`."""
-
-
-# --------------------------------------------------------------------------- labels and order
-
-
-def topic_label(main_en: str, *, lang: str = "en") -> str:
-    """Short figure label of a main topic (``lang`` "en" or "ja"); unknown topics keep their name."""
-    topic = _BY_EN.get(main_en)
-    if topic is None:
-        return main_en
-    return schema.pick(topic.label_ja, topic.label_en, lang=lang)
-
-
-def topic_order(main_en_values) -> list[str]:
-    """The topics present in ``main_en_values``: known ones in figure order, then unknown ones
-    alphabetically, "Others" last."""
-    present = set(pd.unique(pd.Series(main_en_values, dtype=object)))
-    known = [t.main_en for t in MAIN_TOPICS if t.main_en in present and t.main_en != OTHERS]
-    unknown = sorted(present - set(_BY_EN))
-    return known + unknown + ([OTHERS] if OTHERS in present else [])
 
 
 # --------------------------------------------------------------------------- main-topic shares
@@ -187,193 +98,6 @@ def topic_shares(dialogues: pd.DataFrame) -> pd.DataFrame:
     )
     table["share_pct"] = table["sessions"] / len(dialogues) * 100
     return table
-
-
-def reported_share_comparison(shares: pd.DataFrame) -> pd.DataFrame:
-    """Our shares next to the shares printed in the authors' figure (inner ring).
-
-    Columns: ``main_en, label_en, sessions, total, reported_pct`` (as printed), ``share_pct``,
-    ``rounded_pct`` (ours rounded half-up to the printed decimals), ``units_off`` (rounded minus
-    printed, in units of the last printed digit), ``tolerance`` (from
-    :data:`KNOWN_ROUNDING_EXCEPTIONS`, else NaN = the default half-unit rule), ``match`` and
-    ``note``. Topics the authors do not print ("Others") are left out.
-    """
-    reported = load_reported()
-    total = int(shares["sessions"].sum())
-    rows = []
-    for row in shares.itertuples(index=False):
-        key = topic_key(row.main_en)
-        if key not in reported.index:
-            continue
-        printed = float(reported.at[key, "value"])
-        decimals = int(reported.at[key, "decimals"])
-        rounded = float(round_half_up(row.share_pct, decimals))
-        units_off = round((rounded - printed) * 10**decimals)
-        tolerance = KNOWN_ROUNDING_EXCEPTIONS.get(row.main_en, math.nan)
-        match = (
-            units_off == 0
-            if math.isnan(tolerance)
-            else abs(row.share_pct - printed) <= tolerance + 1e-12
-        )
-        note = ""
-        if units_off:
-            units = "one unit" if abs(units_off) == 1 else f"{abs(units_off)} units"
-            note = (
-                f"figure prints {printed:.{decimals}f}; data gives {row.share_pct:.2f} "
-                f"({row.sessions:,}/{total:,}); rounding differs by {units} of the last digit"
-            )
-        rows.append(
-            {
-                "main_en": row.main_en,
-                "label_en": row.label_en,
-                "sessions": row.sessions,
-                "total": total,
-                "reported_pct": printed,
-                "share_pct": row.share_pct,
-                "rounded_pct": rounded,
-                "units_off": units_off,
-                "tolerance": tolerance,
-                "match": bool(match),
-                "note": note,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def share_records(comparison: pd.DataFrame, shares: pd.DataFrame) -> list[Record]:
-    """The records of :func:`reported_share_comparison` (each share with its ``note``; the known
-    rounding exceptions with their ``tolerance``) and the sessions of the unlabelled topic "Others"
-    in :func:`topic_shares` ``shares`` (measured)."""
-    records = [
-        Record(
-            topic_key(row.main_en),
-            float(row.share_pct),
-            note=row.note,
-            tolerance=None if math.isnan(row.tolerance) else float(row.tolerance),
-        )
-        for row in comparison.itertuples(index=False)
-    ]
-    others = shares.loc[shares["main_en"] == OTHERS, "sessions"]
-    records.append(
-        Record(
-            "topics.sessions.others",
-            int(others.sum()),
-            expect="measured",
-            unit="sessions",
-            quantity='Sessions with main topic "Others" (not labelled in the authors\' figure)',
-        )
-    )
-    return records
-
-
-def printed_share_consistency(comparison: pd.DataFrame, *, decimals: int = 1) -> pd.DataFrame:
-    """Which session counts and which denominators reproduce each printed share.
-
-    ``comparison`` is :func:`reported_share_comparison`. For each reported topic: ``sessions_min``/``sessions_max``, the session counts that round
-    (half-up, ``decimals``) to the printed share with the observed total, and
-    ``denominator_min``/``denominator_max``, the totals N for which the observed count / N rounds
-    to it (``math.inf``: any larger total). :func:`common_denominators` is the range of N that works
-    for every topic. Exact integer arithmetic.
-    """
-    scale = 10**decimals
-    rows = []
-    for row in comparison.itertuples(index=False):
-        printed = round(row.reported_pct * scale)  # printed share in units of the last digit
-        lo_num, hi_num = 2 * printed - 1, 2 * printed + 1  # share in [lo, hi) / (2 * 100 * scale)
-        denom = 200 * scale
-        total, count = int(row.total), int(row.sessions)
-        rows.append(
-            {
-                "main_en": row.main_en,
-                "label_en": row.label_en,
-                "sessions": count,
-                "reported_pct": row.reported_pct,
-                "sessions_min": -((-lo_num * total) // denom),
-                "sessions_max": -((-hi_num * total) // denom) - 1,
-                "denominator_min": (denom * count) // hi_num + 1,
-                "denominator_max": (denom * count) // lo_num if lo_num > 0 else math.inf,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def common_denominators(consistency: pd.DataFrame) -> tuple[int, int | float] | None:
-    """The totals N (``(low, high)``, ``high`` may be ``math.inf``) for which every row of
-    :func:`printed_share_consistency` rounds to its printed share; ``None`` when there is none."""
-    if consistency.empty:
-        return None
-    low, high = consistency["denominator_min"].max(), consistency["denominator_max"].min()
-    return (int(low), high if math.isinf(high) else int(high)) if low <= high else None
-
-
-def rounding_summary(comparison: pd.DataFrame, consistency: pd.DataFrame) -> str:
-    """Markdown text on the printed shares, built from :func:`reported_share_comparison` and
-    :func:`printed_share_consistency`: how many are the plain (half-up) rounding of the data, and for
-    each one that is not, the observed count and share, the counts that would give the printed share
-    with the observed total, the totals for which the observed count gives it, and the range of totals
-    that reproduces every printed share (if any)."""
-    if comparison.empty:
-        return "No topic of these sessions has a share printed in the authors' figure."
-    total = int(comparison["total"].iloc[0])
-    off = comparison["units_off"] != 0
-    ranges = consistency.set_index("main_en")
-    printed_total = int(comparison["sessions"].sum())
-    sentences = [
-        f"{int((~off).sum())} of the {len(comparison)} printed shares are the plain half-up rounding of "
-        f"the data ({total:,} sessions)."
-    ]
-    sentences += [
-        _rounding_exception(row, ranges.loc[row.main_en], printed_total)
-        for row in comparison[off].itertuples(index=False)
-    ]
-    common = common_denominators(consistency)
-    if common:
-        sentences.append(
-            f"Totals that reproduce all printed shares: {common[0]:,}–{_total_text(common[1])}."
-        )
-        return " ".join(sentences)
-    sentences.append("No total reproduces all printed shares.")
-    others = consistency[~consistency["main_en"].isin(comparison.loc[off, "main_en"])]
-    agreed = common_denominators(others) if off.any() else None
-    if agreed:
-        sentences.append(
-            f"The other {len(others)} agree with any total from {agreed[0]:,} to "
-            f"{_total_text(agreed[1])}."
-        )
-    return " ".join(sentences)
-
-
-def _rounding_exception(row, span: pd.Series, printed_total: int) -> str:
-    """The :func:`rounding_summary` sentences on one printed share that is not the rounding of the data
-    (``row`` of :func:`reported_share_comparison`, ``span`` of :func:`printed_share_consistency`)."""
-    total = int(row.total)
-    decimals = int(load_reported().at[topic_key(row.main_en), "decimals"])
-    printed = f"{row.reported_pct:.{decimals}f}"
-    if span.sessions_min <= span.sessions_max:
-        counts = f"{int(span.sessions_min):,}–{int(span.sessions_max):,} sessions out of {total:,}"
-    else:
-        counts = f"no session count out of {total:,}"
-    if math.isnan(row.tolerance):
-        recorded = "recorded as a mismatch"
-    else:
-        points = "percentage point" if row.tolerance <= 1 else "percentage points"
-        recorded = f"recorded with a tolerance of {format_number(row.tolerance, 1)} {points}"
-    totals = f"{int(span.denominator_min):,} to {_total_text(span.denominator_max)}"
-    printed_total_excluded = printed_total != total and not (
-        span.denominator_min <= printed_total <= span.denominator_max
-    )
-    if printed_total_excluded:
-        totals += f", so not for {printed_total:,}, the sessions of the printed topics alone"
-    return (
-        f"**{row.label_en}**: {row.sessions:,} / {total:,} = {row.share_pct:.2f} %, which rounds to "
-        f"{format_number(row.share_pct, decimals)}, but the figure prints {printed} ({recorded}). "
-        f"{printed} needs {counts}; {row.sessions:,} sessions give it for totals {totals}."
-    )
-
-
-def _total_text(total: int | float) -> str:
-    """A total with thousands separators; ``math.inf`` as "any larger total"."""
-    return "any larger total" if math.isinf(total) else f"{int(total):,}"
 
 
 # --------------------------------------------------------------------------- sub-topic rules
@@ -415,7 +139,8 @@ def assign_subtopics(dialogues: pd.DataFrame, rules: pd.DataFrame | None = None)
     """Sub-topic label of every session by the first matching keyword rule of its main topic.
 
     Returns a frame indexed like ``dialogues`` with ``main_en``, ``subtopic_en``, ``subtopic_ja``
-    (:data:`OTHER_SUBTOPIC` / その他 when no rule matches) and ``rule`` (the rule number, 0 for none).
+    (:data:`~kokoro_analysis.corpus.schema.OTHER_SUBTOPIC` / その他 when no rule matches) and
+    ``rule`` (the rule number, 0 for none).
     Matching is substring search in the NFKC-normalised ``topic_sub`` (surface keywords).
     """
     _require(dialogues, ["topic_main_en", "topic_sub"])
@@ -574,16 +299,8 @@ def score_by_topic(
     rows = []
     for rank, (main, scores) in enumerate(_groups(dialogues, "score")):
         if method == "two_way":
-            part = dialogues[dialogues["topic_main_en"] == main]
-            clusters = {"two_way": TwoWay(part["client_id"], part["counselor_id"])}
-            interval = group_mean_intervals(
-                part["score"], np.zeros(len(part)), clusters, n_bootstrap=n_boot, seed=seed,
-                confidence=level,
-            ).iloc[0]  # fmt: skip
-            mean, low, high = (
-                interval["mean"],
-                interval["ci_low_two_way"],
-                interval["ci_high_two_way"],
+            mean, low, high = _two_way_mean_ci(
+                dialogues[dialogues["topic_main_en"] == main], level=level, seed=seed, n_boot=n_boot
             )
         else:
             mean, low, high = mean_ci(
@@ -607,6 +324,19 @@ def score_by_topic(
     table = table.reset_index(drop=True)
     table.attrs.update(ci_method=method, n_boot=n_boot)
     return name_headline(table, _score_interval(method, n_boot, seed))
+
+
+def _two_way_mean_ci(
+    part: pd.DataFrame, *, level: float, seed: int, n_boot: int
+) -> tuple[float, float, float]:
+    """Mean score of the sessions ``part`` with its percentile two-way cluster bootstrap interval
+    (raters ``client_id`` and counselors ``counselor_id`` resampled independently)."""
+    clusters = {"two_way": TwoWay(part["client_id"], part["counselor_id"])}
+    interval = group_mean_intervals(
+        part["score"], np.zeros(len(part)), clusters, n_bootstrap=n_boot, seed=seed,
+        confidence=level,
+    ).iloc[0]  # fmt: skip
+    return interval["mean"], interval["ci_low_two_way"], interval["ci_high_two_way"]
 
 
 def _score_interval(method: str, n_boot: int, seed: int) -> Interval:
@@ -794,140 +524,3 @@ def _require(frame: pd.DataFrame, columns: list[str]) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise KeyError(f"missing column(s): {', '.join(missing)}")
-
-
-TOPIC = Column("label_en", Words("Main topic", "メイントピック"), key_ja="label_ja")
-SESSIONS = Column("sessions", Words("Sessions", "セッション数"))
-
-SHARES = TableSpec(
-    "topic_shares",
-    title=Words(
-        "Sessions per main topic and share of all sessions.",
-        "メイントピック別のセッション数と、全セッションに占める割合。",
-    ),
-    columns=(
-        TOPIC,
-        SESSIONS,
-        Column(
-            "share_pct",
-            Words("Share (%)", "割合（%）"),
-            "{:.2f}",
-            means=Words("percent of all sessions", "全セッションに対する百分率"),
-        ),
-    ),
-    width="column",
-    index=False,
-    thousands=True,
-)
-SHARES_VS_REPORTED = TableSpec(
-    "topic_shares_vs_reported",
-    title=Words(
-        "Main-topic shares against the authors' figure (inner ring).",
-        "著者の図（内側の輪）との比較。",
-    ),
-    index=False,
-    thousands=True,
-    formats={
-        "share_pct": "{:.2f}",
-        "reported_pct": "{:.1f}",
-        "rounded_pct": "{:.1f}",
-        "tolerance": "{:.1f}",
-    },
-)
-SHARE_DENOMINATORS = TableSpec(
-    "topic_share_denominators",
-    title=Words(
-        "Session counts and denominators that reproduce each printed share.",
-        "印字された割合を再現するセッション数と分母。",
-    ),
-    index=False,
-    thousands=True,
-)
-RULE_COVERAGE = TableSpec(
-    "subtopic_rule_coverage",
-    title=Words(
-        "Share of sessions the keyword rules assign to a sub-topic label.",
-        "キーワード規則が下位トピックを割り当てたセッションの割合。",
-    ),
-    index=False,
-    thousands=True,
-    formats={"assigned_pct": "{:.1f}"},
-    records=rule_coverage_records,
-)
-SUBTOPIC_COUNTS = TableSpec(
-    "subtopic_counts",
-    title=Words(
-        "Sessions per sub-topic (keyword-rule approximation).",
-        "下位トピック（キーワード規則による近似）別のセッション数。",
-    ),
-    index=False,
-    thousands=True,
-    formats={"share_of_topic_pct": "{:.1f}", "share_pct": "{:.2f}"},
-)
-SCORE_CI = TableSpec(
-    "topic_score_ci",
-    title=Words(
-        "Client feedback score (0–100) per main topic, sorted by median, then mean.",
-        "メイントピック別のクライアント評価スコア（0〜100）。中央値、次に平均の降順。",
-    ),
-    columns=(
-        TOPIC,
-        Column(
-            "sessions",
-            Words("Sessions", "セッション数"),
-            means=Words("sessions of the topic", "そのトピックのセッションの数"),
-        ),
-        Column("median", Words("Median", "中央値"), "{:.2f}"),
-        Column("mean", Words("Mean", "平均"), "{:.2f}"),
-        *interval_columns("{:.2f}"),
-    ),
-    width="full",
-    index=False,
-    thousands=True,
-)
-SHARE_BY_YEAR = TableSpec(
-    "topic_share_by_year",
-    title=Words(
-        "Topic shares per year (% of the year's sessions).",
-        "年ごとのトピック構成（その年のセッションに占める%）。",
-    ),
-    number_format="{:.1f}",
-)
-LENGTH = TableSpec(
-    "topic_length",
-    title=Words(
-        "Session duration (min) and messages per session by topic.",
-        "トピック別のセッション時間（分）とメッセージ数。",
-    ),
-    index=False,
-    thousands=True,
-    number_format="{:.1f}",
-)
-DISTINGUISHING_WORDS = TableSpec(
-    "topic_distinguishing_words",
-    title=Words(
-        "Words distinguishing each topic ({role} utterances, content-word lemmas, log-odds ratio "
-        "with informative Dirichlet prior).",
-        "各トピックを特徴づける語（{role} の発話、内容語の見出し語、情報事前分布つき対数オッズ比）。",
-    ),
-    index=False,
-    thousands=True,
-    formats={
-        "z": "{:.2f}",
-        "delta": "{:.3f}",
-        "rate_topic": "{:.2f}",
-        "rate_other": "{:.2f}",
-    },
-)
-TABLES = register(
-    SHARES,
-    SHARES_VS_REPORTED,
-    SHARE_DENOMINATORS,
-    RULE_COVERAGE,
-    SUBTOPIC_COUNTS,
-    SCORE_CI,
-    SHARE_BY_YEAR,
-    LENGTH,
-    DISTINGUISHING_WORDS,
-)
-"""The published tables of this module by name (:class:`kokoro_analysis.published.TableSpec`)."""

@@ -1,7 +1,8 @@
 """KokoroChat read through its official translations (Multilingual KokoroChat): lengths in the
 translation's words, the translation/original length ratio, and where the translation is missing.
 
-Every function takes the per-message table of :meth:`Corpus.translations` (``dialogue_id``,
+Every function takes the per-message table of
+:meth:`kokoro_analysis.corpus.translations.Translations.for_utterances` (``dialogue_id``,
 ``position``, ``role``, ``text``, ``translation``, ``status``). A message *is translated* when its
 ``status`` is ``"translated"`` (a non-empty translation); a session *is untranslated* when the release
 has no file for it (``"no_translation"``). Words are whitespace tokens, counted by the same rule as
@@ -99,7 +100,7 @@ def english_comparison_table(
     frame: pd.DataFrame, esconv_stats: dict[str, float] | None
 ) -> pd.DataFrame:
     """The like-for-like row: KokoroChat in the translation's whitespace words next to ESConv
-    (:func:`kokoro_analysis.corpus.esconv.esconv_statistics`; omitted when None). Columns
+    (:func:`kokoro_analysis.analyses.peer_comparison.esconv_statistics`; omitted when None). Columns
     ``dialogues``, ``utterances``, ``avg_utterances_per_dialogue``, ``avg_words_per_utterance`` and
     per role. KokoroChat counts translated sessions and their non-empty translated messages."""
     lengths = length_table(frame)

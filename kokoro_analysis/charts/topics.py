@@ -13,9 +13,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from kokoro_analysis.analyses.topics import OTHER_SUBTOPIC, topic_label
 from kokoro_analysis.charts.style import new_figure, score_limits
-from kokoro_analysis.corpus.schema import pick
+from kokoro_analysis.corpus.schema import OTHER_SUBTOPIC, pick, topic_label
 from kokoro_analysis.published import headline_bounds
 from kokoro_analysis.text.glossary import gloss_label
 

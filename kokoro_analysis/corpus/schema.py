@@ -1,4 +1,5 @@
-"""The KokoroChat record schema: feedback items, check flags, and the rule that makes ``score``.
+"""The KokoroChat record schema: feedback items, check flags, the rule that makes ``score`` and the
+main topics (labels and order of the authors' figure).
 
 Upstream each session is one JSON file with ``dialogue`` (list of messages with ``role``, ``time``,
 ``utterance``), ``topic`` (``main_jp``, ``main_en``, ``sub``) and the client's review twice, with
@@ -290,3 +291,70 @@ def item_frame() -> pd.DataFrame:
     """A fresh table of the 20 items (index: item key, questionnaire order) with ``number``,
     ``label_ja``, ``label_en`` and ``block``, for per-item results to be added to."""
     return item_table()[["number", "label_ja", "label_en", "block"]].copy()
+
+
+# --------------------------------------------------------------------------- main topics
+
+
+@dataclass(frozen=True)
+class MainTopic:
+    """One main topic: the data's labels and the short labels of the authors' figure."""
+
+    main_en: str
+    main_jp: str
+    label_en: str
+    """Label printed in the authors' figure (English)."""
+    label_ja: str
+    """Short Japanese label (ours, for ``lang="ja"`` figures)."""
+
+
+MAIN_TOPICS: tuple[MainTopic, ...] = (
+    MainTopic(
+        "Family Issues (Non-Spousal)",
+        "家庭内問題（夫婦以外）",
+        "Family (Non-Spousal)",
+        "家庭（夫婦以外）",
+    ),
+    MainTopic("Workplace Issues", "職場問題", "Workplace", "職場"),
+    MainTopic("Mental Health Issues", "心理的問題", "Mental Health", "心理"),
+    MainTopic("School Issues", "学校問題", "School", "学校"),
+    MainTopic(
+        "Career and Educational Issues",
+        "進路・キャリア問題",
+        "Career & Education",
+        "進路・キャリア",
+    ),
+    MainTopic("Romantic Issues", "恋愛問題", "Romantic", "恋愛"),
+    MainTopic("Family Issues (Spouse)", "家庭内問題（夫婦）", "Family (Spouse)", "家庭（夫婦）"),
+    MainTopic("Interpersonal Issues", "人間関係", "Interpersonal", "人間関係"),
+    MainTopic("Financial Issues", "経済的問題", "Financial", "経済"),
+    MainTopic("Physical Health Issues", "身体的健康問題", "Physical Health", "身体的健康"),
+    MainTopic("Others", "その他", "Others", "その他"),
+)
+"""The main topics in the order of the authors' figure (by share); "Others" (not in the figure) last."""
+
+OTHERS = "Others"
+"""``topic_main_en`` of the residual topic (7 sessions; not labelled in the authors' figure)."""
+
+_TOPIC_BY_EN = {t.main_en: t for t in MAIN_TOPICS}
+
+OTHER_SUBTOPIC = "other"
+"""Sub-topic of sessions no keyword rule matches."""
+OTHER_SUBTOPIC_JA = "その他"
+
+
+def topic_label(main_en: str, *, lang: str = "en") -> str:
+    """Short figure label of a main topic (``lang`` "en" or "ja"); unknown topics keep their name."""
+    topic = _TOPIC_BY_EN.get(main_en)
+    if topic is None:
+        return main_en
+    return pick(topic.label_ja, topic.label_en, lang=lang)
+
+
+def topic_order(main_en_values) -> list[str]:
+    """The topics present in ``main_en_values``: known ones in figure order, then unknown ones
+    alphabetically, "Others" last."""
+    present = set(pd.unique(pd.Series(main_en_values, dtype=object)))
+    known = [t.main_en for t in MAIN_TOPICS if t.main_en in present and t.main_en != OTHERS]
+    unknown = sorted(present - set(_TOPIC_BY_EN))
+    return known + unknown + ([OTHERS] if OTHERS in present else [])

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.translation_sources import TRANSLATION_FOLDERS
 
 TOPICS = (
     (
@@ -85,15 +86,31 @@ def make_session(
 ) -> dict:
     """One synthetic session as the upstream JSON object (ids, topic, messages, both reviews)."""
     main_jp, main_en, subs = TOPICS[int(rng.integers(len(TOPICS)))]
-    n_messages = n_messages or int(rng.integers(6, 40))
-    start = datetime(
+    dialogue, end = _make_dialogue(rng, n_messages or int(rng.integers(6, 40)))
+    review_en = _make_review(dialogue_id, end + timedelta(minutes=30), rng)
+    review_ja = dict(zip(schema.REVIEW_KEYS_JA, review_en.values()))
+    return {
+        "dialogue": dialogue,
+        "topic": {
+            "main_jp": main_jp,
+            "main_en": main_en,
+            "sub": str(subs[int(rng.integers(len(subs)))]),
+        },
+        "review_by_client_jp": review_ja,
+        "review_by_client_en": review_en,
+    }
+
+
+def _make_dialogue(rng: np.random.Generator, n_messages: int) -> tuple[list[dict], datetime]:
+    """``n_messages`` messages from a random start (the speaker changes with probability 0.7), and
+    the time after the last one."""
+    time = datetime(
         2020 + int(rng.integers(0, 5)),
         int(rng.integers(1, 13)),
         int(rng.integers(1, 28)),
         int(rng.integers(9, 20)),
         int(rng.integers(0, 60)),
     )
-    time = start
     dialogue = []
     role = "counselor"
     for _ in range(n_messages):
@@ -108,6 +125,11 @@ def make_session(
         time += timedelta(seconds=int(rng.integers(5, 120)))
         if rng.random() < 0.7:
             role = "client" if role == "counselor" else "counselor"
+    return dialogue, time
+
+
+def _make_review(dialogue_id: int, created: datetime, rng: np.random.Generator) -> dict:
+    """The English review: ids, items and flags drawn, the score by the score rule."""
     quality = float(rng.uniform(0.3, 0.97))  # spreads scores over the low, high and test subsets
     items = [int(x) for x in rng.binomial(5, quality, size=len(schema.ITEMS))]
     flags = [None, None, None]
@@ -117,31 +139,16 @@ def make_session(
     elif draw < 0.07:
         flags[int(rng.integers(0, 2))] = schema.FLAG_SET_VALUE
     score = schema.expected_score(sum(items), *(f is not None for f in flags))
-    review_en = dict(
-        zip(
-            schema.REVIEW_KEYS_EN,
-            [
-                dialogue_id,
-                (time + timedelta(minutes=30)).strftime(schema.TIME_FORMAT),
-                int(rng.integers(1, 15)),
-                int(rng.integers(1, 12)),
-                score,
-                *items,
-                *flags,
-            ],
-        )
-    )
-    review_ja = dict(zip(schema.REVIEW_KEYS_JA, review_en.values()))
-    return {
-        "dialogue": dialogue,
-        "topic": {
-            "main_jp": main_jp,
-            "main_en": main_en,
-            "sub": str(subs[int(rng.integers(len(subs)))]),
-        },
-        "review_by_client_jp": review_ja,
-        "review_by_client_en": review_en,
-    }
+    values = [
+        dialogue_id,
+        created.strftime(schema.TIME_FORMAT),
+        int(rng.integers(1, 15)),
+        int(rng.integers(1, 12)),
+        score,
+        *items,
+        *flags,
+    ]
+    return dict(zip(schema.REVIEW_KEYS_EN, values))
 
 
 def make_corpus(n_sessions: int = 60, seed: int = 0) -> dict[int, dict]:
@@ -254,17 +261,17 @@ TRANSLATION_DEFECTS = (
 """Tampering :func:`tamper_translation` applies; each must be reported as a mismatch."""
 
 
-def make_translation(session: dict, lang: str = "en") -> dict:
+def make_translation(session: dict, translation: str = "en") -> dict:
     """The Multilingual KokoroChat file of a synthetic session: every message with ``role``, ``time``,
     ``origin`` (the Japanese text) and ``content`` (its invented translation), ``topic`` and
     ``review_by_client`` (the English review)."""
-    lines = LINE_TRANSLATIONS[lang]
+    lines = LINE_TRANSLATIONS[translation]
     dialogue = [
         {
             "role": m["role"],
             "time": m["time"],
             "origin": m["utterance"],
-            "content": lines.get(m["utterance"], f"[{lang}] {m['utterance']}"),
+            "content": lines.get(m["utterance"], f"[{translation}] {m['utterance']}"),
         }
         for m in session["dialogue"]
     ]
@@ -277,14 +284,16 @@ def make_translation(session: dict, lang: str = "en") -> dict:
 
 def make_translations(
     sessions: dict[int, dict],
-    lang: str = "en",
+    translation: str = "en",
     *,
     missing: tuple[int, ...] = (),
     empty: tuple[tuple[int, int], ...] = (),
 ) -> dict[int, dict]:
     """Translations of ``sessions`` keyed by id, as the release has them: without the sessions in
     ``missing`` and with an empty ``content`` at each (session id, message index) of ``empty``."""
-    translations = {i: make_translation(s, lang) for i, s in sessions.items() if i not in missing}
+    translations = {
+        i: make_translation(s, translation) for i, s in sessions.items() if i not in missing
+    }
     for dialogue_id, index in empty:
         translations[dialogue_id]["dialogue"][index]["content"] = ""
     return translations
@@ -318,16 +327,14 @@ def tamper_translation(translation: dict, defect: str, index: int = 1) -> dict:
 
 
 def write_translations(
-    folder: str | os.PathLike, translations: dict[int, dict], lang: str = "en"
+    folder: str | os.PathLike, translations: dict[int, dict], translation: str = "en"
 ) -> Path:
-    """Write translations as ``<folder>/English/en<id>.json`` (``Chinese/zh<id>.json``): a release-like
-    layout; returns ``folder``."""
-    from kokoro_analysis.corpus.translations import LANGUAGES
-
-    target = Path(folder) / LANGUAGES[lang]
+    """Write the sessions of ``translations`` as ``<folder>/English/en<id>.json`` (``translation``
+    "zh": ``Chinese/zh<id>.json``): a release-like layout; returns ``folder``."""
+    target = Path(folder) / TRANSLATION_FOLDERS[translation]
     target.mkdir(parents=True, exist_ok=True)
-    for dialogue_id, translation in translations.items():
-        (target / f"{lang}{dialogue_id}.json").write_text(
-            json.dumps(translation, ensure_ascii=False, indent=2), encoding="utf-8"
+    for dialogue_id, session in translations.items():
+        (target / f"{translation}{dialogue_id}.json").write_text(
+            json.dumps(session, ensure_ascii=False, indent=2), encoding="utf-8"
         )
     return Path(folder)

@@ -45,10 +45,10 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import RidgeCV
 from sklearn.preprocessing import StandardScaler
 
-from kokoro_analysis.analyses.corpus_stats import response_times
 from kokoro_analysis.analyses.feedback.score_features import session_features
 from kokoro_analysis.corpus import schema
-from kokoro_analysis.corpus.loading import Corpus, turn_starts
+from kokoro_analysis.corpus.loading import Corpus, turn_numbers
+from kokoro_analysis.corpus.measures import response_times
 from kokoro_analysis.finetune.data import TRAIN_SUBSETS, person_disjoint_split, response_examples
 from kokoro_analysis.finetune.test_sets import ResponseTestSet, ScoreTestSet, score_test_sets
 from kokoro_analysis.text.surfaces import surfaces
@@ -62,11 +62,6 @@ TOP_LEMMAS = 500
 
 
 # --------------------------------------------------------------------------- lemma counts
-
-
-def utterance_turns(utterances: pd.DataFrame) -> np.ndarray:
-    """For each utterance, the row of its turn in ``Corpus.turns()`` (``loading.turn_starts``)."""
-    return np.cumsum(turn_starts(utterances)) - 1
 
 
 def _lemma_counts(
@@ -86,7 +81,7 @@ def _lemma_counts(
 def turn_lemma_counts(corpus: Corpus, tokens: Tokens) -> sparse.csr_matrix:
     """Lemma counts per turn: rows aligned with ``corpus.turns()`` (a turn's tokens are those of its
     messages), columns = categories of ``tokens.table["lemma"]``."""
-    turn_of = utterance_turns(corpus.utterances)
+    turn_of = turn_numbers(corpus.utterances)
     n_turns = int(turn_of[-1]) + 1 if len(turn_of) else 0
     return _lemma_counts(tokens, corpus.utterances, turn_of, n_turns)
 
@@ -294,7 +289,7 @@ def dialogue_features(corpus: Corpus, turns: pd.DataFrame | None = None) -> pd.D
     ``log_client_chars``, ``log_counselor_chars`` (log1p of total characters), ``client_share`` (client
     characters / all; 0 without any), ``log_turns``, ``log_duration_min`` (the characters, turns and
     duration of ``score_features.session_features``), ``log_response_s`` (log1p of the median counselor
-    response time of ``corpus_stats.response_times``, negative gaps counted as 0; 0 when there is none)
+    response time of ``measures.response_times``, negative gaps counted as 0; 0 when there is none)
     and ``mean_client_turn_chars``."""
     turns = corpus.turns() if turns is None else turns
     index = corpus.dialogues.index

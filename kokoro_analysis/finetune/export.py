@@ -35,7 +35,7 @@ from kokoro_analysis import __version__
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.corpus.sources import DIALOGUES_FOLDER
-from kokoro_analysis.corpus.translations import LICENCE_NOTE as TRANSLATION_LICENCE
+from kokoro_analysis.corpus.translation_sources import LICENCE_NOTE as TRANSLATION_LICENCE
 from kokoro_analysis.corpus.translations import Translations, translated_corpus
 from kokoro_analysis.finetune.data import (
     PROMPTS,
@@ -242,7 +242,7 @@ def export_sft(
     original, prompts, skipped = corpus, PROMPTS["ja"], None
     if translations is not None:
         corpus, skipped = translated_corpus(original, translations)
-        prompts = PROMPTS[translations.lang]
+        prompts = PROMPTS[translations.translation]
     with staging_folder(out) as tmp:
         manifest = _write_export(
             corpus,
@@ -369,7 +369,7 @@ def _language_record(
 
     source = translations.source
     return {
-        "lang": translations.lang,
+        "lang": translations.translation,
         "source": "Multilingual KokoroChat (official translations)",
         "folder": str(source.folder) if source is not None else None,
         "source_fingerprint": source.fingerprint() if source is not None else None,

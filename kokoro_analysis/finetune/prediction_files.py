@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.jsonl import decode_line, json_object
 from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.finetune.export import corpus_content_hash
 from kokoro_analysis.finetune.export_folder import verify_manifest
@@ -82,7 +83,7 @@ def read_predictions(path: str | os.PathLike) -> Predictions:
     duplicates: list[str] = []
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, 1):
-            line = _decode(raw, f"{path}:{number}")
+            line = decode_line(raw, f"{path}:{number}", PredictionsError)
             if not line.strip():
                 continue
             where = f"{path}:{number}"
@@ -291,16 +292,6 @@ def _check_regular_file(path: Path) -> None:
         raise PredictionsError(f"{path}: cannot be read (permission denied)")
 
 
-def _decode(raw: bytes, where: str) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise PredictionsError(
-            f"{where}: not UTF-8 (byte 0x{raw[error.start]:02x} at byte {error.start + 1} of the "
-            "line); save the file as UTF-8"
-        ) from None
-
-
 def check_export(
     folder: Path, corpus: Corpus, test_samples: int | None, seed: int | None
 ) -> tuple[int | None, int]:
@@ -339,14 +330,7 @@ def check_export(
 
 
 def _parse_line(line: str, where: str) -> dict:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise PredictionsError(
-            f"{where}: not valid JSON ({error.msg} at column {error.colno})"
-        ) from None
-    if not isinstance(record, dict):
-        raise PredictionsError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    record = json_object(line, where, PredictionsError)
     if "id" not in record:
         raise PredictionsError(f'{where}: missing "id"')
     return record

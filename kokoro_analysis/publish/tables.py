@@ -406,14 +406,18 @@ def formatted(
 
 def published_tables() -> dict[str, TableSpec]:
     """Every declared table by name (imports the modules that declare them)."""
-    from kokoro_analysis.analyses import corpus_stats, topics, translation_stats  # noqa: F401
+    from kokoro_analysis.analyses import (  # noqa: F401
+        corpus_stats_tables,
+        peer_comparison,
+        topics_tables,
+        translation_stats,
+    )
     from kokoro_analysis.analyses.feedback import (  # noqa: F401
         item_structure,
         raters,
         score_features,
         scores,
     )
-    from kokoro_analysis.corpus import esconv  # noqa: F401
     from kokoro_analysis.finetune import results  # noqa: F401
     from kokoro_analysis.text import lexical  # noqa: F401
 

@@ -11,6 +11,8 @@ import pytest
 
 from kokoro_analysis import load_corpus
 from kokoro_analysis.analyses import corpus_stats as cs
+from kokoro_analysis.analyses import corpus_stats_reported as reported
+from kokoro_analysis.corpus import measures
 from tests.unit.corpus.test_esconv import write_esconv
 
 NOTEBOOK = "01_corpus_statistics"
@@ -56,7 +58,7 @@ def test_notebook_01_on_synthetic_data(run_notebook, synthetic_dir, tmp_path):
     versus = read(out, "corpus_statistics_vs_reported")
     assert len(versus) == 15 and versus["key"].notna().sum() == 13
     ours = versus.dropna(subset=["key"]).set_index("key")["ours"]
-    for record in cs.statistics_records(expected):
+    for record in reported.statistics_records(expected):
         assert ours[record.key] == pytest.approx(record.value)
 
     extra = read(out, "corpus_additional_statistics", index_col="key")["value"]
@@ -80,7 +82,7 @@ def test_notebook_01_on_synthetic_data(run_notebook, synthetic_dir, tmp_path):
         len(corpus.utterances) / 60
     )
     assert distributions.loc["counselor response time", "n"] == len(
-        cs.response_times(corpus.utterances)
+        measures.response_times(corpus.utterances)
     )
 
     vocabulary = read(out, "corpus_vocabulary", index_col="role")

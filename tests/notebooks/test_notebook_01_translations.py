@@ -10,6 +10,7 @@ import pytest
 from kokoro_analysis import load_corpus
 from kokoro_analysis.analyses import translation_stats as ts
 from kokoro_analysis.corpus.synthetic import make_corpus, make_translations, write_translations
+from kokoro_analysis.corpus.translations import load_translations
 from tests.unit.corpus.test_esconv import write_esconv
 
 pytestmark = pytest.mark.notebook
@@ -29,7 +30,8 @@ def test_notebook_01_with_translations(run_notebook, synthetic_dir, tmp_path):
         peers_dir=str(tmp_path / "peers"),
         translations_dir=str(release),
     )
-    english = load_corpus(synthetic_dir).translations("en", release)
+    corpus = load_corpus(synthetic_dir)
+    english = load_translations(corpus, "en", release).for_utterances(corpus.utterances)
     words = pd.read_csv(out / "tables" / "corpus_english_words_vs_esconv.csv", index_col=0)
     assert words.index.tolist() == [ts.KOKOROCHAT_EN, "ESConv"]
     assert words.loc[ts.KOKOROCHAT_EN, "dialogues"] == 58

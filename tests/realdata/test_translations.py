@@ -11,14 +11,16 @@ from pathlib import Path
 import pytest
 
 from kokoro_analysis.cli import main
+from kokoro_analysis.corpus import release_statistics as rs
 from kokoro_analysis.corpus import translations as tr
+from kokoro_analysis.corpus.translation_sources import ENV
 
 
 @pytest.fixture(scope="module")
 def release() -> Path:
-    path = os.environ.get(tr.ENV)
+    path = os.environ.get(ENV)
     if not path:
-        pytest.skip(f"{tr.ENV} is not set (real-data test)")
+        pytest.skip(f"{ENV} is not set (real-data test)")
     return Path(path).expanduser().resolve()
 
 
@@ -59,8 +61,8 @@ def test_table_has_one_row_per_corpus_message(english, real_corpus):
 
 
 def test_release_readme_check_against_the_files(release, real_corpus):
-    check = tr.release_statistics_check(release, real_corpus)
-    claimed = tr.release_readme_statistics(release / "README.md")
+    check = rs.release_statistics_check(release, real_corpus)
+    claimed = rs.release_readme_statistics(release / "README.md")
     n_files = len(file_ids(release))
     assert check.loc["en", "files_dialogues"] == n_files
     assert bool(check.loc["en", "agrees"]) == (

@@ -70,3 +70,45 @@ def test_save_figure_shows_the_saved_png_and_closes_the_figure(corpus, tmp_path,
     (image,) = shown
     assert image.data == paths["png"].read_bytes()
     assert image.width == round(3 * matplotlib.rcParams["figure.dpi"])
+
+
+def test_cached_results_come_back_equal_and_are_keyed_on_data_parameters_and_code(
+    corpus, tmp_path, monkeypatch
+):
+    import pandas as pd
+
+    from kokoro_analysis import cache
+
+    monkeypatch.setenv("KOKORO_ANALYSIS_CACHE", str(tmp_path / "cache"))
+    run = NotebookRun("04_test", corpus, corpus, output_dirs(tmp_path))
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return pd.DataFrame({"acc": [0.25, 1 / 3]}, index=pd.Index(["a", "b"], name="m")), {
+            "x": [1]
+        }
+
+    first = run.cached("baselines", compute, subsets=("low", "high"))
+    again = run.cached("baselines", compute, subsets=("low", "high"))
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(first[0], again[0])
+    assert again[1] == {"x": [1]}
+    run.cached("baselines", compute, subsets=("full",))  # other parameters: computed
+    NotebookRun("04_test", corpus, corpus, output_dirs(tmp_path), seed=1).cached(
+        "baselines", compute, subsets=("low", "high")
+    )
+    fewer = corpus.subset("high") if hasattr(corpus, "subset") else corpus
+    NotebookRun("04_test", corpus, fewer, output_dirs(tmp_path), subset="high").cached(
+        "baselines", compute, subsets=("low", "high")
+    )
+    assert len(calls) == 4
+    monkeypatch.setattr(cache, "code_digest", lambda: "changed code")
+    run.cached("baselines", compute, subsets=("low", "high"))
+    assert len(calls) == 5
+
+
+def test_code_digest_covers_the_package_sources():
+    from kokoro_analysis.cache import code_digest
+
+    assert len(code_digest()) == 64 and code_digest() == code_digest()

@@ -6,7 +6,7 @@
   and the counselor's question rate (fractions), and the mean response times (seconds).
 * A *response* is a message whose previous message in the session is by the other role; its gap runs
   from that previous message (one definition for the package:
-  :func:`kokoro_analysis.analyses.corpus_stats.response_times`); :func:`response_gaps` lists them.
+  :func:`kokoro_analysis.corpus.measures.response_times`); :func:`response_gaps` lists them.
 * :func:`feature_correlations`: Spearman ρ or Pearson r of each feature with ``score`` and percentile
   bootstrap CIs resampling sessions and, next to them, whole raters and whole counselors
   (:func:`kokoro_analysis.stats.bootstrap_correlation`), and the within-rater correlation;
@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kokoro_analysis.analyses.corpus_stats import response_times
 from kokoro_analysis.analyses.feedback.scores import (
     HEADLINE_CLUSTER,
     describe_run,
@@ -33,6 +32,7 @@ from kokoro_analysis.analyses.feedback.scores import (
     two_way_interval,
 )
 from kokoro_analysis.corpus.loading import turn_starts
+from kokoro_analysis.corpus.measures import response_times
 from kokoro_analysis.published import (
     Column,
     Interval,
@@ -118,7 +118,7 @@ def _session_ordered(utterances: pd.DataFrame) -> pd.DataFrame:
 
 def response_gaps(utterances: pd.DataFrame, responder: str = "counselor") -> pd.DataFrame:
     """Every *response* by ``responder`` with its gap in seconds, as defined once for the package by
-    :func:`kokoro_analysis.analyses.corpus_stats.response_times` (a message by ``responder`` whose previous message
+    :func:`kokoro_analysis.corpus.measures.response_times` (a message by ``responder`` whose previous message
     in the session is by the other role; the gap runs from that previous message). Rows may come in any
     order; they are put in session order first. Returns ``dialogue_id``, ``utterance`` (index label of the
     response) and ``gap_s``."""

@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kokoro_analysis.analyses.corpus_stats import turns_per_session
 from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.measures import turns_per_session
 from kokoro_analysis.corpus.schema import ITEM_KEYS
 from kokoro_analysis.published import (
     Column,

@@ -1,6 +1,7 @@
-"""corpus_stats: the authors' statistics table on a hand-built corpus (values computed by hand), the
-response-time definition, distributions, the comparison table and the figure functions; on the real
-data (KOKOROCHAT_DATA) all 13 numbers of the table at the printed precision."""
+"""corpus_stats (with its printed and reported forms): the authors' statistics table on a hand-built
+corpus (values computed by hand), merged turns and the further statistics, distributions, the
+comparison table and the figure functions; on the real data (KOKOROCHAT_DATA) all 13 numbers of the
+table at the printed precision."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import pytest
 
 from kokoro_analysis import load_corpus, stats
 from kokoro_analysis.analyses import corpus_stats as cs
+from kokoro_analysis.analyses import corpus_stats_reported as reported
+from kokoro_analysis.analyses import corpus_stats_tables as tables
 from kokoro_analysis.charts import corpus as charts
 from kokoro_analysis.charts.style import check_japanese_glyphs, paper_style
-from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus import measures, schema
 from kokoro_analysis.corpus.synthetic import make_session, write_corpus
 
 # (counselor_id, client_id, [(role, seconds since start, text), ...]) per session
@@ -77,12 +80,12 @@ def test_statistics_table_by_hand(hand_corpus):
 
 def test_statistics_records_and_paper_layout(hand_corpus):
     table = cs.statistics_table(hand_corpus)
-    records = {record.key: record.value for record in cs.statistics_records(table)}
+    records = {record.key: record.value for record in reported.statistics_records(table)}
     assert len(records) == 13
     assert records["stats.speakers.total"] == 4 and isinstance(
         records["stats.utterances.client"], int
     )
-    summary = cs.corpus_summary(table)
+    summary = tables.corpus_summary(table)
     assert summary.iloc[0].tolist() == ["# Dialogues", "3", "–", "–"]
     assert summary.iloc[4].tolist() == [
         "Avg. length / utterance (characters)",
@@ -90,11 +93,11 @@ def test_statistics_records_and_paper_layout(hand_corpus):
         "2.80",
         "2.50",
     ]
-    assert cs.corpus_summary(table, lang="ja").columns[0] == "区分"
+    assert tables.corpus_summary(table, lang="ja").columns[0] == "区分"
 
 
 def test_statistics_vs_reported_has_15_cells(hand_corpus):
-    versus = cs.statistics_vs_reported(cs.statistics_table(hand_corpus))
+    versus = reported.statistics_vs_reported(cs.statistics_table(hand_corpus))
     assert len(versus) == 15
     assert versus["key"].notna().sum() == 13
     assert versus.loc[versus["key"] == "stats.dialogues.total", "reported"].item() == "6,589"
@@ -104,20 +107,8 @@ def test_statistics_vs_reported_has_15_cells(hand_corpus):
     assert versus.loc[versus["key"].isna(), "same_as_printed"].all()  # the two "–" cells
 
 
-def test_statistics_vs_reported_rounds_half_up():
-    table = pd.DataFrame(np.nan, index=list(cs.STAT_ROWS), columns=list(schema.ROLE_COLUMNS))
-    table.loc["avg_utterances_per_dialogue", "total"] = (
-        91.195  # stored as 91.19499...; printed as people round
-    )
-    table.loc["avg_chars_per_utterance", "client"] = 20.634
-    versus = cs.statistics_vs_reported(table).set_index("key")
-    assert versus.loc["stats.avg_utterances_per_dialogue.total", "ours_printed"] == "91.20"
-    assert versus.loc["stats.avg_chars_per_utterance.client", "ours_printed"] == "20.63"
-    assert versus.loc["stats.avg_chars_per_utterance.client", "same_as_printed"]
-
-
 def test_turns_and_additional_statistics(hand_corpus):
-    turns = cs.turns_per_session(hand_corpus.utterances)
+    turns = measures.turns_per_session(hand_corpus.utterances)
     # session 1: co | cl cl | co; session 2: co | cl; session 3: co co | cl
     assert turns.loc[[1, 2, 3], "total"].tolist() == [3, 2, 2]
     assert turns.loc[1, ["counselor", "client"]].tolist() == [2, 1]
@@ -128,14 +119,6 @@ def test_turns_and_additional_statistics(hand_corpus):
     assert extra["messages_per_turn"] == pytest.approx(9 / 7)
 
 
-def test_turns_per_session_equals_corpus_turns(synthetic_dir):
-    corpus = load_corpus(synthetic_dir)
-    expected = corpus.turns().groupby("dialogue_id").size()
-    turns = cs.turns_per_session(corpus.utterances)
-    assert turns["total"].to_dict() == expected.to_dict()
-    assert (turns["counselor"] + turns["client"] == turns["total"]).all()
-
-
 def test_people_and_sessions(hand_corpus):
     people = cs.people_roles(hand_corpus)
     assert people.loc[1].tolist() == [2, 0] and people.loc[2].tolist() == [1, 1]
@@ -143,65 +126,6 @@ def test_people_and_sessions(hand_corpus):
     assert per_person["counselor"].to_dict() == {1: 2, 2: 1}
     assert per_person["client"].to_dict() == {2: 1, 3: 1, 4: 1}
     assert cs.sessions_per_year(hand_corpus).to_dict() == {2021: 3}
-
-
-def _frame(rows) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["dialogue_id", "position", "role", "time"])
-    frame["role"] = pd.Categorical(frame["role"], categories=schema.ROLES)
-    frame["time"] = pd.to_datetime(frame["time"])
-    return frame
-
-
-def test_response_time_definition():
-    utterances = _frame(
-        [
-            (1, 0, "client", "2021-01-01 10:00:00"),
-            (1, 1, "client", "2021-01-01 10:00:30"),
-            (1, 2, "counselor", "2021-01-01 10:01:00"),  # 30 s after the LAST client message
-            (
-                1,
-                3,
-                "counselor",
-                "2021-01-01 10:01:05",
-            ),  # follows a counselor message: not a response
-            (1, 4, "client", "2021-01-01 10:01:05"),  # client response, 0 s
-            (
-                2,
-                0,
-                "counselor",
-                "2021-01-01 11:00:00",
-            ),  # first message of a session: not a response
-            (2, 1, "client", "2021-01-01 11:02:00"),  # client response, 120 s
-            (2, 2, "counselor", "2021-01-01 11:02:07"),  # counselor response, 7 s
-        ]
-    )
-    utterances.index = utterances.index + 100
-    counselor = cs.response_times(utterances)
-    assert counselor.index.tolist() == [102, 107]
-    assert counselor["seconds"].tolist() == [30.0, 7.0]
-    assert counselor["dialogue_id"].tolist() == [1, 2]
-    client = cs.response_times(utterances, to_role="client")
-    assert client.index.tolist() == [104, 106]
-    assert client["seconds"].tolist() == [0.0, 120.0]
-
-
-def test_response_times_reject_bad_input():
-    utterances = _frame(
-        [
-            (1, 0, "client", "2021-01-01 10:00:00"),
-            (2, 0, "client", "2021-01-01 10:00:00"),
-            (1, 1, "counselor", "2021-01-01 10:00:05"),
-        ]
-    )
-    with pytest.raises(ValueError, match="not contiguous"):
-        cs.response_times(utterances)
-    shuffled = _frame(
-        [(1, 1, "client", "2021-01-01 10:00:00"), (1, 0, "counselor", "2021-01-01 10:00:05")]
-    )
-    with pytest.raises(ValueError, match="positions decrease"):
-        cs.response_times(shuffled)
-    with pytest.raises(ValueError, match="to_role"):
-        cs.response_times(shuffled, to_role="usr")
 
 
 def test_describe():
@@ -249,12 +173,12 @@ def test_comparison_table_reported_and_measured(hand_corpus):
     ] == pytest.approx(7 / 3)
     assert row["avg_length_counselor"] == pytest.approx(2.8) and row["length_unit"] == "characters"
     assert measured.loc["AugESC", "dialogues"] == 65000
-    labelled = cs.comparison_display(measured.reset_index(), lang="en").set_index("Dataset")
+    labelled = tables.comparison_display(measured.reset_index(), lang="en").set_index("Dataset")
     assert labelled.loc["AugESC", "# Dialogues"] == "65,000"
     assert labelled.loc["AugESC", "Avg. utterances / dialogue"] == "26.7"  # reported precision
     assert labelled.loc["KokoroChat", "Avg. utterances / dialogue"] == "3.00"
     assert labelled.loc["AugESC", "Avg. length / utterance (client)"] == "–"
-    assert cs.comparison_display(reported_only, lang="ja").columns[0] == "データセット"
+    assert tables.comparison_display(reported_only, lang="ja").columns[0] == "データセット"
 
 
 def test_subset_table(synthetic_dir):
@@ -315,7 +239,7 @@ def test_statistics_table_on_real_data(real_corpus):
     table = cs.statistics_table(real_corpus)
     printed = {
         key: f"{value:,.{cs.STAT_ROWS[key.split('.')[1]][2]}f}"
-        for key, value in ((r.key, r.value) for r in cs.statistics_records(table))
+        for key, value in ((r.key, r.value) for r in reported.statistics_records(table))
     }
     assert printed == {
         "stats.dialogues.total": "6,589",
@@ -332,7 +256,7 @@ def test_statistics_table_on_real_data(real_corpus):
         "stats.avg_chars_per_utterance.counselor": "35.84",
         "stats.avg_chars_per_utterance.client": "20.63",
     }
-    assert cs.statistics_vs_reported(table)["same_as_printed"].all()
+    assert reported.statistics_vs_reported(table)["same_as_printed"].all()
     extra = cs.additional_statistics(real_corpus)["value"]
     assert extra["people_both_roles"] == 407
     assert f"{extra['avg_turns_per_dialogue.total']:.2f}" == "71.63"
@@ -342,55 +266,3 @@ def test_statistics_table_on_real_data(real_corpus):
 def test_statistics_table_on_real_high_subset(real_corpus):
     table = cs.statistics_table(real_corpus.subset("high"))
     assert table.loc["dialogues", "total"] == 2601
-
-
-@pytest.mark.realdata
-def test_response_times_on_real_data(real_corpus):
-    counselor = cs.response_times(real_corpus.utterances)
-    assert (counselor["seconds"] >= 0).all()
-    roles = real_corpus.utterances["role"]
-    assert (roles.loc[counselor.index] == "counselor").all()
-    assert (roles.loc[counselor.index - 1] == "client").all()  # RangeIndex: the previous message
-
-
-def test_comparison_paper_table_fits_an_acl_page(tmp_path):
-    from kokoro_analysis.publish.latex import caption_problems, check_tables
-    from kokoro_analysis.publish.tables import formatted, write_table
-
-    measured = {
-        "kokorochat": {
-            "dialogues": 6589,
-            "avg_utterances_per_dialogue": 91.2034,
-            "avg_turns_per_dialogue": 71.63,
-            "length_unit": "characters",
-            "avg_length_counselor": 35.84,
-            "avg_length_client": 20.63,
-            "rating_items": 20,
-        }
-    }
-    table = cs.comparison_table(measured)
-    paper = cs.comparison_paper(table)
-    spec = cs.COMPARISON_PAPER
-    shown = formatted(paper, spec).set_index("Dataset")
-    assert list(shown.columns)[:3] == ["Lang.", "Manual", "Items"]
-    assert shown.loc["KokoroChat", "Dial."] == "6,589"
-    assert shown.loc["KokoroChat", "Unit"] == "chars"
-    # one format per column, whatever precision a source printed; "–" where there is no value
-    assert shown["Utts."].tolist() == ["26.7", "29.5", "78.5", "91.2"]
-    assert shown.loc["AugESC", "Len. co."] == "–"
-    caption = spec.caption(paper)
-    assert "Unit: unit of the two lengths" in caption
-    assert "Rows AugESC, ESConv, Client-Reactions: as reported" in caption
-    paths = write_table(paper, spec, tmp_path)
-    write_table(paper, spec, tmp_path, name=f"{spec.name}_ja", lang="ja")
-    assert check_tables(paths["tex"].parent) == []  # both languages, table*, no overfull box
-    assert caption_problems(paths["tex"].parent) == []
-    tex = paths["tex"].read_text(encoding="utf-8")
-    assert r"\begin{table*}" in tex and r"\label{tab:" in tex
-    assert "{@{}lllrrrrlrr@{}}" in tex  # numbers right-aligned
-    japanese = formatted(paper, spec, lang="ja").set_index("データセット")
-    assert (
-        japanese.loc["KokoroChat", "言語"] == "日本語"
-        and japanese.loc["AugESC", "人手"] == "いいえ"
-    )
-    assert "二次資料" in spec.caption(paper, "ja")

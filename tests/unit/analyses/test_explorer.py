@@ -25,17 +25,6 @@ def corpus(synthetic_dir):
     return load_corpus(synthetic_dir)
 
 
-def test_score_bands_split_the_score_range():
-    assert explorer.score_band([0, 69, 70, 98, 99, 100]).tolist() == [
-        "low",
-        "low",
-        "high",
-        "high",
-        "test",
-        "test",
-    ]
-
-
 def test_each_criterion_filters(corpus):
     d = corpus.dialogues
     topic = d["topic_main_en"].iloc[0]

@@ -1,6 +1,6 @@
-"""Topic distribution analysis: shares, the authors' printed shares, sub-topic rules, confidence
-intervals, word × topic counts. Hand-built frames with hand-computed expectations; the real-data
-checks skip unless KOKOROCHAT_DATA is set."""
+"""Topic distribution analysis: shares, sub-topic rules, confidence intervals, word × topic counts.
+Hand-built frames with hand-computed expectations; the real-data checks skip unless KOKOROCHAT_DATA
+is set."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 
 from kokoro_analysis.analyses import topics
 from kokoro_analysis.charts import topics as topic_charts
+from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.synthetic import TOPICS
-from kokoro_analysis.reported import topic_key
 from kokoro_analysis.text.tokens import Tokens
 
 JP = {en: jp for jp, en, _ in TOPICS}
@@ -80,93 +80,6 @@ def test_topic_shares_rejects_bad_input():
         topics.topic_shares(frame.drop(columns="topic_main_jp"))
 
 
-def test_comparison_with_the_printed_shares():
-    shares = topics.topic_shares(dialogues_from_counts(RELEASED_COUNTS))
-    comparison = topics.reported_share_comparison(shares).set_index("main_en")
-    assert "Others" not in comparison.index and len(comparison) == 10
-    assert (comparison["total"] == 6589).all()
-    inter = comparison.loc["Interpersonal Issues"]
-    assert inter["reported_pct"] == 4.7 and inter["rounded_pct"] == 4.6 and inter["units_off"] == -1
-    assert inter["tolerance"] == 0.1 and inter["match"]
-    assert inter["note"] == (
-        "figure prints 4.7; data gives 4.64 (306/6,589); "
-        "rounding differs by one unit of the last digit"
-    )
-    others = comparison.drop(index="Interpersonal Issues")
-    assert (
-        others["match"].all() and (others["units_off"] == 0).all() and (others["note"] == "").all()
-    )
-    assert others["tolerance"].isna().all()
-
-
-def test_comparison_fails_when_a_count_is_off():
-    counts = dict(
-        RELEASED_COUNTS, **{"Financial Issues": 150}
-    )  # 150 / 6,599 = 2.27 -> 2.3, printed 2.1
-    comparison = topics.reported_share_comparison(
-        topics.topic_shares(dialogues_from_counts(counts))
-    )
-    row = comparison.set_index("main_en").loc["Financial Issues"]
-    assert not row["match"] and row["units_off"] == 2 and "2 units" in row["note"]
-
-
-def test_share_records_carry_tolerance_only_for_the_known_exception():
-    shares = topics.topic_shares(dialogues_from_counts(RELEASED_COUNTS))
-    comparison = topics.reported_share_comparison(shares)
-    records = {record.key: record for record in topics.share_records(comparison, shares)}
-    interpersonal = records[topic_key("Interpersonal Issues")]
-    assert interpersonal.value == pytest.approx(306 / 6589 * 100)
-    assert interpersonal.tolerance == 0.1 and interpersonal.expect == "match"
-    assert interpersonal.note.startswith("figure prints 4.7")
-    assert records[topic_key("Workplace Issues")].tolerance is None
-    others = records["topics.sessions.others"]
-    assert others.expect == "measured" and others.value == 7
-
-
-def test_printed_share_consistency_released_counts():
-    comparison = topics.reported_share_comparison(
-        topics.topic_shares(dialogues_from_counts(RELEASED_COUNTS))
-    )
-    table = topics.printed_share_consistency(comparison)
-    inter = table.set_index("main_en").loc["Interpersonal Issues"]
-    # 4.7 % of 6,589 is [306.39, 312.98): 307..312 sessions; 306 / N rounds to 4.7 for N in 6,443..6,580
-    assert (inter["sessions_min"], inter["sessions_max"]) == (307, 312)
-    assert (inter["denominator_min"], inter["denominator_max"]) == (6443, 6580)
-    assert topics.common_denominators(table) is None
-    nine = table[table["main_en"] != "Interpersonal Issues"]
-    assert (nine["denominator_min"].max(), nine["denominator_max"].min()) == (6587, 6593)
-    summary = topics.rounding_summary(comparison, table)
-    assert summary.startswith(
-        "9 of the 10 printed shares are the plain half-up rounding of the data (6,589 sessions)."
-    )
-    assert (
-        "**Interpersonal**: 306 / 6,589 = 4.64 %, which rounds to 4.6, but the figure prints 4.7 (recorded "
-        "with a tolerance of 0.1 percentage point). 4.7 needs 307–312 sessions out of 6,589; 306 sessions "
-        "give it for totals 6,443 to 6,580, so not for 6,582, the sessions of the printed topics alone."
-    ) in summary
-    assert summary.endswith(
-        "No total reproduces all printed shares. The other 9 agree with any total from "
-        "6,587 to 6,593."
-    )
-
-
-def test_printed_share_consistency_finds_the_common_denominator():
-    counts = dict(
-        RELEASED_COUNTS, **{"Interpersonal Issues": 308}
-    )  # total 6,591: every printed share rounds
-    shares = topics.topic_shares(dialogues_from_counts(counts))
-    comparison = topics.reported_share_comparison(shares)
-    assert comparison["units_off"].eq(0).all()
-    consistency = topics.printed_share_consistency(comparison)
-    low, high = topics.common_denominators(consistency)
-    assert low <= 6591 <= high
-    assert topics.rounding_summary(comparison, consistency) == (
-        f"10 of the 10 printed shares are the plain half-up rounding of the data (6,591 sessions). "
-        f"Totals that reproduce all printed shares: {low:,}–{high:,}."
-    )
-    assert topics.rounding_summary(comparison.iloc[:0], consistency.iloc[:0]).startswith("No topic")
-
-
 # --------------------------------------------------------------------------- sub-topic rules
 
 
@@ -190,17 +103,17 @@ def test_printed_share_consistency_finds_the_common_denominator():
         (
             "Family Issues (Spouse)",
             "夫の言動による精神的ストレス",
-            topics.OTHER_SUBTOPIC,
+            schema.OTHER_SUBTOPIC,
         ),  # ストレス is not レス
         ("Financial Issues", "パチンコによる借金問題", "Gambling"),
-        ("Financial Issues", "生活費の不安", topics.OTHER_SUBTOPIC),
-        ("Others", "趣味の釣りを辞めるかどうかの決心", topics.OTHER_SUBTOPIC),
+        ("Financial Issues", "生活費の不安", schema.OTHER_SUBTOPIC),
+        ("Others", "趣味の釣りを辞めるかどうかの決心", schema.OTHER_SUBTOPIC),
     ],
 )
 def test_assign_subtopics_hand_examples(main_en, sub, expected):
     assignment = topics.assign_subtopics(sessions([(main_en, sub)]))
     assert assignment.loc[1, "subtopic_en"] == expected
-    assert (assignment.loc[1, "rule"] == 0) == (expected == topics.OTHER_SUBTOPIC)
+    assert (assignment.loc[1, "rule"] == 0) == (expected == schema.OTHER_SUBTOPIC)
 
 
 def test_rules_apply_only_within_their_main_topic_and_in_file_order(tmp_path):
@@ -269,7 +182,7 @@ def test_shipped_rules_use_the_figures_labels():
     assert labels["Financial Issues"] == {"Bankruptcy", "Debt", "Gambling"}
     assert labels["Physical Health Issues"] == {"Post-COVID Symptoms", "Health Maintenance"}
     assert len(labels["Family Issues (Non-Spousal)"]) == 10 and len(labels["Workplace Issues"]) == 9
-    assert set(labels.index) == {t.main_en for t in topics.MAIN_TOPICS} - {"Others"}
+    assert set(labels.index) == {t.main_en for t in schema.MAIN_TOPICS} - {"Others"}
 
 
 # --------------------------------------------------------------------------- confidence intervals
@@ -477,19 +390,6 @@ def test_distinguishing_words_display_from_usual_surfaces():
 
 
 # --------------------------------------------------------------------------- real data
-
-
-@pytest.mark.realdata
-def test_real_shares_match_the_authors_figure(real_corpus):
-    shares = topics.topic_shares(real_corpus.dialogues)
-    assert shares["sessions"].sum() == 6589
-    assert dict(zip(shares["main_en"], shares["sessions"])) == RELEASED_COUNTS
-    comparison = topics.reported_share_comparison(shares).set_index("main_en")
-    assert len(comparison) == 10 and comparison["match"].all()
-    exact = comparison.drop(index="Interpersonal Issues")
-    assert (exact["rounded_pct"] == exact["reported_pct"]).all()
-    inter = comparison.loc["Interpersonal Issues"]
-    assert abs(inter["share_pct"] - 4.7) <= 0.1 and inter["rounded_pct"] == 4.6
 
 
 @pytest.mark.realdata

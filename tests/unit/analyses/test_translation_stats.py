@@ -11,6 +11,7 @@ from kokoro_analysis.analyses import translation_stats as ts
 from kokoro_analysis.charts.translations import length_ratio_chart
 from kokoro_analysis.corpus import esconv
 from kokoro_analysis.corpus.synthetic import make_corpus, make_translations, write_translations
+from kokoro_analysis.corpus.translations import load_translations
 from kokoro_analysis.stats import chi2_permutation_test
 
 MISSING = (4, 9, 31)
@@ -21,7 +22,8 @@ def frame(synthetic_dir, tmp_path_factory):
     sessions = make_corpus(60, seed=0)
     translations = make_translations(sessions, "en", missing=MISSING, empty=((2, 0),))
     root = write_translations(tmp_path_factory.mktemp("release"), translations, "en")
-    return load_corpus(synthetic_dir).translations("en", root)
+    corpus = load_corpus(synthetic_dir)
+    return load_translations(corpus, "en", root).for_utterances(corpus.utterances)
 
 
 def test_words_follow_the_esconv_rule(frame):

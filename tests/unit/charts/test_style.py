@@ -197,3 +197,24 @@ def test_pdf_text_sizes_are_printed_sizes(tmp_path):
     sizes = plotting.pdf_text_sizes(paths["pdf"])
     assert ("主トピック", 8.0) in [(text, size) for size, text in sizes]
     assert min(size for size, _ in sizes) >= plotting.MIN_TEXT_PT
+
+
+def test_the_written_out_theme_is_what_seaborn_sets():
+    import matplotlib.colors
+    import seaborn as sns
+
+    from kokoro_analysis.charts.style import SEABORN_COLOR_CODES, SEABORN_THEME_RC
+
+    with matplotlib.rc_context():
+        saved = {code: matplotlib.colors.to_rgb(code) for code in "bgrcmyk"}
+        sns.set_theme(context="paper", style="ticks", palette="colorblind")
+        theirs = {key: matplotlib.rcParams[key] for key in SEABORN_THEME_RC}
+        codes = {code: matplotlib.colors.to_rgb(code) for code in "bgrcmyk"}
+        matplotlib.colors.get_named_colors_mapping().update(saved)
+        expected = {**sns.axes_style("ticks"), **sns.plotting_context("paper")}
+    assert set(SEABORN_THEME_RC) == (set(expected) - {"image.cmap"}) | {"axes.prop_cycle"}
+    with matplotlib.rc_context(SEABORN_THEME_RC):
+        assert {key: matplotlib.rcParams[key] for key in SEABORN_THEME_RC} == theirs
+    assert {
+        code: matplotlib.colors.to_rgb(rgb) for code, rgb in SEABORN_COLOR_CODES.items()
+    } == codes

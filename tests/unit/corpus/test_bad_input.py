@@ -7,10 +7,11 @@ import json
 import os
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from kokoro_analysis import load_corpus
-from kokoro_analysis.corpus import loading
+from kokoro_analysis.corpus import parsing
 from kokoro_analysis.corpus.sources import source_from_path
 from kokoro_analysis.corpus.synthetic import make_corpus, write_corpus
 from kokoro_analysis.corpus.validation import KokoroDataError
@@ -300,17 +301,17 @@ def test_a_file_edited_while_loading_never_leaves_stale_tables_in_the_cache(
     (which sees the new content) parses again instead of serving the old text."""
     folder = _folder(tmp_path)
     path = folder / "3.json"
-    original_parse = loading._parse
+    original_parse = parsing.parse_data
 
     def parse_then_edit(source):
         result = original_parse(source)
         _edit(folder, 3, lambda s: s["dialogue"][0].__setitem__("utterance", "編集後の文"))
         return result
 
-    monkeypatch.setattr(loading, "_parse", parse_then_edit)
+    monkeypatch.setattr(parsing, "parse_data", parse_then_edit)
     first = load_corpus(folder)
     assert first.utterances.query("dialogue_id == 3")["text"].iloc[0] != "編集後の文"
-    monkeypatch.setattr(loading, "_parse", original_parse)
+    monkeypatch.setattr(parsing, "parse_data", original_parse)
     second = load_corpus(folder)
     assert second.utterances.query("dialogue_id == 3")["text"].iloc[0] == "編集後の文"
     assert path.exists()
@@ -330,8 +331,14 @@ def test_the_fingerprint_is_a_content_hash(tmp_path):
     assert source.fingerprint() == before
 
 
-def _cache_entry(cache_root: Path) -> Path:
-    entries = [p for p in (cache_root / "corpus").iterdir() if p.is_dir()]
+def _cached_table(cache_root: Path, name: str) -> Path:
+    """The cache file of the corpus table ``name`` (its footer names its kind)."""
+    kind = f'"kind": "corpus {name}"'.encode()
+    entries = [
+        p
+        for p in (cache_root / "corpus").glob("*.parquet")
+        if kind in pq.read_schema(p).metadata[b"kokoro_analysis.cache"]
+    ]
     assert len(entries) == 1
     return entries[0]
 
@@ -339,17 +346,19 @@ def _cache_entry(cache_root: Path) -> Path:
 def test_a_damaged_cached_table_is_rewritten(tmp_path, monkeypatch, own_cache):
     folder = _folder(tmp_path)
     load_corpus(folder)
-    table = _cache_entry(own_cache) / "utterances.parquet"
+    table = _cached_table(own_cache, "utterances")
     good = table.read_bytes()
     damaged = bytearray(good)
     damaged[len(damaged) // 2] ^= 0xFF  # a flipped byte inside the data
     table.write_bytes(bytes(damaged))
     calls = []
-    original_parse = loading._parse
-    monkeypatch.setattr(loading, "_parse", lambda source: calls.append(1) or original_parse(source))
+    original_parse = parsing.parse_data
+    monkeypatch.setattr(
+        parsing, "parse_data", lambda source: calls.append(1) or original_parse(source)
+    )
     corpus = load_corpus(folder)
     assert calls == [1] and len(corpus.dialogues) == 12
-    assert (_cache_entry(own_cache) / "utterances.parquet").read_bytes() == good
+    assert (_cached_table(own_cache, "utterances")).read_bytes() == good
     load_corpus(folder)
     assert calls == [1]  # served from the rewritten cache
 
@@ -357,16 +366,18 @@ def test_a_damaged_cached_table_is_rewritten(tmp_path, monkeypatch, own_cache):
 def test_a_truncated_cached_table_is_rewritten(tmp_path, monkeypatch, own_cache):
     folder = _folder(tmp_path)
     load_corpus(folder)
-    table = _cache_entry(own_cache) / "dialogues.parquet"
+    table = _cached_table(own_cache, "dialogues")
     good = table.read_bytes()
     table.write_bytes(good[:50])
     calls = []
-    original_parse = loading._parse
-    monkeypatch.setattr(loading, "_parse", lambda source: calls.append(1) or original_parse(source))
+    original_parse = parsing.parse_data
+    monkeypatch.setattr(
+        parsing, "parse_data", lambda source: calls.append(1) or original_parse(source)
+    )
     load_corpus(folder)
     load_corpus(folder)
     assert calls == [1]
-    assert (_cache_entry(own_cache) / "dialogues.parquet").read_bytes() == good
+    assert (_cached_table(own_cache, "dialogues")).read_bytes() == good
 
 
 # --- issue 21 -------------------------------------------------------------------------------------

@@ -189,22 +189,26 @@ def test_json_written_by_synthetic_module_is_upstream_schema(synthetic_dir):
 
 
 def test_parallel_parse_equals_serial(synthetic_dir, monkeypatch):
-    from kokoro_analysis.corpus import loading
+    from kokoro_analysis.corpus import parsing
 
     serial = load_corpus(synthetic_dir, cache=False)
-    monkeypatch.setattr(loading, "PARALLEL_MIN_FILES", 10)
-    monkeypatch.setattr(loading, "available_cores", lambda: 3)
+    monkeypatch.setattr(parsing, "PARALLEL_MIN_FILES", 10)
+    monkeypatch.setattr(parsing, "available_cores", lambda: 3)
     parallel = load_corpus(synthetic_dir, cache=False)
     pd.testing.assert_frame_equal(serial.dialogues, parallel.dialogues)
     pd.testing.assert_frame_equal(serial.utterances, parallel.utterances)
 
 
-def test_turn_starts_and_subset_ids(synthetic_dir):
-    from kokoro_analysis.corpus.loading import turn_starts
+def test_turn_starts_numbers_and_subset_ids(synthetic_dir):
+    from kokoro_analysis.corpus.loading import turn_numbers, turn_starts
 
     corpus = load_corpus(synthetic_dir)
     starts = turn_starts(corpus.utterances)
-    assert starts.sum() == len(corpus.turns())
+    turns = corpus.turns()
+    assert starts.sum() == len(turns)
+    numbers = turn_numbers(corpus.utterances)
+    assert (turns["dialogue_id"].to_numpy()[numbers] == corpus.utterances["dialogue_id"]).all()
+    assert (turns["n_messages"].to_numpy() == np.bincount(numbers)).all()
     assert list(corpus.subset_ids("high")) == list(corpus.subset("high").dialogues.index)
     assert (
         schema.pick("はい", "yes", lang="ja") == "はい"

@@ -170,10 +170,10 @@ def test_messages_with_bad_values_keep_other_sessions_intact(tmp_path):
 
 
 def test_problems_are_found_in_every_shard_of_a_parallel_parse(tmp_path, monkeypatch):
-    from kokoro_analysis.corpus import loading
+    from kokoro_analysis.corpus import parsing
 
-    monkeypatch.setattr(loading, "PARALLEL_MIN_FILES", 4)
-    monkeypatch.setattr(loading, "available_cores", lambda: 3)
+    monkeypatch.setattr(parsing, "PARALLEL_MIN_FILES", 4)
+    monkeypatch.setattr(parsing, "available_cores", lambda: 3)
     folder = corpus_with(tmp_path, {1: "role", 12: "time_format"})
     corpus = load_corpus(folder, strict=False, cache=False)
     assert sorted(corpus.report.skipped_files) == sorted(

@@ -11,6 +11,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 
 from kokoro_analysis import load_corpus, tokenize_corpus
 from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.loading import turn_numbers
 from kokoro_analysis.finetune import metrics
 from kokoro_analysis.finetune.baselines import (
     RidgeScoreModel,
@@ -25,7 +26,6 @@ from kokoro_analysis.finetune.baselines import (
     subset_note,
     training_subsets,
     turn_lemma_counts,
-    utterance_turns,
 )
 from kokoro_analysis.finetune.data import TRAIN_SUBSETS, person_disjoint_split, response_examples
 from kokoro_analysis.finetune.test_sets import ResponseTestSet
@@ -40,7 +40,7 @@ def synthetic(synthetic_dir):
 
 def test_utterances_map_to_their_turns(synthetic):
     corpus, tokens, turns = synthetic
-    turn_of = utterance_turns(corpus.utterances)
+    turn_of = turn_numbers(corpus.utterances)
     joined = corpus.utterances.groupby(turn_of, sort=True)["text"].agg("\n".join)
     assert joined.tolist() == turns["text"].tolist()
     counts = turn_lemma_counts(corpus, tokens)

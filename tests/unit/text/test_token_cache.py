@@ -32,9 +32,6 @@ MINE = frame(["今日はとても寒いですね。", "リスカしたいと思�
 OTHER = frame(["別の文章です。", "まったく違う"])
 
 
-TEMPORARY_MARK = ".tmp-"  # kokoro_analysis.cache.TEMPORARY_MARK
-
-
 def entries(cache) -> list:
     return sorted(p for p in cache.iterdir() if p.suffix == ".parquet")
 
@@ -78,9 +75,9 @@ def test_temporary_files_of_killed_writers_are_removed(cache):
         capture_output=True,
         check=True,
     ).stdout.strip()
-    left = cache / f"0123abcd.parquet{TEMPORARY_MARK}{dead}"
+    left = cache / f".0123abcd.parquet.{dead}.tmp"  # paths.atomic_target's name
     left.write_bytes(b"half a file")
-    alive = cache / f"4567cdef.parquet{TEMPORARY_MARK}{os.getpid()}"
+    alive = cache / f".4567cdef.parquet.{os.getpid()}.tmp"
     alive.write_bytes(b"being written")
     tokenize_corpus(MINE, progress=False)
     assert not left.exists()
@@ -96,7 +93,7 @@ def test_an_interrupted_write_leaves_no_temporary_file(cache, monkeypatch):
     monkeypatch.setattr(pq, "write_table", interrupted)
     with pytest.raises(KeyboardInterrupt):
         tokenize_corpus(MINE, workers=1, progress=False)
-    assert not [p for p in cache.iterdir() if TEMPORARY_MARK in p.name or ".tmp" in p.name]
+    assert not [p for p in cache.iterdir() if ".tmp" in p.name]
 
 
 def test_a_changed_session_re_tokenizes_only_its_part(synthetic_dir, cache, monkeypatch):
