@@ -246,13 +246,15 @@ def line_offsets(path: Path) -> list[int]:
 
 
 def _tokenized_examples(
-    offsets: list[int], source: str, tokenizer_name: str, max_length: int, key: str
+    parts: list[list[int]], source: str, tokenizer_name: str, max_length: int, key: str
 ):
-    """The examples at ``offsets`` of ``source``, fitted to ``max_length`` and tokenized as TRL does
-    (``input_ids`` of prompt + completion, ``completion_mask`` 1 on the completion's tokens, after
-    the common prefix with the prompt rendered with its generation header); ``cut`` says whether the
-    context was cut. A ``datasets`` generator, one worker per shard of ``offsets``; ``key`` only
-    names the cache entry."""
+    """The examples at the offsets of ``parts`` (lists of line offsets) of ``source``, fitted to
+    ``max_length`` and tokenized as TRL does (``input_ids`` of prompt + completion,
+    ``completion_mask`` 1 on the completion's tokens, after the common prefix with the prompt
+    rendered with its generation header); ``cut`` says whether the context was cut. A ``datasets``
+    generator: ``datasets`` calls it once per part (a shard; the workers take contiguous runs of
+    them), so the tokenizer is loaded once per :data:`PART_SIZE` examples; ``key`` only names the
+    cache entry."""
     tokenizer = load_tokenizer(tokenizer_name, padding_side="right")
     count, size = text_counter(tokenizer), message_sizer(tokenizer)
     last: dict = {}
@@ -262,7 +264,7 @@ def _tokenized_examples(
         return len(last["ids"])
 
     with open(source, "rb") as handle:
-        for offset in offsets:
+        for offset in (offset for part in parts for offset in part):
             handle.seek(offset)
             example = prompt_completion(json.loads(handle.readline())["messages"])
             try:
@@ -287,6 +289,10 @@ def _tokenized_examples(
 
 PARALLEL_FROM = 2000
 """Examples from which fitting runs in one worker process per core."""
+PART_SIZE = 1000
+"""Examples per call of the dataset generator (``datasets`` makes one call per item of a list
+argument: a list of single offsets would load the tokenizer again for every example, and memory
+grew with every call)."""
 
 
 def training_dataset(export_dir: Path, recipe: Recipe, tokenizer, *, workers: int | None = None):
@@ -342,14 +348,15 @@ def _dataset(
 
     from kokoro_analysis.paths import usable_cache_dir
 
-    workers = max(1, min(workers, len(offsets)))
+    parts = [offsets[start : start + PART_SIZE] for start in range(0, len(offsets), PART_SIZE)]
+    workers = max(1, min(workers, len(parts)))
     cache = usable_cache_dir("datasets")
     return Dataset.from_generator(
         _tokenized_examples,
         gen_kwargs={
-            # datasets gives each worker a contiguous part of this list: the dataset keeps the
+            # datasets gives each worker a contiguous run of these parts: the dataset keeps the
             # file's order whatever the worker count
-            "offsets": offsets,
+            "parts": parts,
             "source": str(source),
             "tokenizer_name": tokenizer_name,
             "max_length": max_length,
