@@ -171,12 +171,25 @@ class Explorer:
         self.export_dir = Path(export_dir)
         self.hits = pd.DataFrame(columns=list(kwic.HIT_COLUMNS))
         self.forms: pd.Series | None = None
-        dialogues = corpus.dialogues
-        topics = sorted(set(dialogues[schema.pick("topic_main_jp", "topic_main_en", lang=lang)]))
+        self._session_controls(w)
+        self._search_controls(w, query)
+        for name in ("query", "search", "export", "results", "session", "matches", "transcript"):
+            getattr(self, name).add_class(f"ka-{name}")
+        self._connect()
+        self.widget = self._tabs(w)
+        self.refresh_sessions()
+        if session_id is not None:
+            self.session.value = explorer.check_session(corpus, session_id)
+
+    def _session_controls(self, w) -> None:
+        """The filters (topics, score band, score, year, length, flags), the matching sessions, and
+        the chosen session's transcript and scores."""
+        dialogues = self.corpus.dialogues
+        column = schema.pick("topic_main_jp", "topic_main_en", lang=self.lang)
+        topics = sorted(set(dialogues[column]))
         years = dialogues["year"].dropna()
         year_range = (int(years.min()), int(years.max())) if len(years) else (2020, 2020)
         longest = int(dialogues["n_messages"].max()) if len(dialogues) else 1
-
         self.topics = w.SelectMultiple(
             options=topics, description="topics", rows=min(len(topics), 6) or 1
         )
@@ -204,6 +217,9 @@ class Explorer:
         self.session = w.Dropdown(options=[], description="session")
         self.transcript = w.HTML(layout=w.Layout(width="100%"))
         self.scores = w.HTML()
+
+    def _search_controls(self, w, query: str) -> None:
+        """The concordance query (text, match mode, part of speech, role), its buttons and results."""
         self.query = w.Text(
             value=query,
             description="query",
@@ -212,7 +228,8 @@ class Explorer:
         )
         self.match = w.Dropdown(options=list(kwic.MATCH_MODES), description="match")
         self.pos = w.Dropdown(
-            options=[("any", None), *[(p, p) for p in _parts_of_speech(tokens)]], description="POS"
+            options=[("any", None), *[(p, p) for p in _parts_of_speech(self.tokens)]],
+            description="POS",
         )
         self.role = w.Dropdown(
             options=[("both", None), ("counselor", "counselor"), ("client", "client")],
@@ -221,9 +238,10 @@ class Explorer:
         self.search = w.Button(description="Search", button_style="primary")
         self.export = w.Button(description="Export CSV", disabled=True)
         self.results = w.HTML()
-        for name in ("query", "search", "export", "results", "session", "matches", "transcript"):
-            getattr(self, name).add_class(f"ka-{name}")
 
+    def _connect(self) -> None:
+        """A changed filter refreshes the sessions, a chosen session shows it, a changed query (or the
+        button) searches, the export button writes the hits."""
         for control in (self.topics, self.band, self.score, self.years, self.messages, self.flags):
             control.observe(lambda _: self.refresh_sessions(), names="value")
         self.session.observe(lambda _: self.show_session(), names="value")
@@ -232,6 +250,9 @@ class Explorer:
             control.observe(lambda _: self.run_query(), names="value")
         self.export.on_click(lambda _: self.export_hits())
 
+    def _tabs(self, w):
+        """The three tabs: the filters with the matching sessions; the session chooser with the
+        transcript (scrolling in its own box) beside the scores, which stay in view; the search."""
         sessions = w.VBox(
             [
                 w.HBox([self.topics, w.VBox([self.band, self.flags])]),
@@ -241,7 +262,6 @@ class Explorer:
                 self.matches,
             ]
         )
-        # the transcript scrolls in its own box; the scores panel beside it stays in view
         transcript_box = w.Box(
             [self.transcript],
             layout=w.Layout(flex="1 1 auto", height="36em", overflow="auto", min_width="20em"),
@@ -258,12 +278,10 @@ class Explorer:
                 self.results,
             ]
         )
-        self.widget = w.Tab(children=[sessions, reading, search])
+        tabs = w.Tab(children=[sessions, reading, search])
         for index, title in enumerate(("Sessions", "Transcript", "Concordance")):
-            self.widget.set_title(index, title)
-        self.refresh_sessions()
-        if session_id is not None:
-            self.session.value = explorer.check_session(corpus, session_id)
+            tabs.set_title(index, title)
+        return tabs
 
     def criteria(self) -> explorer.SessionFilter:
         """The filter the controls describe."""

@@ -16,12 +16,12 @@ from typing import Any
 import pandas as pd
 
 from kokoro_analysis.cache import cached_value, texts_digest
-from kokoro_analysis.charts import style as plotting
+from kokoro_analysis.charts import style
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, load_corpus
 from kokoro_analysis.paths import PROJECT_ROOT, OutputDirs, output_dirs
 from kokoro_analysis.publish import tables
-from kokoro_analysis.publish.reproduction import ReproductionLog, ReproductionRow
+from kokoro_analysis.publish.reproduction_log import ReproductionLog, ReproductionRow
 from kokoro_analysis.published import TableSpec
 from kokoro_analysis.reported import Record
 from kokoro_analysis.text.token_cache import tokenize_corpus
@@ -93,10 +93,10 @@ class NotebookRun:
 
     @property
     def scope_note(self) -> str:
-        """The line a figure of a subset or topic run carries (:func:`plotting.scope_note`); empty
-        for the default run."""
+        """The line a figure of a subset or topic run carries
+        (:func:`~kokoro_analysis.charts.style.scope_note`); empty for the default run."""
         sessions = len(self.corpus.dialogues)
-        return plotting.scope_note(self.subset, sessions, topic=self.topic, lang=self.lang)
+        return style.scope_note(self.subset, sessions, topic=self.topic, lang=self.lang)
 
     def save_figure(self, fig, stem: str) -> dict[str, Path]:
         """Save a figure as PDF + PNG under ``figures/`` (name suffixed with ``_ja`` in Japanese); a
@@ -104,8 +104,8 @@ class NotebookRun:
         saved PNG at the figure's on-screen size and closes the figure: what the notebook shows is the
         file, and the figure is drawn once."""
         if not self.is_default:
-            plotting.add_scope_note(fig, self.scope_note)
-        paths = plotting.save_figure(fig, self.name(stem, per_lang=True), self.out.root, close=True)
+            style.add_scope_note(fig, self.scope_note)
+        paths = style.save_figure(fig, self.name(stem, per_lang=True), self.out.root, close=True)
         _show_png(paths["png"], width_in=fig.get_figwidth())
         return paths
 
@@ -223,7 +223,7 @@ def start(
     corpus = full if subset == "all" else full.subset(subset)
     if topic:
         corpus = _restrict_topic(corpus, topic)
-    plotting.apply_paper_style()
+    style.apply_paper_style()
     given = {
         "data_dir": data_dir,
         "subset": subset,

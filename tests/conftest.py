@@ -89,7 +89,7 @@ def assert_paper_ready(output_dir: Path) -> None:
     """Every LaTeX table compiles at ACL widths (pdflatex; ``_ja`` with LuaLaTeX) without errors or
     overfull boxes and its caption names exactly what it prints (:func:`caption_problems`, both
     languages), and every text in every figure PDF is at least 6 pt (measured with PyMuPDF)."""
-    from kokoro_analysis.charts.style import MIN_TEXT_PT, pdf_text_sizes
+    from kokoro_analysis.charts.checks import MIN_TEXT_PT, pdf_text_sizes
     from kokoro_analysis.publish.latex import caption_problems, check_tables
 
     problems = check_tables(output_dir / "tables") + caption_problems(output_dir / "tables")

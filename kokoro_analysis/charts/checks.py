@@ -8,7 +8,9 @@
 - no stray space around a symbol: no doubled space or space inside brackets, and no character of
   Latin text drawn with a full-width glyph (IPAexGothic draws ρ as wide as a kanji: "( ρ )");
 - labels (axis and colour-bar labels, titles, legend entries) in one capitalisation convention:
-  each begins with a capital letter, unless it begins with a one-letter symbol ("z (log-odds)").
+  each begins with a capital letter, unless it begins with a one-letter symbol ("z (log-odds)");
+- in the saved PDF (:func:`pdf_problems`), no text under :data:`MIN_TEXT_PT` and none cut off at
+  the figure's edge.
 
 Each check returns readable problem descriptions; an empty list means the figure passes.
 """
@@ -16,9 +18,10 @@ Each check returns readable problem descriptions; an empty list means the figure
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -36,13 +39,19 @@ from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D, Bbox
 
+from kokoro_analysis.charts.fonts import charmap, font_paths, is_mathtext
+
 __all__ = [
+    "MIN_TEXT_PT",
     "DrawnText",
     "capitalisation_problems",
     "crossed_texts",
     "figure_problems",
     "legend_problems",
     "overlapping_texts",
+    "pdf_problems",
+    "pdf_text_sizes",
+    "pdf_texts_off_page",
     "recording_texts",
     "spacing_problems",
 ]
@@ -182,7 +191,7 @@ def spacing_problems(drawn: list[DrawnText]) -> list[str]:
 def _outside_math(text: Text) -> str:
     """The text's string without its mathtext parts (``$...$``), which mathtext spaces itself."""
     string = text.get_text()
-    if text.get_usetex() or string.count("$") - string.count(r"\$") < 2:
+    if not is_mathtext(text):
         return string
     return re.sub(r"(?<!\\)\$.*?(?<!\\)\$", "\u2009", string)
 
@@ -195,8 +204,6 @@ def _is_wide_character(char: str) -> bool:
 def _wide_in_latin(text: Text, string: str) -> Iterator[str]:
     """Characters that are not full-width by nature, drawn with a full-width glyph next to a narrow
     character (a Latin letter, digit, space or ASCII sign)."""
-    from kokoro_analysis.charts.style import _font_paths
-
     paths = None
     for index, char in enumerate(string):
         if char.isspace() or char.isascii() or _is_wide_character(char):
@@ -204,7 +211,7 @@ def _wide_in_latin(text: Text, string: str) -> Iterator[str]:
         neighbours = string[max(index - 1, 0) : index] + string[index + 1 : index + 2]
         if not any(n.isascii() for n in neighbours):
             continue  # among kanji or full-width signs: full width is the convention there
-        paths = paths if paths is not None else _font_paths(text)
+        paths = paths if paths is not None else font_paths(text)
         font = next((p for p in paths if _has_glyph(p, char)), None)
         if font is not None and _advance_em(font, char) >= WIDE_GLYPH_EM:
             yield char
@@ -212,9 +219,7 @@ def _wide_in_latin(text: Text, string: str) -> Iterator[str]:
 
 @cache
 def _has_glyph(path: str, char: str) -> bool:
-    from kokoro_analysis.charts.style import _charmap
-
-    return ord(char) in _charmap(path)
+    return ord(char) in charmap(path)
 
 
 @cache
@@ -398,3 +403,73 @@ def _draws_something(artist: Any, ax: Axes) -> bool:
     if isinstance(artist, Collection):
         return len(artist.get_paths()) > 0
     return True
+
+
+# --------------------------------------------------------------------------- the saved PDF
+
+MIN_TEXT_PT = 6.0
+"""Smallest text a saved figure may hold, points at printed size (figures are drawn at that size)."""
+
+
+def pdf_problems(pdf: bytes) -> list[str]:
+    """Texts of a saved figure (its PDF bytes) smaller than :data:`MIN_TEXT_PT` or cut off at the
+    figure's edge (:func:`pdf_text_sizes`, :func:`pdf_texts_off_page`)."""
+    spans = list(_pdf_spans(pdf))  # read once for both checks
+    problems = []
+    small = [(size, text) for size, text in _span_sizes(spans) if size < MIN_TEXT_PT - 0.01]
+    if small:
+        shown = ", ".join(f"{text!r} {size:g} pt" for size, text in small[:5])
+        problems.append(f"{len(small)} text(s) under {MIN_TEXT_PT:g} pt ({shown})")
+    cut = _spans_off_page(spans)
+    if cut:
+        shown = ", ".join(repr(text) for text in cut[:5])
+        problems.append(f"{len(cut)} text(s) cut off at the figure's edge ({shown})")
+    return problems
+
+
+def pdf_text_sizes(pdf: bytes | str | os.PathLike) -> list[tuple[float, str]]:
+    """``(size in pt, text)`` of every non-blank text span of a PDF (a file path or its bytes), read
+    with PyMuPDF. Figures are saved at printed size, so these are the printed sizes."""
+    return _span_sizes(_pdf_spans(pdf))
+
+
+def pdf_texts_off_page(pdf: bytes | str | os.PathLike, *, tolerance_pt: float = 0.5) -> list[str]:
+    """The non-blank text spans of a PDF that reach more than ``tolerance_pt`` beyond the page edge:
+    text cut off in the saved figure (e.g. a vertical axis label longer than the figure is high)."""
+    return _spans_off_page(_pdf_spans(pdf), tolerance_pt)
+
+
+def _span_sizes(spans: Iterable[tuple[dict, Any]]) -> list[tuple[float, str]]:
+    return [(round(span["size"], 2), span["text"]) for span, _ in spans]
+
+
+def _spans_off_page(spans: Iterable[tuple[dict, Any]], tolerance_pt: float = 0.5) -> list[str]:
+    import pymupdf
+
+    t = tolerance_pt
+    return [
+        span["text"]
+        for span, page in spans
+        if not pymupdf.Rect(page.x0 - t, page.y0 - t, page.x1 + t, page.y1 + t).contains(
+            pymupdf.Rect(span["bbox"])
+        )
+    ]
+
+
+def _pdf_spans(pdf: bytes | str | os.PathLike) -> Iterator[tuple[dict, Any]]:
+    """``(span, page rectangle)`` of every non-blank text span of a PDF, text beyond the page
+    included (PyMuPDF leaves it out by default)."""
+    import pymupdf
+
+    document = (
+        pymupdf.open(stream=pdf, filetype="pdf") if isinstance(pdf, bytes) else pymupdf.open(pdf)
+    )
+    flags = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_MEDIABOX_CLIP
+    with document:
+        for page in document:
+            text = page.get_text("dict", flags=flags, clip=pymupdf.INFINITE_RECT())
+            for block in text["blocks"]:
+                for line in block.get("lines", []):
+                    for span in line["spans"]:
+                        if span["text"].strip():
+                            yield span, page.rect

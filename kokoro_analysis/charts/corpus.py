@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from kokoro_analysis.charts.style import new_figure
+from kokoro_analysis.charts.style import label_axes, legend_above, new_figure
 from kokoro_analysis.corpus.schema import ROLE_LABELS as _ROLE_NAMES
 from kokoro_analysis.corpus.schema import pick
 from kokoro_analysis.text.glossary import word_label
@@ -101,38 +101,18 @@ def distribution_chart(
     fig, ax = new_figure(width, height)
     arrays = {role: np.asarray(v, dtype=float) for role, v in values_by_role.items()}
     arrays = {role: a[np.isfinite(a)] for role, a in arrays.items()}
+    low = 1.0 if clip_low is None else clip_low
     if log_x:
-        low = 1.0 if clip_low is None else clip_low
         arrays = {role: np.maximum(a, low) for role, a in arrays.items()}
-        edges = (
-            _log_bins(list(arrays.values()), per_decade, low) if bins is None else np.asarray(bins)
-        )
-    else:
-        everything = np.concatenate([a for a in arrays.values() if a.size] or [np.zeros(1)])
-        edges = np.histogram_bin_edges(everything, bins=40 if bins is None else bins)
-    for role, array in arrays.items():
-        if not array.size:
-            continue
-        counts, _ = np.histogram(array, bins=edges)
-        share = 100.0 * counts / array.size
-        if log_x:  # bins differ in log width (integer edges): the share per tenth of a decade
-            share = share / (10 * np.log10(edges[1:] / edges[:-1]))
-        color = ROLE_COLORS.get(role)
-        ax.stairs(
-            share,
-            edges,
-            color=color,
-            linestyle=ROLE_LINESTYLES.get(role, "-") if len(arrays) > 1 else "-",
-            label=role_label(role, lang=lang) if role in ROLE_LABELS else role,
-            linewidth=1.0,
-        )
-        ax.axvline(float(np.median(array)), color=color, linestyle=":", linewidth=0.8)
+    edges = _bin_edges(
+        list(arrays.values()), log_x=log_x, bins=bins, per_decade=per_decade, low=low
+    )
+    _role_steps(ax, arrays, edges, per_tenth_decade=log_x, lang=lang)
     if log_x:
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
         ax.xaxis.set_minor_formatter(_minor_log_labels(edges[0], edges[-1]))
-    ax.set_xlabel(pick(*xlabel, lang=lang))
-    ax.set_ylabel(pick(*(_DECADE_LABEL if log_x else _SHARE_LABEL), lang=lang))
+    label_axes(ax, lang=lang, x=xlabel, y=_DECADE_LABEL if log_x else _SHARE_LABEL)
     ax.set_ylim(bottom=0)
     # round steps (0, 5, 10, 15): labels such as "12.5" were measured narrower by the constrained
     # layout than printed, and pushed the y label off the figure's left edge
@@ -148,6 +128,46 @@ def distribution_chart(
         )
         ax.legend(loc="upper right", handlelength=2.2)
     return fig
+
+
+def _role_steps(
+    ax, arrays: Mapping[str, np.ndarray], edges: np.ndarray, *, per_tenth_decade: bool, lang: str
+) -> None:
+    """Each role's values as a step line of the share (%) per bin, or per tenth of a decade (bins
+    of unequal log width), in its colour and pattern, with its median as a dotted line."""
+    for role, array in arrays.items():
+        if not array.size:
+            continue
+        counts, _ = np.histogram(array, bins=edges)
+        share = 100.0 * counts / array.size
+        if per_tenth_decade:
+            share = share / (10 * np.log10(edges[1:] / edges[:-1]))
+        color = ROLE_COLORS.get(role)
+        ax.stairs(
+            share,
+            edges,
+            color=color,
+            linestyle=ROLE_LINESTYLES.get(role, "-") if len(arrays) > 1 else "-",
+            label=role_label(role, lang=lang) if role in ROLE_LABELS else role,
+            linewidth=1.0,
+        )
+        ax.axvline(float(np.median(array)), color=color, linestyle=":", linewidth=0.8)
+
+
+def _bin_edges(
+    arrays: list[np.ndarray],
+    *,
+    log_x: bool,
+    bins: int | Sequence[float] | None,
+    per_decade: int,
+    low: float,
+) -> np.ndarray:
+    """Bin edges of :func:`distribution_chart`: ``bins`` when given as edges; on a log axis
+    :func:`_log_bins` from ``low``, else ``bins`` (default 40) equal bins over all the values."""
+    if log_x:
+        return _log_bins(arrays, per_decade, low) if bins is None else np.asarray(bins)
+    everything = np.concatenate([a for a in arrays if a.size] or [np.zeros(1)])
+    return np.histogram_bin_edges(everything, bins=40 if bins is None else bins)
 
 
 def _minor_log_labels(low: float, high: float) -> FuncFormatter:
@@ -183,8 +203,9 @@ def sessions_per_year_chart(per_year: pd.Series, *, lang: str = "en") -> Figure:
     years = [str(y) for y in per_year.index]
     bars = ax.bar(years, per_year.to_numpy(), color=ROLE_COLORS["total"], width=0.7)
     ax.bar_label(bars, labels=[f"{v:,}" for v in per_year.to_numpy()], fontsize=6, padding=1)
-    ax.set_xlabel(pick("年（対話開始）", "Year (session start)", lang=lang))
-    ax.set_ylabel(pick("対話数", "Sessions", lang=lang))
+    label_axes(
+        ax, lang=lang, x=("年（対話開始）", "Year (session start)"), y=("対話数", "Sessions")
+    )
     ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
     ax.set_ylim(0, per_year.max() * 1.15 if len(per_year) else 1)
     return fig
@@ -205,11 +226,13 @@ def sessions_per_person_chart(per_role: Mapping[str, pd.Series], *, lang: str = 
     ax.get_legend().remove()
     handles, labels = ax.get_legend_handles_labels()
     people = {role_label(role, lang=lang): len(v) for role, v in per_role.items()}
-    ax.legend(
-        handles,
-        [f"{label} (n = {people[label]:,})" if label in people else label for label in labels],
-        loc="lower center",
-        bbox_to_anchor=(0.5, 1.0),
+    legend_above(
+        ax,
+        "center",
+        handles=handles,
+        labels=[
+            f"{label} (n = {people[label]:,})" if label in people else label for label in labels
+        ],
         ncols=2,
         handlelength=2.2,
     )
@@ -238,11 +261,11 @@ def both_roles_chart(people: pd.DataFrame, *, lang: str = "en") -> Figure:
     ax.set_xlim(0.8, top * 1.3)
     ax.set_ylim(0.8, top * 1.3)
     ax.set_aspect("equal")
-    ax.set_xlabel(
-        pick(f"{ROLE_LABELS['client'][0]}としての対話数", "Sessions as client", lang=lang)
-    )
-    ax.set_ylabel(
-        pick(f"{ROLE_LABELS['counselor'][0]}としての対話数", "Sessions as counselor", lang=lang)
+    label_axes(
+        ax,
+        lang=lang,
+        x=(f"{ROLE_LABELS['client'][0]}としての対話数", "Sessions as client"),
+        y=(f"{ROLE_LABELS['counselor'][0]}としての対話数", "Sessions as counselor"),
     )
     return fig
 
@@ -278,8 +301,12 @@ def type_token_chart(growth: pd.DataFrame, *, lang: str = "en") -> Figure:
         axis.set_major_formatter(FuncFormatter(lambda value, _: _compact(value)))
         axis.set_minor_formatter(NullFormatter())
     ax.xaxis.set_major_locator(LogLocator(base=10, numticks=9))
-    ax.set_xlabel(pick("読んだトークン数", "Tokens read", lang=lang))
-    ax.set_ylabel(pick("異なり語数", "Vocabulary size (types)", lang=lang))
+    label_axes(
+        ax,
+        lang=lang,
+        x=("読んだトークン数", "Tokens read"),
+        y=("異なり語数", "Vocabulary size (types)"),
+    )
     roles = set(growth["role"])
     handles = [
         ax.plot([], [], color=ROLE_COLORS[r], linestyle="none", marker=ROLE_MARKERS[r],
@@ -322,6 +349,6 @@ def top_lemmas_chart(top: pd.DataFrame, *, lang: str = "en", n: int | None = Non
         )
         ax.tick_params(axis="y", length=0)
         ax.set_title(role_label(role, lang=lang))
-        ax.set_xlabel(pick("内容語 1,000 語あたりの頻度", "Per 1,000 content tokens", lang=lang))
+        label_axes(ax, lang=lang, x=("内容語 1,000 語あたりの頻度", "Per 1,000 content tokens"))
         ax.set_ylim(-0.6, len(part) - 0.4)
     return fig

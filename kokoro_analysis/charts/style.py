@@ -1,4 +1,5 @@
-"""Publication figures: Japanese font, ACL-sized paper style, deterministic PDF/PNG export.
+"""Publication figures: ACL-sized paper style (fonts: :mod:`kokoro_analysis.charts.fonts`),
+figure scaffolding and deterministic PDF/PNG export.
 
 Typical notebook use::
 
@@ -17,13 +18,9 @@ not imported): do not call
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import os
-import sys
-import warnings
-from collections.abc import Iterable, Iterator
-from functools import cache
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,33 +29,33 @@ import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 from cycler import cycler
-from matplotlib import font_manager
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ft2font import FT2Font
-from matplotlib.text import Text
 
-from kokoro_analysis.charts.checks import figure_problems, recording_texts
+from kokoro_analysis.charts.checks import figure_problems, pdf_problems, recording_texts
+from kokoro_analysis.charts.fonts import check_japanese_glyphs, use_japanese_font
 from kokoro_analysis.corpus import schema
-from kokoro_analysis.paths import output_dirs
+from kokoro_analysis.paths import output_dirs, write_atomically
+from kokoro_analysis.published import headline_bounds
 
 __all__ = [
     "COLUMN_WIDTH_IN",
     "FULL_WIDTH_IN",
-    "JAPANESE_FONT",
-    "MIN_TEXT_PT",
     "PAPER_RC",
     "add_scope_note",
     "apply_paper_style",
-    "check_japanese_glyphs",
+    "coefficient_symbol",
+    "interval_errors",
+    "label_axes",
+    "legend_above",
+    "mean_with_interval",
     "new_figure",
     "paper_style",
-    "pdf_text_sizes",
-    "pdf_texts_off_page",
     "png_from_pdf",
     "save_figure",
     "scope_note",
     "score_limits",
-    "use_japanese_font",
+    "signed",
 ]
 
 COLUMN_WIDTH_IN = 3.0
@@ -70,10 +67,6 @@ DEFAULT_HEIGHT_IN = {"column": 2.2, "full": 2.6}
 SAVE_DPI = 300
 """Raster resolution of saved PNGs, dots per inch."""
 
-JAPANESE_FONT = "IPAexGothic"
-"""Family name of the bundled Japanese font (IPAex Gothic, shipped by japanize-matplotlib
-/ matplotlib-fontja)."""
-_FALLBACK_FONT = "DejaVu Sans"  # matplotlib's own font: covers symbols IPAex lacks.
 _PRODUCER = "kokoro_analysis"
 
 PAPER_RC: dict[str, Any] = {
@@ -118,44 +111,6 @@ PAPER_RC: dict[str, Any] = {
     "axes.unicode_minus": True,
 }
 """rcParams of the paper style (applied on top of seaborn's ``paper``/``ticks`` theme)."""
-
-
-def _import_font_package() -> Any:
-    """Import the Japanese-font package for this Python (fontja on >= 3.12, japanize below),
-    falling back to the other one; it registers IPAexGothic on first import."""
-    preferred = ["matplotlib_fontja", "japanize_matplotlib"]
-    if sys.version_info < (3, 12):
-        preferred.reverse()
-    errors: list[str] = []
-    for name in preferred:
-        try:
-            with warnings.catch_warnings():
-                # japanize-matplotlib imports distutils (deprecated)
-                warnings.simplefilter("ignore", DeprecationWarning)
-                return importlib.import_module(name)
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            errors.append(f"{name}: {exc}")
-    raise ImportError(
-        "No Japanese font package: install japanize-matplotlib (Python < 3.12) "
-        "or matplotlib-fontja (Python >= 3.12). " + "; ".join(errors)
-    )
-
-
-def _register_font(package: Any) -> None:
-    """Add the package's TTF to matplotlib's font manager unless it is already known."""
-    known = {entry.name for entry in font_manager.fontManager.ttflist}
-    if JAPANESE_FONT not in known:
-        font_manager.fontManager.addfont(package.get_font_ttf_path())
-
-
-def use_japanese_font() -> str:
-    """Make matplotlib render Japanese text with IPAexGothic (DejaVu Sans as glyph fallback).
-
-    Idempotent; call again after anything that resets ``font.family``. Returns the family name.
-    """
-    _register_font(_import_font_package())
-    matplotlib.rcParams["font.family"] = [JAPANESE_FONT, _FALLBACK_FONT]
-    return JAPANESE_FONT
 
 
 _COLORBLIND = [
@@ -282,6 +237,67 @@ def new_figure(
     return plt.subplots(nrows, ncols, figsize=(inches, height or default_height), **kw)
 
 
+def label_axes(
+    ax: Axes, *, lang: str, x: tuple[str, str] | None = None, y: tuple[str, str] | None = None
+) -> None:
+    """Label the x and y axes, each given as (Japanese, English), in the figure's language ``lang``."""
+    if x is not None:
+        ax.set_xlabel(schema.pick(*x, lang=lang))
+    if y is not None:
+        ax.set_ylabel(schema.pick(*y, lang=lang))
+
+
+LEGEND_ANCHORS = {"left": 0.0, "center": 0.5, "right": 1.0}
+"""Where along the top of the axes :func:`legend_above` aligns the legend (fraction of the width)."""
+
+
+def legend_above(ax: Axes, align: Literal["left", "center", "right"] = "right", **options: Any):
+    """The axes' legend just above its top edge, so it covers no data, aligned ``left``, ``center``
+    or ``right``; ``options`` go to ``ax.legend`` (handles, ncols, font size ...)."""
+    return ax.legend(loc=f"lower {align}", bbox_to_anchor=(LEGEND_ANCHORS[align], 1.0), **options)
+
+
+def signed(value: float) -> str:
+    """A number printed in a figure: two decimals with a true minus sign (−0.25)."""
+    return f"{value:.2f}".replace("-", "\u2212")
+
+
+def interval_errors(center, low, high, *, clip: bool = False) -> list:
+    """Whisker lengths below and above ``center`` of the interval ``low``–``high`` (``xerr`` or
+    ``yerr`` of ``errorbar``); with ``clip`` never negative (a percentile interval need not contain
+    the estimate in tiny samples)."""
+    below, above = center - low, high - center
+    return [np.clip(below, 0, None), np.clip(above, 0, None)] if clip else [below, above]
+
+
+def mean_with_interval(
+    ax: Axes,
+    positions,
+    table,
+    column: str = "mean",
+    *,
+    horizontal: bool = False,
+    clip: bool = False,
+    **options: Any,
+):
+    """``table[column]`` at ``positions`` as black markers with the interval the analysis calls the
+    headline (:func:`~kokoro_analysis.published.headline_bounds`) as error bars, along x when
+    ``horizontal``; ``clip``: see :func:`interval_errors`. ``options`` go to ``ax.errorbar``
+    (markers, caps, label ...)."""
+    low, high = headline_bounds(table)
+    center = table[column]
+    errors = interval_errors(center, table[low], table[high], clip=clip)
+    if horizontal:
+        return ax.errorbar(center, positions, xerr=errors, color="black", **options)
+    return ax.errorbar(positions, center, yerr=errors, color="black", **options)
+
+
+def coefficient_symbol(method: str) -> str:
+    """ρ for Spearman, r for Pearson, as mathtext: the Japanese font draws ρ full-width, which
+    reads as "( ρ )" in Latin text."""
+    return r"$\rho$" if method == "spearman" else "$r$"
+
+
 SCOPE_NOTE_GID = "kokoro-scope-note"
 """``gid`` of the note :func:`add_scope_note` draws (found again, so it is drawn once)."""
 
@@ -348,10 +364,6 @@ def score_limits(scores, *, pad: bool = True) -> tuple[float, float]:
     return low - margin, high + margin
 
 
-MIN_TEXT_PT = 6.0
-"""Smallest text a saved figure may hold, points at printed size (figures are drawn at that size)."""
-
-
 def save_figure(
     fig: Figure,
     name: str,
@@ -361,15 +373,15 @@ def save_figure(
     close: bool = False,
 ) -> dict[str, Path]:
     """Write ``<figures>/<name>.pdf`` and ``.png`` (300 dpi), byte-identical across runs
-    (no dates, fixed producer, no version strings). Returns ``{format: path}``. The PNG is the PDF
+    (no dates, fixed producer, no version strings), each file whole or not at all
+    (:func:`~kokoro_analysis.paths.write_atomically`). Returns ``{format: path}``. The PNG is the PDF
     rasterised (:func:`png_from_pdf`), so both show the same drawing and the figure is drawn once.
 
     Refuses (:class:`ValueError`, nothing written) a figure with a character none of its fonts can
-    draw (:func:`check_japanese_glyphs`), a text smaller than :data:`MIN_TEXT_PT` in its PDF
-    (:func:`pdf_text_sizes`), a text cut off at its edge (:func:`pdf_texts_off_page`), or one that
-    fails the checks of :mod:`kokoro_analysis.charts.checks` (a legend entry listed twice or standing
-    for nothing drawn, a text overlapping another, a stray space around a symbol). The figure stays
-    open unless ``close`` (notebooks display it)."""
+    draw (:func:`~kokoro_analysis.charts.fonts.check_japanese_glyphs`) or one that fails the checks
+    of :mod:`kokoro_analysis.charts.checks` (a legend entry listed twice or standing for nothing
+    drawn, a text overlapping another, a stray space around a symbol, a text smaller than 6 pt in
+    its PDF or cut off at its edge). The figure stays open unless ``close`` (notebooks display it)."""
     rendered: dict[str, bytes] = {}
     # constrained layout settles after one draw: without this the first save differs from a second
     fig.draw_without_rendering()
@@ -385,28 +397,11 @@ def save_figure(
     missing = check_japanese_glyphs(fig, draw=False)
     if missing:
         raise ValueError(f"figure {name}: no glyph for {''.join(missing)!r} in its fonts")
-    problems = figure_problems(fig, drawn)
+    problems = figure_problems(fig, drawn) or pdf_problems(rendered["pdf"])
     if problems:
         raise ValueError(f"figure {name}: " + "; ".join(problems))
-    spans = list(_pdf_spans(rendered["pdf"]))  # read once for both checks
-    small = [(size, text) for size, text in _span_sizes(spans) if size < MIN_TEXT_PT - 0.01]
-    if small:
-        shown = ", ".join(f"{text!r} {size:g} pt" for size, text in small[:5])
-        raise ValueError(f"figure {name}: {len(small)} text(s) under {MIN_TEXT_PT:g} pt ({shown})")
-    cut = _spans_off_page(spans)
-    if cut:
-        shown = ", ".join(repr(text) for text in cut[:5])
-        raise ValueError(
-            f"figure {name}: {len(cut)} text(s) cut off at the figure's edge ({shown})"
-        )
     folder = output_dirs(output_dir).figures
-    folder.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Path] = {}
-    for fmt in formats:
-        paths[fmt] = folder / f"{name}.{fmt}"
-        temporary = folder / f".{name}.{fmt}.tmp{os.getpid()}"
-        temporary.write_bytes(rendered[fmt])
-        temporary.replace(paths[fmt])
+    paths = {fmt: write_atomically(folder / f"{name}.{fmt}", rendered[fmt]) for fmt in formats}
     if close:
         plt.close(fig)
     return paths
@@ -427,54 +422,6 @@ def png_from_pdf(pdf: bytes, dpi: int = SAVE_DPI) -> bytes:
         pixmap = document[0].get_pixmap(dpi=dpi, alpha=False)
         pixmap.set_dpi(dpi, dpi)
         return pixmap.tobytes("png")
-
-
-def pdf_text_sizes(pdf: bytes | str | os.PathLike) -> list[tuple[float, str]]:
-    """``(size in pt, text)`` of every non-blank text span of a PDF (a file path or its bytes), read
-    with PyMuPDF. Figures are saved at printed size, so these are the printed sizes."""
-    return _span_sizes(_pdf_spans(pdf))
-
-
-def pdf_texts_off_page(pdf: bytes | str | os.PathLike, *, tolerance_pt: float = 0.5) -> list[str]:
-    """The non-blank text spans of a PDF that reach more than ``tolerance_pt`` beyond the page edge:
-    text cut off in the saved figure (e.g. a vertical axis label longer than the figure is high)."""
-    return _spans_off_page(_pdf_spans(pdf), tolerance_pt)
-
-
-def _span_sizes(spans: Iterable[tuple[dict, Any]]) -> list[tuple[float, str]]:
-    return [(round(span["size"], 2), span["text"]) for span, _ in spans]
-
-
-def _spans_off_page(spans: Iterable[tuple[dict, Any]], tolerance_pt: float = 0.5) -> list[str]:
-    import pymupdf
-
-    t = tolerance_pt
-    return [
-        span["text"]
-        for span, page in spans
-        if not pymupdf.Rect(page.x0 - t, page.y0 - t, page.x1 + t, page.y1 + t).contains(
-            pymupdf.Rect(span["bbox"])
-        )
-    ]
-
-
-def _pdf_spans(pdf: bytes | str | os.PathLike) -> Iterator[tuple[dict, Any]]:
-    """``(span, page rectangle)`` of every non-blank text span of a PDF, text beyond the page
-    included (PyMuPDF leaves it out by default)."""
-    import pymupdf
-
-    document = (
-        pymupdf.open(stream=pdf, filetype="pdf") if isinstance(pdf, bytes) else pymupdf.open(pdf)
-    )
-    flags = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_MEDIABOX_CLIP
-    with document:
-        for page in document:
-            text = page.get_text("dict", flags=flags, clip=pymupdf.INFINITE_RECT())
-            for block in text["blocks"]:
-                for line in block.get("lines", []):
-                    for span in line["spans"]:
-                        if span["text"].strip():
-                            yield span, page.rect
 
 
 def _metadata(fmt: str) -> dict[str, Any] | None:
@@ -499,41 +446,3 @@ def _no_source_date_epoch() -> Iterator[None]:
     finally:
         if saved is not None:
             os.environ["SOURCE_DATE_EPOCH"] = saved
-
-
-@cache
-def _charmap(path: str) -> frozenset[int]:
-    """Code points a font file has glyphs for."""
-    return frozenset(FT2Font(path).get_charmap())
-
-
-def _font_paths(text: Text) -> list[str]:
-    """Font files matplotlib would use (with per-glyph fallback) for a text artist."""
-    prop = text.get_fontproperties()
-    finder = getattr(font_manager.fontManager, "_find_fonts_by_props", None)
-    if finder is not None:
-        return [str(p) for p in finder(prop)]
-    return [str(font_manager.findfont(prop))]  # pragma: no cover - old matplotlib
-
-
-def check_japanese_glyphs(fig: Figure, *, draw: bool = True) -> list[str]:
-    """Characters in the figure's visible text that none of its fonts can render (they would
-    show as empty boxes). Draws the figure first so tick labels exist (``draw=False``: it was just
-    drawn). Empty list = all good. Mathtext (``$...$``) strings are skipped."""
-    if draw:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-            fig.draw_without_rendering()
-    missing: set[str] = set()
-    for text in fig.findobj(Text):
-        string = text.get_text()
-        if not string or not text.get_visible() or _is_mathtext(text, string):
-            continue
-        covered = frozenset().union(*(_charmap(p) for p in _font_paths(text)))
-        missing.update(ch for ch in string if not ch.isspace() and ord(ch) not in covered)
-    return sorted(missing)
-
-
-def _is_mathtext(text: Text, string: str) -> bool:
-    """Whether matplotlib parses the string as mathtext."""
-    return not text.get_usetex() and string.count("$") - string.count(r"\$") >= 2

@@ -13,9 +13,14 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from kokoro_analysis.charts.style import new_figure, score_limits
+from kokoro_analysis.charts.style import (
+    label_axes,
+    legend_above,
+    mean_with_interval,
+    new_figure,
+    score_limits,
+)
 from kokoro_analysis.corpus.schema import OTHER_SUBTOPIC, pick, topic_label
-from kokoro_analysis.published import headline_bounds
 from kokoro_analysis.text.glossary import gloss_label
 
 __all__ = [
@@ -55,22 +60,7 @@ def topic_levels_chart(
     matches are not drawn), the share printed at each bar ("<0.1" for a share under 0.05 %); a legend
     above names the two levels. Replaces the authors' sunburst, whose small arcs cannot carry
     readable labels."""
-    groups: list[list[tuple[str, float, bool]]] = []
-    for row in shares.itertuples(index=False):
-        group = [(topic_label(row.main_en, lang=lang), float(row.share_pct), True)]
-        subs = subtopics[
-            (subtopics["main_en"] == row.main_en)
-            & (subtopics["subtopic_en"] != OTHER_SUBTOPIC)
-            & (subtopics["sessions"] > 0)  # a subset may hold none of a sub-topic
-        ].nlargest(per_topic, "sessions")
-        for sub in subs.itertuples(index=False):
-            label = "   " + pick(sub.subtopic_ja, sub.subtopic_en, lang=lang)
-            group.append((label, float(sub.share_pct), False))
-        groups.append(group)
-    sizes = np.cumsum([len(group) for group in groups])
-    split = int(np.argmin(np.abs(sizes - sizes[-1] / 2))) + 1 if len(groups) > 1 else 1
-    halves = (groups[:split], groups[split:])
-    panels = [[row for group in half for row in group] for half in halves if half]
+    panels = _balanced_panels(_level_rows(shares, subtopics, per_topic=per_topic, lang=lang))
     rows = max(len(rows) for rows in panels) if panels else 1
     fig, axes = new_figure(
         width,
@@ -91,7 +81,7 @@ def topic_levels_chart(
         ax.set_ylim(rows - 0.4, -0.6)  # both panels on one row pitch
         ax.tick_params(axis="y", length=0)
         ax.set_xlim(0, top * 1.15)
-        ax.set_xlabel(pick("セッションに占める割合（%）", "Share of sessions (%)", lang=lang))
+        label_axes(ax, lang=lang, x=("セッションに占める割合（%）", "Share of sessions (%)"))
     keys = [
         Patch(color=MAIN_BAR_COLOR, label=pick("メイントピック", "Main topic", lang=lang)),
         Patch(
@@ -99,8 +89,41 @@ def topic_levels_chart(
             label=pick("サブトピック（キーワード規則）", "Sub-topic (keyword rules)", lang=lang),
         ),
     ]
-    axes.flat[-1].legend(handles=keys, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2)
+    legend_above(axes.flat[-1], handles=keys, ncols=2)
     return fig
+
+
+Row = tuple[str, float, bool]
+"""A bar of :func:`topic_levels_chart`: (label, share in percent, whether it is a main topic)."""
+
+
+def _level_rows(
+    shares: pd.DataFrame, subtopics: pd.DataFrame, *, per_topic: int, lang: str
+) -> list[list[Row]]:
+    """Per main topic, its bar followed by those of its ``per_topic`` largest sub-topics (indented;
+    the rest category and sub-topics without sessions left out)."""
+    groups = []
+    for row in shares.itertuples(index=False):
+        group = [(topic_label(row.main_en, lang=lang), float(row.share_pct), True)]
+        subs = subtopics[
+            (subtopics["main_en"] == row.main_en)
+            & (subtopics["subtopic_en"] != OTHER_SUBTOPIC)
+            & (subtopics["sessions"] > 0)  # a subset may hold none of a sub-topic
+        ].nlargest(per_topic, "sessions")
+        for sub in subs.itertuples(index=False):
+            label = "   " + pick(sub.subtopic_ja, sub.subtopic_en, lang=lang)
+            group.append((label, float(sub.share_pct), False))
+        groups.append(group)
+    return groups
+
+
+def _balanced_panels(groups: list[list[Row]]) -> list[list[Row]]:
+    """The topic groups in two panels, split between groups where the numbers of rows balance best
+    (one panel for a single group, none for none)."""
+    sizes = np.cumsum([len(group) for group in groups])
+    split = int(np.argmin(np.abs(sizes - sizes[-1] / 2))) + 1 if len(groups) > 1 else 1
+    halves = (groups[:split], groups[split:])
+    return [[row for group in half for row in group] for half in halves if half]
 
 
 def _share_text(value: float) -> str:
@@ -141,16 +164,12 @@ def score_by_topic_chart(
     order = list(score_table["main_en"])
     fig, ax = new_figure(width, height or 2.9)
     positions = _topic_boxes(ax, dialogues, "score", order)
-    low, high = headline_bounds(score_table)  # the interval the analysis calls the headline
-    ax.errorbar(
-        score_table["mean"],
+    mean_with_interval(
+        ax,
         positions,
-        xerr=[
-            score_table["mean"] - score_table[low],
-            score_table[high] - score_table["mean"],
-        ],
+        score_table,
+        horizontal=True,
         fmt="D",
-        color="black",
         markersize=2.2,
         elinewidth=0.8,
         capsize=1.5,
@@ -161,11 +180,11 @@ def score_by_topic_chart(
         positions,
         [f"{topic_label(t, lang=lang)} ({n:,})" for t, n in zip(order, score_table["sessions"])],
     )
-    ax.set_xlabel(
-        pick("クライアント評価スコア（0–100）", "Client feedback score (0–100)", lang=lang)
+    label_axes(
+        ax, lang=lang, x=("クライアント評価スコア（0–100）", "Client feedback score (0–100)")
     )
     ax.set_xlim(*score_limits(dialogues["score"]))  # 0–100 for the corpus, the range of a subset
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=1, borderaxespad=0.2)
+    legend_above(ax, "left", ncol=1, borderaxespad=0.2)
     return fig
 
 
@@ -213,7 +232,7 @@ def share_by_year_chart(
         [f"{y}\n{sessions[y]:,}" if y in sessions else str(y) for y in years],
         fontsize=6,
     )
-    ax.set_xlabel(pick("年（セッション数）", "Year (sessions)", lang=lang))
+    label_axes(ax, lang=lang, x=("年（セッション数）", "Year (sessions)"))
     ax.set_yticks(
         range(len(shares_by_year.index)), [topic_label(t, lang=lang) for t in shares_by_year.index]
     )
@@ -252,12 +271,12 @@ def length_by_topic_chart(
     minutes and stored messages per session."""
     fig, axes = new_figure(width, height or 2.6, ncols=2, sharey=True)
     panels = (
-        ("duration_min", pick("セッション時間（分）", "Session duration (min)", lang=lang)),
-        ("n_messages", pick("セッションあたりのメッセージ数", "Messages per session", lang=lang)),
+        ("duration_min", ("セッション時間（分）", "Session duration (min)")),
+        ("n_messages", ("セッションあたりのメッセージ数", "Messages per session")),
     )
     for ax, (column, xlabel) in zip(axes, panels):
         positions = _topic_boxes(ax, dialogues, column, order)
-        ax.set_xlabel(xlabel)
+        label_axes(ax, lang=lang, x=xlabel)
     axes[0].set_yticks(positions, [topic_label(t, lang=lang) for t in order])
     return fig
 

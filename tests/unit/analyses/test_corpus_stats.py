@@ -14,7 +14,8 @@ from kokoro_analysis.analyses import corpus_stats as cs
 from kokoro_analysis.analyses import corpus_stats_reported as reported
 from kokoro_analysis.analyses import corpus_stats_tables as tables
 from kokoro_analysis.charts import corpus as charts
-from kokoro_analysis.charts.style import check_japanese_glyphs, paper_style
+from kokoro_analysis.charts.fonts import check_japanese_glyphs
+from kokoro_analysis.charts.style import paper_style
 from kokoro_analysis.corpus import measures, schema
 from kokoro_analysis.corpus.synthetic import make_session, write_corpus
 

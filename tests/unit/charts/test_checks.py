@@ -14,6 +14,8 @@ import pytest
 
 from kokoro_analysis.charts import corpus as corpus_charts
 from kokoro_analysis.charts import feedback as charts
+from kokoro_analysis.charts import item_structure as structure_charts
+from kokoro_analysis.charts import score_features as feature_charts
 from kokoro_analysis.charts import topics as topic_charts
 from kokoro_analysis.charts.style import new_figure, paper_style, save_figure
 
@@ -150,7 +152,7 @@ def _correlations(labels: list[str]) -> pd.DataFrame:
 def test_feature_correlations_wrap_without_a_lone_word_and_explain_the_intervals(tmp_path):
     labels = ["Client characters (total)", "Client response time (s)", "Messages",
               "Counselor question rate (ends with ?)", "Counselor response time (s)"]  # fmt: skip
-    fig = charts.feature_correlation_chart(_correlations(labels))
+    fig = feature_charts.feature_correlation_chart(_correlations(labels))
     save_figure(fig, "features", tmp_path)  # no overlapping labels
     ax = fig.axes[0]
     ticks = [t.get_text() for t in ax.get_yticklabels()]
@@ -203,7 +205,7 @@ def test_item_heatmap_has_no_empty_row_or_column():
     items = pd.DataFrame(
         {"number": range(1, 6), "label_en": list("ABCDE"), "label_ja": list("ABCDE")}, index=keys
     )
-    fig = charts.item_correlation_chart(values, link, items)
+    fig = structure_charts.item_correlation_chart(values, link, items)
     matrix = fig.axes[1].get_images()[0].get_array()
     assert matrix.shape == (4, 4)
     assert all(np.isfinite(matrix[i, :]).any() for i in range(4))  # first row no longer empty
@@ -211,9 +213,9 @@ def test_item_heatmap_has_no_empty_row_or_column():
 
 
 def test_hexbin_colour_bar_is_labelled_at_its_top_end():
-    assert charts._count_ticks(44) == [1, 2, 5, 10, 20, 44]
-    assert charts._count_ticks(22) == [1, 2, 5, 10, 22]  # 20 would crowd 22
-    assert charts._count_ticks(50) == [1, 2, 5, 10, 20, 50]
+    assert feature_charts._count_ticks(44) == [1, 2, 5, 10, 20, 44]
+    assert feature_charts._count_ticks(22) == [1, 2, 5, 10, 22]  # 20 would crowd 22
+    assert feature_charts._count_ticks(50) == [1, 2, 5, 10, 20, 50]
 
 
 def test_topic_levels_name_the_levels_and_print_small_shares(tmp_path):

@@ -5,19 +5,18 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from PIL import Image
 
-from kokoro_analysis.charts import style as plotting
+from kokoro_analysis.charts import checks, style
 from kokoro_analysis.charts.style import (
     COLUMN_WIDTH_IN,
     FULL_WIDTH_IN,
     apply_paper_style,
-    check_japanese_glyphs,
     new_figure,
     paper_style,
     save_figure,
-    use_japanese_font,
 )
 
 LABELS = ["家族問題", "職場", "心理的問題"]
@@ -37,14 +36,6 @@ def _japanese_figure(width: str = "column"):
     ax.set_xlabel("主トピック")
     ax.set_ylabel("対話数（件）")
     return fig
-
-
-def test_use_japanese_font_is_idempotent():
-    assert use_japanese_font() == "IPAexGothic"
-    n_fonts = len(matplotlib.font_manager.fontManager.ttflist)
-    assert use_japanese_font() == "IPAexGothic"
-    assert len(matplotlib.font_manager.fontManager.ttflist) == n_fonts
-    assert matplotlib.rcParams["font.family"][0] == "IPAexGothic"
 
 
 def test_paper_style_survives_seaborn_reset_and_sets_export_params():
@@ -68,22 +59,6 @@ def test_paper_style_context_restores_previous_rc():
         assert family == "IPAexGothic"
         assert matplotlib.rcParams["font.size"] == 8
     assert matplotlib.rcParams["font.size"] == 13
-
-
-def test_japanese_labels_have_no_missing_glyphs():
-    apply_paper_style()
-    fig = _japanese_figure()
-    assert check_japanese_glyphs(fig) == []
-
-
-def test_missing_glyphs_are_detected():
-    # Without the Japanese font, DejaVu Sans has no kanji: they would be empty boxes.
-    matplotlib.rcParams["font.family"] = ["DejaVu Sans"]
-    fig, ax = plt.subplots()
-    ax.set_title("職場 work")
-    missing = check_japanese_glyphs(fig)
-    assert "職" in missing and "場" in missing
-    assert "w" not in missing
 
 
 def test_new_figure_sizes():
@@ -137,8 +112,8 @@ def test_a_text_cut_off_at_the_edge_is_refused(tmp_path):
     assert not (tmp_path / "figures" / "cut.pdf").exists()
     ax.set_ylabel("Share (%)")
     paths = save_figure(fig, "fits", tmp_path)
-    assert plotting.pdf_texts_off_page(paths["pdf"]) == []
-    assert "Share (%)" in [text for _, text in plotting.pdf_text_sizes(paths["pdf"])]
+    assert checks.pdf_texts_off_page(paths["pdf"]) == []
+    assert "Share (%)" in [text for _, text in checks.pdf_text_sizes(paths["pdf"])]
 
 
 def test_save_figure_is_byte_identical(tmp_path, monkeypatch):
@@ -167,8 +142,8 @@ def test_save_figure_close_flag(tmp_path):
 
 
 def test_public_constants():
-    assert plotting.COLUMN_WIDTH_IN == 3.0
-    assert plotting.FULL_WIDTH_IN == 6.3
+    assert style.COLUMN_WIDTH_IN == 3.0
+    assert style.FULL_WIDTH_IN == 6.3
 
 
 def test_save_figure_refuses_text_under_6_pt_and_writes_nothing(tmp_path):
@@ -194,9 +169,9 @@ def test_pdf_text_sizes_are_printed_sizes(tmp_path):
     with paper_style():
         fig = _japanese_figure()
         paths = save_figure(fig, "sizes", tmp_path, formats=("pdf",))
-    sizes = plotting.pdf_text_sizes(paths["pdf"])
+    sizes = checks.pdf_text_sizes(paths["pdf"])
     assert ("主トピック", 8.0) in [(text, size) for size, text in sizes]
-    assert min(size for size, _ in sizes) >= plotting.MIN_TEXT_PT
+    assert min(size for size, _ in sizes) >= checks.MIN_TEXT_PT
 
 
 def test_the_written_out_theme_is_what_seaborn_sets():
@@ -218,3 +193,27 @@ def test_the_written_out_theme_is_what_seaborn_sets():
     assert {
         code: matplotlib.colors.to_rgb(rgb) for code, rgb in SEABORN_COLOR_CODES.items()
     } == codes
+
+
+def test_interval_errors_are_lengths_clipped_on_request():
+    below, above = style.interval_errors(
+        np.array([5.0, 2.0]), np.array([4.0, 2.5]), np.array([7.0, 3])
+    )
+    assert below.tolist() == [1.0, -0.5] and above.tolist() == [2.0, 1.0]
+    below, _ = style.interval_errors(np.array([2.0]), np.array([2.5]), np.array([3.0]), clip=True)
+    assert below.tolist() == [0.0]  # a percentile interval above its estimate: no negative whisker
+
+
+def test_shared_labels_and_legend_above_the_axes(tmp_path):
+    with paper_style():
+        fig, ax = new_figure("column")
+        ax.plot([1, 2], [1, 2], label="Series")
+        style.label_axes(ax, lang="ja", x=("年", "Year"), y=("件数", "Count"))
+        legend = style.legend_above(ax, "left")
+        fig.draw_without_rendering()
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("年", "件数")
+        box, frame = legend.get_window_extent(), ax.get_window_extent()
+        assert box.y0 >= frame.y1 - 1 and abs(box.x0 - frame.x0) < 10  # above, at the left edge
+        paths = save_figure(fig, "shared", tmp_path)
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["shared.pdf", "shared.png"]
+    assert paths["pdf"].read_bytes().startswith(b"%PDF")  # whole files, no temporary left beside

@@ -16,6 +16,8 @@ from matplotlib.colors import to_rgb
 from kokoro_analysis.analyses import topics
 from kokoro_analysis.analyses.feedback import raters, score_features
 from kokoro_analysis.charts import feedback as charts
+from kokoro_analysis.charts import item_structure as structure_charts
+from kokoro_analysis.charts import score_features as feature_charts
 from kokoro_analysis.charts import topics as topic_charts
 from kokoro_analysis.charts.style import paper_style, score_limits
 from kokoro_analysis.corpus.loading import load_corpus
@@ -79,7 +81,7 @@ def test_score_histogram_bins_hold_equally_many_scores():
 def test_hexbin_limits_statistics_and_median_line(synthetic_corpus, high):
     row = pd.Series({"r": 0.4, "ci_low": 0.3, "ci_high": 0.5, "n": 60})
     features = score_features.session_features(high)
-    fig = charts.hexbin_chart(features, "client_chars", row)
+    fig = feature_charts.hexbin_chart(features, "client_chars", row)
     ax = fig.axes[0]
     scores = high.dialogues["score"]
     assert ax.get_ylim() == score_limits(scores) and scores.min() > 60
@@ -89,7 +91,7 @@ def test_hexbin_limits_statistics_and_median_line(synthetic_corpus, high):
     assert to_rgb(line.get_color()) == (0.0, 0.0, 0.0)  # darker than every hexagon
     strokes = line.get_path_effects()
     assert strokes and to_rgb(strokes[0]._gc["foreground"]) == (1.0, 1.0, 1.0)
-    full = charts.hexbin_chart(
+    full = feature_charts.hexbin_chart(
         score_features.session_features(synthetic_corpus), "client_chars", row
     )
     assert full.axes[0].get_ylim() == (-2.0, 102.0)
@@ -128,7 +130,7 @@ def test_scree_within_a_decade_prints_no_tiny_exponents(tmp_path):
         },
         index=pd.RangeIndex(1, 21, name="component"),
     )
-    fig = charts.scree_chart(eigen)
+    fig = structure_charts.scree_chart(eigen)
     save_figure(fig, "scree", tmp_path)  # refuses text under 6 pt (the 10^-1 exponents were 4.9 pt)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_text()]
     assert "1" in labels and not any("$" in label for label in labels)
@@ -161,7 +163,7 @@ def test_scree_statistic_sits_above_the_axes():
         },
         index=pd.RangeIndex(1, 21, name="component"),
     )
-    fig = charts.scree_chart(eigen)
+    fig = structure_charts.scree_chart(eigen)
     fig.draw_without_rendering()
     (note,) = fig.axes[0].texts
     assert note.get_text() == "PC1: 5.5% of variance" and _outside_axes(note, fig.axes[0])

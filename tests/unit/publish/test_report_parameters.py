@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kokoro_analysis.publish.reproduction import ReproductionLog, gather_report
+from kokoro_analysis.publish.reproduction import gather_report
+from kokoro_analysis.publish.reproduction_log import ReproductionLog
 
 
 def test_non_default_parameters_reach_the_report(tmp_path):

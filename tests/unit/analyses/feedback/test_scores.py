@@ -242,7 +242,10 @@ def test_figures_render_every_glyph(synthetic_corpus, lang):
     import matplotlib.pyplot as plt
 
     from kokoro_analysis.charts import feedback as charts
-    from kokoro_analysis.charts.style import apply_paper_style, check_japanese_glyphs
+    from kokoro_analysis.charts import item_structure as structure_charts
+    from kokoro_analysis.charts import score_features as feature_charts
+    from kokoro_analysis.charts.fonts import check_japanese_glyphs
+    from kokoro_analysis.charts.style import apply_paper_style
 
     plt.close("all")  # figures left open by earlier tests
     apply_paper_style()
@@ -267,11 +270,13 @@ def test_figures_render_every_glyph(synthetic_corpus, lang):
         charts.score_distribution_chart(dialogues, lang=lang),
         charts.item_distribution_chart(feedback.item_distribution(dialogues), lang=lang),
         charts.item_statistics_chart(feedback.item_statistics(dialogues), lang=lang),
-        charts.scree_chart(item_structure.eigen_table(dialogues, n_iter=10), lang=lang),
-        charts.loadings_chart(item_structure.loadings_table(dialogues), lang=lang),
-        charts.item_correlation_chart(corr, link, corpus.items, lang=lang),
-        charts.hexbin_chart(features, "client_chars", correlations.loc["client_chars"], lang=lang),
-        charts.feature_correlation_chart(correlations, lang=lang),
+        structure_charts.scree_chart(item_structure.eigen_table(dialogues, n_iter=10), lang=lang),
+        structure_charts.loadings_chart(item_structure.loadings_table(dialogues), lang=lang),
+        structure_charts.item_correlation_chart(corr, link, corpus.items, lang=lang),
+        feature_charts.hexbin_chart(
+            features, "client_chars", correlations.loc["client_chars"], lang=lang
+        ),
+        feature_charts.feature_correlation_chart(correlations, lang=lang),
         charts.experience_chart(raters.experience_bins(dialogues), lang=lang),
         charts.keyness_chart(keywords, lang=lang),
     ]
