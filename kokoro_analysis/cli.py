@@ -1,5 +1,5 @@
-"""The ``kokoro-analysis`` command: validate, tokenize, report, export-sft, evaluate, and the model runs
-smoke-model, finetune, generate, predict-scores, reproduce-models (argparse lives only here).
+"""The ``kokoro-analysis`` command: validate, tokenize, report, run, export-sft, evaluate, and the model
+runs smoke-model, finetune, generate, predict-scores, reproduce-models (argparse lives only here).
 
 A user's mistake (wrong path, broken file, another dataset) ends in one readable message and exit
 status 1 (2 for wrong usage), never a Python traceback.
@@ -910,7 +910,70 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_engine_options(reproduce)
     reproduce.set_defaults(handler=cmd_reproduce_models)
+    _add_run_command(commands)
     return parser
+
+
+def _add_run_command(commands) -> None:
+    """``run``: every notebook, then the reproduction report (``kokoro_analysis.publish.pipeline``;
+    what ``./run_all.sh`` runs)."""
+    run = commands.add_parser(
+        "run",
+        help="run every notebook with papermill, then gather the reproduction report",
+        description="Run the notebooks (figures/, tables/, executed/ in --output-dir; each one's "
+        "output in logs/), then gather reports/reproduction.{md,html}. Exit status 1 when a notebook "
+        "fails or a number that should match does not, 2 when nothing could run.",
+    )
+    _add_data_option(run)
+    run.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="run only notebooks whose name contains NAME (repeatable)",
+    )
+    run.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        default=None,
+        help="where figures/, tables/, reports/, executed/ and logs/ go "
+        "(default: the project root)",
+    )
+    run.add_argument(
+        "-p",
+        "--parameters",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="pass a parameter to every notebook (papermill -p; repeatable), e.g. -p subset high",
+    )
+    run.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="notebooks run at once once the caches are warm (default: the number of cores)",
+    )
+    _add_lenient_option(run)
+    run.add_argument(
+        "--models",
+        action="store_true",
+        help="first run the released models into predictions/ (kokoro-analysis "
+        "reproduce-models: a GPU, the llm extra, resumable), then notebook 04",
+    )
+    run.add_argument("--version", action="version", version=f"kokoro-analysis {__version__}")
+    run.set_defaults(handler=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the notebooks and gather the report (see ``publish.pipeline``)."""
+    from kokoro_analysis.publish.pipeline import RunOptions, run
+
+    only, parameters = args.only or (), args.parameters or ()
+    named = {
+        name: getattr(args, name) for name in ("data", "output_dir", "jobs", "lenient", "models")
+    }
+    return run(RunOptions(only=only, parameters=parameters, **named))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

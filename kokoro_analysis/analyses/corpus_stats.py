@@ -23,11 +23,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from kokoro_analysis import stats
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.corpus.measures import response_times, turns_per_session
 from kokoro_analysis.reported import load_reported
+from kokoro_analysis.stats.distributions import describe_many
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -251,9 +251,9 @@ def distribution_values(corpus: Corpus) -> dict[str, tuple[str, pd.Series]]:
 
 
 def distribution_summary(corpus: Corpus) -> pd.DataFrame:
-    """:func:`kokoro_analysis.stats.describe_many` over :func:`distribution_values`."""
+    """:func:`kokoro_analysis.stats.distributions.describe_many` over :func:`distribution_values`."""
     values = distribution_values(corpus)
-    return stats.describe_many(
+    return describe_many(
         {k: v for k, (_, v) in values.items()}, {k: u for k, (u, _) in values.items()}
     )
 

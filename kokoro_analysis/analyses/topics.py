@@ -34,7 +34,8 @@ from kokoro_analysis.corpus.schema import (
 from kokoro_analysis.paths import PACKAGE_DATA_DIR
 from kokoro_analysis.published import Interval, Words, name_headline
 from kokoro_analysis.reported import Record
-from kokoro_analysis.stats import TwoWay, describe, group_mean_intervals, t_interval
+from kokoro_analysis.stats.distributions import describe, group_mean_intervals, t_interval
+from kokoro_analysis.stats.resampling import TwoWay
 from kokoro_analysis.text import keyness
 from kokoro_analysis.text.glossary import gloss_of
 from kokoro_analysis.text.tokens import lemma_label
@@ -286,7 +287,7 @@ def score_by_topic(
     bootstrap of the topic's mean (``n_boot`` resamples, ``seed``): the raters (``client_id``) and the
     counselors (``counselor_id``) of the topic's sessions resampled independently, a session weighted
     by the product of its rater's and its counselor's draws
-    (:func:`kokoro_analysis.stats.two_way_bootstrap_counts`), since a topic's sessions share raters and
+    (:func:`kokoro_analysis.stats.resampling.two_way_bootstrap_counts`), since a topic's sessions share raters and
     counselors; ``"t"`` and ``"bootstrap"`` treat sessions as independent (:func:`mean_ci`; the
     bootstrap seed is ``seed`` + topic rank). ``frame.attrs``: ``ci_method``, ``n_boot``.
     """

@@ -20,7 +20,8 @@ from kokoro_analysis.cache import cached_frame, texts_digest
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.esconv import whitespace_word_counts
 from kokoro_analysis.published import TableSpec, Words, register
-from kokoro_analysis.stats import chi2_permutation_test, describe_many, p_value_text
+from kokoro_analysis.stats.distributions import describe_many
+from kokoro_analysis.stats.p_values import chi2_permutation_test, p_value_text
 
 KOKOROCHAT_EN = "KokoroChat (English)"
 """Row label of the translated corpus in :func:`english_comparison_table`."""
@@ -129,7 +130,7 @@ def english_comparison_table(
 
 def ratio_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """Distribution of the per-message length ratio (translation characters / original characters)
-    by role (:func:`kokoro_analysis.stats.describe_many`)."""
+    by role (:func:`kokoro_analysis.stats.distributions.describe_many`)."""
     mine = translated_messages(frame)
     return describe_many({role: mine.loc[mine["role"] == role, "ratio"] for role in schema.ROLES})
 

@@ -25,7 +25,7 @@ from kokoro_analysis.charts.style import (
 )
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.published import headline_bounds
-from kokoro_analysis.stats import reflected_kde
+from kokoro_analysis.stats.distributions import reflected_kde
 from kokoro_analysis.text.glossary import word_label
 
 __all__ = [
@@ -62,7 +62,7 @@ def score_distribution_chart(
 ) -> Figure:
     """Density histogram of the score (sessions whose score a flag changed stacked separately, when
     there are any; ``bin_width`` points per bin, 1 when the scores span under 20 points), a Gaussian
-    KDE of all scores reflected at the lowest and highest score (:func:`~kokoro_analysis.stats.reflected_kde`),
+    KDE of all scores reflected at the lowest and highest score (:func:`~kokoro_analysis.stats.distributions.reflected_kde`),
     mean and median (one line naming both when they are too close to tell apart), and the subset
     bounds (70 and 99, :data:`schema.SUBSETS`) that have scores on both sides, with the names of the
     subsets above the axes when scores fall in more than one. The score axis covers the data (:func:`score_limits`: 0–100 for the full corpus);

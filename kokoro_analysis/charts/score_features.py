@@ -45,7 +45,7 @@ def hexbin_chart(
     limited to the scores present, :func:`score_limits`) with the binned median as a black line
     outlined in white; the correlation with its headline interval (:func:`headline_bounds`) and the
     legend above the axes."""
-    from kokoro_analysis.analyses.feedback.score_features import FEATURES
+    from kokoro_analysis.analyses.feedback.session_measures import FEATURES
 
     data = features[[feature, "score"]].dropna()
     if log_x:

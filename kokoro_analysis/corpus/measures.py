@@ -7,7 +7,8 @@ merged turns and score bands.
   (:func:`kokoro_analysis.corpus.loading.turn_starts`).
 
 Response times and turns are vectorised over the utterance table (600,939 rows), which must be in
-session order (as ``Corpus.utterances``).
+session order (as ``Corpus.utterances``). :func:`session_features` gathers the per-session measures
+that notebook 03 sets against the score and the score model of ``finetune.baselines`` uses.
 """
 
 from __future__ import annotations
@@ -18,7 +19,18 @@ import pandas as pd
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import turn_starts
 
-__all__ = ["SCORE_BANDS", "response_times", "score_band", "turns_per_session"]
+__all__ = [
+    "QUESTION_ENDINGS",
+    "SCORE_BANDS",
+    "SESSION_MEASURES",
+    "in_session_order",
+    "mean_response_time",
+    "response_gaps",
+    "response_times",
+    "score_band",
+    "session_features",
+    "turns_per_session",
+]
 
 
 def response_times(utterances: pd.DataFrame, to_role: str = "counselor") -> pd.DataFrame:
@@ -102,3 +114,113 @@ def score_band(scores) -> np.ndarray:
     return np.select(
         [scores <= SCORE_BANDS["low"][1], scores <= SCORE_BANDS["high"][1]], ["low", "high"], "test"
     )
+
+
+SESSION_MEASURES = (
+    "client_chars",
+    "counselor_chars",
+    "n_messages",
+    "n_turns",
+    "duration_min",
+    "counselor_response_time_s",
+    "client_response_time_s",
+    "counselor_chars_per_message",
+    "client_chars_per_message",
+    "client_char_share",
+    "counselor_question_rate",
+)
+"""The columns of :func:`session_features` after ``score``, in order (their labels and units:
+:data:`kokoro_analysis.analyses.feedback.session_measures.FEATURES`)."""
+
+
+def in_session_order(utterances: pd.DataFrame) -> pd.DataFrame:
+    """``utterances`` in session order: corpus tables already are (their index ascends) and are returned
+    as they are; any other row order (e.g. shuffled rows) is sorted once by session and position."""
+    if utterances.index.is_monotonic_increasing:
+        return utterances
+    return utterances.iloc[
+        np.lexsort((utterances["position"].to_numpy(), utterances["dialogue_id"].to_numpy()))
+    ]
+
+
+def response_gaps(utterances: pd.DataFrame, responder: str = "counselor") -> pd.DataFrame:
+    """Every *response* by ``responder`` with its gap in seconds, as defined once for the package by
+    :func:`response_times` (a message by ``responder`` whose previous message
+    in the session is by the other role; the gap runs from that previous message). Rows may come in any
+    order; they are put in session order first. Returns ``dialogue_id``, ``utterance`` (index label of the
+    response) and ``gap_s``."""
+    times = response_times(in_session_order(utterances), to_role=responder)
+    return pd.DataFrame(
+        {
+            "dialogue_id": times["dialogue_id"].to_numpy(),
+            "utterance": times.index.to_numpy(),
+            "gap_s": times["seconds"].to_numpy(),
+        }
+    )
+
+
+def mean_response_time(utterances: pd.DataFrame, responder: str = "counselor") -> pd.Series:
+    """Mean response gap (seconds, see :func:`response_gaps`) per session, over that session's responses
+    by ``responder``; sessions without one are absent."""
+    gaps = response_gaps(utterances, responder)
+    return gaps.groupby("dialogue_id")["gap_s"].mean().rename(f"{responder}_response_time_s")
+
+
+QUESTION_ENDINGS = ("？", "?")
+
+
+def session_features(corpus) -> pd.DataFrame:
+    """One row per session (index ``dialogue_id``, order of ``corpus.dialogues``): ``score`` and the
+    measures of :data:`SESSION_MEASURES`:
+
+    * characters (``len`` of the unnormalised text) of each role, and per message;
+    * ``n_messages`` (stored messages) and ``n_turns`` (maximal runs of one speaker);
+    * ``duration_min``: first to last message timestamp, minutes;
+    * ``counselor_response_time_s`` / ``client_response_time_s``: mean gap (s) from a message of the other
+      role to the responder's next message (see :func:`response_gaps`), NaN without any;
+    * ``client_char_share``: client characters / all characters;
+    * ``counselor_question_rate``: share of counselor messages whose text, trailing whitespace removed,
+      ends with a full-width or ASCII question mark.
+    """
+    dialogues = corpus.dialogues
+    messages = in_session_order(corpus.utterances)
+    index = dialogues.index
+    session = pd.Index(index).get_indexer(messages["dialogue_id"].to_numpy())
+    if (session < 0).any():
+        raise ValueError("utterances belong to sessions missing from dialogues")
+    is_client = messages["role"].astype(str).to_numpy() == "client"
+    length = messages["length"].to_numpy(dtype=float)
+    n = len(index)
+
+    def per_session(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        if mask is None:
+            return np.bincount(session, weights=values, minlength=n)
+        return np.bincount(session[mask], weights=values[mask], minlength=n)
+
+    client_n = dialogues["n_client_messages"].to_numpy(dtype=float)
+    counselor_n = dialogues["n_counselor_messages"].to_numpy(dtype=float)
+    client_chars, counselor_chars = per_session(length, is_client), per_session(length, ~is_client)
+    text = messages["text"].astype(str).str.rstrip()
+    question = text.str.endswith(QUESTION_ENDINGS).to_numpy(dtype=bool)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame = pd.DataFrame(
+            {
+                "score": dialogues["score"].to_numpy(),
+                "client_chars": client_chars,
+                "counselor_chars": counselor_chars,
+                "n_messages": dialogues["n_messages"].to_numpy(dtype=float),
+                "n_turns": per_session(turn_starts(messages).astype(float)),
+                "duration_min": dialogues["duration_min"].to_numpy(dtype=float),
+                "counselor_chars_per_message": counselor_chars / counselor_n,
+                "client_chars_per_message": client_chars / client_n,
+                "client_char_share": client_chars / (client_chars + counselor_chars),
+                "counselor_question_rate": per_session(question.astype(float), ~is_client)
+                / counselor_n,
+            },
+            index=index,
+        )
+    for responder in ("counselor", "client"):
+        frame[f"{responder}_response_time_s"] = mean_response_time(messages, responder).reindex(
+            index
+        )
+    return frame[["score", *SESSION_MEASURES]]

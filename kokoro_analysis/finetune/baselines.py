@@ -45,10 +45,9 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import RidgeCV
 from sklearn.preprocessing import StandardScaler
 
-from kokoro_analysis.analyses.feedback.score_features import session_features
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, turn_numbers
-from kokoro_analysis.corpus.measures import response_times
+from kokoro_analysis.corpus.measures import response_times, session_features
 from kokoro_analysis.finetune.data import TRAIN_SUBSETS, person_disjoint_split, response_examples
 from kokoro_analysis.finetune.test_sets import ResponseTestSet, ScoreTestSet, score_test_sets
 from kokoro_analysis.text.surfaces import surfaces
@@ -288,7 +287,7 @@ def dialogue_features(corpus: Corpus, turns: pd.DataFrame | None = None) -> pd.D
     """Per-session numbers for the score model, indexed like ``corpus.dialogues``:
     ``log_client_chars``, ``log_counselor_chars`` (log1p of total characters), ``client_share`` (client
     characters / all; 0 without any), ``log_turns``, ``log_duration_min`` (the characters, turns and
-    duration of ``score_features.session_features``), ``log_response_s`` (log1p of the median counselor
+    duration of ``measures.session_features``), ``log_response_s`` (log1p of the median counselor
     response time of ``measures.response_times``, negative gaps counted as 0; 0 when there is none)
     and ``mean_client_turn_chars``."""
     turns = corpus.turns() if turns is None else turns

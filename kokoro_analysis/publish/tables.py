@@ -413,10 +413,15 @@ def published_tables() -> dict[str, TableSpec]:
         translation_stats,
     )
     from kokoro_analysis.analyses.feedback import (  # noqa: F401
+        counselor_keyness,
+        experience_effects,
         item_structure,
+        phase_correlations,
         raters,
         score_features,
+        score_subsets,
         scores,
+        variance_components,
     )
     from kokoro_analysis.finetune import results  # noqa: F401
     from kokoro_analysis.text import lexical  # noqa: F401

@@ -22,6 +22,7 @@ COMMANDS = (
     "generate",
     "predict-scores",
     "reproduce-models",
+    "run",
 )
 
 
@@ -68,7 +69,9 @@ def test_tokenize_says_where_the_tokens_came_from(synthetic_dir, capsys, tmp_pat
     )  # another test may have warmed it
 
 
-@pytest.mark.parametrize("arguments", (["--version"], ["--help"], ["tokenize", "--help"]))
+@pytest.mark.parametrize(
+    "arguments", (["--version"], ["--help"], ["tokenize", "--help"], ["run", "--help"])
+)
 def test_version_and_help_import_nothing_heavy(arguments):
     """--version and --help must be instant: no pandas, NumPy, pyarrow, SciPy, matplotlib import."""
     code = (

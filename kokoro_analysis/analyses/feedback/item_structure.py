@@ -2,7 +2,7 @@
 
 * :func:`item_correlation_matrix`, :func:`item_correlations`: item × item correlations (``method`` of
   :data:`ITEM_METHODS`: Spearman = Pearson on average ranks, Pearson, or polychoric = the items read as
-  ordinal cuts of correlated normal variables, :func:`kokoro_analysis.stats.polychoric_matrix`); a
+  ordinal cuts of correlated normal variables, :func:`kokoro_analysis.stats.ordinal.polychoric_matrix`); a
   constant item gives NaN.
 * :func:`eigen_table`: eigenvalues of the item correlation matrix (NaN entries as 0), their share of the
   total variance and cumulative share (%), Horn's parallel analysis (each item column shuffled
@@ -24,16 +24,13 @@ from scipy import stats
 from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
+from kokoro_analysis.analyses.feedback.resample_cache import cached_table
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ITEM_KEYS
 from kokoro_analysis.published import TableSpec, Words, register
 from kokoro_analysis.reported import Record
-from kokoro_analysis.stats import (
-    check_method,
-    correlation_matrix,
-    polychoric_matrix,
-    standardized_alpha,
-)
+from kokoro_analysis.stats.correlation import check_method, correlation_matrix
+from kokoro_analysis.stats.ordinal import polychoric_matrix, standardized_alpha
 
 # --------------------------------------------------------------------------- inter-item correlations
 
@@ -144,9 +141,22 @@ def retention_comparison(
     """One row per correlation type (``methods``): the first ``shown`` eigenvalues and their
     parallel-analysis thresholds (:func:`eigen_table`), the first component's share (%), the number of
     components retained by parallel analysis and by the Kaiser rule, and the standardised alpha of the
-    matrix (ordinal alpha for polychoric)."""
-    rows = []
+    matrix (ordinal alpha for polychoric). Cached on the answers and parameters (the polychoric
+    parallel analysis takes seconds; :mod:`~kokoro_analysis.analyses.feedback.resample_cache`)."""
     matrix = schema.item_matrix(dialogues, dtype=float)
+    out = cached_table(
+        "retention-comparison",
+        1,
+        [matrix, list(methods), n_iter, seed, shown],
+        lambda: _retention_comparison(dialogues, matrix, methods, n_iter, seed, shown),
+    )
+    out.attrs["n_iter"] = n_iter
+    return out
+
+
+def _retention_comparison(dialogues, matrix, methods, n_iter, seed, shown) -> pd.DataFrame:
+    """The table of :func:`retention_comparison`, computed (without its ``attrs``)."""
+    rows = []
     for method in methods:
         eigen = eigen_table(dialogues, method, n_iter=n_iter, seed=seed)
         row = {"method": method, "pc1_share_pct": float(eigen.loc[1, "share_pct"])}
@@ -157,9 +167,7 @@ def retention_comparison(
         row["retained_kaiser"] = int(eigen["retained_kaiser"].sum())
         row["standardized_alpha"] = standardized_alpha(item_correlation_matrix(matrix, method))
         rows.append(row)
-    out = pd.DataFrame(rows).set_index("method")
-    out.attrs["n_iter"] = n_iter
-    return out
+    return pd.DataFrame(rows).set_index("method")
 
 
 def varimax(

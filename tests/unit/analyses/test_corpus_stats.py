@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kokoro_analysis import load_corpus, stats
+from kokoro_analysis import load_corpus
 from kokoro_analysis.analyses import corpus_stats as cs
 from kokoro_analysis.analyses import corpus_stats_reported as reported
 from kokoro_analysis.analyses import corpus_stats_tables as tables
@@ -18,6 +18,7 @@ from kokoro_analysis.charts.fonts import check_japanese_glyphs
 from kokoro_analysis.charts.style import paper_style
 from kokoro_analysis.corpus import measures, schema
 from kokoro_analysis.corpus.synthetic import make_session, write_corpus
+from kokoro_analysis.stats.distributions import describe
 
 # (counselor_id, client_id, [(role, seconds since start, text), ...]) per session
 SESSIONS = {
@@ -130,12 +131,12 @@ def test_people_and_sessions(hand_corpus):
 
 
 def test_describe():
-    summary = stats.describe([1, 2, 3, 4, 100, np.nan])
+    summary = describe([1, 2, 3, 4, 100, np.nan])
     assert summary["n"] == 5 and summary["mean"] == 22.0 and summary["median"] == 3.0
     assert summary["q1"] == 2.0 and summary["q3"] == 4.0 and summary["iqr"] == 2.0
     assert summary["sd"] == pytest.approx(np.std([1, 2, 3, 4, 100], ddof=1))
     assert summary["p5"] == pytest.approx(1.2) and summary["p95"] == pytest.approx(80.8)
-    assert stats.describe([])["n"] == 0
+    assert describe([])["n"] == 0
 
 
 def test_distribution_summary(hand_corpus):

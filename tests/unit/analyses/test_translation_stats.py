@@ -12,7 +12,7 @@ from kokoro_analysis.charts.translations import length_ratio_chart
 from kokoro_analysis.corpus import esconv
 from kokoro_analysis.corpus.synthetic import make_corpus, make_translations, write_translations
 from kokoro_analysis.corpus.translations import load_translations
-from kokoro_analysis.stats import chi2_permutation_test
+from kokoro_analysis.stats.p_values import chi2_permutation_test
 
 MISSING = (4, 9, 31)
 

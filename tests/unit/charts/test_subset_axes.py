@@ -14,12 +14,15 @@ import pytest
 from matplotlib.colors import to_rgb
 
 from kokoro_analysis.analyses import topics
-from kokoro_analysis.analyses.feedback import raters, score_features
+from kokoro_analysis.analyses.feedback import (
+    experience_effects,
+)
 from kokoro_analysis.charts import feedback as charts
 from kokoro_analysis.charts import item_structure as structure_charts
 from kokoro_analysis.charts import score_features as feature_charts
 from kokoro_analysis.charts import topics as topic_charts
 from kokoro_analysis.charts.style import paper_style, score_limits
+from kokoro_analysis.corpus import measures
 from kokoro_analysis.corpus.loading import load_corpus
 
 
@@ -80,7 +83,7 @@ def test_score_histogram_bins_hold_equally_many_scores():
 
 def test_hexbin_limits_statistics_and_median_line(synthetic_corpus, high):
     row = pd.Series({"r": 0.4, "ci_low": 0.3, "ci_high": 0.5, "n": 60})
-    features = score_features.session_features(high)
+    features = measures.session_features(high)
     fig = feature_charts.hexbin_chart(features, "client_chars", row)
     ax = fig.axes[0]
     scores = high.dialogues["score"]
@@ -92,13 +95,13 @@ def test_hexbin_limits_statistics_and_median_line(synthetic_corpus, high):
     strokes = line.get_path_effects()
     assert strokes and to_rgb(strokes[0]._gc["foreground"]) == (1.0, 1.0, 1.0)
     full = feature_charts.hexbin_chart(
-        score_features.session_features(synthetic_corpus), "client_chars", row
+        measures.session_features(synthetic_corpus), "client_chars", row
     )
     assert full.axes[0].get_ylim() == (-2.0, 102.0)
 
 
 def test_experience_chart_counts_under_ticks_and_drops_empty_bins(synthetic_corpus):
-    bins = raters.experience_bins(synthetic_corpus.dialogues, n_bootstrap=20)
+    bins = experience_effects.experience_bins(synthetic_corpus.dialogues, n_bootstrap=20)
     ax = charts.experience_chart(bins).axes[0]
     assert len(ax.texts) == 0
     ticks = [t.get_text() for t in ax.get_xticklabels()]

@@ -1,26 +1,16 @@
-"""Unit tests of kokoro_analysis.analyses.feedback.item_structure (item correlations and factor structure)."""
+"""Unit tests of kokoro_analysis.analyses.feedback.item_structure (item correlations and factor
+structure)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
-from kokoro_analysis import stats as ka_stats
-from kokoro_analysis.analyses.feedback import item_structure
+from kokoro_analysis.analyses.feedback import (
+    item_structure,
+)
 from kokoro_analysis.corpus import schema
-
-# --------------------------------------------------------------------------- correlations and factor structure
-
-
-def test_correlation_matrix_matches_scipy():
-    rng = np.random.default_rng(1)
-    values = rng.integers(0, 6, size=(50, 4))
-    assert np.allclose(ka_stats.correlation_matrix(values, "spearman"), stats.spearmanr(values)[0])
-    assert np.allclose(
-        ka_stats.correlation_matrix(values, "pearson"), np.corrcoef(values, rowvar=False)
-    )
 
 
 def _varimax_objective(loadings: np.ndarray) -> float:
@@ -73,3 +63,24 @@ def test_extreme_pairs_and_cluster_order():
     order, _ = item_structure.cluster_order(corr)
     positions = {int(k): i for i, k in enumerate(order)}
     assert abs(positions[0] - positions[1]) == 1 and abs(positions[2] - positions[3]) == 1
+
+
+def test_retention_comparison_has_every_correlation_type(corpus):
+    table = item_structure.retention_comparison(corpus.dialogues, n_iter=3)
+    assert list(table.index) == ["spearman", "pearson", "polychoric"]
+    eigen = item_structure.eigen_table(corpus.dialogues, "polychoric", n_iter=3)
+    assert table.loc["polychoric", "eigenvalue_1"] == pytest.approx(eigen.loc[1, "eigenvalue"])
+    assert eigen["eigenvalue"].sum() == pytest.approx(20)
+    with pytest.raises(ValueError):
+        item_structure.parallel_analysis(np.ones((5, 3)), "kendall")
+
+
+def test_item_correlations_caption_names_the_method_and_says_data_table():
+    from kokoro_analysis.analyses.feedback import item_structure
+
+    spec = item_structure.ITEM_CORRELATION_TABLE
+    correlation = item_structure.ITEM_CORRELATIONS["spearman"]
+    caption = spec.caption(pd.DataFrame(), correlation=correlation)
+    assert "Spearman ρ" in caption and "A data table" in caption
+    assert "spearman" not in caption  # no code name
+    assert not spec.is_paper

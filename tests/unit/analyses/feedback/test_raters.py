@@ -3,38 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
-from scipy import stats
 
-from kokoro_analysis import stats as ka_stats
-from kokoro_analysis.analyses.feedback import raters
+from kokoro_analysis.analyses.feedback import (
+    raters,
+)
+from kokoro_analysis.corpus import measures
+from kokoro_analysis.stats.icc import icc_oneway_reml
 
 from .test_scores import _dialogues
-
-# --------------------------------------------------------------------------- rater / counselor
-
-
-def test_icc_oneway_balanced_hand_example():
-    # groups {1, 3} and {5, 7}: MSB = 16 (df 1), MSW = 2 (df 2), k = 2 → ICC = 14 / 18
-    result = ka_stats.icc_oneway([1, 3, 5, 7], ["a", "a", "b", "b"])
-    assert result["ms_between"] == pytest.approx(16) and result["ms_within"] == pytest.approx(2)
-    assert result["icc"] == pytest.approx(7 / 9)
-    assert result["k0"] == pytest.approx(2)
-    f = 8.0
-    f_low = f / stats.f.ppf(0.975, 1, 2)
-    assert result["ci_low"] == pytest.approx((f_low - 1) / (f_low + 1))
-
-
-def test_icc_oneway_unbalanced_and_errors():
-    values = [1, 2, 3, 10, 11, 20]
-    groups = [0, 0, 0, 1, 1, 2]
-    result = ka_stats.icc_oneway(values, groups)
-    n, sizes = 6, np.array([3, 2, 1])
-    assert result["k0"] == pytest.approx((n - (sizes**2).sum() / n) / 2)
-    assert result["icc"] > 0.9
-    with pytest.raises(ValueError):
-        ka_stats.icc_oneway([1, 2], [0, 1])
 
 
 def test_icc_table_handles_tiny_groups():
@@ -43,61 +20,29 @@ def test_icc_table_handles_tiny_groups():
     assert np.isnan(table.loc["client_id", "icc"])
 
 
-def test_crossed_reml_equals_anova_on_balanced_design():
-    rng = np.random.default_rng(7)
-    n_a, n_b = 8, 6
-    a_effect, b_effect = rng.normal(0, 3, n_a), rng.normal(0, 2, n_b)
-    y = 50 + a_effect[:, None] + b_effect[None, :] + rng.normal(0, 1.5, (n_a, n_b))
-    grand = y.mean()
-    ms_a = n_b * ((y.mean(axis=1) - grand) ** 2).sum() / (n_a - 1)
-    ms_b = n_a * ((y.mean(axis=0) - grand) ** 2).sum() / (n_b - 1)
-    resid = y - y.mean(axis=1, keepdims=True) - y.mean(axis=0, keepdims=True) + grand
-    ms_e = (resid**2).sum() / ((n_a - 1) * (n_b - 1))
-    a_codes, b_codes = np.meshgrid(np.arange(n_a), np.arange(n_b), indexing="ij")
-    fit = raters.crossed_variance_components(
-        y.ravel(), a_codes.ravel(), b_codes.ravel(), names=("a", "b")
-    )
-    table = fit.table
-    assert table.loc["residual", "variance"] == pytest.approx(ms_e, rel=1e-4)
-    assert table.loc["a", "variance"] == pytest.approx((ms_a - ms_e) / n_b, rel=1e-3)
-    assert table.loc["b", "variance"] == pytest.approx((ms_b - ms_e) / n_a, rel=1e-3)
-    assert table["share"].sum() == pytest.approx(1)
-    assert fit.mean == pytest.approx(grand) and fit.converged and fit.note == ""
+def test_rater_influence_and_cluster_sizes(corpus):
+    dialogues = corpus.dialogues
+    features = measures.session_features(corpus)
+    table = raters.rater_influence(dialogues, features, top=2)
+    assert table.index[0] == "(all raters)" and len(table) == 3
+    rater = table.index[1]
+    kept = dialogues["client_id"].astype(str) != rater
+    alone = features.loc[kept, ["client_chars", "score"]].dropna().corr("spearman").iloc[0, 1]
+    assert table.loc[rater, "r_without"] == pytest.approx(alone)
+    sizes = raters.cluster_sizes(dialogues)
+    assert sizes.loc["sessions per rater", "n"] == dialogues["client_id"].nunique()
 
 
-def test_crossed_reml_criterion_matches_dense_formula():
-    rng = np.random.default_rng(1)
-    n = 70
-    a, b = rng.integers(0, 7, n), rng.integers(0, 5, n)
-    y = rng.normal(size=n) + rng.normal(size=7)[a]
-    model = raters._CrossedModel(y, a, b)
-    za, zb = np.eye(7)[a], np.eye(5)[b]
-    for root in ([0.5, 0.3], [0.0, 1.2], [2.0, 0.0]):
-        h = np.eye(n) + root[0] ** 2 * za @ za.T + root[1] ** 2 * zb @ zb.T
-        h_inv, one = np.linalg.inv(h), np.ones(n)
-        mu = one @ h_inv @ y / (one @ h_inv @ one)
-        sigma2 = (y - mu) @ h_inv @ (y - mu) / (n - 1)
-        dense = (n - 1) * np.log(sigma2) + np.linalg.slogdet(h)[1] + np.log(one @ h_inv @ one)
-        assert model.criterion(np.array(root)) == pytest.approx(dense, rel=1e-10)
-
-
-def test_score_variance_components_reports_unidentifiable_data():
-    dialogues = _dialogues([1, 2, 3], [10, 20, 30], client_id=[1, 2, 3], counselor_id=[1, 2, 1])
-    fit = raters.score_variance_components(dialogues)
-    assert fit.table["variance"].isna().all() and fit.note.startswith("not estimable")
-    assert raters.variance_component_records(fit) == []
-
-
-def test_counselor_experience_orders_by_start_time_then_id():
-    start = pd.to_datetime(["2021-01-03", "2021-01-01", "2021-01-01", "2021-01-02"])
-    dialogues = _dialogues(
-        [10, 11, 9, 12],
-        [1, 2, 3, 4],
-        counselor_id=[1, 1, 1, 2],
-        client_id=[5, 6, 5, 6],
-        start_time=start,
-    )
-    assert raters.counselor_experience(dialogues).tolist() == [3, 2, 1, 1]
-    bins = raters.experience_bins(dialogues, edges=(1, 2, 3))
-    assert bins["sessions"].tolist() == [2, 1, 1]
-    assert list(bins.index) == ["1", "2", "3+"]
+def test_icc_table_and_plain_sum_comparison(corpus):
+    dialogues = corpus.dialogues
+    icc = raters.icc_table(dialogues)
+    expected = icc_oneway_reml(dialogues["score"], dialogues["client_id"])["icc"]
+    assert icc.loc["client_id", "icc_reml"] == pytest.approx(expected)
+    both = raters.rater_effects_by_outcome(dialogues)
+    assert list(both.index) == ["score", "item_sum"]
+    plain = raters.icc_table(dialogues, "item_sum")
+    assert both.loc["item_sum", "icc_anova_rater"] == pytest.approx(plain.loc["client_id", "icc"])
+    shares = both.loc[
+        "score", ["crossed_share_rater", "crossed_share_counselor", "crossed_share_residual"]
+    ]
+    assert shares.sum() == pytest.approx(1)

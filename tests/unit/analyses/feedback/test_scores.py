@@ -1,6 +1,5 @@
-"""Unit tests of kokoro_analysis.analyses.feedback.scores (hand-computed answers) and of the figures of the feedback
-notebook; real-data checks of the reproduced numbers. The other feedback modules are tested in
-test_item_structure.py, test_score_features.py and test_raters.py (which use the helpers defined here)."""
+"""Unit tests of kokoro_analysis.analyses.feedback.scores (hand-computed answers) and of the figures of
+the feedback analyses (every glyph rendered)."""
 
 from __future__ import annotations
 
@@ -9,21 +8,25 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from kokoro_analysis import load_corpus
 from kokoro_analysis.analyses.feedback import (
+    experience_effects,
     item_structure,
-    raters,
     score_features,
+    scores,
+    uncertainty,
 )
-from kokoro_analysis.analyses.feedback import (
-    scores as feedback,
-)
-from kokoro_analysis.corpus import schema
+from kokoro_analysis.analyses.feedback import scores as feedback
+from kokoro_analysis.corpus import measures, schema
 from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.corpus.validation import ValidationReport
-from kokoro_analysis.stats import bootstrap_counts, p_value_text
+from kokoro_analysis.stats.ordinal import polychoric_matrix, standardized_alpha
+from kokoro_analysis.stats.resampling import (
+    bootstrap_counts,
+    cluster_bootstrap_counts,
+    percentile_interval,
+)
 from kokoro_analysis.text.tokens import Tokens
-
-# --------------------------------------------------------------------------- helpers
 
 
 def _utterances(rows: list[tuple[int, str, int, str]]) -> pd.DataFrame:
@@ -54,7 +57,11 @@ def _corpus(dialogues: pd.DataFrame, utterances: pd.DataFrame) -> Corpus:
     return Corpus(dialogues, utterances, ValidationReport(source="test"))
 
 
-# --------------------------------------------------------------------------- score
+def _tokens(rows: list[tuple[int, str, str, str, str]]) -> Tokens:
+    frame = pd.DataFrame(rows, columns=["utterance", "surface", "pos", "pos2", "lemma"])
+    for column in ("surface", "pos", "pos2", "lemma"):
+        frame[column] = frame[column].astype("category")
+    return Tokens(frame)
 
 
 def test_score_summary_hand_values():
@@ -84,9 +91,6 @@ def test_score_rule_table_counts_branches_and_plain_sum_errors():
     # session 4 is halved but 0 // 2 == 0: the plain sum happens to be right
     assert table.loc["all", "plain_sum_wrong"] == 2
     assert table.loc["all", "rule_holds"] == 4
-
-
-# --------------------------------------------------------------------------- items
 
 
 def test_cronbach_alpha_hand_example():
@@ -130,82 +134,6 @@ def test_item_statistics_corrected_item_total():
         feedback.item_statistics(dialogues, "kendall")
 
 
-def test_bootstrap_counts_rows_are_resamples():
-    counts = bootstrap_counts(7, 4, seed=9)
-    assert counts.shape == (4, 7) and (counts.sum(axis=1) == 7).all()
-    rng = np.random.default_rng(9)
-    for row in counts:
-        assert (row == np.bincount(rng.integers(0, 7, 7), minlength=7)).all()
-
-
-# --------------------------------------------------------------------------- keyness and flags
-
-
-def _tokens(rows: list[tuple[int, str, str, str, str]]) -> Tokens:
-    frame = pd.DataFrame(rows, columns=["utterance", "surface", "pos", "pos2", "lemma"])
-    for column in ("surface", "pos", "pos2", "lemma"):
-        frame[column] = frame[column].astype("category")
-    return Tokens(frame)
-
-
-def test_counselor_lemma_counts_by_group():
-    utterances = _utterances(
-        [
-            (1, "counselor", 0, "x"),
-            (1, "client", 5, "x"),
-            (2, "counselor", 0, "x"),
-            (3, "counselor", 0, "x"),
-        ]
-    )
-    dialogues = _dialogues([1, 2, 3], [90, 30, 70], counselor_id=[5, 6, 7])
-    tokens = _tokens(
-        [
-            (0, "とても", "副詞", "一般", "迚も"),
-            (0, "とっても", "副詞", "一般", "迚も"),
-            (0, "とても", "副詞", "一般", "迚も"),
-            (1, "とても", "副詞", "一般", "迚も"),  # client: not counted
-            *[(1, "とっても", "副詞", "一般", "迚も")] * 4,
-            (2, "とても", "副詞", "一般", "迚も"),
-            (2, "は", "助詞", "係助詞", "は"),  # particle: not a content word
-            (3, "大切", "形状詞", "一般", "大切"),
-        ]
-    )
-    counts = feedback.counselor_lemma_counts(_corpus(dialogues, utterances), tokens)
-    assert counts.loc["迚も", ["high", "low", "counselors"]].tolist() == [3, 1, 2]
-    # one written form per lemma in every role: とっても 5 times in all the tokens, とても 4
-    assert counts.loc["迚も", "surface"] == "とっても"
-    forms = pd.Series({"迚も": "とても"})
-    with_forms = feedback.counselor_lemma_counts(
-        _corpus(dialogues, utterances), tokens, forms=forms
-    )
-    assert with_forms.loc["迚も", "surface"] == "とても"
-    assert counts.loc["大切", ["high", "low"]].tolist() == [1, 0]  # score 70 counts as high
-    assert "は" not in counts.index
-    client_tokens = _tokens([(1, "とても", "副詞", "一般", "迚も")])
-    assert feedback.counselor_lemma_counts(_corpus(dialogues, utterances), client_tokens).empty
-    top, _ = feedback.keyness_table(_corpus(dialogues, utterances), client_tokens)
-    assert top.empty
-
-
-def test_top_keywords_filters_by_counselors_and_direction():
-    keyness = pd.DataFrame(
-        {
-            "delta": [1.0, 0.5, -0.4, -1.0],
-            "z": [5.0, 3.0, -2.0, -6.0],
-            "count_group": [10, 8, 3, 1],
-            "count_other": [1, 2, 6, 9],
-            "rate_group": [1.0] * 4,
-            "rate_other": [1.0] * 4,
-            "counselors": [1, 12, 15, 30],
-            "surface": ["a", "b", "c", "d"],
-        },
-        index=pd.Index(["w1", "w2", "w3", "w4"], name="word"),
-    )
-    top = feedback.top_keywords(keyness, 5, min_counselors=10)
-    assert top[top["direction"] == "high"]["lemma"].tolist() == ["w2"]
-    assert top[top["direction"] == "low"]["lemma"].tolist() == ["w4", "w3"]
-
-
 def test_flag_table_counts():
     items = {key: [3, 2, 1] for key in schema.ITEM_KEYS}
     topics = ["School Issues", "School Issues", "Workplace Issues"]
@@ -227,12 +155,8 @@ def test_flag_table_counts():
     assert topics.loc["School Issues", "unwilling_to_continue"] == 1
 
 
-# --------------------------------------------------------------------------- figures
-
-
 @pytest.fixture(scope="module")
 def synthetic_corpus(synthetic_dir):
-    from kokoro_analysis import load_corpus
 
     return load_corpus(synthetic_dir)
 
@@ -251,9 +175,9 @@ def test_figures_render_every_glyph(synthetic_corpus, lang):
     apply_paper_style()
     corpus = synthetic_corpus
     dialogues = corpus.dialogues
-    features = score_features.session_features(corpus)
+    features = measures.session_features(corpus)
     correlations = score_features.feature_correlations(
-        features, n_bootstrap=20, clusters=feedback.cluster_labels(dialogues)
+        features, n_bootstrap=20, clusters=uncertainty.cluster_labels(dialogues)
     )
     corr = item_structure.item_correlations(dialogues)
     _, link = item_structure.cluster_order(corr)
@@ -277,16 +201,13 @@ def test_figures_render_every_glyph(synthetic_corpus, lang):
             features, "client_chars", correlations.loc["client_chars"], lang=lang
         ),
         feature_charts.feature_correlation_chart(correlations, lang=lang),
-        charts.experience_chart(raters.experience_bins(dialogues), lang=lang),
+        charts.experience_chart(experience_effects.experience_bins(dialogues), lang=lang),
         charts.keyness_chart(keywords, lang=lang),
     ]
     for fig in figures:
         assert check_japanese_glyphs(fig) == []
         assert fig.get_size_inches()[0] in (pytest.approx(3.0), pytest.approx(6.3))
         plt.close(fig)
-
-
-# --------------------------------------------------------------------------- real data
 
 
 @pytest.mark.realdata
@@ -301,29 +222,33 @@ def test_real_score_distribution_and_rule(real_corpus):
     assert rule.loc["all", "rule_holds"] == 6589
 
 
-@pytest.mark.realdata
-def test_real_subset_counts(real_corpus):
-    sessions = feedback.subset_statistics(real_corpus).loc["sessions"]
-    assert sessions.to_dict() == {"low": 3870, "high": 2601, "full": 6471, "test": 118, "all": 6589}
+def test_alpha_table_ordinal_alpha_and_cluster_columns(corpus):
+    dialogues = corpus.dialogues
+    table = scores.alpha_table(
+        dialogues, n_bootstrap=40, clusters=uncertainty.cluster_labels(dialogues), method="pearson"
+    )
+    items = schema.item_matrix(dialogues, dtype=float)
+    assert table.loc["all", "ordinal_alpha"] == pytest.approx(
+        standardized_alpha(polychoric_matrix(items))
+    )
+    off = np.corrcoef(items, rowvar=False)[np.triu_indices(20, 1)]
+    assert table.loc["all", "mean_inter_item_r"] == pytest.approx(off.mean())
+    assert {"ci_low_two_way", "ci_low_rater", "ci_high_counselor"} <= set(table.columns)
+    caption = scores.ALPHA.caption(table)
+    assert "over 40 resamples of raters and, independently, counselors" in caption
+    assert "polychoric" not in caption
 
 
-def test_item_correlations_caption_names_the_method_and_says_data_table():
-    from kokoro_analysis.analyses.feedback import item_structure
-
-    spec = item_structure.ITEM_CORRELATION_TABLE
-    correlation = item_structure.ITEM_CORRELATIONS["spearman"]
-    caption = spec.caption(pd.DataFrame(), correlation=correlation)
-    assert "Spearman ρ" in caption and "A data table" in caption
-    assert "spearman" not in caption  # no code name
-    assert not spec.is_paper
-
-
-def test_p_values_are_printed_without_scientific_notation():
-    from kokoro_analysis.analyses.feedback import raters
-    from kokoro_analysis.publish.tables import formatted
-
-    texts = [p_value_text(p) for p in (0.9912, 0.0004, 1e-40)]
-    assert texts == ["0.991", "< 0.001", "< 0.001"]
-    frame = pd.DataFrame({"model": ["within counselor"], "p_value": [1.2e-5], "slope": [0.1]})
-    shown = formatted(frame, raters.EXPERIENCE_TEST)
-    assert shown.loc[0, "p_value"] == "< 0.001"
+def test_item_statistics_cluster_interval_of_the_mean(corpus):
+    dialogues = corpus.dialogues
+    clusters = uncertainty.cluster_labels(dialogues)
+    table = scores.item_statistics(dialogues, clusters=clusters, n_bootstrap=200, seed=4)
+    weights = cluster_bootstrap_counts(dialogues["client_id"], 200, 4).astype(float)
+    first = dialogues[schema.ITEM_KEYS[0]].to_numpy(dtype=float)
+    means = weights @ first / weights.sum(axis=1)
+    low, high = percentile_interval(means)
+    row = table.loc[schema.ITEM_KEYS[0]]
+    assert (row["ci_low_rater"], row["ci_high_rater"]) == pytest.approx((low, high))
+    assert "200 resamples of raters and, independently" in scores.ITEM_STATISTICS.caption(table)
+    unclustered = scores.item_statistics(dialogues, n_bootstrap=200)
+    assert "Student-t" in scores.ITEM_STATISTICS.caption(unclustered)
