@@ -112,7 +112,7 @@ def finetune_preprocessing(
     out = subprocess.run(
         [sys.executable, "-c", FINETUNE_CHILD, data, subset, str(scratch), str(limit or "all")],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,  # stderr passes through: the dataset's progress bar shows
         text=True,
         check=True,
     )

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 
 def add_export_options(parser: argparse.ArgumentParser) -> None:
-    from kokoro_analysis.finetune.data import LAYOUTS, PROMPTS, TRAIN_SUBSETS
+    from kokoro_analysis.finetune.data import PROMPTS, TRAIN_SUBSETS
+    from kokoro_analysis.finetune.export import LAYOUTS
 
     add_data_option(parser)
     parser.add_argument("--subset", default="full", choices=TRAIN_SUBSETS, help=subset_help())
@@ -68,7 +69,7 @@ def cmd_export_sft(args: argparse.Namespace) -> int:
     """Write the fine-tuning / test / score-prediction files; print the counts and the licence note."""
     from kokoro_analysis.corpus.loading import load_corpus
     from kokoro_analysis.corpus.translations import load_translations
-    from kokoro_analysis.finetune.data import LICENCE_NOTE, export_sft
+    from kokoro_analysis.finetune.export import LICENCE_NOTE, export_sft
 
     corpus = load_corpus(args.data, strict=not args.lenient)
     translated = None
@@ -105,7 +106,7 @@ def _print_translation_counts(language: str, counts: dict) -> None:
 
 def _print_export_counts(args: argparse.Namespace, manifest: dict) -> None:
     """One line per exported file, from the manifest."""
-    from kokoro_analysis.finetune.data import FILES
+    from kokoro_analysis.finetune.export import FILES
 
     files = manifest["files"]
     train, test = files[FILES["train"]], files[FILES["test"]]
@@ -173,7 +174,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Score a predictions file: print what was scored and the table row."""
     from kokoro_analysis.corpus.loading import load_corpus
     from kokoro_analysis.finetune.export_folder import holds_export
-    from kokoro_analysis.finetune.predictions import check_export, evaluate, read_predictions
+    from kokoro_analysis.finetune.prediction_files import check_export, read_predictions
+    from kokoro_analysis.finetune.predictions import evaluate
 
     path = Path(args.predictions)
     predictions = read_predictions(path)  # check the file before loading the corpus
@@ -203,7 +205,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _print_what_was_scored(path: Path, predictions, evaluation: Evaluation) -> None:
     """The task, test set, units and the contexts the file covers."""
-    from kokoro_analysis.finetune.predictions import tokenizer_label
+    from kokoro_analysis.text.surfaces import tokenizer_label
 
     if predictions.kind == "generation":
         print(f"{path}: response generation, {evaluation.test_set}")

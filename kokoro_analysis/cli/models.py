@@ -23,7 +23,6 @@ from kokoro_analysis.cli.options import (
     add_out_option,
     add_seed_option,
     chosen,
-    keyword_defaults,
     positive_int,
     steps_or_all,
     subset_help,
@@ -202,7 +201,7 @@ def recipe_from(args: argparse.Namespace) -> Recipe:
 def cmd_finetune(args: argparse.Namespace) -> int:
     """LoRA fine-tuning with TRL on a subset's export-sft data."""
     from kokoro_analysis.corpus.loading import load_corpus
-    from kokoro_analysis.finetune.data import LICENCE_NOTE
+    from kokoro_analysis.finetune.export import LICENCE_NOTE
     from kokoro_analysis.finetune.training import MANIFEST, finetune
 
     recipe = recipe_from(args)
@@ -249,13 +248,14 @@ def add_engine_options(parser: argparse.ArgumentParser, defaults: dict) -> None:
 
 
 def run_defaults(command: str) -> dict:
-    """What ``generate`` or ``predict-scores`` applies when an option is not given (its function's
-    keyword defaults)."""
-    from kokoro_analysis.finetune.generation import generate_predictions
-    from kokoro_analysis.finetune.score_prediction import predict_scores
+    """What ``generate`` or ``predict-scores`` applies when an option is not given (its
+    :class:`~kokoro_analysis.finetune.generation.RunOptions` defaults)."""
+    from dataclasses import asdict
 
-    run = {"generate": generate_predictions, "predict-scores": predict_scores}[command]
-    return keyword_defaults(run)
+    from kokoro_analysis.finetune.generation import GENERATION_OPTIONS
+    from kokoro_analysis.finetune.score_prediction import SCORE_OPTIONS
+
+    return asdict({"generate": GENERATION_OPTIONS, "predict-scores": SCORE_OPTIONS}[command])
 
 
 def add_model_run_options(parser: argparse.ArgumentParser, defaults: dict, of: str) -> None:
@@ -331,7 +331,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_predict_scores(args: argparse.Namespace) -> int:
     """Predict the 20 item scores of held-out sessions into a predictions file."""
     from kokoro_analysis.corpus.loading import load_corpus
-    from kokoro_analysis.finetune.predictions import read_predictions
+    from kokoro_analysis.finetune.prediction_files import read_predictions
     from kokoro_analysis.finetune.score_prediction import predict_scores
 
     corpus = load_corpus(args.data)

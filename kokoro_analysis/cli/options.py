@@ -8,7 +8,6 @@ Only the standard library here: ``--version`` and ``--help`` import nothing heav
 from __future__ import annotations
 
 import argparse
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -136,15 +135,6 @@ def add_device_options(
         help="auto: CUDA when visible, else the CPU (default: %(default)s)",
     )
     parser.add_argument("--quantize", choices=QUANTIZATIONS, default=quantize, help=quantize_help)
-
-
-def keyword_defaults(function: Callable) -> dict:
-    """The keyword defaults of ``function``: what it applies when an option is not given."""
-    return {
-        name: parameter.default
-        for name, parameter in inspect.signature(function).parameters.items()
-        if parameter.default is not inspect.Parameter.empty
-    }
 
 
 def chosen(args: argparse.Namespace, *names: str) -> dict:

@@ -1,6 +1,6 @@
 """Measured baselines that run on a CPU, on the paper's test contexts and with the same metrics.
 
-Response generation (test contexts of ``sft.sample_test_contexts``, metrics of ``evaluation.ResponseTestSet``):
+Response generation (test contexts of ``data.sample_test_contexts``, metrics of ``test_sets.ResponseTestSet``):
 
 * **human reference**: the targets themselves (their length and Dist-n; BLEU/ROUGE would be 100);
 * **echo**: answer with the last client turn (the turn right before the target);
@@ -16,7 +16,7 @@ Response generation (test contexts of ``sft.sample_test_contexts``, metrics of `
 Score prediction (``metrics.score_prediction_scores``), on three splits:
 
 * **held-out** (main, paper-compatible): train = *full* sessions outside the held-out split, test = the
-  held-out 20 % of all sessions (``sft.score_split(seed)``); the same files ``export-sft --subset full``
+  held-out 20 % of all sessions (``data.score_split(seed)``); the same files ``export-sft --subset full``
   writes. The same raters and counselors are on both sides, and the rater alone explains about 30 % of
   score variance, so this split flatters any model that learns who is rating;
 * **person-disjoint**: no rater or counselor of a test session appears in training
@@ -35,7 +35,7 @@ sessions, predictions rounded and clipped to 0-5.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,15 +46,11 @@ from sklearn.linear_model import RidgeCV
 from sklearn.preprocessing import StandardScaler
 
 from kokoro_analysis.corpus import schema
-from kokoro_analysis.corpus.loading import Corpus, turn_starts
+from kokoro_analysis.corpus.loading import Corpus, turn_numbers
 from kokoro_analysis.corpus.measures import response_times, session_features
 from kokoro_analysis.finetune.data import TRAIN_SUBSETS, person_disjoint_split, response_examples
-from kokoro_analysis.finetune.predictions import (
-    ResponseTestSet,
-    ScoreTestSet,
-    score_test_sets,
-    surfaces,
-)
+from kokoro_analysis.finetune.test_sets import ResponseTestSet, ScoreTestSet, score_test_sets
+from kokoro_analysis.text.surfaces import surfaces
 from kokoro_analysis.text.tokens import Tokens
 
 QUERY_BLOCK = 128
@@ -65,11 +61,6 @@ TOP_LEMMAS = 500
 
 
 # --------------------------------------------------------------------------- lemma counts
-
-
-def utterance_turns(utterances: pd.DataFrame) -> np.ndarray:
-    """For each utterance, the row of its turn in ``Corpus.turns()`` (``loading.turn_starts``)."""
-    return np.cumsum(turn_starts(utterances)) - 1
 
 
 def _lemma_counts(
@@ -89,7 +80,7 @@ def _lemma_counts(
 def turn_lemma_counts(corpus: Corpus, tokens: Tokens) -> sparse.csr_matrix:
     """Lemma counts per turn: rows aligned with ``corpus.turns()`` (a turn's tokens are those of its
     messages), columns = categories of ``tokens.table["lemma"]``."""
-    turn_of = utterance_turns(corpus.utterances)
+    turn_of = turn_numbers(corpus.utterances)
     n_turns = int(turn_of[-1]) + 1 if len(turn_of) else 0
     return _lemma_counts(tokens, corpus.utterances, turn_of, n_turns)
 
@@ -237,54 +228,56 @@ def generation_baselines(
     turns = corpus.turns() if turns is None else turns
     test = test_set.examples
     examples = response_examples(turns)
-    counts = turn_lemma_counts(corpus, tokens)
-    rows: list[dict] = [
-        {"model": "Human reference (test targets)", "training": "", **test_set.reference_scores()}
-    ]
-    responses: dict[str, list[str]] = {}
-
     echo = echo_responses(test, turns)
-    responses["echo"] = echo
-    rows.append(
-        {"model": "Echo last client turn", "training": "", **test_set.score(echo, workers=workers)}
-    )
+    rows: list[dict] = [
+        {"model": "Human reference (test targets)", "training": "", **test_set.reference_scores()},
+        {"model": "Echo last client turn", "training": "", **test_set.score(echo, workers=workers)},
+    ]
+    responses: dict[str, list[str]] = {"echo": echo}
     train = {
         subset: examples[examples["dialogue_id"].isin(corpus.subset_ids(subset))]
         for subset in subsets
     }
     frequent = {subset: most_frequent_turn(train[subset]) for subset in subsets}
     retrieved = retrieval_responses(
-        counts,
+        turn_lemma_counts(corpus, tokens),
         train,
         test,
         fallbacks=frequent,
         idf_keys=examples[examples["dialogue_id"].isin(corpus.subset_ids("full"))],
     )
     for subset in subsets:
-        frequent_tokens = surfaces([frequent[subset]], workers=1)[0]
         responses[f"most_frequent_{subset}"] = [frequent[subset]] * len(test)
-        rows.append(
-            {
-                "model": f"Most frequent counselor turn ({subset})",
-                "training": subset,
-                **test_set.score(
-                    responses[f"most_frequent_{subset}"], tokens=[frequent_tokens] * len(test)
-                ),
-            }
-        )
-        result = retrieved[subset]
-        responses[f"retrieval_{subset}"] = result.responses
-        rows.append(
-            {
-                "model": f"TF-IDF retrieval ({subset})",
-                "training": subset,
-                **test_set.score(result.responses, workers=workers),
-                "keys": result.keys,
-                "no_match": result.no_match,
-                "mean_similarity": result.mean_similarity,
-            }
-        )
+        responses[f"retrieval_{subset}"] = retrieved[subset].responses
+        rows += _subset_rows(test_set, subset, frequent[subset], retrieved[subset], workers)
     return pd.DataFrame(rows), responses
+
+
+def _subset_rows(
+    test_set: ResponseTestSet,
+    subset: str,
+    frequent: str,
+    retrieved: Retrieval,
+    workers: int | None,
+) -> list[dict]:
+    """The rows of the most-frequent-turn and the retrieval baseline trained on ``subset``."""
+    n = len(test_set.examples)
+    frequent_tokens = surfaces([frequent], workers=1)[0]
+    return [
+        {
+            "model": f"Most frequent counselor turn ({subset})",
+            "training": subset,
+            **test_set.score([frequent] * n, tokens=[frequent_tokens] * n),
+        },
+        {
+            "model": f"TF-IDF retrieval ({subset})",
+            "training": subset,
+            **test_set.score(retrieved.responses, workers=workers),
+            "keys": retrieved.keys,
+            "no_match": retrieved.no_match,
+            "mean_similarity": retrieved.mean_similarity,
+        },
+    ]
 
 
 # --------------------------------------------------------------------------- score prediction
@@ -393,29 +386,8 @@ def score_prediction_baselines(
     features = dialogue_features(corpus, turns)
     blocks = [session_lemma_counts(corpus, tokens, role) for role in ("client", "counselor")]
     items = schema.item_matrix(dialogues)
-    full = schema.subset_mask(dialogues["score"], "full")
-    tests = score_test_sets(corpus, seed)
-    persons = person_disjoint_split(dialogues, seed).to_numpy()
-    person_items = pd.DataFrame(
-        items[persons == "test"], index=dialogues.index[persons == "test"],
-        columns=list(schema.ITEM_KEYS),
-    ).sort_index()  # fmt: skip
-    person_test = ScoreTestSet(
-        "person_disjoint",
-        f"person-disjoint split ({len(person_items):,} sessions, {int((persons == 'excluded').sum()):,} "
-        f"left out, seed {seed})",
-        person_items,
-    )
-    splits = {
-        "held-out": (
-            tests["held_out"],
-            full & ~dialogues.index.isin(tests["held_out"].items.index),
-        ),
-        "person-disjoint": (person_test, full & (persons == "train")),
-        "test pool": (tests["test_pool"], full),  # the test pool (≥ 99) lies outside full anyway
-    }
     rows, predictions = [], {}
-    for split, (test_set, train_mask) in splits.items():
+    for split, (test_set, train_mask) in _score_splits(corpus, seed).items():
         train_rows = np.flatnonzero(train_mask)
         test_rows = dialogues.index.get_indexer(test_set.items.index)
         outputs = _score_models(items[train_rows], len(test_rows))
@@ -445,6 +417,34 @@ def score_prediction_baselines(
     return pd.DataFrame(rows), predictions
 
 
+def _score_splits(corpus: Corpus, seed: int) -> dict[str, tuple[ScoreTestSet, np.ndarray]]:
+    """Each split of :data:`SCORE_SPLITS`: its test set and the mask of its training sessions (rows of
+    ``corpus.dialogues``)."""
+    dialogues = corpus.dialogues
+    full = schema.subset_mask(dialogues["score"], "full")
+    tests = score_test_sets(corpus, seed)
+    persons = person_disjoint_split(dialogues, seed).to_numpy()
+    person_items = pd.DataFrame(
+        schema.item_matrix(dialogues)[persons == "test"],
+        index=dialogues.index[persons == "test"],
+        columns=list(schema.ITEM_KEYS),
+    ).sort_index()
+    person_test = ScoreTestSet(
+        "person_disjoint",
+        f"person-disjoint split ({len(person_items):,} sessions, {int((persons == 'excluded').sum()):,} "
+        f"left out, seed {seed})",
+        person_items,
+    )
+    return {
+        "held-out": (
+            tests["held_out"],
+            full & ~dialogues.index.isin(tests["held_out"].items.index),
+        ),
+        "person-disjoint": (person_test, full & (persons == "train")),
+        "test pool": (tests["test_pool"], full),  # the test pool (≥ 99) lies outside full anyway
+    }
+
+
 def _score_models(train_items: np.ndarray, n_test: int) -> dict[str, tuple[np.ndarray, float]]:
     """The constant predictions (every test session alike) learnt from the training items: every item
     5, each item's rounded training mean, each item's most common training answer (ties: the lower)."""
@@ -469,20 +469,31 @@ def _score(test_set: ScoreTestSet, frame: pd.DataFrame) -> dict:
     return scores
 
 
-def training_subsets(subset: str) -> tuple[str, ...]:
-    """The training subsets a run compares: the one named, else all three (for ``"all"``, and for a
-    subset of the corpus that is no training subset, such as the test pool: :func:`subset_note`)."""
-    if subset in TRAIN_SUBSETS:
-        return (subset,)
-    if subset in schema.SUBSETS:
+def training_subsets(compared: str | Sequence[str] | None, subset: str = "all") -> tuple[str, ...]:
+    """The training subsets a run compares (in :data:`TRAIN_SUBSETS` order). ``compared``: ``"all"``
+    (the three), one training subset or several; ``None`` follows the corpus ``subset`` of the run:
+    the training subset it names, else all three (for ``"all"``, and for a subset of the corpus that
+    is no training subset, such as the test pool: :func:`subset_note`)."""
+    if subset not in schema.SUBSETS:
+        raise ValueError(f"subset must be one of {', '.join(schema.SUBSETS)}, not {subset!r}")
+    if compared is None:
+        return (subset,) if subset in TRAIN_SUBSETS else TRAIN_SUBSETS
+    if compared == "all":
         return TRAIN_SUBSETS
-    raise ValueError(f"subset must be one of {', '.join(schema.SUBSETS)}, not {subset!r}")
+    names = [compared] if isinstance(compared, str) else list(compared)
+    unknown = [name for name in names if name not in TRAIN_SUBSETS]
+    if unknown or not names:
+        raise ValueError(
+            f"compared subsets must be 'all' or training subsets ({', '.join(TRAIN_SUBSETS)}), "
+            f"not {compared!r}"
+        )
+    return tuple(name for name in TRAIN_SUBSETS if name in names)
 
 
-def subset_note(subset: str) -> str:
-    """The line a run prints when its ``subset`` does not apply to the fine-tuning results (a subset
-    that is no training subset, e.g. the test pool); empty otherwise."""
-    if subset == "all" or subset in TRAIN_SUBSETS:
+def subset_note(subset: str, compared: str | Sequence[str] | None = None) -> str:
+    """The line a run prints when its corpus ``subset`` would choose the compared training subsets
+    (``compared`` not given) but is no training subset (e.g. the test pool); empty otherwise."""
+    if compared is not None or subset == "all" or subset in TRAIN_SUBSETS:
         return ""
     return (
         f"subset {subset!r} does not apply here (the training subsets are "

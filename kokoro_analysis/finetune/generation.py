@@ -16,19 +16,15 @@ import importlib.util
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from kokoro_analysis.corpus.loading import Corpus
-from kokoro_analysis.finetune.data import (
-    SYSTEM_PROMPT,
-    context_messages,
-    corpus_content_hash,
-    sample_test_contexts,
-)
+from kokoro_analysis.finetune.data import SYSTEM_PROMPT, context_messages, sample_test_contexts
+from kokoro_analysis.finetune.export import corpus_content_hash
 from kokoro_analysis.finetune.models import (
     LLMError,
     adapter_source,
@@ -40,7 +36,7 @@ from kokoro_analysis.finetune.models import (
     require_llm,
     resolve_device,
 )
-from kokoro_analysis.finetune.predictions import PredictionsWriter, ids_digest
+from kokoro_analysis.finetune.prediction_files import PredictionsWriter, ids_digest
 from kokoro_analysis.finetune.prompts import (
     TooLong,
     batches,
@@ -76,6 +72,45 @@ class Decoding:
     max_length: int = 4096
     """Prompt + new tokens fit this many tokens: a longer prompt is cut as in training
     (``prompts.fit_to_length``); the line records ``"prompt_cut"``."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How ``generate`` / ``predict-scores`` run a model (their shared options; the defaults are
+    :data:`GENERATION_OPTIONS` and ``score_prediction.SCORE_OPTIONS``)."""
+
+    adapter: str | os.PathLike | None = None
+    """A ``finetune`` folder or a hub id (None: the base model alone)."""
+    limit: int | None = None
+    """A seeded sample of this many test contexts or sessions (None: all)."""
+    seed: int = 0
+    batch_size: int = 8
+    max_new_tokens: int = 256
+    max_length: int = 4096
+    """Prompt + new tokens (:attr:`Decoding.max_length`)."""
+    device: str = "auto"
+    quantize: str = "none"
+    engine: str = "hf"
+    progress: bool = True
+
+    @property
+    def decoding(self) -> Decoding:
+        return Decoding(max_new_tokens=self.max_new_tokens, max_length=self.max_length)
+
+
+GENERATION_OPTIONS = RunOptions()
+"""``generate``'s defaults: batches of 8, at most 256 new tokens."""
+
+
+def covered_record(name: str, limit: int | None, seed: int, ids: Sequence) -> dict:
+    """The header's ``contexts``: which test set (``name``), its sample and the ids' digest."""
+    return {
+        "set": name,
+        "limit": limit,
+        "seed": seed,
+        "count": len(ids),
+        "ids_sha256": ids_digest(ids),
+    }
 
 
 @dataclass
@@ -324,53 +359,29 @@ def _tokenizer_source(model_name: str, adapter: str | os.PathLike) -> str:
 
 
 def generate_predictions(
-    corpus: Corpus,
-    model: str,
-    out: str | os.PathLike,
-    *,
-    adapter: str | os.PathLike | None = None,
-    limit: int | None = None,
-    seed: int = 0,
-    batch_size: int = 8,
-    max_new_tokens: int = 256,
-    max_length: int = 4096,
-    device: str = "auto",
-    quantize: str = "none",
-    engine: str = "hf",
-    progress: bool = True,
+    corpus: Corpus, model: str, out: str | os.PathLike, **options
 ) -> RunSummary:
     """Write (or continue) the generation predictions file ``out`` for the test contexts of ``corpus``
-    (all, or a seeded sample of ``limit`` as ``export-sft --test-samples``)."""
+    (all, or a seeded sample of ``limit`` as ``export-sft --test-samples``). ``options``: the
+    fields of :class:`RunOptions` (defaults :data:`GENERATION_OPTIONS`)."""
     require_llm()
-    contexts = sample_test_contexts(corpus, limit, seed)
+    run = replace(GENERATION_OPTIONS, **options)
+    contexts = sample_test_contexts(corpus, run.limit, run.seed)
     turns = corpus.turns()
     prompts = {
         example_id: context_messages(turns, first, row)
         for example_id, first, row in zip(contexts["id"], contexts["first_row"], contexts["row"])
     }
-    covered = {
-        "set": "test_contexts",
-        "limit": limit,
-        "seed": seed,
-        "count": len(prompts),
-        "ids_sha256": ids_digest(contexts["id"]),
-    }
     return run_task(
         "generation",
         corpus,
         prompts,
-        covered,
+        covered_record("test_contexts", run.limit, run.seed, contexts["id"]),
         out,
         lambda key, text: {"id": key, "response": text},
         model=model,
-        adapter=adapter,
         system_prompt=SYSTEM_PROMPT,
-        decoding=Decoding(max_new_tokens=max_new_tokens, max_length=max_length),
-        batch_size=batch_size,
-        device=device,
-        quantize=quantize,
-        engine=engine,
-        progress=progress,
+        run=run,
     )
 
 
@@ -383,36 +394,30 @@ def run_task(
     to_record: Callable[[object, str], dict],
     *,
     model: str,
-    adapter,
     system_prompt: str,
-    decoding: Decoding,
-    batch_size: int,
-    device: str,
-    quantize: str,
-    progress: bool,
-    engine: str = "hf",
+    run: RunOptions,
 ) -> RunSummary:
     """Shared by ``generate`` and ``predict-scores``: header, resume, run, summary."""
-    if batch_size < 1:
-        raise ValueError(f"batch size must be at least 1, got {batch_size}")
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    if engine == "vllm":
+    if run.batch_size < 1:
+        raise ValueError(f"batch size must be at least 1, got {run.batch_size}")
+    if run.engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {run.engine!r}")
+    if run.engine == "vllm":
         require_vllm()
-    device = resolve_device(device)
-    quantize = effective_quantization(quantize, device)
+    device = resolve_device(run.device)
+    quantize = effective_quantization(run.quantize, device)
     meta = predictions_meta(
         task,
         model=model,
-        adapter=adapter,
-        decoding=decoding,
+        adapter=run.adapter,
+        decoding=run.decoding,
         system_prompt=system_prompt,
         contexts=covered,
         corpus=corpus,
         quantize=quantize,
         device=device,
-        batch_size=batch_size,
-        engine=engine,
+        batch_size=run.batch_size,
+        engine=run.engine,
     )
     with PredictionsWriter(out, meta, must_match=RESUME_KEYS) as writer:
         before = len(writer.done)
@@ -421,13 +426,13 @@ def run_task(
             writer,
             to_record,
             model_name=model,
-            adapter=adapter,
+            adapter=run.adapter,
             device=device,
             quantize=quantize,
-            decoding=decoding,
-            batch_size=batch_size,
-            engine=engine,
-            progress=progress,
+            decoding=run.decoding,
+            batch_size=run.batch_size,
+            engine=run.engine,
+            progress=run.progress,
         )
         return RunSummary(
             writer.path, len(prompts), before, written, writer.repaired, device, writer.meta

@@ -12,17 +12,16 @@ import pandas as pd
 
 from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.finetune.data import TEST_SUBSET, TRAIN_SUBSETS
+from kokoro_analysis.finetune.prediction_files import read_predictions
 from kokoro_analysis.finetune.predictions import (
     GENERATION_COLUMNS,
     SCORE_COLUMNS,
     STRICT_COLUMNS,
     Evaluation,
-    ResponseTestSet,
     evaluate,
-    read_predictions,
     score_columns,
-    score_test_sets,
 )
+from kokoro_analysis.finetune.test_sets import ResponseTestSet, score_test_sets
 from kokoro_analysis.paths import PROJECT_ROOT
 from kokoro_analysis.published import Column, TableSpec, Words, register
 from kokoro_analysis.reported import Record, load_reported, snake_key

@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus
-from kokoro_analysis.finetune.data import SCORE_SYSTEM_PROMPT, score_messages, score_split
-from kokoro_analysis.finetune.generation import Decoding, RunSummary, run_task
+from kokoro_analysis.finetune.data import SCORE_SYSTEM_PROMPT, score_messages
+from kokoro_analysis.finetune.generation import RunOptions, RunSummary, covered_record, run_task
 from kokoro_analysis.finetune.models import require_llm
-from kokoro_analysis.finetune.predictions import ids_digest, sample_sessions
+from kokoro_analysis.finetune.test_sets import held_out_sessions
 
 N_ITEMS = len(schema.ITEMS)
 _ARRAY = re.compile(r"\[[^\[\]]*\]")
@@ -109,52 +110,29 @@ def answer_record(dialogue_id: int, answer: str) -> dict:
         return {"id": dialogue_id, "items": None, "answer": answer, "error": str(error)}
 
 
-def predict_scores(
-    corpus: Corpus,
-    model: str,
-    out: str | os.PathLike,
-    *,
-    adapter: str | os.PathLike | None = None,
-    limit: int | None = None,
-    seed: int = 0,
-    batch_size: int = 4,
-    max_new_tokens: int = 128,
-    max_length: int = 4096,
-    device: str = "auto",
-    quantize: str = "none",
-    engine: str = "hf",
-    progress: bool = True,
-) -> RunSummary:
+SCORE_OPTIONS = RunOptions(batch_size=4, max_new_tokens=128)
+"""``predict-scores``' defaults: batches of 4 (whole sessions), at most 128 new tokens."""
+
+
+def predict_scores(corpus: Corpus, model: str, out: str | os.PathLike, **options) -> RunSummary:
     """Write (or continue) the score-prediction file ``out``: the model's answer for each session of
-    the held-out split (``data.score_split(seed)``; all, or a seeded sample of ``limit``), parsed
-    with :func:`parse_item_scores`."""
+    the held-out split (:func:`~kokoro_analysis.finetune.test_sets.held_out_sessions`; all, or a
+    seeded sample of ``limit``), parsed with :func:`parse_item_scores`. ``options``: the fields of
+    :class:`~kokoro_analysis.finetune.generation.RunOptions` (defaults :data:`SCORE_OPTIONS`)."""
     require_llm()
-    dialogues = corpus.dialogues
-    ids = sample_sessions(dialogues.index[score_split(dialogues, seed).to_numpy()], limit, seed)
+    run = replace(SCORE_OPTIONS, **options)
+    ids = held_out_sessions(corpus.dialogues, run.seed, run.limit)
     utterances = corpus.utterances[corpus.utterances["dialogue_id"].isin(ids)]
     groups = dict(tuple(utterances.groupby("dialogue_id", sort=False)))
     prompts = {int(i): score_messages(groups[i]) for i in ids}
-    covered = {
-        "set": "held_out",
-        "limit": limit,
-        "seed": seed,
-        "count": len(prompts),
-        "ids_sha256": ids_digest(ids),
-    }
     return run_task(
         "score",
         corpus,
         prompts,
-        covered,
+        covered_record("held_out", run.limit, run.seed, ids),
         out,
         answer_record,
         model=model,
-        adapter=adapter,
         system_prompt=SCORE_SYSTEM_PROMPT,
-        decoding=Decoding(max_new_tokens=max_new_tokens, max_length=max_length),
-        batch_size=batch_size,
-        device=device,
-        quantize=quantize,
-        engine=engine,
-        progress=progress,
+        run=run,
     )

@@ -30,7 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kokoro_analysis.corpus.loading import Corpus
-from kokoro_analysis.finetune.data import FILES, TRAIN_SUBSETS, export_sft
+from kokoro_analysis.finetune.data import TRAIN_SUBSETS
+from kokoro_analysis.finetune.export import FILES, export_sft
 from kokoro_analysis.finetune.models import (
     LLMError,
     bnb_config,
@@ -191,11 +192,6 @@ def prompt_completion(messages: list[dict]) -> dict:
     return {"prompt": clean[:-1], "completion": clean[-1:]}
 
 
-def _write_json(path: Path, value: dict) -> None:
-    """Write JSON atomically (a temporary file renamed over ``path``)."""
-    write_atomically(path, json.dumps(value, ensure_ascii=False, indent=2) + "\n")
-
-
 def _check_out(out: Path, recipe: Recipe) -> dict | None:
     """The manifest of an unfinished run of the same recipe in ``out`` (to resume), None for a new
     empty folder; anything else is an :class:`LLMError` (nothing is overwritten)."""
@@ -224,7 +220,7 @@ def training_export(corpus: Corpus, recipe: Recipe, fallback: Path, *, write: bo
     keyed by the corpus content, subset and seed, and reused while its files match its manifest, so
     no copy of the data goes into an adapter folder; ``fallback`` when the cache is not usable.
     ``write=False`` (the other processes of a multi-process run) only names the folder."""
-    from kokoro_analysis.finetune.data import corpus_content_hash
+    from kokoro_analysis.finetune.export import corpus_content_hash
     from kokoro_analysis.finetune.export_folder import verify_manifest
     from kokoro_analysis.paths import usable_cache_dir
 
@@ -250,13 +246,15 @@ def line_offsets(path: Path) -> list[int]:
 
 
 def _tokenized_examples(
-    offsets: list[int], source: str, tokenizer_name: str, max_length: int, key: str
+    parts: list[list[int]], source: str, tokenizer_name: str, max_length: int, key: str
 ):
-    """The examples at ``offsets`` of ``source``, fitted to ``max_length`` and tokenized as TRL does
-    (``input_ids`` of prompt + completion, ``completion_mask`` 1 on the completion's tokens, after
-    the common prefix with the prompt rendered with its generation header); ``cut`` says whether the
-    context was cut. A ``datasets`` generator, one worker per shard of ``offsets``; ``key`` only
-    names the cache entry."""
+    """The examples at the offsets of ``parts`` (lists of line offsets) of ``source``, fitted to
+    ``max_length`` and tokenized as TRL does (``input_ids`` of prompt + completion,
+    ``completion_mask`` 1 on the completion's tokens, after the common prefix with the prompt
+    rendered with its generation header); ``cut`` says whether the context was cut. A ``datasets``
+    generator: ``datasets`` calls it once per part (a shard; the workers take contiguous runs of
+    them), so the tokenizer is loaded once per :data:`PART_SIZE` examples; ``key`` only names the
+    cache entry."""
     tokenizer = load_tokenizer(tokenizer_name, padding_side="right")
     count, size = text_counter(tokenizer), message_sizer(tokenizer)
     last: dict = {}
@@ -266,7 +264,7 @@ def _tokenized_examples(
         return len(last["ids"])
 
     with open(source, "rb") as handle:
-        for offset in offsets:
+        for offset in (offset for part in parts for offset in part):
             handle.seek(offset)
             example = prompt_completion(json.loads(handle.readline())["messages"])
             try:
@@ -291,6 +289,10 @@ def _tokenized_examples(
 
 PARALLEL_FROM = 2000
 """Examples from which fitting runs in one worker process per core."""
+PART_SIZE = 1000
+"""Examples per call of the dataset generator (``datasets`` makes one call per item of a list
+argument: a list of single offsets would load the tokenizer again for every example, and memory
+grew with every call)."""
 
 
 def training_dataset(export_dir: Path, recipe: Recipe, tokenizer, *, workers: int | None = None):
@@ -305,20 +307,9 @@ def training_dataset(export_dir: Path, recipe: Recipe, tokenizer, *, workers: in
     :data:`PARALLEL_FROM` examples) into an on-disk Arrow dataset in the cache, keyed by the file's
     SHA-256, the tokenizer and ``max_length`` (and the sample), so a resumed or repeated run reads
     it at once instead of tokenizing again."""
-    from datasets import Dataset, Features, Sequence, Value
-
-    from kokoro_analysis.paths import usable_cache_dir
-
     name = FILES["train"] if recipe.task == "generation" else FILES["score_train"]
     source = export_dir / name
-    offsets = line_offsets(source)
-    if recipe.limit is not None and recipe.limit < len(offsets):
-        import numpy as np
-
-        chosen = np.sort(
-            np.random.default_rng(recipe.seed).choice(len(offsets), recipe.limit, replace=False)
-        )
-        offsets = [offsets[i] for i in chosen]
+    offsets = _sampled(line_offsets(source), recipe.limit, recipe.seed)
     if not offsets:
         raise LLMError(f"{source}: no training example for subset {recipe.subset!r}")
     manifest = json.loads((export_dir / FILES["manifest"]).read_text(encoding="utf-8"))
@@ -327,17 +318,48 @@ def training_dataset(export_dir: Path, recipe: Recipe, tokenizer, *, workers: in
     )
     if workers is None:
         workers = (os.cpu_count() or 1) if len(offsets) >= PARALLEL_FROM else 1
-    workers = max(1, min(workers, len(offsets)))
+    dataset = _dataset(offsets, source, tokenizer.name_or_path, recipe.max_length, key, workers)
+    if not len(dataset):
+        raise LLMError(f"{source}: every example is longer than --max-length {recipe.max_length}")
+    counts = {
+        "examples": len(dataset),
+        "cut": int(sum(dataset["cut"])),
+        "dropped_too_long": len(offsets) - len(dataset),
+    }
+    return dataset.remove_columns("cut"), counts
+
+
+def _sampled(offsets: list[int], limit: int | None, seed: int) -> list[int]:
+    """All ``offsets``, or a seeded sample of ``limit`` of them in file order."""
+    if limit is None or limit >= len(offsets):
+        return offsets
+    import numpy as np
+
+    chosen = np.sort(np.random.default_rng(seed).choice(len(offsets), limit, replace=False))
+    return [offsets[i] for i in chosen]
+
+
+def _dataset(
+    offsets: list[int], source: Path, tokenizer_name: str, max_length: int, key: str, workers: int
+):
+    """The Arrow dataset of :func:`_tokenized_examples` over ``offsets``, made by ``workers``
+    processes into the cache (``datasets`` names the entry by the generator's arguments)."""
+    from datasets import Dataset, Features, Sequence, Value
+
+    from kokoro_analysis.paths import usable_cache_dir
+
+    parts = [offsets[start : start + PART_SIZE] for start in range(0, len(offsets), PART_SIZE)]
+    workers = max(1, min(workers, len(parts)))
     cache = usable_cache_dir("datasets")
-    dataset = Dataset.from_generator(
+    return Dataset.from_generator(
         _tokenized_examples,
         gen_kwargs={
-            # datasets gives each worker a contiguous part of this list: the dataset keeps the
+            # datasets gives each worker a contiguous run of these parts: the dataset keeps the
             # file's order whatever the worker count
-            "offsets": offsets,
+            "parts": parts,
             "source": str(source),
-            "tokenizer_name": tokenizer.name_or_path,
-            "max_length": recipe.max_length,
+            "tokenizer_name": tokenizer_name,
+            "max_length": max_length,
             "key": key,
         },
         features=Features(  # int32 token ids, one byte per mask value: a third of the default
@@ -350,14 +372,6 @@ def training_dataset(export_dir: Path, recipe: Recipe, tokenizer, *, workers: in
         cache_dir=str(cache) if cache else None,
         num_proc=workers if workers > 1 else None,
     )
-    if not len(dataset):
-        raise LLMError(f"{source}: every example is longer than --max-length {recipe.max_length}")
-    counts = {
-        "examples": len(dataset),
-        "cut": int(sum(dataset["cut"])),
-        "dropped_too_long": len(offsets) - len(dataset),
-    }
-    return dataset.remove_columns("cut"), counts
 
 
 def tokenizer_key(tokenizer) -> str:
@@ -382,10 +396,8 @@ def finetune(
     require_llm()
     recipe.check()
     from accelerate import PartialState
-    from peft import LoraConfig
-    from transformers import AutoModelForCausalLM
     from transformers.trainer_utils import get_last_checkpoint
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTTrainer
 
     plan = recipe.batch_plan(process_count())
     out = Path(out).expanduser()
@@ -395,47 +407,108 @@ def finetune(
     dtype = model_dtype(device)
     state = PartialState(cpu=device == "cpu")
     tokenizer = load_tokenizer(recipe.base_model, padding_side="right")
-    with state.main_process_first():
-        if state.is_main_process:
-            out.mkdir(parents=True, exist_ok=True)
-        export_dir = training_export(corpus, recipe, out / "data", write=state.is_main_process)
-        export = json.loads((export_dir / FILES["manifest"]).read_text(encoding="utf-8"))
-        if previous and previous["data"]["train_sha256"] != _train_hash(export, recipe.task):
-            raise LLMError(f"{out}: the data changed since the run started; choose another --out")
-        dataset, counts = training_dataset(export_dir, recipe, tokenizer)
+    with state.main_process_first():  # the main process writes the export, the others read it
+        dataset, data = _prepared_data(
+            corpus, recipe, out, previous, tokenizer, main=state.is_main_process
+        )
     manifest = {
         "status": "running",
         "recipe": recipe.as_dict(),
-        "effective": {
-            "device": device,
-            "quantize": quantize,
-            "dtype": str(dtype).removeprefix("torch."),
-            **plan,
-            "loss": "completion only (target turn)",
-        },
-        "data": {
-            "export": str(export_dir),
-            "corpus_sha256": export["corpus"]["content_sha256"],
-            "train_file": FILES["train"] if recipe.task == "generation" else FILES["score_train"],
-            "train_sha256": _train_hash(export, recipe.task),
-            "examples": counts["examples"],
-            "examples_cut_to_max_length": counts["cut"],
-            "examples_dropped_target_too_long": counts["dropped_too_long"],
-            "length_rule": "chat-template tokens of the real tokenizer; oldest context turns "
-            "dropped first, the target never cut",
-        },
+        "effective": _effective_record(device, quantize, str(dtype), plan),
+        "data": data,
         "versions": library_versions(),
-        "started": (previous or {}).get("started")
-        or datetime.now(UTC).isoformat(timespec="seconds"),
+        "started": (previous or {}).get("started") or _now(),
     }
-    if state.is_main_process:
-        _write_json(out / MANIFEST, manifest)
+    _write_manifest(out, manifest, main=state.is_main_process)
+    checkpoints = out / "checkpoints"
+    trainer = SFTTrainer(
+        model=_base_model(recipe.base_model, quantize, dtype),
+        args=_sft_config(recipe, plan, checkpoints, str(dtype), device),
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=_lora_config(recipe),
+    )
+    last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    started = time.perf_counter()
+    with memory_guard(recipe.per_device_batch_size):
+        result = trainer.train(resume_from_checkpoint=last)
+    trainer.save_model(str(out))
+    manifest.update(
+        status="complete",
+        resumed_from=last,
+        training=_training_record(result, trainer, time.perf_counter() - started),
+        finished=_now(),
+    )
+    _write_manifest(out, manifest, main=state.is_main_process)
+    return FinetuneResult(out, manifest, last, state.is_main_process)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _write_manifest(out: Path, manifest: dict, *, main: bool) -> None:
+    """Write :data:`MANIFEST` atomically, from the main process only."""
+    if main:
+        write_atomically(out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+
+
+def _prepared_data(
+    corpus: Corpus, recipe: Recipe, out: Path, previous: dict | None, tokenizer, *, main: bool
+):
+    """The tokenized training dataset (:func:`training_export`, :func:`training_dataset`) and the
+    manifest's ``data`` record; a resumed run's data must be the one it started with."""
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+    export_dir = training_export(corpus, recipe, out / "data", write=main)
+    export = json.loads((export_dir / FILES["manifest"]).read_text(encoding="utf-8"))
+    if previous and previous["data"]["train_sha256"] != _train_hash(export, recipe.task):
+        raise LLMError(f"{out}: the data changed since the run started; choose another --out")
+    dataset, counts = training_dataset(export_dir, recipe, tokenizer)
+    return dataset, _data_record(export_dir, export, recipe.task, counts)
+
+
+def _effective_record(device: str, quantize: str, dtype: str, plan: dict) -> dict:
+    """The manifest's ``effective``: what this machine ran (device, quantization, dtype, batches)."""
+    return {
+        "device": device,
+        "quantize": quantize,
+        "dtype": dtype.removeprefix("torch."),
+        **plan,
+        "loss": "completion only (target turn)",
+    }
+
+
+def _base_model(name: str, quantize: str, dtype):
+    """The base model to train, 4-bit on this process's GPU for QLoRA."""
+    from transformers import AutoModelForCausalLM
+
     kwargs = {"dtype": dtype}
     if quantize == "4bit":
         kwargs.update(quantization_config=bnb_config(dtype), device_map={"": local_gpu()})
-    model = load_pretrained(AutoModelForCausalLM, recipe.base_model, "model", **kwargs)
-    checkpoints = out / "checkpoints"
-    config = SFTConfig(
+    return load_pretrained(AutoModelForCausalLM, name, "model", **kwargs)
+
+
+def _data_record(export_dir: Path, export: dict, task: str, counts: dict) -> dict:
+    """The manifest's ``data``: the export, its hashes and what was trained."""
+    return {
+        "export": str(export_dir),
+        "corpus_sha256": export["corpus"]["content_sha256"],
+        "train_file": FILES["train"] if task == "generation" else FILES["score_train"],
+        "train_sha256": _train_hash(export, task),
+        "examples": counts["examples"],
+        "examples_cut_to_max_length": counts["cut"],
+        "examples_dropped_target_too_long": counts["dropped_too_long"],
+        "length_rule": "chat-template tokens of the real tokenizer; oldest context turns "
+        "dropped first, the target never cut",
+    }
+
+
+def _sft_config(recipe: Recipe, plan: dict, checkpoints: Path, dtype: str, device: str):
+    """TRL's ``SFTConfig`` of ``recipe`` with the batch ``plan`` (:meth:`Recipe.batch_plan`)."""
+    from trl import SFTConfig
+
+    return SFTConfig(
         output_dir=str(checkpoints),
         num_train_epochs=recipe.epochs,
         max_steps=recipe.max_steps,
@@ -451,50 +524,40 @@ def finetune(
         save_total_limit=2,
         logging_steps=recipe.logging_steps,
         seed=recipe.seed,
-        bf16=str(dtype) == "torch.bfloat16",
-        fp16=str(dtype) == "torch.float16",
+        bf16=dtype == "torch.bfloat16",
+        fp16=dtype == "torch.float16",
         gradient_checkpointing=device == "cuda",
         use_cpu=device == "cpu",
         report_to=[],
         dataloader_num_workers=0,
     )
-    peft_config = LoraConfig(
+
+
+def _lora_config(recipe: Recipe):
+    """PEFT's ``LoraConfig`` of ``recipe``."""
+    from peft import LoraConfig
+
+    return LoraConfig(
         r=recipe.lora_rank,
         lora_alpha=recipe.lora_alpha,
         lora_dropout=recipe.lora_dropout,
         target_modules=list(recipe.target_modules),
         task_type="CAUSAL_LM",
     )
-    trainer = SFTTrainer(
-        model=model,
-        args=config,
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=peft_config,
-    )
-    last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
-    started = time.perf_counter()
-    with memory_guard(recipe.per_device_batch_size):
-        result = trainer.train(resume_from_checkpoint=last)
-    trainer.save_model(str(out))
-    manifest.update(
-        status="complete",
-        resumed_from=last,
-        training={
-            "steps": int(result.global_step),
-            "train_loss": float(result.training_loss),
-            "seconds": round(time.perf_counter() - started, 1),
-            "loss_curve": [
-                {"step": entry["step"], "loss": entry["loss"]}
-                for entry in trainer.state.log_history
-                if "loss" in entry
-            ],
-        },
-        finished=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
-    if state.is_main_process:
-        _write_json(out / MANIFEST, manifest)
-    return FinetuneResult(out, manifest, last, state.is_main_process)
+
+
+def _training_record(result, trainer, seconds: float) -> dict:
+    """The manifest's ``training``: steps, final loss, time and the logged loss curve."""
+    return {
+        "steps": int(result.global_step),
+        "train_loss": float(result.training_loss),
+        "seconds": round(seconds, 1),
+        "loss_curve": [
+            {"step": entry["step"], "loss": entry["loss"]}
+            for entry in trainer.state.log_history
+            if "loss" in entry
+        ],
+    }
 
 
 def _train_hash(export: dict, task: str) -> str:

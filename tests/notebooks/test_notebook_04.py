@@ -14,7 +14,7 @@ import pytest
 from kokoro_analysis import load_corpus
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.finetune.data import sample_test_contexts, score_split
-from kokoro_analysis.finetune.predictions import tokenizer_label
+from kokoro_analysis.text.surfaces import tokenizer_label
 
 NOTEBOOK = "04_finetuning_results"
 pytestmark = pytest.mark.notebook

@@ -11,6 +11,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 
 from kokoro_analysis import load_corpus, tokenize_corpus
 from kokoro_analysis.corpus import schema
+from kokoro_analysis.corpus.loading import turn_numbers
 from kokoro_analysis.finetune import metrics
 from kokoro_analysis.finetune.baselines import (
     RidgeScoreModel,
@@ -25,10 +26,10 @@ from kokoro_analysis.finetune.baselines import (
     subset_note,
     training_subsets,
     turn_lemma_counts,
-    utterance_turns,
 )
 from kokoro_analysis.finetune.data import TRAIN_SUBSETS, person_disjoint_split, response_examples
-from kokoro_analysis.finetune.predictions import ResponseTestSet, surfaces
+from kokoro_analysis.finetune.test_sets import ResponseTestSet
+from kokoro_analysis.text.surfaces import surfaces
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def synthetic(synthetic_dir):
 
 def test_utterances_map_to_their_turns(synthetic):
     corpus, tokens, turns = synthetic
-    turn_of = utterance_turns(corpus.utterances)
+    turn_of = turn_numbers(corpus.utterances)
     joined = corpus.utterances.groupby(turn_of, sort=True)["text"].agg("\n".join)
     assert joined.tolist() == turns["text"].tolist()
     counts = turn_lemma_counts(corpus, tokens)
@@ -222,13 +223,24 @@ def test_generation_baselines_on_synthetic_data(synthetic):
 
 
 def test_training_subsets():
-    assert training_subsets("all") == TRAIN_SUBSETS and training_subsets("low") == ("low",)
+    assert training_subsets(None, "all") == TRAIN_SUBSETS
+    assert training_subsets(None, "low") == ("low",)
     assert subset_note("all") == subset_note("high") == ""
     # the test pool is no training subset: the run compares all three and says so in one line
-    assert training_subsets("test") == TRAIN_SUBSETS
+    assert training_subsets(None, "test") == TRAIN_SUBSETS
     assert "'test' does not apply here" in subset_note("test") and "\n" not in subset_note("test")
     with pytest.raises(ValueError, match="subset must be one of"):
-        training_subsets("middle")
+        training_subsets(None, "middle")
+
+
+def test_compared_subsets_are_their_own_choice():
+    # the corpus subset decides only when no compared subsets are given
+    assert training_subsets("all", "low") == TRAIN_SUBSETS
+    assert training_subsets(["full", "low"], "high") == ("low", "full")  # in TRAIN_SUBSETS order
+    assert training_subsets("high", "test") == ("high",) and subset_note("test", "high") == ""
+    for wrong in ("test", ["low", "middle"], []):
+        with pytest.raises(ValueError, match="compared subsets must be"):
+            training_subsets(wrong)
 
 
 def test_score_prediction_baselines_on_synthetic_data(synthetic):

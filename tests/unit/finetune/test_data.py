@@ -17,12 +17,9 @@ from kokoro_analysis.cli import main
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.synthetic import make_session, write_corpus
 from kokoro_analysis.finetune.data import (
-    FILES,
-    LICENCE_NOTE,
     SCORE_SYSTEM_PROMPT,
     SYSTEM_PROMPT,
     data_summary,
-    export_sft,
     person_disjoint_split,
     response_examples,
     sample_examples,
@@ -30,6 +27,7 @@ from kokoro_analysis.finetune.data import (
     score_split,
     score_split_summary,
 )
+from kokoro_analysis.finetune.export import FILES, LICENCE_NOTE, export_sft
 
 C, U = "counselor", "client"
 
@@ -396,7 +394,7 @@ def test_sample_and_corpus_hash_do_not_depend_on_the_table_order(tmp_path):
 
     from kokoro_analysis.corpus import schema
     from kokoro_analysis.corpus.synthetic import make_corpus
-    from kokoro_analysis.finetune.data import corpus_content_hash
+    from kokoro_analysis.finetune.export import corpus_content_hash
 
     rows = [
         {**s, "dialogue": {k: [m[k] for m in s["dialogue"]] for k in schema.MESSAGE_KEYS}}

@@ -12,7 +12,8 @@ from kokoro_analysis import load_corpus
 from kokoro_analysis.cli import main
 from kokoro_analysis.corpus.synthetic import make_corpus, make_translations, write_translations
 from kokoro_analysis.corpus.translations import load_translations
-from kokoro_analysis.finetune.data import FILES, PROMPTS, export_sft
+from kokoro_analysis.finetune.data import PROMPTS
+from kokoro_analysis.finetune.export import FILES, export_sft
 
 MISSING = (10, 21)  # 10 is in the test pool (score 100), 21 in the training data
 

@@ -13,7 +13,7 @@ import pytest
 from kokoro_analysis.finetune import generation
 from kokoro_analysis.finetune.generation import Decoding, run_prompts
 from kokoro_analysis.finetune.models import LLMError
-from kokoro_analysis.finetune.predictions import PredictionsWriter
+from kokoro_analysis.finetune.prediction_files import PredictionsWriter
 from kokoro_analysis.finetune.prompts import batches, longest_first
 
 
@@ -117,13 +117,7 @@ def test_vllm_missing_is_one_clean_error(monkeypatch, tmp_path):
             tmp_path / "out.jsonl",
             lambda key, text: {},
             model="m",
-            adapter=None,
             system_prompt="s",
-            decoding=Decoding(),
-            batch_size=1,
-            device="cpu",
-            quantize="none",
-            progress=False,
-            engine="vllm",
+            run=generation.RunOptions(batch_size=1, device="cpu", progress=False, engine="vllm"),
         )
     assert not (tmp_path / "out.jsonl").exists()

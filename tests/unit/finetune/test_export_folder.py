@@ -14,8 +14,8 @@ import pytest
 
 from kokoro_analysis import load_corpus
 from kokoro_analysis.cli import main
-from kokoro_analysis.finetune import data
-from kokoro_analysis.finetune.data import FILES, export_sft
+from kokoro_analysis.finetune import export
+from kokoro_analysis.finetune.export import FILES, export_sft
 from kokoro_analysis.finetune.export_folder import ExportFolderError, verify_manifest
 
 
@@ -85,7 +85,7 @@ def test_an_export_interrupted_by_an_error_leaves_the_earlier_export_intact(
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(data, "_write_score_file", broken)
+    monkeypatch.setattr(export, "_write_score_file", broken)
     with pytest.raises(RuntimeError):
         export_sft(corpus, "high", out)
     assert _snapshot(out) == before
@@ -100,15 +100,15 @@ def test_sigkill_during_an_export_leaves_the_earlier_export_intact(tmp_path, syn
     code = f"""
         import sys, time
         from kokoro_analysis import load_corpus
-        from kokoro_analysis.finetune import data
-        original = data._write_score_file
+        from kokoro_analysis.finetune import export
+        original = export._write_score_file
         def slow(writer, *args, **kwargs):
             original(writer, *args, **kwargs)
             writer._handle.flush()
             print("HALF WRITTEN", flush=True)
             time.sleep(60)
-        data._write_score_file = slow
-        data.export_sft(load_corpus({str(synthetic_dir)!r}), "high", {str(out)!r})
+        export._write_score_file = slow
+        export.export_sft(load_corpus({str(synthetic_dir)!r}), "high", {str(out)!r})
     """
     child = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE, text=True
@@ -171,14 +171,14 @@ def test_a_file_put_into_a_new_target_during_the_export_is_never_overwritten(
     tmp_path, corpus, monkeypatch
 ):
     out = tmp_path / "new"
-    original = data._write_score_file
+    original = export._write_score_file
 
     def user_meanwhile(*args, **kwargs):
         out.mkdir(exist_ok=True)
         (out / "train.jsonl").write_text("MINE\n")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(data, "_write_score_file", user_meanwhile)
+    monkeypatch.setattr(export, "_write_score_file", user_meanwhile)
     with pytest.raises(ExportFolderError, match="holds no export of ours"):
         export_sft(corpus, "full", out)
     assert _snapshot(out) == {"train.jsonl": b"MINE\n"}
@@ -266,7 +266,7 @@ def test_file_system_refusals_are_one_line_and_leave_nothing(
     def refused(self, line):
         raise error
 
-    monkeypatch.setattr(data._HashedWriter, "write_line", refused)
+    monkeypatch.setattr(export._HashedWriter, "write_line", refused)
     assert main(["export-sft", "--data", str(synthetic_dir), "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -18,8 +18,8 @@ pytest.importorskip("trl")
 
 from kokoro_analysis.cli import main
 from kokoro_analysis.finetune import generation
-from kokoro_analysis.finetune.data import FILES
-from kokoro_analysis.finetune.predictions import read_predictions
+from kokoro_analysis.finetune.export import FILES
+from kokoro_analysis.finetune.prediction_files import read_predictions
 
 pytestmark = pytest.mark.llm
 GENERATE = ["--limit", "5", "--batch-size", "2", "--max-new-tokens", "8", "--quiet"]

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from kokoro_analysis.cli import main
-from kokoro_analysis.finetune.predictions import (
+from kokoro_analysis.finetune.prediction_files import (
     PredictionsError,
     PredictionsWriter,
     read_predictions,

@@ -16,17 +16,8 @@ from kokoro_analysis.cli import main
 from kokoro_analysis.cli.exports import format_row
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.finetune.data import sample_test_contexts, score_split
-from kokoro_analysis.finetune.predictions import (
-    PredictionsError,
-    ResponseTestSet,
-    ScoreTestSet,
-    evaluate_generation,
-    evaluate_score_prediction,
-    read_predictions,
-    score_test_sets,
-    surfaces,
-    tokenizer_label,
-)
+from kokoro_analysis.finetune.prediction_files import PredictionsError, read_predictions
+from kokoro_analysis.finetune.predictions import evaluate_generation, evaluate_score_prediction
 from kokoro_analysis.finetune.results import (
     evaluate_folder,
     generation_table,
@@ -35,6 +26,8 @@ from kokoro_analysis.finetune.results import (
     reported_score_table,
     score_table,
 )
+from kokoro_analysis.finetune.test_sets import ResponseTestSet, ScoreTestSet, score_test_sets
+from kokoro_analysis.text.surfaces import surfaces, tokenizer_label
 
 
 def write_jsonl(path: Path, records) -> Path:
@@ -57,21 +50,6 @@ def tiny_test_set() -> ResponseTestSet:
 
 
 # --------------------------------------------------------------------------- hand-worked scores
-
-
-def test_tokenizer_is_stated():
-    assert surfaces(["そうですね。", "ええ。"]) == [["そう", "です", "ね", "。"], ["ええ", "。"]]
-    label = tokenizer_label()
-    assert label.startswith("MeCab ") and "unidic-lite" in label and label.endswith(" surfaces")
-
-
-def test_surfaces_survive_awkward_texts():
-    """Carriage returns, whitespace anywhere and NUL neither shift tokens into the next text nor crash;
-    whitespace and control characters are never tokens."""
-    texts = ["a\r\nb", "はい\u3000", "\u3000はい", "はい\u3000。", "そう\rですね", "x\x00y"]
-    tokens = surfaces([*texts, "はい"])
-    assert tokens[:5] == [["a", "b"], ["はい"], ["はい"], ["はい", "。"], ["そう", "です", "ね"]]
-    assert tokens[5] == surfaces(["x y"])[0] and tokens[6] == ["はい"]
 
 
 def test_generation_scores_by_hand(tiny_test_set, tmp_path):

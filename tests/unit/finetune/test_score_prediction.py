@@ -15,20 +15,19 @@ from kokoro_analysis.cli import main
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.finetune import models
 from kokoro_analysis.finetune.data import score_split
-from kokoro_analysis.finetune.predictions import (
+from kokoro_analysis.finetune.prediction_files import (
     PredictionsError,
     PredictionsWriter,
-    evaluate,
     ids_digest,
     read_predictions,
-    sample_sessions,
-    score_details,
 )
+from kokoro_analysis.finetune.predictions import evaluate, score_details
 from kokoro_analysis.finetune.score_prediction import (
     ScoreParseError,
     answer_record,
     parse_item_scores,
 )
+from kokoro_analysis.finetune.test_sets import sample_sessions
 
 SCORES = [4, 5, 3, 2, 1, 0, 5, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 4, 3]
 
@@ -182,8 +181,8 @@ def test_an_unfinished_file_is_an_incomplete_row_not_an_error(
 ):
     """A header-only file (the run failed before its first batch) or a run stopped early: evaluate
     and notebook 04's folder evaluation show it as incomplete, with its coverage, unscored."""
-    from kokoro_analysis.finetune.predictions import ResponseTestSet
     from kokoro_analysis.finetune.results import evaluate_folder, evaluations_frame, score_table
+    from kokoro_analysis.finetune.test_sets import ResponseTestSet
 
     corpus = load_corpus(synthetic_dir)
     ids = _held_out(corpus, limit=5)

@@ -30,7 +30,7 @@ def test_one_message_of_one_and_a_half_million_characters_is_tokenized():
         text = ("今日はとても疲れました。" * 130_000)[:1_500_000]
         counts, table = tokenize_texts(["短い文です。", text, "abc" * 100_000], workers=1, progress=False)
         print(counts.tolist(), table.num_rows)
-        from kokoro_analysis.finetune.predictions import surfaces  # what evaluate tokenizes with
+        from kokoro_analysis.text.surfaces import surfaces# what evaluate tokenizes with
         assert len(surfaces([text + text])[0]) == 2 * counts[1]  # a 3 M-character response
         """
     )
