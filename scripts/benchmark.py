@@ -217,6 +217,8 @@ def with_step(result: dict) -> dict:
 
 def run_all(data: str, scratch: Path, pairs: int) -> dict:
     """``./run_all.sh`` once cold with a fresh cache, then ``pairs`` warm runs (wall, CPU, notebooks)."""
+    from kokoro_analysis.publish.pipeline import DURATIONS_FILE, read_durations
+
     env = {
         **os.environ,
         "KOKORO_ANALYSIS_CACHE": str(scratch / "run-cache"),
@@ -231,8 +233,8 @@ def run_all(data: str, scratch: Path, pairs: int) -> dict:
     for number in range(pairs):
         warm.append(timed(command, env=env))
         print(f"  run_all.sh warm {number + 1}/{pairs}: {warm[-1]['wall']:.1f} s", flush=True)
-        for status in sorted((out / "logs").glob("*.status")):
-            notebooks.setdefault(status.stem, []).append(float(status.read_text().split()[1]))
+        for name, seconds in read_durations(out / "logs" / DURATIONS_FILE).items():
+            notebooks.setdefault(name, []).append(float(seconds))
     return {
         "cold": {"wall": cold["wall"], "cpu": cold["cpu"]},
         "warm": {key: spread([run[key] for run in warm]) for key in ("wall", "cpu")},
