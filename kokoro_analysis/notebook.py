@@ -139,7 +139,10 @@ class NotebookRun:
         """``compute()``, kept on disk across runs (:func:`kokoro_analysis.cache.cached_value`) under
         ``name``, the run's data (release fingerprint, sessions of the run), its ``subset``, ``topic``
         and ``seed``, ``parameters`` (by ``repr``) and the package's code. ``compute`` may depend on
-        nothing else: for slow results of the data, such as notebook 04's baselines."""
+        nothing else: for slow results of the data, such as notebook 04's baselines. A corpus not
+        loaded from files (no ``data_key``) is never cached: its content has no fingerprint."""
+        if self.full_corpus.data_key is None:
+            return compute()
         ids = self.corpus.dialogues.index.astype(str)
         key_parts = [
             name,

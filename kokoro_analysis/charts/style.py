@@ -11,8 +11,8 @@ Typical notebook use::
 
 Sizes are in inches; ``savefig.dpi`` is 300, so a column-wide figure is 900 px wide.
 This module is the one place where the global matplotlib style is set (seaborn's theme written out,
-not imported): do not call
-``seaborn.set_theme`` elsewhere, it resets the font family to one without Japanese glyphs.
+not imported): do not call ``seaborn.set_theme`` elsewhere, it resets the font family to one without
+Japanese glyphs.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@ logs corpus numbers as measured and leaves numbers not computed from the corpus 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from kokoro_analysis.corpus.loading import load_corpus
@@ -106,6 +108,12 @@ def test_cached_results_come_back_equal_and_are_keyed_on_data_parameters_and_cod
     monkeypatch.setattr(cache, "code_digest", lambda: "changed code")
     run.cached("baselines", compute, subsets=("low", "high"))
     assert len(calls) == 5
+    in_memory = replace(corpus, data_key=None)
+    for _ in range(2):
+        NotebookRun("04_test", in_memory, in_memory, output_dirs(tmp_path)).cached(
+            "baselines", compute, subsets=("low", "high")
+        )
+    assert len(calls) == 7
 
 
 def test_code_digest_covers_the_package_sources():
