@@ -21,7 +21,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from kokoro_analysis.paths import atomic_target, report_unusable_cache
+from kokoro_analysis.paths import (
+    PACKAGE_DIR,
+    atomic_target,
+    report_unusable_cache,
+    usable_cache_dir,
+)
 from kokoro_analysis.workers import process_running
 
 METADATA_KEY = b"kokoro_analysis.cache"
@@ -172,14 +177,7 @@ def cached_frame(kind: str, version: int, key_parts, compute):
     the same on every run of the same data."""
     import pyarrow as pa
 
-    entry = _result_entry(kind, version, key_parts)
-    found = read_entry(entry) if entry else None
-    if found is not None:
-        return found[0].to_pandas()
-    frame = compute()
-    if entry is not None:
-        write_entry(entry, pa.Table.from_pandas(frame))
-    return frame
+    return _cached(kind, version, key_parts, compute, pa.Table.from_pandas, lambda t: t.to_pandas())
 
 
 def cached_value(kind: str, version: int, key_parts, compute):
@@ -190,34 +188,35 @@ def cached_value(kind: str, version: int, key_parts, compute):
 
     import pyarrow as pa
 
-    entry = _result_entry(kind, version, key_parts)
+    def to_table(value):
+        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        return pa.table({"pickle": pa.array([blob], pa.large_binary())})
+
+    def from_table(table):
+        return pickle.loads(table.column("pickle")[0].as_py())
+
+    return _cached(kind, version, key_parts, compute, to_table, from_table)
+
+
+def _cached(kind: str, version: int, key_parts, compute, to_table, from_table):
+    """The result of ``compute()`` from its entry under ``kind``, ``version``, ``key_parts`` and the
+    code, else computed and written there (see :func:`cached_frame`)."""
+    folder = usable_cache_dir(kind)
+    key = cache_key(kind, str(version), code_digest(), *key_parts) if folder else None
+    entry = CacheEntry(folder, kind, version, key) if folder else None
     found = read_entry(entry) if entry else None
     if found is not None:
-        return pickle.loads(found[0].column("pickle")[0].as_py())
+        return from_table(found[0])
     value = compute()
     if entry is not None:
-        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        write_entry(entry, pa.table({"pickle": pa.array([blob], pa.large_binary())}))
+        write_entry(entry, to_table(value))
     return value
-
-
-def _result_entry(kind: str, version: int, key_parts) -> CacheEntry | None:
-    from kokoro_analysis.paths import usable_cache_dir
-
-    folder = usable_cache_dir(kind)
-    if folder is None:
-        return None
-    return CacheEntry(
-        folder, kind, version, cache_key(kind, str(version), code_digest(), *key_parts)
-    )
 
 
 @cache
 def code_digest() -> str:
     """SHA-256 of the package's source and data files (paths and bytes): part of every result's key,
     so a changed analysis never reads a result computed by the code before it."""
-    from kokoro_analysis.paths import PACKAGE_DIR
-
     digest = hashlib.sha256()
     files = sorted(p for p in PACKAGE_DIR.rglob("*") if p.suffix in {".py", ".csv"} and p.is_file())
     for path in files:
