@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 from kokoro_analysis.paths import (
     PACKAGE_DIR,
     atomic_target,
+    discard,
     report_unusable_cache,
     usable_cache_dir,
 )
@@ -89,7 +89,7 @@ def _verified(entry: CacheEntry, expected: dict | None, read):
     path = entry.path
     if not path.is_file():
         if path.exists() or path.is_symlink():
-            _discard(path)
+            discard(path)
         return None
     try:
         content = read(path)
@@ -99,7 +99,7 @@ def _verified(entry: CacheEntry, expected: dict | None, read):
         stored = None
     wanted = {**entry.identity(), **(expected or {})}
     if not isinstance(stored, dict) or any(stored.get(k) != v for k, v in wanted.items()):
-        _discard(path)
+        discard(path)
         return None
     if hasattr(content, "schema"):  # the table's own metadata (pandas') is kept
         kept = {k: v for k, v in content.schema.metadata.items() if k != METADATA_KEY}
@@ -118,7 +118,7 @@ def write_entry(entry: CacheEntry, table, extra: dict | None = None) -> bool:
     remove_stale_temporaries(entry.folder)
     try:
         if entry.path.is_dir() and not entry.path.is_symlink():
-            _discard(entry.path)
+            discard(entry.path)
         with atomic_target(entry.path) as temporary:
             pq.write_table(
                 table,
@@ -234,16 +234,4 @@ def remove_stale_temporaries(folder: Path) -> None:
     for name in names:
         match = TEMPORARY_NAME.fullmatch(name)
         if match and not process_running(int(match.group(1))):
-            _discard(folder / name)
-
-
-def _discard(path: Path) -> None:
-    """Remove a cache file, link or folder (never raises: a cache that cannot be cleaned is rebuilt
-    beside it next time)."""
-    try:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
-    except OSError:
-        pass
+            discard(folder / name)

@@ -54,12 +54,12 @@ def atomic_target(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name[:64]}.{os.getpid()}.tmp")
-    _discard(temporary)
+    discard(temporary)
     try:
         yield temporary
         os.replace(temporary, path)
     finally:
-        _discard(temporary)
+        discard(temporary)
 
 
 def write_atomically(path: str | os.PathLike, content: str | bytes) -> Path:
@@ -74,12 +74,16 @@ def write_atomically(path: str | os.PathLike, content: str | bytes) -> Path:
     return Path(path)
 
 
-def _discard(path: Path) -> None:
-    """Remove a file or folder tree if present."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
+def discard(path: Path) -> None:
+    """Remove a file, link or folder tree if present; never raises (what cannot be removed now is
+    removed or replaced by the next writer), so it cannot hide the error that made it run."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def cache_dir() -> Path:

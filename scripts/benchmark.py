@@ -44,6 +44,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from kokoro_analysis.finetune.data import TRAIN_SUBSETS
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {  # issue 24's goals, on 2 cores
     "tokenize": 0.75,  # ratio to native mecab, whole process
@@ -73,6 +75,7 @@ FINETUNE_CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 from kokoro_analysis import load_corpus
+from kokoro_analysis.finetune.export import FILES
 from kokoro_analysis.finetune.models import build_smoke_model, load_tokenizer
 from kokoro_analysis.finetune.training import Recipe, training_dataset, training_export
 data, subset, scratch = sys.argv[1], sys.argv[2], Path(sys.argv[3])
@@ -89,7 +92,7 @@ fitted = time.perf_counter()
 training_dataset(export, recipe, tokenizer)
 warm = time.perf_counter()
 peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-export_lines = json.loads((export / "manifest.json").read_text())["files"]["train.jsonl"]["lines"]
+export_lines = json.loads((export / FILES["manifest"]).read_text())["files"][FILES["train"]]["lines"]
 tokenized = counts["examples"] + counts["dropped_too_long"]
 print(json.dumps({
     f"finetune {subset}: load + export of {export_lines:,} examples (s)": exported - started,
@@ -414,7 +417,7 @@ def main() -> int:
     parser.add_argument(
         "--finetune-preprocessing",
         metavar="SUBSET",
-        choices=["low", "high", "full"],
+        choices=TRAIN_SUBSETS,
         default=None,
         help="measure only finetune's data preparation for SUBSET (llm extra; minutes for full)",
     )

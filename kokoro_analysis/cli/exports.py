@@ -251,13 +251,14 @@ def _print_score_details(predictions, corpus, seed: int) -> None:
     """Unparseable answers, per-item metrics beside the most-common-value baseline, confusion matrices."""
     import pandas as pd
 
+    from kokoro_analysis.finetune.prediction_files import MAX_LISTED
     from kokoro_analysis.finetune.predictions import score_details
     from kokoro_analysis.publish.tables import format_frame, to_markdown
 
-    for key, reason in list(predictions.unparsed.items())[:5]:
+    for key, reason in list(predictions.unparsed.items())[:MAX_LISTED]:
         print(f"unparseable answer, session {key}: {reason}")
-    if len(predictions.unparsed) > 5:
-        print(f"... {len(predictions.unparsed) - 5} more unparseable answers")
+    if len(predictions.unparsed) > MAX_LISTED:
+        print(f"... {len(predictions.unparsed) - MAX_LISTED} more unparseable answers")
     if not predictions.values:
         return
     details = score_details(predictions, corpus, seed=seed)

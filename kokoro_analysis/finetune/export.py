@@ -55,7 +55,12 @@ from kokoro_analysis.finetune.data import (
     score_split,
 )
 from kokoro_analysis.finetune.export_folder import FORMAT as EXPORT_FORMAT
-from kokoro_analysis.finetune.export_folder import check_output_folder, install, staging_folder
+from kokoro_analysis.finetune.export_folder import (
+    MANIFEST,
+    check_output_folder,
+    install,
+    staging_folder,
+)
 
 LAYOUTS = ("session", "turn")
 LICENCE_NOTE = (
@@ -67,7 +72,7 @@ FILES = {
     "test": "test.jsonl",
     "score_train": "score_prediction_train.jsonl",
     "score_test": "score_prediction_test.jsonl",
-    "manifest": "manifest.json",
+    "manifest": MANIFEST,
 }
 
 

@@ -20,10 +20,10 @@ from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.finetune.data import SCORE_SYSTEM_PROMPT, score_messages
 from kokoro_analysis.finetune.generation import RunOptions, RunSummary, covered_record, run_task
+from kokoro_analysis.finetune.metrics import N_ITEMS
 from kokoro_analysis.finetune.models import require_llm
 from kokoro_analysis.finetune.test_sets import held_out_sessions
 
-N_ITEMS = len(schema.ITEMS)
 _ARRAY = re.compile(r"\[[^\[\]]*\]")
 _OBJECT = re.compile(r"\{[^{}]*\}")
 _NUMBERED = re.compile(

@@ -46,6 +46,7 @@ from kokoro_analysis.finetune.models import (
     require_llm,
     resolve_device,
 )
+from kokoro_analysis.finetune.prediction_files import TASKS
 from kokoro_analysis.finetune.prompts import (
     TooLong,
     chat_ids,
@@ -57,7 +58,6 @@ from kokoro_analysis.paths import write_atomically
 
 BASE_MODEL = "tokyotech-llm/Llama-3.1-Swallow-8B-Instruct-v0.3"
 """The paper's base model (REPORTED.md §5)."""
-TASKS = ("generation", "score")
 LORA_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 """The attention and MLP projections of a Llama model."""
 MANIFEST = "finetune_manifest.json"
