@@ -196,7 +196,11 @@ class Explorer:
         self.band = w.Dropdown(
             options=[("any", None), *[(b, b) for b in SCORE_BANDS]], description="band"
         )
-        slider = {"style": {"description_width": "6em"}, "layout": w.Layout(width="34em")}
+        slider = {
+            "style": {"description_width": "6em"},
+            "layout": w.Layout(width="34em"),
+            "continuous_update": False,  # a search reruns on release, not on every step of a drag
+        }
         self.score = w.IntRangeSlider(value=(0, 100), min=0, max=100, description="score", **slider)
         self.years = w.IntRangeSlider(
             value=year_range,

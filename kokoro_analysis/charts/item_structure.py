@@ -13,7 +13,13 @@ from matplotlib.figure import Figure
 from scipy.cluster import hierarchy
 
 from kokoro_analysis.charts.feedback import item_label
-from kokoro_analysis.charts.style import coefficient_symbol, label_axes, new_figure, signed
+from kokoro_analysis.charts.style import (
+    FULL_WIDTH_IN,
+    coefficient_symbol,
+    label_axes,
+    new_figure,
+    signed,
+)
 from kokoro_analysis.corpus import schema
 
 __all__ = ["item_correlation_chart", "loadings_chart", "scree_chart"]
@@ -124,7 +130,7 @@ def item_correlation_chart(
     """Inter-item correlation matrix in hierarchical-clustering order (dendrogram on top, its leaves
     over the columns): the lower triangle without the diagonal, each pair once with its value
     printed (6 pt); so the first item has no row and the last no column."""
-    fig = plt.figure(figsize=(6.3, 5.6), layout="constrained")
+    fig = plt.figure(figsize=(FULL_WIDTH_IN, 5.6), layout="constrained")
     grid = fig.add_gridspec(2, 2, height_ratios=[0.8, 6], width_ratios=[40, 1])
     tree_ax, ax, bar_ax = (
         fig.add_subplot(grid[0, 0]),

@@ -18,8 +18,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-ACL_COLUMN_PT = 219.09
-"""ACL column width, points."""
 ACL_TEXT_PT = 455.24
 """ACL text width (both columns), points."""
 ACL_COLUMN_SEP_PT = 17.07

@@ -56,7 +56,6 @@ _LATEX_SPECIAL = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 }
-_LATEX_RE = re.compile("|".join(re.escape(ch) for ch in _LATEX_SPECIAL))
 
 
 _LATEX_SYMBOLS = {
