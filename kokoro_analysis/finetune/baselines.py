@@ -41,9 +41,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfTransformer
-from sklearn.linear_model import RidgeCV
-from sklearn.preprocessing import StandardScaler
 
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, turn_numbers
@@ -55,6 +52,8 @@ from kokoro_analysis.text.tokens import Tokens
 
 QUERY_BLOCK = 128
 """Test contexts per block of the similarity product (a block needs 4 bytes x keys x block)."""
+ARGMAX_CHUNK = 4096
+"""Rows per chunk of the best-key search (a chunk of a block stays in the CPU cache)."""
 RIDGE_ALPHAS = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
 TOP_LEMMAS = 500
 """Lemmas per role in the ridge features (those in most training sessions)."""
@@ -134,6 +133,8 @@ def retrieval_responses(
     grouped by the pools they belong to, each group is scored once per block of test contexts, and a
     pool's answer is the best of its groups (ties: the earliest example in corpus order).
     """
+    from sklearn.feature_extraction.text import TfidfTransformer  # slow to import; only used here
+
     fallbacks = dict(fallbacks or {})
     idf_counts = counts[idf_keys["row"].to_numpy() - 1]
     lemmas = np.flatnonzero(idf_counts.getnnz(axis=0))
@@ -141,8 +142,10 @@ def retrieval_responses(
     names = list(train)
     groups = []
     for owners, rows in _key_groups({name: train[name]["row"].to_numpy() for name in names}):
-        keys = tfidf.transform(counts[rows - 1][:, lemmas]).astype(np.float32).tocsr()
-        groups.append((owners, rows, keys))
+        key_counts = counts[rows - 1][:, lemmas]
+        first = first_distinct_rows(key_counts)  # a repeated key scores as its first occurrence
+        keys = tfidf.transform(key_counts[first]).astype(np.float32).tocsr()
+        groups.append((owners, rows[first], keys))
     queries = (
         tfidf.transform(counts[test["row"].to_numpy() - 1][:, lemmas]).astype(np.float32).tocsr()
     )
@@ -174,16 +177,46 @@ def retrieval_responses(
     return result
 
 
-def _column_argmax(sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per column of ``sims`` (keys x queries, non-negative): the first row holding the column's
-    maximum, and that maximum (float64). Same as ``sims.argmax(axis=0)``, but several times faster on
-    a C-ordered array (numpy's argmax along axis 0 copies the array; a max reduction does not)."""
-    top_sim = sims.max(axis=0)
-    rows, cols = np.nonzero(sims == np.where(top_sim > 0, top_sim, np.inf).astype(sims.dtype))
-    columns, first = np.unique(cols, return_index=True)  # nonzero is row-major: first = lowest row
-    top = np.zeros(sims.shape[1], dtype=np.int64)  # a column of zeros: row 0, as argmax
-    top[columns] = rows[first]
+def _column_argmax(sims: np.ndarray, chunk: int = ARGMAX_CHUNK) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of ``sims`` (keys x queries, no NaN): the first row holding the column's maximum,
+    and that maximum (float64). Same as ``sims.argmax(axis=0)``, but several times faster on a
+    C-ordered array (numpy's argmax along axis 0 copies the array): chunks of ``chunk`` rows are
+    reduced by a max, and only the columns whose maximum a chunk raises are searched in it (a tie
+    with an earlier chunk keeps the earlier row)."""
+    top = np.zeros(sims.shape[1], dtype=np.int64)
+    top_sim = np.full(sims.shape[1], -np.inf, dtype=sims.dtype)
+    for start in range(0, sims.shape[0], chunk):
+        part = sims[start : start + chunk]
+        part_max = part.max(axis=0)
+        raised = np.flatnonzero(part_max > top_sim)
+        if raised.size:
+            top[raised] = start + part[:, raised].argmax(axis=0)
+            top_sim[raised] = part_max[raised]
     return top, top_sim.astype(np.float64)
+
+
+def first_distinct_rows(matrix: sparse.csr_matrix) -> np.ndarray:
+    """Positions of the rows of ``matrix`` (canonical CSR) not equal to an earlier row, ascending:
+    the first occurrence of every distinct row. Rows are grouped by a hash of their entries, then
+    compared exactly (a row whose hash collides with a different row is kept)."""
+    matrix = sparse.csr_matrix(matrix)
+    matrix.sum_duplicates()  # canonical: sorted indices, no duplicates (a no-op when already so)
+    n = matrix.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    entry = matrix.indices.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    entry ^= matrix.data.astype(np.float64).view(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+    entry ^= entry >> np.uint64(29)
+    entry *= np.uint64(0x94D049BB133111EB)
+    starts = matrix.indptr[:-1]
+    filled = np.diff(matrix.indptr) > 0
+    digest = np.zeros(n, dtype=np.uint64)
+    if entry.size:
+        digest[filled] = np.add.reduceat(entry, starts[filled])
+    digest += np.diff(matrix.indptr).astype(np.uint64) * np.uint64(0xFF51AFD7ED558CCD)
+    _, first, group = np.unique(digest, return_index=True, return_inverse=True)
+    same = (matrix[first[group]] != matrix).getnnz(axis=1) == 0
+    return np.flatnonzero((first[group] == np.arange(n)) | ~same)
 
 
 def _key_groups(pools: Mapping[str, np.ndarray]) -> list[tuple[list[str], np.ndarray]]:
@@ -246,10 +279,13 @@ def generation_baselines(
         fallbacks=frequent,
         idf_keys=examples[examples["dialogue_id"].isin(corpus.subset_ids("full"))],
     )
+    # the subsets' retrieved turns overlap (full's answers are low's or high's): tokenized once
+    texts = sorted({text for subset in subsets for text in retrieved[subset].responses})
+    surfaces_of = dict(zip(texts, surfaces(texts, workers=workers)))
     for subset in subsets:
         responses[f"most_frequent_{subset}"] = [frequent[subset]] * len(test)
         responses[f"retrieval_{subset}"] = retrieved[subset].responses
-        rows += _subset_rows(test_set, subset, frequent[subset], retrieved[subset], workers)
+        rows += _subset_rows(test_set, subset, frequent[subset], retrieved[subset], surfaces_of)
     return pd.DataFrame(rows), responses
 
 
@@ -258,9 +294,10 @@ def _subset_rows(
     subset: str,
     frequent: str,
     retrieved: Retrieval,
-    workers: int | None,
+    surfaces_of: Mapping[str, list[str]],
 ) -> list[dict]:
-    """The rows of the most-frequent-turn and the retrieval baseline trained on ``subset``."""
+    """The rows of the most-frequent-turn and the retrieval baseline trained on ``subset``
+    (``surfaces_of``: the MeCab surfaces of every retrieved text)."""
     n = len(test_set.examples)
     frequent_tokens = surfaces([frequent], workers=1)[0]
     return [
@@ -272,7 +309,9 @@ def _subset_rows(
         {
             "model": f"TF-IDF retrieval ({subset})",
             "training": subset,
-            **test_set.score(retrieved.responses, workers=workers),
+            **test_set.score(
+                retrieved.responses, tokens=[surfaces_of[text] for text in retrieved.responses]
+            ),
             "keys": retrieved.keys,
             "no_match": retrieved.no_match,
             "mean_similarity": retrieved.mean_similarity,
@@ -311,12 +350,39 @@ def dialogue_features(corpus: Corpus, turns: pd.DataFrame | None = None) -> pd.D
     )
 
 
-def session_lemma_counts(corpus: Corpus, tokens: Tokens, role: str) -> sparse.csr_matrix:
-    """Lemma counts of one role's messages per session (rows aligned with ``corpus.dialogues``)."""
-    utterances = corpus.utterances[corpus.utterances["role"] == role]
-    row_of_session = pd.Series(np.arange(len(corpus.dialogues)), index=corpus.dialogues.index)
-    rows = row_of_session.reindex(utterances["dialogue_id"]).to_numpy()
-    return _lemma_counts(tokens, utterances, rows, len(corpus.dialogues))
+def session_lemma_counts(
+    corpus: Corpus,
+    tokens: Tokens,
+    role: str,
+    *,
+    turn_counts: sparse.csr_matrix | None = None,
+    turns: pd.DataFrame | None = None,
+) -> sparse.csr_matrix:
+    """Lemma counts of one role's messages per session (rows aligned with ``corpus.dialogues``).
+
+    ``turn_counts`` (:func:`turn_lemma_counts`) and ``turns`` (``corpus.turns()``) may be passed when
+    already at hand: the counts are then summed over the role's turns instead of recounted from the
+    tokens (the same integers, so the same matrix)."""
+    if turn_counts is None:
+        turn_counts = turn_lemma_counts(corpus, tokens)
+    turns = corpus.turns() if turns is None else turns
+    mine = np.flatnonzero((turns["role"] == role).to_numpy())
+    session = corpus.dialogues.index.get_indexer(turns["dialogue_id"].to_numpy()[mine])
+    if (session < 0).any():
+        raise ValueError("a turn belongs to no session of corpus.dialogues")
+    return _sum_rows(turn_counts, mine, session, len(corpus.dialogues))
+
+
+def _sum_rows(
+    counts: sparse.csr_matrix, rows: np.ndarray, groups: np.ndarray, n_groups: int
+) -> sparse.csr_matrix:
+    """Row ``g`` of the result = the sum of the rows ``rows[groups == g]`` of ``counts`` (integer
+    counts, so exact in any order), in canonical CSR form (sorted indices, as ``_lemma_counts``)."""
+    data = np.ones(len(rows), dtype=np.float64)
+    members = sparse.csr_matrix((data, (groups, rows)), shape=(n_groups, counts.shape[0]))
+    summed = sparse.csr_matrix(members @ counts)
+    summed.sort_indices()
+    return summed
 
 
 class RidgeScoreModel:
@@ -333,6 +399,9 @@ class RidgeScoreModel:
     def _design(
         self, blocks: list[sparse.csr_matrix], features: pd.DataFrame, fit: bool = False
     ) -> np.ndarray:
+        from sklearn.feature_extraction.text import TfidfTransformer
+        from sklearn.preprocessing import StandardScaler
+
         if fit:
             self.columns_ = [
                 np.argsort(-(b > 0).sum(axis=0).A1, kind="stable")[: self.top_lemmas]
@@ -351,6 +420,8 @@ class RidgeScoreModel:
     def fit(
         self, blocks: list[sparse.csr_matrix], features: pd.DataFrame, items: np.ndarray
     ) -> RidgeScoreModel:
+        from sklearn.linear_model import RidgeCV
+
         self.ridge_ = RidgeCV(alphas=self.alphas).fit(
             self._design(blocks, features, fit=True), items
         )
@@ -383,8 +454,13 @@ def score_prediction_baselines(
     frames indexed by dialogue id with the 20 item columns.
     """
     dialogues = corpus.dialogues
+    turns = corpus.turns() if turns is None else turns
     features = dialogue_features(corpus, turns)
-    blocks = [session_lemma_counts(corpus, tokens, role) for role in ("client", "counselor")]
+    counts = turn_lemma_counts(corpus, tokens)
+    blocks = [
+        session_lemma_counts(corpus, tokens, role, turn_counts=counts, turns=turns)
+        for role in ("client", "counselor")
+    ]
     items = schema.item_matrix(dialogues)
     rows, predictions = [], {}
     for split, (test_set, train_mask) in _score_splits(corpus, seed).items():

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from kokoro_analysis.corpus import schema
 
@@ -306,6 +305,8 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman rho, NaN (no warning) with fewer than 2 points or a constant input."""
     if len(x) < 2 or np.all(x == x[0]) or np.all(y == y[0]):
         return float("nan")
+    from scipy import stats  # slow to import (about 1 s); only needed here
+
     return float(stats.spearmanr(x, y).statistic)
 
 

@@ -18,6 +18,7 @@ from kokoro_analysis.finetune.baselines import (
     _column_argmax,
     dialogue_features,
     echo_responses,
+    first_distinct_rows,
     generation_baselines,
     most_frequent_turn,
     retrieval_responses,
@@ -63,6 +64,20 @@ def test_session_lemma_counts_split_by_role(synthetic):
         (corpus.utterances["dialogue_id"] == first) & (corpus.utterances["role"] == "client")
     ]
     assert client[0].sum() == tokens.counts_per_utterance(mine.index).sum()
+    given = session_lemma_counts(
+        corpus,
+        tokens,
+        "client",
+        turn_counts=turn_lemma_counts(corpus, tokens),
+        turns=corpus.turns(),
+    )
+    assert given.has_canonical_format and (given != client).nnz == 0
+    lemma = tokens.table["lemma"].cat.codes.to_numpy()
+    of_first = tokens.table["utterance"].isin(mine.index).to_numpy()
+    assert (
+        np.bincount(lemma[of_first], minlength=client.shape[1]).tolist()
+        == client[0].toarray()[0].tolist()
+    )
 
 
 def hand_turns() -> pd.DataFrame:
@@ -168,16 +183,73 @@ def test_grouped_retrieval_equals_brute_force(synthetic):
         assert result[name].responses == best, name
 
 
-def test_column_argmax_equals_numpy_argmax_with_ties_and_empty_columns():
+@pytest.mark.parametrize("chunk", [1, 4, 7, 50, 4096])
+def test_column_argmax_equals_numpy_argmax_with_ties_and_empty_columns(chunk):
     rng = np.random.default_rng(0)
     sims = rng.integers(0, 4, size=(50, 9)).astype(np.float32) / 3  # many ties
     sims[:, 3] = 0  # a context with no match
-    sims[[5, 40], 6] = 2.0  # a tie at the maximum: the first row wins
-    top, top_sim = _column_argmax(sims)
+    sims[[5, 40], 6] = 2.0  # a tie at the maximum across chunks: the first row wins
+    top, top_sim = _column_argmax(sims, chunk=chunk)
     assert top.tolist() == sims.argmax(axis=0).tolist()
     assert top[3] == 0 and top[6] == 5
     assert top_sim.dtype == np.float64
     assert top_sim.tolist() == sims.max(axis=0).astype(np.float64).tolist()
+
+
+def test_first_distinct_rows_keeps_the_first_of_equal_rows():
+    rows = [
+        [0, 2, 0],
+        [1, 0, 0],
+        [0, 2, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 2.5, 0],
+        [1, 0, 0],
+        [2, 0, 1],
+    ]
+    matrix = sparse.csr_matrix(np.array(rows, dtype=np.float64))
+    assert first_distinct_rows(matrix).tolist() == [0, 1, 3, 5, 7]
+    assert first_distinct_rows(matrix[:0]).tolist() == []
+    unsorted = sparse.csr_matrix(
+        (np.array([1.0, 2.0, 2.0, 1.0]), np.array([0, 2, 2, 0]), np.array([0, 2, 4])), shape=(2, 3)
+    )
+    assert first_distinct_rows(unsorted).tolist() == [0]  # the same row, entries in another order
+
+
+def test_first_distinct_rows_keeps_rows_whose_hashes_collide(monkeypatch):
+    matrix = sparse.csr_matrix(np.array([[1, 0], [0, 1], [1, 0], [0, 1]], dtype=np.float64))
+    real_unique = np.unique
+
+    def colliding_unique(values, **options):  # every row gets the same hash
+        return real_unique(np.zeros_like(values), **options)
+
+    monkeypatch.setattr(np, "unique", colliding_unique)
+    assert first_distinct_rows(matrix).tolist() == [0, 1, 3]  # row 1 and 3 differ from row 0: kept
+
+
+def test_retrieval_with_repeated_keys_equals_brute_force():
+    counts = sparse.csr_matrix(
+        np.array(
+            [
+                [1, 1, 0],
+                [0, 0, 0],
+                [1, 1, 0],
+                [0, 0, 0],
+                [0, 1, 1],
+                [0, 0, 0],
+                [1, 1, 0],
+                [0, 0, 0],
+            ],
+            dtype=np.float64,
+        )
+    )
+    pool = pd.DataFrame({"row": [1, 3, 5, 7], "target": ["a", "b", "c", "d"]})
+    test = pd.DataFrame({"row": [1, 5]})
+    result = retrieval_responses(counts, {"full": pool}, test, idf_keys=pool)
+    assert result["full"].responses == [
+        "a",
+        "c",
+    ]  # rows 0, 2 and 6 are the same key: the first wins
 
 
 def test_generation_baselines_on_synthetic_data(synthetic):
