@@ -52,7 +52,7 @@ from kokoro_analysis.text.tokens import Tokens
 
 QUERY_BLOCK = 128
 """Test contexts per block of the similarity product (a block needs 4 bytes x keys x block)."""
-ARGMAX_CHUNK = 4096
+ARGMAX_CHUNK = 1024
 """Rows per chunk of the best-key search (a chunk of a block stays in the CPU cache)."""
 RIDGE_ALPHAS = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0)
 TOP_LEMMAS = 500

@@ -54,11 +54,33 @@ def _as_corpus(responses: Iterable[Tokens], name: str) -> list[tuple[str, ...]]:
     return [_as_tokens(r, f"{name}[{i}]") for i, r in enumerate(responses)]
 
 
+BLEU_MAX_N = 4
+"""The highest n-gram order of :func:`generation_scores` (BLEU-4)."""
+
+
+class References:
+    """Tokenized references checked and counted once (tokens as tuples, n-gram counts of orders
+    1-4), for scoring several systems against the same references: :func:`generation_scores` takes
+    one wherever it takes references, with the same result."""
+
+    def __init__(self, references: Iterable[Tokens]) -> None:
+        self.tokens = _as_corpus(references, "references")
+        self.ngram_counts = [
+            [Counter(_ngrams(ref, n)) for n in range(1, BLEU_MAX_N + 1)] for ref in self.tokens
+        ]
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
 def _as_pairs(
-    hypotheses: Iterable[Tokens], references: Iterable[Tokens]
+    hypotheses: Iterable[Tokens], references: Iterable[Tokens] | References
 ) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
     hyps = _as_corpus(hypotheses, "hypotheses")
-    refs = _as_corpus(references, "references")
+    if isinstance(references, References):
+        refs = references.tokens
+    else:
+        refs = _as_corpus(references, "references")
     if len(hyps) != len(refs):
         raise ValueError(
             f"got {len(hyps)} hypotheses but {len(refs)} references (need one reference per hypothesis)"
@@ -96,18 +118,25 @@ def bleu(hypotheses: Iterable[Tokens], references: Iterable[Tokens], max_n: int 
 
 
 def _clipped_counts(
-    hyps: list[tuple[str, ...]], refs: list[tuple[str, ...]], max_n: int
+    hyps: list[tuple[str, ...]],
+    refs: list[tuple[str, ...]],
+    max_n: int,
+    ref_ngram_counts: list[list[Counter]] | None = None,
 ) -> tuple[list[int], list[int]]:
     """Per order n = 1..max_n: clipped n-gram matches and hypothesis n-grams, summed over the corpus
-    (the counts of order n do not depend on ``max_n``)."""
+    (the counts of order n do not depend on ``max_n``). ``ref_ngram_counts``: the n-gram counts of
+    each reference, orders 1..max_n or more (:class:`References`), else counted here."""
     matches = [0] * max_n
     totals = [0] * max_n
-    for hyp, ref in zip(hyps, refs):
+    for i, (hyp, ref) in enumerate(zip(hyps, refs)):
         for n in range(1, max_n + 1):
             hyp_counts = Counter(_ngrams(hyp, n))
             if not hyp_counts:
                 break  # hypothesis shorter than n: no n-grams of this or any higher order
-            ref_counts = Counter(_ngrams(ref, n))
+            if ref_ngram_counts is None:
+                ref_counts = Counter(_ngrams(ref, n))
+            else:
+                ref_counts = ref_ngram_counts[i][n - 1]
             matches[n - 1] += sum(min(c, ref_counts[g]) for g, c in hyp_counts.items())
             totals[n - 1] += max(len(hyp) - n + 1, 0)
     return matches, totals
@@ -215,9 +244,10 @@ def _distinct_n(corpus: list[tuple[str, ...]], n: int) -> float:
 
 
 def generation_scores(
-    hypotheses: Iterable[Tokens], references: Iterable[Tokens]
+    hypotheses: Iterable[Tokens], references: Iterable[Tokens] | References
 ) -> dict[str, float]:
-    """All generation metrics for one system, one reference per hypothesis.
+    """All generation metrics for one system, one reference per hypothesis (``references`` may be a
+    :class:`References`, prepared once for several systems).
 
     Keys: ``bleu_1``, ``bleu_4`` (corpus BLEU, 0-100), ``rouge_l`` (mean LCS-F1, 0-100),
     ``dist_1``, ``dist_2`` (Dist-n of the hypotheses, 0-100), ``mean_hyp_tokens`` (mean
@@ -230,7 +260,8 @@ def generation_scores(
     for i, hyp in enumerate(hyps):
         if not hyp:
             raise ValueError(f"hypothesis {i} is empty (0 tokens)")
-    matches, totals = _clipped_counts(hyps, refs, 4)
+    counted = references.ngram_counts if isinstance(references, References) else None
+    matches, totals = _clipped_counts(hyps, refs, BLEU_MAX_N, counted)
     return {
         "bleu_1": _bleu(hyps, refs, matches[:1], totals[:1]),
         "bleu_4": _bleu(hyps, refs, matches, totals),

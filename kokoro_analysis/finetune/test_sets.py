@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -90,9 +91,14 @@ class ResponseTestSet:
         texts = self._aligned(responses)
         if tokens is None:
             tokens = surfaces(texts, workers=workers)
-        scores = metrics.generation_scores(tokens, self.reference_tokens)
+        scores = metrics.generation_scores(tokens, self._references)
         scores["mean_hyp_chars"] = float(np.mean([len(t) for t in texts]))
         return scores
+
+    @cached_property
+    def _references(self) -> metrics.References:
+        """:attr:`reference_tokens` counted once for every system scored."""
+        return metrics.References(self.reference_tokens)
 
     def _aligned(self, responses) -> list[str]:
         if isinstance(responses, (Mapping, pd.Series)):

@@ -223,6 +223,19 @@ def test_generation_scores_combines_metrics():
     assert scores["n_responses"] == 25
 
 
+def test_generation_scores_with_prepared_references_are_the_same():
+    hyps, refs = random_corpus(7, n=40, vocab=JA_VOCAB)
+    hyps = [h or ["。"] for h in hyps]
+    prepared = M.References(refs)
+    assert len(prepared) == 40
+    for system in (hyps, hyps[::-1], [hyps[0]] * 40):
+        assert M.generation_scores(system, prepared) == M.generation_scores(system, refs)
+    with pytest.raises(ValueError, match="2 hypotheses but 40 references"):
+        M.generation_scores(HAND_HYPS, prepared)
+    with pytest.raises(TypeError, match=r"references\[1\].*plain string"):
+        M.References([toks("a"), "b c"])
+
+
 def test_generation_scores_hand_example():
     scores = M.generation_scores(HAND_HYPS, HAND_REFS)
     assert scores["bleu_1"] == pytest.approx(100 * 4 / 6)
