@@ -46,7 +46,12 @@ from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, turn_numbers
 from kokoro_analysis.corpus.measures import response_times, session_features
 from kokoro_analysis.finetune.data import TRAIN_SUBSETS, person_disjoint_split, response_examples
-from kokoro_analysis.finetune.test_sets import ResponseTestSet, ScoreTestSet, score_test_sets
+from kokoro_analysis.finetune.test_sets import (
+    ResponseTestSet,
+    ScoreTestSet,
+    person_disjoint_test_set,
+    score_test_sets,
+)
 from kokoro_analysis.text.surfaces import surfaces
 from kokoro_analysis.text.tokens import Tokens
 
@@ -499,18 +504,9 @@ def _score_splits(corpus: Corpus, seed: int) -> dict[str, tuple[ScoreTestSet, np
     dialogues = corpus.dialogues
     full = schema.subset_mask(dialogues["score"], "full")
     tests = score_test_sets(corpus, seed)
-    persons = person_disjoint_split(dialogues, seed).to_numpy()
-    person_items = pd.DataFrame(
-        schema.item_matrix(dialogues)[persons == "test"],
-        index=dialogues.index[persons == "test"],
-        columns=list(schema.ITEM_KEYS),
-    ).sort_index()
-    person_test = ScoreTestSet(
-        "person_disjoint",
-        f"person-disjoint split ({len(person_items):,} sessions, {int((persons == 'excluded').sum()):,} "
-        f"left out, seed {seed})",
-        person_items,
-    )
+    split = person_disjoint_split(dialogues, seed)
+    persons = split.to_numpy()
+    person_test = person_disjoint_test_set(corpus, seed, split=split)
     return {
         "held-out": (
             tests["held_out"],

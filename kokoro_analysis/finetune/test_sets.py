@@ -1,6 +1,7 @@
 """The test sets predictions are scored on: the test contexts of response generation with their
 tokenized references (:class:`ResponseTestSet`), and the sessions of score prediction (the held-out
-split or the ≥ 99 test pool, :func:`score_test_sets`)."""
+split or the ≥ 99 test pool, :func:`score_test_sets`; the person-disjoint split,
+:func:`person_disjoint_test_set`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from kokoro_analysis.corpus.loading import Corpus
 from kokoro_analysis.finetune import metrics
 from kokoro_analysis.finetune.data import (
     TEST_SUBSET,
+    person_disjoint_split,
     sample_examples,
     sample_test_contexts,
     score_split,
@@ -168,6 +170,27 @@ def score_test_sets(
             items.loc[np.sort(pool)],
         ),
     }
+
+
+def person_disjoint_test_set(
+    corpus: Corpus, seed: int = 0, *, split: pd.Series | None = None
+) -> ScoreTestSet:
+    """The test sessions of ``data.person_disjoint_split(seed)`` (no rater or counselor of theirs in
+    training), sorted; ``split`` may pass that split when already computed."""
+    dialogues = corpus.dialogues
+    split = person_disjoint_split(dialogues, seed) if split is None else split
+    persons = split.to_numpy()
+    items = pd.DataFrame(
+        schema.item_matrix(dialogues)[persons == "test"],
+        index=dialogues.index[persons == "test"],
+        columns=list(schema.ITEM_KEYS),
+    ).sort_index()
+    return ScoreTestSet(
+        "person_disjoint",
+        f"person-disjoint split ({len(items):,} sessions, {int((persons == 'excluded').sum()):,} "
+        f"left out, seed {seed})",
+        items,
+    )
 
 
 def held_out_sessions(dialogues: pd.DataFrame, seed: int = 0, limit: int | None = None) -> pd.Index:

@@ -28,6 +28,7 @@ from kokoro_analysis.finetune.data import (
     score_split_summary,
 )
 from kokoro_analysis.finetune.export import FILES, LICENCE_NOTE, export_sft
+from kokoro_analysis.finetune.test_sets import person_disjoint_test_set
 
 C, U = "counselor", "client"
 
@@ -305,6 +306,24 @@ def test_person_disjoint_split_shares_no_person_between_train_and_test(synthetic
     )
     with pytest.raises(ValueError):
         person_disjoint_split(dialogues, test_fraction=0.0)
+
+
+def test_person_disjoint_test_set_holds_the_split_s_test_sessions(synthetic_dir):
+    corpus = load_corpus(synthetic_dir)
+    split = person_disjoint_split(corpus.dialogues, seed=3)
+    test_set = person_disjoint_test_set(corpus, seed=3)
+    test_ids = corpus.dialogues.index[split == "test"]
+    assert test_set.name == "person_disjoint"
+    assert test_set.items.index.tolist() == sorted(test_ids)
+    assert test_set.items.columns.tolist() == list(schema.ITEM_KEYS)
+    expected = schema.item_matrix(corpus.dialogues.loc[sorted(test_ids)])
+    assert (test_set.items.to_numpy() == expected).all()
+    excluded = int((split == "excluded").sum())
+    assert test_set.description == (
+        f"person-disjoint split ({len(test_ids):,} sessions, {excluded:,} left out, seed 3)"
+    )
+    given = person_disjoint_test_set(corpus, seed=3, split=split)
+    assert given.items.equals(test_set.items) and given.description == test_set.description
 
 
 def test_export_rejects_bad_arguments(hand_corpus, tmp_path):
