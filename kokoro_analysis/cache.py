@@ -150,6 +150,19 @@ def texts_digest(texts) -> bytes:
     return digest.digest()
 
 
+def value_digest(*values) -> bytes | None:
+    """SHA-256 of ``values`` pickled (every attribute of a frame, array or dataclass, not only its
+    repr), for keys of results computed from them; None when one of them cannot be pickled (a lambda,
+    an open file): such a result is not cached. A value whose pickle varies between processes (a set of
+    strings) only makes a key miss, never hit the wrong entry."""
+    import pickle
+
+    try:
+        return hashlib.sha256(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)).digest()
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+
+
 def large_string_array(texts):
     """``texts`` (pandas or Arrow strings, a list) as one Arrow large-string array; missing values are
     refused."""
