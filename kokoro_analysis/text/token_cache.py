@@ -63,7 +63,7 @@ def tokenize_corpus(
         whole = CacheEntry(entries[0].folder, "token table", TOKENS_FORMAT, key, ".arrow")
         found = read_mapped_entry(whole, {"utterances": len(labels)})
         if found is not None:
-            return _with_dialogue_ids(found[0].to_pandas(), utterances)
+            return _with_dialogue_ids(found[0].to_pandas(), utterances, key)
     parts: list[tuple[pa.Table, dict] | None] = [None] * len(bounds)
     for number, ((a, b), entry) in enumerate(zip(bounds, entries)):
         if entry is not None:
@@ -75,7 +75,7 @@ def tokenize_corpus(
     table = _assemble(parts, bounds, utterances.index)
     if whole is not None:
         write_mapped_entry(whole, pa.Table.from_pandas(table), {"utterances": len(utterances)})
-    return _with_dialogue_ids(table, utterances)
+    return _with_dialogue_ids(table, utterances, whole.key if whole is not None else None)
 
 
 @dataclass
@@ -238,9 +238,9 @@ def _unified_dictionary(dictionaries: list[pa.Array]) -> pa.Array:
     return unified.chunk(0).dictionary
 
 
-def _with_dialogue_ids(table: pd.DataFrame, utterances: pd.DataFrame) -> Tokens:
+def _with_dialogue_ids(table: pd.DataFrame, utterances: pd.DataFrame, key: str | None) -> Tokens:
     """Add each token's ``dialogue_id`` (after ``utterance``) from ``utterances``. Not cached: the cache
-    key covers the texts only."""
+    key covers the texts only. ``key``: the assembled table's cache key (:attr:`Tokens.key`)."""
     if "dialogue_id" in utterances.columns:
         owners = table["utterance"].to_numpy()
         index = utterances.index
@@ -249,4 +249,4 @@ def _with_dialogue_ids(table: pd.DataFrame, utterances: pd.DataFrame) -> Tokens:
         else:
             rows = index.get_indexer(owners)
         table.insert(1, "dialogue_id", utterances["dialogue_id"].to_numpy()[rows])
-    return Tokens(table)
+    return Tokens(table, key)
