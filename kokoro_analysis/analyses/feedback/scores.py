@@ -147,8 +147,9 @@ def _alpha(k: int, item_var_sum, total_var):
 
 
 def _weighted_alpha(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Cronbach's alpha of every resample given by ``weights`` (B × n counts): :func:`cronbach_alpha` with
-    each resample's variances from weighted moments."""
+    """Cronbach's alpha of every resample given by ``weights`` (B × n counts, best as floats: the moments
+    are sums of integers, exact in any order, and a float product is a fast BLAS product):
+    :func:`cronbach_alpha` with each resample's variances from weighted moments."""
     k = matrix.shape[1]
     total = matrix.sum(axis=1)
     n = weights.sum(axis=1, keepdims=True).astype(float)
@@ -200,8 +201,8 @@ def _alpha_table(dialogues, method, n_bootstrap, seed, confidence, clusters) -> 
     groups = [(block, list(table.index[table["block"] == block])) for block in schema.BLOCKS]
     groups.append(("all", list(ITEM_KEYS)))
     schemes = {None: None, **clusters}
-    weights = {
-        name: resample_weights(len(dialogues), n_bootstrap, seed, labels)
+    weights = {  # float once: the products below are then BLAS products of exact integer sums
+        name: resample_weights(len(dialogues), n_bootstrap, seed, labels).astype(float)
         for name, labels in schemes.items()
     } if len(dialogues) > 1 else {}  # fmt: skip
     polychoric = polychoric_matrix(schema.item_matrix(dialogues, dtype=float))
