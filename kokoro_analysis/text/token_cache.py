@@ -99,8 +99,9 @@ def warm_token_cache(corpus, *, workers: int | None = None, progress: bool = Tru
             found = check_entry(entry, {"utterances": b - a})
             rows[number] = found["rows"] if found else None
     missing = [number for number, count in enumerate(rows) if count is None]
-    for number, (part, _) in _tokenize_missing(texts, bounds, entries, missing, workers, progress):
-        rows[number] = len(part)
+    tokenized = _tokenize_missing(texts, bounds, entries, missing, workers, progress, tables=False)
+    for number, count in tokenized:
+        rows[number] = count
     folder = entries[0].folder if entries[0] is not None else None
     return CacheWarmed(sum(rows), len(bounds), len(missing), folder)
 
@@ -118,12 +119,14 @@ def _plan(utterances: pd.DataFrame, cache: bool):
     return texts, bounds, entries
 
 
-def _tokenize_missing(texts, bounds, entries, missing, workers, progress):
-    """(number, (part, raw category counts)) of each part in ``missing``, tokenized and cached."""
+def _tokenize_missing(texts, bounds, entries, missing, workers, progress, *, tables=True):
+    """(number, (part, raw category counts)) of each part in ``missing``, tokenized and cached;
+    (number, tokens) without ``tables``."""
     if not missing:
         return
     jobs = [(texts[bounds[n][0] : bounds[n][1]].to_pylist(), entries[n]) for n in missing]
-    yield from zip(missing, tokenize_parts(jobs, workers=workers, progress=progress))
+    done = tokenize_parts(jobs, workers=workers, progress=progress, tables=tables)
+    yield from zip(missing, done)
 
 
 PART_SESSIONS = 64
@@ -165,19 +168,20 @@ def tokenize_parts(
     *,
     workers: int | None = None,
     progress: bool = True,
-) -> Iterable[tuple[pa.Table, dict[str, int]]]:
+    tables: bool = True,
+) -> Iterable[tuple[pa.Table, dict[str, int]] | int]:
     """Tokenize each part's texts into a finished part table and its raw category counts
     (:func:`finish_part`), written to its cache entry (when given) by the worker that made it; yields
-    them in order."""
+    them in order. Without ``tables``, yields each part's number of tokens only (nothing else is sent
+    back between processes)."""
     workers = min(workers or available_cores(), len(jobs))
     bar = progress_bar(sum(len(texts) for texts, _ in jobs), progress)
+    function = _tokenize_part if tables else _count_part
     if workers <= 1:
         init_worker()
-        done = map(_tokenize_part, jobs)
+        done = map(function, jobs)
     else:
-        done = map_in_processes(
-            _tokenize_part, jobs, workers, what="tokenizing", initializer=init_worker
-        )
+        done = map_in_processes(function, jobs, workers, what="tokenizing", initializer=init_worker)
     for (texts, _), part in zip(jobs, done):
         bar.update(len(texts))
         yield part
@@ -190,6 +194,11 @@ def _tokenize_part(job: tuple[list[str], CacheEntry | None]) -> tuple[pa.Table, 
     if entry is not None:
         write_entry(entry, part, {"utterances": len(texts), "raw categories": raw_sizes})
     return part, raw_sizes
+
+
+def _count_part(job: tuple[list[str], CacheEntry | None]) -> int:
+    """:func:`_tokenize_part`, returning the part's number of tokens only."""
+    return len(_tokenize_part(job)[0])
 
 
 def _assemble(
