@@ -177,14 +177,23 @@ def tokenize_parts(
     workers = min(workers or available_cores(), len(jobs))
     bar = progress_bar(sum(len(texts) for texts, _ in jobs), progress)
     function = _tokenize_part if tables else _count_part
+    # longest parts first, so the workers finish together (the last part given out is a short one)
+    order = sorted(range(len(jobs)), key=lambda n: -sum(map(len, jobs[n][0])))
+    ordered = [jobs[n] for n in order]
     if workers <= 1:
         init_worker()
-        done = map(function, jobs)
+        done = map(function, ordered)
     else:
-        done = map_in_processes(function, jobs, workers, what="tokenizing", initializer=init_worker)
-    for (texts, _), part in zip(jobs, done):
-        bar.update(len(texts))
-        yield part
+        done = map_in_processes(
+            function, ordered, workers, what="tokenizing", initializer=init_worker
+        )
+    finished, following = {}, 0
+    for number, part in zip(order, done):
+        bar.update(len(jobs[number][0]))
+        finished[number] = part
+        while following in finished:
+            yield finished.pop(following)
+            following += 1
     bar.close()
 
 

@@ -166,3 +166,10 @@ def test_warming_the_cache_verifies_entries_from_their_footers(cache):
     again = token_cache.warm_token_cache(MINE, progress=False)
     assert (again.tokens, again.tokenized) == (len(expected), again.parts)
     assert token_cache.warm_token_cache(MINE, progress=False).tokenized == 0
+
+
+def test_parts_come_back_in_order_though_the_longest_are_tokenized_first():
+    jobs = [(["猫です。"] * size, None) for size in (1, 30, 2, 50)]
+    counts = list(token_cache.tokenize_parts(jobs, workers=2, progress=False, tables=False))
+    tables = list(token_cache.tokenize_parts(jobs, workers=1, progress=False))
+    assert counts == [3, 90, 6, 150] == [len(part) for part, _ in tables]
