@@ -208,6 +208,6 @@ def compound_runs(
                 words.append(text)
                 taken = end
                 break
-            if not any(word.startswith(text) for word in compounds):
+            if text not in prefixes:
                 break
     return starts, lengths, words
