@@ -3,7 +3,10 @@
 
 An entry is one Parquet file ``<folder>/<key>.parquet`` whose footer metadata names what it holds
 (``kind``, format ``version``, ``key``, and whatever the cache adds, e.g. row counts), and whose data
-pages carry CRC checksums. Reading verifies all of it, so a file of other inputs put under the key, a
+pages carry CRC checksums; or, for a large table read on every run (the assembled token table), one
+uncompressed Arrow IPC file ``<folder>/<key>.arrow`` followed by a trailer holding the same metadata
+and a SHA-256 of the IPC bytes (:func:`write_mapped_entry`): it is read memory-mapped, without
+decoding, and verified by that digest. Reading verifies all of it, so a file of other inputs put under the key, a
 file whose metadata was removed, a damaged or truncated file or a folder in its place is never served:
 it is removed and :func:`read_entry` returns None, and the caller computes and writes the entry again.
 Writing goes through :func:`kokoro_analysis.paths.atomic_target` (a temporary file named with the
@@ -52,10 +55,12 @@ class CacheEntry:
     kind: str
     version: int
     key: str
+    suffix: str = ".parquet"
+    """``.parquet``, or ``.arrow`` for :func:`write_mapped_entry`'s layout."""
 
     @property
     def path(self) -> Path:
-        return self.folder / f"{self.key}.parquet"
+        return self.folder / f"{self.key}{self.suffix}"
 
     def identity(self) -> dict:
         return {"kind": self.kind, "version": self.version, "key": self.key}
@@ -83,6 +88,62 @@ def check_entry(entry: CacheEntry, expected: dict | None = None) -> dict | None:
 
     found = _verified(entry, expected, footer)
     return {**found[1], "rows": found[0][0]} if found else None
+
+
+TRAILER_MAGIC = b"KOKOROC1"
+"""The last 8 bytes of a mapped entry: ``<IPC file><metadata JSON><its length, 8 bytes LE><magic>``."""
+
+
+def read_mapped_entry(entry: CacheEntry, expected: dict | None = None):
+    """As :func:`read_entry` for an entry written by :func:`write_mapped_entry`: the table's columns
+    are views of the memory-mapped file (no copy, no decoding), after the IPC bytes' SHA-256 matched
+    the one in the trailer."""
+    return _verified(entry, expected, _read_mapped)
+
+
+def _read_mapped(path: Path):
+    import pyarrow as pa
+
+    with pa.memory_map(str(path)) as source:
+        whole = source.read_buffer()
+    if whole.size < 16 or whole[-8:].to_pybytes() != TRAILER_MAGIC:
+        raise ValueError("no trailer")
+    length = int.from_bytes(whole[-16:-8].to_pybytes(), "little")
+    end = whole.size - 16 - length
+    if end < 0:
+        raise ValueError("trailer longer than the file")
+    stored = json.loads(whole[end : end + length].to_pybytes())
+    if hashlib.sha256(memoryview(whole)[:end]).hexdigest() != stored.get("sha256"):
+        raise ValueError("checksum")
+    table = pa.ipc.open_file(whole.slice(0, end)).read_all()
+    return table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), METADATA_KEY: json.dumps(stored).encode()}
+    )
+
+
+def write_mapped_entry(entry: CacheEntry, table, extra: dict | None = None) -> bool:
+    """Write ``table`` as an uncompressed Arrow IPC file followed by a trailer (its identity,
+    ``extra`` and the SHA-256 of the IPC bytes), atomically, for :func:`read_mapped_entry`. Failures
+    as :func:`write_entry`."""
+    import pyarrow as pa
+
+    remove_stale_temporaries(entry.folder)
+    try:
+        if entry.path.is_dir() and not entry.path.is_symlink():
+            discard(entry.path)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        data = sink.getvalue()
+        stored = {**entry.identity(), **(extra or {}), "sha256": hashlib.sha256(data).hexdigest()}
+        trailer = json.dumps(stored).encode()
+        with atomic_target(entry.path) as temporary, open(temporary, "wb") as file:
+            file.write(data)
+            file.write(trailer + len(trailer).to_bytes(8, "little") + TRAILER_MAGIC)
+    except OSError as error:
+        report_unusable_cache(entry.folder, error)
+        return False
+    return True
 
 
 def _verified(entry: CacheEntry, expected: dict | None, read):
@@ -148,6 +209,19 @@ def texts_digest(texts) -> bytes:
     if data is not None:
         digest.update(memoryview(data)[offsets[0] : offsets[-1]])
     return digest.digest()
+
+
+def value_digest(*values) -> bytes | None:
+    """SHA-256 of ``values`` pickled (every attribute of a frame, array or dataclass, not only its
+    repr), for keys of results computed from them; None when one of them cannot be pickled (a lambda,
+    an open file): such a result is not cached. A value whose pickle varies between processes (a set of
+    strings) only makes a key miss, never hit the wrong entry."""
+    import pickle
+
+    try:
+        return hashlib.sha256(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)).digest()
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
 
 
 def large_string_array(texts):

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from kokoro_analysis.cache import cached_value, texts_digest
+from kokoro_analysis.cache import cached_value, texts_digest, value_digest
 from kokoro_analysis.charts import style
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.loading import Corpus, load_corpus
@@ -29,6 +29,8 @@ from kokoro_analysis.text.tokens import Tokens
 
 RESULTS_FORMAT = 1
 """Bump when what :meth:`NotebookRun.cached` stores changes shape."""
+FIGURES_FORMAT = 1
+"""Bump when what :meth:`NotebookRun.figure` stores changes shape."""
 
 
 @dataclass
@@ -102,11 +104,52 @@ class NotebookRun:
         """Save a figure as PDF + PNG under ``figures/`` (name suffixed with ``_ja`` in Japanese); a
         subset or topic run's figure says which sessions it shows (:attr:`scope_note`). Shows the
         saved PNG at the figure's on-screen size and closes the figure: what the notebook shows is the
-        file, and the figure is drawn once."""
+        file, and the figure is drawn once. :meth:`figure` also skips drawing it again."""
+        rendered, width_in = self._rendered(fig, self.name(stem, per_lang=True))
+        return self._show_saved(rendered, stem, width_in)
+
+    def figure(self, stem: str, chart: Callable[..., Any], *args: Any, **kwargs: Any):
+        """``chart(*args, **kwargs)`` saved and shown as :meth:`save_figure` does, drawn only when no
+        earlier run drew it: the files are kept in the cache (:func:`kokoro_analysis.cache.cached_value`)
+        under the figure's name, the run's scope note, the chart function, its arguments (pickled:
+        every value of every frame), the package's code and what else decides the bytes
+        (:func:`~kokoro_analysis.charts.style.rendering_identity`), so a warm run writes the bytes the
+        drawing made. A chart from outside the package, or arguments that cannot be pickled, are drawn
+        every time. Returns ``{format: path}``."""
+        name = self.name(stem, per_lang=True)
+
+        def draw() -> tuple[dict[str, bytes], float]:
+            return self._rendered(chart(*args, **kwargs), name)
+
+        arguments = value_digest(args, sorted(kwargs.items()))
+        if arguments is None or not chart.__module__.startswith("kokoro_analysis."):
+            rendered, width_in = draw()
+        else:
+            key_parts = [
+                name,
+                "" if self.is_default else self.scope_note,
+                f"{chart.__module__}.{chart.__qualname__}",
+                arguments,
+                style.rendering_identity(),
+            ]
+            rendered, width_in = cached_value("figures", FIGURES_FORMAT, key_parts, draw)
+        return self._show_saved(rendered, stem, width_in)
+
+    def _rendered(self, fig, name: str) -> tuple[dict[str, bytes], float]:
+        """The figure's files (:func:`~kokoro_analysis.charts.style.render_figure`), with this run's
+        scope note, and its width in inches; the figure is closed."""
+        import matplotlib.pyplot as plt
+
         if not self.is_default:
             style.add_scope_note(fig, self.scope_note)
-        paths = style.save_figure(fig, self.name(stem, per_lang=True), self.out.root, close=True)
-        _show_png(paths["png"], width_in=fig.get_figwidth())
+        try:
+            return style.render_figure(fig, name), fig.get_figwidth()
+        finally:
+            plt.close(fig)
+
+    def _show_saved(self, rendered: dict[str, bytes], stem: str, width_in: float):
+        paths = style.write_figure(rendered, self.name(stem, per_lang=True), self.out.root)
+        _show_png(paths["png"], width_in=width_in)
         return paths
 
     def write_table(

@@ -373,15 +373,26 @@ def save_figure(
     close: bool = False,
 ) -> dict[str, Path]:
     """Write ``<figures>/<name>.pdf`` and ``.png`` (300 dpi), byte-identical across runs
-    (no dates, fixed producer, no version strings), each file whole or not at all
-    (:func:`~kokoro_analysis.paths.write_atomically`). Returns ``{format: path}``. The PNG is the PDF
-    rasterised (:func:`png_from_pdf`), so both show the same drawing and the figure is drawn once.
+    (:func:`render_figure`), each file whole or not at all (:func:`write_figure`). Returns
+    ``{format: path}``. The figure stays open unless ``close`` (notebooks display it)."""
+    rendered = render_figure(fig, name, formats=formats)
+    if close:
+        plt.close(fig)
+    return write_figure(rendered, name, output_dir)
 
-    Refuses (:class:`ValueError`, nothing written) a figure with a character none of its fonts can
-    draw (:func:`~kokoro_analysis.charts.fonts.check_japanese_glyphs`) or one that fails the checks
+
+def render_figure(
+    fig: Figure, name: str, *, formats: tuple[str, ...] = ("pdf", "png")
+) -> dict[str, bytes]:
+    """The figure's files as bytes, ``{format: bytes}``: identical across runs (no dates, fixed
+    producer, no version strings); the PNG (300 dpi) is the PDF rasterised (:func:`png_from_pdf`),
+    so both show the same drawing and the figure is drawn once.
+
+    Refuses (:class:`ValueError`) a figure with a character none of its fonts can draw
+    (:func:`~kokoro_analysis.charts.fonts.check_japanese_glyphs`) or one that fails the checks
     of :mod:`kokoro_analysis.charts.checks` (a legend entry listed twice or standing for nothing
     drawn, a text overlapping another, a stray space around a symbol, a text smaller than 6 pt in
-    its PDF or cut off at its edge). The figure stays open unless ``close`` (notebooks display it)."""
+    its PDF or cut off at its edge); ``name`` names the figure in the message."""
     rendered: dict[str, bytes] = {}
     # constrained layout settles after one draw: without this the first save differs from a second
     fig.draw_without_rendering()
@@ -400,11 +411,46 @@ def save_figure(
     problems = figure_problems(fig, drawn) or pdf_problems(rendered["pdf"])
     if problems:
         raise ValueError(f"figure {name}: " + "; ".join(problems))
+    return {fmt: rendered[fmt] for fmt in formats}
+
+
+RENDERING_PACKAGES = (
+    "matplotlib",
+    "fonttools",
+    "pymupdf",
+    "numpy",
+    "pandas",
+    "scipy",
+    "seaborn",
+    "japanize-matplotlib",
+    "matplotlib-fontja",
+)
+"""Packages whose version can change a figure's bytes (drawing, fonts, rasterising, the numbers drawn)."""
+
+
+def rendering_identity() -> str:
+    """What besides a chart's code and inputs decides the bytes :func:`render_figure` makes: the
+    versions of :data:`RENDERING_PACKAGES` and matplotlib's settings (``rcParams``), as one string."""
+    import importlib.metadata
+
+    import matplotlib
+
+    versions = []
+    for package in RENDERING_PACKAGES:
+        try:
+            versions.append(f"{package}={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{package} absent")
+    return repr((versions, sorted((k, repr(v)) for k, v in matplotlib.rcParams.items())))
+
+
+def write_figure(
+    rendered: dict[str, bytes], name: str, output_dir: str | os.PathLike | None = None
+) -> dict[str, Path]:
+    """Write each ``{format: bytes}`` of :func:`render_figure` to ``<figures>/<name>.<format>``, each
+    file whole or not at all (:func:`~kokoro_analysis.paths.write_atomically`); ``{format: path}``."""
     folder = output_dirs(output_dir).figures
-    paths = {fmt: write_atomically(folder / f"{name}.{fmt}", rendered[fmt]) for fmt in formats}
-    if close:
-        plt.close(fig)
-    return paths
+    return {fmt: write_atomically(folder / f"{name}.{fmt}", data) for fmt, data in rendered.items()}
 
 
 def _saved_bytes(fig: Figure, fmt: str) -> bytes:

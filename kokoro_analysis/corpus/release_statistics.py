@@ -15,8 +15,9 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from kokoro_analysis.cache import cached_value
 from kokoro_analysis.corpus.loading import Corpus
-from kokoro_analysis.corpus.sources import read_bytes, read_error_reason
+from kokoro_analysis.corpus.sources import DataSource, read_bytes, read_error_reason
 from kokoro_analysis.corpus.translation_sources import (
     TRANSLATION_FOLDERS,
     file_id,
@@ -81,34 +82,51 @@ def _check_table_rows(path: Path, text: str, pattern: re.Pattern) -> None:
             )
 
 
+STATISTICS_FORMAT = 1
+"""Bump when what :func:`release_file_statistics` caches per folder changes shape."""
+
+
 def release_file_statistics(root: str | os.PathLike) -> pd.DataFrame:
     """What the release's files hold per language folder present under ``root``: ``dialogues``
-    (session files), ``messages`` and ``avg_utterances_per_dialogue`` (messages / files)."""
+    (session files), ``messages`` and ``avg_utterances_per_dialogue`` (messages / files). A folder's
+    counts are kept in the cache under the content hash of its files
+    (:meth:`~kokoro_analysis.corpus.sources.DataSource.fingerprint`)."""
     rows = {}
     for language, name in TRANSLATION_FOLDERS.items():
         folder = Path(root) / name
         if not folder.is_dir():
             continue
-        files = [
+        files = tuple(
             f for f in translation_files(folder, language) if file_id(f.name, language) is not None
-        ]
-        messages = 0
-        for file in files:
-            try:
-                dialogue = orjson.loads(read_bytes(file)).get("dialogue")
-            except (OSError, orjson.JSONDecodeError, AttributeError):
-                continue  # reported by the alignment check
-            messages += len(dialogue) if isinstance(dialogue, list) else 0
-        rows[language] = {
-            "dialogues": len(files),
-            "messages": messages,
-            "avg_utterances_per_dialogue": messages / len(files) if files else float("nan"),
-        }
+        )
+        fingerprint = DataSource(f"release-{language}", folder, files).fingerprint()
+        rows[language] = cached_value(
+            "release-statistics",
+            STATISTICS_FORMAT,
+            [fingerprint],
+            lambda files=files: _folder_statistics(files),
+        )
     frame = pd.DataFrame.from_dict(
         rows, orient="index", columns=["dialogues", "messages", "avg_utterances_per_dialogue"]
     )
     frame.index.name = "lang"
     return frame
+
+
+def _folder_statistics(files: tuple[Path, ...]) -> dict[str, float]:
+    """Sessions, messages and messages per session of one language folder's files."""
+    messages = 0
+    for file in files:
+        try:
+            dialogue = orjson.loads(read_bytes(file)).get("dialogue")
+        except (OSError, orjson.JSONDecodeError, AttributeError):
+            continue  # reported by the alignment check
+        messages += len(dialogue) if isinstance(dialogue, list) else 0
+    return {
+        "dialogues": len(files),
+        "messages": messages,
+        "avg_utterances_per_dialogue": messages / len(files) if files else float("nan"),
+    }
 
 
 CHECK_COLUMNS = (

@@ -9,7 +9,9 @@ occurs 3,870 times. The display form of a lemma is therefore
 2. else the lemma's most frequent surface (ありがとうございます-like fixed forms, nouns never inflected).
 
 Computed once over the whole corpus (:func:`display_forms` of ``run.full_tokens``), so a lemma has one
-form in every role, subset, table and figure. Ties go to the form that sorts first by code point.
+form in every role, subset, table and figure. Ties go to the form that sorts first by code point. The
+forms of a token table with a :attr:`~kokoro_analysis.text.tokens.Tokens.key` are kept in the cache
+under it (:func:`kokoro_analysis.cache.cached_value`).
 """
 
 from __future__ import annotations
@@ -17,14 +19,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kokoro_analysis.cache import cached_value
+
+FORMS_FORMAT = 1
+"""Bump when what :func:`display_forms` caches changes shape."""
+
 
 def display_forms(tokens, lemmas=None) -> pd.Series:
     """Lemma -> display form (see the module docstring) over ``tokens`` (a
     :class:`~kokoro_analysis.text.tokens.Tokens` or its table, with ``lemma``, ``surface`` and
     optionally ``base``). ``lemmas`` limits the result. A string Series named ``form``, index
     ``lemma`` sorted by code point; every value occurs as a surface in ``tokens``. Vectorised:
-    (lemma, form) code pairs are counted by hashing, no Python loop per token."""
-    table = getattr(tokens, "table", tokens)
+    (lemma, form) code pairs are counted by hashing, no Python loop per token. A lemma's form depends
+    on its own tokens only, so the forms of ``lemmas`` are those of all lemmas, selected."""
+    key = getattr(tokens, "key", None)
+    if key is None:
+        return _display_forms(getattr(tokens, "table", tokens), lemmas)
+    every = cached_value("display-forms", FORMS_FORMAT, [key], lambda: _display_forms(tokens.table))
+    return every if lemmas is None else every[every.index.isin(pd.Index(lemmas).unique())]
+
+
+def _display_forms(table: pd.DataFrame, lemmas=None) -> pd.Series:
     lemma, surface = _categorical(table["lemma"]), _categorical(table["surface"])
     names = np.asarray(surface.cat.categories.astype(str), dtype=object)
     lemma_names = np.asarray(lemma.cat.categories.astype(str), dtype=object)

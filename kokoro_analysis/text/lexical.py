@@ -25,6 +25,7 @@ from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus.schema import ROLE_COLUMNS
 from kokoro_analysis.text.forms import display_forms
 from kokoro_analysis.text.glossary import gloss_of
+from kokoro_analysis.text.token_results import cached_by_tokens
 from kokoro_analysis.text.tokens import Tokens
 
 __all__ = [
@@ -126,6 +127,7 @@ def _codes(column: pd.Series) -> np.ndarray:
 # --------------------------------------------------------------------------- vocabulary
 
 
+@cached_by_tokens(uses=("role",))
 def vocabulary_table(tokens: Tokens, utterances: pd.DataFrame) -> pd.DataFrame:
     """Per role and in total (index :data:`~kokoro_analysis.corpus.schema.ROLE_COLUMNS`): ``messages``, ``tokens``, ``tokens_per_message``
     (mean), ``surfaces`` and ``lemmas`` (distinct values used), ``dist_1`` and ``dist_2`` (surfaces,
@@ -165,6 +167,7 @@ def _n_distinct(codes: np.ndarray) -> int:
 # --------------------------------------------------------------------------- growth
 
 
+@cached_by_tokens(uses=("role",))
 def type_token_growth(
     tokens: Tokens,
     utterances: pd.DataFrame,
@@ -219,6 +222,7 @@ def heaps_fit(growth: pd.DataFrame, min_tokens: int = 10_000) -> pd.DataFrame:
 # --------------------------------------------------------------------------- frequent words
 
 
+@cached_by_tokens(uses=("role",))
 def top_content_lemmas(
     tokens: Tokens, utterances: pd.DataFrame, top: int = 20, *, forms: pd.Series | None = None
 ) -> pd.DataFrame:

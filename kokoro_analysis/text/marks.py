@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from kokoro_analysis.published import TableSpec, Words, register
+from kokoro_analysis.text.categories import codes_in
 
 TOKEN_CLASSES = ("laugh", "cry", "emoji", "letter", "url")
 """Non-word token classes; the first three are the paralinguistic marks counted per group."""
@@ -77,7 +78,7 @@ def token_classes(table: pd.DataFrame) -> np.ndarray:
         np.flatnonzero(
             (classes[:-1] == letter)
             & (owners[1:] == owners[:-1])
-            & np.isin(codes[1:], _codes_of(names, "子"))
+            & codes_in(codes[1:], _codes_of(names, "子"), len(names))
         )
         + 1
     )
@@ -98,12 +99,12 @@ def _url_tokens(codes: np.ndarray, names: np.ndarray, owners: np.ndarray) -> np.
     starts = np.flatnonzero(np.isin(names, [n for n in names if _URL_START.match(n)]))
     percents = np.flatnonzero(np.isin(names, _PERCENT))
     found: list[int] = []
-    for start in np.flatnonzero(np.isin(codes, starts)):
+    for start in np.flatnonzero(codes_in(codes, starts, len(names))):
         end = start
         while end < len(codes) and owners[end] == owners[start] and part[codes[end]]:
             found.append(end)
             end += 1
-    for at in np.flatnonzero(np.isin(codes, percents)):
+    for at in np.flatnonzero(codes_in(codes, percents, len(names))):
         taken = 0
         at += 1
         while at < len(codes) and owners[at] == owners[at - 1] and hex_like[codes[at]]:

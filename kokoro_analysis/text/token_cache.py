@@ -20,8 +20,10 @@ from kokoro_analysis.cache import (
     check_entry,
     large_string_array,
     read_entry,
+    read_mapped_entry,
     texts_digest,
     write_entry,
+    write_mapped_entry,
 )
 from kokoro_analysis.paths import usable_cache_dir
 from kokoro_analysis.text.mecab import (
@@ -48,7 +50,7 @@ def tokenize_corpus(
     under a SHA-256 of its texts and :func:`tokenizer_identity` (:func:`token_cache_key`), so a changed
     input or tokenizer never returns stale tokens, and a changed or skipped session re-tokenizes only
     its part. The assembled table is cached too, under the parts' keys and the utterance labels, so a
-    warm call reads one file. Entries are verified when read (:mod:`kokoro_analysis.cache`). Files live
+    warm call maps one file (:func:`~kokoro_analysis.cache.read_mapped_entry`). Entries are verified when read (:mod:`kokoro_analysis.cache`). Files live
     in ``<cache>/tokens/``; an unusable cache folder is reported in one line and the tokens are
     computed without it. The table is the same, category order included, however it was assembled.
     """
@@ -58,10 +60,10 @@ def tokenize_corpus(
     if entries[0] is not None:
         labels = utterances.index.to_numpy(dtype=np.int64)
         key = cache_key("table", *(entry.key for entry in entries), labels.tobytes())
-        whole = CacheEntry(entries[0].folder, "token table", TOKENS_FORMAT, key)
-        found = read_entry(whole, {"utterances": len(labels)})
+        whole = CacheEntry(entries[0].folder, "token table", TOKENS_FORMAT, key, ".arrow")
+        found = read_mapped_entry(whole, {"utterances": len(labels)})
         if found is not None:
-            return _with_dialogue_ids(found[0].to_pandas(), utterances)
+            return _with_dialogue_ids(found[0].to_pandas(), utterances, key)
     parts: list[tuple[pa.Table, dict] | None] = [None] * len(bounds)
     for number, ((a, b), entry) in enumerate(zip(bounds, entries)):
         if entry is not None:
@@ -72,8 +74,8 @@ def tokenize_corpus(
         parts[number] = part
     table = _assemble(parts, bounds, utterances.index)
     if whole is not None:
-        write_entry(whole, pa.Table.from_pandas(table), {"utterances": len(utterances)})
-    return _with_dialogue_ids(table, utterances)
+        write_mapped_entry(whole, pa.Table.from_pandas(table), {"utterances": len(utterances)})
+    return _with_dialogue_ids(table, utterances, whole.key if whole is not None else None)
 
 
 @dataclass
@@ -254,9 +256,9 @@ def _unified_dictionary(dictionaries: list[pa.Array]) -> pa.Array:
     return unified.chunk(0).dictionary
 
 
-def _with_dialogue_ids(table: pd.DataFrame, utterances: pd.DataFrame) -> Tokens:
+def _with_dialogue_ids(table: pd.DataFrame, utterances: pd.DataFrame, key: str | None) -> Tokens:
     """Add each token's ``dialogue_id`` (after ``utterance``) from ``utterances``. Not cached: the cache
-    key covers the texts only."""
+    key covers the texts only. ``key``: the assembled table's cache key (:attr:`Tokens.key`)."""
     if "dialogue_id" in utterances.columns:
         owners = table["utterance"].to_numpy()
         index = utterances.index
@@ -265,4 +267,4 @@ def _with_dialogue_ids(table: pd.DataFrame, utterances: pd.DataFrame) -> Tokens:
         else:
             rows = index.get_indexer(owners)
         table.insert(1, "dialogue_id", utterances["dialogue_id"].to_numpy()[rows])
-    return Tokens(table)
+    return Tokens(table, key)

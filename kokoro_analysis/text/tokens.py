@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kokoro_analysis.text.categories import in_categories
 from kokoro_analysis.text.marks import non_word_mask
 
 CONTENT_POS = ("名詞", "動詞", "形容詞", "形状詞", "副詞")
@@ -48,9 +49,12 @@ class Tokens:
     ``table`` has one row per token, in text order: ``utterance`` (the index label of the utterance in
     ``corpus.utterances``), ``dialogue_id`` (its session, to join on ``corpus.dialogues``; present when
     the utterances had one) and the categorical columns ``surface``, ``pos``, ``pos2``, ``lemma``.
+    ``key`` fingerprints the table's tokens (the token cache's key; None when unknown, e.g. for a
+    restricted table): results computed from them may be cached under it.
     """
 
     table: pd.DataFrame
+    key: str | None = None
 
     def __len__(self) -> int:
         return len(self.table)
@@ -67,12 +71,12 @@ class Tokens:
         """Boolean mask over ``table`` of the content-word tokens (those :meth:`content` keeps); marks,
         pseudonym letters and URL fragments are never content words (:mod:`kokoro_analysis.text.marks`)."""
         table = self.table
-        mask = (
-            table["pos"].isin(CONTENT_POS)
-            & ~table["pos2"].isin(NON_CONTENT_POS2)
-            & ~table["lemma"].isin(STOP_LEMMAS)
+        return (
+            in_categories(table["pos"], CONTENT_POS)
+            & ~in_categories(table["pos2"], NON_CONTENT_POS2)
+            & ~in_categories(table["lemma"], STOP_LEMMAS)
+            & ~non_word_mask(table)
         )
-        return mask.to_numpy(dtype=bool) & ~non_word_mask(table)
 
     def counts_per_utterance(self, utterance_index) -> pd.Series:
         """Number of tokens of each utterance in ``utterance_index`` (0 for an utterance with none)."""

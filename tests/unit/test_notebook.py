@@ -74,6 +74,78 @@ def test_save_figure_shows_the_saved_png_and_closes_the_figure(corpus, tmp_path,
     assert image.width == round(3 * matplotlib.rcParams["figure.dpi"])
 
 
+def test_figure_is_drawn_once_and_its_saved_bytes_come_back_from_the_cache(
+    corpus, tmp_path, monkeypatch
+):
+    import IPython.display
+    import pandas as pd
+
+    from kokoro_analysis.charts import corpus as corpus_charts
+    from kokoro_analysis.charts import style
+
+    monkeypatch.setenv("KOKORO_ANALYSIS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(IPython.display, "display", lambda obj: None)
+    drawn = []
+    render = style.render_figure
+    monkeypatch.setattr(
+        style, "render_figure", lambda fig, name: drawn.append(name) or render(fig, name)
+    )
+    run = NotebookRun("01_test", corpus, corpus, output_dirs(tmp_path / "out"))
+    per_year = pd.Series([40, 20], index=[2023, 2024])
+    chart = corpus_charts.sessions_per_year_chart
+
+    first = {k: p.read_bytes() for k, p in run.figure("years", chart, per_year, lang="en").items()}
+    for path in (tmp_path / "out" / "figures").iterdir():
+        path.unlink()
+    again = run.figure("years", chart, per_year, lang="en")
+    assert drawn == ["years"]  # the second call wrote the first drawing's bytes
+    assert {k: p.read_bytes() for k, p in again.items()} == first
+    run.figure("years", chart, per_year + 1, lang="en")  # another input: drawn
+    run.figure("years", chart, per_year, lang="ja")  # another argument: drawn
+    assert drawn == ["years"] * 3
+    subset = NotebookRun(
+        "01_test", corpus, corpus.subset("high"), output_dirs(tmp_path), subset="high"
+    )
+    subset.figure("years", chart, per_year, lang="en")  # another name and scope note
+    assert drawn[-1] == "years_high" and len(drawn) == 4
+
+
+def test_figure_of_an_outside_chart_or_unpicklable_input_is_drawn_every_time(
+    corpus, tmp_path, monkeypatch
+):
+    import IPython.display
+    import pandas as pd
+
+    from kokoro_analysis.charts import corpus as corpus_charts
+    from kokoro_analysis.charts import style
+
+    monkeypatch.setenv("KOKORO_ANALYSIS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(IPython.display, "display", lambda obj: None)
+    drawn = []
+    render = style.render_figure
+    monkeypatch.setattr(
+        style, "render_figure", lambda fig, name: drawn.append(name) or render(fig, name)
+    )
+    run = NotebookRun("01_test", corpus, corpus, output_dirs(tmp_path))
+    per_year = pd.Series([40, 20], index=[2023, 2024])
+
+    def my_chart(values, *, lang):  # a user's chart: its code is not in the package's digest
+        return corpus_charts.sessions_per_year_chart(values, lang=lang)
+
+    for _ in range(2):
+        run.figure("mine", my_chart, per_year, lang="en")
+        run.figure("years", corpus_charts.sessions_per_year_chart, per_year, lang="en", **{})
+    assert drawn.count("mine") == 2
+
+    def unpicklable(values, *, lang, label):
+        return corpus_charts.sessions_per_year_chart(values, lang=lang)
+
+    unpicklable.__module__ = corpus_charts.__name__
+    for _ in range(2):
+        run.figure("odd", unpicklable, per_year, lang="en", label=lambda v: v)
+    assert drawn.count("odd") == 2 and drawn.count("years") == 1
+
+
 def test_cached_results_come_back_equal_and_are_keyed_on_data_parameters_and_code(
     corpus, tmp_path, monkeypatch
 ):

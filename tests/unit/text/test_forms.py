@@ -37,3 +37,24 @@ def test_without_the_dictionary_form_the_most_frequent_surface():
         pd.DataFrame({"text": ["感じました", "感じます", "感じ"]}), progress=False
     )
     assert display_forms(tokens)["感ずる"] == "感じ"
+
+
+def test_forms_of_a_keyed_table_come_from_the_cache_and_equal_those_computed(monkeypatch):
+    from kokoro_analysis.text import forms as forms_module
+    from kokoro_analysis.text.tokens import Tokens
+
+    tokens = tokenize_corpus(pd.DataFrame({"text": TEXTS}), progress=False)
+    assert tokens.key is not None  # the token cache's key
+    unkeyed = Tokens(tokens.table)
+    expected = display_forms(unkeyed)
+    pd.testing.assert_series_equal(display_forms(tokens), expected)
+    calls = []
+    compute = forms_module._display_forms
+    monkeypatch.setattr(forms_module, "_display_forms", lambda *a: calls.append(a) or compute(*a))
+    lemmas = ["言う", "迚も", "無い語", "言う"]
+    for _ in range(2):
+        pd.testing.assert_series_equal(display_forms(tokens), expected)
+        pd.testing.assert_series_equal(
+            display_forms(tokens, lemmas), display_forms(unkeyed, lemmas)
+        )
+    assert len(calls) == 2  # only the unkeyed table's forms were computed

@@ -32,8 +32,9 @@ MINE = frame(["今日はとても寒いですね。", "リスカしたいと思�
 OTHER = frame(["別の文章です。", "まったく違う"])
 
 
-def entries(cache) -> list:
-    return sorted(p for p in cache.iterdir() if p.suffix == ".parquet")
+def entries(cache, suffixes=(".parquet", ".arrow")) -> list:
+    """The cache's entries: the parts (Parquet) and the assembled table (mapped Arrow)."""
+    return sorted(p for p in cache.iterdir() if p.suffix in suffixes)
 
 
 def test_a_token_file_of_other_texts_under_the_key_is_not_served(cache):
@@ -60,11 +61,14 @@ def test_an_entry_replaced_by_a_folder_is_rewritten(cache):
 
 def test_an_entry_whose_metadata_was_deleted_is_rewritten(cache):
     expected = tokenize_corpus(MINE, progress=False).table
-    for path in entries(cache):
+    (table,) = entries(cache, (".arrow",))
+    table.write_bytes(table.read_bytes()[: table.read_bytes().rindex(b'{"kind"')])
+    for path in entries(cache, (".parquet",)):
         pq.write_table(pq.read_table(path).replace_schema_metadata(None), path)
     pd.testing.assert_frame_equal(tokenize_corpus(MINE, progress=False).table, expected)
-    for path in entries(cache):
+    for path in entries(cache, (".parquet",)):
         assert b"kokoro_analysis.cache" in pq.read_schema(path).metadata
+    assert table.read_bytes().endswith(b"KOKOROC1")
 
 
 def test_temporary_files_of_killed_writers_are_removed(cache):
