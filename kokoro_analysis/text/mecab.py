@@ -22,7 +22,8 @@ are never tokens themselves: they are replaced by an ASCII space, which MeCab sk
 The dictionary is unidic-lite, chosen explicitly (``fugashi.Tagger()`` would prefer the full ``unidic``
 package if installed). MeCab writes one compact line per token (``-O ""`` overrides unidic-lite's output
 format so our ``--node-format`` is used), and the lines are split and dictionary-encoded by Arrow, each
-distinct line split into its fields once: no Python object is made per token. Work is split over processes (one tagger per process; taggers cannot be pickled).
+distinct line split into its fields once: no Python object is made per token. Work is split over
+processes (one tagger per process; taggers cannot be pickled).
 """
 
 from __future__ import annotations
