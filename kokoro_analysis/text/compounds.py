@@ -88,7 +88,7 @@ def merge_compounds(
     starts, lengths, words = find_compounds(table, compounds)
     if not starts:
         return table
-    keep = kept_rows(len(table), starts, lengths)
+    keep = _kept_rows(len(table), starts, lengths)
     merged = {}
     for name in table.columns:
         column = table[name]
@@ -118,7 +118,7 @@ def merge_compound_columns(
     starts, lengths, words = compound_runs(surface.dictionary, codes, owners, compounds)
     if not starts:
         return owners, columns
-    keep = kept_rows(len(owners), starts, lengths)
+    keep = _kept_rows(len(owners), starts, lengths)
     merged = {}
     for name, column in columns.items():
         dictionary, codes = _merged_codes(
@@ -134,7 +134,7 @@ def merge_compound_columns(
     return owners[keep], merged
 
 
-def kept_rows(rows: int, starts: list[int], lengths: list[int]) -> np.ndarray:
+def _kept_rows(rows: int, starts: list[int], lengths: list[int]) -> np.ndarray:
     """Mask of the rows a merge keeps: all but the second and later tokens of each run."""
     keep = np.ones(rows, dtype=bool)
     for start, length in zip(starts, lengths):
