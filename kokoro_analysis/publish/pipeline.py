@@ -210,10 +210,26 @@ def write_durations(path: Path, previous: Mapping[str, int], results: Sequence[N
     write_atomically(path, "".join(f"{name} {durations[name]}\n" for name in sorted(durations)))
 
 
+FIRST_RUN_SECONDS = {
+    "03_feedback_scores": 53,
+    "04_finetuning_results": 32,
+    "01_corpus_statistics": 28,
+    "02_topic_distribution": 14,
+    "05_explore_sessions": 8,
+}
+"""Seconds each notebook took on a first run (empty result caches, 2 cores, 2026-12-05): the order of
+a run into an output folder without ``logs/durations.tsv``, so the first run, the slowest, packs too."""
+
+
 def longest_first(notebooks: Sequence[Path], durations: Mapping[str, int]) -> list[Path]:
-    """By the seconds each took last time, longest first, never-run ones before all, ties by name:
-    so ``jobs`` notebooks at a time pack tightly (a long one started last would finish alone)."""
-    return sorted(notebooks, key=lambda p: (-durations.get(p.stem, float("inf")), p.stem))
+    """By the seconds each took last time (else :data:`FIRST_RUN_SECONDS`), longest first, others
+    before all, ties by name: so ``jobs`` notebooks at a time pack tightly (a long one started last
+    would finish alone)."""
+
+    def seconds(notebook: Path) -> float:
+        return durations.get(notebook.stem, FIRST_RUN_SECONDS.get(notebook.stem, float("inf")))
+
+    return sorted(notebooks, key=lambda p: (-seconds(p), p.stem))
 
 
 def core_share(cores: int, jobs: int, notebooks: int) -> int:

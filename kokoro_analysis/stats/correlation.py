@@ -46,35 +46,57 @@ def correlation_matrix(values: np.ndarray, method: str = "spearman") -> np.ndarr
 def weighted_midranks(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Ranks of ``values`` within each resample (rows of ``weights``: how often each value is drawn);
     tied values share their mean rank. Values drawn 0 times get a rank that receives no weight."""
-    order = np.argsort(values, kind="stable")
-    sorted_values = values[order]
-    starts = np.r_[True, sorted_values[1:] != sorted_values[:-1]]
-    group = np.cumsum(starts) - 1  # tie group of each sorted value
-    ends = np.r_[np.flatnonzero(starts)[1:], len(values)] - 1
-    cumulative = np.cumsum(weights[:, order], axis=1, dtype=float)[:, ends]  # drawn up to the group
-    before = np.empty_like(cumulative)  # drawn before the group
-    before[:, 0] = 0
-    before[:, 1:] = cumulative[:, :-1]
-    midrank = (before + cumulative + 1) / 2
-    position = np.empty_like(order)
-    position[order] = np.arange(len(order))  # where each value sits in the sorted order
-    return np.take(midrank, group[position], axis=1)
+    return _grouped_midranks(_tie_groups(values), weights)
+
+
+def _tie_groups(values: np.ndarray) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """The tie groups of ``values`` (no NaN) in ascending order of value: a (groups × n) 0/1
+    membership matrix and the group of each value. Computed once per variable, used for every block
+    of resamples (:func:`_grouped_midranks`)."""
+    group = np.unique(values, return_inverse=True)[1].ravel()
+    member = sparse.csr_matrix(
+        (np.ones(len(group)), (group, np.arange(len(group)))), shape=(int(group.max()) + 1, len(group))
+    ) if len(group) else sparse.csr_matrix((0, 0))  # fmt: skip
+    return member, group
+
+
+def _grouped_midranks(
+    groups: tuple[sparse.csr_matrix, np.ndarray], weights: np.ndarray
+) -> np.ndarray:
+    """:func:`weighted_midranks` from the :func:`_tie_groups` of the values: a group drawn c times
+    after C draws of smaller values has the mean rank C + (c + 1) / 2 (sums of counts: exact)."""
+    member, group = groups
+    counts = np.asarray(member @ np.asarray(weights, dtype=float).T).T  # draws per tie group
+    midrank = np.cumsum(counts, axis=1)
+    midrank -= (counts - 1) / 2
+    return np.take(midrank, group, axis=1)
 
 
 def weighted_pearson(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Pearson r per row of ``weights``; ``x``/``y`` are vectors or (rows × n) matrices."""
+    return _pearson_of_centred(_deviations(x, weights), _centred(y, weights), weights)
+
+
+def _deviations(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``values`` minus their weighted mean in each row of ``weights``."""
     total = weights.sum(axis=1)
+    sums = weights @ values if values.ndim == 1 else np.einsum("ij,ij->i", weights, values)
+    return values - (sums / total)[:, None]
 
-    def weighted_mean(values: np.ndarray) -> np.ndarray:
-        sums = weights @ values if values.ndim == 1 else np.einsum("ij,ij->i", weights, values)
-        return sums / total
 
-    dx = x - weighted_mean(x)[:, None]
-    dy = y - weighted_mean(y)[:, None]
+def _centred(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The y side of :func:`weighted_pearson`: :func:`_deviations` d and Σ w d² per row, kept for a
+    variable correlated with many others."""
+    deviations = _deviations(values, weights)
+    return deviations, np.einsum("ij,ij,ij->i", weights, deviations, deviations)
+
+
+def _pearson_of_centred(dx: np.ndarray, y_side, weights: np.ndarray) -> np.ndarray:
+    """Pearson r per row of ``weights`` from the deviations of x and the :func:`_centred` y side."""
     weighted_dx = weights * dx
     with np.errstate(invalid="ignore", divide="ignore"):
-        spread = np.einsum("ij,ij->i", weighted_dx, dx) * np.einsum("ij,ij,ij->i", weights, dy, dy)
-        return np.einsum("ij,ij->i", weighted_dx, dy) / np.sqrt(spread)
+        spread = np.einsum("ij,ij->i", weighted_dx, dx) * y_side[1]
+        return np.einsum("ij,ij->i", weighted_dx, y_side[0]) / np.sqrt(spread)
 
 
 def centred_within(values: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
@@ -199,20 +221,26 @@ def resampled_correlations(
     (how often each pair is drawn; no NaN allowed in x, y), or the within-cluster correlation for the
     labels ``within``. Evaluated ``chunk`` resamples at a time (small enough for a core's cache: 50 x
     6,589 sessions x 8 bytes is 2.6 MB; 200 was about 1.7x slower). ``cache`` (a dict for one ``y`` and
-    one ``weights``) keeps the resample ranks of ``y``. NaN where r is undefined."""
+    one ``weights``) keeps the centred resample ranks of ``y``. NaN where r is undefined."""
     shared = {} if cache is None else cache
+    ranked = method == "spearman" and within is None
+    if ranked:
+        x_groups = _tie_groups(x)
+        if "y_groups" not in shared:
+            shared["y_groups"] = _tie_groups(y)
     boot = []
     for start in range(0, len(weights), chunk):
-        block = weights[start : start + chunk].astype(float)
+        block = np.asarray(weights[start : start + chunk], dtype=float)
         if within is not None:
             boot.append(_within_resample_correlations(x, y, block, method, within))
-        elif method == "pearson":
+        elif not ranked:
             boot.append(weighted_pearson(x, y, block))
         else:
-            if ("y_ranks", start) not in shared:
-                shared[("y_ranks", start)] = weighted_midranks(y, block)
-            x_ranks = weighted_midranks(x, block)
-            boot.append(weighted_pearson(x_ranks, shared[("y_ranks", start)], block))
+            if ("y_side", start) not in shared:
+                y_ranks = _grouped_midranks(shared["y_groups"], block)
+                shared[("y_side", start)] = _centred(y_ranks, block)
+            dx = _deviations(_grouped_midranks(x_groups, block), block)
+            boot.append(_pearson_of_centred(dx, shared[("y_side", start)], block))
     return np.concatenate(boot) if boot else np.empty(0)
 
 

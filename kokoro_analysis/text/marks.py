@@ -27,6 +27,7 @@ import pandas as pd
 
 from kokoro_analysis.published import TableSpec, Words, register
 from kokoro_analysis.text.categories import codes_in
+from kokoro_analysis.text.token_results import cached_by_tokens
 
 TOKEN_CLASSES = ("laugh", "cry", "emoji", "letter", "url")
 """Non-word token classes; the first three are the paralinguistic marks counted per group."""
@@ -154,12 +155,16 @@ def mark_counts(table: pd.DataFrame, groups: pd.DataFrame, *, by: str) -> pd.Dat
     return frame.rename_axis(by).reset_index()
 
 
+@cached_by_tokens(uses=("role", "dialogue_id"))
 def mark_table(
-    table: pd.DataFrame, utterances: pd.DataFrame, session_groups: dict[str, pd.Series]
+    tokens, utterances: pd.DataFrame, session_groups: dict[str, pd.Series]
 ) -> pd.DataFrame:
-    """:func:`mark_counts` per role and per each session attribute of ``session_groups`` (name ->
-    Series indexed by ``dialogue_id``, e.g. the main topic and the score band), stacked: columns
-    ``by`` (``role`` or the attribute's name), ``group``, then those of :func:`mark_counts`."""
+    """:func:`mark_counts` of ``tokens`` (a :class:`~kokoro_analysis.text.tokens.Tokens`, whose result
+    is cached when it has a key, or its table) per role and per each session attribute of
+    ``session_groups`` (name -> Series indexed by ``dialogue_id``, e.g. the main topic and the score
+    band), stacked: columns ``by`` (``role`` or the attribute's name), ``group``, then those of
+    :func:`mark_counts`."""
+    table = getattr(tokens, "table", tokens)
     groups = pd.DataFrame(
         {"role": utterances["role"].astype(str).to_numpy()}, index=utterances.index
     )

@@ -74,22 +74,28 @@ def test_save_figure_shows_the_saved_png_and_closes_the_figure(corpus, tmp_path,
     assert image.width == round(3 * matplotlib.rcParams["figure.dpi"])
 
 
-def test_figure_is_drawn_once_and_its_saved_bytes_come_back_from_the_cache(
-    corpus, tmp_path, monkeypatch
-):
+@pytest.fixture
+def drawn(tmp_path, monkeypatch) -> list[str]:
+    """The names of the figures actually drawn (rendered) while the test runs; a fresh cache."""
     import IPython.display
-    import pandas as pd
 
-    from kokoro_analysis.charts import corpus as corpus_charts
     from kokoro_analysis.charts import style
 
     monkeypatch.setenv("KOKORO_ANALYSIS_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(IPython.display, "display", lambda obj: None)
-    drawn = []
+    names: list[str] = []
     render = style.render_figure
     monkeypatch.setattr(
-        style, "render_figure", lambda fig, name: drawn.append(name) or render(fig, name)
+        style, "render_figure", lambda fig, name: names.append(name) or render(fig, name)
     )
+    return names
+
+
+def test_figure_is_drawn_once_and_its_saved_bytes_come_back_from_the_cache(corpus, tmp_path, drawn):
+    import pandas as pd
+
+    from kokoro_analysis.charts import corpus as corpus_charts
+
     run = NotebookRun("01_test", corpus, corpus, output_dirs(tmp_path / "out"))
     per_year = pd.Series([40, 20], index=[2023, 2024])
     chart = corpus_charts.sessions_per_year_chart
@@ -111,21 +117,12 @@ def test_figure_is_drawn_once_and_its_saved_bytes_come_back_from_the_cache(
 
 
 def test_figure_of_an_outside_chart_or_unpicklable_input_is_drawn_every_time(
-    corpus, tmp_path, monkeypatch
+    corpus, tmp_path, drawn
 ):
-    import IPython.display
     import pandas as pd
 
     from kokoro_analysis.charts import corpus as corpus_charts
-    from kokoro_analysis.charts import style
 
-    monkeypatch.setenv("KOKORO_ANALYSIS_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(IPython.display, "display", lambda obj: None)
-    drawn = []
-    render = style.render_figure
-    monkeypatch.setattr(
-        style, "render_figure", lambda fig, name: drawn.append(name) or render(fig, name)
-    )
     run = NotebookRun("01_test", corpus, corpus, output_dirs(tmp_path))
     per_year = pd.Series([40, 20], index=[2023, 2024])
 

@@ -30,7 +30,11 @@ from kokoro_analysis.corpus.schema import ITEM_KEYS
 from kokoro_analysis.published import TableSpec, Words, register
 from kokoro_analysis.reported import Record
 from kokoro_analysis.stats.correlation import check_method, correlation_matrix
-from kokoro_analysis.stats.ordinal import polychoric_matrix, standardized_alpha
+from kokoro_analysis.stats.ordinal import (
+    polychoric_matrices,
+    polychoric_matrix,
+    standardized_alpha,
+)
 
 # --------------------------------------------------------------------------- inter-item correlations
 
@@ -94,12 +98,15 @@ def parallel_analysis(
         matrix = stats.rankdata(matrix, axis=0)  # ranks of a shuffled column = shuffled ranks
     elif method not in ITEM_METHODS:
         raise ValueError(f"method must be one of {ITEM_METHODS}, not {method!r}")
-    null_method = "polychoric" if method == "polychoric" else "pearson"
     rng = np.random.default_rng(seed)
+    shuffles = (rng.permuted(matrix, axis=0) for _ in range(n_iter))
+    if method == "polychoric":  # the shuffles keep the thresholds: searched together
+        matrices = polychoric_matrices(shuffles)
+    else:
+        matrices = (correlation_matrix(shuffled, "pearson") for shuffled in shuffles)
     null = np.empty((n_iter, matrix.shape[1]))
-    for i in range(n_iter):
-        shuffled = rng.permuted(matrix, axis=0)
-        null[i] = eigenvalues(item_correlation_matrix(shuffled, null_method))
+    for i, corr in enumerate(matrices):
+        null[i] = eigenvalues(corr)
     columns = {
         "null_mean": null.mean(axis=0),
         f"null_q{round(quantile * 100)}": np.quantile(null, quantile, axis=0),

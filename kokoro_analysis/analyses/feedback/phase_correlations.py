@@ -80,6 +80,7 @@ def _phase_resamples(phase_table, score, clusters, method, n_bootstrap, seed) ->
     and the resampled ``values`` (an array per row)."""
     weights = resample_weights(len(score), n_bootstrap, seed, clusters)
     y = score.to_numpy(float)
+    shared: dict = {}  # the score's resample ranks, for every phase feature with all sessions
     rows = []
     for phase in pd.unique(phase_table.index.get_level_values("phase")):  # in the table's order
         part = phase_table.xs(phase, level="phase").reindex(score.index)
@@ -87,7 +88,11 @@ def _phase_resamples(phase_table, score, clusters, method, n_bootstrap, seed) ->
             x = part[column].to_numpy(float)
             keep = np.isfinite(x) & np.isfinite(y)
             point = bootstrap_correlation(x[keep], y[keep], method=method, n_bootstrap=1)
-            values = resampled_correlations(x[keep], y[keep], weights[:, keep], method=method)
+            values = (
+                resampled_correlations(x, y, weights, method=method, cache=shared)
+                if keep.all()
+                else resampled_correlations(x[keep], y[keep], weights[:, keep], method=method)
+            )
             rows.append(
                 {
                     "phase": str(phase),

@@ -2,11 +2,16 @@
 warm run of notebook 03 reads them: :func:`cached_table` keys an entry on a digest of every input the
 computation reads (:func:`inputs_digest`: the data, the cluster labels, every parameter) and stores it
 with :func:`kokoro_analysis.cache.cached_frame`. A table's ``attrs`` (its caption's parameters) are not
-stored: the table functions set them after reading, from their parameters."""
+stored: the table functions set them after reading, from their parameters.
+
+Tables cached apart can share a computation (a bootstrap two tables print): :func:`recall` and
+:func:`remember` keep such intermediate results in this process under a digest of their inputs, so a
+cold run computes each once."""
 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -24,10 +29,33 @@ def cached_table(
     return cached_frame(f"feedback-{kind}", version, [inputs_digest(*inputs)], compute)
 
 
+MEMO_ENTRIES = 256
+"""How many intermediate results :func:`remember` keeps (the least recently used go first)."""
+
+_MEMO: OrderedDict[bytes, object] = OrderedDict()
+
+
+def recall(key: bytes):
+    """What :func:`remember` kept under ``key`` (an :func:`inputs_digest` of everything the result
+    depends on) in this process, or None."""
+    if key not in _MEMO:
+        return None
+    _MEMO.move_to_end(key)
+    return _MEMO[key]
+
+
+def remember(key: bytes, value) -> None:
+    """Keep ``value`` under ``key`` for :func:`recall` (the last :data:`MEMO_ENTRIES` values)."""
+    _MEMO[key] = value
+    _MEMO.move_to_end(key)
+    while len(_MEMO) > MEMO_ENTRIES:
+        _MEMO.popitem(last=False)
+
+
 def inputs_digest(*inputs) -> bytes:
     """SHA-256 of ``inputs``: DataFrames and Series (column names, dtypes, index and values), arrays,
     :class:`~kokoro_analysis.stats.resampling.TwoWay` labels, mappings and sequences of these (in
-    their order), and scalars (``repr``). Every part is tagged and length-prefixed, so different inputs
+    their order), bytes (e.g. another digest) and scalars (``repr``). Every part is tagged and length-prefixed, so different inputs
     cannot run together into the same bytes."""
     digest = hashlib.sha256()
     for value in inputs:
@@ -62,6 +90,8 @@ def _add(digest, value) -> None:
         _part(digest, b"sequence", str(len(value)).encode())
         for item in value:
             _add(digest, item)
+    elif isinstance(value, bytes):
+        _part(digest, b"bytes", value)
     elif value is None or isinstance(value, str | int | float | bool | np.generic):
         _part(digest, b"scalar", repr(value).encode())
     else:

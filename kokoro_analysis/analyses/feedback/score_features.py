@@ -16,7 +16,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kokoro_analysis.analyses.feedback.resample_cache import cached_table
+from kokoro_analysis.analyses.feedback.resample_cache import (
+    cached_table,
+    inputs_digest,
+    recall,
+    remember,
+)
 from kokoro_analysis.analyses.feedback.session_measures import FEATURES
 from kokoro_analysis.analyses.feedback.uncertainty import (
     HEADLINE_CLUSTER,
@@ -44,6 +49,7 @@ from kokoro_analysis.stats.correlation import (
 from kokoro_analysis.stats.fixed_effects import within_correlation_definitions
 from kokoro_analysis.stats.p_values import adjust_p_values, p_value_text
 from kokoro_analysis.stats.resampling import (
+    TwoWay,
     bootstrap_summary,
     resample_weights,
 )
@@ -116,14 +122,15 @@ def _feature_correlations(
     features, target, columns, clusters, options, *, within, headline, correction, bca
 ) -> pd.DataFrame:
     """The table of :func:`feature_correlations`, computed (without its ``attrs``)."""
-    caches: dict[str | None, dict] = {name: {} for name in [None, *clusters]}
+    schemes = {None: _scheme(None), **{name: _scheme(labels) for name, labels in clusters.items()}}
+    caches: dict[str | None, dict] = {name: {} for name in schemes}
     rows = []
     for column in columns:
-        x, y = features[column], features[target]
-        result = bootstrap_correlation(x, y, **options, cache=caches[None])
+        x, y = features[column].to_numpy(float), features[target].to_numpy(float)
+        result = _bootstrap(x, y, schemes[None], options, cache=caches[None])
         result = {key: result[key] for key in ("n", "r", "ci_low", "ci_high", "n_bootstrap")}
         result.update(
-            _cluster_intervals(x, y, clusters, caches, options, headline, with_bca=column in bca)
+            _cluster_intervals(x, y, schemes, caches, options, headline, with_bca=column in bca)
         )
         if within in clusters:
             result[f"r_within_{within}"] = within_cluster_correlation(
@@ -151,15 +158,18 @@ def _labelled(column: str, method: str, result: dict) -> dict:
 
 
 def _cluster_intervals(
-    x, y, clusters: Mapping[str, object], caches: dict, options: dict, headline: str, *, with_bca
+    x, y, schemes: Mapping, caches: dict, options: dict, headline: str, *, with_bca
 ) -> dict:
-    """The interval columns of one feature row of :func:`feature_correlations`: for every scheme of
-    ``clusters`` its bounds, and for the ``headline`` scheme its SE, Monte Carlo error, Wald p and
-    (``with_bca``) BCa interval (NaN without)."""
+    """The interval columns of one feature row of :func:`feature_correlations`: for every cluster
+    scheme of ``schemes`` (:func:`_scheme`; None, the sessions, is skipped) its bounds, and for the
+    ``headline`` scheme its SE, Monte Carlo error, Wald p and (``with_bca``) BCa interval (NaN
+    without)."""
     result = {}
-    for name, labels in clusters.items():
-        clustered = bootstrap_correlation(
-            x, y, **options, clusters=labels, cache=caches[name], bca=name == headline and with_bca
+    for name, scheme in schemes.items():
+        if name is None:
+            continue
+        clustered = _bootstrap(
+            x, y, scheme, options, cache=caches[name], bca=name == headline and with_bca
         )
         result[f"ci_low_{name}"], result[f"ci_high_{name}"] = (
             clustered["ci_low"],
@@ -172,6 +182,36 @@ def _cluster_intervals(
             result["bca_low"] = clustered.get("bca_low", np.nan)
             result["bca_high"] = clustered.get("bca_high", np.nan)
     return result
+
+
+def _scheme(labels, within=None) -> tuple[bytes, object, object]:
+    """A resampling scheme for :func:`_bootstrap`: the digest of its cluster ``labels`` (None:
+    sessions; one labelling; a :class:`~kokoro_analysis.stats.resampling.TwoWay`) and ``within``
+    labels, and the two (a labelling as an object array, so equal labels give one digest whatever
+    holds them)."""
+    if labels is not None and not isinstance(labels, TwoWay):
+        labels = np.asarray(labels, dtype=object)
+    within = None if within is None else np.asarray(within, dtype=object)
+    return inputs_digest(labels, within), labels, within
+
+
+def _bootstrap(x, y, scheme, options: dict, *, cache: dict, bca: bool = False) -> dict:
+    """:func:`stats.correlation.bootstrap_correlation` of the float vectors x and y under ``scheme``
+    (:func:`_scheme`) with ``options`` (method, n_bootstrap, seed), computed once per process for the
+    same inputs (:func:`~kokoro_analysis.analyses.feedback.resample_cache.recall`): the tables of this
+    module, cached apart, print some intervals more than once. ``bca`` adds the BCa interval; ``cache``
+    is the function's (shared by calls with one ``y`` and one scheme)."""
+    digest, labels, within = scheme
+    base = inputs_digest("correlation-bootstrap", x, y, digest, options)
+    found = recall(inputs_digest(base, True))
+    if found is None and not bca:
+        found = recall(inputs_digest(base, False))
+    if found is None:
+        found = bootstrap_correlation(
+            x, y, **options, clusters=labels, within=within, cache=cache, bca=bca
+        )
+        remember(inputs_digest(base, bca), found)
+    return {key: value for key, value in found.items() if bca or not key.startswith("bca_")}
 
 
 def correlation_robustness(
@@ -213,16 +253,26 @@ def _correlation_robustness(
     features, target, columns, clusters, schemes, options, within
 ) -> pd.DataFrame:
     """The table of :func:`correlation_robustness`, computed (without its ``attrs``)."""
+    plans = [("pooled", "sessions", None, _scheme(None))]
+    plans += [
+        ("pooled", _scheme_noun(name), name, _scheme(labels)) for name, labels in schemes.items()
+    ]
+    if within in clusters:
+        unit = HEADLINE_CLUSTER if HEADLINE_CLUSTER in clusters else within
+        plans.append(
+            (
+                f"within {within}",
+                _scheme_noun(unit),
+                unit,
+                _scheme(clusters[unit], clusters[within]),
+            )
+        )
+    caches: dict[str | None, dict] = {}  # by resampled unit: its weights serve both estimates
     rows = []
     for column in columns:
-        x, y = features[column], features[target]
-        plans = [("pooled", "sessions", None, None)]
-        plans += [("pooled", _scheme_noun(name), labels, None) for name, labels in schemes.items()]
-        if within in clusters:
-            unit = HEADLINE_CLUSTER if HEADLINE_CLUSTER in clusters else within
-            plans.append((f"within {within}", _scheme_noun(unit), clusters[unit], clusters[within]))
-        for estimate, resampled, labels, within_labels in plans:
-            result = bootstrap_correlation(x, y, **options, clusters=labels, within=within_labels)
+        x, y = features[column].to_numpy(float), features[target].to_numpy(float)
+        for estimate, resampled, unit, scheme in plans:
+            result = _bootstrap(x, y, scheme, options, cache=caches.setdefault(unit, {}))
             rows.append(
                 {
                     "feature": column,
@@ -293,23 +343,28 @@ def _correlation_sensitivity(features, dialogues, columns, options) -> pd.DataFr
     """The table of :func:`correlation_sensitivity`, computed (without its ``attrs``)."""
     clusters = two_way_clusters(dialogues)
     unflagged = (dialogues["score_branch"] == "sum").to_numpy()
+    pooled, within = _scheme(clusters), _scheme(clusters, clusters.first)
+    unflagged_scheme = _scheme(clusters.take(unflagged))
+    weights = resample_weights(len(dialogues), options["n_bootstrap"], options["seed"], clusters)
+    caches = {"score": {"weights": weights}, "item_sum": {"weights": weights}, "unflagged": {}}
+    score, item_sum = features["score"].to_numpy(float), dialogues["item_sum"].to_numpy(float)
     rows = []
     for column in columns:
-        x, score = features[column].to_numpy(float), features["score"].to_numpy(float)
-        item_sum = dialogues["item_sum"].to_numpy(float)
+        x = features[column].to_numpy(float)
         results = {
-            "all sessions": bootstrap_correlation(x, score, clusters=clusters, **options),
-            "unflagged sessions": bootstrap_correlation(
-                x[unflagged], score[unflagged], clusters=clusters.take(unflagged), **options
+            "all sessions": _bootstrap(x, score, pooled, options, cache=caches["score"]),
+            "unflagged sessions": _bootstrap(
+                x[unflagged], score[unflagged], unflagged_scheme, options,
+                cache=caches["unflagged"],
             ),
-            "plain item sum": bootstrap_correlation(x, item_sum, clusters=clusters, **options),
+            "plain item sum": _bootstrap(x, item_sum, pooled, options, cache=caches["item_sum"]),
             "partial | messages": _partial_row(
-                x, score, dialogues["n_messages"].to_numpy(float), clusters, **options
+                x, score, dialogues["n_messages"].to_numpy(float), clusters, weights, **options
             ),
-            "within rater (rank, then centre)": bootstrap_correlation(
-                x, score, clusters=clusters, within=clusters.first, **options
+            "within rater (rank, then centre)": _bootstrap(
+                x, score, within, options, cache=caches["score"]
             ),
-        }
+        }  # fmt: skip
         definitions = within_correlation_definitions(
             x, score, clusters.first, clusters.second, options["method"]
         )
@@ -330,11 +385,13 @@ def _correlation_sensitivity(features, dialogues, columns, options) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def _partial_row(x, y, z, clusters, *, method, n_bootstrap, seed) -> dict:
-    """Partial correlation of x and y given z with its two-way bootstrap summary."""
+def _partial_row(x, y, z, clusters, weights, *, method, n_bootstrap, seed) -> dict:
+    """Partial correlation of x and y given z with its two-way bootstrap summary (``weights``: the
+    resamples of all rows, used when no row is dropped)."""
     keep = np.isfinite(x) & np.isfinite(y) & np.isfinite(z)
     r = partial_correlation(x[keep], y[keep], z[keep], method)
-    weights = resample_weights(int(keep.sum()), n_bootstrap, seed, clusters.take(keep))
+    if not keep.all():
+        weights = resample_weights(int(keep.sum()), n_bootstrap, seed, clusters.take(keep))
     values = resampled_partial_correlations(x[keep], y[keep], z[keep], weights, method=method)
     return {"n": int(keep.sum()), "r": r, **bootstrap_summary(values, r)}
 

@@ -147,14 +147,18 @@ def _alpha(k: int, item_var_sum, total_var):
 
 
 def _weighted_alpha(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Cronbach's alpha of every resample given by ``weights`` (B × n counts): :func:`cronbach_alpha` with
-    each resample's variances from weighted moments."""
+    """Cronbach's alpha of every resample given by ``weights`` (B × n counts, best as floats: the moments
+    are sums of integers, exact in any order, and a float product is a fast BLAS product):
+    :func:`cronbach_alpha` with each resample's variances from weighted moments, all read from one
+    product of the weights with [1, items, items², sum, sum²]."""
     k = matrix.shape[1]
     total = matrix.sum(axis=1)
-    n = weights.sum(axis=1, keepdims=True).astype(float)
-    mean_items = weights @ matrix / n
-    item_var = weights @ (matrix**2) / n - mean_items**2
-    total_var = (weights @ total**2) / n[:, 0] - ((weights @ total) / n[:, 0]) ** 2
+    design = np.column_stack([np.ones(len(matrix)), matrix, matrix**2, total, total**2])
+    moments = weights @ design  # one pass over the weights
+    n = moments[:, :1]
+    mean_items = moments[:, 1 : k + 1] / n
+    item_var = moments[:, k + 1 : 2 * k + 1] / n - mean_items**2
+    total_var = moments[:, -1] / n[:, 0] - (moments[:, -2] / n[:, 0]) ** 2
     return _alpha(k, item_var.sum(axis=1), total_var)
 
 
@@ -200,8 +204,8 @@ def _alpha_table(dialogues, method, n_bootstrap, seed, confidence, clusters) -> 
     groups = [(block, list(table.index[table["block"] == block])) for block in schema.BLOCKS]
     groups.append(("all", list(ITEM_KEYS)))
     schemes = {None: None, **clusters}
-    weights = {
-        name: resample_weights(len(dialogues), n_bootstrap, seed, labels)
+    weights = {  # float once: the products below are then BLAS products of exact integer sums
+        name: resample_weights(len(dialogues), n_bootstrap, seed, labels).astype(float)
         for name, labels in schemes.items()
     } if len(dialogues) > 1 else {}  # fmt: skip
     polychoric = polychoric_matrix(schema.item_matrix(dialogues, dtype=float))

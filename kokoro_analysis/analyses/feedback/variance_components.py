@@ -5,13 +5,14 @@ counselor + residual, both factors random (:func:`crossed_variance_components`,
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import minimize
 
+from kokoro_analysis.analyses.feedback.resample_cache import inputs_digest, recall, remember
 from kokoro_analysis.published import (
     TableSpec,
     Words,
@@ -155,7 +156,20 @@ def score_variance_components(dialogues: pd.DataFrame, value: str = "score") -> 
     """:func:`crossed_variance_components` of ``value`` with the rater (``client_id``) and the counselor
     (``counselor_id``) as crossed random factors. When the data cannot identify the model (too few
     sessions or levels) the variances are NaN and ``note`` says why; the table's
-    declaration (:data:`VARIANCE_COMPONENTS`) states the model."""
+    declaration (:data:`VARIANCE_COMPONENTS`) states the model. Fitted once per process for the same
+    values, raters and counselors (notebook 03 shows the fit and, in another table, its shares;
+    :func:`~kokoro_analysis.analyses.feedback.resample_cache.recall`); each call gets its own table."""
+    used = dialogues[[value, "client_id", "counselor_id"]]
+    key = inputs_digest("score-variance-components", used)
+    fit = recall(key)
+    if fit is None:
+        fit = _score_variance_components(used, value)
+        remember(key, fit)
+    return replace(fit, table=fit.table.copy())
+
+
+def _score_variance_components(dialogues: pd.DataFrame, value: str) -> VarianceComponents:
+    """:func:`score_variance_components`, fitted."""
     try:
         fit = crossed_variance_components(
             dialogues[value],

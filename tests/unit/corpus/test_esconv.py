@@ -165,3 +165,18 @@ def test_real_esconv(real_esconv):
     dialogues, utterances = real_esconv
     assert len(dialogues) == 1300 and len(utterances) == 38365
     assert dialogues["split"].value_counts().to_dict() == {"train": 910, "valid": 195, "test": 195}
+
+
+def test_word_counts_equal_str_split_for_every_kind_of_whitespace():
+    import sys
+
+    import numpy as np
+    import pandas as pd
+
+    from kokoro_analysis.corpus.esconv import whitespace_word_counts
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    pieces = [*spaces, "a", "é", "語", "\u200b", "!", ""]  # ZERO WIDTH SPACE is not whitespace
+    rng = np.random.default_rng(0)
+    texts = pd.Series(["".join(rng.choice(pieces, size=rng.integers(0, 12))) for _ in range(2000)])
+    assert whitespace_word_counts(texts).tolist() == [len(t.split()) for t in texts]

@@ -68,6 +68,15 @@ def test_longest_first_by_the_last_durations_never_run_first_ties_by_name():
     assert _names(order) == ["03_c", "05_e", "02_b", "01_a", "04_d"]
 
 
+def test_a_first_run_orders_the_notebooks_by_their_first_run_seconds():
+    notebooks = sorted(pipeline.NOTEBOOKS_DIR.glob(pipeline.NOTEBOOK_PATTERN))
+    assert {p.stem for p in notebooks} == set(pipeline.FIRST_RUN_SECONDS)  # one per notebook
+    order = _names(pipeline.longest_first(notebooks, {}))
+    expected = sorted(pipeline.FIRST_RUN_SECONDS, key=pipeline.FIRST_RUN_SECONDS.get, reverse=True)
+    assert order == expected
+    assert _names(pipeline.longest_first(notebooks, {expected[-1]: 999}))[0] == expected[-1]
+
+
 def test_durations_keep_the_old_time_of_a_notebook_that_failed_or_did_not_run(tmp_path):
     path = tmp_path / "durations.tsv"
     path.write_text("01_a 10\n02_b 20\nbroken line here\n03_c x\n")

@@ -11,6 +11,7 @@ from kokoro_analysis.stats.correlation import (
     bootstrap_correlation,
     correlation_matrix,
     resampled_correlations,
+    weighted_midranks,
     within_cluster_correlation,
 )
 from kokoro_analysis.stats.resampling import (
@@ -98,3 +99,16 @@ def test_correlation_matrix_matches_scipy():
     values = rng.integers(0, 6, size=(50, 4))
     assert np.allclose(correlation_matrix(values, "spearman"), stats.spearmanr(values)[0])
     assert np.allclose(correlation_matrix(values, "pearson"), np.corrcoef(values, rowvar=False))
+
+
+def test_weighted_midranks_are_the_ranks_of_the_written_out_resample():
+    rng = np.random.default_rng(2)
+    values = rng.integers(0, 5, 30).astype(float)  # many ties
+    values[:3] = [0.5, 7.0, -1.0]  # and some values of their own
+    weights = resample_weights(30, 6, 9)
+    ranks = weighted_midranks(values, weights)
+    for row, rank in zip(weights, ranks, strict=True):
+        copies = np.repeat(np.arange(30), row)  # the resample written out
+        drawn = row > 0
+        expected = dict(zip(copies, stats.rankdata(values[copies]), strict=True))
+        assert np.array_equal(rank[drawn], [expected[i] for i in np.flatnonzero(drawn)])

@@ -9,6 +9,7 @@ from scipy import stats as scipy_stats
 
 from kokoro_analysis.stats.ordinal import (
     bivariate_normal_cdf,
+    polychoric_matrices,
     polychoric_matrix,
     standardized_alpha,
 )
@@ -56,3 +57,19 @@ def test_polychoric_constant_column_is_nan_and_ordinal_alpha():
     assert standardized_alpha(
         np.array([[1, 0.5, 0.5], [0.5, 1, 0.5], [0.5, 0.5, 1]])
     ) == pytest.approx(0.75)
+
+
+def test_polychoric_matrices_equal_one_call_per_sample_to_the_bit():
+    rng = np.random.default_rng(3)
+    latent = rng.multivariate_normal([0, 0, 0], [[1, 0.5, 0.2], [0.5, 1, 0.1], [0.2, 0.1, 1]], 500)
+    answers = np.digitize(latent, [-1.0, -0.2, 0.4, 1.1]).astype(float)
+    other = answers.copy()
+    other[:40, 1] = 0  # other thresholds: searched apart
+    samples = [answers, rng.permuted(answers, axis=0), other, rng.permuted(answers, axis=0)]
+    together = polychoric_matrices(iter(samples))  # read once, as a generator is
+    assert together.shape == (4, 3, 3)
+    for sample, matrix in zip(samples, together, strict=True):
+        np.testing.assert_array_equal(matrix, polychoric_matrix(sample))
+    assert polychoric_matrices([]).shape == (0, 0, 0)
+    with pytest.raises(ValueError, match="same number of columns"):
+        polychoric_matrices([answers, answers[:, :2]])

@@ -14,6 +14,7 @@ UTTERANCES = pd.DataFrame(
     {
         "text": ["今日はとても寒いですね。", "そうですね、寒いです", "ありがとう"],
         "role": pd.Categorical(["counselor", "client", "counselor"], ["counselor", "client"]),
+        "dialogue_id": [1, 1, 2],
     }
 )
 
@@ -50,3 +51,15 @@ def test_cached_lexical_tables_equal_the_computed_ones():
         pd.testing.assert_frame_equal(
             lexical.top_content_lemmas(tokens, UTTERANCES, top=3), expected
         )
+
+
+def test_cached_mark_table_equals_the_computed_one():
+    from kokoro_analysis.text.marks import mark_table
+
+    tokens = tokenize_corpus(UTTERANCES, progress=False)
+    bands = {"band": pd.Series({1: "low", 2: "high"})}
+    expected = mark_table(tokens.table, UTTERANCES, bands)
+    for _ in range(2):
+        pd.testing.assert_frame_equal(mark_table(tokens, UTTERANCES, bands), expected)
+    other = mark_table(tokens, UTTERANCES, {"band": pd.Series({1: "high", 2: "high"})})
+    assert other.set_index(["by", "group"]).loc[("band", "high"), "messages"] == 3

@@ -10,13 +10,14 @@ import pytest
 from kokoro_analysis.analyses.feedback import (
     phase_correlations,
     raters,
+    resample_cache,
     score_features,
     score_subsets,
     scores,
     session_measures,
     uncertainty,
 )
-from kokoro_analysis.analyses.feedback.resample_cache import inputs_digest
+from kokoro_analysis.analyses.feedback.resample_cache import inputs_digest, recall, remember
 from kokoro_analysis.corpus import measures
 from kokoro_analysis.stats.resampling import TwoWay
 
@@ -103,3 +104,36 @@ def test_phase_resamples_come_back_as_they_were_computed(corpus, monkeypatch):
 
 def _refuse(*args, **kwargs):
     raise AssertionError("a warm call computed the table again")
+
+
+def test_remember_keeps_the_most_recently_used_values(monkeypatch):
+    monkeypatch.setattr(resample_cache, "MEMO_ENTRIES", 2)
+    monkeypatch.setattr(resample_cache, "_MEMO", type(resample_cache._MEMO)())
+    first, second, third = (inputs_digest("test", i) for i in range(3))
+    assert recall(first) is None
+    remember(first, "a")
+    remember(second, "b")
+    assert recall(first) == "a"  # now the most recent: the third value pushes out the second
+    remember(third, "c")
+    assert (recall(first), recall(second), recall(third)) == ("a", None, "c")
+    assert inputs_digest(first) != inputs_digest(second)  # digests digest as bytes
+
+
+def test_a_cold_run_computes_a_shared_bootstrap_once(corpus, monkeypatch, tmp_path):
+    monkeypatch.setenv("KOKORO_ANALYSIS_CACHE", str(tmp_path))  # cold: every table computed
+    monkeypatch.setattr(resample_cache, "_MEMO", type(resample_cache._MEMO)())
+    features = measures.session_features(corpus)
+    clusters = uncertainty.cluster_labels(corpus.dialogues)
+    options = dict(n_bootstrap=40, seed=4)
+    score_features.feature_correlations(features, clusters=clusters, **options)
+    calls = []
+    original = score_features.bootstrap_correlation
+    monkeypatch.setattr(
+        score_features,
+        "bootstrap_correlation",
+        lambda *args, **kwargs: calls.append(kwargs) or original(*args, **kwargs),
+    )
+    robustness = score_features.correlation_robustness(features, clusters, **options)
+    resampled = [kwargs["clusters"] for kwargs in calls]
+    assert all(labels is not None for labels in resampled)  # sessions: from feature_correlations
+    assert len(calls) == len(robustness) - 4 * len(set(robustness["feature"]))

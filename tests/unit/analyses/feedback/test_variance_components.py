@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from kokoro_analysis.analyses.feedback import (
+    resample_cache,
     variance_components,
 )
 
@@ -56,3 +57,21 @@ def test_score_variance_components_reports_unidentifiable_data():
     fit = variance_components.score_variance_components(dialogues)
     assert fit.table["variance"].isna().all() and fit.note.startswith("not estimable")
     assert variance_components.variance_component_records(fit) == []
+
+
+def test_score_variance_components_fits_once_and_hands_out_copies(corpus, monkeypatch):
+    monkeypatch.setattr(resample_cache, "_MEMO", type(resample_cache._MEMO)())  # nothing fitted yet
+    first = variance_components.score_variance_components(corpus.dialogues)
+    monkeypatch.setattr(variance_components, "_score_variance_components", _refuse)
+    second = variance_components.score_variance_components(corpus.dialogues)
+    assert second.table.equals(first.table) and second.mean == first.mean
+    first.table.loc[:, "share"] = 0.0  # a caller's change stays its own
+    assert variance_components.score_variance_components(corpus.dialogues).table.equals(
+        second.table
+    )
+    with pytest.raises(AssertionError, match="fitted again"):  # other values: another fit
+        variance_components.score_variance_components(corpus.dialogues, "item_sum")
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("fitted again")
