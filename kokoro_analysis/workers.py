@@ -49,13 +49,17 @@ def map_in_processes(
     workers: int,
     *,
     what: str,
-    initializer: Callable[[], None] | None = None,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple = (),
 ) -> Iterator:
     """Yield ``function(part)`` for each part, in order, computed in ``workers`` processes (fork where
-    available). When a worker dies the run stops with :class:`WorkerDiedError` naming ``what`` was
-    being done, instead of waiting forever for the lost result."""
+    available), each started by ``initializer(*initargs)`` (forked workers inherit ``initargs``;
+    nothing is pickled). When a worker dies the run stops with :class:`WorkerDiedError` naming
+    ``what`` was being done, instead of waiting forever for the lost result."""
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=initializer, initargs=initargs
+    ) as pool:
         try:
             yield from pool.map(function, parts)
         except BrokenProcessPool:

@@ -21,8 +21,9 @@ are never tokens themselves: they are replaced by an ASCII space, which MeCab sk
 
 The dictionary is unidic-lite, chosen explicitly (``fugashi.Tagger()`` would prefer the full ``unidic``
 package if installed). MeCab writes one compact line per token (``-O ""`` overrides unidic-lite's output
-format so our ``--node-format`` is used), and the lines are parsed by Arrow's CSV reader: no Python object
-is made per token. Work is split over processes (one tagger per process; taggers cannot be pickled).
+format so our ``--node-format`` is used), and the lines are split and dictionary-encoded by Arrow, each
+distinct line split into its fields once: no Python object is made per token. Work is split over
+processes (one tagger per process; taggers cannot be pickled).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from __future__ import annotations
 import ctypes
 import glob
 import importlib.metadata
-import io
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -40,9 +40,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
-from kokoro_analysis.text.compounds import COMPOUNDS, isolate_all, merge_compounds
+from kokoro_analysis.text.compounds import COMPOUNDS, isolate_compounds, merge_compound_columns
 from kokoro_analysis.workers import available_cores, map_in_processes
 
 TOKENS_FORMAT = 5
@@ -156,16 +155,30 @@ def split_long_text(text: str, limit: int = MAX_PARSE_CHARS) -> list[str]:
     return pieces
 
 
-_SEPARATOR_PATTERN = re.compile("[" + "".join(map(chr, _SEPARATOR_CODES)) + "]")
+_SEPARATORS_BUT_NUL = re.compile("[" + "".join(map(chr, _SEPARATOR_CODES[1:])) + "]")
 
 
-def _parse(parse, text: str) -> str:
-    """MeCab's lines for one text, each ending in a newline ("" for a text without tokens)."""
-    if _SEPARATOR_PATTERN.search(text):
-        text = text.translate(SEPARATORS)
-    pieces = [text] if len(text) <= MAX_PARSE_CHARS else split_long_text(text)
-    # fugashi strips the final newline of MeCab's output; put it back on non-empty results
-    return "".join(out + "\n" if out else out for out in map(parse, pieces))
+def prepare_texts(texts: Sequence[str]) -> list[str]:
+    """Each text as MeCab is given it: compounds isolated (:func:`isolate_compounds`), whitespace and
+    control characters as ASCII spaces. One pass of each regular expression over the texts joined by
+    NUL; per text when a text holds a NUL itself."""
+    joined = "\x00".join(texts)
+    if not texts or joined.count("\x00") != len(texts) - 1:
+        return [isolate_compounds(text).translate(SEPARATORS) for text in texts]
+    return isolate_compounds(_SEPARATORS_BUT_NUL.sub(" ", joined)).split("\x00")
+
+
+def _parse_all(parse, texts: list[str]) -> list[str]:
+    """MeCab's lines for each prepared text, joined by newlines ("" for a text without tokens); a text
+    longer than :data:`MAX_PARSE_CHARS` is parsed in pieces (:func:`split_long_text`)."""
+    if max(map(len, texts), default=0) <= MAX_PARSE_CHARS:
+        return list(map(parse, texts))  # fugashi strips the final newline
+    return [
+        "\n".join(filter(None, map(parse, split_long_text(text))))
+        if len(text) > MAX_PARSE_CHARS
+        else parse(text)
+        for text in texts
+    ]
 
 
 def tokenize_chunk(texts: Sequence[str]) -> tuple[np.ndarray, pa.Table]:
@@ -176,50 +189,58 @@ def tokenize_chunk(texts: Sequence[str]) -> tuple[np.ndarray, pa.Table]:
     as when every text is parsed, since a repeated text adds no value not seen before."""
     distinct: dict[str, int] = {}
     positions = np.fromiter(
-        (distinct.setdefault(text, len(distinct)) for text in isolate_all(texts)),
+        (distinct.setdefault(text, len(distinct)) for text in prepare_texts(texts)),
         dtype=np.int64,
         count=len(texts),
     )
-    parse = _TAGGER.parse
-    outputs = [_parse(parse, text) for text in distinct]
-    distinct_counts = np.fromiter(
-        (out.count("\n") for out in outputs), dtype=np.int64, count=len(outputs)
-    )
-    table = _read_lines("".join(outputs))
+    distinct_counts, line_ids, lines = _read_outputs(_parse_all(_TAGGER.parse, list(distinct)))
     counts = distinct_counts[positions]
-    if len(distinct) == len(texts):
-        return counts.astype(np.int32), table
-    starts = np.concatenate([[0], np.cumsum(distinct_counts)[:-1]])[positions]
-    rows = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-    rows += np.arange(len(rows), dtype=np.int64)
-    return counts.astype(np.int32), table.take(pa.array(rows))
+    if len(distinct) < len(texts):
+        starts = np.concatenate([[0], np.cumsum(distinct_counts)[:-1]])[positions]
+        rows = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+        rows += np.arange(len(rows), dtype=np.int64)
+        line_ids = line_ids[rows]
+    return counts.astype(np.int32), _line_columns(line_ids, lines)
 
 
 DICTIONARY_TYPE = pa.dictionary(pa.int32(), pa.string())
 
 
-def _read_lines(lines: str) -> pa.Table:
-    """Parse MeCab's tab-separated lines into dictionary-encoded columns (small to send between processes)."""
-    if not lines:
-        return pa.table({name: pa.array([], pa.string()).dictionary_encode() for name in COLUMNS})
-    return pacsv.read_csv(
-        io.BytesIO(lines.encode("utf-8")),
-        read_options=pacsv.ReadOptions(
-            column_names=list(COLUMNS), use_threads=False, block_size=1 << 26
-        ),
-        parse_options=pacsv.ParseOptions(
-            delimiter="\t",
-            quote_char=False,
-            escape_char=False,
-            newlines_in_values=False,
-            ignore_empty_lines=False,
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: DICTIONARY_TYPE for name in COLUMNS},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+def _read_outputs(outputs: list[str]) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """MeCab's outputs (one per text, lines joined by newlines) as tokens per output, each token's line
+    as a position in the distinct lines, and the distinct lines in order of first appearance. Each
+    distinct line is split into fields once (:func:`_line_columns`), never each token's."""
+    array = pa.array(outputs, pa.string())
+    pieces = pc.split_pattern(array, "\n")
+    counts = pc.list_value_length(pieces).to_numpy(zero_copy_only=False).astype(np.int64)
+    lines = pieces.flatten()
+    empty = pc.equal(pc.binary_length(array), 0).to_numpy(zero_copy_only=False)
+    if empty.any():  # "" splits into one empty line; a token's line is never empty
+        counts[empty] = 0
+        lines = lines.filter(pc.not_equal(pc.binary_length(lines), 0))
+    encoded = lines.dictionary_encode()
+    return counts, encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary
+
+
+def _line_columns(line_ids: np.ndarray, lines: pa.Array) -> pa.Table:
+    """Dictionary-encoded :data:`COLUMNS` of the tokens whose lines are ``lines[line_ids]``: each
+    column's values in order of first appearance among the tokens (small to send between processes)."""
+    fields = pc.split_pattern(lines, "\t")
+    widths = pc.list_value_length(fields).to_numpy(zero_copy_only=False)
+    if (widths != len(COLUMNS)).any():
+        line = lines[int(np.flatnonzero(widths != len(COLUMNS))[0])].as_py()
+        raise ValueError(
+            f"MeCab wrote a line without {len(COLUMNS)} tab-separated fields: {line!r}"
+        )
+    values = fields.flatten()
+    columns = {}
+    for number, name in enumerate(COLUMNS):
+        column = values.take(np.arange(number, len(values), len(COLUMNS))).dictionary_encode()
+        codes = column.indices.to_numpy(zero_copy_only=False)[line_ids]
+        columns[name] = pa.DictionaryArray.from_arrays(
+            pa.array(codes, pa.int32()), column.dictionary
+        )
+    return pa.table(columns)
 
 
 def _chunks(texts: list[str], size: int) -> Iterable[list[str]]:
@@ -254,7 +275,9 @@ def tokenize_texts(
             bar.update(len(chunk))
     bar.close()
     if not results:
-        return np.zeros(0, np.int32), _read_lines("")
+        return np.zeros(0, np.int32), _line_columns(
+            np.zeros(0, np.int32), pa.array([], pa.string())
+        )
     counts = np.concatenate([counts for counts, _ in results])
     return counts, pa.concat_tables([table for _, table in results])
 
@@ -278,11 +301,11 @@ def _finish_columns(table: pa.Table) -> pa.Table:
     stripped = pc.replace_substring_regex(
         lemma.dictionary, pattern=r"^(.+?)-.*$", replacement=r"\1"
     )
-    values, inverse = np.unique(np.asarray(stripped.to_pylist(), dtype=object), return_inverse=True)
+    values = pc.unique(stripped)
+    values = values.take(pc.sort_indices(values))  # code point order: UTF-8 bytes sort alike
+    inverse = pc.index_in(stripped, value_set=values).to_numpy(zero_copy_only=False)
     indices = inverse.astype(np.int32)[lemma.indices.to_numpy(zero_copy_only=False)]
-    columns["lemma"] = pa.DictionaryArray.from_arrays(
-        pa.array(indices, pa.int32()), pa.array(values.tolist(), pa.string())
-    )
+    columns["lemma"] = pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), values)
     return pa.table(columns)
 
 
@@ -293,8 +316,10 @@ def finish_part(counts: np.ndarray, table: pa.Table) -> tuple[pa.Table, dict[str
     table = _finish_columns(table)
     raw_sizes = {name: len(dictionary_array(table[name]).dictionary) for name in COLUMNS}
     owners = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
-    frame = merge_compounds(table.add_column(0, "utterance", pa.array(owners)).to_pandas())
-    return pa.Table.from_pandas(frame, preserve_index=False), raw_sizes
+    owners, columns = merge_compound_columns(
+        owners, {name: dictionary_array(table[name]) for name in COLUMNS}
+    )
+    return pa.table({"utterance": owners, **columns}), raw_sizes
 
 
 def dictionary_array(column) -> pa.DictionaryArray:

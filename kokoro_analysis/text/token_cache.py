@@ -101,8 +101,9 @@ def warm_token_cache(corpus, *, workers: int | None = None, progress: bool = Tru
             found = check_entry(entry, {"utterances": b - a})
             rows[number] = found["rows"] if found else None
     missing = [number for number, count in enumerate(rows) if count is None]
-    for number, (part, _) in _tokenize_missing(texts, bounds, entries, missing, workers, progress):
-        rows[number] = len(part)
+    tokenized = _tokenize_missing(texts, bounds, entries, missing, workers, progress, tables=False)
+    for number, count in tokenized:
+        rows[number] = count
     folder = entries[0].folder if entries[0] is not None else None
     return CacheWarmed(sum(rows), len(bounds), len(missing), folder)
 
@@ -120,12 +121,15 @@ def _plan(utterances: pd.DataFrame, cache: bool):
     return texts, bounds, entries
 
 
-def _tokenize_missing(texts, bounds, entries, missing, workers, progress):
-    """(number, (part, raw category counts)) of each part in ``missing``, tokenized and cached."""
+def _tokenize_missing(texts, bounds, entries, missing, workers, progress, *, tables=True):
+    """(number, (part, raw category counts)) of each part in ``missing``, tokenized and cached;
+    (number, tokens) without ``tables``."""
     if not missing:
         return
-    jobs = [(texts[bounds[n][0] : bounds[n][1]].to_pylist(), entries[n]) for n in missing]
-    yield from zip(missing, tokenize_parts(jobs, workers=workers, progress=progress))
+    parts = [(*bounds[number], entries[number]) for number in missing]
+    yield from zip(
+        missing, tokenize_parts(texts, parts, workers=workers, progress=progress, tables=tables)
+    )
 
 
 PART_SESSIONS = 64
@@ -163,35 +167,73 @@ def token_cache_key(texts) -> str:
 
 
 def tokenize_parts(
-    jobs: Sequence[tuple[list[str], CacheEntry | None]],
+    texts: pa.Array,
+    parts: Sequence[tuple[int, int, CacheEntry | None]],
     *,
     workers: int | None = None,
     progress: bool = True,
-) -> Iterable[tuple[pa.Table, dict[str, int]]]:
-    """Tokenize each part's texts into a finished part table and its raw category counts
-    (:func:`finish_part`), written to its cache entry (when given) by the worker that made it; yields
-    them in order."""
-    workers = min(workers or available_cores(), len(jobs))
-    bar = progress_bar(sum(len(texts) for texts, _ in jobs), progress)
-    if workers <= 1:
+    tables: bool = True,
+) -> Iterable[tuple[pa.Table, dict[str, int]] | int]:
+    """Tokenize each part's texts, ``texts[start:stop]`` (Arrow strings), into a finished part table
+    and its raw category counts (:func:`finish_part`), written to its cache entry (when given) by the
+    worker that made it; yields them in order. The workers get ``texts`` once, when they start (a
+    part is sent as its bounds). Without ``tables``, yields each part's number of tokens only
+    (nothing else is sent back between processes)."""
+    workers = min(workers or available_cores(), len(parts))
+    bar = progress_bar(sum(stop - start for start, stop, _ in parts), progress)
+    function = _tokenize_part if tables else _count_part
+    # longest parts (in bytes) first, so the workers finish together: the last part given out is short
+    ends = np.cumsum([0, *pc.binary_length(texts).to_numpy(zero_copy_only=False)])
+    order = sorted(range(len(parts)), key=lambda n: ends[parts[n][0]] - ends[parts[n][1]])
+    ordered = [parts[n] for n in order]
+    try:
+        if workers <= 1:
+            _start_worker(texts)
+            done = map(function, ordered)
+        else:
+            done = map_in_processes(
+                function,
+                ordered,
+                workers,
+                what="tokenizing",
+                initializer=_start_worker,
+                initargs=(texts,),
+            )
+        finished, following = {}, 0
+        for number, part in zip(order, done):
+            bar.update(parts[number][1] - parts[number][0])
+            finished[number] = part
+            while following in finished:
+                yield finished.pop(following)
+                following += 1
+    finally:
+        _start_worker(None)
+        bar.close()
+
+
+_TEXTS = None
+"""The texts :func:`tokenize_parts` tokenizes, in this (worker) process."""
+
+
+def _start_worker(texts) -> None:
+    global _TEXTS
+    _TEXTS = texts
+    if texts is not None:
         init_worker()
-        done = map(_tokenize_part, jobs)
-    else:
-        done = map_in_processes(
-            _tokenize_part, jobs, workers, what="tokenizing", initializer=init_worker
-        )
-    for (texts, _), part in zip(jobs, done):
-        bar.update(len(texts))
-        yield part
-    bar.close()
 
 
-def _tokenize_part(job: tuple[list[str], CacheEntry | None]) -> tuple[pa.Table, dict[str, int]]:
-    texts, entry = job
-    part, raw_sizes = finish_part(*tokenize_chunk(texts))
+def _tokenize_part(part: tuple[int, int, CacheEntry | None]) -> tuple[pa.Table, dict[str, int]]:
+    start, stop, entry = part
+    texts = _TEXTS[start:stop].to_pylist()
+    table, raw_sizes = finish_part(*tokenize_chunk(texts))
     if entry is not None:
-        write_entry(entry, part, {"utterances": len(texts), "raw categories": raw_sizes})
-    return part, raw_sizes
+        write_entry(entry, table, {"utterances": len(texts), "raw categories": raw_sizes})
+    return table, raw_sizes
+
+
+def _count_part(part: tuple[int, int, CacheEntry | None]) -> int:
+    """:func:`_tokenize_part`, returning the part's number of tokens only."""
+    return len(_tokenize_part(part)[0])
 
 
 def _assemble(

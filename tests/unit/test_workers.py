@@ -26,6 +26,26 @@ def test_results_come_back_in_order():
     ]
 
 
+_OFFSET = 0
+
+
+def _set_offset(offset: int) -> None:
+    global _OFFSET
+    _OFFSET = offset
+
+
+def _add_offset(value: int) -> int:
+    return value + _OFFSET
+
+
+def test_each_worker_starts_with_the_initializer_and_its_arguments():
+    done = map_in_processes(
+        _add_offset, [1, 2, 3], 2, what="adding", initializer=_set_offset, initargs=(10,)
+    )
+    assert list(done) == [11, 12, 13]
+    assert _OFFSET == 0  # set in the workers only
+
+
 def test_a_killed_worker_raises_instead_of_hanging():
     with pytest.raises(WorkerDiedError, match="a worker process died while squaring"):
         list(map_in_processes(_square_or_die, [1, 2, 3, 4], 2, what="squaring"))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from kokoro_analysis.text.compounds import (
     COMPOUNDS,
     find_compounds,
-    isolate_all,
     isolate_compounds,
+    merge_compound_columns,
     merge_compounds,
 )
 from kokoro_analysis.text.token_cache import tokenize_corpus
@@ -103,8 +104,20 @@ def test_a_single_token_that_spells_a_compound_gets_its_lemma():
     assert merge_compounds(table)["lemma"].astype(str).tolist() == ["スマホ", "Lを"]
 
 
-def test_isolate_all_equals_isolating_each_text():
-    texts = ["リスカした", "", "パワハラモラハラ", "ゼロ\x00バイト発達障害"]
-    assert isolate_all(texts) == [isolate_compounds(t) for t in texts]
-    assert isolate_all(texts[:3]) == [isolate_compounds(t) for t in texts[:3]]
-    assert isolate_all([]) == []
+def test_the_arrow_merge_equals_the_pandas_merge():
+    table = _table([(1, "リ"), (1, "スカ"), (1, "を"), (2, "毒"), (2, "親"), (3, "スマホ")])
+    columns = {
+        name: pa.DictionaryArray.from_arrays(
+            pa.array(table[name].cat.codes.to_numpy(), pa.int32()),
+            pa.array(table[name].cat.categories.astype(str), pa.string()),
+        )
+        for name in ("surface", "pos", "pos2", "lemma")
+    }
+    owners, merged = merge_compound_columns(table["utterance"].to_numpy(), columns)
+    expected = merge_compounds(table)
+    assert owners.tolist() == expected["utterance"].tolist()
+    for name, column in merged.items():
+        assert column.to_pylist() == expected[name].astype(str).tolist()
+        assert column.dictionary.to_pylist() == expected[name].cat.categories.tolist()
+    untouched = {"surface": columns["surface"][2:3]}
+    assert merge_compound_columns(owners[2:3], untouched) == (owners[2:3], untouched)

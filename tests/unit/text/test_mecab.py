@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from kokoro_analysis import load_corpus
 from kokoro_analysis.text import token_cache
-from kokoro_analysis.text.mecab import tokenize_texts, tokenizer_identity
+from kokoro_analysis.text.compounds import isolate_compounds
+from kokoro_analysis.text.mecab import (
+    SEPARATORS,
+    _line_columns,
+    prepare_texts,
+    tokenize_texts,
+    tokenizer_identity,
+)
 from kokoro_analysis.text.token_cache import tokenize_corpus
 from kokoro_analysis.text.tokens import Tokens, lemma_label
 
@@ -246,3 +255,22 @@ def test_the_token_table_carries_dialogue_ids(synthetic_dir):
     part = corpus.restrict(corpus.dialogues.index[5:9])
     table = tokenize_corpus(part, progress=False).table
     assert set(table["dialogue_id"]) == set(corpus.dialogues.index[5:9])
+
+
+def test_prepare_texts_equals_preparing_each_text():
+    texts = [
+        "リスカした",
+        "",
+        "パワハラ\u3000モラハラ",
+        "改行\nと\tタブ発達障害",
+        "ゼロ\x00バイト毒親",
+    ]
+    each = [isolate_compounds(text).translate(SEPARATORS) for text in texts]
+    assert prepare_texts(texts) == each
+    assert prepare_texts(texts[:4]) == each[:4]
+    assert prepare_texts([]) == []
+
+
+def test_a_line_without_every_field_is_refused():
+    with pytest.raises(ValueError, match="without 5 tab-separated fields"):
+        _line_columns(np.zeros(1, np.int32), pa.array(["名詞\t普通名詞\t猫"]))

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -111,9 +112,9 @@ def test_a_changed_session_re_tokenizes_only_its_part(synthetic_dir, cache, monk
     tokenized = []
     original = token_cache.tokenize_parts
 
-    def counting(jobs, **kwargs):
-        tokenized.extend(text for texts, _ in jobs for text in texts)
-        return original(jobs, **kwargs)
+    def counting(texts, parts, **kwargs):
+        tokenized.extend(text for a, b, _ in parts for text in texts[a:b].to_pylist())
+        return original(texts, parts, **kwargs)
 
     monkeypatch.setattr(token_cache, "tokenize_parts", counting)
     changed = tokenize_corpus(utterances, progress=False)
@@ -136,8 +137,9 @@ def test_a_skipped_session_does_not_re_tokenize_the_others(synthetic_dir, cache,
     monkeypatch.setattr(
         token_cache,
         "tokenize_parts",
-        lambda jobs, **kw: (
-            tokenized.extend(t for ts, _ in jobs for t in ts) or original(jobs, **kw)
+        lambda texts, parts, **kw: (
+            tokenized.extend(t for a, b, _ in parts for t in texts[a:b].to_pylist())
+            or original(texts, parts, **kw)
         ),
     )
     served = tokenize_corpus(rest, progress=False)
@@ -170,3 +172,12 @@ def test_warming_the_cache_verifies_entries_from_their_footers(cache):
     again = token_cache.warm_token_cache(MINE, progress=False)
     assert (again.tokens, again.tokenized) == (len(expected), again.parts)
     assert token_cache.warm_token_cache(MINE, progress=False).tokenized == 0
+
+
+def test_parts_come_back_in_order_though_the_longest_are_tokenized_first():
+    texts = pa.array(["猫です。"] * 83, pa.large_string())
+    parts = [(0, 1, None), (1, 31, None), (31, 33, None), (33, 83, None)]
+    counts = list(token_cache.tokenize_parts(texts, parts, workers=2, progress=False, tables=False))
+    tables = list(token_cache.tokenize_parts(texts, parts, workers=1, progress=False))
+    assert counts == [3, 90, 6, 150] == [len(part) for part, _ in tables]
+    assert token_cache._TEXTS is None  # the texts are not kept after the run
