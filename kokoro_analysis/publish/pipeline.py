@@ -211,13 +211,13 @@ def write_durations(path: Path, previous: Mapping[str, int], results: Sequence[N
 
 
 FIRST_RUN_SECONDS = {
-    "03_feedback_scores": 53,
-    "04_finetuning_results": 32,
-    "01_corpus_statistics": 28,
-    "02_topic_distribution": 14,
-    "05_explore_sessions": 8,
+    "03_feedback_scores": 44,
+    "04_finetuning_results": 33,
+    "01_corpus_statistics": 27,
+    "02_topic_distribution": 10,
+    "05_explore_sessions": 7,
 }
-"""Seconds each notebook took on a first run (empty result caches, 2 cores, 2026-12-05): the order of
+"""Seconds each notebook took on a first run (empty result caches, 2 quiet cores, 2026-12-05): the order of
 a run into an output folder without ``logs/durations.tsv``, so the first run, the slowest, packs too."""
 
 
