@@ -111,25 +111,28 @@ class NotebookRun:
     def figure(self, stem: str, chart: Callable[..., Any], *args: Any, **kwargs: Any):
         """``chart(*args, **kwargs)`` saved and shown as :meth:`save_figure` does, drawn only when no
         earlier run drew it: the files are kept in the cache (:func:`kokoro_analysis.cache.cached_value`)
-        under the figure's name, the run's scope note, the chart function, its arguments (pickled:
-        every value of every frame), the package's code and what else decides the bytes
+        under the figure's name, the run's scope note, the chart function and its arguments (pickled:
+        every value of every frame; a method with its object), the package's code, the installed
+        libraries and what else decides the bytes
         (:func:`~kokoro_analysis.charts.style.rendering_identity`), so a warm run writes the bytes the
-        drawing made. A chart from outside the package, or arguments that cannot be pickled, are drawn
-        every time. Returns ``{format: path}``."""
+        drawing made. A chart from outside the package, a closure, or arguments that cannot be
+        pickled, are drawn every time. Returns ``{format: path}``."""
         name = self.name(stem, per_lang=True)
 
         def draw() -> tuple[dict[str, bytes], float]:
             return self._rendered(chart(*args, **kwargs), name)
 
-        arguments = value_digest(args, sorted(kwargs.items()))
-        if arguments is None or not chart.__module__.startswith("kokoro_analysis."):
+        # the chart pickles by reference (a closure does not pickle: drawn every time; a method
+        # pickles its object)
+        inputs = value_digest(chart, args, sorted(kwargs.items()))
+        in_package = str(getattr(chart, "__module__", "")).startswith("kokoro_analysis.")
+        if inputs is None or not in_package:
             rendered, width_in = draw()
         else:
             key_parts = [
                 name,
                 "" if self.is_default else self.scope_note,
-                f"{chart.__module__}.{chart.__qualname__}",
-                arguments,
+                inputs,
                 style.rendering_identity(),
             ]
             rendered, width_in = cached_value("figures", FIGURES_FORMAT, key_parts, draw)

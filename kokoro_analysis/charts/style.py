@@ -33,7 +33,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from kokoro_analysis.charts.checks import figure_problems, pdf_problems, recording_texts
-from kokoro_analysis.charts.fonts import check_japanese_glyphs, use_japanese_font
+from kokoro_analysis.charts.fonts import check_japanese_glyphs, font_paths, use_japanese_font
 from kokoro_analysis.corpus import schema
 from kokoro_analysis.paths import output_dirs, write_atomically
 from kokoro_analysis.published import headline_bounds
@@ -414,34 +414,16 @@ def render_figure(
     return {fmt: rendered[fmt] for fmt in formats}
 
 
-RENDERING_PACKAGES = (
-    "matplotlib",
-    "fonttools",
-    "pymupdf",
-    "numpy",
-    "pandas",
-    "scipy",
-    "seaborn",
-    "japanize-matplotlib",
-    "matplotlib-fontja",
-)
-"""Packages whose version can change a figure's bytes (drawing, fonts, rasterising, the numbers drawn)."""
-
-
 def rendering_identity() -> str:
-    """What besides a chart's code and inputs decides the bytes :func:`render_figure` makes: the
-    versions of :data:`RENDERING_PACKAGES` and matplotlib's settings (``rcParams``), as one string."""
-    import importlib.metadata
-
+    """What besides a chart's code, its inputs and the installed libraries (part of every cache key:
+    :func:`kokoro_analysis.cache.environment_identity`) decides the bytes :func:`render_figure`
+    makes: matplotlib's settings (``rcParams``) and the font files its text resolves to with them
+    (:func:`~kokoro_analysis.charts.fonts.font_paths`), as one string."""
     import matplotlib
+    from matplotlib.text import Text
 
-    versions = []
-    for package in RENDERING_PACKAGES:
-        try:
-            versions.append(f"{package}={importlib.metadata.version(package)}")
-        except importlib.metadata.PackageNotFoundError:
-            versions.append(f"{package} absent")
-    return repr((versions, sorted((k, repr(v)) for k, v in matplotlib.rcParams.items())))
+    settings = sorted((k, repr(v)) for k, v in matplotlib.rcParams.items())
+    return repr((font_paths(Text()), settings))
 
 
 def write_figure(

@@ -73,8 +73,14 @@ def whitespace_word_counts(texts: pd.Series) -> pd.Series:
     import pyarrow.compute as pc
 
     array = pa.array(texts, from_pandas=True)
+    if pa.types.is_dictionary(array.type):  # a categorical column
+        array = array.dictionary_decode()
     if array.null_count:
         raise ValueError(f"{array.null_count} missing text(s): words cannot be counted")
+    if not len(array):
+        return pd.Series(np.zeros(0, np.int64), index=texts.index, name=texts.name)
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        raise TypeError(f"words can be counted in texts only, not in values of type {array.type}")
     counts = pc.count_substring_regex(array, _word_pattern()).to_numpy(zero_copy_only=False)
     return pd.Series(counts.astype(np.int64), index=texts.index, name=texts.name)
 

@@ -201,9 +201,10 @@ def _column_argmax(sims: np.ndarray, chunk: int = ARGMAX_CHUNK) -> tuple[np.ndar
 
 
 def first_distinct_rows(matrix: sparse.csr_matrix) -> np.ndarray:
-    """Positions of the rows of ``matrix`` (canonical CSR) not equal to an earlier row, ascending:
-    the first occurrence of every distinct row. Rows are grouped by a hash of their entries, then
-    compared exactly (a row whose hash collides with a different row is kept)."""
+    """Positions, ascending, of the first occurrence of every distinct row of ``matrix`` (canonical
+    CSR). Rows are grouped by a hash of their entries, then compared exactly with their group's first
+    row: a row that differs from it (a hash collision) is kept, and so are its own repeats, so a few
+    repeated rows may be kept too (harmless to a search whose ties go to the earliest row)."""
     matrix = sparse.csr_matrix(matrix)
     matrix.sum_duplicates()  # canonical: sorted indices, no duplicates (a no-op when already so)
     n = matrix.shape[0]

@@ -9,7 +9,7 @@ from typing import Any
 
 from kokoro_analysis.cache import cached_value, value_digest
 
-RESULTS_FORMAT = 1
+TOKEN_RESULTS_FORMAT = 1
 """Bump when what :func:`cached_by_tokens` stores changes shape."""
 
 
@@ -31,7 +31,7 @@ def cached_by_tokens(*, uses: tuple[str, ...]) -> Callable:
             if getattr(tokens, "key", None) is None or inputs is None:
                 return compute()
             key_parts = [f"{function.__module__}.{function.__qualname__}", tokens.key, inputs]
-            return cached_value("token-results", RESULTS_FORMAT, key_parts, compute)
+            return cached_value("token-results", TOKEN_RESULTS_FORMAT, key_parts, compute)
 
         return cached
 

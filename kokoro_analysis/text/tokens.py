@@ -42,15 +42,17 @@ which the corpus uses almost only inside the grammatical ending かもしれな�
 high-score keyness list as しれる "to become known"."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Tokens:
     """MeCab tokens of a set of utterances.
 
     ``table`` has one row per token, in text order: ``utterance`` (the index label of the utterance in
     ``corpus.utterances``), ``dialogue_id`` (its session, to join on ``corpus.dialogues``; present when
     the utterances had one) and the categorical columns ``surface``, ``pos``, ``pos2``, ``lemma``.
-    ``key`` fingerprints the table's tokens (the token cache's key; None when unknown, e.g. for a
-    restricted table): results computed from them may be cached under it.
+    ``key`` fingerprints the table's tokens (the token cache's key: the utterances' texts and labels,
+    the tokenizer; not ``dialogue_id``, which comes from the utterances): results computed from the
+    tokens may be cached under it. None when unknown: for a table not read from the cache and for
+    :meth:`restrict` and :meth:`content`. Frozen, so the key cannot outlive its table.
     """
 
     table: pd.DataFrame

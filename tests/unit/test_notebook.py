@@ -116,6 +116,33 @@ def test_figure_is_drawn_once_and_its_saved_bytes_come_back_from_the_cache(corpu
     assert drawn[-1] == "years_high" and len(drawn) == 4
 
 
+def test_figure_is_drawn_again_when_code_libraries_or_settings_change(
+    corpus, tmp_path, drawn, monkeypatch
+):
+    import matplotlib
+    import pandas as pd
+
+    from kokoro_analysis import cache
+    from kokoro_analysis.charts import corpus as corpus_charts
+
+    run = NotebookRun("01_test", corpus, corpus, output_dirs(tmp_path))
+    per_year = pd.Series([40, 20], index=[2023, 2024])
+
+    def draw():
+        run.figure("years", corpus_charts.sessions_per_year_chart, per_year, lang="en")
+
+    draw()
+    draw()
+    assert len(drawn) == 1
+    monkeypatch.setattr(cache, "code_digest", lambda: "edited code")
+    draw()
+    monkeypatch.setattr(cache, "environment_identity", lambda: "numpy==99")
+    draw()
+    monkeypatch.setitem(matplotlib.rcParams, "lines.linewidth", 3.0)
+    draw()
+    assert len(drawn) == 4
+
+
 def test_figure_of_an_outside_chart_or_unpicklable_input_is_drawn_every_time(
     corpus, tmp_path, drawn
 ):

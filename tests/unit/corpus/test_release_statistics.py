@@ -52,3 +52,20 @@ def test_a_release_readme_that_cannot_be_read_is_named(
     assert main(["translations", str(copy), "--data", str(synthetic_dir)]) == 0
     out = capsys.readouterr().out
     assert "release README check skipped: " in out and "README.md" in out
+
+
+def test_release_file_counts_are_cached_and_recounted_after_a_file_changes(release, tmp_path):
+    import json
+    import shutil
+
+    copy = tmp_path / "release"
+    shutil.copytree(release, copy)
+    before = rs.release_file_statistics(copy)
+    assert rs.release_file_statistics(copy).equals(before)  # read back from the cache
+    first = sorted((copy / "English").glob("*.json"))[0]
+    session = json.loads(first.read_text(encoding="utf-8"))
+    session["dialogue"] = session["dialogue"][:1]  # same file name, fewer messages
+    first.write_text(json.dumps(session, ensure_ascii=False), encoding="utf-8")
+    after = rs.release_file_statistics(copy)
+    assert after.loc["en", "messages"] < before.loc["en", "messages"]
+    assert after.loc["zh"].equals(before.loc["zh"])

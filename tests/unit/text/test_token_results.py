@@ -63,3 +63,16 @@ def test_cached_mark_table_equals_the_computed_one():
         pd.testing.assert_frame_equal(mark_table(tokens, UTTERANCES, bands), expected)
     other = mark_table(tokens, UTTERANCES, {"band": pd.Series({1: "high", 2: "high"})})
     assert other.set_index(["by", "group"]).loc[("band", "high"), "messages"] == 3
+
+
+def test_restricted_and_content_tables_have_no_key():
+    import dataclasses
+
+    import pytest
+
+    tokens = tokenize_corpus(UTTERANCES, progress=False)
+    assert tokens.key is not None
+    assert tokens.restrict(UTTERANCES.index[:1]).key is None
+    assert tokens.content().key is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tokens.table = tokens.table.head(1)  # the key cannot outlive its table
