@@ -18,7 +18,8 @@ def cached_by_tokens(*, uses: tuple[str, ...]) -> Callable:
     the tokens, the columns ``uses`` of ``utterances`` (with their index) and the other arguments: the
     result is kept in the cache under the function's name, ``tokens.key``
     (:attr:`~kokoro_analysis.text.tokens.Tokens.key`), those columns and arguments (pickled, see
-    :func:`~kokoro_analysis.cache.value_digest`) and the package's code. Computed as usual for a
+    :func:`~kokoro_analysis.cache.value_digest`), the package's code and the installed libraries.
+    Computed as usual for a
     table without a key (a restricted one) or arguments that cannot be pickled."""
 
     def decorate(function: Callable) -> Callable:
@@ -27,8 +28,10 @@ def cached_by_tokens(*, uses: tuple[str, ...]) -> Callable:
             def compute():
                 return function(tokens, utterances, *args, **options)
 
+            if getattr(tokens, "key", None) is None:
+                return compute()
             inputs = value_digest(utterances[list(uses)], args, sorted(options.items()))
-            if getattr(tokens, "key", None) is None or inputs is None:
+            if inputs is None:
                 return compute()
             key_parts = [f"{function.__module__}.{function.__qualname__}", tokens.key, inputs]
             return cached_value("token-results", TOKEN_RESULTS_FORMAT, key_parts, compute)
