@@ -19,8 +19,8 @@ def cached_by_tokens(*, uses: tuple[str, ...]) -> Callable:
     result is kept in the cache under the function's name, ``tokens.key``
     (:attr:`~kokoro_analysis.text.tokens.Tokens.key`), those columns and arguments (pickled, see
     :func:`~kokoro_analysis.cache.value_digest`), the package's code and the installed libraries.
-    Computed as usual for a
-    table without a key (a restricted one) or arguments that cannot be pickled."""
+    Computed as usual for a table without a key (a restricted one) or arguments that cannot be
+    pickled."""
 
     def decorate(function: Callable) -> Callable:
         @functools.wraps(function)
