@@ -105,8 +105,9 @@ class NotebookRun:
         subset or topic run's figure says which sessions it shows (:attr:`scope_note`). Shows the
         saved PNG at the figure's on-screen size and closes the figure: what the notebook shows is the
         file, and the figure is drawn once. :meth:`figure` also skips drawing it again."""
-        rendered, width_in = self._rendered(fig, self.name(stem, per_lang=True))
-        return self._show_saved(rendered, stem, width_in)
+        name = self.name(stem, per_lang=True)
+        rendered, width_in = self._rendered(fig, name)
+        return self._show_saved(rendered, name, width_in)
 
     def figure(self, stem: str, chart: Callable[..., Any], *args: Any, **kwargs: Any):
         """``chart(*args, **kwargs)`` saved and shown as :meth:`save_figure` does, drawn only when no
@@ -136,7 +137,7 @@ class NotebookRun:
                 style.rendering_identity(),
             ]
             rendered, width_in = cached_value("figures", FIGURES_FORMAT, key_parts, draw)
-        return self._show_saved(rendered, stem, width_in)
+        return self._show_saved(rendered, name, width_in)
 
     def _rendered(self, fig, name: str) -> tuple[dict[str, bytes], float]:
         """The figure's files (:func:`~kokoro_analysis.charts.style.render_figure`), with this run's
@@ -150,8 +151,9 @@ class NotebookRun:
         finally:
             plt.close(fig)
 
-    def _show_saved(self, rendered: dict[str, bytes], stem: str, width_in: float):
-        paths = style.write_figure(rendered, self.name(stem, per_lang=True), self.out.root)
+    def _show_saved(self, rendered: dict[str, bytes], name: str, width_in: float):
+        """Write the files under ``figures/<name>.*`` and show the PNG ``width_in`` inches wide."""
+        paths = style.write_figure(rendered, name, self.out.root)
         _show_png(paths["png"], width_in=width_in)
         return paths
 
