@@ -22,18 +22,20 @@ are never tokens themselves: they are replaced by an ASCII space, which MeCab sk
 The dictionary is unidic-lite, chosen explicitly (``fugashi.Tagger()`` would prefer the full ``unidic``
 package if installed). MeCab writes one compact line per token (``-O ""`` overrides unidic-lite's output
 format so our ``--node-format`` is used), and the lines are split and dictionary-encoded by Arrow, each
-distinct line split into its fields once: no Python object is made per token. Work is split over
-processes (one tagger per process; taggers cannot be pickled).
+distinct line split into its fields once: no Python object is made per token. MeCab is called through
+the C API of the libmecab fugashi ships (:class:`LibraryParser`, ctypes), UTF-8 bytes in and out;
+through fugashi itself when that library cannot be loaded, with the same lines. Work is split over
+processes (one MeCab per process; taggers cannot be pickled).
 """
 
 from __future__ import annotations
 
 import ctypes
-import glob
 import importlib.metadata
-import os
 import re
-from collections.abc import Iterable, Sequence
+import shlex
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -84,18 +86,41 @@ def tagger_arguments() -> str:
     )
 
 
-def _mecab_library_version() -> str:
+def _mecab_library_path() -> str | None:
+    """The libmecab shipped in fugashi's wheel (``fugashi.libs/`` on Linux and Windows, ``.dylibs/`` on
+    macOS, or beside the module); None when fugashi was built against a MeCab of the system."""
     import fugashi
 
-    libs = glob.glob(
-        os.path.join(os.path.dirname(fugashi.__file__), "..", "fugashi.libs", "libmecab*")
-    )
+    package = Path(fugashi.__file__).resolve().parent
+    for folder in (package.parent / "fugashi.libs", package / ".dylibs", package):
+        found = sorted(folder.glob("libmecab*"))
+        if found:
+            return str(found[0])
+    return None
+
+
+@lru_cache(maxsize=1)
+def mecab_library() -> ctypes.CDLL | None:
+    """The libmecab fugashi uses, loaded through ctypes with the C API's types declared; None when it
+    cannot be found or loaded (the system's ``libmecab.so.2`` is tried when fugashi ships none)."""
     try:
-        library = ctypes.CDLL(libs[0]) if libs else ctypes.CDLL("libmecab.so.2")
+        library = ctypes.CDLL(_mecab_library_path() or "libmecab.so.2")
         library.mecab_version.restype = ctypes.c_char_p
-        return library.mecab_version().decode()
+        library.mecab_new.restype = ctypes.c_void_p
+        library.mecab_new.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
+        library.mecab_strerror.restype = ctypes.c_char_p
+        library.mecab_strerror.argtypes = [ctypes.c_void_p]
+        library.mecab_sparse_tostr2.restype = ctypes.c_char_p
+        library.mecab_sparse_tostr2.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+        library.mecab_destroy.argtypes = [ctypes.c_void_p]
     except (OSError, AttributeError):
-        return "unknown"
+        return None
+    return library
+
+
+def _mecab_library_version() -> str:
+    library = mecab_library()
+    return library.mecab_version().decode() if library is not None else "unknown"
 
 
 @lru_cache(maxsize=1)
@@ -122,14 +147,58 @@ def make_tagger():
     return fugashi.GenericTagger(tagger_arguments())
 
 
+class LibraryParser:
+    """MeCab with our options, called through libmecab's C API (``mecab_sparse_tostr2``, ctypes): UTF-8
+    in, MeCab's UTF-8 lines out, each ending in a newline (``b""`` for a text without tokens). The
+    same library and options as fugashi, so the same lines; it skips fugashi's decoding of MeCab's
+    output to ``str`` and our encoding of it again for Arrow."""
+
+    def __init__(self, library: ctypes.CDLL, arguments: str) -> None:
+        self._library = library
+        argv = [b"mecab", *(argument.encode() for argument in shlex.split(arguments))]  # as fugashi
+        self._handle = library.mecab_new(len(argv), (ctypes.c_char_p * len(argv))(*argv))
+        if not self._handle:
+            reason = (library.mecab_strerror(None) or b"").decode(errors="replace")
+            raise RuntimeError(f"MeCab could not start with {arguments}: {reason}")
+        weakref.finalize(self, library.mecab_destroy, self._handle)
+
+    def __call__(self, text: bytes) -> bytes:
+        output = self._library.mecab_sparse_tostr2(self._handle, text, len(text))
+        if output is None:
+            reason = (self._library.mecab_strerror(self._handle) or b"").decode(errors="replace")
+            raise RuntimeError(f"MeCab failed on a text of {len(text)} bytes: {reason}")
+        return output
+
+
+def fugashi_parser(tagger=None) -> Callable[[bytes], bytes]:
+    """:class:`LibraryParser`'s contract through fugashi (``tagger``, default :func:`make_tagger`):
+    for a MeCab that ctypes cannot load. fugashi strips the final newline; it is put back."""
+    tagger = tagger or make_tagger()
+
+    def parse(text: bytes) -> bytes:
+        output = tagger.parse(text.decode())
+        return (output + "\n").encode() if output else b""
+
+    return parse
+
+
+def make_parser() -> Callable[[bytes], bytes]:
+    """The fastest MeCab parser available: :class:`LibraryParser`, else :func:`fugashi_parser`."""
+    library = mecab_library()
+    if library is None:
+        return fugashi_parser()
+    return LibraryParser(library, tagger_arguments())
+
+
 # --- tokenizing -----------------------------------------------------------------------------------
 
-_TAGGER = None
+_PARSE = None
+"""This (worker) process's :func:`make_parser`."""
 
 
 def init_worker() -> None:
-    global _TAGGER
-    _TAGGER = make_tagger()
+    global _PARSE
+    _PARSE = make_parser()
 
 
 MAX_PARSE_CHARS = 4096
@@ -168,15 +237,16 @@ def prepare_texts(texts: Sequence[str]) -> list[str]:
     return isolate_compounds(_SEPARATORS_BUT_NUL.sub(" ", joined)).split("\x00")
 
 
-def _parse_all(parse, texts: list[str]) -> list[str]:
-    """MeCab's lines for each prepared text, joined by newlines ("" for a text without tokens); a text
-    longer than :data:`MAX_PARSE_CHARS` is parsed in pieces (:func:`split_long_text`)."""
+def _parse_all(parse: Callable[[bytes], bytes], texts: list[str]) -> list[bytes]:
+    """MeCab's lines for each prepared text (UTF-8, each line ending in a newline; ``b""`` for a text
+    without tokens); a text longer than :data:`MAX_PARSE_CHARS` is parsed in pieces
+    (:func:`split_long_text`)."""
     if max(map(len, texts), default=0) <= MAX_PARSE_CHARS:
-        return list(map(parse, texts))  # fugashi strips the final newline
+        return [parse(text.encode()) for text in texts]
     return [
-        "\n".join(filter(None, map(parse, split_long_text(text))))
+        b"".join(parse(piece.encode()) for piece in split_long_text(text))
         if len(text) > MAX_PARSE_CHARS
-        else parse(text)
+        else parse(text.encode())
         for text in texts
     ]
 
@@ -193,7 +263,7 @@ def tokenize_chunk(texts: Sequence[str]) -> tuple[np.ndarray, pa.Table]:
         dtype=np.int64,
         count=len(texts),
     )
-    distinct_counts, line_ids, lines = _read_outputs(_parse_all(_TAGGER.parse, list(distinct)))
+    distinct_counts, line_ids, lines = _read_outputs(_parse_all(_PARSE, list(distinct)))
     counts = distinct_counts[positions]
     if len(distinct) < len(texts):
         starts = np.concatenate([[0], np.cumsum(distinct_counts)[:-1]])[positions]
@@ -206,20 +276,21 @@ def tokenize_chunk(texts: Sequence[str]) -> tuple[np.ndarray, pa.Table]:
 DICTIONARY_TYPE = pa.dictionary(pa.int32(), pa.string())
 
 
-def _read_outputs(outputs: list[str]) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-    """MeCab's outputs (one per text, lines joined by newlines) as tokens per output, each token's line
-    as a position in the distinct lines, and the distinct lines in order of first appearance. Each
-    distinct line is split into fields once (:func:`_line_columns`), never each token's."""
-    array = pa.array(outputs, pa.string())
-    pieces = pc.split_pattern(array, "\n")
-    counts = pc.list_value_length(pieces).to_numpy(zero_copy_only=False).astype(np.int64)
-    lines = pieces.flatten()
-    empty = pc.equal(pc.binary_length(array), 0).to_numpy(zero_copy_only=False)
-    if empty.any():  # "" splits into one empty line; a token's line is never empty
-        counts[empty] = 0
-        lines = lines.filter(pc.not_equal(pc.binary_length(lines), 0))
-    encoded = lines.dictionary_encode()
-    return counts, encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary
+def _read_outputs(outputs: list[bytes]) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """MeCab's outputs (one per text, each line ending in a newline) as tokens per output, each token's
+    line as a position in the distinct lines, and the distinct lines (strings) in order of first
+    appearance. Each distinct line is checked as UTF-8 and split into fields once
+    (:func:`_line_columns`), never each token's."""
+    pieces = pc.split_pattern(pa.array(outputs, pa.binary()), "\n")
+    offsets = pieces.offsets.to_numpy(zero_copy_only=False)
+    keep = np.ones(offsets[-1], dtype=bool)
+    keep[offsets[1:] - 1] = False  # each output's last piece: the nothing after its final newline
+    encoded = pieces.flatten().filter(pa.array(keep)).dictionary_encode()
+    return (
+        np.diff(offsets) - 1,
+        encoded.indices.to_numpy(zero_copy_only=False),
+        encoded.dictionary.cast(pa.string()),
+    )
 
 
 def _line_columns(line_ids: np.ndarray, lines: pa.Array) -> pa.Table:

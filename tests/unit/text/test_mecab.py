@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from kokoro_analysis import load_corpus
-from kokoro_analysis.text import token_cache
+from kokoro_analysis.text import mecab, token_cache
 from kokoro_analysis.text.compounds import isolate_compounds
 from kokoro_analysis.text.mecab import (
     SEPARATORS,
@@ -274,3 +274,37 @@ def test_prepare_texts_equals_preparing_each_text():
 def test_a_line_without_every_field_is_refused():
     with pytest.raises(ValueError, match="without 5 tab-separated fields"):
         _line_columns(np.zeros(1, np.int32), pa.array(["名詞\t普通名詞\t猫"]))
+
+
+AWKWARD_TEXTS = [
+    "今晩は。相談員です",
+    "",
+    "   ",
+    "ｱｲｳｴｵ！？ 😀 リスカ",
+    "私はコンピューターで、わかる。" * 400,  # longer than MAX_PARSE_CHARS: parsed in pieces
+    "abcdefg" * 700,
+]
+
+
+def test_libmecab_through_ctypes_gives_fugashis_lines():
+    library_parse = mecab.make_parser()
+    assert isinstance(library_parse, mecab.LibraryParser), "fugashi's libmecab was not loaded"
+    prepared = prepare_texts(AWKWARD_TEXTS)
+    direct = mecab._parse_all(library_parse, prepared)
+    assert direct == mecab._parse_all(mecab.fugashi_parser(), prepared)
+    assert direct[1:3] == [b"", b""] and all(out.endswith(b"\n") for out in direct[3:])
+    assert direct[0].decode().splitlines()[0] == "感動詞\t一般\t今晩は\t今晩は\t今晩は"
+
+
+def test_tokens_are_the_same_through_fugashi_when_libmecab_cannot_be_loaded(monkeypatch):
+    direct = tokenize_texts(AWKWARD_TEXTS, workers=1, progress=False)
+    monkeypatch.setattr(mecab, "mecab_library", lambda: None)
+    assert not isinstance(mecab.make_parser(), mecab.LibraryParser)
+    through_fugashi = tokenize_texts(AWKWARD_TEXTS, workers=1, progress=False)
+    assert direct[0].tolist() == through_fugashi[0].tolist()
+    assert direct[1].equals(through_fugashi[1])
+
+
+def test_mecab_refusing_its_options_is_an_error_naming_them():
+    with pytest.raises(RuntimeError, match="MeCab could not start with -d /nonexistent"):
+        mecab.LibraryParser(mecab.mecab_library(), "-d /nonexistent")
