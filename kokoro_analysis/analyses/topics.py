@@ -38,7 +38,7 @@ from kokoro_analysis.stats.distributions import describe, group_mean_intervals, 
 from kokoro_analysis.stats.resampling import TwoWay
 from kokoro_analysis.text import keyness
 from kokoro_analysis.text.glossary import gloss_of
-from kokoro_analysis.text.tokens import lemma_label
+from kokoro_analysis.text.tokens import lemma_label, message_positions
 
 __all__ = [
     "CI_METHODS",
@@ -443,7 +443,7 @@ def word_topic_counts(
         utterance_topic = np.where(
             utterances["role"].astype(str).to_numpy() == role, utterance_topic, -1
         )
-    utterance_row = pd.Index(utterances.index).get_indexer(table["utterance"].to_numpy())
+    utterance_row = message_positions(table, utterances, strict=False)
     token_topic = np.where(utterance_row >= 0, utterance_topic[utterance_row], -1)
     word_codes = words.cat.codes.to_numpy().astype(np.int64)
     keep = (token_topic >= 0) & (word_codes >= 0)

@@ -53,7 +53,7 @@ from kokoro_analysis.finetune.test_sets import (
     score_test_sets,
 )
 from kokoro_analysis.text.surfaces import surfaces
-from kokoro_analysis.text.tokens import Tokens
+from kokoro_analysis.text.tokens import Tokens, message_positions
 
 QUERY_BLOCK = 128
 """Test contexts per block of the similarity product (a block needs 4 bytes x keys x block)."""
@@ -72,7 +72,7 @@ def _lemma_counts(
 ) -> sparse.csr_matrix:
     """Sparse counts (rows x lemma categories) of the tokens of ``utterances`` grouped by row."""
     table = tokens.table
-    position = utterances.index.get_indexer(table["utterance"].to_numpy())
+    position = message_positions(table, utterances, strict=False)
     keep = position >= 0
     lemma = table["lemma"].cat.codes.to_numpy()[keep]
     rows = row_of_utterance[position[keep]]

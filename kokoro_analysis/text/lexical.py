@@ -26,7 +26,7 @@ from kokoro_analysis.corpus.schema import ROLE_COLUMNS
 from kokoro_analysis.text.forms import display_forms
 from kokoro_analysis.text.glossary import gloss_of
 from kokoro_analysis.text.token_results import cached_by_tokens
-from kokoro_analysis.text.tokens import Tokens
+from kokoro_analysis.text.tokens import Tokens, message_positions
 
 __all__ = [
     "distinct_n_codes",
@@ -39,31 +39,6 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------- tokens ↔ messages
-
-
-def message_positions(table: pd.DataFrame, utterances: pd.DataFrame) -> np.ndarray:
-    """Row position in ``utterances`` of each token's message (ValueError if a token's message is not
-    among ``utterances``). Arithmetic for a contiguous index, binary search for a sorted one."""
-    labels = table["utterance"].to_numpy().astype(np.int64, copy=False)
-    index = utterances.index
-    values = index.to_numpy()
-    if len(labels) == 0:
-        return np.zeros(0, dtype=np.int64)
-    if len(values) and index.is_monotonic_increasing and values[-1] - values[0] + 1 == len(values):
-        positions = labels - int(values[0])
-        found = positions.min() >= 0 and positions.max() < len(values)
-    elif index.is_monotonic_increasing:
-        positions = np.minimum(np.searchsorted(values, labels), max(len(values) - 1, 0))
-        found = len(values) > 0 and np.array_equal(values[positions], labels)
-    else:
-        positions = index.get_indexer(labels)
-        found = not np.any(positions < 0)
-    if not found:
-        raise ValueError(
-            "tokens belong to utterances that are not in the given utterance table "
-            "(restrict the tokens to the same corpus or subset)"
-        )
-    return positions
 
 
 def token_roles(tokens: Tokens, utterances: pd.DataFrame) -> np.ndarray:

@@ -37,7 +37,7 @@ from kokoro_analysis.text.mecab import (
     tokenize_chunk,
     tokenizer_identity,
 )
-from kokoro_analysis.text.tokens import Tokens
+from kokoro_analysis.text.tokens import Tokens, message_positions
 from kokoro_analysis.workers import available_cores, map_in_processes
 
 
@@ -284,11 +284,6 @@ def _with_dialogue_ids(table: pd.DataFrame, utterances: pd.DataFrame, key: str |
     """Add each token's ``dialogue_id`` (after ``utterance``) from ``utterances``. Not cached: the cache
     key covers the texts only. ``key``: the assembled table's cache key (:attr:`Tokens.key`)."""
     if "dialogue_id" in utterances.columns:
-        owners = table["utterance"].to_numpy()
-        index = utterances.index
-        if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
-            rows = owners
-        else:
-            rows = index.get_indexer(owners)
+        rows = message_positions(table, utterances)
         table.insert(1, "dialogue_id", utterances["dialogue_id"].to_numpy()[rows])
     return Tokens(table, key)

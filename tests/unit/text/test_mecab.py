@@ -18,7 +18,7 @@ from kokoro_analysis.text.mecab import (
     tokenizer_identity,
 )
 from kokoro_analysis.text.token_cache import tokenize_corpus
-from kokoro_analysis.text.tokens import Tokens, lemma_label
+from kokoro_analysis.text.tokens import Tokens, lemma_label, message_positions
 
 
 def frame(texts: list[str]) -> pd.DataFrame:
@@ -308,3 +308,24 @@ def test_tokens_are_the_same_through_fugashi_when_libmecab_cannot_be_loaded(monk
 def test_mecab_refusing_its_options_is_an_error_naming_them():
     with pytest.raises(RuntimeError, match="MeCab could not start with -d /nonexistent"):
         mecab.LibraryParser(mecab.mecab_library(), "-d /nonexistent")
+
+
+@pytest.mark.parametrize(
+    "index",
+    [pd.RangeIndex(5, 10), pd.Index([5, 6, 7, 9, 11]), pd.Index([9, 7, 6, 5, 11])],
+    ids=["contiguous", "sorted", "unsorted"],
+)
+def test_message_positions_agree_with_pandas_lookup(index):
+    utterances = pd.DataFrame({"text": ["a"] * len(index)}, index=index)
+    inside = pd.DataFrame({"utterance": np.array([5, 7, 6, 9, 5], dtype=np.int32)})
+    assert (
+        message_positions(inside, utterances).tolist()
+        == index.get_indexer([5, 7, 6, 9, 5]).tolist()
+    )
+    outside = pd.DataFrame({"utterance": np.array([4, 7, 8, 12, 10], dtype=np.int32)})
+    expected = index.get_indexer([4, 7, 8, 12, 10]).tolist()
+    assert message_positions(outside, utterances, strict=False).tolist() == expected
+    with pytest.raises(ValueError, match="not in the given utterance table"):
+        message_positions(outside, utterances)
+    empty = pd.DataFrame({"utterance": np.zeros(0, dtype=np.int32)})
+    assert message_positions(empty, utterances).tolist() == []
