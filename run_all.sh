@@ -79,31 +79,6 @@ venv_install() {
   "$PYTHON" -m pip install --upgrade pip && "$PYTHON" -m pip install "$@"
 }
 
-# The libraries every run imports (the notebooks' kernels, the tokenizer, papermill): their bytecode is
-# compiled while JMdict's wheel is built (install_locked), not by two notebooks at once during the run.
-BYTECODE_PACKAGES=(numpy pandas pyarrow scipy matplotlib statsmodels sklearn seaborn fontTools PIL
-  IPython ipykernel jupyter_client jupyter_core traitlets zmq tornado prompt_toolkit jedi parso pygments
-  papermill nbformat nbclient jsonschema fugashi jamdict)
-
-# install_locked: requirements-lock.txt with --no-deps (nothing resolved). First everything but
-# jamdict-data; then jamdict-data, whose wheel is built here from PyPI's source archive (one core, about
-# 9 s, mostly unpacking the 325 MB database), while the other core compiles BYTECODE_PACKAGES (tests
-# excluded; a failure there only leaves the compiling to the first import).
-install_locked() {
-  local rest=.venv/requirements-locked-rest.txt jmdict=.venv/requirements-locked-jamdict-data.txt
-  grep -v '^jamdict-data==' requirements-lock.txt >"$rest"
-  grep '^jamdict-data==' requirements-lock.txt >"$jmdict"
-  venv_install --no-deps -r "$rest" -e ".[test]" || return
-  local site
-  site="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
-  "$PYTHON" -m compileall -q -j 1 -x '/tests?/' "${BYTECODE_PACKAGES[@]/#/$site/}" kokoro_analysis \
-    >/dev/null 2>&1 &
-  local compiling=$! status=0
-  if [[ -s "$jmdict" ]]; then venv_install --no-deps -r "$jmdict" || status=$?; fi
-  wait "$compiling"
-  return $status
-}
-
 installer_name() {
   if grep -q '^--- uv pip install' .venv/install.log 2>/dev/null && ! grep -q '^--- uv failed' .venv/install.log; then
     echo uv
@@ -138,12 +113,12 @@ ensure_environment() {
   local stamp=".venv/.installed-$(cat pyproject.toml requirements-lock.txt | sha256sum | cut -c1-16)"
   if [[ ! -f "$stamp" ]]; then
     # the pinned versions of requirements-lock.txt, nothing resolved, while it matches pyproject.toml
-    local install=(install_locked) how="the pinned versions of requirements-lock.txt"
+    local install=(--no-deps -r requirements-lock.txt -e ".[test]") how="the pinned versions of requirements-lock.txt"
     if ! "$PYTHON" scripts/lock_requirements.py --check; then
-      install=(venv_install -e ".[test]") how="versions resolved now"
+      install=(-e ".[test]") how="versions resolved now"
     fi
     echo "==> installing kokoro-analysis and its dependencies into .venv, $how (log: .venv/install.log)"
-    step "installing" .venv/install.log "${install[@]}" \
+    step "installing" .venv/install.log venv_install "${install[@]}" \
       || { tail -n 20 .venv/install.log >&2; die "installing the package failed (full log: .venv/install.log)"; }
     echo "    installed in ${STEP_SECONDS} s (with $(installer_name))"
     rm -f .venv/.installed-* && touch "$stamp"
