@@ -124,8 +124,11 @@ class _Originals:
     roles: list[str]
     times: list[str]
     texts: list[str]
-    topics: pd.DataFrame
-    reviews: pd.DataFrame
+    topics: dict[int, dict]
+    """Session id -> its ``topic_*`` columns."""
+    reviews: dict[int, dict]
+    """Session id -> its row of the dialogues table (plain values: one dict lookup per file, not a
+    pandas row lookup)."""
 
     @classmethod
     def of(cls, corpus: Corpus) -> _Originals:
@@ -144,13 +147,13 @@ class _Originals:
             roles=utterances["role"].astype(str).tolist(),
             times=utterances["time"].dt.strftime(schema.TIME_FORMAT).tolist(),
             texts=utterances["text"].tolist(),
-            topics=corpus.dialogues[[f"topic_{k}" for k in schema.TOPIC_KEYS]],
-            reviews=corpus.dialogues,
+            topics=corpus.dialogues[[f"topic_{k}" for k in schema.TOPIC_KEYS]].to_dict("index"),
+            reviews=corpus.dialogues.to_dict("index"),
         )
 
     def review(self, dialogue_id: int) -> dict:
         """The original ``review_by_client_en`` rebuilt from the dialogues table."""
-        row = self.reviews.loc[dialogue_id]
+        row = self.reviews[dialogue_id]
         values = {
             "evaluation_id": dialogue_id,
             "evaluation_created_at": row["evaluated_at"].strftime(schema.TIME_FORMAT),
@@ -214,7 +217,7 @@ def _check_file(
             problem("dialogue", f"{len(dialogue)} messages, the original has {end - start}")
         )
     contents = _check_messages(dialogue, start, end, originals, problem, problems)
-    problems += _compare_topic(data["topic"], originals.topics.loc[dialogue_id], problem)
+    problems += _compare_topic(data["topic"], originals.topics[dialogue_id], problem)
     problems += _compare_review(data["review_by_client"], originals.review(dialogue_id), problem)
     return dialogue_id, contents, problems
 
@@ -255,7 +258,7 @@ def _check_messages(
     return contents
 
 
-def _compare_topic(topic, original: pd.Series, problem) -> list[Problem]:
+def _compare_topic(topic, original: dict, problem) -> list[Problem]:
     if not isinstance(topic, dict):
         return [problem("topic", "must be an object with main_jp, main_en, sub")]
     return [
