@@ -42,6 +42,22 @@ TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$"
 """The only accepted spelling of a timestamp (no zone, no fraction, no other separator)."""
 TIME_PATTERN_TEXT = "YYYY-MM-DDTHH:MM:SS"
 
+
+def release_times(times: pd.Series) -> list[str]:
+    """Timestamps spelled as the release writes them (:data:`TIME_FORMAT`): NumPy's ISO format at
+    second resolution for zone-less ones (what ``strftime(TIME_FORMAT)`` gives, 20 times faster),
+    ``strftime`` for others."""
+    if (
+        times.dtype.kind == "M"
+        and getattr(times.dtype, "tz", None) is None
+        and not times.isna().any()
+    ):
+        seconds = times.to_numpy().astype("datetime64[s]")
+        if len(seconds) == 0 or (seconds.min().astype(int) >= 0):  # 1970 on: truncation as strftime
+            return np.datetime_as_string(seconds, unit="s").tolist()
+    return times.dt.strftime(TIME_FORMAT).tolist()
+
+
 ID_RANGE = (0, 2**63 - 1)
 """Accepted ids (evaluation, client, counselor): non-negative 64-bit integers."""
 

@@ -145,7 +145,7 @@ class _Originals:
         return cls(
             ids=ranges,
             roles=utterances["role"].astype(str).tolist(),
-            times=utterances["time"].dt.strftime(schema.TIME_FORMAT).tolist(),
+            times=schema.release_times(utterances["time"]),
             texts=utterances["text"].tolist(),
             topics=corpus.dialogues[[f"topic_{k}" for k in schema.TOPIC_KEYS]].to_dict("index"),
             reviews=corpus.dialogues.to_dict("index"),
@@ -228,6 +228,9 @@ def _check_messages(
     """The translation of every message of ``dialogue`` ("" where unusable); every missing key and
     every ``role``, ``time`` or ``origin`` differing from the original (messages ``start:end`` of the
     corpus) is added to ``problems``."""
+    matching = _contents_if_all_match(dialogue, start, end, originals)
+    if matching is not None:
+        return matching
     contents = []
     for index, message in enumerate(dialogue):
         if not isinstance(message, dict):
@@ -256,6 +259,27 @@ def _check_messages(
                     )
                 )
     return contents
+
+
+def _contents_if_all_match(
+    dialogue: list, start: int, end: int, originals: _Originals
+) -> list[str] | None:
+    """The translations when the session has no problem (as many messages as the original, each an
+    object with every key, a string ``content``, the original's ``role``, ``time`` and ``origin``),
+    checked a column at a time; else None, and :func:`_check_messages` finds the problems."""
+    if len(dialogue) != end - start:
+        return None
+    try:
+        columns = {key: [message[key] for message in dialogue] for key in MESSAGE_KEYS}
+    except (TypeError, KeyError):  # a message that is not an object, or lacks a key
+        return None
+    matches = (
+        columns["role"] == originals.roles[start:end]
+        and columns["time"] == originals.times[start:end]
+        and columns["origin"] == originals.texts[start:end]
+        and all(isinstance(content, str) for content in columns["content"])
+    )
+    return columns["content"] if matches else None
 
 
 def _compare_topic(topic, original: dict, problem) -> list[Problem]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import os
 
+import pandas as pd
 import pytest
 
 from kokoro_analysis import load_corpus
 from kokoro_analysis.cli import main
+from kokoro_analysis.corpus import schema
 from kokoro_analysis.corpus import translations as tr
 from kokoro_analysis.corpus.synthetic import (
     TRANSLATION_DEFECTS,
@@ -129,3 +131,19 @@ def test_a_translation_that_is_not_a_regular_file_is_reported_never_read(
     (problem,) = coverage.problems
     assert problem.file == str(target) and problem.field == "file"
     assert "cannot be read" in problem.detail
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        ["2020-03-07 18:22:28", "2023-12-31 23:59:59.999"],  # a fraction is cut, as strftime does
+        ["1969-12-31 23:59:59.5", "1970-01-01 00:00:00"],  # before 1970: strftime itself
+        [],
+    ],
+    ids=["release", "before 1970", "empty"],
+)
+def test_release_times_spell_timestamps_as_strftime_does(times):
+    series = pd.Series(pd.to_datetime(times, format="ISO8601"), dtype="datetime64[us]")
+    assert schema.release_times(series) == series.dt.strftime(schema.TIME_FORMAT).tolist()
+    zoned = series.dt.tz_localize("Asia/Tokyo")
+    assert schema.release_times(zoned) == zoned.dt.strftime(schema.TIME_FORMAT).tolist()
