@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Paired benchmark of the project against its baselines, whole processes from start to exit.
 
-    python scripts/benchmark.py [--data PATH] [--pairs N] [--json FILE] [--run-all]
+    python scripts/benchmark.py [--data PATH] [--pairs N] [--json FILE] [--run-all] [--first-run]
     python scripts/benchmark.py --table FILE.json [--readme README.md]
 
 Each comparison runs the project (A) and its baseline (B) alternately, A B A B ..., ``--pairs`` times
@@ -16,6 +16,10 @@ seconds are from start to exit, CPU seconds are user + system of the process and
 * ``--version``: ``kokoro-analysis --version`` against a bare interpreter (``python -c pass``).
 * ``warm token load``: ``kokoro-analysis tokenize`` again on the filled cache (project only).
 * ``--run-all``: ``./run_all.sh`` once cold (filling a fresh cache), then ``--pairs`` warm runs.
+* ``--first-run``: ``--pairs`` first runs of ``./run_all.sh`` as a new user makes them: a fresh clone of
+  this checkout's committed code, a fresh HOME (empty pip, uv and result caches), no environment
+  active, only the data, package-index and certificate settings passed on; the install, the token
+  cache and the rest (notebooks and report) as ``run_all.sh`` reports them.
 
 ``--finetune-preprocessing SUBSET`` measures only ``finetune``'s data preparation for SUBSET (llm
 extra; the smoke model's tokenizer, nothing downloaded): the cached turn-layout export and the
@@ -51,7 +55,13 @@ TARGETS = {  # issue 24's goals, on 2 cores
     "tokenize": 0.75,  # ratio to native mecab, whole process
     "--version": 0.3,  # seconds
     "warm run_all.sh": 40.0,  # seconds
+    "first run_all.sh": 100.0,  # seconds
 }
+PASSED_ON = re.compile(
+    r"^(PIP_|UV_INDEX|UV_EXTRA_INDEX|UV_FIND_LINKS|SSL_CERT_|KOKOROCHAT_|KOKORO_PEERS)"
+)
+"""Environment variables a first run keeps (package index, certificates, data); UV_CACHE_DIR and the
+like are not, so every cache starts empty."""
 FINETUNE_PEAK_GB = 4.0
 """The promise for ``finetune --subset full``'s data preparation (README)."""
 
@@ -245,6 +255,39 @@ def run_all(data: str, scratch: Path, pairs: int) -> dict:
     }
 
 
+def first_runs(data: str, scratch: Path, rounds: int) -> dict:
+    """``rounds`` first runs of ``./run_all.sh`` (module docstring): wall seconds of the whole run,
+    of the install and of the token cache, each round in a new clone and HOME (removed after)."""
+    runs = []
+    for number in range(rounds):
+        clone, home = scratch / f"first-run-{number}", scratch / f"first-home-{number}"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        home.mkdir()
+        env = {key: value for key, value in os.environ.items() if PASSED_ON.match(key)}
+        for key in ("KOKOROCHAT_TRANSLATIONS", "KOKORO_PEERS_DIR"):
+            if env.get(key):
+                env[key] = str(Path(env[key]).resolve())
+        env |= {"HOME": str(home), "PATH": "/usr/local/bin:/usr/bin:/bin", "KOKOROCHAT_DATA": data}
+        result = timed([str(clone / "run_all.sh")], env=env)
+        output = result["stdout"]
+        install = re.search(r"installed in (\d+) s", output)
+        tokens = re.search(r"token cache ready in (\d+) s", output)
+        if not install or not tokens:
+            raise SystemExit(f"unexpected run_all.sh output:\n{output[-3000:]}")
+        runs.append(
+            {
+                "wall": result["wall"],
+                "install": float(install.group(1)),
+                "token cache": float(tokens.group(1)),
+            }
+        )
+        runs[-1]["rest"] = runs[-1]["wall"] - runs[-1]["install"] - runs[-1]["token cache"]
+        print(f"  first run_all.sh {number + 1}/{rounds}: {result['wall']:.1f} s", flush=True)
+        shutil.rmtree(clone)
+        shutil.rmtree(home)
+    return {key: spread([run[key] for run in runs]) for key in runs[0]}
+
+
 def machine() -> dict:
     cpu = "unknown"
     if os.path.exists("/proc/cpuinfo"):
@@ -313,6 +356,11 @@ def measure(args: argparse.Namespace) -> dict:
         save(results, args.json)
         if args.run_all:
             results["run_all.sh"] = run_all(args.data, scratch, args.pairs)
+            save(results, args.json)
+        if args.first_run:
+            results["first run_all.sh"] = first_runs(
+                str(Path(args.data).resolve()), scratch, args.pairs
+            )
     return results
 
 
@@ -380,6 +428,14 @@ def table(results: dict) -> str:
             f"≤ {TARGETS['warm run_all.sh']:g} s |",
             f"| of which notebooks {' / '.join(n[:2] for n in run['notebooks'])} (s) | {notebooks} | | | |",
         ]
+    first = results.get("first run_all.sh")
+    if first:
+        lines += [
+            f"| **first `./run_all.sh`**, fresh clone and HOME, empty caches (s) | "
+            f"**{_band(first['wall'])}** | | | ≤ {TARGETS['first run_all.sh']:g} s |",
+            f"| of which install / token cache / the rest (s) | {first['install']['median']:.0f} / "
+            f"{first['token cache']['median']:.0f} / {first['rest']['median']:.0f} | | | |",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -407,6 +463,11 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument(
         "--run-all", action="store_true", help="also time ./run_all.sh, cold once then warm"
+    )
+    parser.add_argument(
+        "--first-run",
+        action="store_true",
+        help="also time --pairs first runs of ./run_all.sh (fresh clone and HOME, about 2 min each)",
     )
     parser.add_argument(
         "--before",
