@@ -168,10 +168,13 @@ def _verified(entry: CacheEntry, expected: dict | None, read):
     return content, stored
 
 
-def write_entry(entry: CacheEntry, table, extra: dict | None = None) -> bool:
+def write_entry(
+    entry: CacheEntry, table, extra: dict | None = None, *, compression: str = "zstd"
+) -> bool:
     """Write ``table`` as the entry, with its identity and ``extra`` in the footer, atomically (a
-    temporary file renamed into place). A failure (disk full, folder gone) is reported once, not raised;
-    returns whether the entry was written."""
+    temporary file renamed into place). ``compression``: Parquet's (``"none"`` writes and reads
+    fastest, for entries written on a first run's critical path). A failure (disk full, folder gone)
+    is reported once, not raised; returns whether the entry was written."""
     import pyarrow.parquet as pq
 
     metadata = json.dumps({**entry.identity(), **(extra or {})}).encode()
@@ -184,7 +187,7 @@ def write_entry(entry: CacheEntry, table, extra: dict | None = None) -> bool:
             pq.write_table(
                 table,
                 temporary,
-                compression="zstd",
+                compression=compression,
                 write_statistics=False,
                 write_page_checksum=True,
             )

@@ -132,6 +132,9 @@ def _tokenize_missing(texts, bounds, entries, missing, workers, progress, *, tab
     )
 
 
+PART_COMPRESSION = "none"
+"""Parquet compression of the cached parts: none (their integer codes are small anyway, 74 MB for the
+corpus against 54 MB with zstd) writes in 0.6 CPU s instead of 1.0, in the tokenizing workers."""
 PART_SESSIONS = 64
 """Sessions per cached part, on average: a part ends after a session whose id hashes to 0 modulo this,
 so parts do not move when a session is added, changed or skipped (only its own part is redone)."""
@@ -227,7 +230,8 @@ def _tokenize_part(part: tuple[int, int, CacheEntry | None]) -> tuple[pa.Table, 
     texts = _TEXTS[start:stop].to_pylist()
     table, raw_sizes = finish_part(*tokenize_chunk(texts))
     if entry is not None:
-        write_entry(entry, table, {"utterances": len(texts), "raw categories": raw_sizes})
+        extra = {"utterances": len(texts), "raw categories": raw_sizes}
+        write_entry(entry, table, extra, compression=PART_COMPRESSION)
     return table, raw_sizes
 
 
