@@ -60,7 +60,7 @@ PY
 # 26 CPU s deflated, 11 stored); the installed files are the same.
 venv_install() {
   if [[ "${KOKORO_INSTALLER:-uv}" != pip ]] \
-    && { "$PYTHON" -m uv --version >/dev/null 2>&1 || "$PYTHON" -m pip install --quiet uv; }; then
+    && { "$PYTHON" -m uv --version >/dev/null 2>&1 || venv_pip install --quiet uv; }; then
     echo "--- uv pip install $*"
     local settings=() pair
     for pair in INDEX_URL EXTRA_INDEX_URL FIND_LINKS; do
@@ -68,15 +68,34 @@ venv_install() {
       [[ -n "${!from:-}" && -z "${!to:-}" ]] && settings+=("$to=${!from}")
     done
     # pip's certificate bundle (PIP_CERT or pip's config), e.g. a proxy's CA, is uv's too
-    local cert="${PIP_CERT:-$("$PYTHON" -m pip config list 2>/dev/null | sed -n "s/^global\.cert='\(.*\)'$/\1/p")}"
+    local cert="${PIP_CERT:-$(venv_pip config list 2>/dev/null | sed -n "s/^global\.cert='\(.*\)'$/\1/p")}"
     [[ -z "${SSL_CERT_FILE:-}" && -n "$cert" && -f "$cert" ]] && settings+=("SSL_CERT_FILE=$cert")
     local stored=--build-option=--compression=stored
     env "${settings[@]}" "$PYTHON" -m uv pip install --python "$PYTHON" \
       --config-settings-package "unidic-lite:$stored" --config-settings-package "jamdict-data:$stored" \
-      "$@" && return 0
+      "$@" pip && return 0
     echo "--- uv failed; installing with pip instead"
   fi
-  "$PYTHON" -m pip install --upgrade pip && "$PYTHON" -m pip install "$@"
+  { "$PYTHON" -m pip --version >/dev/null 2>&1 || "$PYTHON" -m ensurepip --upgrade --default-pip; } \
+    && "$PYTHON" -m pip install --upgrade pip && "$PYTHON" -m pip install "$@"
+}
+
+# venv_pip ARGS...: pip for .venv: its own when it has one, else the base Python's acting on it
+# (pip 22.3 or newer: --python), as create_venv leaves pip out when that works (uv installs it later).
+venv_pip() {
+  if "$PYTHON" -m pip --version >/dev/null 2>&1; then
+    "$PYTHON" -m pip "$@"
+  else
+    "$BASE_PYTHON" -m pip --python "$PYTHON" "$@"
+  fi
+}
+
+# create_venv: .venv without pip when the base Python's pip can install into it (ensurepip takes about
+# 3 s of a first run; uv installs pip with the dependencies), else with pip (ensurepip).
+create_venv() {
+  "$BASE_PYTHON" -m venv --without-pip .venv || return
+  "$BASE_PYTHON" -m pip --python .venv/bin/python --version >/dev/null 2>&1 \
+    || .venv/bin/python -m ensurepip --upgrade --default-pip >/dev/null
 }
 
 installer_name() {
@@ -103,11 +122,10 @@ ensure_environment() {
     PYTHON="$(command -v python)"
     return
   fi
-  local base
-  base="$(base_python)" || exit 2
+  BASE_PYTHON="$(base_python)" || exit 2
   if [[ ! -x .venv/bin/python ]]; then
-    echo "==> creating virtual environment .venv ($("$base" --version))"
-    "$base" -m venv .venv || die "could not create .venv (on Debian/Ubuntu: apt install python3-venv)"
+    echo "==> creating virtual environment .venv ($("$BASE_PYTHON" --version))"
+    create_venv || { rm -rf .venv; die "could not create .venv (on Debian/Ubuntu: apt install python3-venv)"; }
   fi
   PYTHON="$ROOT/.venv/bin/python"
   local stamp=".venv/.installed-$(cat pyproject.toml requirements-lock.txt | sha256sum | cut -c1-16)"
@@ -141,7 +159,8 @@ install_notebook_filter() {
   git_dir="$(git -C "$ROOT" rev-parse --absolute-git-dir 2>/dev/null)" || return 0
   common_dir="$(cd "$ROOT" && cd "$(git rev-parse --git-common-dir)" && pwd)"
   [[ "$git_dir" == "$common_dir" ]] || return 0
-  "$PYTHON" -c 'import nbstripout' 2>/dev/null || return 0
+  "$PYTHON" -c 'import importlib.util, sys; sys.exit(not importlib.util.find_spec("nbstripout"))' \
+    2>/dev/null || return 0  # found, not imported: importing it first costs a first run 1 s
   clean="'$PYTHON' -m nbstripout --keep-id"
   [[ "$(git -C "$ROOT" config --get filter.nbstripout.clean)" == "$clean" ]] && return 0
   git -C "$ROOT" config filter.nbstripout.clean "$clean"
