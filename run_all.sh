@@ -80,6 +80,18 @@ venv_install() {
     && "$PYTHON" -m pip install --upgrade pip && "$PYTHON" -m pip install "$@"
 }
 
+# compile_notebook_libraries: the bytecode of the libraries only the notebooks import, compiled once
+# (tests excluded) while the data is checked and tokenized after an install, instead of by the two
+# notebooks that start together, each compiling them (a failure only leaves that to them).
+compile_notebook_libraries() {
+  local site
+  site="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" || return 0
+  local packages=(matplotlib scipy statsmodels sklearn seaborn fontTools PIL IPython ipykernel
+    jupyter_client jupyter_core traitlets zmq tornado prompt_toolkit jedi parso pygments papermill
+    nbformat nbclient jsonschema jamdict)
+  "$PYTHON" -m compileall -q -j 1 -x '/tests?/' "${packages[@]/#/$site/}" >/dev/null 2>&1 || true
+}
+
 # venv_pip ARGS...: pip for .venv: its own when it has one, else the base Python's acting on it
 # (pip 22.3 or newer: --python), as create_venv leaves pip out when that works (uv installs it later).
 venv_pip() {
@@ -140,6 +152,7 @@ ensure_environment() {
       || { tail -n 20 .venv/install.log >&2; die "installing the package failed (full log: .venv/install.log)"; }
     echo "    installed in ${STEP_SECONDS} s (with $(installer_name))"
     rm -f .venv/.installed-* && touch "$stamp"
+    compile_notebook_libraries &
   fi
   local extras="${KOKORO_EXTRAS:-}"
   if [[ -n "$extras" && ! -f "$stamp-${extras//,/-}" ]]; then
